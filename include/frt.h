@@ -1,0 +1,185 @@
+/*
+ * frt.h -- the native RPC API of the Flock runtime ("frt").
+ *
+ * <margo.h> provides the Margo names applications use and includes this
+ * file. This header is what the Flock libraries, backends and tools use to
+ * define and call RPCs. Payloads are plain byte strings; the checked codec
+ * below encodes them (little-endian, length-prefixed strings).
+ *
+ * Threads (details in docs/design.md): each instance has one progress
+ * thread (epoll loop: sockets, timers) and an elastic pool of handler
+ * threads. RPC handlers, forward completions and timer callbacks run on
+ * handler threads, never on the progress thread, so they may block
+ * (including on nested RPCs to any address, this instance included).
+ */
+#ifndef FLOCK_FRT_H
+#define FLOCK_FRT_H
+
+#include <margo.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Limits                                                              */
+/* ------------------------------------------------------------------ */
+
+#define FRT_MAX_ADDR_LEN     127u        /* address strings are < 128 chars */
+#define FRT_MAX_RPC_NAME_LEN 63u
+#define FRT_MAX_PAYLOAD      (16u << 20) /* 16 MiB per request/response */
+
+/* ------------------------------------------------------------------ */
+/* Codec: a growable write buffer and a checked read cursor            */
+/* ------------------------------------------------------------------ */
+
+/** Write buffer. Zero-initialised memory is an empty buffer. Any allocation
+ *  failure sets `failed`; later puts are no-ops. */
+typedef struct frt_wbuf {
+    uint8_t* data;
+    size_t   len;
+    size_t   cap;
+    bool     failed;
+} frt_wbuf;
+#define FRT_WBUF_INIT {NULL, 0, 0, false}
+
+void frt_wbuf_free(frt_wbuf* b); /* frees data, resets to empty */
+void frt_put_u8(frt_wbuf* b, uint8_t v);
+void frt_put_u16(frt_wbuf* b, uint16_t v);
+void frt_put_u32(frt_wbuf* b, uint32_t v);
+void frt_put_u64(frt_wbuf* b, uint64_t v);
+void frt_put_f64(frt_wbuf* b, double v);
+/** u32 length then the bytes (no NUL). NULL is encoded as "". */
+void frt_put_str(frt_wbuf* b, const char* s);
+void frt_put_bytes(frt_wbuf* b, const void* p, size_t n); /* raw */
+
+/** Read cursor over a byte string it does not own. Every get checks the
+ *  remaining length; a short read sets `failed`, returns 0/NULL, and every
+ *  later get fails too (sticky). */
+typedef struct frt_rbuf {
+    const uint8_t* p;
+    size_t         left;
+    bool           failed;
+} frt_rbuf;
+
+void     frt_rbuf_init(frt_rbuf* r, const void* data, size_t len);
+uint8_t  frt_get_u8(frt_rbuf* r);
+uint16_t frt_get_u16(frt_rbuf* r);
+uint32_t frt_get_u32(frt_rbuf* r);
+uint64_t frt_get_u64(frt_rbuf* r);
+double   frt_get_f64(frt_rbuf* r);
+/** A malloc'd NUL-terminated copy of a frt_put_str string. Fails (NULL,
+ *  sticky) if truncated, longer than max_len, or containing a NUL byte. */
+char*    frt_get_str(frt_rbuf* r, size_t max_len);
+/** Copy n raw bytes into out. */
+bool     frt_get_bytes(frt_rbuf* r, void* out, size_t n);
+/** true if no read failed. */
+static inline bool frt_rbuf_ok(const frt_rbuf* r) { return !r->failed; }
+/** true if no read failed and every byte was consumed. */
+static inline bool frt_rbuf_done(const frt_rbuf* r) { return !r->failed && r->left == 0; }
+
+/* ------------------------------------------------------------------ */
+/* RPCs                                                                */
+/* ------------------------------------------------------------------ */
+
+/** An incoming request. Owned by the runtime until frt_respond. */
+typedef struct frt_request* frt_request_t;
+
+/**
+ * Handler: runs on a handler thread. `in` is valid until frt_respond is
+ * called on req. The handler must call frt_respond exactly once, either
+ * before returning or later from any thread (deferred response).
+ */
+typedef void (*frt_handler_fn)(frt_request_t req, const void* in, size_t in_len,
+                               void* uargs);
+
+/**
+ * @brief Register `name` for `provider_id` on this instance.
+ * @return HG_SUCCESS; HG_EXIST if (name, provider_id) is already registered;
+ *         HG_INVALID_ARG for a NULL/too long name or NULL handler.
+ * Works in client mode too (such handlers are reachable over connections
+ * this instance opened, which is how clients receive nothing unsolicited in
+ * practice; servers are the normal case). `pool` is accepted and ignored.
+ */
+hg_return_t frt_rpc_register(margo_instance_id mid, const char* name,
+                             uint16_t provider_id, frt_handler_fn handler,
+                             void* uargs, ABT_pool pool);
+
+/**
+ * @brief Deregister. After it returns no new invocation of the handler
+ * starts, and invocations that were running have returned (except the
+ * calling one, when called from the handler itself). Requests that arrive
+ * afterwards fail at the caller with HG_NOENTRY.
+ * @return HG_NOENTRY if not registered.
+ */
+hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name,
+                               uint16_t provider_id);
+
+bool frt_rpc_is_registered(margo_instance_id mid, const char* name,
+                           uint16_t provider_id);
+
+/** Send the response (bytes are copied) and release req. Exactly once. */
+hg_return_t frt_respond(frt_request_t req, const void* out, size_t out_len);
+/** Fail the call at the caller with `code` (not HG_SUCCESS) and release req. */
+hg_return_t frt_respond_error(frt_request_t req, hg_return_t code);
+
+/** The sender's self address string (what margo_addr_to_string of its
+ *  margo_addr_self gives). Valid until frt_respond. */
+const char*       frt_request_source(frt_request_t req);
+margo_instance_id frt_request_instance(frt_request_t req);
+uint16_t          frt_request_provider_id(frt_request_t req);
+
+/**
+ * @brief Blocking call, from any thread (handler threads included).
+ * @param timeout_ms <= 0 means no timeout (the call still fails when the
+ *        connection is lost or the instance finalizes).
+ * @param out,out_len on HG_SUCCESS, *out is a malloc'd copy of the response
+ *        (free() it; NULL when *out_len == 0). out may be NULL to discard.
+ * @return HG_SUCCESS; HG_NOENTRY (no such RPC/provider at the target);
+ *         HG_TIMEOUT; HG_HOSTUNREACH (refused / connection lost);
+ *         HG_INVALID_ARG (bad address or args); HG_MSGSIZE (payload too big);
+ *         HG_CANCELED (instance finalizing); the handler's
+ *         frt_respond_error code.
+ */
+hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
+                        uint16_t provider_id, const void* in, size_t in_len,
+                        double timeout_ms, void** out, size_t* out_len);
+
+/** Completion of an asynchronous call: runs exactly once, on a handler
+ *  thread, never inside frt_forward_async itself. `out` is valid only
+ *  during the callback. */
+typedef void (*frt_completion_fn)(void* uargs, hg_return_t ret, const void* out,
+                                  size_t out_len);
+
+/** Asynchronous call. On a non-HG_SUCCESS return the callback never runs. */
+hg_return_t frt_forward_async(margo_instance_id mid, hg_addr_t addr,
+                              const char* name, uint16_t provider_id,
+                              const void* in, size_t in_len, double timeout_ms,
+                              frt_completion_fn cb, void* uargs);
+
+/* ------------------------------------------------------------------ */
+/* Timers beyond Margo's one-shot API                                   */
+/* ------------------------------------------------------------------ */
+
+/** Periodic: first run after first_ms, then every period_ms measured start
+ *  to start (a run is skipped, not queued, if the previous one is still
+ *  running). margo_timer_cancel/destroy stop it. */
+hg_return_t frt_timer_start_periodic(margo_timer_t timer, double first_ms,
+                                     double period_ms);
+
+/* ------------------------------------------------------------------ */
+/* Misc                                                                */
+/* ------------------------------------------------------------------ */
+
+/** The instance's self address string (lives as long as the instance). */
+const char* frt_self_addr_str(margo_instance_id mid);
+/** The stable string form of addr (lives as long as addr). */
+const char* frt_addr_str(hg_addr_t addr);
+/** Monotonic clock in milliseconds. */
+double frt_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLOCK_FRT_H */
