@@ -372,8 +372,9 @@ static void cb_forward_real(void* u)
 
 static void finalizer_handler(frt_request_t req, const void* in, size_t len, void* u)
 {
+    margo_instance_id mid = frt_request_instance(req);
     frt_respond(req, NULL, 0);
-    margo_finalize(frt_request_instance(req));
+    margo_finalize(mid);
 }
 
 static void* waiter_thread(void* arg)
@@ -410,9 +411,9 @@ static void test_finalize(void)
     CHECK_EQ_INT(margo_provider_pop_finalize_callback(cli, &cb_n), 1);
     CHECK_EQ_INT(margo_provider_pop_finalize_callback(cli, &f), 0);
     margo_push_prefinalize_callback(cli, cb_push, (void*)5);
-    margo_addr_free(cli, a);
     margo_finalize(cli);
     pthread_join(t, NULL);
+    margo_addr_free(cli, a);
     CHECK_EQ_INT(f.ret, HG_CANCELED);
     CHECK_EQ_INT(atomic_load(&async_canceled), 10);
     CHECK_EQ_INT(cb_n, 4);
