@@ -79,16 +79,16 @@ __attribute__((format(printf, 3, 4))) static void flockd__warn(flockd_parse* ps,
 /* Contract: writes "<parent>.<key>" (or "<key>" when parent is empty) into out. */
 static void flockd__path_key(char* out, const char* parent, const char* key)
 {
-    if (parent[0])
-        snprintf(out, FLOCKD_PATH_LEN, "%s.%s", parent, key);
-    else
-        snprintf(out, FLOCKD_PATH_LEN, "%s", key);
+    int n = parent[0] ? snprintf(out, FLOCKD_PATH_LEN, "%s.%s", parent, key)
+                      : snprintf(out, FLOCKD_PATH_LEN, "%s", key);
+    if (n >= FLOCKD_PATH_LEN) memcpy(out + FLOCKD_PATH_LEN - 4, "...", 4); /* very long keys */
 }
 
 /* Contract: writes "<parent>[<i>]" into out. */
 static void flockd__path_idx(char* out, const char* parent, size_t i)
 {
-    snprintf(out, FLOCKD_PATH_LEN, "%s[%zu]", parent, i);
+    int n = snprintf(out, FLOCKD_PATH_LEN, "%s[%zu]", parent, i);
+    if (n >= FLOCKD_PATH_LEN) memcpy(out + FLOCKD_PATH_LEN - 4, "...", 4);
 }
 
 /* JSON type name for messages. */

@@ -262,6 +262,23 @@ static void check_edges(void)
     CHECK(flockd__config_parse("[]", 2, NULL, &cfg, small, sizeof small) != 0);
     CHECK(strlen(small) < sizeof small);
 
+    /* very long keys: messages are truncated, never overflow */
+    char longkey[600];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = 0;
+    char* big = malloc(2048);
+    snprintf(big, 2048,
+             "{\"providers\":[{\"type\":\"flock\",\"name\":\"p\",\"config\":{\"bootstrap\":"
+             "\"self\",\"group\":{\"type\":\"static\"},\"%s\":1}}]}",
+             longkey);
+    CHECK(flockd__config_parse(big, strlen(big), NULL, &cfg, err, sizeof err) == 0);
+    CHECK(cfg.num_warnings >= 1);
+    flockd__config_free(&cfg);
+    snprintf(big, 2048, "{\"providers\":[{\"type\":\"flock\",\"name\":\"p\",\"%s\":1}]}", longkey);
+    CHECK(flockd__config_parse(big, strlen(big), NULL, &cfg, err, sizeof err) != 0);
+    CHECK(strncmp(err, "providers[0].kkk", 16) == 0);
+    free(big);
+
     /* files */
     char path[1024];
     snprintf(path, sizeof path, "%s/c.json", ft_tmpdir());
