@@ -1,0 +1,122 @@
+/*
+ * flock-group.h -- client-side group handles: a cached view of a group,
+ * refreshed from one member ("contact") with the flock_get_view RPC.
+ */
+#ifndef FLOCK_GROUP_H
+#define FLOCK_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <margo.h>
+#include <flock/flock-common.h>
+#include <flock/flock-group-view.h>
+#include <flock/flock-client.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct flock_group_handle* flock_group_handle_t;
+#define FLOCK_GROUP_HANDLE_NULL ((flock_group_handle_t)NULL)
+
+/** An asynchronous update_view in flight (complete it with flock_request_wait). */
+typedef struct flock_request* flock_request_t;
+
+/**
+ * @brief Create a handle on the group served by (addr, provider_id).
+ * Checks that a Flock provider serves provider_id at addr.
+ * @param mode FLOCK_MODE_INIT_UPDATE: fetch the view now; otherwise the
+ *        cached view holds just (addr, provider_id). FLOCK_MODE_SUBSCRIBE
+ *        is ignored.
+ * @return FLOCK_SUCCESS, FLOCK_ERR_INVALID_ARGS (NULL client/addr/handle),
+ *         FLOCK_ERR_INVALID_PROVIDER (no Flock provider there),
+ *         FLOCK_ERR_FROM_MERCURY, FLOCK_ERR_ALLOCATION, or the error of the
+ *         initial update.
+ */
+flock_return_t flock_group_handle_create(flock_client_t client, hg_addr_t addr,
+                                         uint16_t provider_id, uint32_t mode,
+                                         flock_group_handle_t* handle);
+
+/**
+ * @brief Create a handle from a group file (JSON view). The contact member
+ * is the file's first member; no network access unless mode has
+ * FLOCK_MODE_INIT_UPDATE.
+ * @return as flock_group_view_from_file, FLOCK_ERR_FROM_MERCURY (bad
+ *         address), or the error of the initial update.
+ */
+flock_return_t flock_group_handle_create_from_file(flock_client_t client,
+                                                   const char* filename, uint32_t mode,
+                                                   flock_group_handle_t* handle);
+
+/**
+ * @brief Create a handle from a serialized (JSON) view of view_size bytes.
+ * @return as flock_group_view_from_string, FLOCK_ERR_FROM_MERCURY, or the
+ *         error of the initial update.
+ */
+flock_return_t flock_group_handle_create_from_serialized(flock_client_t client,
+                                                         const char* serialized_view,
+                                                         size_t view_size, uint32_t mode,
+                                                         flock_group_handle_t* handle);
+
+/** @brief Take a reference (thread-safe). @return FLOCK_ERR_INVALID_ARGS if NULL. */
+flock_return_t flock_group_handle_ref_incr(flock_group_handle_t handle);
+
+/** @brief Drop a reference; the last one frees the handle (thread-safe).
+ *  @return FLOCK_ERR_INVALID_ARGS if NULL. */
+flock_return_t flock_group_handle_release(flock_group_handle_t handle);
+
+/**
+ * @brief Deep copy of the cached view into *view, which must be an
+ * initialized view (it is cleared first). No RPC.
+ * @return FLOCK_SUCCESS, FLOCK_ERR_INVALID_ARGS, FLOCK_ERR_ALLOCATION.
+ */
+flock_return_t flock_group_get_view(flock_group_handle_t handle, flock_group_view_t* view);
+
+/**
+ * @brief Call access(uargs, view) on the cached view while holding its
+ * lock (access must not call functions of this handle). NULL access: no call.
+ * @return FLOCK_SUCCESS or FLOCK_ERR_INVALID_ARGS (NULL handle).
+ */
+flock_return_t flock_group_access_view(flock_group_handle_t handle,
+                                       void (*access)(void* uargs,
+                                                      const flock_group_view_t* view),
+                                       void* uargs);
+
+/** @brief Not supported: always FLOCK_ERR_OP_UNSUPPORTED. */
+flock_return_t flock_group_metadata_set(flock_group_handle_t handle, const char* key,
+                                        const char* value);
+
+/**
+ * @brief Refresh the cached view from the contact member (only transferred
+ * if the digests differ).
+ * @param req NULL: block and return the result. Otherwise the call returns
+ *        FLOCK_SUCCESS at once and *req must be completed with
+ *        flock_request_wait, which returns the result.
+ * @return FLOCK_SUCCESS, FLOCK_ERR_INVALID_ARGS, FLOCK_ERR_FROM_MERCURY
+ *         (RPC failure or bad response), FLOCK_ERR_ALLOCATION, or the
+ *         remote error.
+ */
+flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_request_t* req);
+
+/** @brief Wait for the request, free it, return its result. */
+flock_return_t flock_request_wait(flock_request_t req);
+
+/** @brief Set *completed to whether the request finished (does not free
+ *  it: flock_request_wait is still required). */
+flock_return_t flock_request_test(flock_request_t req, bool* completed);
+
+/** @brief Not supported: always FLOCK_ERR_OP_UNSUPPORTED. */
+flock_return_t flock_group_subscribe(flock_group_handle_t handle,
+                                     flock_membership_update_fn member_update_fn,
+                                     flock_metadata_update_fn metadata_update_fn,
+                                     void* context);
+
+/** @brief Not supported: always FLOCK_ERR_OP_UNSUPPORTED. */
+flock_return_t flock_group_unsubscribe(flock_group_handle_t handle);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLOCK_GROUP_H */

@@ -1,0 +1,30 @@
+/*
+ * builtin.c -- registration of the built-in backends and gateways that are
+ * compiled into this flock-server (FLOCK_HAVE_BACKEND_<NAME> is defined by
+ * src/flock/CMakeLists.txt for each backend directory present).
+ */
+#include "flock/backend-util.h"
+
+flock_return_t flock__register_builtins(void)
+{
+    flock_return_t ret = FLOCK_SUCCESS;
+#define FLOCK__REGISTER(call)                        \
+    do {                                             \
+        flock_return_t r_ = (call);                  \
+        if (r_ != FLOCK_SUCCESS && ret == FLOCK_SUCCESS) ret = r_; \
+    } while (0)
+#ifdef FLOCK_HAVE_BACKEND_STATIC
+    FLOCK__REGISTER(flock_register_static_backend());
+#endif
+#ifdef FLOCK_HAVE_BACKEND_CENTRALIZED
+    FLOCK__REGISTER(flock_register_centralized_backend());
+#endif
+#ifdef FLOCK_HAVE_BACKEND_SWIM
+    FLOCK__REGISTER(flock_register_swim_backend());
+#endif
+#ifdef FLOCK_HAVE_DEFAULT_GATEWAY
+    FLOCK__REGISTER(flock_register_default_gateway());
+#endif
+#undef FLOCK__REGISTER
+    return ret;
+}
