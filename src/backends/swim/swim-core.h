@@ -1,0 +1,244 @@
+/*
+ * swim-core.h -- SWIM + Lifeguard group membership as a pure state machine.
+ *
+ * The machine never touches the network, a clock, a thread or a lock. Its
+ * inputs are: the current time (any monotonic milliseconds, passed to every
+ * call), timer ticks (swim__tick at or after swim__next_deadline), incoming
+ * requests (swim__handle_request) and the completions of the calls it asked
+ * for (swim__handle_response). Its outputs accumulate in an outbox: calls to
+ * send (request/response RPCs, each with a timeout), replies to deferred
+ * requests, and membership events. The driver (swim-backend.c over frt, or
+ * the simulated network of tests/swim/) drains the outbox after every input.
+ *
+ * Not thread-safe: the driver serialises all calls on one swim__t.
+ *
+ * Membership rules (memberlist semantics, which fix the reference's defects):
+ * every member has a status (ALIVE, SUSPECT, DEAD, LEFT) and an incarnation.
+ * ALIVE(i) overrides SUSPECT/ALIVE(j) iff i > j and a tombstone (DEAD/LEFT at
+ * j) iff i > j; SUSPECT(i) overrides ALIVE(j) iff i >= j; DEAD/LEFT(i)
+ * override ALIVE/SUSPECT(j) iff i >= j. Tombstones are kept for
+ * tombstone_timeout_ms, so stale gossip cannot resurrect a member. A member
+ * that hears it is suspected, dead or departed (at an incarnation >= its
+ * own) refutes with a higher incarnation.
+ */
+#ifndef FLOCK_SWIM_CORE_H
+#define FLOCK_SWIM_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- bounds on everything decoded from a peer ---- */
+#define SWIM_MAX_ADDR_LEN     127u   /* address strings */
+#define SWIM_MAX_GOSSIP_WIRE  64u    /* gossip entries in one message */
+#define SWIM_MAX_STATE_WIRE   65536u /* members in one state exchange */
+
+/* ---- gossip entry types (wire values; reference numbering + extensions) ---- */
+typedef enum swim__etype {
+    SWIM_E_ALIVE   = 0,
+    SWIM_E_SUSPECT = 1,
+    SWIM_E_CONFIRM = 2, /* declared dead */
+    SWIM_E_JOIN    = 3,
+    SWIM_E_LEAVE   = 4,
+    SWIM_E_MAX     = 4
+} swim__etype;
+
+/** One gossip or state entry. Strings are owned by whoever owns the entry. */
+typedef struct swim__entry {
+    uint8_t  type;
+    uint16_t pid;
+    uint16_t from_pid; /* SUSPECT only: who suspects */
+    uint64_t inc;
+    char*    addr;
+    char*    from_addr; /* SUSPECT only, may be NULL */
+} swim__entry;
+
+typedef enum swim__msg_kind {
+    SWIM_MSG_PING = 1,
+    SWIM_MSG_PING_REQ,
+    SWIM_MSG_ANNOUNCE,
+    SWIM_MSG_ACK,          /* response to PING */
+    SWIM_MSG_PING_REQ_ACK, /* response to PING_REQ */
+    SWIM_MSG_ANNOUNCE_ACK  /* response to ANNOUNCE */
+} swim__msg_kind;
+
+/* announce types: JOIN/LEAVE as in the reference, SYNC = push-pull */
+#define SWIM_ANN_JOIN  3
+#define SWIM_ANN_LEAVE 4
+#define SWIM_ANN_SYNC  5
+
+/**
+ * A message (request or response). One struct for every kind; each kind
+ * uses the fields listed in swim-wire.c. Everything pointed to is owned by
+ * the message (swim__msg_clear frees it).
+ */
+typedef struct swim__msg {
+    uint8_t      kind;
+    uint8_t      ann_type;  /* ANNOUNCE */
+    uint8_t      responded; /* PING_REQ_ACK */
+    char*        sender_addr;
+    uint16_t     sender_pid;
+    uint64_t     sender_inc;
+    char*        target_addr; /* PING_REQ target, ANNOUNCE subject */
+    uint16_t     target_pid;
+    uint64_t     target_inc;
+    double       timeout_ms; /* PING_REQ: how long the helper waits */
+    uint32_t     ngossip;
+    swim__entry* gossip;
+    uint32_t     nstate; /* ANNOUNCE JOIN/SYNC (push) and its ACK (pull) */
+    swim__entry* state;
+} swim__msg;
+
+void swim__entry_clear(swim__entry* e);
+void swim__msg_clear(swim__msg* m);
+
+/* ---- configuration ---- */
+
+/** Every tunable; swim__config_default() gives the defaults (one place). */
+typedef struct swim__config {
+    double  protocol_period_ms;   /* 1000 */
+    double  ping_timeout_ms;      /* 200 */
+    double  ping_req_timeout_ms;  /* 500 */
+    int64_t ping_req_members;     /* 3 */
+    double  suspicion_timeout_ms; /* 5000: (minimum) suspicion timeout */
+    double  suspicion_mult;       /* 0: if > 0, min = mult*max(1,log10 n)*period */
+    bool    lifeguard_suspicion;  /* true: dynamic timeout (max -> min) */
+    double  suspicion_max_mult;   /* 6: max = min * this */
+    int64_t suspicion_confirmations; /* 2: k */
+    bool    lifeguard_local_health;  /* true */
+    int64_t local_health_max;        /* 8: awareness multiplier cap */
+    bool    lifeguard_buddy;         /* true */
+    double  gossip_interval_ms;      /* 200; 0 = gossip only on probes */
+    int64_t gossip_fanout;           /* 3 */
+    int64_t gossip_max_entries;      /* 16 per message (<= SWIM_MAX_GOSSIP_WIRE) */
+    int64_t gossip_retransmit_mult;  /* 3 */
+    double  announce_timeout_ms;     /* 1000: JOIN/LEAVE/SYNC calls */
+    double  sync_interval_ms;        /* 30000: push-pull with a random member; 0 = off */
+    double  reconnect_interval_ms;   /* 10000: push-pull with a random DEAD member */
+    double  tombstone_timeout_ms;    /* 600000: how long DEAD/LEFT are remembered */
+} swim__config;
+
+void swim__config_default(swim__config* c);
+/** Clamp every field into a safe range (after parsing user input). */
+void swim__config_sanitize(swim__config* c);
+
+/* ---- outputs ---- */
+
+typedef enum swim__event_type { SWIM_EV_JOINED = 1, SWIM_EV_LEFT, SWIM_EV_DIED } swim__event_type;
+
+typedef struct swim__send {
+    uint64_t  call_id; /* pass back to swim__handle_response */
+    char*     addr;    /* destination (owned) */
+    uint16_t  pid;
+    double    timeout_ms;
+    swim__msg msg;
+} swim__send;
+
+typedef struct swim__reply {
+    uint64_t  token; /* the token given to swim__handle_request */
+    swim__msg msg;
+} swim__reply;
+
+typedef struct swim__event {
+    int      type; /* swim__event_type */
+    char*    addr; /* owned */
+    uint16_t pid;
+} swim__event;
+
+typedef struct swim__outbox {
+    swim__send*  sends;
+    size_t       nsends, capsends;
+    swim__reply* replies;
+    size_t       nreplies, capreplies;
+    swim__event* events;
+    size_t       nevents, capevents;
+} swim__outbox;
+
+/** Free everything in the outbox and empty it (the arrays are kept). */
+void swim__outbox_clear(swim__outbox* o);
+/** Free the outbox entirely. */
+void swim__outbox_free(swim__outbox* o);
+
+/* ---- the machine ---- */
+
+typedef struct swim__t swim__t;
+
+typedef void (*swim__log_fn)(void* ctx, int level, const char* msg);
+#define SWIM_LOG_DEBUG 0
+#define SWIM_LOG_INFO  1
+#define SWIM_LOG_WARN  2
+
+/**
+ * Create a machine for self (addr, pid). seed drives every random choice
+ * (deterministic in tests). The config is copied and sanitized. NULL on
+ * allocation failure or a bad address.
+ */
+swim__t* swim__create(const swim__config* cfg, const char* self_addr, uint16_t self_pid,
+                      uint64_t seed, double now, swim__log_fn log, void* log_ctx);
+void     swim__destroy(swim__t* s);
+
+/** Add a member of the initial view (ALIVE, incarnation 1, no event).
+ *  Self and duplicates are ignored. 0 on success, -1 on allocation failure
+ *  or an invalid address. */
+int swim__add_initial(swim__t* s, const char* addr, uint16_t pid);
+
+/** Start the protocol. If join, announce JOIN (with a state exchange) to
+ *  the first min(retransmit_limit(n), n-1) other members in view order. */
+void swim__start(swim__t* s, bool join, double now);
+
+/** true once a JOIN was answered (or every JOIN call failed, or no JOIN). */
+bool swim__join_settled(const swim__t* s);
+/** true if at least one JOIN call was answered. */
+bool swim__join_succeeded(const swim__t* s);
+
+/** Run whatever is due at `now` (probe rounds, gossip, suspicion expiry,
+ *  sync, tombstone expiry). */
+void swim__tick(swim__t* s, double now);
+/** Earliest time at which swim__tick has something to do. */
+double swim__next_deadline(const swim__t* s);
+
+/**
+ * An incoming request. The reply (for `token`) is put in the outbox, at
+ * once or later (a PING_REQ is answered when the relayed ping completes).
+ * Malformed-but-decoded content is ignored entry by entry.
+ */
+void swim__handle_request(swim__t* s, double now, uint64_t token, const swim__msg* req);
+
+/** Completion of a call: ok=false for timeout/error (resp ignored). */
+void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
+                           const swim__msg* resp);
+
+/** Graceful leave: queue LEAVE(self) and announce it to up to
+ *  retransmit_limit(n) random members. After this the machine stops
+ *  probing; pending calls should be drained before destroy. */
+void swim__leave(swim__t* s, double now);
+
+/** Calls sent and not yet completed. */
+size_t swim__pending_calls(const swim__t* s);
+
+swim__outbox* swim__get_outbox(swim__t* s);
+
+/* ---- introspection ---- */
+/** Members currently in the view (ALIVE + SUSPECT, self included). */
+size_t   swim__view_size(const swim__t* s);
+uint64_t swim__self_incarnation(const swim__t* s);
+int      swim__local_health(const swim__t* s);
+/** Status of a member: 0 unknown, 1 alive, 2 suspect, 3 dead, 4 left. */
+int      swim__member_status(const swim__t* s, const char* addr, uint16_t pid,
+                             uint64_t* inc);
+/** Iterate members in the view: calls fn for each ALIVE/SUSPECT member. */
+void swim__foreach_member(const swim__t* s, void (*fn)(void*, const char*, uint16_t),
+                          void* uargs);
+const swim__config* swim__get_config(const swim__t* s);
+/** Bytes of heap this machine holds (approximate, for benchmarks). */
+size_t swim__memory_estimate(const swim__t* s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLOCK_SWIM_CORE_H */

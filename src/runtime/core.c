@@ -1,0 +1,2261 @@
+/*
+ * core.c -- the runtime engine: instances, the progress loop, connections,
+ * calls, the handler registry, the elastic handler pool and timers.
+ *
+ * Threads and locks (docs/design.md "Threads"):
+ *  - One progress thread per instance owns the epoll loop, the read side of
+ *    every connection, accept(), and expiry of the timer heap. It never runs
+ *    user code and never blocks on anything but epoll_wait.
+ *  - Handler threads (elastic pool) run handlers, async completions and
+ *    timer callbacks. Callers of frt_forward write requests themselves.
+ *  - Lock order: inst->lock -> conn->wlock -> pool.m -> call->m. The loop
+ *    takes inst->lock and conn->wlock but never both in the other order.
+ */
+#define _GNU_SOURCE
+#include "frt-internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FRT__NBUCKETS        1024u
+#define FRT__POOL_MAX        2048
+#define FRT__POOL_IDLE_S     10
+#define FRT__READ_CHUNK      (64u * 1024u)
+#define FRT__CONNECT_DEFAULT_MS 10000.0
+#define FRT__IDENTITY_RPC    "__frt_identity"
+#define FRT__IDENTITY_TIMEOUT_MS 30000.0
+
+/* ------------------------------------------------------------------ */
+/* Types                                                               */
+/* ------------------------------------------------------------------ */
+
+/** A unit of work for the handler pool; embedded in the owning object. */
+typedef struct frt__work {
+    void (*fn)(struct frt__work*);
+    struct frt__work* next;
+} frt__work;
+
+#define FRT__NO_IDX SIZE_MAX
+enum { FRT__HK_CALL = 1, FRT__HK_TIMER = 2 };
+
+/** A timer-heap node (inst->lock). idx == FRT__NO_IDX when not queued. */
+typedef struct frt__hnode {
+    double   deadline;
+    uint64_t seq;
+    size_t   idx;
+    int      kind;
+} frt__hnode;
+
+#define FRT__CONTAINER(ptr, type, member) ((type*)((char*)(ptr)-offsetof(type, member)))
+
+struct hg_addr {
+    frt__addr_spec spec;
+    char           str[FRT_MAX_ADDR_LEN + 1];
+    char           key[FRT_MAX_ADDR_LEN + 32];
+};
+
+enum { FRT__CS_CONNECTING = 1, FRT__CS_OPEN = 2, FRT__CS_CLOSED = 3 };
+
+/** A connection. Refs: one for the instance list (dropped by whoever closes
+ *  it: the loop, or finalize), one per user (caller writing, request). The
+ *  fd is closed when the last ref goes. */
+typedef struct frt__conn {
+    _Atomic int       refs;
+    int               fd;
+    struct margo_instance* inst;
+    int               state;    /* inst->lock */
+    bool              in_table; /* inst->lock: reachable by key */
+    char              key[FRT_MAX_ADDR_LEN + 32];
+    char              peer[FRT_MAX_ADDR_LEN + 1]; /* peer's self address (hello) */
+    struct frt__conn* next;                       /* inst->conns, inst->lock */
+    /* write side: wlock */
+    pthread_mutex_t wlock;
+    bool            wclosed;
+    bool            want_out;
+    uint8_t*        outq;
+    size_t          outq_off, outq_len, outq_cap;
+    /* read side: loop thread only */
+    uint8_t  hdr_buf[FRT__HDR_LEN];
+    size_t   hdr_got;
+    frt__hdr hdr;
+    uint8_t* body;
+    size_t   body_len, body_got;
+    bool     got_hello;
+} frt__conn;
+
+/** A pending call. Lives in inst->calls (and the heap if timed) until one
+ *  completer removes it under inst->lock; then exactly one completion. */
+typedef struct frt__call {
+    frt__work         work; /* async completion */
+    frt__hnode        node; /* timeout */
+    uint64_t          id;
+    frt__conn*        conn; /* identity only; NULL for in-process calls */
+    struct frt__call* hnext;
+    bool              async;
+    frt_completion_fn cb;
+    void*             uargs;
+    pthread_mutex_t   m;
+    pthread_cond_t    cv;
+    bool              done;
+    hg_return_t       ret;
+    void*             out;
+    size_t            out_len;
+} frt__call;
+
+/** A registered handler. `active` counts running invocations. */
+typedef struct frt__entry {
+    char               name[FRT_MAX_RPC_NAME_LEN + 1];
+    uint16_t           provider_id;
+    frt_handler_fn     fn;
+    void*              uargs;
+    int                active;   /* inst->lock */
+    bool               orphaned; /* deregistered by its own handler */
+    bool               builtin;
+    struct frt__entry* next;
+} frt__entry;
+
+struct frt_request {
+    frt__work              work;
+    struct margo_instance* inst;
+    frt__conn*             conn; /* ref held; NULL when in-process */
+    frt__entry*            entry;
+    uint64_t               id;
+    uint16_t               provider_id;
+    void*                  body; /* owns `in` */
+    const void*            in;
+    size_t                 in_len;
+    char                   source[FRT_MAX_ADDR_LEN + 1];
+};
+
+struct margo_timer {
+    struct margo_instance*  inst; /* NULL once the instance is finalized */
+    margo_timer_callback_fn cb;
+    void*                   uargs;
+    frt__hnode              node;
+    double                  period; /* > 0: periodic */
+    uint64_t                gen;    /* bumped by cancel */
+    bool                    running; /* a run is queued or executing */
+    bool                    refire;  /* expired while running (one-shot) */
+    bool                    destroy_pending;
+    struct margo_timer *    prev, *next; /* inst->timers */
+};
+
+typedef struct frt__timer_run {
+    frt__work           work;
+    struct margo_timer* t;
+    uint64_t            gen;
+} frt__timer_run;
+
+enum { FRT__CB_PRE = 1, FRT__CB_FIN = 2 };
+typedef struct frt__fcb {
+    const void*               owner;
+    margo_finalize_callback_t cb;
+    void*                     uargs;
+    struct frt__fcb*          next;
+} frt__fcb;
+
+typedef struct frt__ident {
+    uint16_t           provider_id;
+    char*              identity;
+    struct frt__ident* next;
+} frt__ident;
+
+typedef struct frt__worker {
+    pthread_t              tid;
+    struct margo_instance* inst;
+    bool                   exited, joined;
+    struct frt__worker*    next;
+} frt__worker;
+
+typedef struct frt__pool {
+    pthread_mutex_t m;
+    pthread_cond_t  cv;
+    frt__work *     head, *tail;
+    int             nqueued, nidle, nthreads, min, max;
+    bool            stop;
+    frt__worker*    workers;
+} frt__pool;
+
+struct margo_instance {
+    pthread_mutex_t lock;
+    pthread_cond_t  cv; /* registry, timers, connection state changes */
+    _Atomic int     log_level;
+    bool            server;
+    frt__addr_spec  spec;
+    char            self[FRT_MAX_ADDR_LEN + 1];
+    char            self_key[FRT_MAX_ADDR_LEN + 32];
+    int             listen_fd, epfd, evfd;
+    pthread_t       progress;
+    bool            progress_started;
+    _Atomic bool    loop_stop;
+    /* lifetime */
+    bool        finalizing, stopping, finalized; /* lock */
+    int         margo_refs;                      /* lock */
+    _Atomic int memrefs;
+    /* state under lock */
+    uint64_t             next_id, heap_seq;
+    frt__hnode**         heap;
+    size_t               heap_len, heap_cap;
+    frt__call*           calls[FRT__NBUCKETS];
+    frt__conn*           conns;
+    frt__entry*          entries;
+    frt__entry           identity_entry;
+    frt__ident*          idents;
+    frt__fcb *           prefin, *fin;
+    struct margo_timer*  timers;
+    /* rate limit of protocol warnings (loop thread only) */
+    double warn_window;
+    int    warn_count;
+    uint8_t* rbuf; /* loop scratch */
+    frt__pool pool;
+};
+
+/* Per-thread context: which instance's pool this thread serves, the
+ * handler entry / timer running on it, and whether it finalized. */
+static __thread struct {
+    struct margo_instance* pool_inst;
+    struct margo_instance* finalized;
+    frt__entry*            entry;
+    struct margo_timer*    timer;
+} frt__tls;
+
+static _Atomic unsigned long frt__instance_counter = 0;
+static char                  frt__tag_listen, frt__tag_event;
+
+static void frt__inst_unref(margo_instance_id mid);
+static void frt__pool_submit(margo_instance_id mid, frt__work* w);
+static void frt__conn_unref(frt__conn* c);
+static void frt__timer_work(frt__work* w);
+
+margo_log_level frt__instance_log_level(margo_instance_id mid)
+{
+    return (margo_log_level)atomic_load(&mid->log_level);
+}
+const char* frt__instance_name(margo_instance_id mid) { return mid->self; }
+
+/* ------------------------------------------------------------------ */
+/* Timer heap (inst->lock held)                                        */
+/* ------------------------------------------------------------------ */
+
+static bool frt__heap_less(const frt__hnode* a, const frt__hnode* b)
+{
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+static void frt__heap_set(margo_instance_id mid, size_t i, frt__hnode* n)
+{
+    mid->heap[i] = n;
+    n->idx       = i;
+}
+
+static void frt__heap_up(margo_instance_id mid, size_t i)
+{
+    frt__hnode* n = mid->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!frt__heap_less(n, mid->heap[p])) break;
+        frt__heap_set(mid, i, mid->heap[p]);
+        i = p;
+    }
+    frt__heap_set(mid, i, n);
+}
+
+static void frt__heap_down(margo_instance_id mid, size_t i)
+{
+    frt__hnode* n = mid->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        frt__hnode* best = n;
+        if (l < mid->heap_len && frt__heap_less(mid->heap[l], best)) { m = l; best = mid->heap[l]; }
+        if (r < mid->heap_len && frt__heap_less(mid->heap[r], best)) { m = r; best = mid->heap[r]; }
+        if (m == i) break;
+        frt__heap_set(mid, i, mid->heap[m]);
+        i = m;
+    }
+    frt__heap_set(mid, i, n);
+}
+
+/** Insert n (not queued) at deadline. Returns -1 on ENOMEM, 1 if it became
+ *  the earliest deadline (the loop must be woken), 0 otherwise. */
+static int frt__heap_push(margo_instance_id mid, frt__hnode* n, double deadline)
+{
+    if (mid->heap_len == mid->heap_cap) {
+        size_t       cap = mid->heap_cap ? mid->heap_cap * 2 : 64;
+        frt__hnode** h   = realloc(mid->heap, cap * sizeof *h);
+        if (!h) return -1;
+        mid->heap     = h;
+        mid->heap_cap = cap;
+    }
+    n->deadline = deadline;
+    n->seq      = ++mid->heap_seq;
+    mid->heap_len++;
+    frt__heap_set(mid, mid->heap_len - 1, n);
+    frt__heap_up(mid, mid->heap_len - 1);
+    return n->idx == 0 ? 1 : 0;
+}
+
+static void frt__heap_remove(margo_instance_id mid, frt__hnode* n)
+{
+    if (n->idx == FRT__NO_IDX) return;
+    size_t i = n->idx;
+    n->idx   = FRT__NO_IDX;
+    mid->heap_len--;
+    if (i == mid->heap_len) return;
+    frt__heap_set(mid, i, mid->heap[mid->heap_len]);
+    frt__heap_up(mid, i);
+    frt__heap_down(mid, mid->heap[i]->idx);
+}
+
+static void frt__wake_loop(margo_instance_id mid)
+{
+    uint64_t one = 1;
+    ssize_t  r;
+    do {
+        r = write(mid->evfd, &one, sizeof one);
+    } while (r < 0 && errno == EINTR);
+}
+
+/* ------------------------------------------------------------------ */
+/* Handler pool                                                        */
+/* ------------------------------------------------------------------ */
+
+static void* frt__worker_main(void* arg)
+{
+    frt__worker*      self = arg;
+    margo_instance_id mid  = self->inst;
+    frt__pool*        p    = &mid->pool;
+    frt__tls.pool_inst     = mid;
+    pthread_mutex_lock(&p->m);
+    for (;;) {
+        if (p->head) {
+            frt__work* w = p->head;
+            p->head      = w->next;
+            if (!p->head) p->tail = NULL;
+            p->nqueued--;
+            pthread_mutex_unlock(&p->m);
+            w->fn(w);
+            if (frt__tls.finalized == mid) {
+                /* This thread finalized the instance from user code; every
+                 * other thread is joined and the pool is gone. */
+                frt__tls.finalized = NULL;
+                frt__tls.pool_inst = NULL;
+                pthread_detach(pthread_self());
+                frt__inst_unref(mid);
+                return NULL;
+            }
+            pthread_mutex_lock(&p->m);
+            continue;
+        }
+        if (p->stop) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += FRT__POOL_IDLE_S;
+        p->nidle++;
+        int rc = pthread_cond_timedwait(&p->cv, &p->m, &ts);
+        p->nidle--;
+        if (rc == ETIMEDOUT && !p->head && !p->stop && p->nthreads > p->min) break;
+    }
+    p->nthreads--;
+    self->exited = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->m);
+    return NULL;
+}
+
+/* Join workers that exited on idle (called without p->m). */
+static void frt__pool_reap(frt__pool* p)
+{
+    frt__worker* dead = NULL;
+    pthread_mutex_lock(&p->m);
+    for (frt__worker** pp = &p->workers; *pp;) {
+        frt__worker* w = *pp;
+        if (w->exited && !p->stop) {
+            *pp     = w->next;
+            w->next = dead;
+            dead    = w;
+        } else {
+            pp = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&p->m);
+    while (dead) {
+        frt__worker* n = dead->next;
+        pthread_join(dead->tid, NULL);
+        free(dead);
+        dead = n;
+    }
+}
+
+/* Start one worker; p->m held. */
+static bool frt__pool_spawn(margo_instance_id mid)
+{
+    frt__pool*   p = &mid->pool;
+    frt__worker* w = calloc(1, sizeof *w);
+    if (!w) return false;
+    w->inst = mid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 4u << 20);
+    int rc = pthread_create(&w->tid, &attr, frt__worker_main, w);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(w);
+        return false;
+    }
+    w->next    = p->workers;
+    p->workers = w;
+    p->nthreads++;
+    return true;
+}
+
+static void frt__pool_submit(margo_instance_id mid, frt__work* w)
+{
+    frt__pool* p   = &mid->pool;
+    bool       any_exited = false;
+    w->next        = NULL;
+    pthread_mutex_lock(&p->m);
+    if (p->tail)
+        p->tail->next = w;
+    else
+        p->head = w;
+    p->tail = w;
+    p->nqueued++;
+    if (p->nidle >= p->nqueued || p->nthreads >= p->max) {
+        pthread_cond_signal(&p->cv);
+    } else if (!frt__pool_spawn(mid)) {
+        if (p->nthreads == 0)
+            frt__log(mid, MARGO_LOG_CRITICAL, "cannot start any handler thread");
+        pthread_cond_signal(&p->cv);
+    }
+    for (frt__worker* x = p->workers; x; x = x->next)
+        if (x->exited) any_exited = true;
+    pthread_mutex_unlock(&p->m);
+    if (any_exited) frt__pool_reap(p);
+}
+
+/* Stop the pool: queued work still runs; join every worker but the caller. */
+static void frt__pool_stop_join(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    for (;;) {
+        frt__worker* target = NULL;
+        for (frt__worker* w = p->workers; w; w = w->next)
+            if (!w->joined && !pthread_equal(w->tid, pthread_self())) {
+                target = w;
+                break;
+            }
+        if (!target) break;
+        target->joined = true;
+        pthread_mutex_unlock(&p->m);
+        pthread_join(target->tid, NULL);
+        pthread_mutex_lock(&p->m);
+    }
+    while (p->workers) {
+        frt__worker* n = p->workers->next;
+        free(p->workers);
+        p->workers = n;
+    }
+    pthread_mutex_unlock(&p->m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Calls                                                               */
+/* ------------------------------------------------------------------ */
+
+static frt__call** frt__call_slot(margo_instance_id mid, uint64_t id)
+{
+    return &mid->calls[id & (FRT__NBUCKETS - 1)];
+}
+
+static void frt__call_insert(margo_instance_id mid, frt__call* c)
+{
+    frt__call** s = frt__call_slot(mid, c->id);
+    c->hnext      = *s;
+    *s            = c;
+}
+
+/* Remove and return call `id` if it belongs to conn (inst->lock held). */
+static frt__call* frt__call_take(margo_instance_id mid, uint64_t id, frt__conn* conn)
+{
+    for (frt__call** pp = frt__call_slot(mid, id); *pp; pp = &(*pp)->hnext) {
+        frt__call* c = *pp;
+        if (c->id == id) {
+            if (c->conn != conn) return NULL;
+            *pp = c->hnext;
+            frt__heap_remove(mid, &c->node);
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void frt__call_async_run(frt__work* w)
+{
+    frt__call* c = FRT__CONTAINER(w, frt__call, work);
+    c->cb(c->uargs, c->ret, c->out, c->out_len);
+    free(c->out);
+    pthread_mutex_destroy(&c->m);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}
+
+/** Deliver the outcome of a call already removed from the table. Takes
+ *  ownership of out (malloc'd or NULL). Never called with inst->lock held
+ *  for sync calls' sake? It may be: it only takes call->m / pool.m. */
+static void frt__call_finish(margo_instance_id mid, frt__call* c, hg_return_t ret, void* out,
+                             size_t out_len)
+{
+    if (ret != HG_SUCCESS) {
+        free(out);
+        out     = NULL;
+        out_len = 0;
+    }
+    if (c->async) {
+        c->ret     = ret;
+        c->out     = out;
+        c->out_len = out_len;
+        c->work.fn = frt__call_async_run;
+        frt__pool_submit(mid, &c->work);
+        return;
+    }
+    pthread_mutex_lock(&c->m);
+    c->ret     = ret;
+    c->out     = out;
+    c->out_len = out_len;
+    c->done    = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+static frt__conn* frt__conn_new(margo_instance_id mid, int fd)
+{
+    frt__conn* c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    atomic_init(&c->refs, 1);
+    c->fd    = fd;
+    c->inst  = mid;
+    c->state = FRT__CS_CONNECTING;
+    pthread_mutex_init(&c->wlock, NULL);
+    return c;
+}
+
+static void frt__conn_unref(frt__conn* c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
+    if (c->fd >= 0) close(c->fd);
+    pthread_mutex_destroy(&c->wlock);
+    free(c->outq);
+    free(c->body);
+    free(c);
+}
+
+static void frt__iov_advance(struct iovec** iov, int* cnt, size_t n)
+{
+    while (*cnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*cnt)--;
+    }
+    if (*cnt > 0 && n) {
+        (*iov)->iov_base = (char*)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
+/**
+ * Send a whole frame (iov) on c from any thread. Writes directly when the
+ * queue is empty; what does not fit is queued and flushed by the loop.
+ * On a socket error the connection is shut down (the loop then closes it
+ * and fails its calls). @return HG_SUCCESS, HG_HOSTUNREACH, HG_NOMEM.
+ */
+static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
+{
+    hg_return_t ret = HG_SUCCESS;
+    pthread_mutex_lock(&c->wlock);
+    if (c->wclosed) {
+        ret = HG_HOSTUNREACH;
+        goto finish;
+    }
+    if (c->outq_off == c->outq_len) {
+        while (cnt > 0) {
+            struct msghdr msg = {0};
+            msg.msg_iov       = iov;
+            msg.msg_iovlen    = (size_t)cnt;
+            ssize_t n         = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+                shutdown(c->fd, SHUT_RDWR);
+                ret = HG_HOSTUNREACH;
+                goto finish;
+            }
+            frt__iov_advance(&iov, &cnt, (size_t)n);
+        }
+        if (cnt == 0) goto finish;
+    }
+    /* queue the rest */
+    size_t rest = 0;
+    for (int i = 0; i < cnt; i++) rest += iov[i].iov_len;
+    if (c->outq_len + rest > c->outq_cap) {
+        if (c->outq_off > 0) {
+            memmove(c->outq, c->outq + c->outq_off, c->outq_len - c->outq_off);
+            c->outq_len -= c->outq_off;
+            c->outq_off = 0;
+        }
+        if (c->outq_len + rest > c->outq_cap) {
+            size_t   cap = c->outq_len + rest + 65536;
+            uint8_t* q   = realloc(c->outq, cap);
+            if (!q) {
+                shutdown(c->fd, SHUT_RDWR);
+                ret = HG_NOMEM;
+                goto finish;
+            }
+            c->outq     = q;
+            c->outq_cap = cap;
+        }
+    }
+    for (int i = 0; i < cnt; i++) {
+        memcpy(c->outq + c->outq_len, iov[i].iov_base, iov[i].iov_len);
+        c->outq_len += iov[i].iov_len;
+    }
+    if (!c->want_out) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+        c->want_out           = true;
+        epoll_ctl(c->inst->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    }
+finish:
+    pthread_mutex_unlock(&c->wlock);
+    return ret;
+}
+
+/* Loop: flush the output queue on EPOLLOUT. */
+static void frt__conn_flush(frt__conn* c)
+{
+    pthread_mutex_lock(&c->wlock);
+    while (!c->wclosed && c->outq_off < c->outq_len) {
+        ssize_t n = send(c->fd, c->outq + c->outq_off, c->outq_len - c->outq_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            shutdown(c->fd, SHUT_RDWR);
+            break;
+        }
+        c->outq_off += (size_t)n;
+    }
+    if (c->outq_off == c->outq_len && c->want_out && !c->wclosed) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        c->outq_off = c->outq_len = 0;
+        c->want_out               = false;
+        epoll_ctl(c->inst->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    }
+    pthread_mutex_unlock(&c->wlock);
+}
+
+static hg_return_t frt__send_frame(frt__conn* c, const frt__hdr* h, const void* name,
+                                   const void* payload)
+{
+    uint8_t      hb[FRT__HDR_LEN];
+    struct iovec iov[3];
+    int          cnt = 0;
+    frt__hdr_encode(h, hb);
+    iov[cnt++] = (struct iovec){hb, FRT__HDR_LEN};
+    if (h->name_len) iov[cnt++] = (struct iovec){(void*)name, h->name_len};
+    if (h->payload_len) iov[cnt++] = (struct iovec){(void*)payload, h->payload_len};
+    return frt__conn_send(c, iov, cnt);
+}
+
+static hg_return_t frt__send_hello(margo_instance_id mid, frt__conn* c)
+{
+    frt__hdr h = {0};
+    h.type     = FRT__T_HELLO;
+    h.name_len = (uint16_t)strlen(mid->self);
+    return frt__send_frame(c, &h, mid->self, NULL);
+}
+
+static void frt__send_error(frt__conn* c, uint64_t id, hg_return_t code)
+{
+    frt__hdr h = {0};
+    h.type     = FRT__T_ERROR;
+    h.id       = id;
+    h.status   = (uint32_t)code;
+    (void)frt__send_frame(c, &h, NULL, NULL);
+}
+
+/* Rate-limited warning about a peer's bad input (loop thread). */
+static void frt__protocol_warning(margo_instance_id mid, frt__conn* c, const char* why)
+{
+    double now = frt_now_ms();
+    if (now - mid->warn_window > 1000.0) {
+        mid->warn_window = now;
+        mid->warn_count  = 0;
+    }
+    if (++mid->warn_count <= 10)
+        frt__log(mid, MARGO_LOG_WARNING, "closing connection from %s: %s",
+                 c->peer[0] ? c->peer : "(no hello yet)", why);
+}
+
+/**
+ * Close a connection: unlist it, fail its pending calls with HG_HOSTUNREACH,
+ * drop the list's ref. Loop thread (or finalize once the loop is stopped).
+ */
+static void frt__conn_close(margo_instance_id mid, frt__conn* c)
+{
+    frt__call* failed = NULL;
+    pthread_mutex_lock(&mid->lock);
+    if (c->state == FRT__CS_CLOSED) {
+        pthread_mutex_unlock(&mid->lock);
+        return;
+    }
+    c->state    = FRT__CS_CLOSED;
+    c->in_table = false;
+    for (frt__conn** pp = &mid->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    for (size_t b = 0; b < FRT__NBUCKETS; b++) {
+        for (frt__call** pp = &mid->calls[b]; *pp;) {
+            frt__call* k = *pp;
+            if (k->conn == c) {
+                *pp = k->hnext;
+                frt__heap_remove(mid, &k->node);
+                k->hnext = failed;
+                failed   = k;
+            } else {
+                pp = &k->hnext;
+            }
+        }
+    }
+    pthread_cond_broadcast(&mid->cv);
+    pthread_mutex_unlock(&mid->lock);
+
+    pthread_mutex_lock(&c->wlock);
+    c->wclosed = true;
+    pthread_mutex_unlock(&c->wlock);
+    epoll_ctl(mid->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    shutdown(c->fd, SHUT_RDWR);
+    while (failed) {
+        frt__call* n = failed->hnext;
+        frt__call_finish(mid, failed, HG_HOSTUNREACH, NULL, 0);
+        failed = n;
+    }
+    frt__conn_unref(c);
+}
+
+/* Lookup of a handler; inst->lock held. */
+static frt__entry* frt__entry_find(margo_instance_id mid, const char* name, uint16_t provider_id)
+{
+    if (strcmp(name, FRT__IDENTITY_RPC) == 0) return &mid->identity_entry;
+    for (frt__entry* e = mid->entries; e; e = e->next)
+        if (e->provider_id == provider_id && strcmp(e->name, name) == 0) return e;
+    return NULL;
+}
+
+static void frt__request_free(struct frt_request* r)
+{
+    frt__conn_unref(r->conn);
+    free(r->body);
+    free(r);
+}
+
+/* Pool: run a handler, then release the invocation count. */
+static void frt__handler_run(frt__work* w)
+{
+    struct frt_request* r     = FRT__CONTAINER(w, struct frt_request, work);
+    margo_instance_id   mid   = r->inst;
+    frt__entry*         e     = r->entry;
+    frt__entry*         saved = frt__tls.entry;
+    frt__tls.entry            = e;
+    e->fn(r, r->in, r->in_len, e->uargs); /* r may be gone after this */
+    frt__tls.entry = saved;
+    if (frt__tls.finalized == mid) return;
+    pthread_mutex_lock(&mid->lock);
+    e->active--;
+    if (e->active == 0) {
+        if (e->orphaned)
+            free(e);
+        else
+            pthread_cond_broadcast(&mid->cv);
+    }
+    pthread_mutex_unlock(&mid->lock);
+}
+
+/* Loop: a complete frame arrived on c (body owned by c->body). */
+static bool frt__process_frame(margo_instance_id mid, frt__conn* c)
+{
+    frt__hdr* h    = &c->hdr;
+    uint8_t*  body = c->body;
+    c->body        = NULL;
+    if (!c->got_hello && h->type != FRT__T_HELLO) {
+        free(body);
+        frt__protocol_warning(mid, c, "first frame is not a hello");
+        return false;
+    }
+    switch (h->type) {
+    case FRT__T_HELLO: {
+        char           addr[FRT_MAX_ADDR_LEN + 1];
+        frt__addr_spec spec;
+        if (c->got_hello) {
+            free(body);
+            frt__protocol_warning(mid, c, "second hello");
+            return false;
+        }
+        memcpy(addr, body, h->name_len);
+        addr[h->name_len] = 0;
+        free(body);
+        if (memchr(addr, 0, h->name_len) || frt__addr_parse(addr, &spec) != HG_SUCCESS
+            || !frt__addr_is_peer(&spec)) {
+            frt__protocol_warning(mid, c, "hello with a malformed address");
+            return false;
+        }
+        c->got_hello = true;
+        pthread_mutex_lock(&mid->lock);
+        strcpy(c->peer, addr);
+        if (!c->in_table) {
+            char key[sizeof c->key];
+            frt__addr_key(&spec, key, sizeof key);
+            bool taken = false;
+            for (frt__conn* k = mid->conns; k; k = k->next)
+                if (k->in_table && strcmp(k->key, key) == 0) taken = true;
+            if (!taken) {
+                strcpy(c->key, key);
+                c->in_table = true;
+            }
+        }
+        pthread_mutex_unlock(&mid->lock);
+        return true;
+    }
+    case FRT__T_REQUEST: {
+        char name[FRT_MAX_RPC_NAME_LEN + 1];
+        memcpy(name, body, h->name_len);
+        name[h->name_len] = 0;
+        if (memchr(body, 0, h->name_len)) {
+            free(body);
+            frt__protocol_warning(mid, c, "RPC name contains a NUL byte");
+            return false;
+        }
+        pthread_mutex_lock(&mid->lock);
+        frt__entry* e = frt__entry_find(mid, name, h->provider_id);
+        if (e) e->active++;
+        pthread_mutex_unlock(&mid->lock);
+        if (!e) {
+            free(body);
+            frt__log(mid, MARGO_LOG_DEBUG, "request for unknown RPC %s (provider %u) from %s",
+                     name, h->provider_id, c->peer);
+            frt__send_error(c, h->id, HG_NOENTRY);
+            return true;
+        }
+        struct frt_request* r = calloc(1, sizeof *r);
+        if (!r) {
+            free(body);
+            pthread_mutex_lock(&mid->lock);
+            e->active--;
+            pthread_cond_broadcast(&mid->cv);
+            pthread_mutex_unlock(&mid->lock);
+            frt__send_error(c, h->id, HG_NOMEM);
+            return true;
+        }
+        atomic_fetch_add(&c->refs, 1);
+        r->work.fn     = frt__handler_run;
+        r->inst        = mid;
+        r->conn        = c;
+        r->entry       = e;
+        r->id          = h->id;
+        r->provider_id = h->provider_id;
+        r->body        = body;
+        r->in          = h->payload_len ? body + h->name_len : NULL;
+        r->in_len      = h->payload_len;
+        strcpy(r->source, c->peer);
+        frt__pool_submit(mid, &r->work);
+        return true;
+    }
+    case FRT__T_RESPONSE:
+    case FRT__T_ERROR: {
+        pthread_mutex_lock(&mid->lock);
+        frt__call* k = frt__call_take(mid, h->id, c);
+        pthread_mutex_unlock(&mid->lock);
+        if (!k) {
+            free(body);
+            frt__log(mid, MARGO_LOG_DEBUG, "late or unknown response %llu from %s",
+                     (unsigned long long)h->id, c->peer);
+            return true;
+        }
+        if (h->type == FRT__T_ERROR)
+            frt__call_finish(mid, k, (hg_return_t)h->status, body, 0);
+        else
+            frt__call_finish(mid, k, HG_SUCCESS, body, h->payload_len);
+        return true;
+    }
+    default: free(body); return false; /* unreachable: validated by decode */
+    }
+}
+
+/* Loop: feed received bytes into c's frame parser. false: close c. */
+static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p, size_t n)
+{
+    while (n > 0) {
+        if (c->hdr_got < FRT__HDR_LEN) {
+            size_t k = FRT__HDR_LEN - c->hdr_got;
+            if (k > n) k = n;
+            memcpy(c->hdr_buf + c->hdr_got, p, k);
+            c->hdr_got += k;
+            p += k;
+            n -= k;
+            if (c->hdr_got < FRT__HDR_LEN) return true;
+            const char* why = frt__hdr_decode(c->hdr_buf, &c->hdr);
+            if (why) {
+                frt__protocol_warning(mid, c, why);
+                return false;
+            }
+            c->body_len = (size_t)c->hdr.name_len + c->hdr.payload_len;
+            c->body_got = 0;
+            c->body     = c->body_len ? malloc(c->body_len) : NULL;
+            if (c->body_len && !c->body) {
+                frt__protocol_warning(mid, c, "out of memory for a frame");
+                return false;
+            }
+        }
+        size_t k = c->body_len - c->body_got;
+        if (k > n) k = n;
+        if (k) {
+            memcpy(c->body + c->body_got, p, k);
+            c->body_got += k;
+            p += k;
+            n -= k;
+        }
+        if (c->body_got == c->body_len) {
+            c->hdr_got = 0;
+            if (!frt__process_frame(mid, c)) return false;
+        }
+    }
+    return true;
+}
+
+/* Loop: readable (or hung up). */
+static void frt__conn_readable(margo_instance_id mid, frt__conn* c)
+{
+    for (int round = 0; round < 16; round++) {
+        ssize_t n = recv(c->fd, mid->rbuf, FRT__READ_CHUNK, MSG_DONTWAIT);
+        if (n > 0) {
+            if (!frt__conn_feed(mid, c, mid->rbuf, (size_t)n)) {
+                frt__conn_close(mid, c);
+                return;
+            }
+            if ((size_t)n < FRT__READ_CHUNK) return;
+            continue;
+        }
+        if (n == 0) {
+            if (c->hdr_got || c->body)
+                frt__protocol_warning(mid, c, "peer closed in the middle of a frame");
+            frt__log(mid, MARGO_LOG_DEBUG, "connection to %s closed by peer", c->peer);
+            frt__conn_close(mid, c);
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        frt__log(mid, MARGO_LOG_DEBUG, "connection to %s: %s", c->peer, strerror(errno));
+        frt__conn_close(mid, c);
+        return;
+    }
+}
+
+static void frt__set_sockopts(int fd, bool tcp)
+{
+    if (tcp) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+}
+
+/* Loop: accept every pending connection. */
+static void frt__accept_all(margo_instance_id mid)
+{
+    for (;;) {
+        int fd = accept4(mid->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                frt__log(mid, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
+            return;
+        }
+        frt__set_sockopts(fd, mid->spec.kind == FRT__AK_TCP);
+        frt__conn* c = frt__conn_new(mid, fd);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->state = FRT__CS_OPEN;
+        pthread_mutex_lock(&mid->lock);
+        c->next    = mid->conns;
+        mid->conns = c;
+        pthread_mutex_unlock(&mid->lock);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 || frt__send_hello(mid, c) != HG_SUCCESS)
+            frt__conn_close(mid, c);
+    }
+}
+
+/* Loop: expire due heap nodes. */
+static void frt__expire(margo_instance_id mid)
+{
+    frt__call* expired = NULL;
+    double     now     = frt_now_ms();
+    pthread_mutex_lock(&mid->lock);
+    while (mid->heap_len > 0 && mid->heap[0]->deadline <= now) {
+        frt__hnode* n = mid->heap[0];
+        frt__heap_remove(mid, n);
+        if (n->kind == FRT__HK_CALL) {
+            frt__call* k = FRT__CONTAINER(n, frt__call, node);
+            frt__call* t = frt__call_take(mid, k->id, k->conn);
+            if (t) {
+                t->hnext = expired;
+                expired  = t;
+            }
+            continue;
+        }
+        struct margo_timer* t = FRT__CONTAINER(n, struct margo_timer, node);
+        if (t->period > 0) {
+            double next = n->deadline + t->period;
+            if (next <= now) next = now + t->period;
+            (void)frt__heap_push(mid, n, next);
+        }
+        if (t->running) {
+            if (t->period <= 0) t->refire = true;
+            continue;
+        }
+        frt__timer_run* run = calloc(1, sizeof *run);
+        if (!run) {
+            frt__log(mid, MARGO_LOG_ERROR, "out of memory running a timer");
+            continue;
+        }
+        run->work.fn = frt__timer_work;
+        run->t       = t;
+        run->gen     = t->gen;
+        t->running   = true;
+        frt__pool_submit(mid, &run->work);
+    }
+    pthread_mutex_unlock(&mid->lock);
+    while (expired) {
+        frt__call* n = expired->hnext;
+        frt__call_finish(mid, expired, HG_TIMEOUT, NULL, 0);
+        expired = n;
+    }
+}
+
+static void* frt__progress_main(void* arg)
+{
+    margo_instance_id  mid = arg;
+    struct epoll_event evs[64];
+    while (!atomic_load(&mid->loop_stop)) {
+        int timeout = -1;
+        pthread_mutex_lock(&mid->lock);
+        if (mid->heap_len > 0) {
+            double d = mid->heap[0]->deadline - frt_now_ms();
+            if (d <= 0)
+                timeout = 0;
+            else if (d > 3600e3)
+                timeout = 3600000;
+            else
+                timeout = (int)d + 1;
+        }
+        pthread_mutex_unlock(&mid->lock);
+        int n = epoll_wait(mid->epfd, evs, 64, timeout);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            frt__log(mid, MARGO_LOG_CRITICAL, "epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            void* tag = evs[i].data.ptr;
+            if (tag == &frt__tag_listen) {
+                frt__accept_all(mid);
+            } else if (tag == &frt__tag_event) {
+                uint64_t v;
+                while (read(mid->evfd, &v, sizeof v) < 0 && errno == EINTR) {}
+            } else {
+                frt__conn* c = tag;
+                if (evs[i].events & EPOLLOUT) frt__conn_flush(c);
+                if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) frt__conn_readable(mid, c);
+            }
+        }
+        frt__expire(mid);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Outgoing connections                                                */
+/* ------------------------------------------------------------------ */
+
+/* Resolve a tcp host to an IPv4 address (blocking). */
+static bool frt__resolve_ipv4(const char* host, struct in_addr* out)
+{
+    if (inet_pton(AF_INET, host, out) == 1) return true;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family       = AF_INET;
+    hints.ai_socktype     = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) return false;
+    *out = ((struct sockaddr_in*)res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+    return true;
+}
+
+static socklen_t frt__sm_sockaddr(unsigned long pid, unsigned long n, struct sockaddr_un* sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    int len = snprintf(sa->sun_path + 1, sizeof sa->sun_path - 1, "frt-na+sm-%lu-%lu", pid, n);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+}
+
+/* Connect a socket for spec within timeout_ms. Returns the fd or -1. */
+static int frt__dial(margo_instance_id mid, const frt__addr_spec* spec, double timeout_ms)
+{
+    struct sockaddr_storage ss;
+    socklen_t               sl;
+    int                     fd     = -1;
+    double                  end    = frt_now_ms() + timeout_ms;
+    if (spec->kind == FRT__AK_SM) {
+        sl = frt__sm_sockaddr(spec->pid, spec->n, (struct sockaddr_un*)&ss);
+    } else {
+        struct sockaddr_in* sin = (struct sockaddr_in*)&ss;
+        memset(sin, 0, sizeof *sin);
+        sin->sin_family = AF_INET;
+        sin->sin_port   = htons((uint16_t)spec->port);
+        if (!frt__resolve_ipv4(spec->host, &sin->sin_addr)) {
+            frt__log(mid, MARGO_LOG_DEBUG, "cannot resolve host %s", spec->host);
+            return -1;
+        }
+        sl = sizeof *sin;
+    }
+    for (;;) {
+        fd = socket(spec->kind == FRT__AK_SM ? AF_UNIX : AF_INET,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) return -1;
+        if (connect(fd, (struct sockaddr*)&ss, sl) == 0) break;
+        if (errno == EAGAIN && spec->kind == FRT__AK_SM && frt_now_ms() < end) {
+            /* unix backlog full: retry shortly */
+            close(fd);
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (errno != EINPROGRESS && errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+        for (;;) {
+            double left = end - frt_now_ms();
+            if (left <= 0) {
+                close(fd);
+                return -1;
+            }
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            int           r   = poll(&pfd, 1, (int)left + 1);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) {
+                close(fd);
+                return -1;
+            }
+            int       err = 0;
+            socklen_t el  = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+                close(fd);
+                return -1;
+            }
+            break;
+        }
+        break;
+    }
+    frt__set_sockopts(fd, spec->kind == FRT__AK_TCP);
+    return fd;
+}
+
+/**
+ * Get an open connection to addr (a new ref for the caller), connecting if
+ * needed. Concurrent callers for the same key wait for one connect.
+ * @return HG_SUCCESS, HG_HOSTUNREACH, HG_NOMEM, HG_CANCELED.
+ */
+static hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,
+                                 frt__conn** out)
+{
+    frt__conn* c = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (;;) {
+        if (mid->stopping) {
+            pthread_mutex_unlock(&mid->lock);
+            return HG_CANCELED;
+        }
+        frt__conn* found = NULL;
+        for (frt__conn* k = mid->conns; k; k = k->next)
+            if (k->in_table && strcmp(k->key, addr->key) == 0) {
+                found = k;
+                break;
+            }
+        if (!found) break;
+        if (found->state == FRT__CS_OPEN) {
+            atomic_fetch_add(&found->refs, 1);
+            pthread_mutex_unlock(&mid->lock);
+            *out = found;
+            return HG_SUCCESS;
+        }
+        pthread_cond_wait(&mid->cv, &mid->lock); /* CONNECTING: wait */
+    }
+    c = frt__conn_new(mid, -1);
+    if (!c) {
+        pthread_mutex_unlock(&mid->lock);
+        return HG_NOMEM;
+    }
+    atomic_fetch_add(&c->refs, 1); /* caller's ref */
+    strcpy(c->key, addr->key);
+    strcpy(c->peer, addr->str);
+    c->in_table = true;
+    c->next     = mid->conns;
+    mid->conns  = c;
+    pthread_mutex_unlock(&mid->lock);
+
+    int  fd = frt__dial(mid, &addr->spec, timeout_ms > 0 ? timeout_ms : FRT__CONNECT_DEFAULT_MS);
+    bool ok = false;
+    if (fd >= 0) {
+        c->fd                 = fd;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        ok = epoll_ctl(mid->epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
+        /* a failed hello shuts the socket down: the loop then closes it */
+        if (ok) (void)frt__send_hello(mid, c);
+    }
+    pthread_mutex_lock(&mid->lock);
+    if (ok && c->state == FRT__CS_CONNECTING) {
+        c->state = FRT__CS_OPEN;
+        pthread_cond_broadcast(&mid->cv);
+        pthread_mutex_unlock(&mid->lock);
+        *out = c;
+        return HG_SUCCESS;
+    }
+    if (c->state == FRT__CS_CONNECTING) {
+        /* failed before the loop could see it: unlist it ourselves */
+        c->state    = FRT__CS_CLOSED;
+        c->in_table = false;
+        for (frt__conn** pp = &mid->conns; *pp; pp = &(*pp)->next)
+            if (*pp == c) {
+                *pp = c->next;
+                break;
+            }
+        pthread_cond_broadcast(&mid->cv);
+        pthread_mutex_unlock(&mid->lock);
+        frt__conn_unref(c); /* list ref */
+    } else {
+        pthread_mutex_unlock(&mid->lock); /* the loop closed it already */
+    }
+    frt__conn_unref(c); /* caller ref */
+    frt__log(mid, MARGO_LOG_DEBUG, "cannot connect to %s", addr->str);
+    return HG_HOSTUNREACH;
+}
+
+/* ------------------------------------------------------------------ */
+/* Forward                                                             */
+/* ------------------------------------------------------------------ */
+
+static frt__call* frt__call_new(void)
+{
+    frt__call* c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->node.idx  = FRT__NO_IDX;
+    c->node.kind = FRT__HK_CALL;
+    pthread_mutex_init(&c->m, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    return c;
+}
+
+static void frt__call_free(frt__call* c)
+{
+    pthread_mutex_destroy(&c->m);
+    pthread_cond_destroy(&c->cv);
+    free(c->out);
+    free(c);
+}
+
+/* Register call k (inst->lock held) with its timeout. */
+static hg_return_t frt__call_arm(margo_instance_id mid, frt__call* k, double timeout_ms)
+{
+    if (mid->stopping) return HG_CANCELED;
+    k->id = ++mid->next_id;
+    if (timeout_ms > 0) {
+        int r = frt__heap_push(mid, &k->node, frt_now_ms() + timeout_ms);
+        if (r < 0) return HG_NOMEM;
+        if (r > 0) frt__wake_loop(mid);
+    }
+    frt__call_insert(mid, k);
+    return HG_SUCCESS;
+}
+
+/**
+ * Start call k. On HG_SUCCESS exactly one frt__call_finish will follow; on
+ * error k was not registered and nothing else happens.
+ */
+static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const char* name,
+                                   uint16_t provider_id, const void* in, size_t in_len,
+                                   double timeout_ms, frt__call* k)
+{
+    hg_return_t ret  = HG_SUCCESS;
+    frt__conn*  conn = NULL;
+    if (!mid || !addr || !name || (in_len && !in)) return HG_INVALID_ARG;
+    size_t nlen = strlen(name);
+    if (nlen == 0 || nlen > FRT_MAX_RPC_NAME_LEN) return HG_INVALID_ARG;
+    if (in_len > FRT_MAX_PAYLOAD) return HG_MSGSIZE;
+
+    if (strcmp(addr->key, mid->self_key) == 0) {
+        /* in-process path: the handler runs on the pool, no socket */
+        struct frt_request* r = calloc(1, sizeof *r);
+        void*               b = in_len ? malloc(in_len) : NULL;
+        if (!r || (in_len && !b)) {
+            free(r);
+            free(b);
+            return HG_NOMEM;
+        }
+        if (in_len) memcpy(b, in, in_len);
+        pthread_mutex_lock(&mid->lock);
+        frt__entry* e = mid->stopping ? NULL : frt__entry_find(mid, name, provider_id);
+        ret           = mid->stopping ? HG_CANCELED : e ? frt__call_arm(mid, k, timeout_ms) : HG_NOENTRY;
+        if (ret == HG_SUCCESS) e->active++;
+        pthread_mutex_unlock(&mid->lock);
+        if (ret != HG_SUCCESS) {
+            free(r);
+            free(b);
+            return ret;
+        }
+        r->work.fn     = frt__handler_run;
+        r->inst        = mid;
+        r->entry       = e;
+        r->id          = k->id;
+        r->provider_id = provider_id;
+        r->body        = b;
+        r->in          = b;
+        r->in_len      = in_len;
+        strcpy(r->source, mid->self);
+        frt__pool_submit(mid, &r->work);
+        return HG_SUCCESS;
+    }
+
+    ret = frt__get_conn(mid, addr, timeout_ms, &conn);
+    if (ret != HG_SUCCESS) return ret;
+    pthread_mutex_lock(&mid->lock);
+    k->conn = conn;
+    ret     = conn->state == FRT__CS_CLOSED ? HG_HOSTUNREACH : frt__call_arm(mid, k, timeout_ms);
+    pthread_mutex_unlock(&mid->lock);
+    if (ret == HG_SUCCESS) {
+        frt__hdr h    = {0};
+        h.type        = FRT__T_REQUEST;
+        h.id          = k->id;
+        h.provider_id = provider_id;
+        h.name_len    = (uint16_t)nlen;
+        h.payload_len = (uint32_t)in_len;
+        /* a send failure shuts the socket down; the loop then fails k */
+        (void)frt__send_frame(conn, &h, name, in);
+    }
+    frt__conn_unref(conn);
+    return ret;
+}
+
+hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
+                        uint16_t provider_id, const void* in, size_t in_len, double timeout_ms,
+                        void** out, size_t* out_len)
+{
+    hg_return_t ret = HG_SUCCESS;
+    frt__call*  k   = NULL;
+    if (out) *out = NULL;
+    if (out_len) *out_len = 0;
+    k = frt__call_new();
+    if (!k) return HG_NOMEM;
+    ret = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k);
+    if (ret != HG_SUCCESS) goto finish;
+    pthread_mutex_lock(&k->m);
+    while (!k->done) pthread_cond_wait(&k->cv, &k->m);
+    pthread_mutex_unlock(&k->m);
+    ret = k->ret;
+    if (ret == HG_SUCCESS) {
+        if (out) {
+            *out   = k->out;
+            k->out = NULL;
+        }
+        if (out_len) *out_len = k->out_len;
+    }
+finish:
+    frt__call_free(k);
+    return ret;
+}
+
+hg_return_t frt_forward_async(margo_instance_id mid, hg_addr_t addr, const char* name,
+                              uint16_t provider_id, const void* in, size_t in_len,
+                              double timeout_ms, frt_completion_fn cb, void* uargs)
+{
+    if (!cb) return HG_INVALID_ARG;
+    frt__call* k = frt__call_new();
+    if (!k) return HG_NOMEM;
+    k->async       = true;
+    k->cb          = cb;
+    k->uargs       = uargs;
+    hg_return_t rc = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k);
+    if (rc != HG_SUCCESS) frt__call_free(k);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses                                                           */
+/* ------------------------------------------------------------------ */
+
+static hg_return_t frt__respond(struct frt_request* req, hg_return_t code, const void* out,
+                                size_t out_len)
+{
+    hg_return_t ret = HG_SUCCESS;
+    if (code == HG_SUCCESS && out_len > FRT_MAX_PAYLOAD) {
+        code = HG_MSGSIZE;
+        ret  = HG_MSGSIZE;
+    }
+    if (code == HG_SUCCESS && out_len && !out) {
+        code = HG_INVALID_ARG;
+        ret  = HG_INVALID_ARG;
+    }
+    if (!req->conn) {
+        margo_instance_id mid  = req->inst;
+        void*             copy = NULL;
+        if (code == HG_SUCCESS && out_len) {
+            copy = malloc(out_len);
+            if (!copy)
+                code = HG_NOMEM;
+            else
+                memcpy(copy, out, out_len);
+        }
+        pthread_mutex_lock(&mid->lock);
+        frt__call* k = frt__call_take(mid, req->id, NULL);
+        pthread_mutex_unlock(&mid->lock);
+        if (k)
+            frt__call_finish(mid, k, code, copy, code == HG_SUCCESS ? out_len : 0);
+        else
+            free(copy);
+    } else {
+        frt__hdr h = {0};
+        h.id       = req->id;
+        if (code == HG_SUCCESS) {
+            h.type        = FRT__T_RESPONSE;
+            h.payload_len = (uint32_t)out_len;
+        } else {
+            h.type   = FRT__T_ERROR;
+            h.status = (uint32_t)code;
+        }
+        hg_return_t sret = frt__send_frame(req->conn, &h, NULL, code == HG_SUCCESS ? out : NULL);
+        if (ret == HG_SUCCESS && sret != HG_SUCCESS) ret = sret;
+    }
+    frt__request_free(req);
+    return ret;
+}
+
+hg_return_t frt_respond(frt_request_t req, const void* out, size_t out_len)
+{
+    if (!req) return HG_INVALID_ARG;
+    return frt__respond(req, HG_SUCCESS, out, out_len);
+}
+
+hg_return_t frt_respond_error(frt_request_t req, hg_return_t code)
+{
+    if (!req) return HG_INVALID_ARG;
+    if (code == HG_SUCCESS || (int)code < 0 || code >= HG_RETURN_MAX) code = HG_OTHER_ERROR;
+    return frt__respond(req, code, NULL, 0);
+}
+
+const char*       frt_request_source(frt_request_t req) { return req ? req->source : NULL; }
+margo_instance_id frt_request_instance(frt_request_t req) { return req ? req->inst : NULL; }
+uint16_t          frt_request_provider_id(frt_request_t req) { return req ? req->provider_id : 0; }
+
+/* ------------------------------------------------------------------ */
+/* Registry                                                            */
+/* ------------------------------------------------------------------ */
+
+hg_return_t frt_rpc_register(margo_instance_id mid, const char* name, uint16_t provider_id,
+                             frt_handler_fn handler, void* uargs, ABT_pool pool)
+{
+    (void)pool;
+    if (!mid || !name || !handler) return HG_INVALID_ARG;
+    size_t n = strlen(name);
+    if (n == 0 || n > FRT_MAX_RPC_NAME_LEN || strcmp(name, FRT__IDENTITY_RPC) == 0)
+        return HG_INVALID_ARG;
+    frt__entry* e = calloc(1, sizeof *e);
+    if (!e) return HG_NOMEM;
+    memcpy(e->name, name, n + 1);
+    e->provider_id  = provider_id;
+    e->fn           = handler;
+    e->uargs        = uargs;
+    hg_return_t ret = HG_SUCCESS;
+    pthread_mutex_lock(&mid->lock);
+    if (frt__entry_find(mid, name, provider_id)) {
+        ret = HG_EXIST;
+    } else {
+        e->next      = mid->entries;
+        mid->entries = e;
+        e            = NULL;
+    }
+    pthread_mutex_unlock(&mid->lock);
+    free(e);
+    return ret;
+}
+
+hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name, uint16_t provider_id)
+{
+    if (!mid || !name) return HG_INVALID_ARG;
+    frt__entry* e = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__entry** pp = &mid->entries; *pp; pp = &(*pp)->next)
+        if ((*pp)->provider_id == provider_id && strcmp((*pp)->name, name) == 0) {
+            e   = *pp;
+            *pp = e->next;
+            break;
+        }
+    if (!e) {
+        pthread_mutex_unlock(&mid->lock);
+        return HG_NOENTRY;
+    }
+    int self = frt__tls.entry == e ? 1 : 0;
+    while (e->active > self) pthread_cond_wait(&mid->cv, &mid->lock);
+    if (e->active == 0)
+        free(e);
+    else
+        e->orphaned = true; /* freed by frt__handler_run when its handler returns */
+    pthread_mutex_unlock(&mid->lock);
+    return HG_SUCCESS;
+}
+
+bool frt_rpc_is_registered(margo_instance_id mid, const char* name, uint16_t provider_id)
+{
+    if (!mid || !name) return false;
+    pthread_mutex_lock(&mid->lock);
+    frt__entry* e = frt__entry_find(mid, name, provider_id);
+    pthread_mutex_unlock(&mid->lock);
+    return e != NULL && !e->builtin;
+}
+
+/* ------------------------------------------------------------------ */
+/* Identities                                                          */
+/* ------------------------------------------------------------------ */
+
+hg_return_t margo_provider_register_identity(margo_instance_id mid, uint16_t provider_id,
+                                             const char* identity)
+{
+    if (!mid || !identity) return HG_INVALID_ARG;
+    hg_return_t ret = HG_SUCCESS;
+    frt__ident* n   = calloc(1, sizeof *n);
+    char*       s   = strdup(identity);
+    if (!n || !s) {
+        free(n);
+        free(s);
+        return HG_NOMEM;
+    }
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident* k = mid->idents; k; k = k->next)
+        if (k->provider_id == provider_id) ret = HG_EXIST;
+    if (ret == HG_SUCCESS) {
+        n->provider_id = provider_id;
+        n->identity    = s;
+        n->next        = mid->idents;
+        mid->idents    = n;
+        n              = NULL;
+        s              = NULL;
+    }
+    pthread_mutex_unlock(&mid->lock);
+    free(n);
+    free(s);
+    return ret;
+}
+
+hg_return_t margo_provider_deregister_identity(margo_instance_id mid, uint16_t provider_id)
+{
+    if (!mid) return HG_INVALID_ARG;
+    frt__ident* found = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident** pp = &mid->idents; *pp; pp = &(*pp)->next)
+        if ((*pp)->provider_id == provider_id) {
+            found = *pp;
+            *pp   = found->next;
+            break;
+        }
+    pthread_mutex_unlock(&mid->lock);
+    if (!found) return HG_NOENTRY;
+    free(found->identity);
+    free(found);
+    return HG_SUCCESS;
+}
+
+const char* margo_provider_registered_identity(margo_instance_id mid, uint16_t provider_id)
+{
+    if (!mid) return NULL;
+    const char* s = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident* k = mid->idents; k; k = k->next)
+        if (k->provider_id == provider_id) s = k->identity;
+    pthread_mutex_unlock(&mid->lock);
+    return s;
+}
+
+/* Builtin handler of FRT__IDENTITY_RPC (any provider id). */
+static void frt__identity_handler(frt_request_t req, const void* in, size_t in_len, void* uargs)
+{
+    margo_instance_id mid = req->inst;
+    char*             s   = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident* k = mid->idents; k; k = k->next)
+        if (k->provider_id == req->provider_id) s = strdup(k->identity);
+    pthread_mutex_unlock(&mid->lock);
+    if (s)
+        frt_respond(req, s, strlen(s));
+    else
+        frt_respond_error(req, HG_NOENTRY);
+    free(s);
+}
+
+hg_return_t margo_provider_get_identity(margo_instance_id mid, hg_addr_t address,
+                                        uint16_t provider_id, char* buffer, size_t* bufsize)
+{
+    void*       out = NULL;
+    size_t      len = 0;
+    hg_return_t ret;
+    if (!mid || !address || !bufsize) return HG_INVALID_ARG;
+    ret = frt_forward(mid, address, FRT__IDENTITY_RPC, provider_id, NULL, 0,
+                      FRT__IDENTITY_TIMEOUT_MS, &out, &len);
+    if (ret != HG_SUCCESS) goto finish;
+    if (memchr(out, 0, len)) {
+        ret = HG_PROTOCOL_ERROR;
+        goto finish;
+    }
+    if (!buffer || *bufsize < len + 1) {
+        *bufsize = len + 1;
+        ret      = HG_OVERFLOW;
+        goto finish;
+    }
+    if (len) memcpy(buffer, out, len);
+    buffer[len] = 0;
+    *bufsize    = len + 1;
+finish:
+    free(out);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Instances                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The IPv4 address to report for a wildcard bind. */
+static void frt__routable_ipv4(char* out, size_t size)
+{
+    const char* env = getenv("FRT_TCP_HOST");
+    if (env && *env && strlen(env) < size) {
+        snprintf(out, size, "%s", env);
+        return;
+    }
+    snprintf(out, size, "127.0.0.1");
+    struct ifaddrs* ifs = NULL;
+    if (getifaddrs(&ifs) != 0) return;
+    for (struct ifaddrs* i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+        if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
+        inet_ntop(AF_INET, &((struct sockaddr_in*)i->ifa_addr)->sin_addr, out, (socklen_t)size);
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
+/* Create, bind (and listen, in server mode) the instance's socket and
+ * compute its self address. */
+static bool frt__open_endpoint(margo_instance_id mid, unsigned long n)
+{
+    int fd = -1;
+    if (mid->spec.kind == FRT__AK_SM) {
+        struct sockaddr_un sa;
+        unsigned long      pid = (unsigned long)getpid();
+        socklen_t          sl  = frt__sm_sockaddr(pid, n, &sa);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr*)&sa, sl) != 0) {
+            frt__log(NULL, MARGO_LOG_ERROR, "margo_init: cannot bind na+sm socket: %s", strerror(errno));
+            goto fail;
+        }
+        snprintf(mid->self, sizeof mid->self, "na+sm://%lu-%lu", pid, n);
+    } else {
+        struct sockaddr_in sa = {0};
+        char               ip[64];
+        sa.sin_family         = AF_INET;
+        sa.sin_port           = htons((uint16_t)(mid->spec.port > 0 ? mid->spec.port : 0));
+        sa.sin_addr.s_addr    = htonl(INADDR_ANY);
+        if (mid->spec.host[0] && !frt__resolve_ipv4(mid->spec.host, &sa.sin_addr)) {
+            frt__log(NULL, MARGO_LOG_ERROR, "margo_init: cannot resolve host %s", mid->spec.host);
+            goto fail;
+        }
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        socklen_t sl = sizeof sa;
+        if (fd < 0 || bind(fd, (struct sockaddr*)&sa, sizeof sa) != 0
+            || getsockname(fd, (struct sockaddr*)&sa, &sl) != 0) {
+            frt__log(NULL, MARGO_LOG_ERROR, "margo_init: cannot bind tcp socket: %s", strerror(errno));
+            goto fail;
+        }
+        if (sa.sin_addr.s_addr == htonl(INADDR_ANY))
+            frt__routable_ipv4(ip, sizeof ip);
+        else
+            inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
+        snprintf(mid->self, sizeof mid->self, "%s://%s:%u", mid->spec.scheme, ip,
+                 (unsigned)ntohs(sa.sin_port));
+    }
+    if (mid->server && listen(fd, SOMAXCONN) != 0) {
+        frt__log(NULL, MARGO_LOG_ERROR, "margo_init: listen: %s", strerror(errno));
+        goto fail;
+    }
+    mid->listen_fd = fd;
+    return true;
+fail:
+    if (fd >= 0) close(fd);
+    return false;
+}
+
+static void frt__inst_unref(margo_instance_id mid)
+{
+    if (atomic_fetch_sub(&mid->memrefs, 1) != 1) return;
+    pthread_mutex_destroy(&mid->lock);
+    pthread_cond_destroy(&mid->cv);
+    pthread_mutex_destroy(&mid->pool.m);
+    pthread_cond_destroy(&mid->pool.cv);
+    free(mid);
+}
+
+/* Release the OS resources and memory owned by mid (threads are gone). */
+static void frt__inst_teardown(margo_instance_id mid)
+{
+    while (mid->conns) {
+        frt__conn* c = mid->conns;
+        mid->conns   = c->next;
+        pthread_mutex_lock(&c->wlock);
+        c->wclosed = true;
+        pthread_mutex_unlock(&c->wlock);
+        c->state = FRT__CS_CLOSED;
+        shutdown(c->fd, SHUT_RDWR);
+        frt__conn_unref(c);
+    }
+    if (mid->listen_fd >= 0) close(mid->listen_fd);
+    if (mid->epfd >= 0) close(mid->epfd);
+    if (mid->evfd >= 0) close(mid->evfd);
+    mid->listen_fd = mid->epfd = mid->evfd = -1;
+    while (mid->entries) {
+        frt__entry* e = mid->entries;
+        mid->entries  = e->next;
+        free(e);
+    }
+    while (mid->idents) {
+        frt__ident* k = mid->idents;
+        mid->idents   = k->next;
+        free(k->identity);
+        free(k);
+    }
+    for (frt__fcb** list = &mid->prefin; list; list = list == &mid->prefin ? &mid->fin : NULL)
+        while (*list) {
+            frt__fcb* f = *list;
+            *list       = f->next;
+            free(f);
+        }
+    for (struct margo_timer* t = mid->timers; t; t = t->next) {
+        t->inst     = NULL; /* later cancel/destroy calls only free it */
+        t->node.idx = FRT__NO_IDX;
+    }
+    mid->timers = NULL;
+    free(mid->heap);
+    mid->heap = NULL;
+    free(mid->rbuf);
+    mid->rbuf = NULL;
+}
+
+margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_thread,
+                             int rpc_thread_count)
+{
+    margo_instance_id mid = NULL;
+    (void)use_progress_thread;
+    if (mode != MARGO_CLIENT_MODE && mode != MARGO_SERVER_MODE) {
+        frt__log(NULL, MARGO_LOG_ERROR, "margo_init: bad mode %d", mode);
+        return NULL;
+    }
+    mid = calloc(1, sizeof *mid);
+    if (!mid) return NULL;
+    pthread_mutex_init(&mid->lock, NULL);
+    pthread_cond_init(&mid->cv, NULL);
+    pthread_mutex_init(&mid->pool.m, NULL);
+    pthread_cond_init(&mid->pool.cv, NULL);
+    atomic_init(&mid->memrefs, 1);
+    atomic_init(&mid->log_level, (int)frt__global_log_level());
+    atomic_init(&mid->loop_stop, false);
+    mid->listen_fd = mid->epfd = mid->evfd = -1;
+    mid->margo_refs                         = 1;
+    mid->server                             = mode == MARGO_SERVER_MODE;
+    mid->pool.min                           = rpc_thread_count > 0 ? rpc_thread_count : 1;
+    mid->pool.max = FRT__POOL_MAX > mid->pool.min ? FRT__POOL_MAX : mid->pool.min;
+    strcpy(mid->identity_entry.name, FRT__IDENTITY_RPC);
+    mid->identity_entry.fn      = frt__identity_handler;
+    mid->identity_entry.builtin = true;
+
+    hg_return_t pr = frt__addr_parse(addr_str, &mid->spec);
+    if (pr != HG_SUCCESS || (mid->spec.kind == FRT__AK_SM && mid->spec.has_id)) {
+        frt__log(NULL, MARGO_LOG_ERROR, "margo_init: cannot listen on \"%s\": %s",
+                 addr_str ? addr_str : "(null)",
+                 pr == HG_PROTONOSUPPORT ? "protocol not supported" : "malformed address");
+        goto fail;
+    }
+    unsigned long n = atomic_fetch_add(&frt__instance_counter, 1);
+    if (!frt__open_endpoint(mid, n)) goto fail;
+    {
+        frt__addr_spec self_spec;
+        if (frt__addr_parse(mid->self, &self_spec) != HG_SUCCESS) goto fail;
+        frt__addr_key(&self_spec, mid->self_key, sizeof mid->self_key);
+    }
+    mid->rbuf = malloc(FRT__READ_CHUNK);
+    mid->epfd = epoll_create1(EPOLL_CLOEXEC);
+    mid->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0) goto fail;
+    {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &frt__tag_event};
+        if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->evfd, &ev) != 0) goto fail;
+        if (mid->server) {
+            struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &frt__tag_listen};
+            if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->listen_fd, &lev) != 0) goto fail;
+        }
+    }
+    if (pthread_create(&mid->progress, NULL, frt__progress_main, mid) != 0) goto fail;
+    mid->progress_started = true;
+    frt__log(mid, MARGO_LOG_INFO, "instance started (%s mode)", mid->server ? "server" : "client");
+    return mid;
+fail:
+    frt__inst_teardown(mid);
+    frt__inst_unref(mid);
+    return NULL;
+}
+
+/* Pop and run callbacks of one stack until it is empty. */
+static void frt__run_callbacks(margo_instance_id mid, frt__fcb** list)
+{
+    for (;;) {
+        pthread_mutex_lock(&mid->lock);
+        frt__fcb* f = *list;
+        if (f) *list = f->next;
+        pthread_mutex_unlock(&mid->lock);
+        if (!f) return;
+        f->cb(f->uargs);
+        free(f);
+    }
+}
+
+void margo_finalize(margo_instance_id mid)
+{
+    frt__call* canceled = NULL;
+    if (!mid) return;
+    pthread_mutex_lock(&mid->lock);
+    if (mid->finalizing) {
+        pthread_mutex_unlock(&mid->lock);
+        return;
+    }
+    mid->finalizing = true;
+    pthread_mutex_unlock(&mid->lock);
+    frt__log(mid, MARGO_LOG_DEBUG, "finalizing");
+
+    /* 1. callbacks, LIFO, while the network works */
+    frt__run_callbacks(mid, &mid->prefin);
+    frt__run_callbacks(mid, &mid->fin);
+
+    /* 2. no new calls; fail pending ones */
+    pthread_mutex_lock(&mid->lock);
+    mid->stopping = true;
+    for (size_t b = 0; b < FRT__NBUCKETS; b++)
+        while (mid->calls[b]) {
+            frt__call* k  = mid->calls[b];
+            mid->calls[b] = k->hnext;
+            frt__heap_remove(mid, &k->node);
+            k->hnext = canceled;
+            canceled = k;
+        }
+    while (mid->heap_len > 0) frt__heap_remove(mid, mid->heap[0]); /* timers */
+    pthread_cond_broadcast(&mid->cv);
+    pthread_mutex_unlock(&mid->lock);
+    while (canceled) {
+        frt__call* n = canceled->hnext;
+        frt__call_finish(mid, canceled, HG_CANCELED, NULL, 0);
+        canceled = n;
+    }
+
+    /* 3. stop the loop, then drain and join the handler pool */
+    atomic_store(&mid->loop_stop, true);
+    frt__wake_loop(mid);
+    if (mid->progress_started) pthread_join(mid->progress, NULL);
+    frt__pool_stop_join(mid);
+
+    /* 4. free everything; wake margo_wait_for_finalize */
+    pthread_mutex_lock(&mid->lock);
+    frt__inst_teardown(mid);
+    mid->finalized = true;
+    pthread_cond_broadcast(&mid->cv);
+    pthread_mutex_unlock(&mid->lock);
+    if (frt__tls.pool_inst == mid)
+        frt__tls.finalized = mid; /* the worker drops the last ref after the callback */
+    else
+        frt__inst_unref(mid);
+}
+
+void margo_wait_for_finalize(margo_instance_id mid)
+{
+    if (!mid) return;
+    pthread_mutex_lock(&mid->lock);
+    atomic_fetch_add(&mid->memrefs, 1);
+    while (!mid->finalized) pthread_cond_wait(&mid->cv, &mid->lock);
+    pthread_mutex_unlock(&mid->lock);
+    frt__inst_unref(mid);
+}
+
+hg_return_t margo_instance_ref_incr(margo_instance_id mid)
+{
+    if (!mid) return HG_INVALID_ARG;
+    pthread_mutex_lock(&mid->lock);
+    mid->margo_refs++;
+    pthread_mutex_unlock(&mid->lock);
+    return HG_SUCCESS;
+}
+
+hg_return_t margo_instance_release(margo_instance_id mid)
+{
+    if (!mid) return HG_INVALID_ARG;
+    pthread_mutex_lock(&mid->lock);
+    bool fin = mid->margo_refs > 0 && --mid->margo_refs == 0 && !mid->finalizing;
+    pthread_mutex_unlock(&mid->lock);
+    if (fin) margo_finalize(mid);
+    return HG_SUCCESS;
+}
+
+bool margo_is_listening(margo_instance_id mid) { return mid && mid->server; }
+
+int margo_set_log_level(margo_instance_id mid, margo_log_level level)
+{
+    if ((int)level < MARGO_LOG_EXTERNAL || (int)level > MARGO_LOG_CRITICAL) return -1;
+    if (!mid) return margo_set_global_log_level(level);
+    atomic_store(&mid->log_level, (int)level);
+    return 0;
+}
+
+hg_return_t margo_get_handler_pool(margo_instance_id mid, ABT_pool* pool)
+{
+    if (!mid || !pool) return HG_INVALID_ARG;
+    *pool = (ABT_pool)(void*)&mid->pool;
+    return HG_SUCCESS;
+}
+
+void margo_thread_sleep(margo_instance_id mid, double timeout_ms)
+{
+    (void)mid;
+    if (!(timeout_ms > 0)) return;
+    struct timespec ts;
+    ts.tv_sec  = (time_t)(timeout_ms / 1000.0);
+    ts.tv_nsec = (long)((timeout_ms - (double)ts.tv_sec * 1000.0) * 1e6);
+    if (ts.tv_nsec >= 1000000000L) ts.tv_nsec = 999999999L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+const char* frt_self_addr_str(margo_instance_id mid) { return mid ? mid->self : NULL; }
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                           */
+/* ------------------------------------------------------------------ */
+
+static hg_addr_t frt__addr_new(const char* s, const frt__addr_spec* spec)
+{
+    hg_addr_t a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->spec = *spec;
+    snprintf(a->str, sizeof a->str, "%s", s);
+    frt__addr_key(spec, a->key, sizeof a->key);
+    return a;
+}
+
+hg_return_t margo_addr_self(margo_instance_id mid, hg_addr_t* addr)
+{
+    if (!mid || !addr) return HG_INVALID_ARG;
+    frt__addr_spec spec;
+    if (frt__addr_parse(mid->self, &spec) != HG_SUCCESS) return HG_OTHER_ERROR;
+    *addr = frt__addr_new(mid->self, &spec);
+    return *addr ? HG_SUCCESS : HG_NOMEM;
+}
+
+hg_return_t margo_addr_lookup(margo_instance_id mid, const char* name, hg_addr_t* addr)
+{
+    if (!mid || !name || !addr) return HG_INVALID_ARG;
+    frt__addr_spec spec;
+    hg_return_t    ret = frt__addr_parse(name, &spec);
+    if (ret != HG_SUCCESS) return ret;
+    if (!frt__addr_is_peer(&spec)) return HG_INVALID_ARG;
+    *addr = frt__addr_new(name, &spec);
+    return *addr ? HG_SUCCESS : HG_NOMEM;
+}
+
+hg_return_t margo_addr_dup(margo_instance_id mid, hg_addr_t addr, hg_addr_t* new_addr)
+{
+    if (!addr || !new_addr) return HG_INVALID_ARG;
+    *new_addr = calloc(1, sizeof **new_addr);
+    if (!*new_addr) return HG_NOMEM;
+    **new_addr = *addr;
+    return HG_SUCCESS;
+}
+
+hg_return_t margo_addr_free(margo_instance_id mid, hg_addr_t addr)
+{
+    free(addr);
+    return HG_SUCCESS;
+}
+
+bool margo_addr_cmp(margo_instance_id mid, hg_addr_t a, hg_addr_t b)
+{
+    if (!a || !b) return a == b;
+    return strcmp(a->key, b->key) == 0;
+}
+
+hg_return_t margo_addr_to_string(margo_instance_id mid, char* buf, hg_size_t* buf_size,
+                                 hg_addr_t addr)
+{
+    if (!buf_size || !addr) return HG_INVALID_ARG;
+    hg_size_t need = strlen(addr->str) + 1;
+    if (!buf || *buf_size < need) {
+        *buf_size = need;
+        return HG_OVERFLOW;
+    }
+    memcpy(buf, addr->str, need);
+    *buf_size = need;
+    return HG_SUCCESS;
+}
+
+const char* frt_addr_str(hg_addr_t addr) { return addr ? addr->str : NULL; }
+
+/* ------------------------------------------------------------------ */
+/* Finalize callbacks                                                  */
+/* ------------------------------------------------------------------ */
+
+static void frt__push_cb(margo_instance_id mid, frt__fcb** list, const void* owner,
+                         margo_finalize_callback_t cb, void* uargs)
+{
+    if (!mid || !cb) return;
+    frt__fcb* f = calloc(1, sizeof *f);
+    if (!f) {
+        frt__log(mid, MARGO_LOG_ERROR, "out of memory pushing a finalize callback");
+        return;
+    }
+    f->owner = owner;
+    f->cb    = cb;
+    f->uargs = uargs;
+    pthread_mutex_lock(&mid->lock);
+    f->next = *list;
+    *list   = f;
+    pthread_mutex_unlock(&mid->lock);
+}
+
+void margo_push_prefinalize_callback(margo_instance_id mid, margo_finalize_callback_t cb,
+                                     void* uargs)
+{
+    if (mid) frt__push_cb(mid, &mid->prefin, NULL, cb, uargs);
+}
+
+void margo_push_finalize_callback(margo_instance_id mid, margo_finalize_callback_t cb, void* uargs)
+{
+    if (mid) frt__push_cb(mid, &mid->fin, NULL, cb, uargs);
+}
+
+void margo_provider_push_finalize_callback(margo_instance_id mid, const void* owner,
+                                           margo_finalize_callback_t cb, void* uargs)
+{
+    if (mid) frt__push_cb(mid, &mid->fin, owner, cb, uargs);
+}
+
+int margo_provider_pop_finalize_callback(margo_instance_id mid, const void* owner)
+{
+    if (!mid) return 0;
+    frt__fcb* f = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__fcb** pp = &mid->fin; *pp; pp = &(*pp)->next)
+        if ((*pp)->owner == owner) {
+            f   = *pp;
+            *pp = f->next;
+            break;
+        }
+    pthread_mutex_unlock(&mid->lock);
+    free(f);
+    return f ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers                                                              */
+/* ------------------------------------------------------------------ */
+
+hg_return_t margo_timer_create(margo_instance_id mid, margo_timer_callback_fn cb, void* uargs,
+                               margo_timer_t* timer)
+{
+    if (!mid || !cb || !timer) return HG_INVALID_ARG;
+    struct margo_timer* t = calloc(1, sizeof *t);
+    if (!t) return HG_NOMEM;
+    t->inst      = mid;
+    t->cb        = cb;
+    t->uargs     = uargs;
+    t->node.idx  = FRT__NO_IDX;
+    t->node.kind = FRT__HK_TIMER;
+    pthread_mutex_lock(&mid->lock);
+    if (mid->finalized) {
+        pthread_mutex_unlock(&mid->lock);
+        free(t);
+        return HG_CANCELED;
+    }
+    t->next = mid->timers;
+    if (mid->timers) mid->timers->prev = t;
+    mid->timers = t;
+    pthread_mutex_unlock(&mid->lock);
+    *timer = t;
+    return HG_SUCCESS;
+}
+
+static hg_return_t frt__timer_arm(margo_timer_t t, double first_ms, double period_ms)
+{
+    if (!t || !(first_ms >= 0) || period_ms < 0) return HG_INVALID_ARG;
+    margo_instance_id mid = t->inst;
+    if (!mid) return HG_CANCELED;
+    hg_return_t ret = HG_SUCCESS;
+    pthread_mutex_lock(&mid->lock);
+    if (mid->stopping) {
+        ret = HG_CANCELED;
+    } else {
+        frt__heap_remove(mid, &t->node);
+        t->period = period_ms;
+        int r     = frt__heap_push(mid, &t->node, frt_now_ms() + first_ms);
+        if (r < 0) ret = HG_NOMEM;
+        if (r > 0) frt__wake_loop(mid);
+    }
+    pthread_mutex_unlock(&mid->lock);
+    return ret;
+}
+
+hg_return_t margo_timer_start(margo_timer_t timer, double timeout_ms)
+{
+    return frt__timer_arm(timer, timeout_ms, 0);
+}
+
+hg_return_t frt_timer_start_periodic(margo_timer_t timer, double first_ms, double period_ms)
+{
+    if (!(period_ms > 0)) return HG_INVALID_ARG;
+    return frt__timer_arm(timer, first_ms, period_ms);
+}
+
+/* Pool: run one expiry of a timer. */
+static void frt__timer_work(frt__work* w)
+{
+    frt__timer_run*     run = FRT__CONTAINER(w, frt__timer_run, work);
+    struct margo_timer* t   = run->t;
+    margo_instance_id   mid = t->inst;
+    bool                call;
+    pthread_mutex_lock(&mid->lock);
+    call = run->gen == t->gen && !mid->stopping;
+    pthread_mutex_unlock(&mid->lock);
+    for (;;) {
+        if (call) {
+            struct margo_timer* saved = frt__tls.timer;
+            frt__tls.timer            = t;
+            t->cb(t->uargs);
+            frt__tls.timer = saved;
+            if (frt__tls.finalized == mid) {
+                /* the instance is gone; the timer is orphaned (inst NULL) */
+                if (t->destroy_pending) free(t);
+                else t->running = false;
+                free(run);
+                return;
+            }
+        }
+        pthread_mutex_lock(&mid->lock);
+        if (t->refire && !t->destroy_pending && !mid->stopping) {
+            t->refire = false;
+            call      = true;
+            pthread_mutex_unlock(&mid->lock);
+            continue;
+        }
+        t->refire  = false;
+        t->running = false;
+        pthread_cond_broadcast(&mid->cv);
+        bool dead = t->destroy_pending;
+        pthread_mutex_unlock(&mid->lock);
+        if (dead) free(t);
+        free(run);
+        return;
+    }
+}
+
+/* Cancel; inst->lock held. Waits for a running callback unless it is ours. */
+static void frt__timer_cancel_locked(margo_instance_id mid, margo_timer_t t)
+{
+    frt__heap_remove(mid, &t->node);
+    t->gen++;
+    t->refire = false;
+    while (t->running && frt__tls.timer != t) pthread_cond_wait(&mid->cv, &mid->lock);
+}
+
+hg_return_t margo_timer_cancel(margo_timer_t timer)
+{
+    if (!timer) return HG_INVALID_ARG;
+    margo_instance_id mid = timer->inst;
+    if (!mid) return HG_SUCCESS;
+    pthread_mutex_lock(&mid->lock);
+    frt__timer_cancel_locked(mid, timer);
+    pthread_mutex_unlock(&mid->lock);
+    return HG_SUCCESS;
+}
+
+hg_return_t margo_timer_destroy(margo_timer_t timer)
+{
+    if (!timer) return HG_INVALID_ARG;
+    margo_instance_id mid = timer->inst;
+    if (!mid) {
+        if (timer->running)
+            timer->destroy_pending = true;
+        else
+            free(timer);
+        return HG_SUCCESS;
+    }
+    pthread_mutex_lock(&mid->lock);
+    frt__timer_cancel_locked(mid, timer);
+    if (timer->prev)
+        timer->prev->next = timer->next;
+    else if (mid->timers == timer)
+        mid->timers = timer->next;
+    if (timer->next) timer->next->prev = timer->prev;
+    timer->prev = timer->next = NULL;
+    bool later                = timer->running; /* destroyed from its own callback */
+    if (later) timer->destroy_pending = true;
+    pthread_mutex_unlock(&mid->lock);
+    if (!later) free(timer);
+    return HG_SUCCESS;
+}

@@ -1,0 +1,236 @@
+/*
+ * util.c -- address grammar, logging, error strings, the futex mutex and
+ * clocks. Nothing here touches the network.
+ */
+#include "frt-internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------------- errors ---------------- */
+
+const char* HG_Error_to_string(hg_return_t ret)
+{
+    switch (ret) {
+#define X(__code__, __msg__) \
+    case __code__: return __msg__;
+        HG_RETURN_VALUES
+#undef X
+    default: return "unknown error";
+    }
+}
+
+/* ---------------- clocks ---------------- */
+
+double frt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+double margo_get_wtime(void) { return frt_now_ms() / 1e3; }
+
+/* ---------------- futex mutex (ABT_mutex) ---------------- */
+/* state: 0 unlocked, 1 locked, 2 locked with (possible) waiters. */
+
+static void frt__futex_wait(int* addr, int val)
+{
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void frt__futex_wake(int* addr, int n)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+int ABT_mutex_lock(ABT_mutex m)
+{
+    if (!m) return -1;
+    _Atomic int* s = (_Atomic int*)&m->state;
+    int          c = 0;
+    if (atomic_compare_exchange_strong(s, &c, 1)) return ABT_SUCCESS;
+    if (c != 2) c = atomic_exchange(s, 2);
+    while (c != 0) {
+        frt__futex_wait(&m->state, 2);
+        c = atomic_exchange(s, 2);
+    }
+    return ABT_SUCCESS;
+}
+
+int ABT_mutex_trylock(ABT_mutex m)
+{
+    if (!m) return -1;
+    int c = 0;
+    return atomic_compare_exchange_strong((_Atomic int*)&m->state, &c, 1) ? ABT_SUCCESS : 1;
+}
+
+int ABT_mutex_unlock(ABT_mutex m)
+{
+    if (!m) return -1;
+    if (atomic_exchange((_Atomic int*)&m->state, 0) == 2) frt__futex_wake(&m->state, 1);
+    return ABT_SUCCESS;
+}
+
+/* ---------------- logging ---------------- */
+
+static _Atomic int frt__global_level = MARGO_LOG_WARNING;
+
+margo_log_level frt__global_log_level(void) { return (margo_log_level)atomic_load(&frt__global_level); }
+
+int margo_set_global_log_level(margo_log_level level)
+{
+    if ((int)level < MARGO_LOG_EXTERNAL || (int)level > MARGO_LOG_CRITICAL) return -1;
+    atomic_store(&frt__global_level, (int)level);
+    return 0;
+}
+
+static const char* frt__level_name(margo_log_level l)
+{
+    switch (l) {
+    case MARGO_LOG_EXTERNAL: return "external";
+    case MARGO_LOG_TRACE: return "trace";
+    case MARGO_LOG_DEBUG: return "debug";
+    case MARGO_LOG_INFO: return "info";
+    case MARGO_LOG_WARNING: return "warning";
+    case MARGO_LOG_ERROR: return "error";
+    case MARGO_LOG_CRITICAL: return "critical";
+    }
+    return "?";
+}
+
+void frt__vlog(margo_instance_id mid, margo_log_level level, const char* fmt, va_list ap)
+{
+    margo_log_level min = mid ? frt__instance_log_level(mid) : frt__global_log_level();
+    if (level < min) return;
+    char            msg[1024];
+    char            ts[64];
+    struct timespec now;
+    struct tm       tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    /* one fprintf call: lines from different threads do not interleave */
+    fprintf(stderr, "[%s.%03ld] [%s] [%s] %s\n", ts, now.tv_nsec / 1000000, frt__level_name(level),
+            mid ? frt__instance_name(mid) : "-", msg);
+}
+
+void frt__log(margo_instance_id mid, margo_log_level level, const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    frt__vlog(mid, level, fmt, ap);
+    va_end(ap);
+}
+
+#define FRT__LOGFN(name, level)                          \
+    void name(margo_instance_id mid, const char* fmt, ...) \
+    {                                                     \
+        va_list ap;                                       \
+        va_start(ap, fmt);                                \
+        frt__vlog(mid, level, fmt, ap);                   \
+        va_end(ap);                                       \
+    }
+FRT__LOGFN(margo_trace, MARGO_LOG_TRACE)
+FRT__LOGFN(margo_debug, MARGO_LOG_DEBUG)
+FRT__LOGFN(margo_info, MARGO_LOG_INFO)
+FRT__LOGFN(margo_warning, MARGO_LOG_WARNING)
+FRT__LOGFN(margo_error, MARGO_LOG_ERROR)
+FRT__LOGFN(margo_critical, MARGO_LOG_CRITICAL)
+
+/* ---------------- address grammar ---------------- */
+
+/* Parse a decimal number of 1..max_digits digits covering [s, s+n). */
+static bool frt__parse_uint(const char* s, size_t n, size_t max_digits, unsigned long* out)
+{
+    if (n == 0 || n > max_digits) return false;
+    unsigned long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i])) return false;
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+hg_return_t frt__addr_parse(const char* s, frt__addr_spec* o)
+{
+    if (!s || !o) return HG_INVALID_ARG;
+    memset(o, 0, sizeof *o);
+    o->port  = -1;
+    size_t len = strlen(s);
+    if (len == 0 || len > FRT_MAX_ADDR_LEN) return HG_INVALID_ARG;
+
+    const char* sep  = strstr(s, "://");
+    size_t      slen = sep ? (size_t)(sep - s) : len;
+    const char* rest = sep ? sep + 3 : "";
+    if (slen == 0 || slen > 31) return HG_INVALID_ARG;
+    for (size_t i = 0; i < slen; i++) {
+        char c = s[i];
+        if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '+' || c == ';'
+              || c == '_' || c == '-'))
+            return HG_INVALID_ARG;
+    }
+    char scheme[32];
+    memcpy(scheme, s, slen);
+    scheme[slen] = 0;
+
+    if (strcmp(scheme, "na+sm") == 0 || strcmp(scheme, "sm") == 0) {
+        o->kind = FRT__AK_SM;
+        strcpy(o->scheme, "na+sm");
+        if (!*rest) return HG_SUCCESS;
+        const char* dash = strchr(rest, '-');
+        if (!dash) return HG_INVALID_ARG;
+        if (!frt__parse_uint(rest, (size_t)(dash - rest), 10, &o->pid)) return HG_INVALID_ARG;
+        if (!frt__parse_uint(dash + 1, strlen(dash + 1), 10, &o->n)) return HG_INVALID_ARG;
+        if (o->pid == 0) return HG_INVALID_ARG;
+        o->has_id = true;
+        return HG_SUCCESS;
+    }
+    if (strcmp(scheme, "tcp") == 0 || strcmp(scheme, "ofi+tcp") == 0
+        || strcmp(scheme, "ofi+tcp;ofi_rxm") == 0 || strcmp(scheme, "na+tcp") == 0) {
+        o->kind = FRT__AK_TCP;
+        strcpy(o->scheme, scheme[0] == 'o' ? "ofi+tcp" : "tcp");
+        if (!*rest) return HG_SUCCESS;
+        const char* colon = strrchr(rest, ':');
+        size_t      hlen  = colon ? (size_t)(colon - rest) : strlen(rest);
+        for (size_t i = 0; i < hlen; i++) {
+            char c = rest[i];
+            if (!(isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_')) return HG_INVALID_ARG;
+        }
+        memcpy(o->host, rest, hlen);
+        o->host[hlen] = 0;
+        if (colon) {
+            unsigned long port;
+            if (!frt__parse_uint(colon + 1, strlen(colon + 1), 5, &port) || port > 65535)
+                return HG_INVALID_ARG;
+            o->port = (int)port;
+        }
+        if (hlen == 0 && !colon) return HG_INVALID_ARG;
+        return HG_SUCCESS;
+    }
+    return HG_PROTONOSUPPORT;
+}
+
+bool frt__addr_is_peer(const frt__addr_spec* spec)
+{
+    if (spec->kind == FRT__AK_SM) return spec->has_id;
+    return spec->host[0] != 0 && spec->port > 0;
+}
+
+void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size)
+{
+    if (spec->kind == FRT__AK_SM)
+        snprintf(key, key_size, "sm:%lu-%lu", spec->pid, spec->n);
+    else
+        snprintf(key, key_size, "tcp:%s:%d", spec->host, spec->port);
+}

@@ -1,0 +1,425 @@
+/*
+ * test-swim-sim.c -- the SWIM state machine under a simulated network and
+ * clock: bootstrap, join with state exchange, crash detection, refutation,
+ * O(log N) dissemination, tombstones, rejoin after being declared dead,
+ * partition healing, Lifeguard (local health, dynamic suspicion, buddy).
+ */
+#include "flock-test.h"
+#include "swim-sim.h"
+#include "backends/swim/swim-math.h"
+
+static swim__config test_cfg(void)
+{
+    swim__config c;
+    swim__config_default(&c);
+    return c;
+}
+
+/* N members that all start from the full view */
+static void full_group(sim* S, int n, const swim__config* cfg)
+{
+    for (int i = 0; i < n; i++) sim_add(S, cfg);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            REQUIRE(swim__add_initial(S->nodes[i].s, S->nodes[j].addr, S->nodes[j].pid) == 0);
+    for (int i = 0; i < n; i++) sim_start(S, i, false);
+}
+
+static int total_died(sim* S)
+{
+    int d = 0;
+    for (int i = 0; i < S->n; i++) d += S->nodes[i].died_events;
+    return d;
+}
+
+/* 1. a stable group stays stable: no suspicion ends in a death */
+static void test_stable(void)
+{
+    sim S;
+    sim_init(&S, 1);
+    swim__config c = test_cfg();
+    full_group(&S, 32, &c);
+    sim_run(&S, 120000);
+    CHECK_EQ_INT(sim_count_view(&S, 32), 32);
+    CHECK_EQ_INT(total_died(&S), 0);
+    /* steady state: about one ping + ack per member per period */
+    double per = (double)S.msgs / 32 / 120.0;
+    CHECK(per > 1.0 && per < 6.0);
+    sim_free(&S);
+}
+
+/* 2. bootstrap from one seed; a late joiner learns everything from the
+ *    state exchange with the member it joins through */
+static void test_join_seed(void)
+{
+    sim S;
+    sim_init(&S, 2);
+    swim__config c = test_cfg();
+    const int    N = 64;
+    for (int i = 0; i < N; i++) sim_add(&S, &c);
+    sim_start(&S, 0, false);
+    for (int i = 1; i < N; i++) {
+        REQUIRE(swim__add_initial(S.nodes[i].s, S.nodes[0].addr, S.nodes[0].pid) == 0);
+        sim_start(&S, i, true);
+    }
+    double t = 0;
+    while (sim_count_view(&S, N) < N && t < 60000) {
+        t += 100;
+        sim_run(&S, t);
+    }
+    CHECK_EQ_INT(sim_count_view(&S, N), N);
+    printf("join-seed: all %d see %d after %.1f s (virtual)\n", N, N, t / 1000);
+    CHECK(t <= 10000); /* virtual time: well within a few periods */
+    CHECK_EQ_INT(total_died(&S), 0);
+
+    /* late joiner through member 5 (not the seed) */
+    int j = sim_add(&S, &c);
+    REQUIRE(swim__add_initial(S.nodes[j].s, S.nodes[5].addr, S.nodes[5].pid) == 0);
+    sim_start(&S, j, true);
+    sim_run(&S, S.now + 10); /* one round trip */
+    CHECK(swim__join_succeeded(S.nodes[j].s));
+    CHECK_EQ_INT(swim__view_size(S.nodes[j].s), N + 1);
+    sim_run(&S, S.now + 10000);
+    CHECK_EQ_INT(sim_count_view(&S, N + 1), N + 1);
+    sim_free(&S);
+}
+
+/* 3. a crash is detected by every survivor, and only the crashed member dies */
+static void test_crash(void)
+{
+    sim S;
+    sim_init(&S, 3);
+    swim__config c = test_cfg();
+    const int    N = 40;
+    full_group(&S, N, &c);
+    sim_run(&S, 5000);
+    int victim           = 17;
+    S.nodes[victim].up   = false;
+    double t0            = S.now;
+    double t             = t0;
+    bool   all           = false;
+    while (!all && t < t0 + 120000) {
+        t += 100;
+        sim_run(&S, t);
+        all = true;
+        for (int i = 0; i < N; i++)
+            if (i != victim && sim_status(&S, i, victim) != 3) all = false;
+    }
+    CHECK(all);
+    printf("crash: all %d survivors declared it dead after %.1f s\n", N - 1, (t - t0) / 1000);
+    CHECK_EQ_INT(total_died(&S), N - 1);
+    /* Lifeguard: with confirmations the timeout shrinks to about the minimum
+     * (5 s), far below the 30 s maximum */
+    CHECK(t - t0 < 25000);
+    sim_free(&S);
+}
+
+/* 4. a member stopped for less than the suspicion window refutes and is
+ *    never removed; its incarnation grew */
+static void test_pause_refute(void)
+{
+    sim S;
+    sim_init(&S, 4);
+    swim__config c = test_cfg();
+    const int    N = 16;
+    full_group(&S, N, &c);
+    sim_run(&S, 5000);
+    int v = 3;
+    S.nodes[v].paused = true;
+    sim_run(&S, S.now + 3500); /* < 5 s minimum suspicion timeout */
+    int suspected = 0;
+    for (int i = 0; i < N; i++)
+        if (i != v && sim_status(&S, i, v) == 2) suspected++;
+    CHECK(suspected > 0);
+    S.nodes[v].paused = false;
+    sim_run(&S, S.now + 30000);
+    CHECK_EQ_INT(total_died(&S), 0);
+    CHECK_EQ_INT(sim_count_view(&S, N), N);
+    CHECK(swim__self_incarnation(S.nodes[v].s) > 1);
+    for (int i = 0; i < N; i++) CHECK_EQ_INT(sim_status(&S, i, v), 1);
+    sim_free(&S);
+}
+
+/* 5. dissemination within O(log N) periods, gossip carried by probes only */
+static int leave_seen;
+static void count_left(sim* S, int obs, int type, const char* addr, uint16_t pid)
+{
+    if (type == SWIM_EV_LEFT) leave_seen++;
+}
+
+static void test_dissemination(void)
+{
+    sim S;
+    sim_init(&S, 5);
+    swim__config c       = test_cfg();
+    c.gossip_interval_ms = 0; /* piggyback only */
+    c.sync_interval_ms   = 0;
+    const int N          = 128;
+    full_group(&S, N, &c);
+    sim_run(&S, 3000);
+    S.on_event = count_left;
+    leave_seen = 0;
+    double t0  = S.now;
+    swim__leave(S.nodes[0].s, S.now);
+    sim_drain(&S, 0);
+    double t = t0;
+    while (leave_seen < N - 1 && t < t0 + 60000) {
+        t += 50;
+        sim_run(&S, t);
+    }
+    CHECK_EQ_INT(leave_seen, N - 1);
+    double periods = (t - t0) / c.protocol_period_ms;
+    printf("dissemination (piggyback only): leave seen by %d in %.1f periods\n", N - 1, periods);
+    unsigned bound = 2 * swim__bit_length(N); /* 2 log2 N periods */
+    if (periods > bound) FT_FAIL("leave took %.1f periods > %u", periods, bound);
+    S.nodes[0].up = false;
+
+    /* with the dedicated gossip interval (default), a leave reaches all in < 1 s */
+    sim S2;
+    sim_init(&S2, 55);
+    swim__config c2 = test_cfg();
+    full_group(&S2, N, &c2);
+    sim_run(&S2, 3000);
+    S2.on_event = count_left;
+    leave_seen  = 0;
+    t0          = S2.now;
+    swim__leave(S2.nodes[9].s, S2.now);
+    sim_drain(&S2, 9);
+    sim_run(&S2, t0 + 1000);
+    CHECK_EQ_INT(leave_seen, N - 1);
+    sim_free(&S2);
+    sim_free(&S);
+}
+
+/* 6. tombstones: stale ALIVE/JOIN gossip does not resurrect a dead member */
+static void test_tombstones(void)
+{
+    sim S;
+    sim_init(&S, 6);
+    swim__config c = test_cfg();
+    const int    N = 8;
+    full_group(&S, N, &c);
+    sim_run(&S, 3000);
+    S.nodes[7].up = false;
+    sim_run(&S, S.now + 60000);
+    REQUIRE(sim_status(&S, 0, 7) == 3);
+    uint64_t inc = 0;
+    swim__member_status(S.nodes[0].s, S.nodes[7].addr, S.nodes[7].pid, &inc);
+    /* craft stale gossip from member 1 to member 0 */
+    swim__msg    m = {0};
+    swim__entry* e = calloc(2, sizeof *e);
+    REQUIRE(e);
+    e[0].type    = SWIM_E_ALIVE;
+    e[0].addr    = strdup(S.nodes[7].addr);
+    e[0].pid     = S.nodes[7].pid;
+    e[0].inc     = inc;
+    e[1]         = e[0];
+    e[1].type    = SWIM_E_JOIN;
+    e[1].addr    = strdup(S.nodes[7].addr);
+    m.kind        = SWIM_MSG_PING;
+    m.sender_addr = strdup(S.nodes[1].addr);
+    m.sender_pid  = S.nodes[1].pid;
+    m.sender_inc  = 1;
+    m.gossip      = e;
+    m.ngossip     = 2;
+    int joined0   = S.nodes[0].joined_events;
+    swim__handle_request(S.nodes[0].s, S.now, 999999, &m);
+    swim__outbox_clear(swim__get_outbox(S.nodes[0].s));
+    CHECK_EQ_INT(sim_status(&S, 0, 7), 3);
+    CHECK_EQ_INT(S.nodes[0].joined_events, joined0);
+    /* a higher incarnation does bring it back (a genuine rejoin) */
+    m.gossip[0].inc = inc + 1;
+    m.ngossip       = 1;
+    swim__handle_request(S.nodes[0].s, S.now, 999999, &m);
+    swim__outbox* o = swim__get_outbox(S.nodes[0].s);
+    int           joined = 0;
+    for (size_t k = 0; k < o->nevents; k++) joined += o->events[k].type == SWIM_EV_JOINED;
+    CHECK_EQ_INT(joined, 1);
+    swim__outbox_clear(o);
+    CHECK_EQ_INT(sim_status(&S, 0, 7), 1);
+    m.ngossip = 2;
+    swim__msg_clear(&m);
+    sim_free(&S);
+}
+
+/* 7. a member wrongly declared dead learns it, rejoins with a higher
+ *    incarnation (and logs it); and a partition heals */
+static void test_partition_heal(void)
+{
+    sim S;
+    sim_init(&S, 7);
+    swim__config c = test_cfg();
+    const int    N = 24;
+    full_group(&S, N, &c);
+    sim_run(&S, 3000);
+    for (int i = 0; i < N; i++) S.nodes[i].group = i < N / 2 ? 0 : 1;
+    S.partitioned = true;
+    sim_run(&S, S.now + 90000);
+    /* each side declared the other dead */
+    CHECK_EQ_INT(sim_status(&S, 0, N - 1), 3);
+    CHECK_EQ_INT(sim_status(&S, N - 1, 0), 3);
+    CHECK_EQ_INT(swim__view_size(S.nodes[0].s), N / 2);
+    S.partitioned = false;
+    double t0 = S.now, t = t0;
+    while (sim_count_view(&S, N) < N && t < t0 + 120000) {
+        t += 500;
+        sim_run(&S, t);
+    }
+    CHECK_EQ_INT(sim_count_view(&S, N), N);
+    printf("partition: healed %.1f s after the network was repaired\n", (t - t0) / 1000);
+    int logs = 0;
+    for (int i = 0; i < N; i++) logs += S.nodes[i].declared_dead_self_logs;
+    CHECK(logs > 0);
+    for (int i = 0; i < N; i++) CHECK(swim__self_incarnation(S.nodes[i].s) > 1);
+    sim_free(&S);
+}
+
+/* 8. Lifeguard local health: an isolated member's score rises (stretching its
+ *    probe interval) and recovers when it is reachable again */
+static void test_local_health(void)
+{
+    sim S;
+    sim_init(&S, 8);
+    swim__config c = test_cfg();
+    const int    N = 8;
+    full_group(&S, N, &c);
+    sim_run(&S, 3000);
+    CHECK_EQ_INT(swim__local_health(S.nodes[2].s), 0);
+    for (int i = 0; i < N; i++) S.nodes[i].group = i == 2 ? 1 : 0;
+    S.partitioned = true;
+    sim_run(&S, S.now + 8000);
+    int h = swim__local_health(S.nodes[2].s);
+    CHECK(h > 0);
+    CHECK(h <= 7);
+    S.partitioned = false;
+    sim_run(&S, S.now + 120000);
+    CHECK_EQ_INT(swim__local_health(S.nodes[2].s), 0);
+    CHECK_EQ_INT(sim_count_view(&S, N), N);
+
+    /* with local health off the score never moves */
+    sim S2;
+    sim_init(&S2, 9);
+    swim__config c2           = test_cfg();
+    c2.lifeguard_local_health = false;
+    full_group(&S2, N, &c2);
+    for (int i = 0; i < N; i++) S2.nodes[i].group = i == 2 ? 1 : 0;
+    S2.partitioned = true;
+    sim_run(&S2, 8000);
+    CHECK_EQ_INT(swim__local_health(S2.nodes[2].s), 0);
+    sim_free(&S2);
+    sim_free(&S);
+}
+
+/* 9. dynamic suspicion: without confirmations a suspicion lasts the max;
+ *    the fixed timeout applies when Lifeguard suspicion is off */
+static void test_dynamic_suspicion(void)
+{
+    const int N = 16;
+    for (int mode = 0; mode < 2; mode++) {
+        sim S;
+        sim_init(&S, 10 + mode);
+        swim__config c        = test_cfg();
+        c.lifeguard_suspicion = mode == 1;
+        full_group(&S, N, &c);
+        sim_run(&S, 3000);
+        S.nodes[5].up = false;
+        double t0 = S.now, t = t0, first = -1;
+        while (t < t0 + 200000) {
+            t += 100;
+            sim_run(&S, t);
+            if (first < 0 && total_died(&S) > 0) first = t - t0;
+            if (total_died(&S) == N - 1) break;
+        }
+        CHECK_EQ_INT(total_died(&S), N - 1);
+        printf("suspicion (%s): first death %.1f s, all %.1f s\n", mode ? "dynamic" : "fixed",
+               first / 1000, (t - t0) / 1000);
+        /* fixed: ~5 s after suspicion; dynamic: confirmations pull it toward 5 s
+         * but never below */
+        CHECK(first >= 5000);
+        if (mode == 0) CHECK(t - t0 < 5000 + 25000);
+        sim_free(&S);
+    }
+}
+
+/* 10. buddy system: the suspect hears of the suspicion directly */
+static void test_buddy(void)
+{
+    for (int buddy = 0; buddy < 2; buddy++) {
+        sim S;
+        sim_init(&S, 20 + buddy);
+        swim__config c       = test_cfg();
+        c.lifeguard_buddy    = buddy == 1;
+        c.gossip_interval_ms = 0; /* make the piggyback path the only one */
+        full_group(&S, 6, &c);
+        sim_run(&S, 3000);
+        S.nodes[1].paused = true;
+        sim_run(&S, S.now + 2500);
+        S.nodes[1].paused = false;
+        sim_run(&S, S.now + 40000);
+        CHECK_EQ_INT(total_died(&S), 0);
+        CHECK(swim__self_incarnation(S.nodes[1].s) > 1);
+        sim_free(&S);
+    }
+}
+
+/* 11. any ping_req_members value is safe; garbage entries are ignored */
+static void test_hostile_values(void)
+{
+    long long vals[] = {-5, 0, 1, 1000000, INT64_MAX};
+    for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+        sim S;
+        sim_init(&S, 30 + v);
+        swim__config c     = test_cfg();
+        c.ping_req_members = vals[v];
+        full_group(&S, 10, &c);
+        sim_run(&S, 3000);
+        S.nodes[4].up = false;
+        sim_run(&S, 120000);
+        CHECK(sim_status(&S, 0, 4) == 3 || sim_status(&S, 0, 4) == 0);
+        CHECK_EQ_INT(S.nodes[0].died_events, 1);
+        sim_free(&S);
+    }
+    sim S;
+    sim_init(&S, 40);
+    swim__config c = test_cfg();
+    full_group(&S, 3, &c);
+    swim__msg    m = {0};
+    swim__entry* e = calloc(4, sizeof *e);
+    REQUIRE(e);
+    e[0].type = 99; /* unknown type */
+    e[0].addr = strdup("sim://x");
+    e[1].type = SWIM_E_ALIVE; /* no address */
+    e[2].type = SWIM_E_SUSPECT;
+    e[2].addr = strdup(S.nodes[1].addr);
+    e[2].pid  = S.nodes[1].pid;
+    e[2].inc  = 1; /* from_addr missing: still a valid suspicion */
+    e[3].type = SWIM_E_ALIVE;
+    e[3].addr = strdup(""); /* empty */
+    m.kind    = SWIM_MSG_PING_REQ; /* no target */
+    m.gossip  = e;
+    m.ngossip = 4;
+    swim__handle_request(S.nodes[0].s, 0, 1, &m);
+    swim__outbox* o = swim__get_outbox(S.nodes[0].s);
+    CHECK_EQ_INT(o->nreplies, 1);
+    CHECK_EQ_INT(o->nevents, 0);
+    CHECK_EQ_INT(sim_status(&S, 0, 1), 2);
+    swim__outbox_clear(o);
+    swim__msg_clear(&m);
+    sim_free(&S);
+}
+
+int main(void)
+{
+    test_stable();
+    test_join_seed();
+    test_crash();
+    test_pause_refute();
+    test_dissemination();
+    test_tombstones();
+    test_partition_heal();
+    test_local_health();
+    test_dynamic_suspicion();
+    test_buddy();
+    test_hostile_values();
+    return FT_DONE();
+}
