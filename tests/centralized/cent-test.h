@@ -9,18 +9,19 @@
 #include "flock-test.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 
 #define CT_MAX_MEMBERS 1100
 #define CT_MAX_EVENTS  4096
 
 typedef struct {
-    char     address[128];
+    char     address[160];
     unsigned pid;
 } ct_member_t;
 
 typedef struct {
-    char     type[8];
-    char     address[128];
+    char     type[16];
+    char     address[160];
     unsigned pid;
 } ct_event_t;
 
@@ -68,17 +69,17 @@ static inline bool ct_read_status(const char* name, unsigned pid, ct_status_t* s
         if (sscanf(line, "ready_ms %lf", &st->ready_ms) == 1) continue;
         if (sscanf(line, "last_event_ms %lf", &st->last_event_ms) == 1) continue;
         if (sscanf(line, "digest %" SCNx64, &st->digest) == 1) continue;
-        if (sscanf(line, "m %159s %u", a, &p) == 2) {
+        if (!strncmp(line, "m ", 2) && sscanf(line + 2, "%159s %u", a, &p) == 2) {
             if (st->nmembers < CT_MAX_MEMBERS) {
-                snprintf(st->members[st->nmembers].address, 128, "%s", a);
+                snprintf(st->members[st->nmembers].address, 160, "%s", a);
                 st->members[st->nmembers++].pid = p;
             }
             continue;
         }
-        if (sscanf(line, "e %15s %159s %u", t, a, &p) == 3) {
+        if (!strncmp(line, "e ", 2) && sscanf(line + 2, "%15s %159s %u", t, a, &p) == 3) {
             if (st->nevents < CT_MAX_EVENTS) {
-                snprintf(st->events[st->nevents].type, 8, "%s", t);
-                snprintf(st->events[st->nevents].address, 128, "%s", a);
+                snprintf(st->events[st->nevents].type, 16, "%s", t);
+                snprintf(st->events[st->nevents].address, 160, "%s", a);
                 st->events[st->nevents++].pid = p;
             }
             continue;

@@ -94,7 +94,7 @@ int main(void)
                                          st.events[e].pid),
                          1);
     }
-    for (int i = 0; i < 6; i++)
+    for (int i = 5; i >= 0; i--) /* secondaries first, so their leaves reach A */
         if (i != 1 && i != 2) ct_stop(&s[i], SIGTERM, 30000);
     return FT_DONE();
 }

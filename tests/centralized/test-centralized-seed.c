@@ -75,8 +75,13 @@ static void run(const char* proto)
     CHECK_EQ_INT(ct_count_events(&st_b, "JOINED", st_c.self, PID), 1);
     CHECK_EQ_INT(st_b.nevents, 1);
     CHECK_EQ_INT(st_c.nevents, 0);
-    /* the group file is rewritten on every change */
-    CHECK(ft_wait_until(file_has_members, file, 30000));
+    /* the group file is rewritten on every change by member index 0 when it
+     * has a "file" (FLOCK-SPEC 5.5): only A has one, so check it when A sorts
+     * first (tcp ports / na+sm pids may order the members otherwise) */
+    if (!strcmp(st_a.members[0].address, st_a.self))
+        CHECK(ft_wait_until(file_has_members, file, 30000));
+    else
+        fprintf(stderr, "   (A is not member index 0: the group file is not rewritten)\n");
 
     /* graceful leave: SIGTERM -> provider destroy -> LEFT at every member */
     double t0 = ft_now_ms();
