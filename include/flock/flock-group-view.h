@@ -76,14 +76,18 @@ typedef struct {
 
 /** Move the content (arrays and digest) of view *src into the empty view
  *  *dst and leave *src empty (digest 0). Mutexes are not touched. */
-#define FLOCK_GROUP_VIEW_MOVE(src, dst)                                    \
-    do {                                                                   \
-        memcpy(&(dst)->members, &(src)->members, sizeof((src)->members));  \
-        memcpy(&(dst)->metadata, &(src)->metadata, sizeof((src)->metadata)); \
-        (dst)->digest = (src)->digest;                                     \
-        memset(&(src)->members, 0, sizeof((src)->members));                \
-        memset(&(src)->metadata, 0, sizeof((src)->metadata));              \
-        (src)->digest = 0;                                                 \
+#define FLOCK_GROUP_VIEW_MOVE(src, dst)        \
+    do {                                       \
+        (dst)->members           = (src)->members;  \
+        (dst)->metadata          = (src)->metadata; \
+        (dst)->digest            = (src)->digest;   \
+        (src)->members.size      = 0;               \
+        (src)->members.capacity  = 0;               \
+        (src)->members.data      = NULL;            \
+        (src)->metadata.size     = 0;               \
+        (src)->metadata.capacity = 0;               \
+        (src)->metadata.data     = NULL;            \
+        (src)->digest            = 0;               \
     } while (0)
 
 /** Lock / unlock the view's (non-recursive) mutex. */

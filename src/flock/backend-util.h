@@ -30,6 +30,7 @@
 
 #include <json-c/json.h>
 #include <flock/flock-backend.h>
+#include <flock/flock-gateway.h>
 #include <flock/flock-common.h>
 #include <flock/flock-group-view.h>
 
@@ -66,6 +67,7 @@ flock_return_t flock_register_static_backend(void);
 flock_return_t flock_register_centralized_backend(void);
 flock_return_t flock_register_swim_backend(void);
 flock_return_t flock_register_default_gateway(void);
+flock_return_t flock_register_pinggy_gateway(void);
 /** Registers every built-in backend/gateway compiled in this library. */
 flock_return_t flock__register_builtins(void);
 

@@ -22,9 +22,8 @@ flock_return_t flock__register_builtins(void)
 #ifdef FLOCK_HAVE_BACKEND_SWIM
     FLOCK__REGISTER(flock_register_swim_backend());
 #endif
-#ifdef FLOCK_HAVE_DEFAULT_GATEWAY
     FLOCK__REGISTER(flock_register_default_gateway());
-#endif
+    FLOCK__REGISTER(flock_register_pinggy_gateway());
 #undef FLOCK__REGISTER
     return ret;
 }

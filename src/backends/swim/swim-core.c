@@ -1380,6 +1380,8 @@ void swim__leave(swim__t* s, double now)
     s->leaving = true;
 }
 
+void swim__leave_silently(swim__t* s) { s->leaving = true; }
+
 size_t swim__pending_calls(const swim__t* s) { return s->ncalls; }
 swim__outbox* swim__get_outbox(swim__t* s) { return &s->out; }
 size_t swim__view_size(const swim__t* s) { return s->nview; }

@@ -217,6 +217,9 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
  *  probing; pending calls should be drained before destroy. */
 void swim__leave(swim__t* s, double now);
 
+/** Stop without any announcement (crash simulation, or alone). */
+void swim__leave_silently(swim__t* s);
+
 /** Calls sent and not yet completed. */
 size_t swim__pending_calls(const swim__t* s);
 

@@ -1,0 +1,615 @@
+/*
+ * swim-backend.c -- the "swim" Flock backend: drives the pure state machine
+ * of swim-core.c over frt (async RPCs, one margo timer) and keeps the
+ * backend's flock view in step with the machine's membership events.
+ *
+ * Threads and locks (see docs/design.md "SWIM backend"):
+ *   - b->lock protects the state machine, the request table, the event
+ *     queue and the timer bookkeeping. Every input (RPC handler, call
+ *     completion, timer tick) takes it, feeds the machine, moves the outbox
+ *     out, and releases it before any network call or callback.
+ *   - b->view has its own mutex (the provider locks it around get_view);
+ *     it is taken only without b->lock held.
+ *   - Membership events are delivered in order by a single drainer (the
+ *     thread that finds `delivering` false), without any lock held, as the
+ *     backend contract requires.
+ *   - Lifetime: b is reference-counted: the provider holds one reference
+ *     until destroy_group, every in-flight call holds one.
+ */
+#include "swim-backend.h"
+#include "swim-backend-internal.h"
+#include "swim-config.h"
+#include "swim-core.h"
+#include "swim-wire.h"
+
+#include "flock/backend-util.h"
+#include "flock/provider-internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RPC_PING     "flock_swim_ping"
+#define RPC_PING_REQ "flock_swim_ping_req"
+#define RPC_ANNOUNCE "flock_swim_announce"
+
+static _Atomic uint64_t g_msgs, g_bytes, g_providers, g_bad;
+
+void flock__swim_get_stats(flock__swim_stats* out)
+{
+    out->msgs_sent  = atomic_load(&g_msgs);
+    out->bytes_sent = atomic_load(&g_bytes);
+    out->providers  = atomic_load(&g_providers);
+    out->bad_msgs   = atomic_load(&g_bad);
+}
+
+typedef struct evq_item {
+    int      type;
+    char*    addr;
+    uint16_t pid;
+} evq_item;
+
+typedef struct req_slot {
+    uint64_t      token;
+    frt_request_t req;
+} req_slot;
+
+typedef struct swim_backend {
+    pthread_mutex_t           lock;
+    pthread_cond_t            cond;
+    _Atomic int               refs;
+    margo_instance_id         mid;
+    uint16_t                  pid;
+    flock_backend_init_args_t args; /* copy; initial_view moved out */
+    flock_group_view_t        view; /* own view, protected by view.mtx */
+    struct json_object*       config_json;
+    swim__t*                  sm;
+    margo_timer_t             timer;
+    double                    timer_at; /* armed deadline, INFINITY if none */
+    bool                      closed;
+    bool                      crash_mode;
+    bool                      rpcs_registered;
+    int                       inflight;
+    req_slot*                 reqs;
+    size_t                    nreqs, capreqs;
+    uint64_t                  next_token;
+    evq_item*                 evq;
+    size_t                    nevq, capevq;
+    bool                      delivering;
+} swim_backend;
+
+typedef struct call_ctx {
+    swim_backend* b;
+    uint64_t      call_id;
+    uint8_t       expect;
+    hg_addr_t     addr;
+    frt_wbuf      buf;
+} call_ctx;
+
+static flock_backend_impl swim_impl;
+
+/* ------------------------------------------------------------------ */
+
+static void backend_free(swim_backend* b)
+{
+    if (!b) return;
+    swim__destroy(b->sm);
+    if (b->config_json) json_object_put(b->config_json);
+    flock_group_view_clear(&b->view);
+    for (size_t i = 0; i < b->nevq; i++) free(b->evq[i].addr);
+    free(b->evq);
+    free(b->reqs);
+    pthread_cond_destroy(&b->cond);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+static void backend_release(swim_backend* b)
+{
+    if (atomic_fetch_sub(&b->refs, 1) == 1) {
+        atomic_fetch_sub(&g_providers, 1);
+        backend_free(b);
+    }
+}
+
+static void sm_log(void* ctx, int level, const char* msg)
+{
+    swim_backend* b = ctx;
+    if (level >= SWIM_LOG_WARN)
+        margo_warning(b->mid, "[flock:swim %s/%u] %s", b->args.self_addr_str, b->pid, msg);
+    else if (level == SWIM_LOG_INFO)
+        margo_info(b->mid, "[flock:swim %s/%u] %s", b->args.self_addr_str, b->pid, msg);
+    else
+        margo_debug(b->mid, "[flock:swim %s/%u] %s", b->args.self_addr_str, b->pid, msg);
+}
+
+static const char* rpc_for(uint8_t kind)
+{
+    switch (kind) {
+    case SWIM_MSG_PING: return RPC_PING;
+    case SWIM_MSG_PING_REQ: return RPC_PING_REQ;
+    default: return RPC_ANNOUNCE;
+    }
+}
+
+static uint8_t reply_kind_for(uint8_t kind)
+{
+    switch (kind) {
+    case SWIM_MSG_PING: return SWIM_MSG_ACK;
+    case SWIM_MSG_PING_REQ: return SWIM_MSG_PING_REQ_ACK;
+    default: return SWIM_MSG_ANNOUNCE_ACK;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* draining the machine's outputs                                      */
+/* ------------------------------------------------------------------ */
+
+static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t out_len);
+
+static void deliver_events(swim_backend* b)
+{
+    pthread_mutex_lock(&b->lock);
+    while (b->nevq > 0) {
+        evq_item* items = b->evq;
+        size_t    n     = b->nevq;
+        b->evq          = NULL;
+        b->nevq = b->capevq = 0;
+        pthread_mutex_unlock(&b->lock);
+        for (size_t i = 0; i < n; i++) {
+            evq_item*      it = &items[i];
+            flock_update_t up = it->type == SWIM_EV_JOINED ? FLOCK_MEMBER_JOINED
+                                : it->type == SWIM_EV_LEFT ? FLOCK_MEMBER_LEFT
+                                                           : FLOCK_MEMBER_DIED;
+            bool changed      = false;
+            FLOCK_GROUP_VIEW_LOCK(&b->view);
+            flock_member_t* m = flock_group_view_find_member(&b->view, it->addr, it->pid);
+            if (up == FLOCK_MEMBER_JOINED && !m)
+                changed = flock_group_view_add_member(&b->view, it->addr, it->pid) != NULL;
+            else if (up != FLOCK_MEMBER_JOINED && m)
+                changed = flock_group_view_remove_member(&b->view, m);
+            FLOCK_GROUP_VIEW_UNLOCK(&b->view);
+            if (changed) flock__notify_member(&b->args, up, it->addr, it->pid);
+            free(it->addr);
+        }
+        free(items);
+        pthread_mutex_lock(&b->lock);
+    }
+    b->delivering = false;
+    pthread_mutex_unlock(&b->lock);
+}
+
+/**
+ * Called with b->lock held after feeding the machine; releases it. Sends
+ * the machine's calls, answers deferred requests, re-arms the timer and
+ * delivers membership events.
+ */
+static void flush_locked(swim_backend* b)
+{
+    swim__outbox* o  = swim__get_outbox(b->sm);
+    swim__outbox  ob = *o;
+    memset(o, 0, sizeof *o);
+    frt_request_t* rq = NULL;
+
+    /* events -> ordered queue */
+    for (size_t i = 0; i < ob.nevents; i++) {
+        if (b->nevq == b->capevq) {
+            size_t    nc = b->capevq ? b->capevq * 2 : 16;
+            evq_item* ne = realloc(b->evq, nc * sizeof *ne);
+            if (!ne) break;
+            b->evq    = ne;
+            b->capevq = nc;
+        }
+        b->evq[b->nevq].type = ob.events[i].type;
+        b->evq[b->nevq].addr = ob.events[i].addr;
+        b->evq[b->nevq].pid  = ob.events[i].pid;
+        ob.events[i].addr    = NULL;
+        b->nevq++;
+    }
+    /* replies: find the requests */
+    if (ob.nreplies) rq = calloc(ob.nreplies, sizeof *rq);
+    for (size_t i = 0; rq && i < ob.nreplies; i++) {
+        for (size_t k = 0; k < b->nreqs; k++) {
+            if (b->reqs[k].token == ob.replies[i].token) {
+                rq[i]      = b->reqs[k].req;
+                b->reqs[k] = b->reqs[--b->nreqs];
+                break;
+            }
+        }
+    }
+    /* calls */
+    bool sending = !b->closed;
+    if (sending) {
+        b->inflight += (int)ob.nsends;
+        atomic_fetch_add(&b->refs, (int)ob.nsends);
+    }
+    /* timer */
+    double d = b->closed ? INFINITY : swim__next_deadline(b->sm);
+    if (d < b->timer_at - 0.5 && b->timer) {
+        double delay = d - frt_now_ms();
+        if (delay < 0) delay = 0;
+        if (margo_timer_start(b->timer, delay) == HG_SUCCESS) b->timer_at = d;
+    }
+    bool deliver = !b->delivering && b->nevq > 0;
+    if (deliver) b->delivering = true;
+    pthread_mutex_unlock(&b->lock);
+
+    /* send */
+    uint64_t* failed  = NULL;
+    size_t    nfailed = 0;
+    for (size_t i = 0; sending && i < ob.nsends; i++) {
+        swim__send* sd = &ob.sends[i];
+        call_ctx*   cc = calloc(1, sizeof *cc);
+        bool        ok = false;
+        if (cc) {
+            cc->b       = b;
+            cc->call_id = sd->call_id;
+            cc->expect  = reply_kind_for(sd->msg.kind);
+            if (swim__encode(&sd->msg, &cc->buf) &&
+                margo_addr_lookup(b->mid, sd->addr, &cc->addr) == HG_SUCCESS) {
+                atomic_fetch_add(&g_msgs, 1);
+                atomic_fetch_add(&g_bytes, cc->buf.len);
+                ok = frt_forward_async(b->mid, cc->addr, rpc_for(sd->msg.kind), sd->pid,
+                                       cc->buf.data, cc->buf.len, sd->timeout_ms, on_complete,
+                                       cc) == HG_SUCCESS;
+            }
+            if (!ok) {
+                if (cc->addr) margo_addr_free(b->mid, cc->addr);
+                frt_wbuf_free(&cc->buf);
+                free(cc);
+            }
+        }
+        if (!ok) {
+            uint64_t* nf = realloc(failed, (nfailed + 1) * sizeof *nf);
+            if (nf) {
+                failed            = nf;
+                failed[nfailed++] = sd->call_id;
+            }
+        }
+    }
+    /* reply */
+    for (size_t i = 0; i < ob.nreplies; i++) {
+        frt_request_t r = rq ? rq[i] : NULL;
+        if (!r) continue;
+        swim__msg* m = &ob.replies[i].msg;
+        if (m->kind == 0) {
+            frt_respond_error(r, HG_OTHER_ERROR);
+            continue;
+        }
+        frt_wbuf w = FRT_WBUF_INIT;
+        if (swim__encode(m, &w)) {
+            atomic_fetch_add(&g_msgs, 1);
+            atomic_fetch_add(&g_bytes, w.len);
+            frt_respond(r, w.data, w.len);
+        } else {
+            frt_respond_error(r, HG_NOMEM);
+        }
+        frt_wbuf_free(&w);
+    }
+    free(rq);
+    swim__outbox_free(&ob);
+    if (deliver) deliver_events(b);
+    /* calls that could not even be started fail at once */
+    if (nfailed) {
+        pthread_mutex_lock(&b->lock);
+        for (size_t i = 0; i < nfailed; i++) {
+            swim__handle_response(b->sm, frt_now_ms(), failed[i], false, NULL);
+            b->inflight--;
+        }
+        pthread_cond_broadcast(&b->cond);
+        flush_locked(b);
+        for (size_t i = 0; i < nfailed; i++) backend_release(b);
+        free(failed);
+    }
+}
+
+static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t out_len)
+{
+    call_ctx*     cc = uargs;
+    swim_backend* b  = cc->b;
+    swim__msg     msg;
+    const char*   why = NULL;
+    bool          ok  = false;
+    memset(&msg, 0, sizeof msg);
+    if (ret == HG_SUCCESS) {
+        ok = swim__decode(out, out_len, cc->expect, &msg, &why);
+        if (!ok) {
+            atomic_fetch_add(&g_bad, 1);
+            margo_warning(b->mid, "[flock:swim] dropping malformed response: %s", why);
+        }
+    }
+    pthread_mutex_lock(&b->lock);
+    swim__handle_response(b->sm, frt_now_ms(), cc->call_id, ok, ok ? &msg : NULL);
+    b->inflight--;
+    pthread_cond_broadcast(&b->cond);
+    flush_locked(b);
+    swim__msg_clear(&msg);
+    margo_addr_free(b->mid, cc->addr);
+    frt_wbuf_free(&cc->buf);
+    free(cc);
+    backend_release(b);
+}
+
+static void on_timer(void* uargs)
+{
+    swim_backend* b = uargs;
+    pthread_mutex_lock(&b->lock);
+    b->timer_at = INFINITY;
+    if (!b->closed) swim__tick(b->sm, frt_now_ms());
+    flush_locked(b);
+}
+
+static void on_request(frt_request_t req, const void* in, size_t in_len, swim_backend* b,
+                       uint8_t kind)
+{
+    swim__msg   msg;
+    const char* why = NULL;
+    if (!swim__decode(in, in_len, kind, &msg, &why)) {
+        atomic_fetch_add(&g_bad, 1);
+        margo_warning(b->mid, "[flock:swim] dropping malformed %s from %s: %s", rpc_for(kind),
+                      frt_request_source(req), why);
+        frt_respond_error(req, HG_PROTOCOL_ERROR);
+        return;
+    }
+    pthread_mutex_lock(&b->lock);
+    if (b->closed || b->nreqs == SIZE_MAX) {
+        pthread_mutex_unlock(&b->lock);
+        swim__msg_clear(&msg);
+        frt_respond_error(req, HG_CANCELED);
+        return;
+    }
+    if (b->nreqs == b->capreqs) {
+        size_t    nc = b->capreqs ? b->capreqs * 2 : 16;
+        req_slot* nr = realloc(b->reqs, nc * sizeof *nr);
+        if (!nr) {
+            pthread_mutex_unlock(&b->lock);
+            swim__msg_clear(&msg);
+            frt_respond_error(req, HG_NOMEM);
+            return;
+        }
+        b->reqs    = nr;
+        b->capreqs = nc;
+    }
+    uint64_t token           = ++b->next_token;
+    b->reqs[b->nreqs].token  = token;
+    b->reqs[b->nreqs++].req  = req;
+    swim__handle_request(b->sm, frt_now_ms(), token, &msg);
+    flush_locked(b);
+    swim__msg_clear(&msg);
+}
+
+static void h_ping(frt_request_t r, const void* in, size_t n, void* u)
+{
+    on_request(r, in, n, u, SWIM_MSG_PING);
+}
+static void h_ping_req(frt_request_t r, const void* in, size_t n, void* u)
+{
+    on_request(r, in, n, u, SWIM_MSG_PING_REQ);
+}
+static void h_announce(frt_request_t r, const void* in, size_t n, void* u)
+{
+    on_request(r, in, n, u, SWIM_MSG_ANNOUNCE);
+}
+
+/* ------------------------------------------------------------------ */
+/* backend slots                                                       */
+/* ------------------------------------------------------------------ */
+
+static void deregister_rpcs(swim_backend* b)
+{
+    if (!b->rpcs_registered) return;
+    frt_rpc_deregister(b->mid, RPC_PING, b->pid);
+    frt_rpc_deregister(b->mid, RPC_PING_REQ, b->pid);
+    frt_rpc_deregister(b->mid, RPC_ANNOUNCE, b->pid);
+    b->rpcs_registered = false;
+}
+
+/** Wait (b->lock held) until pred or the deadline (frt_now_ms based). */
+static void wait_until(swim_backend* b, bool (*pred)(swim_backend*), double deadline_ms)
+{
+    while (!pred(b)) {
+        double left = deadline_ms - frt_now_ms();
+        if (left <= 0) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double step = left < 50 ? left : 50; /* re-check periodically */
+        ts.tv_nsec += (long)(step * 1e6);
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+    }
+}
+
+static bool join_settled(swim_backend* b) { return swim__join_settled(b->sm); }
+static bool calls_done(swim_backend* b) { return b->inflight == 0; }
+
+static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
+{
+    flock_return_t ret = FLOCK_ERR_ALLOCATION;
+    swim_backend*  b   = NULL;
+    swim__config   cfg;
+    bool           counted = false;
+
+    if (!args || !state || !args->self_addr_str) return FLOCK_ERR_INVALID_ARGS;
+    b = calloc(1, sizeof *b);
+    if (!b) return FLOCK_ERR_ALLOCATION;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->cond, NULL);
+    atomic_init(&b->refs, 1);
+    atomic_fetch_add(&g_providers, 1);
+    counted      = true;
+    b->mid       = args->mid;
+    b->pid       = args->provider_id;
+    b->timer_at  = INFINITY;
+    b->args      = *args;
+    memset(&b->args.initial_view, 0, sizeof b->args.initial_view);
+    FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &b->view);
+
+    swim__config_from_json(args->config, &cfg);
+    b->config_json = swim__config_to_json(&cfg);
+    if (!b->config_json) goto fail;
+    /* the joiner's own effective config replaces any inherited __config__ */
+    if (flock__view_set_reserved_metadata(&b->view, "swim", b->config_json) != FLOCK_SUCCESS)
+        goto fail;
+    if (!flock_group_view_find_member(&b->view, args->self_addr_str, args->provider_id) &&
+        !flock_group_view_add_member(&b->view, args->self_addr_str, args->provider_id))
+        goto fail;
+
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t seed = (uint64_t)ts.tv_nsec * 6364136223846793005ULL ^ (uint64_t)ts.tv_sec ^
+                    ((uint64_t)args->provider_id << 48) ^ (uint64_t)(uintptr_t)b;
+    b->sm = swim__create(&cfg, args->self_addr_str, args->provider_id, seed, frt_now_ms(),
+                         sm_log, b);
+    if (!b->sm) {
+        ret = strlen(args->self_addr_str) > SWIM_MAX_ADDR_LEN ? FLOCK_ERR_INVALID_ARGS
+                                                               : FLOCK_ERR_ALLOCATION;
+        goto fail;
+    }
+    for (size_t i = 0; i < b->view.members.size; i++) {
+        const flock_member_t* m = &b->view.members.data[i];
+        if (swim__add_initial(b->sm, m->address, m->provider_id) != 0) {
+            ret = FLOCK_ERR_INVALID_ARGS;
+            margo_error(b->mid, "[flock:swim] invalid member address in the initial view");
+            goto fail;
+        }
+    }
+
+    ret = FLOCK_ERR_FROM_MERCURY;
+    if (frt_rpc_register(b->mid, RPC_PING, b->pid, h_ping, b, args->pool) != HG_SUCCESS)
+        goto fail;
+    if (frt_rpc_register(b->mid, RPC_PING_REQ, b->pid, h_ping_req, b, args->pool) !=
+        HG_SUCCESS) {
+        frt_rpc_deregister(b->mid, RPC_PING, b->pid);
+        goto fail;
+    }
+    if (frt_rpc_register(b->mid, RPC_ANNOUNCE, b->pid, h_announce, b, args->pool) !=
+        HG_SUCCESS) {
+        frt_rpc_deregister(b->mid, RPC_PING, b->pid);
+        frt_rpc_deregister(b->mid, RPC_PING_REQ, b->pid);
+        goto fail;
+    }
+    b->rpcs_registered = true;
+    if (margo_timer_create(b->mid, on_timer, b, &b->timer) != HG_SUCCESS) {
+        b->timer = NULL;
+        goto fail;
+    }
+
+    pthread_mutex_lock(&b->lock);
+    swim__start(b->sm, args->join, frt_now_ms());
+    flush_locked(b);
+    if (args->join) {
+        pthread_mutex_lock(&b->lock);
+        wait_until(b, join_settled, frt_now_ms() + cfg.announce_timeout_ms + 1000.0);
+        if (!swim__join_succeeded(b->sm) && swim__view_size(b->sm) > 1)
+            margo_warning(b->mid,
+                          "[flock:swim] no member answered the JOIN announcement; "
+                          "continuing with the initial view");
+        pthread_mutex_unlock(&b->lock);
+    }
+    *state = b;
+    return FLOCK_SUCCESS;
+
+fail:
+    if (b->timer) margo_timer_destroy(b->timer);
+    deregister_rpcs(b);
+    if (counted) {
+        atomic_fetch_sub(&g_providers, 1);
+    }
+    backend_free(b);
+    return ret;
+}
+
+static flock_return_t swim_destroy(void* state)
+{
+    swim_backend* b = state;
+    if (!b) return FLOCK_ERR_INVALID_ARGS;
+    pthread_mutex_lock(&b->lock);
+    if (!b->crash_mode && swim__view_size(b->sm) > 1) {
+        swim__leave(b->sm, frt_now_ms());
+        flush_locked(b);
+        pthread_mutex_lock(&b->lock);
+        /* synchronous announcement: wait for the answers (bounded) */
+        wait_until(b, calls_done,
+                   frt_now_ms() + swim__get_config(b->sm)->announce_timeout_ms + 200.0);
+    } else {
+        swim__leave_silently(b->sm);
+    }
+    b->closed = true;
+    pthread_mutex_unlock(&b->lock);
+
+    deregister_rpcs(b);
+    if (b->timer) margo_timer_destroy(b->timer);
+    b->timer = NULL;
+
+    /* fail deferred requests that will never be answered */
+    pthread_mutex_lock(&b->lock);
+    req_slot* reqs = b->reqs;
+    size_t    n    = b->nreqs;
+    b->reqs        = NULL;
+    b->nreqs = b->capreqs = 0;
+    pthread_mutex_unlock(&b->lock);
+    for (size_t i = 0; i < n; i++) frt_respond_error(reqs[i].req, HG_CANCELED);
+    free(reqs);
+    backend_release(b);
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t swim_get_config(void* state, void (*fn)(void*, const struct json_object*),
+                                      void* uargs)
+{
+    swim_backend* b = state;
+    if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
+    fn(uargs, b->config_json);
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t swim_get_view(void* state, void (*fn)(void*, const flock_group_view_t*),
+                                    void* uargs)
+{
+    swim_backend* b = state;
+    if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
+    fn(uargs, &b->view);
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t swim_add_metadata(void* state, const char* key, const char* value)
+{
+    return FLOCK_ERR_OP_UNSUPPORTED;
+}
+
+static flock_return_t swim_remove_metadata(void* state, const char* key)
+{
+    return FLOCK_ERR_OP_UNSUPPORTED;
+}
+
+static flock_backend_impl swim_impl = {
+    .name            = "swim",
+    .init_group      = swim_init,
+    .destroy_group   = swim_destroy,
+    .get_config      = swim_get_config,
+    .get_view        = swim_get_view,
+    .add_metadata    = swim_add_metadata,
+    .remove_metadata = swim_remove_metadata,
+};
+
+flock_return_t flock_register_swim_backend(void) { return flock_register_backend(&swim_impl); }
+
+flock_return_t flock_swim_set_crash_mode(flock_provider_t provider, bool crash)
+{
+    flock_backend_impl* impl  = NULL;
+    void*               state = NULL;
+    if (!provider) return FLOCK_ERR_INVALID_ARGS;
+    flock_return_t ret = flock__provider_get_backend(provider, &impl, &state);
+    if (ret != FLOCK_SUCCESS) return ret;
+    if (impl != &swim_impl || !state) return FLOCK_ERR_INVALID_BACKEND;
+    swim_backend* b = state;
+    pthread_mutex_lock(&b->lock);
+    b->crash_mode = crash;
+    pthread_mutex_unlock(&b->lock);
+    return FLOCK_SUCCESS;
+}

@@ -1,0 +1,590 @@
+/*
+ * flock.c -- the `flock` command-line tool: show, watch and check groups.
+ * Argument parsing and output formatting are in cli-args.c / cli-format.c;
+ * this file talks to the group through a client-mode runtime instance whose
+ * protocol matches the members' addresses.
+ */
+#include "flock-cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <margo.h>
+#include <flock/flock-client.h>
+#include <flock/flock-group.h>
+#include <flock/flock-group-view.h>
+
+#define FLOCK_CLI_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* RPC name no provider registers: a live process answers HG_NOENTRY at once,
+ * which makes a cheap reachability probe with a timeout. */
+#define FLOCK_CLI_PROBE_RPC "flock_cli_probe"
+
+static volatile sig_atomic_t flock_cli__stop = 0;
+
+static void flock_cli__on_signal(int sig)
+{
+    (void)sig;
+    flock_cli__stop = 1;
+}
+
+typedef struct flock_cli_ctx {
+    const flock_cli_args* args;
+    margo_instance_id     mid;
+    flock_client_t        client;
+} flock_cli_ctx;
+
+/* A member to try as contact. */
+typedef struct flock_cli_member {
+    char*    address;
+    uint16_t provider_id;
+} flock_cli_member;
+
+static double flock_cli__realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double flock_cli__mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Contract: sleeps ms milliseconds, returning early when a signal asked to stop. */
+static void flock_cli__sleep_ms(double ms)
+{
+    double end = flock_cli__mono_ms() + ms;
+    while (!flock_cli__stop) {
+        double left = end - flock_cli__mono_ms();
+        if (left <= 0) break;
+        if (left > 50) left = 50;
+        struct timespec ts = {0, (long)(left * 1e6)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Contract: creates the client-mode instance and the Flock client for the
+ * protocol of `address` (or --protocol). Prints the reason on failure. */
+static int flock_cli__init(flock_cli_ctx* ctx, const char* address)
+{
+    char proto[64];
+    if (ctx->args->protocol) {
+        snprintf(proto, sizeof proto, "%s", ctx->args->protocol);
+    } else if (flock_cli__protocol_of(address, proto, sizeof proto) != 0) {
+        fprintf(stderr, "flock: cannot tell the protocol of address \"%s\" (use --protocol)\n",
+                address);
+        return -1;
+    }
+    margo_set_global_log_level(ctx->args->log_level > 0 ? (margo_log_level)ctx->args->log_level
+                                                        : MARGO_LOG_CRITICAL);
+    ctx->mid = margo_init(proto, MARGO_CLIENT_MODE, 0, 0);
+    if (ctx->mid == MARGO_INSTANCE_NULL) {
+        fprintf(stderr, "flock: cannot initialize a client for protocol \"%s\"\n", proto);
+        return -1;
+    }
+    if (ctx->args->log_level > 0) margo_set_log_level(ctx->mid, (margo_log_level)ctx->args->log_level);
+    flock_return_t fr = flock_client_init(ctx->mid, ABT_POOL_NULL, &ctx->client);
+    if (fr != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock: cannot create a Flock client: %s\n", flock_cli__strerror(fr));
+        return -1;
+    }
+    return 0;
+}
+
+static void flock_cli__fini(flock_cli_ctx* ctx)
+{
+    if (ctx->client) flock_client_finalize(ctx->client);
+    ctx->client = FLOCK_CLIENT_NULL;
+    if (ctx->mid) margo_finalize(ctx->mid);
+    ctx->mid = MARGO_INSTANCE_NULL;
+}
+
+/* Contract: true if the process at address answers an RPC within the
+ * timeout (any answer, including "no such RPC"); otherwise false with the
+ * reason in why. */
+static bool flock_cli__probe(flock_cli_ctx* ctx, const char* address, uint16_t provider_id,
+                             char* why, size_t whysize)
+{
+    hg_addr_t   addr = HG_ADDR_NULL;
+    hg_return_t hr   = margo_addr_lookup(ctx->mid, address, &addr);
+    if (hr != HG_SUCCESS) {
+        snprintf(why, whysize, "bad address: %s", HG_Error_to_string(hr));
+        return false;
+    }
+    hr = frt_forward(ctx->mid, addr, FLOCK_CLI_PROBE_RPC, provider_id, NULL, 0,
+                     ctx->args->timeout_ms, NULL, NULL);
+    margo_addr_free(ctx->mid, addr);
+    switch (hr) {
+    case HG_HOSTUNREACH:
+    case HG_TIMEOUT:
+    case HG_NA_ERROR:
+    case HG_CANCELED:
+    case HG_IO_ERROR:
+    case HG_INVALID_ARG:
+    case HG_PROTONOSUPPORT:
+    case HG_ADDRNOTAVAIL:
+        snprintf(why, whysize, "unreachable: %s", HG_Error_to_string(hr));
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Contract: a group handle on (address, provider_id) with a fresh view
+ * (identity check + flock_get_view), after a reachability probe so that a
+ * stopped process costs at most --timeout. */
+static flock_return_t flock_cli__open(flock_cli_ctx* ctx, const char* address,
+                                      uint16_t provider_id, flock_group_handle_t* h,
+                                      char* why, size_t whysize)
+{
+    hg_addr_t      addr = HG_ADDR_NULL;
+    flock_return_t fr   = FLOCK_ERR_FROM_MERCURY;
+    *h                  = FLOCK_GROUP_HANDLE_NULL;
+    if (!flock_cli__probe(ctx, address, provider_id, why, whysize)) goto finish;
+    if (margo_addr_lookup(ctx->mid, address, &addr) != HG_SUCCESS) {
+        snprintf(why, whysize, "bad address");
+        goto finish;
+    }
+    fr = flock_group_handle_create(ctx->client, addr, provider_id, FLOCK_MODE_INIT_UPDATE, h);
+    if (fr == FLOCK_ERR_INVALID_PROVIDER)
+        snprintf(why, whysize, "no Flock provider with id %u there", (unsigned)provider_id);
+    else if (fr != FLOCK_SUCCESS)
+        snprintf(why, whysize, "%s", flock_cli__strerror(fr));
+finish:
+    if (addr != HG_ADDR_NULL) margo_addr_free(ctx->mid, addr);
+    return fr;
+}
+
+static void flock_cli__free_members(flock_cli_member* m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(m[i].address);
+    free(m);
+}
+
+/* Contract: the candidate contacts of the target (group file members in
+ * order, or the --address member) and the protocol address for init. */
+static int flock_cli__candidates(const flock_cli_args* args, flock_cli_member** out, size_t* n)
+{
+    flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
+    int                ret  = -1;
+    *out                    = NULL;
+    *n                      = 0;
+    if (args->address) {
+        *out = calloc(1, sizeof **out);
+        if (!*out || !((*out)[0].address = strdup(args->address))) goto finish;
+        (*out)[0].provider_id = (uint16_t)args->provider_id;
+        *n                    = 1;
+        ret                   = 0;
+        goto finish;
+    }
+    FILE* f = fopen(args->group_file, "r");
+    if (!f) {
+        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file,
+                strerror(errno));
+        goto finish;
+    }
+    fclose(f);
+    flock_return_t fr = flock_group_view_from_file(args->group_file, &view);
+    if (fr != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file,
+                fr == FLOCK_ERR_INVALID_CONFIG ? "not a valid group file (JSON view)"
+                                               : flock_cli__strerror(fr));
+        goto finish;
+    }
+    *out = calloc(view.members.size, sizeof **out);
+    if (!*out) goto finish;
+    for (size_t i = 0; i < view.members.size; i++) {
+        if (!((*out)[i].address = strdup(view.members.data[i].address))) goto finish;
+        (*out)[i].provider_id = view.members.data[i].provider_id;
+        (*n)++;
+    }
+    ret = 0;
+finish:
+    if (ret != 0) {
+        flock_cli__free_members(*out, *n);
+        *out = NULL;
+        *n   = 0;
+    }
+    flock_group_view_clear(&view);
+    return ret;
+}
+
+/* Contract: opens a handle on the first candidate that answers (skipping
+ * index `skip`, -1 for none); prints why each failed when verbose_fail. */
+static flock_return_t flock_cli__connect(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n,
+                                         long skip, bool verbose_fail, flock_group_handle_t* h,
+                                         size_t* which)
+{
+    flock_return_t fr = FLOCK_ERR_NO_MEMBER;
+    for (size_t i = 0; i < n && !flock_cli__stop; i++) {
+        char why[256] = "";
+        if ((long)i == skip) continue;
+        fr = flock_cli__open(ctx, c[i].address, c[i].provider_id, h, why, sizeof why);
+        if (fr == FLOCK_SUCCESS) {
+            if (which) *which = i;
+            return fr;
+        }
+        if (verbose_fail)
+            fprintf(stderr, "flock: %s (provider %u): %s\n", c[i].address,
+                    (unsigned)c[i].provider_id, why);
+    }
+    return fr;
+}
+
+/* ------------------------------------------------------------------ */
+/* show                                                                */
+/* ------------------------------------------------------------------ */
+
+static int flock_cli__show(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n)
+{
+    flock_group_handle_t h    = FLOCK_GROUP_HANDLE_NULL;
+    flock_group_view_t   view = FLOCK_GROUP_VIEW_INITIALIZER;
+    int                  rc   = FLOCK_CLI_EXIT_FAIL;
+    if (flock_cli__connect(ctx, c, n, -1, true, &h, NULL) != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock show: no member of the group answered\n");
+        goto finish;
+    }
+    if (flock_group_get_view(h, &view) != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock show: cannot copy the view\n");
+        goto finish;
+    }
+    if (ctx->args->json) {
+        if (flock_cli__print_json(stdout, &view, ctx->args->all) != 0) goto finish;
+    } else {
+        flock_cli__print_table(stdout, &view, ctx->args->all);
+    }
+    rc = FLOCK_CLI_EXIT_OK;
+finish:
+    fflush(stdout);
+    flock_group_view_clear(&view);
+    if (h) flock_group_handle_release(h);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* check                                                               */
+/* ------------------------------------------------------------------ */
+
+static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n)
+{
+    flock_group_handle_t h    = FLOCK_GROUP_HANDLE_NULL;
+    flock_group_view_t   view = FLOCK_GROUP_VIEW_INITIALIZER;
+    struct json_object*  jout = NULL;
+    struct json_object*  jarr = NULL;
+    uint64_t*            digests = NULL;
+    size_t               ok = 0, ndigests = 0;
+    int                  rc = FLOCK_CLI_EXIT_FAIL;
+
+    if (flock_cli__connect(ctx, c, n, -1, true, &h, NULL) != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock check: no member of the group answered\n");
+        goto finish;
+    }
+    if (flock_group_get_view(h, &view) != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock check: cannot copy the view\n");
+        goto finish;
+    }
+    flock_group_handle_release(h);
+    h       = FLOCK_GROUP_HANDLE_NULL;
+    digests = calloc(view.members.size + 1, sizeof *digests);
+    if (ctx->args->json) {
+        jout = json_object_new_object();
+        jarr = json_object_new_array();
+        if (!jout || !jarr) goto finish;
+    }
+    if (!digests) goto finish;
+    for (size_t i = 0; i < view.members.size && !flock_cli__stop; i++) {
+        const flock_member_t* m = &view.members.data[i];
+        flock_group_handle_t  mh = FLOCK_GROUP_HANDLE_NULL;
+        flock_group_view_t    mv = FLOCK_GROUP_VIEW_INITIALIZER;
+        char                  why[256] = "";
+        flock_return_t fr = flock_cli__open(ctx, m->address, m->provider_id, &mh, why, sizeof why);
+        if (fr == FLOCK_SUCCESS && flock_group_get_view(mh, &mv) != FLOCK_SUCCESS) {
+            fr = FLOCK_ERR_ALLOCATION;
+            snprintf(why, sizeof why, "cannot copy its view");
+        }
+        bool answered = fr == FLOCK_SUCCESS;
+        if (answered) {
+            ok++;
+            bool seen = false;
+            for (size_t k = 0; k < ndigests; k++) seen |= digests[k] == mv.digest;
+            if (!seen) digests[ndigests++] = mv.digest;
+        }
+        if (jarr) {
+            struct json_object* e = json_object_new_object();
+            char                d[32];
+            snprintf(d, sizeof d, "0x%016" PRIx64, mv.digest);
+            json_object_object_add(e, "address", json_object_new_string(m->address));
+            json_object_object_add(e, "provider_id", json_object_new_int(m->provider_id));
+            json_object_object_add(e, "ok", json_object_new_boolean(answered));
+            if (answered) {
+                json_object_object_add(e, "digest", json_object_new_string(d));
+                json_object_object_add(e, "size", json_object_new_int64((int64_t)mv.members.size));
+            } else {
+                json_object_object_add(e, "error", json_object_new_string(why));
+            }
+            json_object_array_add(jarr, e);
+        } else if (answered) {
+            printf("OK    %s  %u  (view of %zu member%s, digest 0x%016" PRIx64 ")\n", m->address,
+                   (unsigned)m->provider_id, (size_t)mv.members.size,
+                   mv.members.size == 1 ? "" : "s", mv.digest);
+        } else {
+            printf("FAIL  %s  %u  %s\n", m->address, (unsigned)m->provider_id, why);
+        }
+        fflush(stdout);
+        flock_group_view_clear(&mv);
+        if (mh) flock_group_handle_release(mh);
+    }
+    if (jout) {
+        json_object_object_add(jout, "members", jarr);
+        jarr = NULL;
+        json_object_object_add(jout, "answered", json_object_new_int64((int64_t)ok));
+        json_object_object_add(jout, "size", json_object_new_int64((int64_t)view.members.size));
+        json_object_object_add(jout, "ok", json_object_new_boolean(ok == view.members.size));
+        json_object_object_add(jout, "distinct_views", json_object_new_int64((int64_t)ndigests));
+        printf("%s\n", json_object_to_json_string_ext(jout, FLOCK_CLI_JSON_FLAGS));
+    } else {
+        printf("%zu of %zu member%s answered\n", ok, (size_t)view.members.size,
+               view.members.size == 1 ? "" : "s");
+        if (ndigests > 1)
+            printf("note: the members that answered hold %zu different views (views converge "
+                   "after membership changes)\n",
+                   ndigests);
+    }
+    rc = (ok == view.members.size && !flock_cli__stop) ? FLOCK_CLI_EXIT_OK : FLOCK_CLI_EXIT_FAIL;
+finish:
+    fflush(stdout);
+    json_object_put(jarr);
+    json_object_put(jout);
+    free(digests);
+    flock_group_view_clear(&view);
+    if (h) flock_group_handle_release(h);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* watch                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Members seen unreachable while still listed (the evidence for DIED). */
+typedef struct flock_cli_down {
+    flock_cli_member* items;
+    size_t            size, cap;
+} flock_cli_down;
+
+static bool flock_cli__down_has(const flock_cli_down* d, const char* a, uint16_t pid)
+{
+    for (size_t i = 0; i < d->size; i++)
+        if (d->items[i].provider_id == pid && strcmp(d->items[i].address, a) == 0) return true;
+    return false;
+}
+
+static void flock_cli__down_add(flock_cli_down* d, const char* a, uint16_t pid)
+{
+    if (flock_cli__down_has(d, a, pid)) return;
+    if (d->size == d->cap) {
+        size_t            ncap = d->cap ? d->cap * 2 : 8;
+        flock_cli_member* n    = realloc(d->items, ncap * sizeof *n);
+        if (!n) return; /* only weakens LEFT/DIED classification */
+        d->items = n;
+        d->cap   = ncap;
+    }
+    char* copy = strdup(a);
+    if (!copy) return;
+    d->items[d->size].address       = copy;
+    d->items[d->size++].provider_id = pid;
+}
+
+static void flock_cli__down_remove(flock_cli_down* d, const char* a, uint16_t pid)
+{
+    for (size_t i = 0; i < d->size; i++) {
+        if (d->items[i].provider_id == pid && strcmp(d->items[i].address, a) == 0) {
+            free(d->items[i].address);
+            d->items[i] = d->items[--d->size];
+            return;
+        }
+    }
+}
+
+typedef struct flock_cli_watch {
+    flock_cli_ctx* ctx;
+    flock_cli_down down;    /* seen unreachable in an earlier round */
+    long           events;
+} flock_cli_watch;
+
+static void flock_cli__event(const flock_cli_args* args, const char* what, const char* address,
+                             uint16_t provider_id)
+{
+    char ts[40];
+    flock_cli__format_time(flock_cli__realtime_ms(), ts, sizeof ts);
+    if (args->json) {
+        struct json_object* o = json_object_new_object();
+        if (!o) return;
+        json_object_object_add(o, "time", json_object_new_string(ts));
+        json_object_object_add(o, "event", json_object_new_string(what));
+        json_object_object_add(o, "address", json_object_new_string(address));
+        json_object_object_add(o, "provider_id", json_object_new_int(provider_id));
+        printf("%s\n", json_object_to_json_string_ext(o, FLOCK_CLI_JSON_FLAGS));
+        json_object_put(o);
+    } else {
+        printf("%s %-6s %s %u\n", ts, what, address, (unsigned)provider_id);
+    }
+    fflush(stdout);
+}
+
+static void flock_cli__on_diff(void* uargs, bool joined, const char* address, uint16_t pid)
+{
+    flock_cli_watch* w = uargs;
+    if (joined) {
+        flock_cli__event(w->ctx->args, "JOINED", address, pid);
+    } else {
+        bool died = flock_cli__down_has(&w->down, address, pid);
+        flock_cli__event(w->ctx->args, died ? "DIED" : "LEFT", address, pid);
+        flock_cli__down_remove(&w->down, address, pid);
+    }
+    w->events++;
+}
+
+static int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
+{
+    const flock_cli_args* args    = ctx->args;
+    flock_group_handle_t  h       = FLOCK_GROUP_HANDLE_NULL;
+    flock_group_view_t    prev    = FLOCK_GROUP_VIEW_INITIALIZER;
+    flock_group_view_t    cur     = FLOCK_GROUP_VIEW_INITIALIZER;
+    flock_cli_member*     known   = NULL; /* contacts: the last view's members */
+    size_t                nknown  = 0, contact = 0;
+    flock_cli_down        pending = {NULL, 0, 0};
+    flock_cli_watch       w       = {ctx, {NULL, 0, 0}, 0};
+    int                   rc      = FLOCK_CLI_EXIT_FAIL;
+    double                start   = flock_cli__mono_ms();
+
+    if (flock_cli__connect(ctx, c, n, -1, true, &h, &contact) != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock watch: no member of the group answered\n");
+        goto finish;
+    }
+    if (flock_group_get_view(h, &prev) != FLOCK_SUCCESS) goto finish;
+    for (size_t i = 0; i < prev.members.size; i++)
+        flock_cli__event(args, "MEMBER", prev.members.data[i].address,
+                         prev.members.data[i].provider_id);
+
+    while (!flock_cli__stop) {
+        if (args->count > 0 && w.events >= args->count) break;
+        if (args->duration_s > 0 && flock_cli__mono_ms() - start >= args->duration_s * 1e3) break;
+        flock_cli__sleep_ms(args->interval_ms);
+        if (flock_cli__stop) break;
+
+        /* 1. probe the listed members (results count from the next round on) */
+        for (size_t i = 0; i < prev.members.size; i++) {
+            char why[128];
+            const flock_member_t* m = &prev.members.data[i];
+            if (!flock_cli__probe(ctx, m->address, m->provider_id, why, sizeof why))
+                flock_cli__down_add(&pending, m->address, m->provider_id);
+        }
+        /* 2. refresh the view, switching contact if needed */
+        flock_return_t fr = flock_group_update_view(h, NULL);
+        if (fr != FLOCK_SUCCESS) {
+            flock_cli__free_members(known, nknown);
+            known  = calloc(prev.members.size ? prev.members.size : 1, sizeof *known);
+            nknown = 0;
+            if (!known) goto finish;
+            for (size_t i = 0; i < prev.members.size; i++) {
+                if (!(known[nknown].address = strdup(prev.members.data[i].address))) goto finish;
+                known[nknown++].provider_id = prev.members.data[i].provider_id;
+            }
+            flock_group_handle_release(h);
+            h = FLOCK_GROUP_HANDLE_NULL;
+            if (flock_cli__connect(ctx, known, nknown, -1, false, &h, &contact) != FLOCK_SUCCESS) {
+                if (flock_cli__stop) break;
+                fprintf(stderr, "flock watch: no member of the group answers any more\n");
+                goto finish;
+            }
+            if (args->log_level > 0)
+                fprintf(stderr, "flock watch: now following %s (provider %u)\n",
+                        known[contact].address, (unsigned)known[contact].provider_id);
+        }
+        /* 3. diff */
+        flock_group_view_clear(&cur);
+        if (flock_group_get_view(h, &cur) != FLOCK_SUCCESS) goto finish;
+        flock_cli__view_diff(&prev, &cur, flock_cli__on_diff, &w);
+        /* 4. this round's probe results become evidence for later rounds,
+         *    for members still listed */
+        for (size_t i = 0; i < pending.size; i++) {
+            if (flock_group_view_members_binary_search(&cur, pending.items[i].address,
+                                                       pending.items[i].provider_id)
+                >= 0)
+                flock_cli__down_add(&w.down, pending.items[i].address,
+                                    pending.items[i].provider_id);
+            free(pending.items[i].address);
+        }
+        pending.size = 0;
+        flock_group_view_clear(&prev);
+        FLOCK_GROUP_VIEW_MOVE(&cur, &prev);
+    }
+    rc = FLOCK_CLI_EXIT_OK;
+finish:
+    fflush(stdout);
+    for (size_t i = 0; i < pending.size; i++) free(pending.items[i].address);
+    free(pending.items);
+    for (size_t i = 0; i < w.down.size; i++) free(w.down.items[i].address);
+    free(w.down.items);
+    flock_cli__free_members(known, nknown);
+    flock_group_view_clear(&prev);
+    flock_group_view_clear(&cur);
+    if (h) flock_group_handle_release(h);
+    return rc;
+}
+
+int main(int argc, char** argv)
+{
+    flock_cli_args    args;
+    flock_cli_ctx     ctx   = {&args, MARGO_INSTANCE_NULL, FLOCK_CLIENT_NULL};
+    flock_cli_member* cands = NULL;
+    size_t            ncand = 0;
+    char              err[256];
+    int               rc = FLOCK_CLI_EXIT_FAIL;
+
+    if (flock_cli__parse_args(argc, argv, &args, err, sizeof err) != 0) {
+        fprintf(stderr, "flock: %s\n", err);
+        if (args.cmd >= FLOCK_CLI_SHOW && args.cmd <= FLOCK_CLI_CHECK)
+            fprintf(stderr, "Try 'flock %s --help'.\n", flock_cli__cmd_name(args.cmd));
+        else
+            fprintf(stderr, "Try 'flock --help'.\n");
+        return FLOCK_CLI_EXIT_USAGE;
+    }
+    if (args.cmd == FLOCK_CLI_HELP) {
+        flock_cli__print_help(stdout, args.help_for);
+        return FLOCK_CLI_EXIT_OK;
+    }
+    if (args.cmd == FLOCK_CLI_VERSION) {
+        printf("flock %s\n", FLOCK_CLI_VERSION_STRING);
+        return FLOCK_CLI_EXIT_OK;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = flock_cli__on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (flock_cli__candidates(&args, &cands, &ncand) != 0) goto finish;
+    if (flock_cli__init(&ctx, cands[0].address) != 0) goto finish;
+    switch (args.cmd) {
+    case FLOCK_CLI_SHOW: rc = flock_cli__show(&ctx, cands, ncand); break;
+    case FLOCK_CLI_CHECK: rc = flock_cli__check(&ctx, cands, ncand); break;
+    case FLOCK_CLI_WATCH: rc = flock_cli__watch(&ctx, cands, ncand); break;
+    default: break;
+    }
+finish:
+    flock_cli__fini(&ctx);
+    flock_cli__free_members(cands, ncand);
+    return rc;
+}

@@ -1,0 +1,496 @@
+/*
+ * flockd.c -- the Flock daemon: starts Flock providers from a Bedrock-format
+ * JSON configuration (see flockd-config.h for the format and the bootstrap
+ * methods), prints its address, and leaves its groups gracefully on SIGINT
+ * or SIGTERM.
+ *
+ *   flockd <address or protocol> -c config.json [-v level]
+ *   flockd --check -c config.json        (validate only)
+ *
+ * Order of operations: the whole configuration is validated first (a bad
+ * config exits with status 1 and a message naming the field, before any
+ * network activity); then the runtime instance is created and
+ * "flockd: listening on <address>" is printed; then each provider is
+ * started in order, trying its bootstrap methods in order; then
+ * "flockd: ready" is printed. SIGINT/SIGTERM after that destroys the
+ * providers in reverse order (graceful leave), finalizes the runtime and
+ * exits 0. A signal during start-up exits at once with status 1 (a
+ * provider may be blocked joining a group that does not answer).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <margo.h>
+#include <flock/flock-bootstrap.h>
+#include <flock/flock-group-view.h>
+#include <flock/flock-server.h>
+#ifdef FLOCK_HAVE_MPI
+#include <mpi.h>
+#include <flock/flock-bootstrap-mpi.h>
+#endif
+
+#include "flockd-config.h"
+
+#ifndef FLOCKD_VERSION
+#define FLOCKD_VERSION "unknown"
+#endif
+
+#define FLOCKD_EXIT_OK    0
+#define FLOCKD_EXIT_FAIL  1
+#define FLOCKD_EXIT_USAGE 2
+
+typedef struct flockd_args {
+    const char* address;
+    const char* config;
+    int         log_level; /* margo_log_level */
+    bool        check;
+} flockd_args;
+
+typedef struct flockd_state {
+    margo_instance_id mid;
+    flock_provider_t* providers;
+    size_t            num_started;
+    bool              mpi_initialized_here;
+    /* start-up / shutdown handshake with the signal thread */
+    pthread_mutex_t   mtx;
+    pthread_cond_t    cv;
+    bool              started;
+    int               stop_signal;
+} flockd_state;
+
+static void flockd__usage(FILE* f)
+{
+    fprintf(f,
+            "Usage: flockd <address or protocol> -c <config.json> [-v <level>]\n"
+            "       flockd --check -c <config.json>\n"
+            "\n"
+            "Start the Flock providers described by a Bedrock-format JSON configuration and\n"
+            "keep them running until SIGINT or SIGTERM, which makes them leave their groups\n"
+            "gracefully.\n"
+            "\n"
+            "  <address or protocol>   where to listen: na+sm, ofi+tcp, tcp, tcp://0.0.0.0:5000,\n"
+            "                          ofi+tcp://127.0.0.1:0, ...\n"
+            "  -c, --config FILE       the configuration (required)\n"
+            "  -v, --verbose LEVEL     log level: trace, debug, info, warning, error, critical\n"
+            "                          (default: info)\n"
+            "      --check             validate the configuration and exit (0 if valid)\n"
+            "  -h, --help              this help\n"
+            "      --version           print the version\n"
+            "\n"
+            "Configuration (JSON):\n"
+            "  {\"libraries\": [\"libflock-bedrock-module.so\"],\n"
+            "   \"providers\": [{\"type\": \"flock\", \"name\": \"my_group\", \"provider_id\": 42,\n"
+            "                   \"dependencies\": {\"pool\": \"__primary__\"},\n"
+            "                   \"config\": {\"bootstrap\": [\"join\", \"self\"], \"file\": \"my.flock\",\n"
+            "                              \"group\": {\"type\": \"centralized\", \"config\": {}}}}]}\n"
+            "\n"
+            "Bootstrap methods (a string or a list tried in order):\n"
+            "  self   start a new group of just this provider\n"
+            "  join   join the group described by \"file\" (fails if the file is missing or\n"
+            "         already lists this provider)\n"
+            "  file   load \"file\": take this provider's place if it is listed, else join\n"
+            "  view   like \"file\" with an inline view: \"view\": {\"members\": [{\"address\":\n"
+            "         ..., \"provider_id\": ...}], \"metadata\": {...}}\n"
+            "  mpi    all ranks of the MPI job (or those in \"mpi_ranks\") form the group\n"
+            "\n"
+            "Output: \"flockd: listening on <address>\" once the runtime is up, then\n"
+            "\"flockd: ready\" once every provider started (stdout, flushed); logs on stderr.\n"
+            "Exit status: 0 after a graceful stop, 1 on a bad configuration or a start-up\n"
+            "failure, 2 on a bad command line.\n");
+}
+
+/* Contract: fills a from argv; returns 0, or -1 after printing a usage error. */
+static int flockd__parse_args(int argc, char** argv, flockd_args* a, bool* help, bool* version)
+{
+    memset(a, 0, sizeof *a);
+    a->log_level = MARGO_LOG_INFO;
+    *help = *version = false;
+    for (int i = 1; i < argc; i++) {
+        const char* s = argv[i];
+        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+            *help = true;
+            return 0;
+        } else if (strcmp(s, "--version") == 0) {
+            *version = true;
+            return 0;
+        } else if (strcmp(s, "--check") == 0) {
+            a->check = true;
+        } else if (strcmp(s, "-c") == 0 || strcmp(s, "--config") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "flockd: option %s needs a file\n", s);
+                return -1;
+            }
+            a->config = argv[++i];
+        } else if (strncmp(s, "--config=", 9) == 0) {
+            a->config = s + 9;
+        } else if (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0
+                   || strncmp(s, "--verbose=", 10) == 0) {
+            const char* v = NULL;
+            if (s[1] == '-' && s[9] == '=') {
+                v = s + 10;
+            } else {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "flockd: option %s needs a level\n", s);
+                    return -1;
+                }
+                v = argv[++i];
+            }
+            a->log_level = flockd__parse_log_level(v);
+            if (a->log_level < 0) {
+                fprintf(stderr,
+                        "flockd: unknown log level \"%s\" (trace, debug, info, warning, error, "
+                        "critical)\n",
+                        v);
+                return -1;
+            }
+        } else if (s[0] == '-' && s[1] != 0) {
+            fprintf(stderr, "flockd: unknown option \"%s\"\n", s);
+            return -1;
+        } else if (a->address) {
+            fprintf(stderr, "flockd: unexpected argument \"%s\" (one address only)\n", s);
+            return -1;
+        } else {
+            a->address = s;
+        }
+    }
+    if (!a->config) {
+        fprintf(stderr, "flockd: missing -c <config.json>\n");
+        return -1;
+    }
+    if (!a->address && !a->check) {
+        fprintf(stderr, "flockd: missing the address or protocol to listen on (e.g. na+sm)\n");
+        return -1;
+    }
+    return 0;
+}
+
+static const char* flockd__strerror(flock_return_t r)
+{
+#define X(__err__, __msg__) __msg__,
+    static const char* const msgs[] = {FLOCK_RETURN_VALUES};
+#undef X
+    if ((int)r < 0 || (size_t)r >= sizeof msgs / sizeof msgs[0]) return "unknown error";
+    if (r == FLOCK_ERR_FROM_MERCURY) return "RPC/network error";
+    return msgs[r];
+}
+
+/* ------------------------------------------------------------------ */
+/* bootstrap methods                                                   */
+/* ------------------------------------------------------------------ */
+
+#ifdef FLOCK_HAVE_MPI
+/* Contract: builds the view of the MPI job (or of p->mpi_ranks of
+ * MPI_COMM_WORLD; a process not listed fails this method). Initializes MPI
+ * if needed (remembered, to finalize it at exit). */
+static int flockd__bootstrap_mpi(flockd_state* st, const flockd_provider_config* p,
+                                 flock_group_view_t* view, char* why, size_t whysize)
+{
+    int       initialized = 0, rank = 0, size = 0, provided = 0, ret = -1;
+    MPI_Group world = MPI_GROUP_NULL, sub = MPI_GROUP_NULL;
+    MPI_Comm  comm  = MPI_COMM_NULL;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+            snprintf(why, whysize, "MPI_Init_thread failed");
+            goto finish;
+        }
+        st->mpi_initialized_here = true;
+        MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (p->has_mpi_ranks) {
+        bool listed = false;
+        for (size_t i = 0; i < p->num_mpi_ranks; i++) {
+            if (p->mpi_ranks[i] >= size) {
+                snprintf(why, whysize, "mpi_ranks: rank %d is out of range (the job has %d ranks)",
+                         p->mpi_ranks[i], size);
+                goto finish;
+            }
+            if (p->mpi_ranks[i] == rank) listed = true;
+        }
+        if (!listed) {
+            snprintf(why, whysize, "this process (rank %d) is not listed in mpi_ranks", rank);
+            goto finish;
+        }
+        if (MPI_Comm_group(MPI_COMM_WORLD, &world) != MPI_SUCCESS
+            || MPI_Group_incl(world, (int)p->num_mpi_ranks, p->mpi_ranks, &sub) != MPI_SUCCESS
+            || MPI_Comm_create_group(MPI_COMM_WORLD, sub, (int)p->provider_id, &comm) != MPI_SUCCESS) {
+            snprintf(why, whysize, "cannot create the communicator of mpi_ranks");
+            goto finish;
+        }
+    }
+    flock_return_t fr = flock_group_view_init_from_mpi(
+        st->mid, p->provider_id, comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, view);
+    if (fr != FLOCK_SUCCESS) {
+        snprintf(why, whysize, "flock_group_view_init_from_mpi: %s", flockd__strerror(fr));
+        goto finish;
+    }
+    ret = 0;
+finish:
+    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+    if (sub != MPI_GROUP_NULL) MPI_Group_free(&sub);
+    if (world != MPI_GROUP_NULL) MPI_Group_free(&world);
+    return ret;
+}
+#endif
+
+/* Contract: builds the initial view for one bootstrap method. On failure
+ * returns -1 with the reason in why (view left empty). */
+static int flockd__bootstrap_view(flockd_state* st, const flockd_provider_config* p,
+                                  flockd_bootstrap method, flock_group_view_t* view, char* why,
+                                  size_t whysize)
+{
+    flock_return_t fr   = FLOCK_SUCCESS;
+    const char*    self = frt_self_addr_str(st->mid);
+    switch (method) {
+    case FLOCKD_BOOTSTRAP_SELF:
+        fr = flock_group_view_init_from_self(st->mid, p->provider_id, view);
+        if (fr != FLOCK_SUCCESS) {
+            snprintf(why, whysize, "flock_group_view_init_from_self: %s", flockd__strerror(fr));
+            return -1;
+        }
+        return 0;
+    case FLOCKD_BOOTSTRAP_JOIN:
+    case FLOCKD_BOOTSTRAP_FILE: {
+        FILE* f = fopen(p->file, "r");
+        if (!f) {
+            snprintf(why, whysize, "cannot read group file \"%s\": %s", p->file, strerror(errno));
+            return -1;
+        }
+        fclose(f);
+        fr = flock_group_view_init_from_file(p->file, view);
+        if (fr != FLOCK_SUCCESS) {
+            snprintf(why, whysize, "group file \"%s\": %s", p->file,
+                     fr == FLOCK_ERR_INVALID_CONFIG ? "not a valid group view" : flockd__strerror(fr));
+            return -1;
+        }
+        if (method == FLOCKD_BOOTSTRAP_JOIN
+            && flock_group_view_members_binary_search(view, self, p->provider_id) >= 0) {
+            snprintf(why, whysize,
+                     "group file \"%s\" already lists this provider (%s, %u); use \"file\" to "
+                     "take its place",
+                     p->file, self, (unsigned)p->provider_id);
+            flock_group_view_clear(view);
+            return -1;
+        }
+        return 0;
+    }
+    case FLOCKD_BOOTSTRAP_VIEW:
+        fr = flock_group_view_from_string(p->view_json, strlen(p->view_json), view);
+        if (fr != FLOCK_SUCCESS) {
+            snprintf(why, whysize, "inline view: %s", flockd__strerror(fr));
+            return -1;
+        }
+        return 0;
+    case FLOCKD_BOOTSTRAP_MPI:
+#ifdef FLOCK_HAVE_MPI
+        return flockd__bootstrap_mpi(st, p, view, why, whysize);
+#else
+        snprintf(why, whysize, "flockd was built without MPI");
+        return -1;
+#endif
+    default:
+        snprintf(why, whysize, "unknown bootstrap method");
+        return -1;
+    }
+}
+
+/* Contract: starts provider p, trying its bootstrap methods in order; each
+ * failure is logged as a warning, the last one as an error. */
+static int flockd__start_provider(flockd_state* st, const flockd_provider_config* p,
+                                  flock_provider_t* out)
+{
+    char why[512] = "no bootstrap method";
+    for (size_t i = 0; i < p->num_bootstrap; i++) {
+        flock_group_view_t view   = FLOCK_GROUP_VIEW_INITIALIZER;
+        flockd_bootstrap   method = p->bootstrap[i];
+        const char*        mname  = flockd__bootstrap_name(method);
+        if (flockd__bootstrap_view(st, p, method, &view, why, sizeof why) == 0) {
+            size_t size    = view.members.size;
+            bool   listed  = flock_group_view_members_binary_search(
+                              &view, frt_self_addr_str(st->mid), p->provider_id)
+                          >= 0;
+            struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+            args.initial_view               = &view;
+            margo_debug(st->mid, "[flockd] provider \"%s\": bootstrap \"%s\": initial view of %zu "
+                        "member(s), %s",
+                        p->name, mname, size, listed ? "this provider included" : "joining");
+            flock_return_t fr = flock_provider_register(st->mid, p->provider_id, p->config_json,
+                                                        &args, out);
+            flock_group_view_clear(&view);
+            if (fr == FLOCK_SUCCESS) {
+                margo_info(st->mid,
+                           "[flockd] provider \"%s\" (id %u, %s backend) started with bootstrap "
+                           "\"%s\"%s%s",
+                           p->name, (unsigned)p->provider_id, p->backend, mname,
+                           p->file ? ", group file " : "", p->file ? p->file : "");
+                return 0;
+            }
+            snprintf(why, sizeof why, "flock_provider_register: %s", flockd__strerror(fr));
+        }
+        flock_group_view_clear(&view);
+        if (i + 1 < p->num_bootstrap)
+            margo_warning(st->mid, "[flockd] provider \"%s\": bootstrap \"%s\" failed (%s); trying \"%s\"",
+                          p->name, mname, why, flockd__bootstrap_name(p->bootstrap[i + 1]));
+        else
+            margo_error(st->mid, "[flockd] provider \"%s\": bootstrap \"%s\" failed: %s", p->name,
+                        mname, why);
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* signals                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Contract: waits for SIGINT/SIGTERM (blocked in every thread). During
+ * start-up it exits the process; afterwards it wakes the main thread. */
+static void* flockd__signal_thread(void* arg)
+{
+    flockd_state* st = arg;
+    sigset_t      set;
+    int           sig = 0;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    for (;;) {
+        if (sigwait(&set, &sig) != 0) continue;
+        pthread_mutex_lock(&st->mtx);
+        if (!st->started) {
+            pthread_mutex_unlock(&st->mtx);
+            fprintf(stderr, "flockd: %s during start-up, exiting\n", strsignal(sig));
+            _exit(FLOCKD_EXIT_FAIL);
+        }
+        st->stop_signal = sig;
+        pthread_cond_broadcast(&st->cv);
+        pthread_mutex_unlock(&st->mtx);
+        return NULL;
+    }
+}
+
+int main(int argc, char** argv)
+{
+    flockd_args           args;
+    flockd_config         cfg;
+    flockd_state          st;
+    flockd_config_options opts = {false, NULL, NULL};
+    char                  err[FLOCKD_MSG_LEN];
+    bool                  help = false, version = false, have_sigthread = false;
+    pthread_t             sigthread;
+    sigset_t              set;
+    int                   rc = FLOCKD_EXIT_FAIL;
+
+    memset(&cfg, 0, sizeof cfg);
+    memset(&st, 0, sizeof st);
+    pthread_mutex_init(&st.mtx, NULL);
+    pthread_cond_init(&st.cv, NULL);
+#ifdef FLOCK_HAVE_MPI
+    opts.have_mpi = true;
+#endif
+
+    if (flockd__parse_args(argc, argv, &args, &help, &version) != 0) {
+        fprintf(stderr, "Try 'flockd --help'.\n");
+        return FLOCKD_EXIT_USAGE;
+    }
+    if (help) {
+        flockd__usage(stdout);
+        return FLOCKD_EXIT_OK;
+    }
+    if (version) {
+        printf("flockd %s\n", FLOCKD_VERSION);
+        return FLOCKD_EXIT_OK;
+    }
+    margo_set_global_log_level((margo_log_level)args.log_level);
+
+    /* 1. validate everything before starting anything */
+    if (flockd__config_load(args.config, &opts, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "flockd: invalid configuration %s: %s\n", args.config, err);
+        goto finish;
+    }
+    for (size_t i = 0; i < cfg.num_warnings; i++)
+        margo_warning(MARGO_INSTANCE_NULL, "[flockd] %s: %s", args.config, cfg.warnings[i]);
+    if (args.check) {
+        printf("flockd: configuration %s is valid (%zu provider%s)\n", args.config,
+               cfg.num_providers, cfg.num_providers == 1 ? "" : "s");
+        rc = FLOCKD_EXIT_OK;
+        goto finish;
+    }
+    st.providers = calloc(cfg.num_providers, sizeof *st.providers);
+    if (!st.providers) {
+        fprintf(stderr, "flockd: out of memory\n");
+        goto finish;
+    }
+
+    /* 2. signals: blocked in every thread (the runtime's included), handled
+     *    by one thread with sigwait */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(&sigthread, NULL, flockd__signal_thread, &st) != 0) {
+        fprintf(stderr, "flockd: cannot create the signal thread\n");
+        goto finish;
+    }
+    have_sigthread = true;
+
+    /* 3. the runtime */
+    st.mid = margo_init(args.address, MARGO_SERVER_MODE, 0, 0);
+    if (st.mid == MARGO_INSTANCE_NULL) {
+        fprintf(stderr, "flockd: cannot listen on \"%s\"\n", args.address);
+        goto finish;
+    }
+    margo_set_log_level(st.mid, (margo_log_level)args.log_level);
+    printf("flockd: listening on %s\n", frt_self_addr_str(st.mid));
+    fflush(stdout);
+
+    /* 4. the providers, in order */
+    for (size_t i = 0; i < cfg.num_providers; i++) {
+        if (flockd__start_provider(&st, &cfg.providers[i], &st.providers[i]) != 0) {
+            fprintf(stderr, "flockd: provider \"%s\" could not start\n", cfg.providers[i].name);
+            goto finish;
+        }
+        st.num_started++;
+    }
+    pthread_mutex_lock(&st.mtx);
+    st.started = true;
+    pthread_mutex_unlock(&st.mtx);
+    printf("flockd: ready\n");
+    fflush(stdout);
+
+    /* 5. run until SIGINT/SIGTERM */
+    pthread_mutex_lock(&st.mtx);
+    while (st.stop_signal == 0) pthread_cond_wait(&st.cv, &st.mtx);
+    pthread_mutex_unlock(&st.mtx);
+    margo_info(st.mid, "[flockd] %s: leaving the groups", strsignal(st.stop_signal));
+    rc = FLOCKD_EXIT_OK;
+
+finish:
+    /* graceful stop: providers in reverse order (each leaves its group) */
+    while (st.num_started > 0) {
+        st.num_started--;
+        flock_provider_destroy(st.providers[st.num_started]);
+    }
+    if (st.mid) margo_finalize(st.mid);
+#ifdef FLOCK_HAVE_MPI
+    if (st.mpi_initialized_here) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) MPI_Finalize();
+    }
+#endif
+    if (rc == FLOCKD_EXIT_OK && !args.check && st.mid) {
+        printf("flockd: stopped\n");
+        fflush(stdout);
+    }
+    free(st.providers);
+    flockd__config_free(&cfg);
+    (void)have_sigthread; /* the signal thread ends with the process */
+    return rc;
+}

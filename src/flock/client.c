@@ -1,0 +1,403 @@
+/*
+ * client.c -- flock_client_*, group handles and requests (FLOCK-SPEC 6).
+ *
+ * A handle caches a view (with its own mutex) refreshed from one contact
+ * member with the "flock_get_view" RPC. Reference counts (client's handle
+ * count, handle refcount) are atomics. An asynchronous update holds a
+ * reference on its handle until flock_request_wait, so releasing the
+ * handle while an update is in flight is safe.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <flock/flock-client.h>
+#include <flock/flock-group.h>
+
+#include "flock/provider-internal.h"
+#include "flock/view-codec.h"
+
+struct flock_client {
+    margo_instance_id mid;
+    ABT_pool          pool;
+    atomic_size_t     num_handles;
+};
+
+struct flock_group_handle {
+    flock_client_t     client;
+    atomic_uint_fast64_t refcount;
+    hg_addr_t          addr;
+    uint16_t           provider_id;
+    flock_group_view_t view; /* guarded by view.mtx */
+};
+
+struct flock_request {
+    flock_group_handle_t handle;
+    pthread_mutex_t      mutex;
+    pthread_cond_t       cond;
+    bool                 done;
+    flock_return_t       ret;
+};
+
+/* ------------------------------------------------------------------ */
+/* Client                                                               */
+/* ------------------------------------------------------------------ */
+
+flock_return_t flock_client_init(margo_instance_id mid, ABT_pool pool, flock_client_t* client)
+{
+    if (mid == MARGO_INSTANCE_NULL || !client) return FLOCK_ERR_INVALID_ARGS;
+    flock_client_t c = (flock_client_t)calloc(1, sizeof(*c));
+    if (!c) return FLOCK_ERR_ALLOCATION;
+    c->mid  = mid;
+    c->pool = pool;
+    atomic_init(&c->num_handles, 0);
+    *client = c;
+    return FLOCK_SUCCESS;
+}
+
+flock_return_t flock_client_finalize(flock_client_t client)
+{
+    if (!client) return FLOCK_ERR_INVALID_ARGS;
+    size_t n = atomic_load(&client->num_handles);
+    if (n != 0)
+        margo_warning(client->mid,
+                      "[flock] flock_client_finalize: %zu group handle(s) still alive", n);
+    free(client);
+    return FLOCK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Update (flock_get_view RPC)                                          */
+/* ------------------------------------------------------------------ */
+
+/* Apply a flock_get_view response to the handle's cache. */
+static flock_return_t apply_response(flock_group_handle_t h, const void* out, size_t out_len)
+{
+    flock_return_t     ret  = FLOCK_SUCCESS;
+    flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
+    frt_rbuf           r;
+
+    frt_rbuf_init(&r, out, out_len);
+    uint8_t no_change = frt_get_u8(&r);
+    ret               = flock__view_decode(&r, &view);
+    if (ret != FLOCK_SUCCESS) {
+        if (ret != FLOCK_ERR_ALLOCATION) ret = FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
+    int32_t remote = (int32_t)frt_get_u32(&r);
+    if (!frt_rbuf_done(&r) || no_change > 1) {
+        margo_error(h->client->mid, "[flock] malformed flock_get_view response (%zu bytes)",
+                    out_len);
+        ret = FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
+    ret = (flock_return_t)remote;
+    if (remote < 0 || remote > FLOCK_ERR_OTHER) ret = FLOCK_ERR_OTHER;
+    if (ret != FLOCK_SUCCESS || no_change) goto finish;
+    FLOCK_GROUP_VIEW_LOCK(&h->view);
+    flock_group_view_clear(&h->view);
+    FLOCK_GROUP_VIEW_MOVE(&view, &h->view);
+    FLOCK_GROUP_VIEW_UNLOCK(&h->view);
+finish:
+    flock_group_view_clear(&view);
+    return ret;
+}
+
+static flock_return_t from_hg(margo_instance_id mid, hg_return_t hret)
+{
+    if (hret == HG_SUCCESS) return FLOCK_SUCCESS;
+    margo_error(mid, "[flock] flock_get_view RPC failed: %s", HG_Error_to_string(hret));
+    return hret == HG_NOMEM ? FLOCK_ERR_ALLOCATION : FLOCK_ERR_FROM_MERCURY;
+}
+
+static void request_complete(void* uargs, hg_return_t hret, const void* out, size_t out_len)
+{
+    flock_request_t req = (flock_request_t)uargs;
+    flock_return_t  ret = from_hg(req->handle->client->mid, hret);
+    if (ret == FLOCK_SUCCESS) ret = apply_response(req->handle, out, out_len);
+    pthread_mutex_lock(&req->mutex);
+    req->ret  = ret;
+    req->done = true;
+    pthread_cond_broadcast(&req->cond);
+    pthread_mutex_unlock(&req->mutex);
+}
+
+flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_request_t* req)
+{
+    flock_return_t  ret     = FLOCK_SUCCESS;
+    flock_request_t r       = NULL;
+    void*           out     = NULL;
+    size_t          out_len = 0;
+    uint8_t         in[8];
+    frt_wbuf        b = FRT_WBUF_INIT;
+
+    if (!handle) return FLOCK_ERR_INVALID_ARGS;
+    FLOCK_GROUP_VIEW_LOCK(&handle->view);
+    uint64_t digest = handle->view.digest;
+    FLOCK_GROUP_VIEW_UNLOCK(&handle->view);
+    frt_put_u64(&b, digest);
+    if (b.failed) {
+        ret = FLOCK_ERR_ALLOCATION;
+        goto finish;
+    }
+    memcpy(in, b.data, sizeof in);
+
+    if (!req) {
+        hg_return_t hret = frt_forward(handle->client->mid, handle->addr, FLOCK__GET_VIEW_RPC,
+                                       handle->provider_id, in, sizeof in, 0, &out, &out_len);
+        ret = from_hg(handle->client->mid, hret);
+        if (ret == FLOCK_SUCCESS) ret = apply_response(handle, out, out_len);
+        goto finish;
+    }
+    r = (flock_request_t)calloc(1, sizeof(*r));
+    if (!r) {
+        ret = FLOCK_ERR_ALLOCATION;
+        goto finish;
+    }
+    pthread_mutex_init(&r->mutex, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    r->handle = handle;
+    flock_group_handle_ref_incr(handle);
+    hg_return_t hret = frt_forward_async(handle->client->mid, handle->addr, FLOCK__GET_VIEW_RPC,
+                                         handle->provider_id, in, sizeof in, 0,
+                                         request_complete, r);
+    if (hret != HG_SUCCESS) {
+        /* Could not even be sent: the request completes at once with the
+         * error, so callers can always rely on flock_request_wait. */
+        r->ret  = from_hg(handle->client->mid, hret);
+        r->done = true;
+    }
+    *req = r;
+finish:
+    frt_wbuf_free(&b);
+    free(out);
+    return ret;
+}
+
+flock_return_t flock_request_wait(flock_request_t req)
+{
+    if (!req) return FLOCK_ERR_INVALID_ARGS;
+    pthread_mutex_lock(&req->mutex);
+    while (!req->done) pthread_cond_wait(&req->cond, &req->mutex);
+    flock_return_t ret = req->ret;
+    pthread_mutex_unlock(&req->mutex);
+    flock_group_handle_release(req->handle);
+    pthread_mutex_destroy(&req->mutex);
+    pthread_cond_destroy(&req->cond);
+    free(req);
+    return ret;
+}
+
+flock_return_t flock_request_test(flock_request_t req, bool* completed)
+{
+    if (!req || !completed) return FLOCK_ERR_INVALID_ARGS;
+    pthread_mutex_lock(&req->mutex);
+    *completed = req->done;
+    pthread_mutex_unlock(&req->mutex);
+    return FLOCK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Handles                                                              */
+/* ------------------------------------------------------------------ */
+
+/* A handle on contact (addr already owned by the handle), view moved in. */
+static flock_return_t handle_new(flock_client_t client, hg_addr_t addr, uint16_t provider_id,
+                                 flock_group_view_t* view, flock_group_handle_t* out)
+{
+    flock_group_handle_t h = (flock_group_handle_t)calloc(1, sizeof(*h));
+    if (!h) return FLOCK_ERR_ALLOCATION;
+    h->client      = client;
+    h->addr        = addr;
+    h->provider_id = provider_id;
+    atomic_init(&h->refcount, 1);
+    FLOCK_GROUP_VIEW_MOVE(view, &h->view);
+    atomic_fetch_add(&client->num_handles, 1);
+    *out = h;
+    return FLOCK_SUCCESS;
+}
+
+/* Finish creating: optional initial update, then hand the handle out. */
+static flock_return_t handle_finish(flock_group_handle_t h, uint32_t mode,
+                                    flock_group_handle_t* handle)
+{
+    if (mode & FLOCK_MODE_INIT_UPDATE) {
+        flock_return_t ret = flock_group_update_view(h, NULL);
+        if (ret != FLOCK_SUCCESS) {
+            flock_group_handle_release(h);
+            return ret;
+        }
+    }
+    *handle = h;
+    return FLOCK_SUCCESS;
+}
+
+flock_return_t flock_group_handle_create(flock_client_t client, hg_addr_t addr,
+                                         uint16_t provider_id, uint32_t mode,
+                                         flock_group_handle_t* handle)
+{
+    flock_return_t       ret     = FLOCK_SUCCESS;
+    hg_addr_t            dup     = HG_ADDR_NULL;
+    flock_group_view_t   view    = FLOCK_GROUP_VIEW_INITIALIZER;
+    flock_group_handle_t h       = NULL;
+    char                 id[64];
+    size_t               id_size = sizeof id;
+
+    if (!client || addr == HG_ADDR_NULL || !handle) return FLOCK_ERR_INVALID_ARGS;
+    hg_return_t hret =
+        margo_provider_get_identity(client->mid, addr, provider_id, id, &id_size);
+    if (hret != HG_SUCCESS || strcmp(id, "flock") != 0) {
+        margo_error(client->mid, "[flock] no Flock provider with id %u at %s (%s)",
+                    (unsigned)provider_id, frt_addr_str(addr) ? frt_addr_str(addr) : "?",
+                    hret == HG_SUCCESS ? "another identity" : HG_Error_to_string(hret));
+        ret = FLOCK_ERR_INVALID_PROVIDER;
+        goto finish;
+    }
+    if (margo_addr_dup(client->mid, addr, &dup) != HG_SUCCESS) {
+        ret = FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
+    if (!(mode & FLOCK_MODE_INIT_UPDATE)) {
+        const char* a = frt_addr_str(dup);
+        if (!a) {
+            ret = FLOCK_ERR_FROM_MERCURY;
+            goto finish;
+        }
+        if (!flock_group_view_add_member(&view, a, provider_id)) {
+            ret = FLOCK_ERR_ALLOCATION;
+            goto finish;
+        }
+    }
+    ret = handle_new(client, dup, provider_id, &view, &h);
+    if (ret != FLOCK_SUCCESS) goto finish;
+    dup = HG_ADDR_NULL;
+    ret = handle_finish(h, mode, handle);
+finish:
+    if (dup != HG_ADDR_NULL) margo_addr_free(client->mid, dup);
+    flock_group_view_clear(&view);
+    return ret;
+}
+
+/* Handle from a parsed view: contact = first member. */
+static flock_return_t handle_from_view(flock_client_t client, flock_group_view_t* view,
+                                       uint32_t mode, flock_group_handle_t* handle)
+{
+    flock_return_t       ret  = FLOCK_SUCCESS;
+    hg_addr_t            addr = HG_ADDR_NULL;
+    flock_group_handle_t h    = NULL;
+    flock_member_t*      m    = flock_group_view_member_at(view, 0);
+
+    if (!m) return FLOCK_ERR_INVALID_ARGS;
+    hg_return_t hret = margo_addr_lookup(client->mid, m->address, &addr);
+    if (hret != HG_SUCCESS) {
+        margo_error(client->mid, "[flock] cannot look up group member address \"%s\": %s",
+                    m->address, HG_Error_to_string(hret));
+        return FLOCK_ERR_FROM_MERCURY;
+    }
+    ret = handle_new(client, addr, m->provider_id, view, &h);
+    if (ret != FLOCK_SUCCESS) {
+        margo_addr_free(client->mid, addr);
+        return ret;
+    }
+    return handle_finish(h, mode, handle);
+}
+
+flock_return_t flock_group_handle_create_from_file(flock_client_t client,
+                                                   const char* filename, uint32_t mode,
+                                                   flock_group_handle_t* handle)
+{
+    flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
+    if (!client || !filename || !handle) return FLOCK_ERR_INVALID_ARGS;
+    flock_return_t ret = flock_group_view_from_file(filename, &view);
+    if (ret == FLOCK_SUCCESS) ret = handle_from_view(client, &view, mode, handle);
+    flock_group_view_clear(&view);
+    return ret;
+}
+
+flock_return_t flock_group_handle_create_from_serialized(flock_client_t client,
+                                                         const char* serialized_view,
+                                                         size_t view_size, uint32_t mode,
+                                                         flock_group_handle_t* handle)
+{
+    flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
+    if (!client || !serialized_view || !handle) return FLOCK_ERR_INVALID_ARGS;
+    flock_return_t ret = flock_group_view_from_string(serialized_view, view_size, &view);
+    if (ret == FLOCK_SUCCESS) ret = handle_from_view(client, &view, mode, handle);
+    flock_group_view_clear(&view);
+    return ret;
+}
+
+flock_return_t flock_group_handle_ref_incr(flock_group_handle_t handle)
+{
+    if (!handle) return FLOCK_ERR_INVALID_ARGS;
+    atomic_fetch_add(&handle->refcount, 1);
+    return FLOCK_SUCCESS;
+}
+
+flock_return_t flock_group_handle_release(flock_group_handle_t handle)
+{
+    if (!handle) return FLOCK_ERR_INVALID_ARGS;
+    if (atomic_fetch_sub(&handle->refcount, 1) != 1) return FLOCK_SUCCESS;
+    flock_client_t client = handle->client;
+    margo_addr_free(client->mid, handle->addr);
+    flock_group_view_clear(&handle->view);
+    free(handle);
+    atomic_fetch_sub(&client->num_handles, 1);
+    return FLOCK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Views                                                                */
+/* ------------------------------------------------------------------ */
+
+flock_return_t flock_group_get_view(flock_group_handle_t handle, flock_group_view_t* view)
+{
+    flock_group_view_t copy = FLOCK_GROUP_VIEW_INITIALIZER;
+    if (!handle || !view) return FLOCK_ERR_INVALID_ARGS;
+    flock_group_view_clear(view);
+    FLOCK_GROUP_VIEW_LOCK(&handle->view);
+    bool ok = flock_group_view_copy(&handle->view, &copy);
+    FLOCK_GROUP_VIEW_UNLOCK(&handle->view);
+    if (!ok) return FLOCK_ERR_ALLOCATION;
+    FLOCK_GROUP_VIEW_MOVE(&copy, view);
+    return FLOCK_SUCCESS;
+}
+
+flock_return_t flock_group_access_view(flock_group_handle_t handle,
+                                       void (*access)(void*, const flock_group_view_t*),
+                                       void* uargs)
+{
+    if (!handle) return FLOCK_ERR_INVALID_ARGS;
+    if (!access) return FLOCK_SUCCESS;
+    FLOCK_GROUP_VIEW_LOCK(&handle->view);
+    access(uargs, &handle->view);
+    FLOCK_GROUP_VIEW_UNLOCK(&handle->view);
+    return FLOCK_SUCCESS;
+}
+
+flock_return_t flock_group_metadata_set(flock_group_handle_t handle, const char* key,
+                                        const char* value)
+{
+    (void)handle;
+    (void)key;
+    (void)value;
+    return FLOCK_ERR_OP_UNSUPPORTED;
+}
+
+flock_return_t flock_group_subscribe(flock_group_handle_t handle,
+                                     flock_membership_update_fn member_update_fn,
+                                     flock_metadata_update_fn metadata_update_fn, void* context)
+{
+    (void)handle;
+    (void)member_update_fn;
+    (void)metadata_update_fn;
+    (void)context;
+    return FLOCK_ERR_OP_UNSUPPORTED;
+}
+
+flock_return_t flock_group_unsubscribe(flock_group_handle_t handle)
+{
+    (void)handle;
+    return FLOCK_ERR_OP_UNSUPPORTED;
+}

@@ -1,0 +1,108 @@
+/*
+ * swim-test-server.c -- one SWIM group member in its own process, driven by
+ * tests/swim/test-swim-procs.c.
+ *
+ *   swim-test-server <provider_id> <group-config-json> [<seed_addr> <seed_pid>]
+ *
+ * Without a seed it starts a new group; with one it joins through it.
+ * stdout (line-buffered): "ADDR <addr>" once registered, then one line per
+ * membership event: "EV <J|L|D> <addr> <pid>", and "VIEW <n>" whenever the
+ * backend's view size changes (polled every 20 ms).
+ * SIGTERM: graceful leave (provider destroyed, LEAVE announced), exit 0.
+ * SIGUSR1: crash mode, then destroy (no announcement), exit 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <flock/flock-server.h>
+#include <flock/flock-group-view.h>
+#include "../src/backends/swim/swim-backend.h"
+#include "flock/provider-internal.h"
+
+static volatile sig_atomic_t g_stop = 0; /* 1 leave, 2 crash */
+
+static void on_sig(int sig) { g_stop = sig == SIGUSR1 ? 2 : 1; }
+
+static void on_member(void* ctx, flock_update_t up, const char* addr, uint16_t pid)
+{
+    char c = up == FLOCK_MEMBER_JOINED ? 'J' : up == FLOCK_MEMBER_LEFT ? 'L' : 'D';
+    printf("EV %c %s %u\n", c, addr, (unsigned)pid);
+    fflush(stdout);
+}
+
+static void read_size(void* uargs, const flock_group_view_t* v)
+{
+    flock_group_view_t* view = (flock_group_view_t*)v;
+    FLOCK_GROUP_VIEW_LOCK(view);
+    *(size_t*)uargs = flock_group_view_member_count(view);
+    FLOCK_GROUP_VIEW_UNLOCK(view);
+}
+
+static size_t view_size(flock_provider_t p)
+{
+    flock_backend_impl* impl  = NULL;
+    void*               state = NULL;
+    size_t              n     = 0;
+    if (flock__provider_get_backend(p, &impl, &state) == FLOCK_SUCCESS)
+        impl->get_view(state, read_size, &n);
+    return n;
+}
+
+int main(int argc, char** argv)
+{
+    int                ret = 1;
+    margo_instance_id  mid = MARGO_INSTANCE_NULL;
+    flock_provider_t   provider = NULL;
+    flock_group_view_t view     = FLOCK_GROUP_VIEW_INITIALIZER;
+    char*              config   = NULL;
+    if (argc != 3 && argc != 5) {
+        fprintf(stderr, "usage: %s <provider_id> <group-config> [<seed_addr> <seed_pid>]\n",
+                argv[0]);
+        return 2;
+    }
+    signal(SIGTERM, on_sig);
+    signal(SIGUSR1, on_sig);
+    uint16_t pid = (uint16_t)atoi(argv[1]);
+    mid          = margo_init("tcp://127.0.0.1:0", MARGO_SERVER_MODE, 0, 2);
+    if (!mid) goto finish;
+    size_t clen = strlen(argv[2]) + 64;
+    config      = malloc(clen);
+    if (!config) goto finish;
+    snprintf(config, clen, "{\"group\":{\"type\":\"swim\",\"config\":%s}}", argv[2]);
+    if (argc == 5) {
+        if (!flock_group_view_add_member(&view, argv[3], (uint16_t)atoi(argv[4]))) goto finish;
+    }
+    struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+    args.initial_view               = &view;
+    flock_return_t fr = flock_provider_register(mid, pid, config, &args, &provider);
+    if (fr != FLOCK_SUCCESS) {
+        fprintf(stderr, "flock_provider_register: %d\n", (int)fr);
+        goto finish;
+    }
+    flock_provider_add_update_callbacks(provider, on_member, NULL, &view);
+    printf("ADDR %s\n", frt_self_addr_str(mid));
+    fflush(stdout);
+    size_t last = 0;
+    while (!g_stop) {
+        size_t n = view_size(provider);
+        if (n != last) {
+            printf("VIEW %zu\n", n);
+            fflush(stdout);
+            last = n;
+        }
+        usleep(20000);
+    }
+    if (g_stop == 2) flock_swim_set_crash_mode(provider, true);
+    flock_provider_destroy(provider);
+    provider = NULL;
+    ret      = 0;
+finish:
+    if (provider) flock_provider_destroy(provider);
+    flock_group_view_clear(&view);
+    free(config);
+    if (mid) margo_finalize(mid);
+    return ret;
+}
