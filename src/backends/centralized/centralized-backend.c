@@ -815,6 +815,7 @@ static void cent__update_handler(frt_request_t req, const void* in, size_t in_le
     if (!flock__cent_decode_events(&r, &evs, &n) || !frt_rbuf_done(&r)) {
         margo_error(s->mid, CENT_LOG_PREFIX "malformed membership update from %s dropped",
                     frt_request_source(req));
+        flock__cent_events_free(evs, n); /* decoded but followed by trailing bytes */
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
