@@ -777,6 +777,7 @@ int flockd__config_parse(const char* text, size_t len, const flockd_config_optio
     static const flockd_config_options defaults = {false, NULL, NULL};
     struct json_tokener* tok  = NULL;
     struct json_object*  root = NULL;
+    char*                copy = NULL;
     flockd_parse         ps   = {opts ? opts : &defaults, out, err, errsize, NULL, 0};
     int                  ret  = -1;
 
@@ -800,7 +801,16 @@ int flockd__config_parse(const char* text, size_t len, const flockd_config_optio
         goto finish;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    root                      = json_tokener_parse_ex(tok, text, (int)len);
+    /* parse a NUL-terminated copy, NUL included, so that a document ending
+     * in a number ("42") is complete rather than "to be continued" */
+    copy = malloc(len + 1);
+    if (!copy) {
+        flockd__fail(&ps, "(config)", "out of memory");
+        goto finish;
+    }
+    memcpy(copy, text, len);
+    copy[len] = 0;
+    root                      = json_tokener_parse_ex(tok, copy, (int)len + 1);
     enum json_tokener_error e = json_tokener_get_error(tok);
     size_t                  end = json_tokener_get_parse_end(tok);
     if (e == json_tokener_continue) {
@@ -834,6 +844,7 @@ int flockd__config_parse(const char* text, size_t len, const flockd_config_optio
 finish:
     if (ret != 0) flockd__config_free(out);
     free(ps.pools);
+    free(copy);
     if (root) json_object_put(root);
     if (tok) json_tokener_free(tok);
     return ret;

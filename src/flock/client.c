@@ -162,13 +162,11 @@ flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_reques
     hg_return_t hret = frt_forward_async(handle->client->mid, handle->addr, FLOCK__GET_VIEW_RPC,
                                          handle->provider_id, in, sizeof in, 0,
                                          request_complete, r);
-    ret = from_hg(handle->client->mid, hret);
-    if (ret != FLOCK_SUCCESS) {
-        flock_group_handle_release(handle);
-        pthread_mutex_destroy(&r->mutex);
-        pthread_cond_destroy(&r->cond);
-        free(r);
-        goto finish;
+    if (hret != HG_SUCCESS) {
+        /* Could not even be sent: the request completes at once with the
+         * error, so callers can always rely on flock_request_wait. */
+        r->ret  = from_hg(handle->client->mid, hret);
+        r->done = true;
     }
     *req = r;
 finish:

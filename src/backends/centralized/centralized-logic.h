@@ -1,0 +1,135 @@
+/*
+ * centralized-logic.h -- the protocol rules of the centralized backend as
+ * small pure functions (no I/O, no locks, no clock), plus the primary's
+ * bounded event log. Table-tested in tests/centralized/test-centralized-logic.c.
+ *
+ * Protocol summary (details in docs/design.md, "Centralized backend"):
+ * the primary owns the authoritative view and numbers every membership
+ * change with a sequence number (seq, starting at 1). Secondaries apply
+ * changes strictly in seq order, so an event is applied -- and its callback
+ * fired -- exactly once even if it arrives twice (broadcast + catch-up).
+ */
+#ifndef FLOCK_CENTRALIZED_LOGIC_H
+#define FLOCK_CENTRALIZED_LOGIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <flock/flock-common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------- ping scheduling and failure detection ---------------- */
+
+/** A ping interval drawn uniformly in [min_ms, max_ms] from u in [0, 1). */
+double flock__cent_draw_interval(double min_ms, double max_ms, double u);
+
+/**
+ * Delay before the next ping so that pings start `interval_ms` apart
+ * (start to start): interval - elapsed since the previous ping started,
+ * or 0 when the previous ping took longer than the interval.
+ */
+double flock__cent_next_ping_delay(double interval_ms, double elapsed_ms);
+
+/**
+ * Record the outcome of one ping in *consecutive_failures (reset on
+ * success, incremented on failure). @return true when the member must now
+ * be declared dead (max_failures consecutive failures, max_failures >= 1).
+ */
+bool flock__cent_record_ping(unsigned* consecutive_failures, bool success,
+                             unsigned max_failures);
+
+/**
+ * Upper bound on the time from a crash to its detection at the primary:
+ * max x (interval_max + timeout) + interval_max (the wait for the first
+ * ping after the crash). Pure arithmetic on the config values.
+ */
+double flock__cent_detection_bound_ms(double interval_max_ms, double timeout_ms,
+                                      unsigned max_failures);
+
+/* ---------------- roles ---------------- */
+
+/** true if (address, pid) designates (self_address, self_pid). NULL-safe. */
+bool flock__cent_same_member(const char* address, uint16_t pid,
+                             const char* self_address, uint16_t self_pid);
+
+/* ---------------- applying changes ---------------- */
+
+typedef enum flock__cent_change {
+    FLOCK__CENT_NOOP = 0, /**< nothing to do (no callback) */
+    FLOCK__CENT_ADD,      /**< add the member, fire the callback */
+    FLOCK__CENT_REMOVE    /**< remove the member, fire the callback */
+} flock__cent_change_t;
+
+/** What a JOINED/LEFT/DIED event does to a view where the subject is
+ *  (`present`) or is not a member. MOVED and unknown kinds are NOOP. */
+flock__cent_change_t flock__cent_change_for(flock_update_t type, bool present);
+
+/** true if `type` is one of JOINED, LEFT, DIED (valid on the wire). */
+bool flock__cent_valid_update_type(uint32_t type);
+
+typedef enum flock__cent_seq_action {
+    FLOCK__CENT_SEQ_SKIP = 0, /**< already applied (duplicate delivery) */
+    FLOCK__CENT_SEQ_APPLY,    /**< the next expected event */
+    FLOCK__CENT_SEQ_GAP       /**< events are missing before this one */
+} flock__cent_seq_action_t;
+
+/** Classify an incoming event with sequence number ev_seq at a member that
+ *  has applied every event up to applied_seq. */
+flock__cent_seq_action_t flock__cent_classify_seq(uint64_t applied_seq, uint64_t ev_seq);
+
+/**
+ * A secondary received a ping announcing the primary's committed state
+ * (seq, digest). @return true if it must catch up with the primary: it is
+ * behind, or at the same seq with a different digest (diverged view).
+ */
+bool flock__cent_needs_catch_up(uint64_t applied_seq, uint64_t my_digest,
+                                uint64_t primary_seq, uint64_t primary_digest);
+
+/* ---------------- the primary's event log ---------------- */
+
+/** One membership change. `address` is owned by whoever holds the event. */
+typedef struct flock__cent_event {
+    uint64_t       seq;
+    flock_update_t type;
+    char*          address;
+    uint16_t       provider_id;
+} flock__cent_event_t;
+
+/** Bounded log of the most recent events, in seq order (a ring). */
+typedef struct flock__cent_log {
+    flock__cent_event_t* ring;
+    size_t               capacity; /* fixed at init */
+    size_t               count;    /* events held (<= capacity) */
+    size_t               head;     /* index of the oldest event */
+} flock__cent_log_t;
+
+/** Allocate a log of `capacity` (>= 1) events. FLOCK_ERR_ALLOCATION. */
+flock_return_t flock__cent_log_init(flock__cent_log_t* log, size_t capacity);
+/** Free everything (safe on a zeroed or already-freed log). */
+void flock__cent_log_destroy(flock__cent_log_t* log);
+/**
+ * Append an event (address copied); the oldest one is dropped when full.
+ * seq must be greater than the last appended seq. FLOCK_ERR_ALLOCATION.
+ */
+flock_return_t flock__cent_log_append(flock__cent_log_t* log, uint64_t seq,
+                                      flock_update_t type, const char* address,
+                                      uint16_t provider_id);
+/**
+ * Find the events with seq in (since_seq, last]. @return true and set
+ * *first_index (ring position of the first such event, to pass to
+ * flock__cent_log_at) and *n if the log still holds all of them (n may be
+ * 0); false if some were already dropped.
+ */
+bool flock__cent_log_since(const flock__cent_log_t* log, uint64_t since_seq,
+                           size_t* first, size_t* n);
+/** The i-th oldest event held (i < count). */
+const flock__cent_event_t* flock__cent_log_at(const flock__cent_log_t* log, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLOCK_CENTRALIZED_LOGIC_H */

@@ -1,0 +1,76 @@
+/*
+ * centralized-wire.h -- RPC names and message codecs of the centralized
+ * backend. Every decoder validates the whole message (lengths, counts,
+ * update kinds, string sizes) before anything is used, and reports a bad
+ * frame as false / an error instead of trusting the peer.
+ *
+ * Messages (little-endian, frt codec; "str" = u32 length + bytes):
+ *   ping                in: u64 seq, u64 digest              out: (empty)
+ *   membership_update   in: events                           out: u32 ret
+ *   get_view            in: u64 since_seq, u8 want_full      out: u32 ret, u8 kind,
+ *                                                                 u64 seq, events|view
+ *   leave               in: u16 provider_id                  out: u32 ret
+ *   join                in: u16 provider_id                  out: u32 ret [, u64 seq, view]
+ *   events = u32 count, count x { u64 seq, u8 type, str address, u16 provider_id }
+ */
+#ifndef FLOCK_CENTRALIZED_WIRE_H
+#define FLOCK_CENTRALIZED_WIRE_H
+
+#include <margo.h>
+#include "centralized-logic.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FLOCK__CENT_RPC_PING   "flock_centralized_ping"
+#define FLOCK__CENT_RPC_UPDATE "flock_centralized_membership_update"
+#define FLOCK__CENT_RPC_VIEW   "flock_centralized_get_view"
+#define FLOCK__CENT_RPC_LEAVE  "flock_centralized_leave"
+#define FLOCK__CENT_RPC_JOIN   "flock_centralized_join"
+
+/** Most events accepted in one message (a peer cannot make us allocate more). */
+#define FLOCK__CENT_MAX_EVENTS 65536u
+
+/** get_view reply kinds. */
+#define FLOCK__CENT_KIND_EVENTS 0u
+#define FLOCK__CENT_KIND_VIEW   1u
+
+void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest);
+/** false if the frame is not exactly a ping. */
+bool flock__cent_decode_ping(const void* data, size_t len, uint64_t* seq, uint64_t* digest);
+
+/** Append an events list (n entries of evs). */
+void flock__cent_encode_events(frt_wbuf* b, const flock__cent_event_t* evs, size_t n);
+/**
+ * Read an events list. On success *evs is a malloc'd array of *n events
+ * (addresses malloc'd; free with flock__cent_events_free) -- NULL when
+ * *n == 0. false (nothing allocated) on a bad frame: truncated, too many
+ * events, unknown update kind, over-long address.
+ */
+bool flock__cent_decode_events(frt_rbuf* r, flock__cent_event_t** evs, size_t* n);
+/** Free an array returned by flock__cent_decode_events (NULL-safe). */
+void flock__cent_events_free(flock__cent_event_t* evs, size_t n);
+
+/** A message made of one u16 (join / leave input). */
+void flock__cent_encode_u16(frt_wbuf* b, uint16_t v);
+bool flock__cent_decode_u16(const void* data, size_t len, uint16_t* v);
+
+/** get_view input. */
+void flock__cent_encode_view_req(frt_wbuf* b, uint64_t since_seq, bool want_full);
+bool flock__cent_decode_view_req(const void* data, size_t len, uint64_t* since_seq,
+                                 bool* want_full);
+
+/** A reply made of one u32 status (a flock_return_t value). */
+void flock__cent_encode_status(frt_wbuf* b, uint32_t status);
+/** Read the leading u32 status of a reply; false if truncated. */
+bool flock__cent_decode_status(frt_rbuf* r, uint32_t* status);
+
+/** Map a status received from a peer to a flock_return_t (unknown -> OTHER). */
+flock_return_t flock__cent_status_to_return(uint32_t status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLOCK_CENTRALIZED_WIRE_H */

@@ -1,0 +1,158 @@
+/*
+ * test-centralized-logic.c -- table tests of the centralized backend's
+ * protocol rules: ping scheduling, failure counting, detection bound,
+ * change decisions, seq ordering, catch-up decisions, the event log.
+ */
+#include "flock-test.h"
+
+#include "backends/centralized/centralized-logic.h"
+
+static void test_schedule(void)
+{
+    /* draw: uniform in [min, max] */
+    CHECK(flock__cent_draw_interval(100, 300, 0.0) == 100);
+    CHECK(flock__cent_draw_interval(100, 300, 0.5) == 200);
+    CHECK(flock__cent_draw_interval(100, 300, 1.0) == 300);
+    CHECK(flock__cent_draw_interval(100, 300, -2) == 100);
+    CHECK(flock__cent_draw_interval(100, 300, 7) == 300);
+    CHECK(flock__cent_draw_interval(250, 250, 0.3) == 250);
+
+    /* start-to-start: the next ping starts interval after the previous start */
+    static const struct {
+        double interval, elapsed, delay;
+    } d[] = {
+        {1000, 0, 1000}, {1000, 1, 999}, {1000, 250, 750}, {1000, 1000, 0},
+        {1000, 1500, 0}, /* a ping longer than the interval: next one right away */
+        {0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        if (flock__cent_next_ping_delay(d[i].interval, d[i].elapsed) != d[i].delay)
+            FT_FAIL("next_ping_delay(%g, %g) != %g", d[i].interval, d[i].elapsed, d[i].delay);
+
+    /* simulate: pings every 200 ms, each answered in 3 ms -> starts 200 apart */
+    double t = 0, last_start = -1;
+    for (int k = 0; k < 10; k++) {
+        double start = t;
+        if (last_start >= 0) CHECK(start - last_start > 199.99 && start - last_start < 200.01);
+        last_start = start;
+        t += 3;                                      /* ping duration */
+        t += flock__cent_next_ping_delay(200, t - start); /* wait */
+    }
+}
+
+static void test_failures(void)
+{
+    unsigned f = 0;
+    /* max 3: three consecutive failures declare the member dead */
+    CHECK(!flock__cent_record_ping(&f, false, 3));
+    CHECK(!flock__cent_record_ping(&f, false, 3));
+    CHECK_EQ_INT(f, 2);
+    CHECK(!flock__cent_record_ping(&f, true, 3)); /* a success resets */
+    CHECK_EQ_INT(f, 0);
+    CHECK(!flock__cent_record_ping(&f, false, 3));
+    CHECK(!flock__cent_record_ping(&f, false, 3));
+    CHECK(flock__cent_record_ping(&f, false, 3));
+    /* max 1: the first failure */
+    f = 0;
+    CHECK(flock__cent_record_ping(&f, false, 1));
+    /* max 0 is treated as 1 */
+    f = 0;
+    CHECK(flock__cent_record_ping(&f, false, 0));
+
+    /* bound = max x (interval + timeout) + interval */
+    CHECK(flock__cent_detection_bound_ms(200, 100, 2) == 800);
+    CHECK(flock__cent_detection_bound_ms(1000, 1000, 3) == 7000);
+}
+
+static void test_roles_and_changes(void)
+{
+    CHECK(flock__cent_same_member("na+sm://1-0", 4, "na+sm://1-0", 4));
+    CHECK(!flock__cent_same_member("na+sm://1-0", 4, "na+sm://1-0", 5));
+    CHECK(!flock__cent_same_member("na+sm://1-0", 4, "na+sm://2-0", 4));
+    CHECK(!flock__cent_same_member(NULL, 4, "na+sm://2-0", 4));
+    CHECK(!flock__cent_same_member("a", 4, NULL, 4));
+
+    static const struct {
+        flock_update_t       type;
+        bool                 present;
+        flock__cent_change_t change;
+    } t[] = {
+        {FLOCK_MEMBER_JOINED, false, FLOCK__CENT_ADD},
+        {FLOCK_MEMBER_JOINED, true, FLOCK__CENT_NOOP}, /* never duplicate a member */
+        {FLOCK_MEMBER_LEFT, true, FLOCK__CENT_REMOVE},
+        {FLOCK_MEMBER_LEFT, false, FLOCK__CENT_NOOP},
+        {FLOCK_MEMBER_DIED, true, FLOCK__CENT_REMOVE},
+        {FLOCK_MEMBER_DIED, false, FLOCK__CENT_NOOP},
+        {FLOCK_MEMBER_MOVED, true, FLOCK__CENT_NOOP},
+        {(flock_update_t)77, false, FLOCK__CENT_NOOP},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (flock__cent_change_for(t[i].type, t[i].present) != t[i].change)
+            FT_FAIL("change_for row %zu", i);
+
+    CHECK(flock__cent_valid_update_type(FLOCK_MEMBER_JOINED));
+    CHECK(flock__cent_valid_update_type(FLOCK_MEMBER_LEFT));
+    CHECK(flock__cent_valid_update_type(FLOCK_MEMBER_DIED));
+    CHECK(!flock__cent_valid_update_type(FLOCK_MEMBER_MOVED));
+    CHECK(!flock__cent_valid_update_type(200));
+}
+
+static void test_seq(void)
+{
+    CHECK(flock__cent_classify_seq(0, 1) == FLOCK__CENT_SEQ_APPLY);
+    CHECK(flock__cent_classify_seq(5, 6) == FLOCK__CENT_SEQ_APPLY);
+    CHECK(flock__cent_classify_seq(5, 5) == FLOCK__CENT_SEQ_SKIP);
+    CHECK(flock__cent_classify_seq(5, 2) == FLOCK__CENT_SEQ_SKIP);
+    CHECK(flock__cent_classify_seq(5, 7) == FLOCK__CENT_SEQ_GAP);
+
+    /* catch up when behind, or same seq but a different view */
+    CHECK(flock__cent_needs_catch_up(3, 0xAA, 4, 0xBB));
+    CHECK(flock__cent_needs_catch_up(3, 0xAA, 3, 0xBB));
+    CHECK(!flock__cent_needs_catch_up(3, 0xAA, 3, 0xAA));
+    /* ahead of the primary's committed state (update being broadcast): fine */
+    CHECK(!flock__cent_needs_catch_up(4, 0xAA, 3, 0xBB));
+}
+
+static void test_log(void)
+{
+    flock__cent_log_t log;
+    size_t            first, n;
+    REQUIRE(flock__cent_log_init(&log, 4) == FLOCK_SUCCESS);
+    /* empty log: nothing since 0 */
+    CHECK(flock__cent_log_since(&log, 0, &first, &n) && n == 0);
+    CHECK(!flock__cent_log_since(&log, 3, &first, &n));
+    for (uint64_t s = 1; s <= 3; s++)
+        REQUIRE(flock__cent_log_append(&log, s, FLOCK_MEMBER_JOINED, "na+sm://9-0", (uint16_t)s)
+                == FLOCK_SUCCESS);
+    CHECK(flock__cent_log_since(&log, 0, &first, &n) && first == 0 && n == 3);
+    CHECK(flock__cent_log_since(&log, 2, &first, &n) && n == 1
+          && flock__cent_log_at(&log, first)->seq == 3);
+    CHECK(flock__cent_log_since(&log, 3, &first, &n) && n == 0);
+    CHECK(flock__cent_log_since(&log, 9, &first, &n) && n == 0);
+    /* wrap around: capacity 4, append 4..6 -> holds 3..6 */
+    for (uint64_t s = 4; s <= 6; s++)
+        REQUIRE(flock__cent_log_append(&log, s, FLOCK_MEMBER_DIED, "na+sm://8-0", 1)
+                == FLOCK_SUCCESS);
+    CHECK_EQ_INT(log.count, 4);
+    CHECK_EQ_INT(flock__cent_log_at(&log, 0)->seq, 3);
+    CHECK_EQ_INT(flock__cent_log_at(&log, 3)->seq, 6);
+    CHECK(flock__cent_log_at(&log, 4) == NULL);
+    CHECK(!flock__cent_log_since(&log, 1, &first, &n)); /* seq 2 was dropped */
+    CHECK(flock__cent_log_since(&log, 2, &first, &n) && first == 0 && n == 4);
+    CHECK(flock__cent_log_since(&log, 4, &first, &n) && n == 2
+          && flock__cent_log_at(&log, first)->seq == 5
+          && flock__cent_log_at(&log, first)->type == FLOCK_MEMBER_DIED);
+    CHECK_EQ_STR(flock__cent_log_at(&log, 3)->address, "na+sm://8-0");
+    flock__cent_log_destroy(&log);
+    flock__cent_log_destroy(&log); /* idempotent */
+}
+
+int main(void)
+{
+    test_schedule();
+    test_failures();
+    test_roles_and_changes();
+    test_seq();
+    test_log();
+    return FT_DONE();
+}

@@ -1,0 +1,140 @@
+/*
+ * test-centralized-wire.c -- the centralized backend's message codecs:
+ * round trips, and every truncation / hostile variant rejected cleanly.
+ */
+#include "flock-test.h"
+
+#include "backends/centralized/centralized-wire.h"
+
+static void test_ping(void)
+{
+    frt_wbuf b = FRT_WBUF_INIT;
+    uint64_t seq, dig;
+    flock__cent_encode_ping(&b, 42, 0xdeadbeefcafef00dULL);
+    REQUIRE(!b.failed);
+    CHECK(flock__cent_decode_ping(b.data, b.len, &seq, &dig));
+    CHECK_EQ_INT(seq, 42);
+    CHECK(dig == 0xdeadbeefcafef00dULL);
+    for (size_t l = 0; l < b.len; l++) CHECK(!flock__cent_decode_ping(b.data, l, &seq, &dig));
+    frt_put_u8(&b, 1); /* trailing garbage */
+    CHECK(!flock__cent_decode_ping(b.data, b.len, &seq, &dig));
+    frt_wbuf_free(&b);
+}
+
+static void test_events(void)
+{
+    flock__cent_event_t in[3] = {
+        {7, FLOCK_MEMBER_JOINED, "na+sm://100-0", 1},
+        {8, FLOCK_MEMBER_LEFT, "ofi+tcp://127.0.0.1:4000", 65535},
+        {9, FLOCK_MEMBER_DIED, "na+sm://101-0", 0},
+    };
+    frt_wbuf             b   = FRT_WBUF_INIT;
+    flock__cent_event_t* out = NULL;
+    size_t               n   = 0;
+    frt_rbuf             r;
+
+    flock__cent_encode_events(&b, in, 3);
+    REQUIRE(!b.failed);
+    frt_rbuf_init(&r, b.data, b.len);
+    REQUIRE(flock__cent_decode_events(&r, &out, &n));
+    CHECK(frt_rbuf_done(&r));
+    REQUIRE(n == 3);
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(out[i].seq == in[i].seq);
+        CHECK(out[i].type == in[i].type);
+        CHECK_EQ_STR(out[i].address, in[i].address);
+        CHECK(out[i].provider_id == in[i].provider_id);
+    }
+    flock__cent_events_free(out, n);
+
+    /* every truncation fails without leaking */
+    for (size_t l = 0; l < b.len; l++) {
+        frt_rbuf_init(&r, b.data, l);
+        out = (flock__cent_event_t*)1;
+        CHECK(!flock__cent_decode_events(&r, &out, &n));
+        CHECK(out == NULL && n == 0);
+    }
+    /* an unknown update kind (MOVED = 3 and beyond) */
+    {
+        frt_wbuf            bad = FRT_WBUF_INIT;
+        flock__cent_event_t e   = {1, FLOCK_MEMBER_MOVED, "a", 1};
+        flock__cent_encode_events(&bad, &e, 1);
+        frt_rbuf_init(&r, bad.data, bad.len);
+        CHECK(!flock__cent_decode_events(&r, &out, &n));
+        frt_wbuf_free(&bad);
+    }
+    /* a huge count with no data behind it must not allocate */
+    {
+        frt_wbuf bad = FRT_WBUF_INIT;
+        frt_put_u32(&bad, 0xFFFFFFFFu);
+        frt_rbuf_init(&r, bad.data, bad.len);
+        CHECK(!flock__cent_decode_events(&r, &out, &n));
+        frt_wbuf_free(&bad);
+        frt_put_u32(&bad, 1000);
+        frt_rbuf_init(&r, bad.data, bad.len);
+        CHECK(!flock__cent_decode_events(&r, &out, &n));
+        frt_wbuf_free(&bad);
+    }
+    /* an over-long address */
+    {
+        char addr[300];
+        memset(addr, 'x', sizeof addr - 1);
+        addr[sizeof addr - 1]   = 0;
+        frt_wbuf            bad = FRT_WBUF_INIT;
+        flock__cent_event_t e   = {1, FLOCK_MEMBER_JOINED, addr, 1};
+        flock__cent_encode_events(&bad, &e, 1);
+        frt_rbuf_init(&r, bad.data, bad.len);
+        CHECK(!flock__cent_decode_events(&r, &out, &n));
+        frt_wbuf_free(&bad);
+    }
+    /* zero events */
+    {
+        frt_wbuf z = FRT_WBUF_INIT;
+        flock__cent_encode_events(&z, NULL, 0);
+        frt_rbuf_init(&r, z.data, z.len);
+        CHECK(flock__cent_decode_events(&r, &out, &n) && n == 0 && out == NULL);
+        frt_wbuf_free(&z);
+    }
+    frt_wbuf_free(&b);
+}
+
+static void test_small(void)
+{
+    frt_wbuf b = FRT_WBUF_INIT;
+    uint16_t v;
+    uint64_t since;
+    bool     full;
+    uint32_t st;
+    frt_rbuf r;
+
+    flock__cent_encode_u16(&b, 4242);
+    CHECK(flock__cent_decode_u16(b.data, b.len, &v) && v == 4242);
+    CHECK(!flock__cent_decode_u16(b.data, 1, &v));
+    frt_wbuf_free(&b);
+
+    flock__cent_encode_view_req(&b, 99, true);
+    CHECK(flock__cent_decode_view_req(b.data, b.len, &since, &full) && since == 99 && full);
+    CHECK(!flock__cent_decode_view_req(b.data, b.len - 1, &since, &full));
+    b.data[b.len - 1] = 7; /* not a bool */
+    CHECK(!flock__cent_decode_view_req(b.data, b.len, &since, &full));
+    frt_wbuf_free(&b);
+
+    flock__cent_encode_status(&b, FLOCK_ERR_INVALID_ARGS);
+    frt_rbuf_init(&r, b.data, b.len);
+    CHECK(flock__cent_decode_status(&r, &st) && st == FLOCK_ERR_INVALID_ARGS);
+    frt_rbuf_init(&r, b.data, 2);
+    CHECK(!flock__cent_decode_status(&r, &st));
+    frt_wbuf_free(&b);
+
+    CHECK(flock__cent_status_to_return(0) == FLOCK_SUCCESS);
+    CHECK(flock__cent_status_to_return(FLOCK_ERR_NOT_A_MEMBER) == FLOCK_ERR_NOT_A_MEMBER);
+    CHECK(flock__cent_status_to_return(1000) == FLOCK_ERR_OTHER);
+}
+
+int main(void)
+{
+    test_ping();
+    test_events();
+    test_small();
+    return FT_DONE();
+}
