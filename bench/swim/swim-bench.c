@@ -18,6 +18,8 @@
  *
  *   swim-bench [-n 16,64,128,256,1024] [-procs P] [-steady 10] [-ml 16,64,128|none]
  *              [-conv-timeout 90] [-det-timeout 120] [-ml-script path]
+ *              [-hold S]   keep the group S more seconds before the crash (false positives)
+ *              [-hog K]    run K busy-looping processes during the whole run
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -424,6 +426,8 @@ static bool victim_phase(run* R, int vidx, char type, double timeout_ms, double*
     return R->nseen >= observers;
 }
 
+static double g_hold_s = 0;
+
 static int bench_one(int n, int procs, double steady_s, double conv_s, double det_s,
                      result* res)
 {
@@ -536,6 +540,11 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     printf("steady: settled (%.0fs after the first window): per-member msgs-out=%.2f msg/s "
            "%.1f B/s cpu=%.1f%% of one core\n", steady_s, res->pkt_s_settled,
            res->bytes_s_settled, (c2 - c0) / (secs * 1000.0) * 100.0);
+    if (g_hold_s > 0) {
+        double th = now_ms();
+        while (now_ms() - th < g_hold_s * 1000) pump(&R, 50);
+        printf("hold: %.0f s more of steady state\n", g_hold_s);
+    }
     printf("steady: false dead declarations so far=%d\n", R.false_dead);
     fflush(stdout);
     if (!res->converged) goto quit;
@@ -667,7 +676,8 @@ int main(int argc, char** argv)
 {
     int         ns[16] = {16, 64, 128, 256, 1024}, nn = 5;
     int         mls[16] = {16, 64, 128}, nml = 3;
-    int         procs = 0;
+    int         procs = 0, hog = 0;
+    pid_t       hogs[8];
     double      steady = 10, conv = 90, det = 120;
     const char* script = NULL;
     char        defscript[1024];
@@ -689,6 +699,8 @@ int main(int argc, char** argv)
         else if (!strcmp(a, "-conv-timeout")) conv = atof(v);
         else if (!strcmp(a, "-det-timeout")) det = atof(v);
         else if (!strcmp(a, "-ml-script")) script = v;
+        else if (!strcmp(a, "-hold")) g_hold_s = atof(v);
+        else if (!strcmp(a, "-hog")) hog = atoi(v);
         else {
             fprintf(stderr, "unknown flag %s\n", a);
             return 2;
@@ -704,12 +716,25 @@ int main(int argc, char** argv)
     printf("swim-bench: protocol period 1 s, ping timeout 500 ms, ping-req timeout 500 ms, "
            "suspicion min 4*log10(N) s, Lifeguard dynamic (max 6x), local health, buddy\n");
     printf("config: %s\n", cfg);
+    if (hog > 8) hog = 8;
+    for (int i = 0; i < hog; i++) {
+        hogs[i] = fork();
+        if (hogs[i] == 0) {
+            volatile unsigned long x = 0;
+            for (;;) x++;
+        }
+    }
+    if (hog) printf("CPU hog: %d busy-looping process(es) for the whole run\n", hog);
     result res[16];
     for (int i = 0; i < nn; i++) {
         int p = procs > 0 ? procs : (ns[i] / 16 < 2 ? 2 : ns[i] / 16 > 16 ? 16 : ns[i] / 16);
         printf("=== swim N=%d\n", ns[i]);
         fflush(stdout);
         bench_one(ns[i], p, steady, conv, det, &res[i]);
+    }
+    for (int i = 0; i < hog; i++) {
+        kill(hogs[i], SIGKILL);
+        waitpid(hogs[i], NULL, 0);
     }
     if (!script) {
         snprintf(defscript, sizeof defscript, "%s/../shared/anchors/memberlist-bench/run.sh",

@@ -134,8 +134,12 @@ void flock__swim_get_stats(flock__swim_stats* out)
 }
 
 
+/* Shared by the sender and the completion (which may run on another thread
+ * before frt_forward_async has returned): the last of the two frees it. */
 typedef struct call_ctx {
-    swim_backend* b;
+    _Atomic int       refs;
+    margo_instance_id mid;
+    swim_backend*     b;
     uint64_t      call_id;
     uint8_t       expect;
     hg_addr_t     addr;
@@ -143,6 +147,14 @@ typedef struct call_ctx {
 } call_ctx;
 
 static flock_backend_impl swim_impl;
+
+static void cc_release(call_ctx* cc)
+{
+    if (atomic_fetch_sub(&cc->refs, 1) != 1) return;
+    if (cc->addr) margo_addr_free(cc->mid, cc->addr);
+    frt_wbuf_free(&cc->buf);
+    free(cc);
+}
 
 /* ------------------------------------------------------------------ */
 
@@ -298,6 +310,8 @@ static void flush_locked(swim_backend* b)
         call_ctx*   cc = calloc(1, sizeof *cc);
         bool        ok = false;
         if (cc) {
+            atomic_init(&cc->refs, 2);
+            cc->mid     = b->mid;
             cc->b       = b;
             cc->call_id = sd->call_id;
             cc->expect  = reply_kind_for(sd->msg.kind);
@@ -309,11 +323,8 @@ static void flush_locked(swim_backend* b)
                                        cc->buf.data, cc->buf.len, sd->timeout_ms, on_complete,
                                        cc) == HG_SUCCESS;
             }
-            if (!ok) {
-                if (cc->addr) margo_addr_free(b->mid, cc->addr);
-                frt_wbuf_free(&cc->buf);
-                free(cc);
-            }
+            if (!ok) atomic_store(&cc->refs, 1); /* the completion will never run */
+            cc_release(cc);
         }
         if (!ok) {
             uint64_t* nf = realloc(failed, (nfailed + 1) * sizeof *nf);
@@ -380,9 +391,7 @@ static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t ou
     pthread_cond_broadcast(&b->cond);
     flush_locked(b);
     swim__msg_clear(&msg);
-    margo_addr_free(b->mid, cc->addr);
-    frt_wbuf_free(&cc->buf);
-    free(cc);
+    cc_release(cc);
     backend_release(b);
 }
 
