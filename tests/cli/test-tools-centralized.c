@@ -63,7 +63,7 @@ int main(void)
     const char* werr = tt_path("watch.err");
     const char* out  = tt_path("cli.out");
     const char* err  = tt_path("cli.err");
-    char        addr[5][128];
+    char        addr[5][256];
     pid_t       d[5];
 
     write_member_config(cfg0, file, "['join','self']");
