@@ -75,12 +75,20 @@ void flock_cli__print_table(FILE* f, const flock_group_view_t* view, bool all)
         else
             shown++;
     }
-    fprintf(f, "\nmetadata:%s\n", shown ? "" : " (none)");
-    for (size_t i = 0; i < view->metadata.size; i++) {
-        const flock_metadata_t* m = &view->metadata.data[i];
-        if (!flock_cli__hidden(m->key, all)) fprintf(f, "  %s = %s\n", m->key, m->value);
+    if (shown) {
+        fprintf(f, "\nmetadata:\n");
+        for (size_t i = 0; i < view->metadata.size; i++) {
+            const flock_metadata_t* m = &view->metadata.data[i];
+            if (!flock_cli__hidden(m->key, all)) fprintf(f, "  %s = %s\n", m->key, m->value);
+        }
+        if (hidden)
+            fprintf(f, "  (%zu internal key%s hidden, see --all)\n", hidden, hidden > 1 ? "s" : "");
+    } else if (hidden) {
+        fprintf(f, "\nmetadata: none (%zu internal key%s hidden, see --all)\n", hidden,
+                hidden > 1 ? "s" : "");
+    } else {
+        fprintf(f, "\nmetadata: none\n");
     }
-    if (hidden) fprintf(f, "  (%zu internal key%s hidden, see --all)\n", hidden, hidden > 1 ? "s" : "");
     fprintf(f, "\n%zu member%s, digest 0x%016" PRIx64 "\n", n, n == 1 ? "" : "s", view->digest);
 }
 

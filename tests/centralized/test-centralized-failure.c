@@ -95,6 +95,9 @@ int main(void)
                          1);
     }
     for (int i = 5; i >= 0; i--) /* secondaries first, so their leaves reach A */
-        if (i != 1 && i != 2) ct_stop(&s[i], SIGTERM, 30000);
+        if (i != 1 && i != 2) {
+            int ws = ct_stop(&s[i], SIGTERM, 30000);
+            CHECK(ws >= 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+        }
     return FT_DONE();
 }

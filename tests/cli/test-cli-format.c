@@ -240,7 +240,7 @@ static void check_output(void)
     REQUIRE(flock_group_view_add_member(&e, "tcp://x:1", 1));
     pa.view = &e;
     t       = capture(print_table, &pa);
-    CHECK(strstr(t, "metadata: (none)") != NULL);
+    CHECK(strstr(t, "\nmetadata: none\n") != NULL);
     CHECK(strstr(t, "1 member, ") != NULL);
     free(t);
     flock_group_view_clear(&e);

@@ -16,13 +16,29 @@
 #define TT_START_TIMEOUT_MS 30000.0
 #define TT_EXIT_TIMEOUT_MS  30000.0
 
-/** Path inside the scratch directory (rotating static buffers). */
+/* Strings handed out by tt_path, freed at exit. */
+static char** tt_paths   = NULL;
+static size_t tt_npaths  = 0;
+
+static void tt_free_paths(void)
+{
+    for (size_t i = 0; i < tt_npaths; i++) free(tt_paths[i]);
+    free(tt_paths);
+    tt_paths  = NULL;
+    tt_npaths = 0;
+}
+
+/** Path inside the scratch directory; valid until the test exits. */
 static inline const char* tt_path(const char* name)
 {
-    static char buf[16][1024];
-    static int  slot = 0;
-    char*       out  = buf[slot++ % 16];
+    if (tt_npaths == 0) atexit(tt_free_paths);
+    char** grown = (char**)realloc(tt_paths, (tt_npaths + 1) * sizeof *grown);
+    REQUIRE(grown != NULL);
+    tt_paths = grown;
+    char* out = (char*)malloc(1024);
+    REQUIRE(out != NULL);
     snprintf(out, 1024, "%s/%s", ft_tmpdir(), name);
+    tt_paths[tt_npaths++] = out;
     return out;
 }
 

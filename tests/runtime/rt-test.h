@@ -49,3 +49,51 @@ static inline void rt_echo(frt_request_t req, const void* in, size_t len, void* 
 }
 
 #endif /* FLOCK_RT_TEST_H */
+
+#include <poll.h>
+
+/** Spawn tests/runtime/rt-server listening on `listen`; returns its pid and
+ *  writes its self address into addr (REQUIREs success). */
+static inline pid_t rt_spawn_server(const char* listen, char* addr, size_t addr_size)
+{
+    char  bin[1024];
+    int   fd = -1;
+    snprintf(bin, sizeof bin, "%s", ft_bin("tests/runtime/rt-server"));
+    char* argv[] = {bin, (char*)listen, NULL};
+    pid_t pid    = ft_spawn_io(argv, &fd);
+    REQUIRE(pid > 0);
+    size_t n    = 0;
+    double end  = ft_now_ms() + 20000;
+    addr[0]     = 0;
+    while (n + 1 < addr_size && ft_now_ms() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0) continue;
+        ssize_t r = read(fd, addr + n, 1);
+        if (r <= 0) break;
+        if (addr[n] == '\n') break;
+        n++;
+    }
+    addr[n] = 0;
+    close(fd);
+    if (n == 0) {
+        FT_FAIL("rt-server %s printed no address", listen);
+        exit(1);
+    }
+    return pid;
+}
+
+/** Wait for a child to exit (up to timeout_ms); returns its status or -1. */
+static inline int rt_wait_child(pid_t pid, double timeout_ms)
+{
+    double end = ft_now_ms() + timeout_ms;
+    int    st  = 0;
+    while (ft_now_ms() < end) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            ft_forget(pid);
+            return st;
+        }
+        ft_sleep_ms(10);
+    }
+    return -1;
+}

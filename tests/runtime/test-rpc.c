@@ -372,14 +372,27 @@ static void cb_forward_real(void* u)
 
 static void finalizer_handler(frt_request_t req, const void* in, size_t len, void* u)
 {
+    margo_instance_id mid = frt_request_instance(req);
     frt_respond(req, NULL, 0);
-    margo_finalize(frt_request_instance(req));
+    margo_finalize(mid);
 }
 
+static _Atomic int waiter_started;
 static void* waiter_thread(void* arg)
 {
+    atomic_store(&waiter_started, 1);
     margo_wait_for_finalize(arg);
     return NULL;
+}
+
+/* margo_wait_for_finalize must be entered before the instance finalizes
+ * (as with Margo): wait until the waiter runs, then give it time to block. */
+static void start_waiter(pthread_t* w, margo_instance_id mid)
+{
+    atomic_store(&waiter_started, 0);
+    pthread_create(w, NULL, waiter_thread, mid);
+    while (!atomic_load(&waiter_started)) ft_sleep_ms(1);
+    ft_sleep_ms(100);
 }
 
 static void test_finalize(void)
@@ -410,9 +423,9 @@ static void test_finalize(void)
     CHECK_EQ_INT(margo_provider_pop_finalize_callback(cli, &cb_n), 1);
     CHECK_EQ_INT(margo_provider_pop_finalize_callback(cli, &f), 0);
     margo_push_prefinalize_callback(cli, cb_push, (void*)5);
-    margo_addr_free(cli, a);
     margo_finalize(cli);
     pthread_join(t, NULL);
+    margo_addr_free(cli, a);
     CHECK_EQ_INT(f.ret, HG_CANCELED);
     CHECK_EQ_INT(atomic_load(&async_canceled), 10);
     CHECK_EQ_INT(cb_n, 4);
@@ -427,7 +440,7 @@ static void test_finalize(void)
     srv = rt_server(transport);
     frt_rpc_register(srv, "fin", 0, finalizer_handler, NULL, ABT_POOL_NULL);
     pthread_t w;
-    pthread_create(&w, NULL, waiter_thread, srv);
+    start_waiter(&w, srv);
     cli = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
     REQUIRE(cli);
     a               = rt_lookup(cli, frt_self_addr_str(srv));
@@ -438,8 +451,7 @@ static void test_finalize(void)
     /* release at refcount 0 finalizes */
     CHECK_EQ_INT(margo_instance_ref_incr(cli), HG_SUCCESS);
     CHECK_EQ_INT(margo_instance_release(cli), HG_SUCCESS);
-    pthread_create(&w, NULL, waiter_thread, cli);
-    ft_sleep_ms(50);
+    start_waiter(&w, cli);
     CHECK_EQ_INT(margo_instance_release(cli), HG_SUCCESS);
     pthread_join(w, NULL);
 }

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SIM_MAX_NODES 512
+#define SIM_MAX_NODES 1100
 
 typedef struct sim_call {
     int       caller, dest;

@@ -103,34 +103,35 @@ static void test_roundtrip(void)
     }
 }
 
+static void put_header(frt_wbuf* w, uint8_t kind, const char* addr)
+{
+    frt_put_u8(w, kind);
+    frt_put_str(w, addr);
+    frt_put_u16(w, 1);
+    frt_put_u64(w, 1);
+    frt_put_u32(w, 3);     /* view size */
+    frt_put_u64(w, 0xabc); /* view digest */
+}
+
 static void test_hostile(void)
 {
     const char* why = NULL;
     swim__msg   x;
     /* gossip count above the bound */
     frt_wbuf w = FRT_WBUF_INIT;
-    frt_put_u8(&w, SWIM_MSG_PING);
-    frt_put_str(&w, "tcp://x:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_header(&w, SWIM_MSG_PING, "tcp://x:1");
     frt_put_u32(&w, SWIM_MAX_GOSSIP_WIRE + 1);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "too many entries");
     frt_wbuf_free(&w);
     /* a count within the bound but larger than the bytes present */
-    frt_put_u8(&w, SWIM_MSG_ANNOUNCE_ACK);
-    frt_put_str(&w, "tcp://x:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_header(&w, SWIM_MSG_ANNOUNCE_ACK, "tcp://x:1");
     frt_put_u32(&w, SWIM_MAX_STATE_WIRE);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "entry count exceeds the message size");
     frt_wbuf_free(&w);
     /* 0xFFFFFFFF count */
-    frt_put_u8(&w, SWIM_MSG_ACK);
-    frt_put_str(&w, "tcp://x:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
     frt_put_u32(&w, UINT32_MAX);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     frt_wbuf_free(&w);
@@ -138,10 +139,7 @@ static void test_hostile(void)
     char big[400];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = 0;
-    frt_put_u8(&w, SWIM_MSG_PING);
-    frt_put_str(&w, big);
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_header(&w, SWIM_MSG_PING, big);
     frt_put_u32(&w, 0);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     frt_wbuf_free(&w);
@@ -150,10 +148,7 @@ static void test_hostile(void)
     CHECK(!swim__decode(&bad_kind, 1, 0, &x, &why));
     CHECK_EQ_STR(why, "unknown message kind");
     CHECK(!swim__decode(NULL, 0, 0, &x, &why));
-    frt_put_u8(&w, SWIM_MSG_PING);
-    frt_put_str(&w, "tcp://x:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_header(&w, SWIM_MSG_PING, "tcp://x:1");
     frt_put_u32(&w, 1);
     frt_put_u8(&w, 17);
     frt_put_str(&w, "tcp://y:1");
@@ -162,10 +157,7 @@ static void test_hostile(void)
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "unknown entry type");
     frt_wbuf_free(&w);
-    frt_put_u8(&w, SWIM_MSG_ANNOUNCE);
-    frt_put_str(&w, "tcp://x:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_header(&w, SWIM_MSG_ANNOUNCE, "tcp://x:1");
     frt_put_u8(&w, 9);
     frt_put_str(&w, "tcp://x:1");
     frt_put_u16(&w, 1);
@@ -175,10 +167,7 @@ static void test_hostile(void)
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "unknown announce type");
     frt_wbuf_free(&w);
-    frt_put_u8(&w, SWIM_MSG_ACK);
-    frt_put_str(&w, "tcp://x:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
     frt_put_u32(&w, 1);
     frt_put_u8(&w, SWIM_E_ALIVE);
     frt_put_str(&w, "");

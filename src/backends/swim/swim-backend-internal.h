@@ -17,6 +17,8 @@ typedef struct flock__swim_stats {
     uint64_t bytes_sent; /* payload bytes of those */
     uint64_t providers;  /* swim backends currently alive in this process */
     uint64_t bad_msgs;   /* malformed messages dropped */
+    uint64_t state_bytes; /* heap held by the swim backends (state machines +
+                             views), summed over this process's providers */
 } flock__swim_stats;
 
 /** Snapshot of the process-wide counters. */

@@ -39,13 +39,9 @@
 
 static _Atomic uint64_t g_msgs, g_bytes, g_providers, g_bad;
 
-void flock__swim_get_stats(flock__swim_stats* out)
-{
-    out->msgs_sent  = atomic_load(&g_msgs);
-    out->bytes_sent = atomic_load(&g_bytes);
-    out->providers  = atomic_load(&g_providers);
-    out->bad_msgs   = atomic_load(&g_bad);
-}
+/* every live backend of the process, for flock__swim_get_stats */
+static pthread_mutex_t        g_list_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct swim_backend*   g_list     = NULL;
 
 typedef struct evq_item {
     int      type;
@@ -80,10 +76,70 @@ typedef struct swim_backend {
     evq_item*                 evq;
     size_t                    nevq, capevq;
     bool                      delivering;
+    struct swim_backend*      next_live; /* g_list */
+    struct swim_backend*      prev_live;
+    bool                      listed;
 } swim_backend;
 
+static void list_add(swim_backend* b)
+{
+    pthread_mutex_lock(&g_list_mtx);
+    b->next_live = g_list;
+    b->prev_live = NULL;
+    if (g_list) g_list->prev_live = b;
+    g_list    = b;
+    b->listed = true;
+    pthread_mutex_unlock(&g_list_mtx);
+}
+
+static void list_remove(swim_backend* b)
+{
+    pthread_mutex_lock(&g_list_mtx);
+    if (b->listed) {
+        if (b->prev_live) b->prev_live->next_live = b->next_live;
+        else g_list = b->next_live;
+        if (b->next_live) b->next_live->prev_live = b->prev_live;
+        b->listed = false;
+    }
+    pthread_mutex_unlock(&g_list_mtx);
+}
+
+static size_t view_bytes(flock_group_view_t* v)
+{
+    size_t n = (size_t)v->members.capacity * sizeof(flock_member_t) +
+               (size_t)v->metadata.capacity * sizeof(flock_metadata_t);
+    for (uint64_t i = 0; i < v->members.size; i++) n += strlen(v->members.data[i].address) + 1;
+    for (uint64_t i = 0; i < v->metadata.size; i++)
+        n += strlen(v->metadata.data[i].key) + strlen(v->metadata.data[i].value) + 2;
+    return n;
+}
+
+void flock__swim_get_stats(flock__swim_stats* out)
+{
+    out->msgs_sent   = atomic_load(&g_msgs);
+    out->bytes_sent  = atomic_load(&g_bytes);
+    out->providers   = atomic_load(&g_providers);
+    out->bad_msgs    = atomic_load(&g_bad);
+    out->state_bytes = 0;
+    pthread_mutex_lock(&g_list_mtx);
+    for (swim_backend* b = g_list; b; b = b->next_live) {
+        pthread_mutex_lock(&b->lock);
+        out->state_bytes += sizeof *b + swim__memory_estimate(b->sm);
+        pthread_mutex_unlock(&b->lock);
+        FLOCK_GROUP_VIEW_LOCK(&b->view);
+        out->state_bytes += view_bytes(&b->view);
+        FLOCK_GROUP_VIEW_UNLOCK(&b->view);
+    }
+    pthread_mutex_unlock(&g_list_mtx);
+}
+
+
+/* Shared by the sender and the completion (which may run on another thread
+ * before frt_forward_async has returned): the last of the two frees it. */
 typedef struct call_ctx {
-    swim_backend* b;
+    _Atomic int       refs;
+    margo_instance_id mid;
+    swim_backend*     b;
     uint64_t      call_id;
     uint8_t       expect;
     hg_addr_t     addr;
@@ -91,6 +147,14 @@ typedef struct call_ctx {
 } call_ctx;
 
 static flock_backend_impl swim_impl;
+
+static void cc_release(call_ctx* cc)
+{
+    if (atomic_fetch_sub(&cc->refs, 1) != 1) return;
+    if (cc->addr) margo_addr_free(cc->mid, cc->addr);
+    frt_wbuf_free(&cc->buf);
+    free(cc);
+}
 
 /* ------------------------------------------------------------------ */
 
@@ -246,6 +310,8 @@ static void flush_locked(swim_backend* b)
         call_ctx*   cc = calloc(1, sizeof *cc);
         bool        ok = false;
         if (cc) {
+            atomic_init(&cc->refs, 2);
+            cc->mid     = b->mid;
             cc->b       = b;
             cc->call_id = sd->call_id;
             cc->expect  = reply_kind_for(sd->msg.kind);
@@ -257,11 +323,8 @@ static void flush_locked(swim_backend* b)
                                        cc->buf.data, cc->buf.len, sd->timeout_ms, on_complete,
                                        cc) == HG_SUCCESS;
             }
-            if (!ok) {
-                if (cc->addr) margo_addr_free(b->mid, cc->addr);
-                frt_wbuf_free(&cc->buf);
-                free(cc);
-            }
+            if (!ok) atomic_store(&cc->refs, 1); /* the completion will never run */
+            cc_release(cc);
         }
         if (!ok) {
             uint64_t* nf = realloc(failed, (nfailed + 1) * sizeof *nf);
@@ -328,9 +391,7 @@ static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t ou
     pthread_cond_broadcast(&b->cond);
     flush_locked(b);
     swim__msg_clear(&msg);
-    margo_addr_free(b->mid, cc->addr);
-    frt_wbuf_free(&cc->buf);
-    free(cc);
+    cc_release(cc);
     backend_release(b);
 }
 
@@ -511,6 +572,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
                           "continuing with the initial view");
         pthread_mutex_unlock(&b->lock);
     }
+    list_add(b);
     *state = b;
     return FLOCK_SUCCESS;
 
@@ -541,6 +603,7 @@ static flock_return_t swim_destroy(void* state)
     }
     b->closed = true;
     pthread_mutex_unlock(&b->lock);
+    list_remove(b);
 
     deregister_rpcs(b);
     if (b->timer) margo_timer_destroy(b->timer);

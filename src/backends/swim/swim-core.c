@@ -80,6 +80,9 @@ struct swim__t {
     uint32_t  capslots;
     uint32_t  self;
     uint32_t  nview; /* ALIVE + SUSPECT, self included */
+    uint64_t  view_digest;      /* XOR of the keys of the members in the view */
+    double    last_view_change; /* time nview/view_digest last changed */
+    double    next_mismatch_sync;
     uint32_t  nsuspect, ntomb;
 
     uint32_t* order;
@@ -243,12 +246,13 @@ void swim__config_default(swim__config* c)
     c->lifeguard_buddy         = true;
     c->gossip_interval_ms      = 200.0;
     c->gossip_fanout           = 3;
-    c->gossip_max_entries      = 16;
+    c->gossip_max_entries      = 64;
     c->gossip_retransmit_mult  = 3;
     c->announce_timeout_ms     = 1000.0;
     c->sync_interval_ms        = 30000.0;
     c->reconnect_interval_ms   = 10000.0;
     c->tombstone_timeout_ms    = 600000.0;
+    c->anti_entropy            = true;
 }
 
 static double clampd(double v, double lo, double hi, double dflt)
@@ -345,6 +349,20 @@ static void order_shuffle(swim__t* s)
     }
 }
 
+static void view_enter(swim__t* s, uint32_t idx, double now)
+{
+    s->nview++;
+    s->view_digest ^= s->members[idx].key;
+    s->last_view_change = now;
+}
+
+static void view_exit(swim__t* s, uint32_t idx, double now)
+{
+    s->nview--;
+    s->view_digest ^= s->members[idx].key;
+    s->last_view_change = now;
+}
+
 /** Add a member (no event, no gossip). Returns its index or NONE. */
 static uint32_t add_member(swim__t* s, double now, const char* addr, uint16_t pid,
                            uint64_t inc, uint8_t status)
@@ -368,7 +386,7 @@ static uint32_t add_member(swim__t* s, double now, const char* addr, uint16_t pi
     m->bq     = NONE;
     slot_insert(s, idx);
     if (status == ST_ALIVE || status == ST_SUSPECT) {
-        s->nview++;
+        view_enter(s, idx, now);
         order_add(s, idx);
     } else {
         s->ntomb++;
@@ -591,7 +609,7 @@ static void leave_view(swim__t* s, member* m, uint8_t status, double now)
     free_susp(s, m);
     m->status = status;
     m->since  = now;
-    s->nview--;
+    view_exit(s, (uint32_t)(m - s->members), now);
     s->ntomb++;
 }
 
@@ -710,7 +728,7 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
         bool was_out = !in_view(m);
         if (was_out) {
             s->ntomb--;
-            s->nview++;
+            view_enter(s, idx, now);
             order_add(s, idx);
             m = &s->members[idx];
         }
@@ -805,6 +823,8 @@ static bool init_msg(swim__t* s, swim__msg* m, uint8_t kind)
     m->sender_addr = strdup(s->members[s->self].addr);
     m->sender_pid  = s->members[s->self].pid;
     m->sender_inc  = s->members[s->self].inc;
+    m->sender_view_size   = s->nview;
+    m->sender_view_digest = s->view_digest;
     return m->sender_addr != NULL;
 }
 
@@ -1151,6 +1171,29 @@ static void send_sync(swim__t* s, uint32_t idx)
     emit_send(s, CALL_SYNC, 0, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
 }
 
+/**
+ * Anti-entropy: a peer reports a view different from ours while ours has
+ * not changed for a whole protocol period (so gossip is not simply still in
+ * flight), or a view larger than ours by more than one message of gossip:
+ * push-pull with it (at most once per two periods). A settled member thus
+ * repairs a straggler whose own view is still changing.
+ */
+static void maybe_sync(swim__t* s, double now, const swim__msg* m)
+{
+    if (!s->cfg.anti_entropy || s->leaving || !m || !valid_addr(m->sender_addr)) return;
+    if (m->sender_view_size == 0) return; /* peer did not say */
+    if (m->sender_view_size == s->nview && m->sender_view_digest == s->view_digest) return;
+    /* far behind (more than one message of gossip can fix): sync even while
+     * our view is still changing, e.g. an early joiner during a bootstrap */
+    bool far_behind = m->sender_view_size > s->nview + (uint64_t)s->cfg.gossip_max_entries;
+    if (!far_behind && now - s->last_view_change < s->cfg.protocol_period_ms) return;
+    if (now < s->next_mismatch_sync) return;
+    uint32_t idx = find_member(s, m->sender_addr, m->sender_pid);
+    if (idx == NONE || idx == s->self || !in_view(&s->members[idx])) return;
+    s->next_mismatch_sync = now + 2 * s->cfg.protocol_period_ms;
+    send_sync(s, idx);
+}
+
 void swim__tick(swim__t* s, double now)
 {
     if (!s->started || s->leaving) return;
@@ -1241,6 +1284,7 @@ void swim__handle_request(swim__t* s, double now, uint64_t token, const swim__ms
 
     switch (req->kind) {
     case SWIM_MSG_PING:
+        maybe_sync(s, now, req);
         if (!init_msg(s, &rep, SWIM_MSG_ACK)) break;
         attach_gossip(s, &rep, have_notice ? &notice : NULL);
         break;
@@ -1304,6 +1348,7 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
         apply_list(s, now, resp->gossip, resp->ngossip, true);
         if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC))
             apply_list(s, now, resp->state, resp->nstate, false);
+        if (resp->kind == SWIM_MSG_ACK) maybe_sync(s, now, resp);
     }
     switch (pc.kind) {
     case CALL_PROBE_PING:

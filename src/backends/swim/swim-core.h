@@ -83,6 +83,8 @@ typedef struct swim__msg {
     char*        sender_addr;
     uint16_t     sender_pid;
     uint64_t     sender_inc;
+    uint32_t     sender_view_size;   /* anti-entropy: the sender's view size */
+    uint64_t     sender_view_digest; /* and the XOR of its members' hashes */
     char*        target_addr; /* PING_REQ target, ANNOUNCE subject */
     uint16_t     target_pid;
     uint64_t     target_inc;
@@ -114,12 +116,14 @@ typedef struct swim__config {
     bool    lifeguard_buddy;         /* true */
     double  gossip_interval_ms;      /* 200; 0 = gossip only on probes */
     int64_t gossip_fanout;           /* 3 */
-    int64_t gossip_max_entries;      /* 16 per message (<= SWIM_MAX_GOSSIP_WIRE) */
+    int64_t gossip_max_entries;      /* 64 per message (<= SWIM_MAX_GOSSIP_WIRE) */
     int64_t gossip_retransmit_mult;  /* 3 */
     double  announce_timeout_ms;     /* 1000: JOIN/LEAVE/SYNC calls */
     double  sync_interval_ms;        /* 30000: push-pull with a random member; 0 = off */
     double  reconnect_interval_ms;   /* 10000: push-pull with a random DEAD member */
     double  tombstone_timeout_ms;    /* 600000: how long DEAD/LEFT are remembered */
+    bool    anti_entropy;            /* true: push-pull when a peer's view differs
+                                        after ours was stable for a period */
 } swim__config;
 
 void swim__config_default(swim__config* c);

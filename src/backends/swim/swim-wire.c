@@ -27,6 +27,8 @@ bool swim__encode(const swim__msg* m, frt_wbuf* b)
     frt_put_str(b, m->sender_addr);
     frt_put_u16(b, m->sender_pid);
     frt_put_u64(b, m->sender_inc);
+    frt_put_u32(b, m->sender_view_size);
+    frt_put_u64(b, m->sender_view_digest);
     switch (m->kind) {
     case SWIM_MSG_PING_REQ:
         frt_put_str(b, m->target_addr);
@@ -132,6 +134,8 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
     out->sender_addr = frt_get_str(&r, SWIM_MAX_ADDR_LEN);
     out->sender_pid  = frt_get_u16(&r);
     out->sender_inc  = frt_get_u64(&r);
+    out->sender_view_size   = frt_get_u32(&r);
+    out->sender_view_digest = frt_get_u64(&r);
     if (!frt_rbuf_ok(&r)) {
         w = "truncated header or oversized sender address";
         goto finish;

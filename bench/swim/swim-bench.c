@@ -1,0 +1,773 @@
+/*
+ * swim-bench.c -- the swim backend measured like the memberlist reference
+ * harness (../shared/anchors/memberlist-bench), then side by side with it.
+ *
+ * N providers are spread over P worker processes (one runtime instance per
+ * process, K = N/P providers each, TCP on loopback). Timing as memberlist's
+ * LAN profile: protocol period 1 s, ping timeout 500 ms, ping-req timeout
+ * 500 ms, suspicion min 4*log10(N) s with Lifeguard's dynamic timeout.
+ * Printed per N (same quantities as the reference):
+ *   bootstrap: all members join through one seed; time until all see N
+ *   steady:    messages and bytes sent per member per second
+ *   memory:    heap per member
+ *   crash:     a member stops without leaving (crash mode); time until all
+ *              survivors declared it dead
+ *   leave:     a member leaves gracefully; time until all survivors saw it
+ * Then, if the reference harness exists, it runs it for the -ml sizes and
+ * prints ratios (ours / memberlist).
+ *
+ *   swim-bench [-n 16,64,128,256,1024] [-procs P] [-steady 10] [-ml 16,64,128|none]
+ *              [-conv-timeout 90] [-det-timeout 120] [-ml-script path]
+ *              [-hold S]   keep the group S more seconds before the crash (false positives)
+ *              [-hog K]    run K busy-looping processes during the whole run
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <flock/flock-server.h>
+#include <flock/flock-group-view.h>
+#include "../src/backends/swim/swim-backend.h"
+#include "backends/swim/swim-backend-internal.h"
+#include "flock/provider-internal.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ================================================================== */
+/* worker process                                                     */
+/* ================================================================== */
+
+typedef struct wprov {
+    flock_provider_t p;
+    int              idx; /* global member index */
+    bool             full;
+    bool             gone;
+} wprov;
+
+static pthread_mutex_t out_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+static void emit(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+static void emit(const char* fmt, ...)
+{
+    char    line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n <= 0) return;
+    if ((size_t)n >= sizeof line) n = sizeof line - 1;
+    pthread_mutex_lock(&out_mtx);
+    ssize_t w = write(1, line, (size_t)n);
+    (void)w;
+    pthread_mutex_unlock(&out_mtx);
+}
+
+static void on_member(void* ctx, flock_update_t up, const char* addr, uint16_t pid)
+{
+    wprov* w = ctx;
+    if (up == FLOCK_MEMBER_JOINED) return;
+    emit("EV %c %d %s %u %.3f\n", up == FLOCK_MEMBER_LEFT ? 'L' : 'D', w->idx, addr,
+         (unsigned)pid, now_ms());
+}
+
+static void read_size(void* uargs, const flock_group_view_t* v)
+{
+    flock_group_view_t* view = (flock_group_view_t*)v;
+    FLOCK_GROUP_VIEW_LOCK(view);
+    *(size_t*)uargs = flock_group_view_member_count(view);
+    FLOCK_GROUP_VIEW_UNLOCK(view);
+}
+
+static size_t view_size(flock_provider_t p)
+{
+    flock_backend_impl* impl  = NULL;
+    void*               state = NULL;
+    size_t              n     = 0;
+    if (flock__provider_get_backend(p, &impl, &state) == FLOCK_SUCCESS)
+        impl->get_view(state, read_size, &n);
+    return n;
+}
+
+static size_t heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+static const char* g_cfg;
+
+static int worker_main(int first_idx, int k, int n_total)
+{
+    margo_instance_id mid = margo_init("tcp://127.0.0.1:0", MARGO_SERVER_MODE, 0, 4);
+    if (!mid) return 1;
+    wprov* P = calloc((size_t)k, sizeof *P);
+    char   config[2048];
+    snprintf(config, sizeof config, "{\"group\":{\"type\":\"swim\",\"config\":%s}}", g_cfg);
+    size_t heap0 = heap_bytes();
+    emit("READY %s\n", frt_self_addr_str(mid));
+    char   line[512];
+    size_t len = 0;
+    bool   polling = false;
+    for (;;) {
+        struct pollfd pf = {.fd = 0, .events = POLLIN};
+        int           pr = poll(&pf, 1, 20);
+        if (polling) {
+            bool all = true;
+            for (int i = 0; i < k; i++) {
+                if (!P[i].p || P[i].full) continue;
+                if (view_size(P[i].p) == (size_t)n_total) {
+                    P[i].full = true;
+                    emit("FULL %d %.3f\n", P[i].idx, now_ms());
+                } else {
+                    all = false;
+                }
+            }
+            if (all) polling = false;
+        }
+        if (pr <= 0) continue;
+        ssize_t r = read(0, line + len, sizeof line - 1 - len);
+        if (r <= 0) break;
+        len += (size_t)r;
+        line[len] = 0;
+        char* nl;
+        while ((nl = strchr(line, '\n'))) {
+            *nl = 0;
+            char cmd[32] = {0}, a[256] = {0};
+            int  x = 0;
+            sscanf(line, "%31s %255s %d", cmd, a, &x);
+            if (strcmp(cmd, "SEED") == 0) {
+                struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+                if (flock_provider_register(mid, 1, config, &args, &P[0].p) != FLOCK_SUCCESS)
+                    emit("ERROR seed\n");
+                P[0].idx = first_idx;
+                flock_provider_add_update_callbacks(P[0].p, on_member, NULL, &P[0]);
+                emit("SEEDADDR %s\n", frt_self_addr_str(mid));
+            } else if (strcmp(cmd, "JOIN") == 0) {
+                for (int i = 0; i < k; i++) {
+                    if (P[i].p) continue;
+                    flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
+                    flock_group_view_add_member(&view, a, (uint16_t)x);
+                    struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+                    args.initial_view               = &view;
+                    P[i].idx                        = first_idx + i;
+                    if (flock_provider_register(mid, (uint16_t)(i + 1), config, &args,
+                                                &P[i].p) != FLOCK_SUCCESS) {
+                        emit("ERROR join %d\n", P[i].idx);
+                        P[i].p = NULL;
+                    } else {
+                        flock_provider_add_update_callbacks(P[i].p, on_member, NULL, &P[i]);
+                    }
+                    flock_group_view_clear(&view);
+                }
+                polling = true;
+                emit("JOINED %d\n", k);
+            } else if (strcmp(cmd, "STATS") == 0) {
+                flock__swim_stats st;
+                flock__swim_get_stats(&st);
+                struct rusage ru;
+                getrusage(RUSAGE_SELF, &ru);
+                emit("STATS %llu %llu %zu %.3f %ld %llu\n", (unsigned long long)st.msgs_sent,
+                     (unsigned long long)st.bytes_sent, heap_bytes() - heap0,
+                     ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
+                         ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3,
+                     ru.ru_maxrss, (unsigned long long)st.state_bytes);
+            } else if (strcmp(cmd, "CRASH") == 0 || strcmp(cmd, "LEAVE") == 0) {
+                int i = atoi(a) - first_idx;
+                if (i >= 0 && i < k && P[i].p) {
+                    double t = now_ms();
+                    if (cmd[0] == 'C') flock_swim_set_crash_mode(P[i].p, true);
+                    emit("GONE %d %.3f %s %d\n", P[i].idx, t, frt_self_addr_str(mid), i + 1);
+                    flock_provider_destroy(P[i].p);
+                    P[i].p    = NULL;
+                    P[i].gone = true;
+                }
+            } else if (strcmp(cmd, "QUIT") == 0) {
+                goto quit;
+            }
+            len -= (size_t)(nl + 1 - line);
+            memmove(line, nl + 1, len + 1);
+        }
+    }
+quit:
+    for (int i = 0; i < k; i++)
+        if (P[i].p) {
+            flock_swim_set_crash_mode(P[i].p, true);
+            flock_provider_destroy(P[i].p);
+        }
+    free(P);
+    margo_finalize(mid);
+    emit("BYE\n");
+    return 0;
+}
+
+/* ================================================================== */
+/* orchestrator                                                       */
+/* ================================================================== */
+
+typedef struct worker {
+    pid_t  pid;
+    int    in, out; /* our ends: write commands to in, read lines from out */
+    int    first, k;
+    char   buf[1 << 16];
+    size_t len;
+    char   addr[256];
+} worker;
+
+typedef struct run {
+    int     n, nw;
+    worker* w;
+    double* full_at;   /* per member */
+    int     nfull;
+    int     false_dead;
+    /* victim tracking */
+    char    vaddr[256];
+    int     vpid, vidx;
+    char    vtype;
+    double  vt0;
+    double* seen_at; /* per member: time it reported the victim gone */
+    int     nseen;
+    bool    stats_ok[1024];
+    unsigned long long msgs, bytes;
+    size_t  heap;
+    unsigned long long state_bytes;
+    double  cpu_ms;
+    long    maxrss_kb;
+    int     nstats;
+    int     ready, errors;
+    double  joined_at; /* when the last worker finished registering its providers */
+    bool    seedaddr;
+    char    seed[256];
+} run;
+
+static void wsend(worker* w, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wsend(worker* w, const char* fmt, ...)
+{
+    char    line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ssize_t r = write(w->in, line, (size_t)n);
+    (void)r;
+}
+
+static void handle_line(run* R, worker* w, char* line)
+{
+    if (strncmp(line, "READY ", 6) == 0) {
+        snprintf(w->addr, sizeof w->addr, "%s", line + 6);
+        R->ready++;
+    } else if (strncmp(line, "SEEDADDR ", 9) == 0) {
+        snprintf(R->seed, sizeof R->seed, "%s", line + 9);
+        R->seedaddr = true;
+    } else if (strncmp(line, "FULL ", 5) == 0) {
+        int    idx = 0;
+        double t   = 0;
+        if (sscanf(line + 5, "%d %lf", &idx, &t) == 2 && idx >= 0 && idx < R->n &&
+            R->full_at[idx] == 0) {
+            R->full_at[idx] = t;
+            R->nfull++;
+        }
+    } else if (strncmp(line, "EV ", 3) == 0) {
+        char   type = 0, addr[256];
+        int    obs = 0;
+        unsigned pid = 0;
+        double t = 0;
+        if (sscanf(line + 3, "%c %d %255s %u %lf", &type, &obs, addr, &pid, &t) != 5) return;
+        bool about_victim = R->vaddr[0] && strcmp(addr, R->vaddr) == 0 && (int)pid == R->vpid;
+        if (about_victim && obs >= 0 && obs < R->n && R->seen_at[obs] == 0) {
+            R->seen_at[obs] = t;
+            R->nseen++;
+        } else if (!about_victim && type == 'D') {
+            R->false_dead++;
+        }
+    } else if (strncmp(line, "STATS ", 6) == 0) {
+        unsigned long long m = 0, b = 0;
+        size_t heap = 0;
+        double cpu = 0;
+        long   rss = 0;
+        unsigned long long sb = 0;
+        if (sscanf(line + 6, "%llu %llu %zu %lf %ld %llu", &m, &b, &heap, &cpu, &rss, &sb) == 6) {
+            R->state_bytes += sb;
+            R->msgs += m;
+            R->bytes += b;
+            R->heap += heap;
+            R->cpu_ms += cpu;
+            R->maxrss_kb += rss;
+            R->nstats++;
+        }
+    } else if (strncmp(line, "GONE ", 5) == 0) {
+        int    idx = 0, pid = 0;
+        double t = 0;
+        char   addr[256];
+        if (sscanf(line + 5, "%d %lf %255s %d", &idx, &t, addr, &pid) == 4) {
+            R->vt0 = t;
+        }
+    } else if (strncmp(line, "JOINED ", 7) == 0) {
+        R->joined_at = now_ms();
+    } else if (strncmp(line, "ERROR", 5) == 0) {
+        R->errors++;
+        fprintf(stderr, "worker: %s\n", line);
+    }
+}
+
+static void pump(run* R, int ms)
+{
+    struct pollfd pf[256];
+    int           nw = R->nw;
+    for (int i = 0; i < nw; i++) {
+        pf[i].fd     = R->w[i].out;
+        pf[i].events = POLLIN;
+    }
+    if (poll(pf, (nfds_t)nw, ms) <= 0) return;
+    for (int i = 0; i < nw; i++) {
+        if (!(pf[i].revents & (POLLIN | POLLHUP))) continue;
+        worker* w = &R->w[i];
+        ssize_t r = read(w->out, w->buf + w->len, sizeof w->buf - 1 - w->len);
+        if (r <= 0) continue;
+        w->len += (size_t)r;
+        w->buf[w->len] = 0;
+        char* s = w->buf;
+        char* nl;
+        while ((nl = strchr(s, '\n'))) {
+            *nl = 0;
+            handle_line(R, w, s);
+            s = nl + 1;
+        }
+        w->len -= (size_t)(s - w->buf);
+        memmove(w->buf, s, w->len);
+    }
+}
+
+static int cmp_d(const void* a, const void* b)
+{
+    double x = *(const double*)a, y = *(const double*)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double* xs, int n, double p)
+{
+    if (n <= 0) return -1;
+    qsort(xs, (size_t)n, sizeof *xs, cmp_d);
+    return xs[(int)(p * (n - 1))];
+}
+
+typedef struct result {
+    int    n;
+    bool   converged;
+    double all_see_n, full_p50, full_p99;
+    int    false_dead;
+    double pkt_s, bytes_s, heap_kib, cpu_pct, state_kib, pkt_s_settled, bytes_s_settled;
+    bool   crash_all;
+    double crash_first, crash_p50, crash_p99, crash_max;
+    bool   leave_all;
+    double leave_p50, leave_max;
+} result;
+
+static void collect_stats(run* R, unsigned long long* m, unsigned long long* b, size_t* heap,
+                          double* cpu)
+{
+    R->msgs = R->bytes = 0;
+    R->heap            = 0;
+    R->state_bytes     = 0;
+    R->cpu_ms          = 0;
+    R->maxrss_kb       = 0;
+    R->nstats          = 0;
+    for (int i = 0; i < R->nw; i++) wsend(&R->w[i], "STATS\n");
+    double t0 = now_ms();
+    while (R->nstats < R->nw && now_ms() - t0 < 10000) pump(R, 20);
+    *m    = R->msgs;
+    *b    = R->bytes;
+    *heap = R->heap;
+    *cpu  = R->cpu_ms;
+}
+
+/* victim phase: returns all-seen */
+static bool victim_phase(run* R, int vidx, char type, double timeout_ms, double* xs, int* nxs)
+{
+    worker* vw = NULL;
+    for (int i = 0; i < R->nw; i++)
+        if (vidx >= R->w[i].first && vidx < R->w[i].first + R->w[i].k) vw = &R->w[i];
+    memset(R->seen_at, 0, (size_t)R->n * sizeof *R->seen_at);
+    R->nseen = 0;
+    snprintf(R->vaddr, sizeof R->vaddr, "%s", vw->addr);
+    R->vpid = vidx - vw->first + 1;
+    R->vidx = vidx;
+    R->vt0  = 0;
+    wsend(vw, "%s %d\n", type == 'C' ? "CRASH" : "LEAVE", vidx);
+    double t0 = now_ms();
+    int    observers = R->n - 1 - (type == 'L' ? 1 : 0); /* minus victim (and the crashed one) */
+    while (now_ms() - t0 < timeout_ms) {
+        pump(R, 20);
+        if (R->vt0 > 0 && R->nseen >= observers) break;
+    }
+    *nxs = 0;
+    for (int i = 0; i < R->n; i++)
+        if (R->seen_at[i] > 0 && R->vt0 > 0) xs[(*nxs)++] = (R->seen_at[i] - R->vt0) / 1000.0;
+    return R->nseen >= observers;
+}
+
+static double g_hold_s = 0;
+
+static int bench_one(int n, int procs, double steady_s, double conv_s, double det_s,
+                     result* res)
+{
+    run R;
+    memset(&R, 0, sizeof R);
+    memset(res, 0, sizeof *res);
+    res->n  = n;
+    R.n     = n;
+    R.nw    = procs > n ? n : procs;
+    R.w     = calloc((size_t)R.nw, sizeof *R.w);
+    R.full_at = calloc((size_t)n, sizeof *R.full_at);
+    R.seen_at = calloc((size_t)n, sizeof *R.seen_at);
+    double* xs = calloc((size_t)n, sizeof *xs);
+    int     per = n / R.nw, extra = n % R.nw, idx = 0;
+    for (int i = 0; i < R.nw; i++) {
+        worker* w = &R.w[i];
+        w->first  = idx;
+        w->k      = per + (i < extra ? 1 : 0);
+        idx += w->k;
+        int to[2], from[2];
+        if (pipe(to) || pipe(from)) return -1;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            dup2(to[0], 0);
+            dup2(from[1], 1);
+            close(to[0]);
+            close(to[1]);
+            close(from[0]);
+            close(from[1]);
+            for (int j = 0; j < i; j++) {
+                close(R.w[j].in);
+                close(R.w[j].out);
+            }
+            _exit(worker_main(w->first, w->k, n));
+        }
+        close(to[0]);
+        close(from[1]);
+        w->pid = pid;
+        w->in  = to[1];
+        w->out = from[0];
+    }
+    double t0 = now_ms();
+    while (R.ready < R.nw && now_ms() - t0 < 30000) pump(&R, 20);
+    if (R.ready < R.nw) {
+        fprintf(stderr, "workers did not start\n");
+        goto quit;
+    }
+    wsend(&R.w[0], "SEED\n");
+    while (!R.seedaddr && now_ms() - t0 < 30000) pump(&R, 5);
+    R.full_at[0] = 0;
+    /* go */
+    double start = now_ms();
+    for (int i = 0; i < R.nw; i++) wsend(&R.w[i], "JOIN %s 1\n", R.seed);
+    while (R.nfull < n && now_ms() - start < conv_s * 1000) pump(&R, 10);
+    double conv = now_ms() - start;
+    res->converged = R.nfull == n;
+    int nx = 0;
+    for (int i = 0; i < n; i++)
+        if (R.full_at[i] > 0) xs[nx++] = (R.full_at[i] - start) / 1000.0;
+    res->all_see_n = res->converged ? pct(xs, nx, 1.0) : conv / 1000.0;
+    res->full_p50  = pct(xs, nx, 0.5);
+    res->full_p99  = pct(xs, nx, 0.99);
+    printf("N=%d procs=%d (%.1f providers/process)\n", n, R.nw, (double)n / R.nw);
+    printf("bootstrap: dead-declarations-during-bootstrap (false positives, summed over "
+           "observers)=%d\n", R.false_dead);
+    printf("bootstrap: converged=%s all-see-N=%.3fs per-member-full p50=%.3fs p99=%.3fs "
+           "max=%.3fs join-errors=%d (all registrations returned after %.3fs)\n",
+           res->converged ? "true" : "false", res->all_see_n, res->full_p50, res->full_p99,
+           pct(xs, nx, 1.0), R.errors, (R.joined_at - start) / 1000.0);
+    fflush(stdout);
+
+    /* steady state */
+    unsigned long long m0, b0, m1, b1;
+    size_t             h0, h1;
+    double             c0, c1;
+    collect_stats(&R, &m0, &b0, &h0, &c0);
+    double ts0 = now_ms();
+    while (now_ms() - ts0 < steady_s * 1000) pump(&R, 50);
+    collect_stats(&R, &m1, &b1, &h1, &c1);
+    double secs  = (now_ms() - ts0) / 1000.0;
+    res->pkt_s   = (double)(m1 - m0) / n / secs;
+    res->bytes_s = (double)(b1 - b0) / n / secs;
+    res->heap_kib = (double)h1 / 1024.0 / n;
+    res->cpu_pct  = (c1 - c0) / (secs * 1000.0) * 100.0;
+    res->false_dead = R.false_dead;
+    printf("steady: right after convergence (as the reference): per-member msgs-out=%.2f "
+           "msg/s %.1f B/s (window %.0fs; requests + responses) cpu=%.1f%% of one core\n",
+           res->pkt_s, res->bytes_s, secs, res->cpu_pct);
+    printf("memory: heap per member=%.1f KiB (whole process incl. runtime; total %.1f MiB "
+           "over %d processes); swim backend state per member=%.1f KiB\n",
+           res->heap_kib, (double)h1 / 1048576.0, R.nw,
+           (double)R.state_bytes / 1024.0 / n);
+    res->state_kib = (double)R.state_bytes / 1024.0 / n;
+    fflush(stdout);
+    /* a second window once gossip has drained: the true steady state */
+    ts0 = now_ms();
+    while (now_ms() - ts0 < steady_s * 1000) pump(&R, 50);
+    collect_stats(&R, &m0, &b0, &h0, &c0);
+    secs = (now_ms() - ts0 + steady_s * 1000) / 1000.0 - steady_s;
+    ts0  = now_ms();
+    while (now_ms() - ts0 < steady_s * 1000) pump(&R, 50);
+    unsigned long long m2, b2;
+    size_t             h2;
+    double             c2;
+    collect_stats(&R, &m2, &b2, &h2, &c2);
+    secs              = (now_ms() - ts0) / 1000.0;
+    res->pkt_s_settled   = (double)(m2 - m0) / n / secs;
+    res->bytes_s_settled = (double)(b2 - b0) / n / secs;
+    printf("steady: settled (%.0fs after the first window): per-member msgs-out=%.2f msg/s "
+           "%.1f B/s cpu=%.1f%% of one core\n", steady_s, res->pkt_s_settled,
+           res->bytes_s_settled, (c2 - c0) / (secs * 1000.0) * 100.0);
+    if (g_hold_s > 0) {
+        double th = now_ms();
+        while (now_ms() - th < g_hold_s * 1000) pump(&R, 50);
+        printf("hold: %.0f s more of steady state\n", g_hold_s);
+    }
+    printf("steady: false dead declarations so far=%d\n", R.false_dead);
+    fflush(stdout);
+    if (!res->converged) goto quit;
+
+    /* crash: the last member stops without leaving */
+    res->crash_all = victim_phase(&R, n - 1, 'C', det_s * 1000, xs, &nx);
+    double* copy   = calloc((size_t)n, sizeof *copy);
+    memcpy(copy, xs, (size_t)nx * sizeof *xs);
+    res->crash_first = pct(copy, nx, 0.0);
+    res->crash_p50   = pct(xs, nx, 0.5);
+    res->crash_p99   = pct(xs, nx, 0.99);
+    res->crash_max   = pct(xs, nx, 1.0);
+    free(copy);
+    printf("crash: first-declared-dead=%.3fs all-declared=%s p50=%.3fs p99=%.3fs max=%.3fs "
+           "(%d/%d survivors)\n", res->crash_first, res->crash_all ? "true" : "false",
+           res->crash_p50, res->crash_p99, res->crash_max, nx, n - 1);
+    fflush(stdout);
+    if (n > 2) {
+        res->leave_all = victim_phase(&R, n - 2, 'L', 30000, xs, &nx);
+        res->leave_p50 = pct(xs, nx, 0.5);
+        res->leave_max = pct(xs, nx, 1.0);
+        printf("leave: all-saw-leave=%s p50=%.3fs max=%.3fs (%d/%d)\n",
+               res->leave_all ? "true" : "false", res->leave_p50, res->leave_max, nx, n - 2);
+    }
+    printf("false positives (dead declarations of live members, whole run)=%d\n",
+           R.false_dead);
+    res->false_dead = R.false_dead;
+    fflush(stdout);
+quit:
+    for (int i = 0; i < R.nw; i++) wsend(&R.w[i], "QUIT\n");
+    for (int i = 0; i < R.nw; i++) {
+        double tq = now_ms();
+        int    st;
+        while (waitpid(R.w[i].pid, &st, WNOHANG) == 0) {
+            if (now_ms() - tq > 20000) {
+                kill(R.w[i].pid, SIGKILL);
+                waitpid(R.w[i].pid, &st, 0);
+                break;
+            }
+            pump(&R, 20);
+        }
+        close(R.w[i].in);
+        close(R.w[i].out);
+    }
+    free(R.w);
+    free(R.full_at);
+    free(R.seen_at);
+    free(xs);
+    return 0;
+}
+
+/* ================================================================== */
+/* memberlist side by side                                            */
+/* ================================================================== */
+
+typedef struct mlres {
+    bool   ok;
+    double all_see_n, pkt_s, bytes_s, heap_kib, crash_max, leave_max;
+    long   fp;
+} mlres;
+
+static bool ports_free(int base, int n)
+{
+    for (int i = 0; i < n; i++) {
+        for (int type = 0; type < 2; type++) {
+            int fd = socket(AF_INET, type ? SOCK_DGRAM : SOCK_STREAM, 0);
+            struct sockaddr_in sa = {.sin_family = AF_INET,
+                                     .sin_port   = htons((uint16_t)(base + i)),
+                                     .sin_addr   = {htonl(INADDR_LOOPBACK)}};
+            int ok = bind(fd, (struct sockaddr*)&sa, sizeof sa) == 0;
+            close(fd);
+            if (!ok) return false;
+        }
+    }
+    return true;
+}
+
+static mlres run_memberlist(const char* script, int n)
+{
+    mlres r = {0};
+    int   base = 0;
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    for (int tries = 0; tries < 50 && !base; tries++) {
+        int b = 20000 + rand() % 30000;
+        if (ports_free(b, n)) base = b;
+    }
+    if (!base) return r;
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s -n %d -profile lan -port %d 2>&1", script, n, base);
+    FILE* f = popen(cmd, "r");
+    if (!f) return r;
+    char line[1024];
+    printf("--- memberlist N=%d (%s)\n", n, script);
+    while (fgets(line, sizeof line, f)) {
+        fputs("    ", stdout);
+        fputs(line, stdout);
+        char* p;
+        if ((p = strstr(line, "all-see-N="))) r.all_see_n = atof(p + 10);
+        if ((p = strstr(line, "udp-out="))) {
+            r.pkt_s = atof(p + 8);
+            char* q = strstr(p, "pkt/s");
+            if (q) r.bytes_s = atof(q + 5);
+        }
+        if ((p = strstr(line, "per member="))) r.heap_kib = atof(p + 11);
+        if (strncmp(line, "crash:", 6) == 0 && (p = strstr(line, "max="))) r.crash_max = atof(p + 4);
+        if (strncmp(line, "leave:", 6) == 0 && (p = strstr(line, "max="))) r.leave_max = atof(p + 4);
+        if ((p = strstr(line, "summed over observers)="))) r.fp = atol(p + 23);
+        if (strstr(line, "converged=true")) r.ok = true;
+    }
+    fflush(stdout);
+    pclose(f);
+    return r;
+}
+
+static int parse_list(const char* s, int* out, int max)
+{
+    int n = 0;
+    if (strcmp(s, "none") == 0) return 0;
+    while (*s && n < max) {
+        out[n++] = atoi(s);
+        const char* c = strchr(s, ',');
+        if (!c) break;
+        s = c + 1;
+    }
+    return n;
+}
+
+int main(int argc, char** argv)
+{
+    int         ns[16] = {16, 64, 128, 256, 1024}, nn = 5;
+    int         mls[16] = {16, 64, 128}, nml = 3;
+    int         procs = 0, hog = 0;
+    pid_t       hogs[8];
+    double      steady = 10, conv = 90, det = 120;
+    const char* script = NULL;
+    char        defscript[1024];
+    const char* src    = getenv("FLOCK_SOURCE_DIR");
+#ifdef FLOCK_BENCH_SOURCE_DIR
+    if (!src) src = FLOCK_BENCH_SOURCE_DIR;
+#endif
+    for (int i = 1; i < argc; i++) {
+        const char* a = argv[i];
+        const char* v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) {
+            fprintf(stderr, "missing value for %s\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "-n")) nn = parse_list(v, ns, 16);
+        else if (!strcmp(a, "-ml")) nml = parse_list(v, mls, 16);
+        else if (!strcmp(a, "-procs")) procs = atoi(v);
+        else if (!strcmp(a, "-steady")) steady = atof(v);
+        else if (!strcmp(a, "-conv-timeout")) conv = atof(v);
+        else if (!strcmp(a, "-det-timeout")) det = atof(v);
+        else if (!strcmp(a, "-ml-script")) script = v;
+        else if (!strcmp(a, "-hold")) g_hold_s = atof(v);
+        else if (!strcmp(a, "-hog")) hog = atoi(v);
+        else {
+            fprintf(stderr, "unknown flag %s\n", a);
+            return 2;
+        }
+        i++;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    static const char cfg[] =
+        "{\"protocol_period_ms\":1000.0,\"ping_timeout_ms\":500.0,\"ping_req_timeout_ms\":"
+        "500.0,\"ping_req_members\":3,\"suspicion_timeout_ms\":4000.0,\"suspicion_mult\":4.0,"
+        "\"lifeguard_suspicion\":true,\"suspicion_max_timeout_mult\":6.0}";
+    g_cfg = cfg;
+    printf("swim-bench: protocol period 1 s, ping timeout 500 ms, ping-req timeout 500 ms, "
+           "suspicion min 4*log10(N) s, Lifeguard dynamic (max 6x), local health, buddy\n");
+    printf("config: %s\n", cfg);
+    if (hog > 8) hog = 8;
+    for (int i = 0; i < hog; i++) {
+        hogs[i] = fork();
+        if (hogs[i] == 0) {
+            volatile unsigned long x = 0;
+            for (;;) x++;
+        }
+    }
+    if (hog) printf("CPU hog: %d busy-looping process(es) for the whole run\n", hog);
+    result res[16];
+    for (int i = 0; i < nn; i++) {
+        int p = procs > 0 ? procs : (ns[i] / 16 < 2 ? 2 : ns[i] / 16 > 16 ? 16 : ns[i] / 16);
+        printf("=== swim N=%d\n", ns[i]);
+        fflush(stdout);
+        bench_one(ns[i], p, steady, conv, det, &res[i]);
+    }
+    for (int i = 0; i < hog; i++) {
+        kill(hogs[i], SIGKILL);
+        waitpid(hogs[i], NULL, 0);
+    }
+    if (!script) {
+        snprintf(defscript, sizeof defscript, "%s/../shared/anchors/memberlist-bench/run.sh",
+                 src ? src : ".");
+        script = defscript;
+    }
+    if (nml == 0) return 0;
+    if (access(script, X_OK) != 0) {
+        printf("memberlist reference harness not found at %s: side-by-side skipped\n", script);
+        return 0;
+    }
+    printf("\n=== side by side with memberlist (ratio = swim / memberlist; lower is better "
+           "for times, traffic and memory)\n");
+    printf("%6s | %-22s | %-22s | %-22s | %-22s | %-24s | %-22s | %s\n", "N", "all-see-N s",
+           "crash max s", "leave max s", "msg|pkt/s per member", "B/s per member",
+           "heap KiB/member", "false+ swim/ml");
+    for (int j = 0; j < nml; j++) {
+        mlres m = run_memberlist(script, mls[j]);
+        result* s = NULL;
+        for (int i = 0; i < nn; i++)
+            if (res[i].n == mls[j]) s = &res[i];
+        if (!s) {
+            printf("(no swim run for N=%d; add it to -n)\n", mls[j]);
+            continue;
+        }
+        printf("%6d | %5.2f/%5.2f = %5.2f  | %5.2f/%5.2f = %5.2f  | %5.2f/%5.2f = %5.2f  | "
+               "%5.2f/%5.2f = %5.2f  | %6.0f/%6.0f = %5.2f | %6.1f/%6.1f = %5.2f | %d/%ld\n",
+               mls[j], s->all_see_n, m.all_see_n, s->all_see_n / m.all_see_n, s->crash_max,
+               m.crash_max, s->crash_max / m.crash_max, s->leave_max, m.leave_max,
+               s->leave_max / m.leave_max, s->pkt_s, m.pkt_s, s->pkt_s / m.pkt_s, s->bytes_s,
+               m.bytes_s, s->bytes_s / m.bytes_s, s->heap_kib, m.heap_kib,
+               s->heap_kib / m.heap_kib, s->false_dead, m.fp);
+        fflush(stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,177 @@
+/*
+ * test-tools-centralized.c -- flockd and the flock CLI on a centralized
+ * group (or a swim group with argument "swim"), as a user runs them (this
+ * is what scripts/demo.sh shows):
+ * a group started with ["join", "self"], members joining through the group
+ * file, a daemon with two providers in the same group, `flock watch`
+ * reporting JOINED / DIED / LEFT, `flock show` and `flock check` before and
+ * after a SIGKILL and a SIGTERM.
+ */
+#include "../daemon/tools-test.h"
+
+#define FLOCKD ft_bin("src/daemon/flockd")
+#define FLOCK  ft_bin("src/cli/flock")
+/* generous: detection takes ~2 s with the config below, the machine is loaded */
+#define EVENT_TIMEOUT_MS 60000.0
+
+/* the "group" section, per backend (argv[1]: centralized (default) or swim) */
+static const char* group_config = NULL;
+
+static const char* const centralized_config =
+    "'group':{'type':'centralized','config':{'ping_timeout_ms':400.0,'ping_interval_ms':"
+    "[300.0,500.0],'ping_max_num_timeouts':2}}";
+static const char* const swim_config =
+    "'group':{'type':'swim','config':{'protocol_period_ms':200.0,'ping_timeout_ms':100.0,"
+    "'ping_req_timeout_ms':200.0,'ping_req_members':2,'suspicion_timeout_ms':1000.0}}";
+
+static void write_member_config(const char* path, const char* file, const char* bootstrap)
+{
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{'libraries':['libflock-bedrock-module.so'],'providers':[{'type':'flock','name':'g',"
+             "'provider_id':42,'config':{'bootstrap':%s,'file':'%s',%s}}]}",
+             bootstrap, file, group_config);
+    tt_write_file(path, json, true);
+}
+
+static bool event_seen(const char* log, const char* event, const char* addr, int pid)
+{
+    char line[256];
+    snprintf(line, sizeof line, "Z %-6s %s %d\n", event, addr, pid);
+    return tt_file_contains(log, line);
+}
+
+typedef struct {
+    const char* log;
+    const char* event;
+    const char* addr;
+    int         pid;
+} event_arg;
+
+static bool pred_event(void* arg)
+{
+    event_arg* e = arg;
+    return event_seen(e->log, e->event, e->addr, e->pid);
+}
+
+static bool wait_event(const char* log, const char* event, const char* addr, int pid)
+{
+    event_arg e = {log, event, addr, pid};
+    return ft_wait_until(pred_event, &e, EVENT_TIMEOUT_MS);
+}
+
+int main(int argc, char** argv)
+{
+    bool swim    = argc > 1 && strcmp(argv[1], "swim") == 0;
+    group_config = swim ? swim_config : centralized_config;
+    const char* file = tt_path("g.flock");
+    const char* cfg0 = tt_path("first.json");
+    const char* cfgj = tt_path("join.json");
+    const char* cfg2 = tt_path("two.json");
+    const char* wlog = tt_path("watch.log");
+    const char* werr = tt_path("watch.err");
+    const char* out  = tt_path("cli.out");
+    const char* err  = tt_path("cli.err");
+    char        addr[5][256];
+    pid_t       d[5];
+
+    write_member_config(cfg0, file, "['join','self']");
+    write_member_config(cfgj, file, "'join'");
+    {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{'providers':[{'type':'flock','name':'a','provider_id':10,'config':{'bootstrap':"
+                 "'join','file':'%s',%s}},{'type':'flock','name':'b','provider_id':11,"
+                 "'config':{'bootstrap':'join','file':'%s',%s}}]}",
+                 file, group_config, file, group_config);
+        tt_write_file(cfg2, json, true);
+    }
+
+    /* 1. the group: the file does not exist yet, so "join" fails and "self" starts it */
+    d[0] = tt_start_flockd("na+sm", cfg0, tt_path("d0.out"), tt_path("d0.err"));
+    snprintf(addr[0], sizeof addr[0], "%s", tt_flockd_address(tt_path("d0.out")));
+    CHECK(tt_file_contains(tt_path("d0.err"), "bootstrap \"join\" failed"));
+    CHECK(tt_file_contains(tt_path("d0.err"), "started with bootstrap \"self\""));
+
+    /* 2. a watcher from the start */
+    pid_t w = tt_start(wlog, werr, "'%s' watch '%s' --interval 100", FLOCK, file);
+    REQUIRE(wait_event(wlog, "MEMBER", addr[0], 42));
+
+    /* 3. three members join through the file */
+    for (int i = 1; i <= 3; i++) {
+        char o[32], e[32];
+        snprintf(o, sizeof o, "d%d.out", i);
+        snprintf(e, sizeof e, "d%d.err", i);
+        for (int k = 0; k < i; k++) {
+            char m[300];
+            snprintf(m, sizeof m, "{\"address\":\"%s\",\"provider_id\":42}", addr[k]);
+            CHECK(tt_wait_contains(file, m, 1, EVENT_TIMEOUT_MS));
+        }
+        d[i] = tt_start_flockd("na+sm", cfgj, tt_path(o), tt_path(e));
+        snprintf(addr[i], sizeof addr[i], "%s", tt_flockd_address(tt_path(o)));
+        CHECK(tt_file_contains(tt_path(e), "started with bootstrap \"join\""));
+    }
+    for (int i = 1; i <= 3; i++)
+        if (!wait_event(wlog, "JOINED", addr[i], 42)) FT_FAIL("JOINED %s not seen", addr[i]);
+
+    /* 4. a daemon with two providers joining the same group */
+    d[4] = tt_start_flockd("na+sm", cfg2, tt_path("d4.out"), tt_path("d4.err"));
+    snprintf(addr[4], sizeof addr[4], "%s", tt_flockd_address(tt_path("d4.out")));
+    CHECK(wait_event(wlog, "JOINED", addr[4], 10));
+    CHECK(wait_event(wlog, "JOINED", addr[4], 11));
+
+    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s' --json", FLOCK, file), 0);
+    CHECK_EQ_INT(tt_file_count(out, "\"index\":"), 6);
+    CHECK_EQ_INT(tt_run(out, err, "'%s' check '%s'", FLOCK, file), 0);
+    CHECK(tt_file_contains(out, "6 of 6 members answered"));
+
+    /* 5. SIGKILL: detected as DIED, and check fails until then */
+    kill(d[1], SIGKILL);
+    tt_wait_exit(d[1], TT_EXIT_TIMEOUT_MS);
+    if (!wait_event(wlog, "DIED", addr[1], 42)) {
+        FT_FAIL("DIED %s not seen", addr[1]);
+        tt_dump("watch", wlog);
+    }
+    CHECK(!event_seen(wlog, "LEFT", addr[1], 42));
+
+    /* 6. SIGTERM: a graceful leave, LEFT */
+    kill(d[2], SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(d[2], TT_EXIT_TIMEOUT_MS), 0);
+    CHECK(tt_file_contains(tt_path("d2.out"), "flockd: stopped"));
+    if (!wait_event(wlog, "LEFT", addr[2], 42)) {
+        FT_FAIL("LEFT %s not seen", addr[2]);
+        tt_dump("watch", wlog);
+    }
+    CHECK(!event_seen(wlog, "DIED", addr[2], 42));
+
+    /* 7. the two-provider daemon leaves: both providers LEFT */
+    kill(d[4], SIGINT);
+    CHECK_EQ_INT(tt_wait_exit(d[4], TT_EXIT_TIMEOUT_MS), 0);
+    CHECK(wait_event(wlog, "LEFT", addr[4], 10));
+    CHECK(wait_event(wlog, "LEFT", addr[4], 11));
+
+    /* 8. the group now: first and fourth */
+    CHECK_EQ_INT(tt_run(out, err, "'%s' check '%s'", FLOCK, file), 0);
+    CHECK(tt_file_contains(out, "2 of 2 members answered"));
+    CHECK_EQ_INT(tt_run(out, err, "'%s' show --address %s --provider-id 42", FLOCK, addr[3]), 0);
+    CHECK(tt_file_contains(out, "2 members, digest"));
+    CHECK(tt_file_contains(out, addr[0]));
+
+    /* 9. the watcher stops on SIGTERM with status 0; every line is well formed */
+    kill(w, SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(w, TT_EXIT_TIMEOUT_MS), 0);
+    CHECK_EQ_INT(tt_file_count(wlog, " JOINED "), 5);
+    CHECK_EQ_INT(tt_file_count(wlog, " DIED "), 1);
+    CHECK_EQ_INT(tt_file_count(wlog, " LEFT "), 3);
+    if (ft_failures) {
+        tt_dump("watch", wlog);
+        tt_dump("watch stderr", werr);
+        tt_dump("first flockd", tt_path("d0.err"));
+    }
+
+    kill(d[0], SIGTERM);
+    kill(d[3], SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(d[3], TT_EXIT_TIMEOUT_MS), 0);
+    CHECK_EQ_INT(tt_wait_exit(d[0], TT_EXIT_TIMEOUT_MS), 0);
+    return FT_DONE();
+}
