@@ -201,7 +201,12 @@ static void test_group(void)
                  a1);
         CHECK_EQ_STR(c, expect);
         char* gc = flock_provider_get_config(p2);
-        CHECK(gc && strstr(gc, expect) && strstr(gc, "\"type\":\"centralized\""));
+        char  full[2048];
+        snprintf(full, sizeof full,
+                 "{\"gateway\":{\"type\":\"default\",\"config\":{}},\"group\":{\"type\":"
+                 "\"centralized\",\"config\":%s}}",
+                 expect);
+        CHECK_EQ_STR(gc, full);
         free(gc);
         flock_group_view_clear(&pv);
     }
