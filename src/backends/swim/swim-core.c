@@ -614,6 +614,12 @@ static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
         else
             i++;
     }
+    if (s->nbq == 0 && s->capbq > 64) {
+        /* a drained queue gives back the memory a burst (bootstrap) took */
+        free(s->bq);
+        s->bq    = NULL;
+        s->capbq = 0;
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1208,15 +1214,19 @@ static void maybe_sync(swim__t* s, double now, const swim__msg* m)
     if (!s->cfg.anti_entropy || s->leaving || !m || !valid_addr(m->sender_addr)) return;
     if (m->sender_view_size == 0) return; /* peer did not say */
     if (m->sender_view_size == s->nview && m->sender_view_digest == s->view_digest) return;
-    /* behind by two or more members: sync even while our view is still
-     * changing (e.g. an early joiner during a bootstrap); a single join or
-     * leave in flight (a difference of one) is left to gossip */
-    bool far_behind = m->sender_view_size >= (uint64_t)s->nview + 2;
+    /* behind by several members (two, or n/32 in large groups): sync even
+     * while our view is still changing (e.g. an early joiner during a
+     * bootstrap); a join or leave in flight is left to gossip */
+    uint64_t gap        = s->nview / 32 > 2 ? s->nview / 32 : 2;
+    bool     far_behind = m->sender_view_size >= (uint64_t)s->nview + gap;
     if (!far_behind && now - s->last_view_change < s->cfg.protocol_period_ms) return;
     if (now < s->next_mismatch_sync) return;
     uint32_t idx = find_member(s, m->sender_addr, m->sender_pid);
     if (idx == NONE || idx == s->self || !in_view(&s->members[idx])) return;
-    s->next_mismatch_sync = now + s->cfg.protocol_period_ms;
+    /* a state exchange costs O(n): in large groups space them out so that
+     * the whole group spends about as much on them as on probes */
+    double every = s->cfg.protocol_period_ms * (s->nview > 64 ? s->nview / 64.0 : 1.0);
+    s->next_mismatch_sync = now + every;
     send_sync(s, idx);
 }
 
