@@ -1155,7 +1155,6 @@ static flock_return_t cent_destroy(void* state)
     pthread_mutex_lock(&s->mtx);
     peers    = s->peers;
     s->peers = NULL;
-    for (cent_peer_t* p = peers; p; p = p->next) p->removed = false; /* still owned here */
     pthread_mutex_unlock(&s->mtx);
     for (cent_peer_t* p = peers; p; p = p->next) {
         if (p->timer != MARGO_TIMER_NULL) margo_timer_cancel(p->timer);

@@ -1,0 +1,260 @@
+/*
+ * test-hostile.c -- hostile input on raw sockets (argv[1] transport):
+ * garbage, truncated header, huge length, bad version, frames before the
+ * hello, bad hello, NUL in a name, a second hello, bad error frames,
+ * random bytes, a peer stalled mid-frame. Each bad connection is closed by
+ * the server; the server keeps answering on new and existing connections.
+ */
+#include "rt-test.h"
+#include "frt-internal.h"
+
+#include <sys/un.h>
+
+static const char* transport;
+static char        srv_addr[128];
+
+/* Connect a raw socket to srv_addr. */
+static int raw_connect(void)
+{
+    int fd = -1;
+    if (strncmp(srv_addr, "na+sm://", 8) == 0) {
+        unsigned long pid, n;
+        REQUIRE(sscanf(srv_addr + 8, "%lu-%lu", &pid, &n) == 2);
+        struct sockaddr_un sa = {0};
+        sa.sun_family         = AF_UNIX;
+        int len = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "frt-na+sm-%lu-%lu", pid, n);
+        fd      = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        REQUIRE(connect(fd, (struct sockaddr*)&sa,
+                        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len))
+                == 0);
+    } else {
+        const char* hp = strstr(srv_addr, "://") + 3;
+        char        host[64];
+        int         port;
+        REQUIRE(sscanf(hp, "%63[^:]:%d", host, &port) == 2);
+        struct sockaddr_in sa = {0};
+        sa.sin_family         = AF_INET;
+        sa.sin_port           = htons((uint16_t)port);
+        inet_pton(AF_INET, host, &sa.sin_addr);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        REQUIRE(connect(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void raw_send(int fd, const void* p, size_t n)
+{
+    const char* c = p;
+    while (n > 0) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w <= 0) return; /* the server may have closed already */
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+static void send_hdr(int fd, frt__hdr h)
+{
+    uint8_t b[FRT__HDR_LEN];
+    frt__hdr_encode(&h, b);
+    raw_send(fd, b, sizeof b);
+}
+
+static void send_hello(int fd, const char* addr)
+{
+    frt__hdr h = {.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(addr)};
+    send_hdr(fd, h);
+    raw_send(fd, addr, strlen(addr));
+}
+
+/* Read until EOF; true if the server closed the connection (the server's
+ * own hello may arrive first). */
+static bool closed_by_server(int fd)
+{
+    char   buf[4096];
+    double end = ft_now_ms() + 20000;
+    while (ft_now_ms() < end) {
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r == 0) return true;
+        if (r < 0 && errno != EINTR && errno != EAGAIN) return errno == ECONNRESET;
+    }
+    return false;
+}
+
+static margo_instance_id cli;
+static hg_addr_t         srv_a;
+
+static void server_still_works(const char* after)
+{
+    void*       out  = NULL;
+    size_t      olen = 0;
+    hg_return_t r    = frt_forward(cli, srv_a, "echo", 0, "ok", 2, 10000, &out, &olen);
+    if (r != HG_SUCCESS || olen != 2) FT_FAIL("server broken after %s: %s", after, HG_Error_to_string(r));
+    free(out);
+    margo_instance_id fresh = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
+    REQUIRE(fresh);
+    hg_addr_t a = rt_lookup(fresh, srv_addr);
+    r           = frt_forward(fresh, a, "echo", 0, "ok", 2, 10000, NULL, NULL);
+    if (r != HG_SUCCESS) FT_FAIL("new connection refused after %s: %s", after, HG_Error_to_string(r));
+    margo_addr_free(fresh, a);
+    margo_finalize(fresh);
+}
+
+static void expect_close(int fd, const char* what)
+{
+    if (!closed_by_server(fd)) FT_FAIL("server kept the connection open after %s", what);
+    close(fd);
+    server_still_works(what);
+}
+
+int main(int argc, char** argv)
+{
+    transport             = rt_transport(argc, argv);
+    margo_instance_id srv = rt_server(transport);
+    margo_set_log_level(srv, MARGO_LOG_CRITICAL); /* the warnings are expected */
+    snprintf(srv_addr, sizeof srv_addr, "%s", frt_self_addr_str(srv));
+    CHECK_EQ_INT(frt_rpc_register(srv, "echo", 0, rt_echo, NULL, ABT_POOL_NULL), HG_SUCCESS);
+    cli = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
+    REQUIRE(cli);
+    srv_a = rt_lookup(cli, srv_addr);
+    server_still_works("setup");
+    const char* peer = "na+sm://1-1";
+
+    int fd = raw_connect();
+    raw_send(fd, "GET / HTTP/1.0\r\n\r\n0123456789012345678901234567890123456789", 58);
+    expect_close(fd, "garbage");
+
+    fd = raw_connect();
+    raw_send(fd, "FRT1\x01\x01", 6);
+    shutdown(fd, SHUT_WR);
+    expect_close(fd, "truncated header");
+
+    fd = raw_connect();
+    send_hello(fd, peer);
+    uint8_t b[FRT__HDR_LEN];
+    frt__hdr h = {.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 100};
+    frt__hdr_encode(&h, b);
+    b[24] = b[25] = b[26] = b[27] = 0xff; /* payload length 4 GiB - 1 */
+    raw_send(fd, b, sizeof b);
+    expect_close(fd, "huge length");
+
+    fd = raw_connect();
+    frt__hdr_encode(&(frt__hdr){.type = FRT__T_HELLO, .name_len = 11}, b);
+    b[4] = 9; /* version 9 */
+    raw_send(fd, b, sizeof b);
+    raw_send(fd, peer, 11);
+    expect_close(fd, "bad version");
+
+    fd = raw_connect();
+    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4});
+    raw_send(fd, "echo", 4);
+    expect_close(fd, "request before hello");
+
+    fd = raw_connect();
+    send_hello(fd, "na+sm://not-an-address");
+    expect_close(fd, "malformed hello");
+
+    fd = raw_connect();
+    send_hello(fd, peer);
+    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4});
+    raw_send(fd, "ec\0o", 4);
+    expect_close(fd, "NUL in RPC name");
+
+    fd = raw_connect();
+    send_hello(fd, peer);
+    send_hello(fd, peer);
+    expect_close(fd, "second hello");
+
+    fd = raw_connect();
+    send_hello(fd, peer);
+    send_hdr(fd, (frt__hdr){.type = FRT__T_ERROR, .id = 5, .status = 0});
+    expect_close(fd, "error frame with status 0");
+
+    fd = raw_connect();
+    send_hello(fd, peer);
+    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 1000});
+    raw_send(fd, "echo", 4);
+    raw_send(fd, "partial", 7);
+    shutdown(fd, SHUT_WR);
+    expect_close(fd, "peer closing mid-frame");
+
+    /* random bytes after a valid hello */
+    srand(1234);
+    for (int i = 0; i < 50; i++) {
+        fd = raw_connect();
+        send_hello(fd, peer);
+        uint8_t junk[256];
+        for (size_t k = 0; k < sizeof junk; k++) junk[k] = (uint8_t)rand();
+        if (i % 2) memcpy(junk, "FRT1\x01", 5); /* valid magic and version */
+        raw_send(fd, junk, sizeof junk);
+        shutdown(fd, SHUT_WR);
+        if (!closed_by_server(fd)) FT_FAIL("random frame %d: connection not closed", i);
+        close(fd);
+    }
+    server_still_works("random frames");
+
+    /* a well-formed request over the raw socket gets a well-formed answer,
+     * and a stalled peer (half a frame) does not block anybody */
+    int stalled = raw_connect();
+    send_hello(stalled, peer);
+    raw_send(stalled, "FRT1\x01\x02", 6);
+    fd = raw_connect();
+    send_hello(fd, peer);
+    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 77, .name_len = 4, .payload_len = 3});
+    raw_send(fd, "echoabc", 7);
+    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 78, .provider_id = 5, .name_len = 4});
+    raw_send(fd, "echo", 4);
+    /* expect: the server's hello, then RESPONSE 77 "abc", then ERROR 78 NOENTRY */
+    uint8_t  in[512];
+    size_t   got = 0;
+    double   end = ft_now_ms() + 20000;
+    frt__hdr d;
+    int      seen = 0;
+    while (seen < 3 && ft_now_ms() < end) {
+        ssize_t r = recv(fd, in + got, sizeof in - got, 0);
+        if (r <= 0) break;
+        got += (size_t)r;
+        for (;;) {
+            if (got < FRT__HDR_LEN) break;
+            REQUIRE(frt__hdr_decode(in, &d) == NULL);
+            size_t flen = FRT__HDR_LEN + d.name_len + d.payload_len;
+            if (got < flen) break;
+            if (seen == 0) CHECK(d.type == FRT__T_HELLO && d.name_len == strlen(srv_addr)
+                                 && memcmp(in + FRT__HDR_LEN, srv_addr, d.name_len) == 0);
+            /* 77 and 78 may come in either order */
+            if (seen > 0 && d.id == 77)
+                CHECK(d.type == FRT__T_RESPONSE && d.payload_len == 3
+                      && memcmp(in + FRT__HDR_LEN, "abc", 3) == 0);
+            else if (seen > 0)
+                CHECK(d.type == FRT__T_ERROR && d.id == 78 && d.status == HG_NOENTRY);
+            seen++;
+            memmove(in, in + flen, got - flen);
+            got -= flen;
+        }
+    }
+    CHECK_EQ_INT(seen, 3);
+    /* responses to unknown ids are ignored, the connection stays usable */
+    send_hdr(fd, (frt__hdr){.type = FRT__T_RESPONSE, .id = 999999});
+    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 79, .name_len = 4});
+    raw_send(fd, "echo", 4);
+    got = 0;
+    while (got < FRT__HDR_LEN) {
+        ssize_t r = recv(fd, in + got, FRT__HDR_LEN - got, 0);
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    CHECK(got == FRT__HDR_LEN && frt__hdr_decode(in, &d) == NULL && d.type == FRT__T_RESPONSE
+          && d.id == 79);
+    server_still_works("stalled peer");
+    close(fd);
+    close(stalled);
+
+    margo_addr_free(cli, srv_a);
+    margo_finalize(cli);
+    margo_finalize(srv);
+    return FT_DONE();
+}
