@@ -178,6 +178,62 @@ const char* frt_addr_str(hg_addr_t addr);
 /** Monotonic clock in milliseconds. */
 double frt_now_ms(void);
 
+/* ------------------------------------------------------------------ */
+/* Fault injection (testing; off by default)                           */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Faults applied by an instance to the frames it sends to one peer (or to
+ * every peer). Each outgoing request/response/error frame on a socket
+ * connection draws, in this order: dropped with probability `drop`;
+ * otherwise held back and sent right after the next frame to the same
+ * peer (or after `reorder_window_ms` if none comes) with probability
+ * `reorder`; otherwise delayed by a uniform random time in
+ * [delay_min_ms, delay_max_ms] with probability `delay`; and, independently
+ * of the delay, sent twice with probability `duplicate`. Connection set-up
+ * (hello) frames and calls an instance makes to itself are never faulted.
+ * A dropped request or response surfaces as HG_TIMEOUT at the caller
+ * (calls without a timeout wait until the connection is lost).
+ */
+typedef struct frt_fault_spec {
+    double drop;      /**< probability in [0,1] */
+    double duplicate; /**< probability in [0,1] */
+    double reorder;   /**< probability in [0,1] */
+    double delay;     /**< probability in [0,1] */
+    double delay_min_ms, delay_max_ms; /**< 0 <= min <= max */
+    double reorder_window_ms;          /**< <= 0: 50 ms */
+} frt_fault_spec;
+
+/**
+ * @brief Set (or replace) the faults applied to frames sent to `peer`
+ * (an address string; NULL or "*" for every peer without its own rule).
+ * spec NULL, or all probabilities 0, removes the rule. The environment
+ * variable FRT_FAULTS sets rules on every instance at margo_init, e.g.
+ * FRT_FAULTS="drop=0.1,dup=0.05,reorder=0.1,delay=0.3,delay_ms=5-50;peer=tcp://10.0.0.2:4000,drop=1"
+ * (rules separated by ';', keys drop, dup, reorder, delay, delay_ms=MIN-MAX,
+ * window_ms, peer); FRT_FAULT_SEED=<n> makes the draws reproducible.
+ * @return HG_SUCCESS; HG_INVALID_ARG (NULL mid, bad probability/range,
+ *         malformed peer address); HG_NOMEM.
+ */
+hg_return_t frt_fault_set(margo_instance_id mid, const char* peer, const frt_fault_spec* spec);
+
+/** @brief Remove every rule (frames held for a delay are still sent). */
+hg_return_t frt_fault_clear(margo_instance_id mid);
+
+/** @brief Seed the instance's fault random generator (reproducible runs). */
+hg_return_t frt_fault_seed(margo_instance_id mid, uint64_t seed);
+
+/** Counters of frames that went through the seam since margo_init. */
+typedef struct frt_fault_stats {
+    uint64_t seen;       /**< frames considered (a rule applied to their peer) */
+    uint64_t dropped;
+    uint64_t duplicated;
+    uint64_t reordered;
+    uint64_t delayed;
+} frt_fault_stats;
+
+hg_return_t frt_fault_get_stats(margo_instance_id mid, frt_fault_stats* stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,10 +28,17 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/flock-demo.XXXXXX")
 pids=()
-cleanup() {
-  local p
+cleanup() { # stop everything started here: SIGTERM (graceful), then SIGKILL after 5 s
+  local p left deadline=$((SECONDS + 5))
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  while :; do
+    left=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+    [ $left = 0 ] || [ $SECONDS -ge $deadline ] && break
+    sleep 0.1
+  done
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  { wait; } 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,8 +55,10 @@ run() { # run CMD ARGS...: show the command (program by its name) and run it
 
 # wait_for FILE PATTERN COUNT TIMEOUT_S: until FILE has COUNT lines matching PATTERN
 wait_for() {
-  local file=$1 pattern=$2 count=$3 deadline=$((SECONDS + $4))
-  while [ "$(grep -c -- "$pattern" "$file" 2>/dev/null || true)" -lt "$count" ]; do
+  local file=$1 pattern=$2 count=$3 deadline=$((SECONDS + $4)) n
+  while :; do
+    n=$(grep -c -- "$pattern" "$file" 2>/dev/null) || true
+    if [ "${n:-0}" -ge "$count" ]; then return 0; fi
     if [ $SECONDS -ge $deadline ]; then return 1; fi
     sleep 0.1
   done
@@ -137,7 +146,7 @@ run "$FLOCK" show "$group"
 
 step "4. Kill the second member (SIGKILL): the group must detect the failure"
 run kill -KILL "${pid_of[second]}"
-wait "${pid_of[second]}" 2>/dev/null || true
+{ wait "${pid_of[second]}"; } 2>/dev/null || true
 t0=$(date +%s%N)
 if wait_for "$work/watch.log" " DIED " 1 60; then
   echo "  detected after $(( ($(date +%s%N) - t0) / 1000000 )) ms:"

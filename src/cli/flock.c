@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,9 +108,28 @@ static void flock_cli__fini(flock_cli_ctx* ctx)
     ctx->mid = MARGO_INSTANCE_NULL;
 }
 
-/* Contract: true if the process at address answers an RPC within the
- * timeout (any answer, including "no such RPC"); otherwise false with the
- * reason in why. */
+/* Contract: true if an answer to the probe RPC shows the process is alive
+ * (any answer counts, including "no such RPC"); otherwise writes the reason. */
+static bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
+{
+    switch (hr) {
+    case HG_HOSTUNREACH:
+    case HG_TIMEOUT:
+    case HG_NA_ERROR:
+    case HG_CANCELED:
+    case HG_IO_ERROR:
+    case HG_INVALID_ARG:
+    case HG_PROTONOSUPPORT:
+    case HG_ADDRNOTAVAIL:
+        if (why) snprintf(why, whysize, "unreachable: %s", HG_Error_to_string(hr));
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Contract: true if the process at address answers an RPC within
+ * --timeout; otherwise false with the reason in why. */
 static bool flock_cli__probe(flock_cli_ctx* ctx, const char* address, uint16_t provider_id,
                              char* why, size_t whysize)
 {
@@ -122,33 +142,94 @@ static bool flock_cli__probe(flock_cli_ctx* ctx, const char* address, uint16_t p
     hr = frt_forward(ctx->mid, addr, FLOCK_CLI_PROBE_RPC, provider_id, NULL, 0,
                      ctx->args->timeout_ms, NULL, NULL);
     margo_addr_free(ctx->mid, addr);
-    switch (hr) {
-    case HG_HOSTUNREACH:
-    case HG_TIMEOUT:
-    case HG_NA_ERROR:
-    case HG_CANCELED:
-    case HG_IO_ERROR:
-    case HG_INVALID_ARG:
-    case HG_PROTONOSUPPORT:
-    case HG_ADDRNOTAVAIL:
-        snprintf(why, whysize, "unreachable: %s", HG_Error_to_string(hr));
-        return false;
-    default:
-        return true;
+    return flock_cli__probe_alive(hr, why, whysize);
+}
+
+/* Probes in flight, completed by flock_cli__probe_done. */
+typedef struct flock_cli_probes {
+    pthread_mutex_t mtx;
+    pthread_cond_t  cv;
+    size_t          pending;
+} flock_cli_probes;
+
+typedef struct flock_cli_probe_slot {
+    flock_cli_probes* batch;
+    hg_addr_t         addr;
+    hg_return_t       ret;
+} flock_cli_probe_slot;
+
+static void flock_cli__probe_done(void* uargs, hg_return_t ret, const void* out, size_t out_len)
+{
+    flock_cli_probe_slot* slot = uargs;
+    (void)out;
+    (void)out_len;
+    pthread_mutex_lock(&slot->batch->mtx);
+    slot->ret = ret;
+    slot->batch->pending--;
+    pthread_cond_broadcast(&slot->batch->cv);
+    pthread_mutex_unlock(&slot->batch->mtx);
+}
+
+/* Contract: probes every member of view at once (so a round costs one
+ * --timeout, not one per member); alive[i] tells whether member i answered. */
+static void flock_cli__probe_view(flock_cli_ctx* ctx, const flock_group_view_t* view, bool* alive,
+                                  hg_return_t* rets)
+{
+    size_t                n     = view->members.size;
+    flock_cli_probes      batch = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    flock_cli_probe_slot* slots = calloc(n ? n : 1, sizeof *slots);
+    if (!slots) { /* fall back to one at a time */
+        for (size_t i = 0; i < n; i++) {
+            char why[128];
+            alive[i] = flock_cli__probe(ctx, view->members.data[i].address,
+                                        view->members.data[i].provider_id, why, sizeof why);
+            if (rets) rets[i] = alive[i] ? HG_SUCCESS : HG_HOSTUNREACH;
+        }
+        return;
     }
+    for (size_t i = 0; i < n; i++) {
+        slots[i].batch = &batch;
+        slots[i].ret   = HG_INVALID_ARG;
+        alive[i]       = false;
+        if (margo_addr_lookup(ctx->mid, view->members.data[i].address, &slots[i].addr) != HG_SUCCESS) {
+            slots[i].addr = HG_ADDR_NULL;
+            continue;
+        }
+        pthread_mutex_lock(&batch.mtx);
+        batch.pending++;
+        pthread_mutex_unlock(&batch.mtx);
+        hg_return_t hr = frt_forward_async(ctx->mid, slots[i].addr, FLOCK_CLI_PROBE_RPC,
+                                           view->members.data[i].provider_id, NULL, 0,
+                                           ctx->args->timeout_ms, flock_cli__probe_done, &slots[i]);
+        if (hr != HG_SUCCESS) { /* the completion never runs */
+            pthread_mutex_lock(&batch.mtx);
+            batch.pending--;
+            slots[i].ret = hr;
+            pthread_mutex_unlock(&batch.mtx);
+        }
+    }
+    pthread_mutex_lock(&batch.mtx);
+    while (batch.pending > 0) pthread_cond_wait(&batch.cv, &batch.mtx);
+    pthread_mutex_unlock(&batch.mtx);
+    for (size_t i = 0; i < n; i++) {
+        alive[i] = slots[i].addr != HG_ADDR_NULL && flock_cli__probe_alive(slots[i].ret, NULL, 0);
+        if (rets) rets[i] = slots[i].addr != HG_ADDR_NULL ? slots[i].ret : HG_INVALID_ARG;
+        if (slots[i].addr != HG_ADDR_NULL) margo_addr_free(ctx->mid, slots[i].addr);
+    }
+    free(slots);
 }
 
 /* Contract: a group handle on (address, provider_id) with a fresh view
  * (identity check + flock_get_view), after a reachability probe so that a
  * stopped process costs at most --timeout. */
 static flock_return_t flock_cli__open(flock_cli_ctx* ctx, const char* address,
-                                      uint16_t provider_id, flock_group_handle_t* h,
+                                      uint16_t provider_id, bool probe, flock_group_handle_t* h,
                                       char* why, size_t whysize)
 {
     hg_addr_t      addr = HG_ADDR_NULL;
     flock_return_t fr   = FLOCK_ERR_FROM_MERCURY;
     *h                  = FLOCK_GROUP_HANDLE_NULL;
-    if (!flock_cli__probe(ctx, address, provider_id, why, whysize)) goto finish;
+    if (probe && !flock_cli__probe(ctx, address, provider_id, why, whysize)) goto finish;
     if (margo_addr_lookup(ctx->mid, address, &addr) != HG_SUCCESS) {
         snprintf(why, whysize, "bad address");
         goto finish;
@@ -227,7 +308,7 @@ static flock_return_t flock_cli__connect(flock_cli_ctx* ctx, const flock_cli_mem
     for (size_t i = 0; i < n && !flock_cli__stop; i++) {
         char why[256] = "";
         if ((long)i == skip) continue;
-        fr = flock_cli__open(ctx, c[i].address, c[i].provider_id, h, why, sizeof why);
+        fr = flock_cli__open(ctx, c[i].address, c[i].provider_id, true, h, why, sizeof why);
         if (fr == FLOCK_SUCCESS) {
             if (which) *which = i;
             return fr;
@@ -280,6 +361,8 @@ static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_
     struct json_object*  jout = NULL;
     struct json_object*  jarr = NULL;
     uint64_t*            digests = NULL;
+    bool*                alive   = NULL;
+    hg_return_t*         rets    = NULL;
     size_t               ok = 0, ndigests = 0;
     int                  rc = FLOCK_CLI_EXIT_FAIL;
 
@@ -299,13 +382,21 @@ static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_
         jarr = json_object_new_array();
         if (!jout || !jarr) goto finish;
     }
-    if (!digests) goto finish;
+    alive = calloc(view.members.size + 1, sizeof *alive);
+    rets  = calloc(view.members.size + 1, sizeof *rets);
+    if (!digests || !alive || !rets) goto finish;
+    /* every member is probed at once: a stopped process costs one --timeout */
+    flock_cli__probe_view(ctx, &view, alive, rets);
     for (size_t i = 0; i < view.members.size && !flock_cli__stop; i++) {
         const flock_member_t* m = &view.members.data[i];
         flock_group_handle_t  mh = FLOCK_GROUP_HANDLE_NULL;
         flock_group_view_t    mv = FLOCK_GROUP_VIEW_INITIALIZER;
         char                  why[256] = "";
-        flock_return_t fr = flock_cli__open(ctx, m->address, m->provider_id, &mh, why, sizeof why);
+        flock_return_t        fr       = FLOCK_ERR_FROM_MERCURY;
+        if (alive[i])
+            fr = flock_cli__open(ctx, m->address, m->provider_id, false, &mh, why, sizeof why);
+        else
+            flock_cli__probe_alive(rets[i], why, sizeof why);
         if (fr == FLOCK_SUCCESS && flock_group_get_view(mh, &mv) != FLOCK_SUCCESS) {
             fr = FLOCK_ERR_ALLOCATION;
             snprintf(why, sizeof why, "cannot copy its view");
@@ -364,6 +455,8 @@ finish:
     json_object_put(jarr);
     json_object_put(jout);
     free(digests);
+    free(alive);
+    free(rets);
     flock_group_view_clear(&view);
     if (h) flock_group_handle_release(h);
     return rc;
@@ -481,12 +574,14 @@ static int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
         if (flock_cli__stop) break;
 
         /* 1. probe the listed members (results count from the next round on) */
-        for (size_t i = 0; i < prev.members.size; i++) {
-            char why[128];
-            const flock_member_t* m = &prev.members.data[i];
-            if (!flock_cli__probe(ctx, m->address, m->provider_id, why, sizeof why))
-                flock_cli__down_add(&pending, m->address, m->provider_id);
-        }
+        bool* alive = calloc(prev.members.size ? prev.members.size : 1, sizeof *alive);
+        if (!alive) goto finish;
+        flock_cli__probe_view(ctx, &prev, alive, NULL);
+        for (size_t i = 0; i < prev.members.size; i++)
+            if (!alive[i])
+                flock_cli__down_add(&pending, prev.members.data[i].address,
+                                    prev.members.data[i].provider_id);
+        free(alive);
         /* 2. refresh the view, switching contact if needed */
         flock_return_t fr = flock_group_update_view(h, NULL);
         if (fr != FLOCK_SUCCESS) {

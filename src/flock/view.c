@@ -5,6 +5,7 @@
  * Parsing validates the whole document into a private view first; the
  * caller's view is only replaced once everything succeeded.
  */
+#define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -96,6 +97,26 @@ static bool write_all(int fd, const char* p, size_t n)
     return true;
 }
 
+/* Best effort: make the rename itself durable. */
+static void sync_parent_dir(const char* filename)
+{
+    const char* slash = strrchr(filename, '/');
+    char*       dir   = NULL;
+    if (!slash)
+        dir = strdup(".");
+    else if (slash == filename)
+        dir = strdup("/");
+    else
+        dir = strndup(filename, (size_t)(slash - filename));
+    if (!dir) return;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+}
+
 flock_return_t flock__write_file_atomic(const char* filename, const char* text)
 {
     flock_return_t ret = FLOCK_SUCCESS;
@@ -112,7 +133,7 @@ flock_return_t flock__write_file_atomic(const char* filename, const char* text)
         goto finish;
     }
     snprintf(tmp, n, "%s.swp.XXXXXX", filename);
-    fd = mkstemp(tmp);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         VIEW_ERROR("cannot create a temporary file for \"%s\": %s", filename, strerror(errno));
         free(tmp);
@@ -145,6 +166,7 @@ flock_return_t flock__write_file_atomic(const char* filename, const char* text)
     }
     free(tmp);
     tmp = NULL;
+    sync_parent_dir(filename);
 finish:
     if (fd >= 0) close(fd);
     if (tmp) {

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "frt-internal.h"
+#include "frt-fault.h" /* reliability: fault-injection seam (fault.c) */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -233,6 +234,7 @@ struct margo_instance {
     _Atomic int  warn_count;
     uint8_t* rbuf; /* loop scratch */
     frt__pool pool;
+    frt__fault* fault; /* reliability: fault-injection seam (fault.c), NULL-safe */
 };
 
 /* Per-thread context: which instance's pool this thread serves, the
@@ -257,6 +259,7 @@ margo_log_level frt__instance_log_level(margo_instance_id mid)
     return (margo_log_level)atomic_load(&mid->log_level);
 }
 const char* frt__instance_name(margo_instance_id mid) { return mid->self; }
+frt__fault* frt__instance_fault(margo_instance_id mid) { return mid->fault; }
 
 /* ------------------------------------------------------------------ */
 /* Timer heap (inst->lock held)                                        */
@@ -724,6 +727,16 @@ static void frt__conn_flush(frt__conn* c)
     pthread_mutex_unlock(&c->wlock);
 }
 
+/* reliability: how the fault-injection seam (fault.c) reaches a connection */
+static hg_return_t frt__fault_op_send(void* c, struct iovec* iov, int cnt)
+{
+    return frt__conn_send(c, iov, cnt);
+}
+static void frt__fault_op_ref(void* c) { atomic_fetch_add(&((frt__conn*)c)->refs, 1); }
+static void frt__fault_op_unref(void* c) { frt__conn_unref(c); }
+static const frt__fault_conn_ops frt__fault_ops = {frt__fault_op_send, frt__fault_op_ref,
+                                                   frt__fault_op_unref};
+
 static hg_return_t frt__send_frame(frt__conn* c, const frt__hdr* h, const void* name,
                                    const void* payload)
 {
@@ -734,6 +747,9 @@ static hg_return_t frt__send_frame(frt__conn* c, const frt__hdr* h, const void* 
     iov[cnt++] = (struct iovec){hb, FRT__HDR_LEN};
     if (h->name_len) iov[cnt++] = (struct iovec){(void*)name, h->name_len};
     if (h->payload_len) iov[cnt++] = (struct iovec){(void*)payload, h->payload_len};
+    /* reliability: fault injection (off unless frt_fault_set / FRT_FAULTS) */
+    if (h->type != FRT__T_HELLO && frt__fault_enabled(c->inst->fault))
+        return frt__fault_send(c->inst->fault, c, c->key[0] ? c->key : c->peer, iov, cnt);
     return frt__conn_send(c, iov, cnt);
 }
 
@@ -1845,6 +1861,8 @@ static void frt__inst_unref(margo_instance_id mid)
 /* Release the OS resources and memory owned by mid (threads are gone). */
 static void frt__inst_teardown(margo_instance_id mid)
 {
+    frt__fault_free(mid->fault); /* reliability: drops frames still held back */
+    mid->fault = NULL;
     while (mid->conns) {
         frt__conn* c = mid->conns;
         mid->conns   = c->next;
@@ -1928,6 +1946,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
         if (frt__addr_parse(mid->self, &self_spec) != HG_SUCCESS) goto fail;
         frt__addr_key(&self_spec, mid->self_key, sizeof mid->self_key);
     }
+    mid->fault = frt__fault_new(mid, &frt__fault_ops); /* reliability; NULL: no seam */
     mid->rbuf = malloc(FRT__READ_CHUNK);
     mid->epfd = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

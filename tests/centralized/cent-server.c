@@ -13,6 +13,7 @@
  * For every provider, DIR/NAME-<pid>.status is rewritten (tmp + rename)
  * whenever its view or its callback log changes:
  *   self <address>
+ *   start_ms <monotonic ms when registration started>
  *   ready_ms <monotonic ms when registration returned>
  *   last_event_ms <monotonic ms of the last callback, 0 if none>
  *   digest <hex>
@@ -51,6 +52,7 @@ typedef struct prov {
     flock_provider_t     provider;
     flock_group_handle_t handle;
     flock_return_t       reg_ret;
+    double               start_ms;
     double               ready_ms;
     pthread_mutex_t      mtx;
     event_t*             events;
@@ -112,7 +114,8 @@ static void* register_one(void* arg)
     size_t                    cap   = strlen(g_config) + (g_file ? strlen(g_file) : 0) + 256;
     bool                      self  = strcmp(g_bootstrap, "self") == 0;
 
-    cfg = malloc(cap);
+    p->start_ms = now_ms();
+    cfg         = malloc(cap);
     if (!cfg) {
         p->reg_ret = FLOCK_ERR_ALLOCATION;
         return NULL;
@@ -154,7 +157,7 @@ static void write_status(prov_t* p, const flock_group_view_t* v)
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     f = fopen(tmp, "w");
     if (!f) return;
-    fprintf(f, "self %s\nready_ms %.3f\n", g_self, p->ready_ms);
+    fprintf(f, "self %s\nstart_ms %.3f\nready_ms %.3f\n", g_self, p->start_ms, p->ready_ms);
     pthread_mutex_lock(&p->mtx);
     fprintf(f, "last_event_ms %.3f\n", p->last_event_ms);
     fprintf(f, "digest %016" PRIx64 "\nmembers %zu\n", v->digest, (size_t)v->members.size);

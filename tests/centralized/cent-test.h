@@ -28,6 +28,7 @@ typedef struct {
 typedef struct {
     bool        ok;
     char        self[128];
+    double      start_ms;
     double      ready_ms;
     double      last_event_ms;
     uint64_t    digest;
@@ -66,6 +67,7 @@ static inline bool ct_read_status(const char* name, unsigned pid, ct_status_t* s
         char a[160], t[16];
         unsigned p;
         if (sscanf(line, "self %127s", st->self) == 1) continue;
+        if (sscanf(line, "start_ms %lf", &st->start_ms) == 1) continue;
         if (sscanf(line, "ready_ms %lf", &st->ready_ms) == 1) continue;
         if (sscanf(line, "last_event_ms %lf", &st->last_event_ms) == 1) continue;
         if (sscanf(line, "digest %" SCNx64, &st->digest) == 1) continue;

@@ -135,6 +135,15 @@ static void check_show_and_check(void)
     CHECK(tt_file_contains(err, "tcp://127.0.0.1:1 (provider 42): unreachable"));
     CHECK(tt_file_contains(out, "2 members"));
 
+    /* a stopped (SIGSTOP) member: probes time out instead of hanging */
+    kill(pid, SIGSTOP);
+    CHECK_EQ_INT(tt_run(out, err, "'%s' check '%s' --timeout 300", FLOCK, file), 1);
+    snprintf(line, sizeof line, "flock: %s (provider 42): unreachable: operation reached timeout", live);
+    CHECK(tt_file_contains(err, line));
+    CHECK(tt_file_contains(err, "flock check: no member of the group answered"));
+    kill(pid, SIGCONT);
+    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, file), 0);
+
     /* watch: initial members, then --duration ends it */
     CHECK_EQ_INT(tt_run(out, err, "'%s' watch '%s' --interval 100 --duration 1", FLOCK, file), 0);
     snprintf(line, sizeof line, "Z MEMBER %s 42", live);

@@ -72,21 +72,23 @@ static flock_return_t dyn_rm_md(void* s, const char* k)
 static flock_backend_impl dyn_backend = {"dyn",    dyn_init,   dyn_destroy, dyn_get_config,
                                          dyn_get_view, dyn_add_md, dyn_rm_md};
 
-static void dyn_join(dyn_state* s, const char* addr, uint16_t pid)
+static inline void dyn_join(dyn_state* s, const char* addr, uint16_t pid)
 {
     FLOCK_GROUP_VIEW_LOCK(&s->view);
-    flock_group_view_add_member(&s->view, addr, pid);
+    bool added = !flock_group_view_find_member(&s->view, addr, pid)
+              && flock_group_view_add_member(&s->view, addr, pid);
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
-    flock__notify_member(&s->args, FLOCK_MEMBER_JOINED, addr, pid);
+    if (added) flock__notify_member(&s->args, FLOCK_MEMBER_JOINED, addr, pid);
 }
-static void dyn_leave(dyn_state* s, const char* addr, uint16_t pid)
+static inline void dyn_leave(dyn_state* s, const char* addr, uint16_t pid)
 {
     FLOCK_GROUP_VIEW_LOCK(&s->view);
-    flock_group_view_remove_member(&s->view, flock_group_view_find_member(&s->view, addr, pid));
+    bool removed =
+        flock_group_view_remove_member(&s->view, flock_group_view_find_member(&s->view, addr, pid));
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
-    flock__notify_member(&s->args, FLOCK_MEMBER_LEFT, addr, pid);
+    if (removed) flock__notify_member(&s->args, FLOCK_MEMBER_LEFT, addr, pid);
 }
-static void dyn_set_md(dyn_state* s, const char* k, const char* v)
+static inline void dyn_set_md(dyn_state* s, const char* k, const char* v)
 {
     FLOCK_GROUP_VIEW_LOCK(&s->view);
     flock_group_view_add_metadata(&s->view, k, v);
