@@ -16,7 +16,7 @@
  *     time from the signal to the primary's callback and to the last
  *     member's callback. Bound = max x (interval + timeout) + interval.
  *
- * Usage: bench-centralized [storm|detect|all] [rounds]
+ * Usage: bench-centralized [storm|detect|all] [rounds] [na+sm|tcp]
  */
 #include "cent-test.h"
 
@@ -27,6 +27,16 @@
 #endif
 
 static ct_status_t st, scratch;
+static const char* g_proto = "na+sm";
+
+/* The --addr of a new server: na+sm, or tcp on a free loopback port. */
+static const char* next_addr(void)
+{
+    static char buf[64];
+    if (strcmp(g_proto, "tcp") != 0) return g_proto;
+    snprintf(buf, sizeof buf, "ofi+tcp://127.0.0.1:%d", ft_free_tcp_port());
+    return buf;
+}
 
 static int cmp_double(const void* a, const void* b)
 {
@@ -59,7 +69,7 @@ static void storm(int n_members)
 
     snprintf(file, sizeof file, "%s/storm-%d.flock", ft_tmpdir(), n_members);
     snprintf(pname, sizeof pname, "S%d-P", n_members);
-    if (ct_start(&prim, pname, "self", "na+sm", file, cfg, 1000, 1, "200") <= 0
+    if (ct_start(&prim, pname, "self", next_addr(), file, cfg, 1000, 1, "200") <= 0
         || !ct_wait_status(pname, 1000, &st, 30000)) {
         printf("storm N=%d: primary failed to start\n", n_members);
         goto finish;
@@ -73,7 +83,7 @@ static void storm(int n_members)
         int k = left < per_proc ? left : per_proc;
         left -= k;
         snprintf(names[i], 32, "S%d-J%d", n_members, i);
-        ct_start(&srv[i], names[i], "join", "na+sm", file, "{}", 2000, k, "200");
+        ct_start(&srv[i], names[i], "join", next_addr(), file, "{}", 2000, k, "200");
         for (int j = 0; j < k; j++) {
             refs[nrefs].name  = names[i];
             refs[nrefs++].pid = (unsigned)(2000 + j);
@@ -95,9 +105,9 @@ static void storm(int n_members)
         if (i > 0 && st.start_ms < first_start) first_start = st.start_ms;
         if (t > done) done = t;
     }
-    printf("storm N=%-4d processes=%-3d (1 primary + %d x <=%d providers)  converged=%s  "
+    printf("storm %-5s N=%-4d processes=%-3d (1 primary + %d x <=%d providers)  converged=%s  "
            "from spawn %.0f ms  from first join request %.0f ms\n",
-           n_members, nproc + 1, nproc, per_proc, same ? "yes" : "NO", done - t_spawn,
+           g_proto, n_members, nproc + 1, nproc, per_proc, same ? "yes" : "NO", done - t_spawn,
            done - first_start);
     fflush(stdout);
 stop:
@@ -132,16 +142,16 @@ static void detect(int rounds)
     char        file[1024];
 
     snprintf(file, sizeof file, "%s/detect.flock", ft_tmpdir());
-    if (ct_start(&base[0], names[0], "self", "na+sm", file, cfg, 5, 1, "20") <= 0
+    if (ct_start(&base[0], names[0], "self", next_addr(), file, cfg, 5, 1, "20") <= 0
         || !ct_wait_status(names[0], 5, &st, 30000))
         return;
     for (int i = 1; i < 4; i++) {
-        ct_start(&base[i], names[i], "join", "na+sm", file, "{}", 5, 1, "20");
+        ct_start(&base[i], names[i], "join", next_addr(), file, "{}", 5, 1, "20");
         ct_wait_status(names[i], 5, &st, 30000);
     }
-    printf("failure detection: interval %.0f ms, timeout %.0f ms, max %d -> bound %.0f ms; "
+    printf("failure detection (%s): interval %.0f ms, timeout %.0f ms, max %d -> bound %.0f ms; "
            "%d rounds per mode; 4 survivors (primary + 3)\n",
-           interval, timeout, maxf, bound, rounds);
+           g_proto, interval, timeout, maxf, bound, rounds);
     srand((unsigned)getpid());
     for (int m = 0; m < 3; m++) {
         double* at_primary = calloc((size_t)rounds, sizeof(double));
@@ -151,7 +161,7 @@ static void detect(int rounds)
             char        vname[32], self[160];
             ct_server_t v;
             snprintf(vname, sizeof vname, "D-V%d-%d", m, r);
-            ct_start(&v, vname, "join", "na+sm", file, "{}", 5, 1, "20");
+            ct_start(&v, vname, "join", next_addr(), file, "{}", 5, 1, "20");
             if (!ct_wait_status(vname, 5, &st, 30000)) continue;
             snprintf(self, sizeof self, "%s", st.self);
             ct_ref_t five[5] = {{names[0], 5}, {names[1], 5}, {names[2], 5}, {names[3], 5},
@@ -203,6 +213,7 @@ int main(int argc, char** argv)
 {
     const char* what   = argc > 1 ? argv[1] : "all";
     int         rounds = argc > 2 ? atoi(argv[2]) : 20;
+    if (argc > 3) g_proto = argv[3];
     (void)ft_failures;
     setenv("FLOCK_TEST_BINDIR", CENT_BENCH_BINDIR, 0);
     ft_tmpdir();
