@@ -465,7 +465,11 @@ flock_return_t flock_group_view_serialize_to_file(const flock_group_view_t* view
 /**
  * @brief Parse a JSON view. The text is fully validated before `view` is
  * touched; on success `view` is cleared and filled (digest recomputed).
- * "metadata" may be absent (empty map); null values are rejected.
+ * "members" must be a non-empty array of {"address": non-empty string
+ * (< 128 chars), "provider_id": integer 0..65535}; duplicate members are
+ * rejected. "metadata" may be absent (empty map); null values are
+ * rejected; other non-string values are stored as their JSON text (42 ->
+ * "42"). Unknown keys are ignored. Trailing whitespace/NULs are accepted.
  * @param str text (need not be NUL-terminated), len its length.
  * @return FLOCK_SUCCESS, FLOCK_ERR_INVALID_ARGS (NULL args),
  *         FLOCK_ERR_INVALID_CONFIG (malformed; the problem is logged),
