@@ -116,6 +116,39 @@ static size_t heap_bytes(void)
 
 static const char* g_cfg;
 
+typedef struct join_job {
+    margo_instance_id mid;
+    wprov*            P;
+    int               k, first_idx, t, nt;
+    const char*       seed;
+    uint16_t          seed_pid;
+    const char*       config;
+} join_job;
+
+static void* join_thread(void* arg)
+{
+    join_job* j = arg;
+    for (int i = j->t; i < j->k; i += j->nt) {
+        wprov* w = &j->P[i];
+        if (w->p) continue;
+        flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
+        flock_group_view_add_member(&view, j->seed, j->seed_pid);
+        struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+        args.initial_view               = &view;
+        w->idx                          = j->first_idx + i;
+        flock_provider_t p              = NULL;
+        if (flock_provider_register(j->mid, (uint16_t)(i + 1), j->config, &args, &p) !=
+            FLOCK_SUCCESS) {
+            emit("ERROR join %d\n", w->idx);
+        } else {
+            flock_provider_add_update_callbacks(p, on_member, NULL, w);
+            w->p = p;
+        }
+        flock_group_view_clear(&view);
+    }
+    return NULL;
+}
+
 static int worker_main(int first_idx, int k, int n_total)
 {
     margo_instance_id mid = margo_init("tcp://127.0.0.1:0", MARGO_SERVER_MODE, 0, 4);
@@ -163,22 +196,15 @@ static int worker_main(int first_idx, int k, int n_total)
                 flock_provider_add_update_callbacks(P[0].p, on_member, NULL, &P[0]);
                 emit("SEEDADDR %s\n", frt_self_addr_str(mid));
             } else if (strcmp(cmd, "JOIN") == 0) {
-                for (int i = 0; i < k; i++) {
-                    if (P[i].p) continue;
-                    flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
-                    flock_group_view_add_member(&view, a, (uint16_t)x);
-                    struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
-                    args.initial_view               = &view;
-                    P[i].idx                        = first_idx + i;
-                    if (flock_provider_register(mid, (uint16_t)(i + 1), config, &args,
-                                                &P[i].p) != FLOCK_SUCCESS) {
-                        emit("ERROR join %d\n", P[i].idx);
-                        P[i].p = NULL;
-                    } else {
-                        flock_provider_add_update_callbacks(P[i].p, on_member, NULL, &P[i]);
-                    }
-                    flock_group_view_clear(&view);
+                /* all providers join at once (like the reference's goroutines) */
+                int       nt = k < 8 ? k : 8;
+                join_job  jobs[8];
+                pthread_t th[8];
+                for (int t = 0; t < nt; t++) {
+                    jobs[t] = (join_job){mid, P, k, first_idx, t, nt, a, (uint16_t)x, config};
+                    pthread_create(&th[t], NULL, join_thread, &jobs[t]);
                 }
+                for (int t = 0; t < nt; t++) pthread_join(th[t], NULL);
                 polling = true;
                 emit("JOINED %d\n", k);
             } else if (strcmp(cmd, "STATS") == 0) {

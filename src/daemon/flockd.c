@@ -478,17 +478,23 @@ finish:
         flock_provider_destroy(st.providers[st.num_started]);
     }
     if (st.mid) margo_finalize(st.mid);
-#ifdef FLOCK_HAVE_MPI
-    if (st.mpi_initialized_here) {
-        int finalized = 0;
-        MPI_Finalized(&finalized);
-        if (!finalized) MPI_Finalize();
-    }
-#endif
     if (rc == FLOCKD_EXIT_OK && !args.check && st.mid) {
         printf("flockd: stopped\n");
         fflush(stdout);
     }
+#ifdef FLOCK_HAVE_MPI
+    /* MPI_Finalize waits for every rank of the job: a daemon stopped alone
+     * has already left its groups, but its process ends with the job (exiting
+     * without MPI_Finalize would make mpiexec kill the whole job). */
+    if (st.mpi_initialized_here) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) {
+            fprintf(stderr, "flockd: waiting in MPI_Finalize for the other ranks of the job\n");
+            MPI_Finalize();
+        }
+    }
+#endif
     free(st.providers);
     flockd__config_free(&cfg);
     (void)have_sigthread; /* the signal thread ends with the process */

@@ -60,6 +60,39 @@ static bool wait_event(const char* log, const char* event, const char* addr, int
     return ft_wait_until(pred_event, &e, EVENT_TIMEOUT_MS);
 }
 
+/* centralized only: a group on a fixed tcp address, joined through an inline
+ * "view" (no group file) that names the primary */
+static void check_join_by_view(void)
+{
+    const char* cfgp = tt_path("vp.json");
+    const char* cfgj = tt_path("vj.json");
+    const char* out  = tt_path("v.out");
+    const char* err  = tt_path("v.err");
+    char        json[2048], primary[128];
+    int         port = ft_free_tcp_port();
+    REQUIRE(port > 0);
+    snprintf(primary, sizeof primary, "tcp://127.0.0.1:%d", port);
+    tt_write_file(cfgp,
+                  "{'providers':[{'type':'flock','name':'g','provider_id':42,'config':{"
+                  "'bootstrap':'self','group':{'type':'centralized'}}}]}",
+                  true);
+    snprintf(json, sizeof json,
+             "{'providers':[{'type':'flock','name':'g','provider_id':42,'config':{'bootstrap':'view',"
+             "'view':{'members':[{'address':'%s','provider_id':42}]},'group':{'type':'centralized',"
+             "'config':{'primary_address':'%s','primary_provider_id':42}}}}]}",
+             primary, primary);
+    tt_write_file(cfgj, json, true);
+    pid_t p = tt_start_flockd(primary, cfgp, tt_path("vp.out"), tt_path("vp.err"));
+    pid_t j = tt_start_flockd("tcp://127.0.0.1:0", cfgj, tt_path("vj.out"), tt_path("vj.err"));
+    CHECK(tt_file_contains(tt_path("vj.err"), "started with bootstrap \"view\""));
+    CHECK_EQ_INT(tt_run(out, err, "'%s' check --address %s --provider-id 42", FLOCK, primary), 0);
+    CHECK(tt_file_contains(out, "2 of 2 members answered"));
+    kill(j, SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(j, TT_EXIT_TIMEOUT_MS), 0);
+    kill(p, SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(p, TT_EXIT_TIMEOUT_MS), 0);
+}
+
 int main(int argc, char** argv)
 {
     bool swim    = argc > 1 && strcmp(argv[1], "swim") == 0;
@@ -89,7 +122,7 @@ int main(int argc, char** argv)
 
     /* 1. the group: the file does not exist yet, so "join" fails and "self" starts it */
     d[0] = tt_start_flockd("na+sm", cfg0, tt_path("d0.out"), tt_path("d0.err"));
-    snprintf(addr[0], sizeof addr[0], "%s", tt_flockd_address(tt_path("d0.out")));
+    REQUIRE(snprintf(addr[0], sizeof addr[0], "%s", tt_flockd_address(tt_path("d0.out"))) < (int)sizeof addr[0]);
     CHECK(tt_file_contains(tt_path("d0.err"), "bootstrap \"join\" failed"));
     CHECK(tt_file_contains(tt_path("d0.err"), "started with bootstrap \"self\""));
 
@@ -103,12 +136,13 @@ int main(int argc, char** argv)
         snprintf(o, sizeof o, "d%d.out", i);
         snprintf(e, sizeof e, "d%d.err", i);
         for (int k = 0; k < i; k++) {
-            char m[300];
-            snprintf(m, sizeof m, "{\"address\":\"%s\",\"provider_id\":42}", addr[k]);
-            CHECK(tt_wait_contains(file, m, 1, EVENT_TIMEOUT_MS));
+            char m[512];
+            if (snprintf(m, sizeof m, "{\"address\":\"%s\",\"provider_id\":42}", addr[k])
+                < (int)sizeof m)
+                CHECK(tt_wait_contains(file, m, 1, EVENT_TIMEOUT_MS));
         }
         d[i] = tt_start_flockd("na+sm", cfgj, tt_path(o), tt_path(e));
-        snprintf(addr[i], sizeof addr[i], "%s", tt_flockd_address(tt_path(o)));
+        REQUIRE(snprintf(addr[i], sizeof addr[i], "%s", tt_flockd_address(tt_path(o))) < (int)sizeof addr[i]);
         CHECK(tt_file_contains(tt_path(e), "started with bootstrap \"join\""));
     }
     for (int i = 1; i <= 3; i++)
@@ -173,5 +207,7 @@ int main(int argc, char** argv)
     kill(d[3], SIGTERM);
     CHECK_EQ_INT(tt_wait_exit(d[3], TT_EXIT_TIMEOUT_MS), 0);
     CHECK_EQ_INT(tt_wait_exit(d[0], TT_EXIT_TIMEOUT_MS), 0);
+
+    if (!swim) check_join_by_view();
     return FT_DONE();
 }

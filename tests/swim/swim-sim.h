@@ -61,7 +61,8 @@ typedef struct sim {
     sim_ev*   heap;
     size_t    nheap, capheap;
     uint64_t  seq;
-    uint64_t  msgs; /* requests + responses delivered */
+    uint64_t  msgs;  /* requests + responses delivered */
+    uint64_t  syncs; /* push-pull state exchanges started */
     bool      partitioned;
     /* event hook: (sim, observer, type, addr, pid) */
     void (*on_event)(struct sim*, int, int, const char*, uint16_t);
@@ -160,6 +161,7 @@ static inline void sim_drain(sim* S, int i)
         cl->caller  = i;
         cl->call_id = sd->call_id;
         cl->dest    = sim_find(S, sd->addr, sd->pid);
+        if (sd->msg.kind == SWIM_MSG_ANNOUNCE && sd->msg.ann_type == SWIM_ANN_SYNC) S->syncs++;
         cl->req     = sd->msg; /* moved */
         memset(&sd->msg, 0, sizeof sd->msg);
         sim_ev to = {.t = S->now + sd->timeout_ms, .type = EV_TIMEOUT, .call = c};

@@ -39,7 +39,13 @@ static void test_stable(void)
     sim_init(&S, 1);
     swim__config c = test_cfg();
     full_group(&S, 32, &c);
+    sim_run(&S, 20000);
+    uint64_t syncs0 = S.syncs;
     sim_run(&S, 120000);
+    /* views agree: only the periodic 30 s push-pull, no mismatch repairs */
+    if (S.syncs - syncs0 > 32 * 4 + 8)
+        FT_FAIL("%llu state exchanges in 100 s of a stable group",
+                (unsigned long long)(S.syncs - syncs0));
     CHECK_EQ_INT(sim_count_view(&S, 32), 32);
     CHECK_EQ_INT(total_died(&S), 0);
     /* steady state: about one ping + ack per member per period */
@@ -341,6 +347,76 @@ static void test_dynamic_suspicion(void)
     }
 }
 
+/* 9b. the dynamic timeout, exactly: max with one suspector, shrinking with
+ *     each independent confirmation (log-scaled), min after k; duplicates
+ *     do not count */
+static void suspect_from(swim__t* s, const sim_node* about, const sim_node* from, double now)
+{
+    swim__msg    m = {0};
+    swim__entry* e = calloc(1, sizeof *e);
+    REQUIRE(e);
+    e->type       = SWIM_E_SUSPECT;
+    e->addr       = strdup(about->addr);
+    e->pid        = about->pid;
+    e->inc        = 1;
+    e->from_addr  = strdup(from->addr);
+    e->from_pid   = from->pid;
+    m.kind        = SWIM_MSG_PING;
+    m.sender_addr = strdup(from->addr);
+    m.sender_pid  = from->pid;
+    m.sender_inc  = 1;
+    m.gossip      = e;
+    m.ngossip     = 1;
+    swim__handle_request(s, now, 1, &m);
+    swim__outbox_clear(swim__get_outbox(s));
+    swim__msg_clear(&m);
+}
+
+static void test_suspicion_deadlines(void)
+{
+    sim S;
+    sim_init(&S, 12);
+    swim__config c          = test_cfg();
+    c.protocol_period_ms    = 1e9; /* keep probes out of the deadlines */
+    c.gossip_interval_ms    = 0;
+    c.sync_interval_ms      = 0;
+    c.reconnect_interval_ms = 0;
+    c.anti_entropy          = false;
+    full_group(&S, 16, &c);
+    swim__t* s = S.nodes[0].s;
+    /* start() jitters the first probe within one period: push it away */
+    REQUIRE(swim__next_deadline(s) > 1e6);
+    suspect_from(s, &S.nodes[5], &S.nodes[1], 0);
+    CHECK_EQ_INT(sim_status(&S, 0, 5), 2);
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 30000); /* max = 6 x 5000 */
+    suspect_from(s, &S.nodes[5], &S.nodes[1], 100);          /* same suspector */
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 30000);
+    suspect_from(s, &S.nodes[5], &S.nodes[2], 200);
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 14226); /* floor(30000 - log2/log3 * 25000) */
+    suspect_from(s, &S.nodes[5], &S.nodes[3], 300);
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 5000);
+    suspect_from(s, &S.nodes[5], &S.nodes[4], 400); /* beyond k: stays at min */
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 5000);
+    swim__tick(s, 4999);
+    CHECK_EQ_INT(sim_status(&S, 0, 5), 2);
+    swim__tick(s, 5000);
+    CHECK_EQ_INT(sim_status(&S, 0, 5), 3);
+    swim__outbox* o    = swim__get_outbox(s);
+    int           died = 0;
+    for (size_t k = 0; k < o->nevents; k++) died += o->events[k].type == SWIM_EV_DIED;
+    CHECK_EQ_INT(died, 1);
+    swim__outbox_clear(o);
+    /* Lifeguard off: the fixed timeout, whatever the confirmations */
+    sim S2;
+    sim_init(&S2, 13);
+    c.lifeguard_suspicion = false;
+    full_group(&S2, 16, &c);
+    suspect_from(S2.nodes[0].s, &S2.nodes[5], &S2.nodes[1], 0);
+    CHECK_EQ_INT((long long)swim__next_deadline(S2.nodes[0].s), 5000);
+    sim_free(&S2);
+    sim_free(&S);
+}
+
 /* 10. buddy system: the suspect hears of the suspicion directly */
 static void test_buddy(void)
 {
@@ -419,6 +495,7 @@ int main(void)
     test_partition_heal();
     test_local_health();
     test_dynamic_suspicion();
+    test_suspicion_deadlines();
     test_buddy();
     test_hostile_values();
     return FT_DONE();

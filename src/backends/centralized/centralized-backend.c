@@ -126,6 +126,11 @@ typedef struct cent_state {
 
     pthread_mutex_t sync_mtx;
     bool            rpc_registered[5];
+
+    /* secondaries: silence watchdog (see cent__watchdog_cb) */
+    margo_timer_t watchdog;
+    double        last_contact_ms; /* protected by mtx */
+    double        silence_ms;      /* no ping for this long: check membership */
 } cent_state_t;
 
 static const char* const cent_rpc_names[5] = {FLOCK__CENT_RPC_PING, FLOCK__CENT_RPC_UPDATE,
@@ -844,12 +849,69 @@ static void cent__ping_handler(frt_request_t req, const void* in, size_t in_len,
     }
     frt_respond(req, NULL, 0); /* answer first: the primary is timing us */
     if (s->is_primary) return;
+    pthread_mutex_lock(&s->mtx);
+    s->last_contact_ms = frt_now_ms();
+    pthread_mutex_unlock(&s->mtx);
     pthread_mutex_lock(&s->sync_mtx);
     FLOCK_GROUP_VIEW_LOCK(&s->view);
     bool behind  = s->seq < seq;
     bool need    = flock__cent_needs_catch_up(s->seq, s->view.digest, seq, digest);
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
     if (need && s->joined) cent__catch_up_locked(s, !behind);
+    pthread_mutex_unlock(&s->sync_mtx);
+}
+
+static flock_return_t cent__join(cent_state_t* s);
+
+/*
+ * Secondary watchdog (periodic timer). The primary pings every member at
+ * least every interval_max (+ the ping itself); a member that has not been
+ * pinged for silence_ms (> the detection bound) has probably been declared
+ * dead (e.g. it was paused too long) and removed, after which the primary
+ * neither pings nor updates it. It then catches up with the primary and,
+ * if the primary's view no longer lists it, joins again (the others see a
+ * JOINED). The same re-join happens when a catch-up taught this member
+ * that it was removed. If the primary cannot be reached, nothing changes
+ * (the centralized backend has no primary failover).
+ */
+static void cent__watchdog_cb(void* uargs)
+{
+    cent_state_t* s = uargs;
+    bool          silent, listed;
+    double        now = frt_now_ms();
+
+    bool          closing;
+
+    pthread_mutex_lock(&s->mtx);
+    closing = s->closing;
+    silent  = now - s->last_contact_ms > s->silence_ms;
+    pthread_mutex_unlock(&s->mtx);
+    FLOCK_GROUP_VIEW_LOCK(&s->view);
+    listed = flock_group_view_find_member(&s->view, s->self_addr, s->provider_id) != NULL;
+    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+    if (closing || (!silent && listed)) return;
+
+    pthread_mutex_lock(&s->sync_mtx);
+    if (!s->joined) goto finish;
+    if (silent) {
+        margo_warning(s->mid,
+                      CENT_LOG_PREFIX "no ping from the primary for %.0f ms: checking membership",
+                      now - s->last_contact_ms);
+        cent__catch_up_locked(s, false);
+    }
+    FLOCK_GROUP_VIEW_LOCK(&s->view);
+    listed = flock_group_view_find_member(&s->view, s->self_addr, s->provider_id) != NULL;
+    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+    if (!listed) {
+        margo_warning(s->mid, CENT_LOG_PREFIX "this member (%s, %u) was removed from the group: "
+                              "joining again", s->self_addr, s->provider_id);
+        if (cent__join(s) != FLOCK_SUCCESS)
+            margo_error(s->mid, CENT_LOG_PREFIX "re-join failed; will retry");
+    }
+    pthread_mutex_lock(&s->mtx);
+    s->last_contact_ms = frt_now_ms(); /* next silence check after another period */
+    pthread_mutex_unlock(&s->mtx);
+finish:
     pthread_mutex_unlock(&s->sync_mtx);
 }
 
@@ -1103,6 +1165,20 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
             free(addr);
         }
     }
+    if (!s->is_primary) {
+        double t = s->config.ping_timeout_ms > 0 ? s->config.ping_timeout_ms
+                                                  : 10 * s->config.ping_interval_max_ms;
+        s->silence_ms = 2 * flock__cent_detection_bound_ms(s->config.ping_interval_max_ms, t,
+                                                           (unsigned)s->config.ping_max_num_timeouts)
+                      + 1000.0;
+        pthread_mutex_lock(&s->mtx);
+        s->last_contact_ms = frt_now_ms();
+        pthread_mutex_unlock(&s->mtx);
+        if (margo_timer_create(s->mid, cent__watchdog_cb, s, &s->watchdog) != HG_SUCCESS
+            || frt_timer_start_periodic(s->watchdog, s->silence_ms, s->silence_ms / 4)
+                   != HG_SUCCESS)
+            margo_warning(s->mid, CENT_LOG_PREFIX "no silence watchdog (timer failure)");
+    }
     margo_debug(s->mid, CENT_LOG_PREFIX "provider %u ready as %s (%zu members)", s->provider_id,
                 s->is_primary ? "primary" : "secondary", (size_t)s->view.members.size);
     *state = s;
@@ -1129,6 +1205,13 @@ static flock_return_t cent_destroy(void* state)
     cent_peer_t*  peers = NULL;
     if (!s) return FLOCK_ERR_INVALID_ARGS;
 
+    /* 0. no more re-joins (waits for a running watchdog check) */
+    pthread_mutex_lock(&s->mtx);
+    s->closing = true;
+    pthread_mutex_unlock(&s->mtx);
+    if (s->watchdog != MARGO_TIMER_NULL) margo_timer_destroy(s->watchdog);
+    s->watchdog = MARGO_TIMER_NULL;
+
     /* 1. a member that is not the primary leaves gracefully */
     if (!s->is_primary && s->joined) {
         frt_wbuf    b    = FRT_WBUF_INIT;
@@ -1146,10 +1229,7 @@ static flock_return_t cent_destroy(void* state)
         free(out);
         frt_wbuf_free(&b);
     }
-    /* 2. stop accepting work, wait for running handlers */
-    pthread_mutex_lock(&s->mtx);
-    s->closing = true;
-    pthread_mutex_unlock(&s->mtx);
+    /* 2. stop accepting work (closing is set), wait for running handlers */
     cent__deregister_all(s);
     /* 3. stop the ping timers (waits for running timer callbacks) */
     pthread_mutex_lock(&s->mtx);

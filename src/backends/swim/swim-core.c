@@ -538,32 +538,56 @@ static bool fill_entry(swim__t* s, swim__entry* e, uint8_t type, uint32_t idx, u
  * fewest transmissions (newest first among equals). Exhausted entries leave
  * the queue.
  */
+static bool bq_better(const bcast* a, const bcast* b)
+{
+    return a->transmits < b->transmits || (a->transmits == b->transmits && a->seq > b->seq);
+}
+
 static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
 {
-    uint32_t lim = (uint32_t)s->cfg.gossip_max_entries;
-    uint32_t sel[SWIM_MAX_GOSSIP_WIRE];
-    uint32_t nsel = 0;
+    uint32_t lim  = (uint32_t)s->cfg.gossip_max_entries;
     uint32_t room = lim - (first ? 1 : 0);
-    /* one pass keeping the `room` best entries in a small sorted array */
-    for (uint32_t i = 0; i < s->nbq && room > 0; i++) {
-        const bcast* b = &s->bq[i];
-        uint32_t     pos = nsel;
-        while (pos > 0) {
-            const bcast* c = &s->bq[sel[pos - 1]];
-            if (c->transmits < b->transmits || (c->transmits == b->transmits && c->seq > b->seq))
-                break;
-            pos--;
+    uint32_t nsel = 0;
+    uint32_t sel_small[SWIM_MAX_GOSSIP_WIRE];
+    uint32_t* sel = sel_small;
+    uint32_t* tmp = NULL;
+    if (room > 0 && s->nbq <= room) {
+        for (uint32_t i = 0; i < s->nbq; i++) sel[nsel++] = i;
+    } else if (room > 0) {
+        /* quickselect the `room` best entries: O(queue) per message */
+        tmp = malloc((size_t)s->nbq * sizeof *tmp);
+        if (tmp) {
+            for (uint32_t i = 0; i < s->nbq; i++) tmp[i] = i;
+            uint32_t lo = 0, hi = s->nbq - 1, k = room - 1;
+            while (lo < hi) {
+                uint32_t pivot = tmp[lo + rng_below(s, hi - lo + 1)];
+                bcast    pv    = s->bq[pivot];
+                uint32_t i = lo, j = hi;
+                while (i <= j) {
+                    while (bq_better(&s->bq[tmp[i]], &pv)) i++;
+                    while (bq_better(&pv, &s->bq[tmp[j]])) j--;
+                    if (i <= j) {
+                        uint32_t t = tmp[i];
+                        tmp[i]     = tmp[j];
+                        tmp[j]     = t;
+                        i++;
+                        if (j == 0) break;
+                        j--;
+                    }
+                }
+                if (k <= j) hi = j;
+                else if (k >= i) lo = i;
+                else break;
+            }
+            sel  = tmp;
+            nsel = room;
         }
-        if (pos >= room) continue;
-        uint32_t last = nsel < room ? nsel : room - 1;
-        for (uint32_t j = last; j > pos; j--) sel[j] = sel[j - 1];
-        sel[pos] = i;
-        if (nsel < room) nsel++;
     }
     uint32_t total = nsel + (first ? 1 : 0);
-    if (total == 0) return;
-    msg->gossip = calloc(total, sizeof *msg->gossip);
-    if (!msg->gossip) return;
+    if (total == 0 || !(msg->gossip = calloc(total, sizeof *msg->gossip))) {
+        free(tmp);
+        return;
+    }
     uint32_t n = 0;
     if (first) {
         swim__entry* e = &msg->gossip[n];
@@ -581,6 +605,7 @@ static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
         b->transmits++;
     }
     msg->ngossip = n;
+    free(tmp);
     /* drop exhausted entries (indices in sel are invalid from here on) */
     unsigned limit = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
     for (uint32_t i = 0; i < s->nbq;) {
@@ -588,6 +613,12 @@ static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
             bq_remove(s, i);
         else
             i++;
+    }
+    if (s->nbq == 0 && s->capbq > 64) {
+        /* a drained queue gives back the memory a burst (bootstrap) took */
+        free(s->bq);
+        s->bq    = NULL;
+        s->capbq = 0;
     }
 }
 
@@ -1174,23 +1205,28 @@ static void send_sync(swim__t* s, uint32_t idx)
 /**
  * Anti-entropy: a peer reports a view different from ours while ours has
  * not changed for a whole protocol period (so gossip is not simply still in
- * flight), or a view larger than ours by more than one message of gossip:
- * push-pull with it (at most once per two periods). A settled member thus
- * repairs a straggler whose own view is still changing.
+ * flight), or a view larger than ours by two or more members: push-pull
+ * with it (at most once per period). A settled member thus repairs a
+ * straggler whose own view is still changing.
  */
 static void maybe_sync(swim__t* s, double now, const swim__msg* m)
 {
     if (!s->cfg.anti_entropy || s->leaving || !m || !valid_addr(m->sender_addr)) return;
     if (m->sender_view_size == 0) return; /* peer did not say */
     if (m->sender_view_size == s->nview && m->sender_view_digest == s->view_digest) return;
-    /* far behind (more than one message of gossip can fix): sync even while
-     * our view is still changing, e.g. an early joiner during a bootstrap */
-    bool far_behind = m->sender_view_size > s->nview + (uint64_t)s->cfg.gossip_max_entries;
+    /* behind by several members (two, or n/32 in large groups): sync even
+     * while our view is still changing (e.g. an early joiner during a
+     * bootstrap); a join or leave in flight is left to gossip */
+    uint64_t gap        = s->nview / 32 > 2 ? s->nview / 32 : 2;
+    bool     far_behind = m->sender_view_size >= (uint64_t)s->nview + gap;
     if (!far_behind && now - s->last_view_change < s->cfg.protocol_period_ms) return;
     if (now < s->next_mismatch_sync) return;
     uint32_t idx = find_member(s, m->sender_addr, m->sender_pid);
     if (idx == NONE || idx == s->self || !in_view(&s->members[idx])) return;
-    s->next_mismatch_sync = now + 2 * s->cfg.protocol_period_ms;
+    /* a state exchange costs O(n): in large groups space them out so that
+     * the whole group spends about as much on them as on probes */
+    double every = s->cfg.protocol_period_ms * (s->nview > 64 ? s->nview / 64.0 : 1.0);
+    s->next_mismatch_sync = now + every;
     send_sync(s, idx);
 }
 
