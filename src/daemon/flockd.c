@@ -14,8 +14,9 @@
  * started in order, trying its bootstrap methods in order; then
  * "flockd: ready" is printed. SIGINT/SIGTERM after that destroys the
  * providers in reverse order (graceful leave), finalizes the runtime and
- * exits 0. A signal during start-up exits at once with status 1 (a
- * provider may be blocked joining a group that does not answer).
+ * exits 0. A signal during start-up, or a second signal during the stop,
+ * exits at once with status 1 (a provider may be blocked joining or leaving
+ * a group that does not answer).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -350,7 +351,8 @@ static int flockd__start_provider(flockd_state* st, const flockd_provider_config
 /* ------------------------------------------------------------------ */
 
 /* Contract: waits for SIGINT/SIGTERM (blocked in every thread). During
- * start-up it exits the process; afterwards it wakes the main thread. */
+ * start-up it exits the process; afterwards the first signal wakes the main
+ * thread (graceful stop) and a second one exits at once. Never returns. */
 static void* flockd__signal_thread(void* arg)
 {
     flockd_state* st = arg;
@@ -367,10 +369,14 @@ static void* flockd__signal_thread(void* arg)
             fprintf(stderr, "flockd: %s during start-up, exiting\n", strsignal(sig));
             _exit(FLOCKD_EXIT_FAIL);
         }
+        if (st->stop_signal != 0) { /* a second signal: do not wait for the graceful stop */
+            pthread_mutex_unlock(&st->mtx);
+            fprintf(stderr, "flockd: %s again, exiting without leaving the groups\n", strsignal(sig));
+            _exit(FLOCKD_EXIT_FAIL);
+        }
         st->stop_signal = sig;
         pthread_cond_broadcast(&st->cv);
         pthread_mutex_unlock(&st->mtx);
-        return NULL;
     }
 }
 
