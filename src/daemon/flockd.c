@@ -62,6 +62,7 @@ typedef struct flockd_state {
     pthread_cond_t    cv;
     bool              started;
     int               stop_signal;
+    bool              stopped; /* providers destroyed, runtime finalized */
 } flockd_state;
 
 static void flockd__usage(FILE* f)
@@ -352,7 +353,8 @@ static int flockd__start_provider(flockd_state* st, const flockd_provider_config
 
 /* Contract: waits for SIGINT/SIGTERM (blocked in every thread). During
  * start-up it exits the process; afterwards the first signal wakes the main
- * thread (graceful stop) and a second one exits at once. Never returns. */
+ * thread (graceful stop), a second one exits at once, and signals after
+ * the stop (while waiting in MPI_Finalize) are ignored. Never returns. */
 static void* flockd__signal_thread(void* arg)
 {
     flockd_state* st = arg;
@@ -368,6 +370,10 @@ static void* flockd__signal_thread(void* arg)
             pthread_mutex_unlock(&st->mtx);
             fprintf(stderr, "flockd: %s during start-up, exiting\n", strsignal(sig));
             _exit(FLOCKD_EXIT_FAIL);
+        }
+        if (st->stopped) { /* the groups are left already (e.g. waiting in MPI_Finalize) */
+            pthread_mutex_unlock(&st->mtx);
+            continue;
         }
         if (st->stop_signal != 0) { /* a second signal: do not wait for the graceful stop */
             pthread_mutex_unlock(&st->mtx);
@@ -484,6 +490,9 @@ finish:
         flock_provider_destroy(st.providers[st.num_started]);
     }
     if (st.mid) margo_finalize(st.mid);
+    pthread_mutex_lock(&st.mtx);
+    st.stopped = true;
+    pthread_mutex_unlock(&st.mtx);
     if (rc == FLOCKD_EXIT_OK && !args.check && st.mid) {
         printf("flockd: stopped\n");
         fflush(stdout);
