@@ -41,6 +41,7 @@
 #define FRT__POOL_MAX        2048
 #define FRT__POOL_IDLE_S     10
 #define FRT__READ_CHUNK      (64u * 1024u)
+#define FRT__OUTQ_MAX        ((size_t)4 * FRT_MAX_PAYLOAD) /* unsent bytes per connection */
 #define FRT__CONNECT_DEFAULT_MS 10000.0
 #define FRT__IDENTITY_RPC    "__frt_identity"
 #define FRT__IDENTITY_TIMEOUT_MS 30000.0
@@ -209,6 +210,7 @@ struct margo_instance {
     char            self[FRT_MAX_ADDR_LEN + 1];
     char            self_key[FRT_MAX_ADDR_LEN + 32];
     int             listen_fd, epfd, evfd;
+    int             spare_fd; /* /dev/null, given up to shed a connection on EMFILE */
     _Atomic bool    loop_stop;
     /* lifetime */
     bool        finalizing, stopping, finalized; /* lock */
@@ -692,6 +694,13 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
     /* queue the rest */
     size_t rest = 0;
     for (int i = 0; i < cnt; i++) rest += iov[i].iov_len;
+    if (c->outq_len - c->outq_off + rest > FRT__OUTQ_MAX) {
+        /* the peer does not read: give up on it rather than grow forever */
+        frt__log(c->inst, MARGO_LOG_WARNING, "connection to %s: peer not reading, closing", c->peer);
+        shutdown(c->fd, SHUT_RDWR);
+        ret = HG_HOSTUNREACH;
+        goto finish;
+    }
     if (c->outq_len + rest > c->outq_cap) {
         if (c->outq_off > 0) {
             memmove(c->outq, c->outq + c->outq_off, c->outq_len - c->outq_off);
@@ -1083,6 +1092,16 @@ static void frt__accept_all(margo_instance_id mid)
         int fd = accept4(mid->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
+            if ((errno == EMFILE || errno == ENFILE) && mid->spare_fd >= 0) {
+                /* out of fds: accept and drop the connection (instead of
+                 * spinning on a listen socket that stays readable) */
+                frt__log(mid, MARGO_LOG_ERROR, "accept: %s; dropping a connection", strerror(errno));
+                close(mid->spare_fd);
+                int drop = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (drop >= 0) close(drop);
+                mid->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                continue;
+            }
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 frt__log(mid, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
             return;
@@ -1907,7 +1926,8 @@ static void frt__inst_teardown(margo_instance_id mid)
     if (mid->listen_fd >= 0) close(mid->listen_fd);
     if (mid->epfd >= 0) close(mid->epfd);
     if (mid->evfd >= 0) close(mid->evfd);
-    mid->listen_fd = mid->epfd = mid->evfd = -1;
+    if (mid->spare_fd >= 0) close(mid->spare_fd);
+    mid->listen_fd = mid->epfd = mid->evfd = mid->spare_fd = -1;
     while (mid->entries) {
         frt__entry* e = mid->entries;
         mid->entries  = e->next;
@@ -1955,6 +1975,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     atomic_init(&mid->log_level, (int)frt__global_log_level());
     atomic_init(&mid->loop_stop, false);
     mid->listen_fd = mid->epfd = mid->evfd = -1;
+    mid->spare_fd                           = open("/dev/null", O_RDONLY | O_CLOEXEC);
     mid->margo_refs                         = 1;
     mid->server                             = mode == MARGO_SERVER_MODE;
     /* the leader plus at least one follower to take over from it */

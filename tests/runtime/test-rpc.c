@@ -498,6 +498,26 @@ static void test_addresses(void)
     for (int i = 0; i < 4; i++) margo_finalize(m[i]);
 }
 
+/* ---- a na+sm instance and a tcp instance call each other ---- */
+
+static void test_cross_transport(void)
+{
+    margo_instance_id sm  = rt_server("na+sm");
+    margo_instance_id tcp = rt_server("tcp");
+    frt_rpc_register(sm, "echo", 0, source_handler, NULL, ABT_POOL_NULL);
+    frt_rpc_register(tcp, "echo", 0, source_handler, NULL, ABT_POOL_NULL);
+    hg_addr_t to_tcp = rt_lookup(sm, frt_self_addr_str(tcp));
+    hg_addr_t to_sm  = rt_lookup(tcp, frt_self_addr_str(sm));
+    CHECK_EQ_INT(frt_forward(sm, to_tcp, "echo", 0, "a", 1, 60000, NULL, NULL), HG_SUCCESS);
+    CHECK_EQ_STR(last_source, frt_self_addr_str(sm));
+    CHECK_EQ_INT(frt_forward(tcp, to_sm, "echo", 0, "b", 1, 60000, NULL, NULL), HG_SUCCESS);
+    CHECK_EQ_STR(last_source, frt_self_addr_str(tcp));
+    margo_addr_free(sm, to_tcp);
+    margo_addr_free(tcp, to_sm);
+    margo_finalize(tcp);
+    margo_finalize(sm);
+}
+
 int main(int argc, char** argv)
 {
     transport = rt_transport(argc, argv);
@@ -509,5 +529,6 @@ int main(int argc, char** argv)
     test_unreachable();
     test_finalize();
     test_addresses();
+    test_cross_transport();
     return FT_DONE();
 }
