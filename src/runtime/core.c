@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -40,6 +41,7 @@
 #define FRT__NBUCKETS        1024u
 #define FRT__POOL_MAX        2048
 #define FRT__POOL_IDLE_S     10
+#define FRT__HANDOFF_NS      500000L /* an inline handler keeps the loop this long */
 #define FRT__READ_CHUNK      (64u * 1024u)
 #define FRT__OUTQ_MAX        ((size_t)4 * FRT_MAX_PAYLOAD) /* unsent bytes per connection */
 #define FRT__CONNECT_DEFAULT_MS 10000.0
@@ -197,7 +199,10 @@ typedef struct frt__pool {
     frt__work *     head, *tail;
     int             nqueued, nidle, nthreads, min, max;
     bool            stop;
-    bool            leader; /* a thread runs the progress loop */
+    bool            leader;  /* a thread runs the progress loop */
+    bool            vacant;  /* the leader left lazily; the standby timer is armed */
+    bool            standby; /* a thread waits on standby_fd */
+    int             standby_fd;
     frt__worker*    workers;
 } frt__pool;
 
@@ -243,6 +248,7 @@ struct margo_instance {
 static __thread struct {
     struct margo_instance* pool_inst;
     struct margo_instance* finalized;
+    struct margo_instance* vacated; /* running an inline handler (lazy hand-off) */
     frt__entry*            entry;
     struct margo_timer*    timer;
 } frt__tls;
@@ -350,6 +356,38 @@ static void frt__wake_loop(margo_instance_id mid)
 /* Handler pool                                                        */
 /* ------------------------------------------------------------------ */
 
+/* Arm the standby timer to fire after ns nanoseconds (0: disarm). */
+static void frt__standby_arm(frt__pool* p, long ns)
+{
+    struct itimerspec its = {{0, 0}, {0, ns}};
+    if (p->standby_fd >= 0) timerfd_settime(p->standby_fd, 0, &its, NULL);
+}
+
+/* A thread running an inline handler is about to block: let the standby
+ * take the loop over now instead of after FRT__HANDOFF_NS. */
+static void frt__about_to_block(void)
+{
+    margo_instance_id mid = frt__tls.vacated;
+    if (!mid) return;
+    frt__tls.vacated = NULL;
+    pthread_mutex_lock(&mid->pool.m);
+    if (mid->pool.vacant && !mid->pool.leader) frt__standby_arm(&mid->pool, 1);
+    pthread_mutex_unlock(&mid->pool.m);
+}
+
+/*
+ * Pool threads play three roles (pool.m):
+ *  - the leader runs the progress loop (frt__lead). When a batch yields a
+ *    request, it leaves the loop *lazily*: it arms the standby timer
+ *    (FRT__HANDOFF_NS) and runs the handler itself, then takes the loop
+ *    back if nobody did. A handler that blocks in the runtime hands over at
+ *    once (frt__about_to_block); one that runs long or blocks elsewhere
+ *    loses the loop when the timer fires. No thread wake-up is needed on
+ *    the fast path (the cost is two timerfd_settime calls).
+ *  - the standby sleeps on the timer fd and becomes the leader when it
+ *    fires while the loop is vacant.
+ *  - the others run queued work (handlers, completions, timer callbacks).
+ */
 static void* frt__worker_main(void* arg)
 {
     frt__worker*      self = arg;
@@ -358,10 +396,18 @@ static void* frt__worker_main(void* arg)
     frt__tls.pool_inst     = mid;
     pthread_mutex_lock(&p->m);
     for (;;) {
-        frt__work* w = NULL;
-        if (!p->leader && !atomic_load(&mid->loop_stop)) {
-            /* become the leader: run the progress loop */
+        frt__work* w        = NULL;
+        bool       stopping = atomic_load(&mid->loop_stop);
+        if (!p->leader && !stopping) {
             p->leader = true;
+            /* queued work may have woken (or started) this thread: make
+             * sure someone else runs it */
+            if (p->nqueued > p->nidle && p->nthreads < p->max && !frt__pool_spawn(mid))
+                pthread_cond_signal(&p->cv);
+            if (p->vacant) {
+                p->vacant = false;
+                frt__standby_arm(p, 0);
+            }
             pthread_mutex_unlock(&p->m);
             w = frt__lead(mid);
             pthread_mutex_lock(&p->m);
@@ -370,28 +416,41 @@ static void* frt__worker_main(void* arg)
                 pthread_cond_broadcast(&p->cv); /* finalize waits for this */
                 continue;
             }
-            /* hand leadership over (an idle follower, or a new thread) */
-            if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
-                pthread_cond_signal(&p->cv);
-        } else if (p->head) {
+            p->vacant = true;
+            frt__standby_arm(p, FRT__HANDOFF_NS);
+            if (!p->standby) {
+                if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
+                    pthread_cond_signal(&p->cv);
+            }
+            pthread_mutex_unlock(&p->m);
+            frt__tls.vacated = mid;
+            w->fn(w);
+            frt__tls.vacated = NULL;
+            if (frt__tls.finalized == mid) goto finalized_by_us;
+            pthread_mutex_lock(&p->m);
+            continue;
+        }
+        if (p->head) {
             w       = p->head;
             p->head = w->next;
             if (!p->head) p->tail = NULL;
             p->nqueued--;
-        }
-        if (w) {
             pthread_mutex_unlock(&p->m);
             w->fn(w);
-            if (frt__tls.finalized == mid) {
-                /* This thread finalized the instance from user code; every
-                 * other thread is joined and the pool is gone. */
-                frt__tls.finalized = NULL;
-                frt__tls.pool_inst = NULL;
-                pthread_detach(pthread_self());
-                frt__inst_unref(mid);
-                return NULL;
-            }
+            if (frt__tls.finalized == mid) goto finalized_by_us;
             pthread_mutex_lock(&p->m);
+            continue;
+        }
+        if (!p->standby && !stopping) {
+            p->standby = true;
+            pthread_mutex_unlock(&p->m);
+            struct pollfd pf = {.fd = p->standby_fd, .events = POLLIN};
+            (void)poll(&pf, 1, -1);
+            uint64_t ticks;
+            (void)!read(p->standby_fd, &ticks, sizeof ticks);
+            pthread_mutex_lock(&p->m);
+            p->standby = false;
+            pthread_cond_broadcast(&p->cv);
             continue;
         }
         if (p->stop) break;
@@ -401,12 +460,22 @@ static void* frt__worker_main(void* arg)
         p->nidle++;
         int rc = pthread_cond_timedwait(&p->cv, &p->m, &ts);
         p->nidle--;
-        if (rc == ETIMEDOUT && !p->head && !p->stop && p->leader && p->nthreads > p->min) break;
+        if (rc == ETIMEDOUT && !p->head && !p->stop && p->leader && p->standby
+            && p->nthreads > p->min)
+            break;
     }
     p->nthreads--;
     self->exited = true;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->m);
+    return NULL;
+finalized_by_us:
+    /* This thread finalized the instance from user code; every other
+     * thread is joined and the pool is gone. */
+    frt__tls.finalized = NULL;
+    frt__tls.pool_inst = NULL;
+    pthread_detach(pthread_self());
+    frt__inst_unref(mid);
     return NULL;
 }
 
@@ -1549,6 +1618,7 @@ hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
     if (!k) return HG_NOMEM;
     ret = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k, &conn);
     if (ret != HG_SUCCESS) goto finish;
+    frt__about_to_block();
     if (conn) {
         frt__forward_wait_reading(mid, conn, k);
         frt__conn_unref(conn);
@@ -1927,7 +1997,8 @@ static void frt__inst_teardown(margo_instance_id mid)
     if (mid->epfd >= 0) close(mid->epfd);
     if (mid->evfd >= 0) close(mid->evfd);
     if (mid->spare_fd >= 0) close(mid->spare_fd);
-    mid->listen_fd = mid->epfd = mid->evfd = mid->spare_fd = -1;
+    if (mid->pool.standby_fd >= 0) close(mid->pool.standby_fd);
+    mid->listen_fd = mid->epfd = mid->evfd = mid->spare_fd = mid->pool.standby_fd = -1;
     while (mid->entries) {
         frt__entry* e = mid->entries;
         mid->entries  = e->next;
@@ -1974,12 +2045,13 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     atomic_init(&mid->memrefs, 1);
     atomic_init(&mid->log_level, (int)frt__global_log_level());
     atomic_init(&mid->loop_stop, false);
-    mid->listen_fd = mid->epfd = mid->evfd = -1;
+    mid->listen_fd = mid->epfd = mid->evfd = mid->pool.standby_fd = -1;
     mid->spare_fd                           = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    mid->pool.standby_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     mid->margo_refs                         = 1;
     mid->server                             = mode == MARGO_SERVER_MODE;
-    /* the leader plus at least one follower to take over from it */
-    mid->pool.min                           = rpc_thread_count > 1 ? rpc_thread_count : 2;
+    /* the leader, the standby and one worker */
+    mid->pool.min                           = rpc_thread_count > 2 ? rpc_thread_count : 3;
     mid->pool.max = FRT__POOL_MAX > mid->pool.min ? FRT__POOL_MAX : mid->pool.min;
     strcpy(mid->identity_entry.name, FRT__IDENTITY_RPC);
     mid->identity_entry.fn      = frt__identity_handler;
@@ -2003,7 +2075,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     mid->rbuf = malloc(FRT__READ_CHUNK);
     mid->epfd = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0) goto fail;
+    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->pool.standby_fd < 0) goto fail;
     {
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &frt__tag_event};
         if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->evfd, &ev) != 0) goto fail;
@@ -2012,9 +2084,10 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
             if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->listen_fd, &lev) != 0) goto fail;
         }
     }
-    /* the first pool thread becomes the progress loop's leader */
+    /* the first pool threads become the loop's leader and standby */
     pthread_mutex_lock(&mid->pool.m);
     bool started = frt__pool_spawn(mid);
+    if (started) (void)frt__pool_spawn(mid);
     pthread_mutex_unlock(&mid->pool.m);
     if (!started) goto fail;
     frt__log(mid, MARGO_LOG_INFO, "instance started (%s mode)", mid->server ? "server" : "client");
@@ -2107,7 +2180,9 @@ void margo_finalize(margo_instance_id mid)
     pthread_mutex_lock(&mid->pool.m);
     atomic_store(&mid->loop_stop, true);
     frt__wake_loop(mid);
-    while (mid->pool.leader) pthread_cond_wait(&mid->pool.cv, &mid->pool.m);
+    frt__standby_arm(&mid->pool, 1); /* wake the standby: it sees loop_stop */
+    while (mid->pool.leader || mid->pool.standby)
+        pthread_cond_wait(&mid->pool.cv, &mid->pool.m);
     pthread_mutex_unlock(&mid->pool.m);
     frt__pool_stop_join(mid);
 
@@ -2139,6 +2214,7 @@ void margo_finalize(margo_instance_id mid)
 void margo_wait_for_finalize(margo_instance_id mid)
 {
     if (!mid) return;
+    frt__about_to_block();
     pthread_mutex_lock(&mid->lock);
     atomic_fetch_add(&mid->memrefs, 1);
     mid->waiters++;
@@ -2202,6 +2278,7 @@ void margo_thread_sleep(margo_instance_id mid, double timeout_ms)
 {
     (void)mid;
     if (!(timeout_ms > 0)) return;
+    frt__about_to_block();
     struct timespec ts;
     ts.tv_sec  = (time_t)(timeout_ms / 1000.0);
     ts.tv_nsec = (long)((timeout_ms - (double)ts.tv_sec * 1000.0) * 1e6);
