@@ -1334,7 +1334,9 @@ void swim__tick(swim__t* s, double now)
     }
     /* 4. dedicated gossip (only when there is news) */
     if (s->cfg.gossip_interval_ms > 0 && now >= s->next_gossip) {
-        s->next_gossip = now + s->cfg.gossip_interval_ms;
+        /* local health also slows dedicated gossip: an overloaded member
+         * sheds its optional traffic first (probes keep their own pace) */
+        s->next_gossip = now + scaled(s, s->cfg.gossip_interval_ms);
         if (s->nbq > 0 && s->nview >= 2) {
             uint32_t dest[64];
             uint32_t n = pick_members(s, (uint32_t)s->cfg.gossip_fanout, NONE, dest);
