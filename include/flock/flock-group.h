@@ -89,7 +89,9 @@ flock_return_t flock_group_metadata_set(flock_group_handle_t handle, const char*
 
 /**
  * @brief Refresh the cached view from the contact member (only transferred
- * if the digests differ).
+ * if the digests differ). If the contact does not answer (gone, unreachable,
+ * timeout), the other members of the cached view are tried in view order and
+ * the first that answers becomes the contact.
  * @param req NULL: block and return the result. Otherwise the call returns
  *        FLOCK_SUCCESS at once and *req must be completed with
  *        flock_request_wait, which returns the result.

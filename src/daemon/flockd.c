@@ -14,8 +14,9 @@
  * started in order, trying its bootstrap methods in order; then
  * "flockd: ready" is printed. SIGINT/SIGTERM after that destroys the
  * providers in reverse order (graceful leave), finalizes the runtime and
- * exits 0. A signal during start-up exits at once with status 1 (a
- * provider may be blocked joining a group that does not answer).
+ * exits 0. A signal during start-up, or a second signal during the stop,
+ * exits at once with status 1 (a provider may be blocked joining or leaving
+ * a group that does not answer).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,6 +62,7 @@ typedef struct flockd_state {
     pthread_cond_t    cv;
     bool              started;
     int               stop_signal;
+    bool              stopped; /* providers destroyed, runtime finalized */
 } flockd_state;
 
 static void flockd__usage(FILE* f)
@@ -350,7 +352,9 @@ static int flockd__start_provider(flockd_state* st, const flockd_provider_config
 /* ------------------------------------------------------------------ */
 
 /* Contract: waits for SIGINT/SIGTERM (blocked in every thread). During
- * start-up it exits the process; afterwards it wakes the main thread. */
+ * start-up it exits the process; afterwards the first signal wakes the main
+ * thread (graceful stop), a second one exits at once, and signals after
+ * the stop (while waiting in MPI_Finalize) are ignored. Never returns. */
 static void* flockd__signal_thread(void* arg)
 {
     flockd_state* st = arg;
@@ -367,10 +371,18 @@ static void* flockd__signal_thread(void* arg)
             fprintf(stderr, "flockd: %s during start-up, exiting\n", strsignal(sig));
             _exit(FLOCKD_EXIT_FAIL);
         }
+        if (st->stopped) { /* the groups are left already (e.g. waiting in MPI_Finalize) */
+            pthread_mutex_unlock(&st->mtx);
+            continue;
+        }
+        if (st->stop_signal != 0) { /* a second signal: do not wait for the graceful stop */
+            pthread_mutex_unlock(&st->mtx);
+            fprintf(stderr, "flockd: %s again, exiting without leaving the groups\n", strsignal(sig));
+            _exit(FLOCKD_EXIT_FAIL);
+        }
         st->stop_signal = sig;
         pthread_cond_broadcast(&st->cv);
         pthread_mutex_unlock(&st->mtx);
-        return NULL;
     }
 }
 
@@ -478,17 +490,26 @@ finish:
         flock_provider_destroy(st.providers[st.num_started]);
     }
     if (st.mid) margo_finalize(st.mid);
-#ifdef FLOCK_HAVE_MPI
-    if (st.mpi_initialized_here) {
-        int finalized = 0;
-        MPI_Finalized(&finalized);
-        if (!finalized) MPI_Finalize();
-    }
-#endif
+    pthread_mutex_lock(&st.mtx);
+    st.stopped = true;
+    pthread_mutex_unlock(&st.mtx);
     if (rc == FLOCKD_EXIT_OK && !args.check && st.mid) {
         printf("flockd: stopped\n");
         fflush(stdout);
     }
+#ifdef FLOCK_HAVE_MPI
+    /* MPI_Finalize waits for every rank of the job: a daemon stopped alone
+     * has already left its groups, but its process ends with the job (exiting
+     * without MPI_Finalize would make mpiexec kill the whole job). */
+    if (st.mpi_initialized_here) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) {
+            fprintf(stderr, "flockd: waiting in MPI_Finalize for the other ranks of the job\n");
+            MPI_Finalize();
+        }
+    }
+#endif
     free(st.providers);
     flockd__config_free(&cfg);
     (void)have_sigthread; /* the signal thread ends with the process */

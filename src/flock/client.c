@@ -6,9 +6,16 @@
  * count, handle refcount) are atomics. An asynchronous update holds a
  * reference on its handle until flock_request_wait, so releasing the
  * handle while an update is in flight is safe.
+ *
+ * Failover (upstream always asked the same member, so a handle became
+ * useless once that member died): when the contact does not answer
+ * (unreachable, provider gone, timeout), the other members of the cached
+ * view are tried in view order and the first one that answers becomes the
+ * contact.
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,15 +32,20 @@ struct flock_client {
 };
 
 struct flock_group_handle {
-    flock_client_t     client;
+    flock_client_t       client;
     atomic_uint_fast64_t refcount;
-    hg_addr_t          addr;
-    uint16_t           provider_id;
-    flock_group_view_t view; /* guarded by view.mtx */
+    pthread_mutex_t      contact_lock; /* guards addr + provider_id */
+    hg_addr_t            addr;         /* contact member */
+    uint16_t             provider_id;
+    flock_group_view_t   view;         /* guarded by view.mtx */
 };
+
+/* Timeout of each attempt on another member when the contact fails. */
+#define FLOCK__FAILOVER_TIMEOUT_MS 10000.0
 
 struct flock_request {
     flock_group_handle_t handle;
+    uint8_t              in[8]; /* the request (digest) for a failover */
     pthread_mutex_t      mutex;
     pthread_cond_t       cond;
     bool                 done;
@@ -111,11 +123,113 @@ static flock_return_t from_hg(margo_instance_id mid, hg_return_t hret)
     return hret == HG_NOMEM ? FLOCK_ERR_ALLOCATION : FLOCK_ERR_FROM_MERCURY;
 }
 
+/* Errors after which another member may answer (the contact is gone,
+ * unreachable, or not serving the group any more). */
+static bool worth_failover(hg_return_t hret)
+{
+    return hret != HG_SUCCESS && hret != HG_CANCELED && hret != HG_NOMEM
+        && hret != HG_MSGSIZE && hret != HG_INVALID_ARG;
+}
+
+/* A duplicate of the current contact. */
+static hg_return_t contact_get(flock_group_handle_t h, hg_addr_t* addr, uint16_t* pid)
+{
+    pthread_mutex_lock(&h->contact_lock);
+    hg_return_t hret = margo_addr_dup(h->client->mid, h->addr, addr);
+    *pid             = h->provider_id;
+    pthread_mutex_unlock(&h->contact_lock);
+    return hret;
+}
+
+/*
+ * The contact failed: try the other members of the cached view in view
+ * order (starting after the contact), each with a bounded timeout. The
+ * first that answers becomes the contact. On success *out and *out_len hold
+ * its response. Blocks (may run on a handler thread).
+ */
+static hg_return_t failover(flock_group_handle_t h, const uint8_t* in, size_t in_len,
+                            void** out, size_t* out_len)
+{
+    hg_return_t hret  = HG_NOENTRY;
+    char**      addrs = NULL;
+    uint16_t*   pids  = NULL;
+    size_t      n = 0, start = 0;
+    char        cur[FRT_MAX_ADDR_LEN + 1];
+    uint16_t    cur_pid;
+
+    pthread_mutex_lock(&h->contact_lock);
+    snprintf(cur, sizeof cur, "%s", frt_addr_str(h->addr) ? frt_addr_str(h->addr) : "");
+    cur_pid = h->provider_id;
+    pthread_mutex_unlock(&h->contact_lock);
+
+    FLOCK_GROUP_VIEW_LOCK(&h->view);
+    n     = (size_t)h->view.members.size;
+    addrs = n ? (char**)calloc(n, sizeof(*addrs)) : NULL;
+    pids  = n ? (uint16_t*)calloc(n, sizeof(*pids)) : NULL;
+    if (addrs && pids) {
+        for (size_t i = 0; i < n; i++) {
+            addrs[i] = strdup(h->view.members.data[i].address);
+            pids[i]  = h->view.members.data[i].provider_id;
+            if (pids[i] == cur_pid && strcmp(addrs[i] ? addrs[i] : "", cur) == 0) start = i + 1;
+        }
+    } else {
+        n = 0;
+    }
+    FLOCK_GROUP_VIEW_UNLOCK(&h->view);
+
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (start + k) % n;
+        if (!addrs[i] || (pids[i] == cur_pid && strcmp(addrs[i], cur) == 0)) continue;
+        hg_addr_t addr = HG_ADDR_NULL;
+        if (margo_addr_lookup(h->client->mid, addrs[i], &addr) != HG_SUCCESS) continue;
+        hret = frt_forward(h->client->mid, addr, FLOCK__GET_VIEW_RPC, pids[i], in, in_len,
+                           FLOCK__FAILOVER_TIMEOUT_MS, out, out_len);
+        if (hret == HG_SUCCESS) {
+            margo_warning(h->client->mid,
+                          "[flock] group contact %s (provider %u) failed; now using %s "
+                          "(provider %u)", cur, (unsigned)cur_pid, addrs[i], (unsigned)pids[i]);
+            pthread_mutex_lock(&h->contact_lock);
+            hg_addr_t old  = h->addr;
+            h->addr        = addr;
+            h->provider_id = pids[i];
+            pthread_mutex_unlock(&h->contact_lock);
+            margo_addr_free(h->client->mid, old);
+            break;
+        }
+        margo_addr_free(h->client->mid, addr);
+    }
+    for (size_t i = 0; i < n; i++) free(addrs[i]);
+    free(addrs);
+    free(pids);
+    return hret;
+}
+
+/* Result of an exchange with the contact (hret, response) after failover
+ * if needed; applies the response to the cache. */
+static flock_return_t finish_update(flock_group_handle_t h, hg_return_t hret, const void* out,
+                                    size_t out_len, const uint8_t* in, size_t in_len)
+{
+    flock_return_t ret      = FLOCK_SUCCESS;
+    void*          fo_out   = NULL;
+    size_t         fo_len   = 0;
+    if (worth_failover(hret)) {
+        margo_warning(h->client->mid, "[flock] group contact did not answer (%s); trying "
+                                      "the other members", HG_Error_to_string(hret));
+        hret = failover(h, in, in_len, &fo_out, &fo_len);
+        out     = fo_out;
+        out_len = fo_len;
+    }
+    ret = from_hg(h->client->mid, hret);
+    if (ret == FLOCK_SUCCESS) ret = apply_response(h, out, out_len);
+    free(fo_out);
+    return ret;
+}
+
 static void request_complete(void* uargs, hg_return_t hret, const void* out, size_t out_len)
 {
     flock_request_t req = (flock_request_t)uargs;
-    flock_return_t  ret = from_hg(req->handle->client->mid, hret);
-    if (ret == FLOCK_SUCCESS) ret = apply_response(req->handle, out, out_len);
+    flock_return_t  ret = finish_update(req->handle, hret, out, out_len, req->in,
+                                        sizeof req->in);
     pthread_mutex_lock(&req->mutex);
     req->ret  = ret;
     req->done = true;
@@ -130,7 +244,9 @@ flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_reques
     void*           out     = NULL;
     size_t          out_len = 0;
     uint8_t         in[8];
-    frt_wbuf        b = FRT_WBUF_INIT;
+    frt_wbuf        b       = FRT_WBUF_INIT;
+    hg_addr_t       addr    = HG_ADDR_NULL;
+    uint16_t        pid     = 0;
 
     if (!handle) return FLOCK_ERR_INVALID_ARGS;
     FLOCK_GROUP_VIEW_LOCK(&handle->view);
@@ -142,12 +258,15 @@ flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_reques
         goto finish;
     }
     memcpy(in, b.data, sizeof in);
+    if (contact_get(handle, &addr, &pid) != HG_SUCCESS) {
+        ret = FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
 
     if (!req) {
-        hg_return_t hret = frt_forward(handle->client->mid, handle->addr, FLOCK__GET_VIEW_RPC,
-                                       handle->provider_id, in, sizeof in, 0, &out, &out_len);
-        ret = from_hg(handle->client->mid, hret);
-        if (ret == FLOCK_SUCCESS) ret = apply_response(handle, out, out_len);
+        hg_return_t hret = frt_forward(handle->client->mid, addr, FLOCK__GET_VIEW_RPC, pid, in,
+                                       sizeof in, 0, &out, &out_len);
+        ret = finish_update(handle, hret, out, out_len, in, sizeof in);
         goto finish;
     }
     r = (flock_request_t)calloc(1, sizeof(*r));
@@ -158,18 +277,19 @@ flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_reques
     pthread_mutex_init(&r->mutex, NULL);
     pthread_cond_init(&r->cond, NULL);
     r->handle = handle;
+    memcpy(r->in, in, sizeof in);
     flock_group_handle_ref_incr(handle);
-    hg_return_t hret = frt_forward_async(handle->client->mid, handle->addr, FLOCK__GET_VIEW_RPC,
-                                         handle->provider_id, in, sizeof in, 0,
-                                         request_complete, r);
+    hg_return_t hret = frt_forward_async(handle->client->mid, addr, FLOCK__GET_VIEW_RPC, pid, in,
+                                         sizeof in, 0, request_complete, r);
     if (hret != HG_SUCCESS) {
-        /* Could not even be sent: the request completes at once with the
-         * error, so callers can always rely on flock_request_wait. */
-        r->ret  = from_hg(handle->client->mid, hret);
+        /* Could not even be sent: complete the request now (after a
+         * failover attempt), so callers can always rely on flock_request_wait. */
+        r->ret  = finish_update(handle, hret, NULL, 0, in, sizeof in);
         r->done = true;
     }
     *req = r;
 finish:
+    if (addr != HG_ADDR_NULL) margo_addr_free(handle->client->mid, addr);
     frt_wbuf_free(&b);
     free(out);
     return ret;
@@ -209,6 +329,7 @@ static flock_return_t handle_new(flock_client_t client, hg_addr_t addr, uint16_t
     flock_group_handle_t h = (flock_group_handle_t)calloc(1, sizeof(*h));
     if (!h) return FLOCK_ERR_ALLOCATION;
     h->client      = client;
+    pthread_mutex_init(&h->contact_lock, NULL);
     h->addr        = addr;
     h->provider_id = provider_id;
     atomic_init(&h->refcount, 1);
@@ -341,6 +462,7 @@ flock_return_t flock_group_handle_release(flock_group_handle_t handle)
     if (atomic_fetch_sub(&handle->refcount, 1) != 1) return FLOCK_SUCCESS;
     flock_client_t client = handle->client;
     margo_addr_free(client->mid, handle->addr);
+    pthread_mutex_destroy(&handle->contact_lock);
     flock_group_view_clear(&handle->view);
     free(handle);
     atomic_fetch_sub(&client->num_handles, 1);

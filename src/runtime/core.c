@@ -91,10 +91,13 @@ typedef struct frt__conn {
     /* write side: wlock */
     pthread_mutex_t wlock;
     bool            wclosed;
-    bool            want_out;
+    bool            want_out;      /* output queued: EPOLLOUT wanted */
+    bool            reader_active; /* a thread owns the read side (see below) */
     uint8_t*        outq;
     size_t          outq_off, outq_len, outq_cap;
-    /* read side: loop thread only */
+    /* read side: only the thread that holds the reader token
+     * (reader_active, taken under wlock): the loop or a caller waiting for
+     * its response (frt__forward_wait_reading). */
     uint8_t  hdr_buf[FRT__HDR_LEN];
     size_t   hdr_got;
     frt__hdr hdr;
@@ -116,7 +119,7 @@ typedef struct frt__call {
     void*             uargs;
     pthread_mutex_t   m;
     pthread_cond_t    cv;
-    bool              done;
+    _Atomic bool      done; /* set under m */
     hg_return_t       ret;
     void*             out;
     size_t            out_len;
@@ -210,6 +213,9 @@ struct margo_instance {
     _Atomic bool    loop_stop;
     /* lifetime */
     bool        finalizing, stopping, finalized; /* lock */
+    int         waiters;                         /* lock: in margo_wait_for_finalize */
+    bool        zombie;                          /* lock: kept for a late waiter */
+    struct margo_instance* zombie_next;          /* frt__zombies */
     int         margo_refs;                      /* lock */
     _Atomic int memrefs;
     /* state under lock */
@@ -224,8 +230,8 @@ struct margo_instance {
     frt__fcb *           prefin, *fin;
     struct margo_timer*  timers;
     /* rate limit of protocol warnings (loop thread only) */
-    double warn_window;
-    int    warn_count;
+    _Atomic long warn_window; /* ms */
+    _Atomic int  warn_count;
     uint8_t* rbuf; /* loop scratch */
     frt__pool pool;
     frt__fault* fault; /* reliability: fault-injection seam (fault.c), NULL-safe */
@@ -547,7 +553,7 @@ static void frt__call_finish(margo_instance_id mid, frt__call* c, hg_return_t re
     c->ret     = ret;
     c->out     = out;
     c->out_len = out_len;
-    c->done    = true;
+    atomic_store(&c->done, true);
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->m);
 }
@@ -576,6 +582,49 @@ static void frt__conn_unref(frt__conn* c)
     free(c->outq);
     free(c->body);
     free(c);
+}
+
+/*
+ * Connections are registered EPOLLONESHOT: each event disarms the fd and
+ * whoever handled it re-arms it from the current state (under wlock), so
+ * the loop and a caller reading its own response never read concurrently.
+ * EPOLLIN is armed only while no thread holds the reader token.
+ */
+static void frt__conn_rearm_locked(frt__conn* c)
+{
+    if (c->wclosed || c->fd < 0) return;
+    struct epoll_event ev = {.events = EPOLLONESHOT, .data.ptr = c};
+    if (!c->reader_active) ev.events |= EPOLLIN;
+    if (c->want_out) ev.events |= EPOLLOUT;
+    epoll_ctl(c->inst->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void frt__conn_rearm(frt__conn* c)
+{
+    pthread_mutex_lock(&c->wlock);
+    frt__conn_rearm_locked(c);
+    pthread_mutex_unlock(&c->wlock);
+}
+
+/* Take the reader token of c; false if another thread holds it. */
+static bool frt__reader_acquire(frt__conn* c)
+{
+    bool ok = false;
+    pthread_mutex_lock(&c->wlock);
+    if (!c->reader_active && !c->wclosed) {
+        c->reader_active = true;
+        ok               = true;
+    }
+    pthread_mutex_unlock(&c->wlock);
+    return ok;
+}
+
+static void frt__reader_release(frt__conn* c)
+{
+    pthread_mutex_lock(&c->wlock);
+    c->reader_active = false;
+    frt__conn_rearm_locked(c);
+    pthread_mutex_unlock(&c->wlock);
 }
 
 static void frt__iov_advance(struct iovec** iov, int* cnt, size_t n)
@@ -648,9 +697,8 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
         c->outq_len += iov[i].iov_len;
     }
     if (!c->want_out) {
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-        c->want_out           = true;
-        epoll_ctl(c->inst->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+        c->want_out = true;
+        frt__conn_rearm_locked(c);
     }
 finish:
     pthread_mutex_unlock(&c->wlock);
@@ -672,11 +720,9 @@ static void frt__conn_flush(frt__conn* c)
         }
         c->outq_off += (size_t)n;
     }
-    if (c->outq_off == c->outq_len && c->want_out && !c->wclosed) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (c->outq_off == c->outq_len && c->want_out) {
         c->outq_off = c->outq_len = 0;
         c->want_out               = false;
-        epoll_ctl(c->inst->epfd, EPOLL_CTL_MOD, c->fd, &ev);
     }
     pthread_mutex_unlock(&c->wlock);
 }
@@ -727,12 +773,11 @@ static void frt__send_error(frt__conn* c, uint64_t id, hg_return_t code)
 /* Rate-limited warning about a peer's bad input (loop thread). */
 static void frt__protocol_warning(margo_instance_id mid, frt__conn* c, const char* why)
 {
-    double now = frt_now_ms();
-    if (now - mid->warn_window > 1000.0) {
-        mid->warn_window = now;
-        mid->warn_count  = 0;
-    }
-    if (++mid->warn_count <= 10)
+    long now = (long)frt_now_ms();
+    long win = atomic_load(&mid->warn_window);
+    if (now - win > 1000 && atomic_compare_exchange_strong(&mid->warn_window, &win, now))
+        atomic_store(&mid->warn_count, 0);
+    if (atomic_fetch_add(&mid->warn_count, 1) < 10)
         frt__log(mid, MARGO_LOG_WARNING, "closing connection from %s: %s",
                  c->peer[0] ? c->peer : "(no hello yet)", why);
 }
@@ -974,32 +1019,30 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
     return true;
 }
 
-/* Loop: readable (or hung up). */
-static void frt__conn_readable(margo_instance_id mid, frt__conn* c)
+/* Read what is available on c into buf and process it (reader token held).
+ * @return 1 more may come, 0 nothing more now, -1 the connection is dead
+ * (EOF, error or protocol violation: the caller closes or shuts it down). */
+static int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size)
 {
     for (int round = 0; round < 16; round++) {
-        ssize_t n = recv(c->fd, mid->rbuf, FRT__READ_CHUNK, MSG_DONTWAIT);
+        ssize_t n = recv(c->fd, buf, size, MSG_DONTWAIT);
         if (n > 0) {
-            if (!frt__conn_feed(mid, c, mid->rbuf, (size_t)n)) {
-                frt__conn_close(mid, c);
-                return;
-            }
-            if ((size_t)n < FRT__READ_CHUNK) return;
+            if (!frt__conn_feed(mid, c, buf, (size_t)n)) return -1;
+            if ((size_t)n < size) return 0;
             continue;
         }
         if (n == 0) {
             if (c->hdr_got || c->body)
                 frt__protocol_warning(mid, c, "peer closed in the middle of a frame");
             frt__log(mid, MARGO_LOG_DEBUG, "connection to %s closed by peer", c->peer);
-            frt__conn_close(mid, c);
-            return;
+            return -1;
         }
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
         frt__log(mid, MARGO_LOG_DEBUG, "connection to %s: %s", c->peer, strerror(errno));
-        frt__conn_close(mid, c);
-        return;
+        return -1;
     }
+    return 1;
 }
 
 static void frt__set_sockopts(int fd, bool tcp)
@@ -1032,7 +1075,7 @@ static void frt__accept_all(margo_instance_id mid)
         c->next    = mid->conns;
         mid->conns = c;
         pthread_mutex_unlock(&mid->lock);
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
         if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 || frt__send_hello(mid, c) != HG_SUCCESS)
             frt__conn_close(mid, c);
     }
@@ -1118,7 +1161,15 @@ static void* frt__progress_main(void* arg)
             } else {
                 frt__conn* c = tag;
                 if (evs[i].events & EPOLLOUT) frt__conn_flush(c);
-                if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) frt__conn_readable(mid, c);
+                if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && frt__reader_acquire(c)) {
+                    if (frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK) < 0) {
+                        frt__conn_close(mid, c); /* c may be gone now */
+                        continue;
+                    }
+                    frt__reader_release(c); /* re-arms */
+                } else {
+                    frt__conn_rearm(c);
+                }
             }
         }
         frt__expire(mid);
@@ -1261,7 +1312,7 @@ static hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double t
     bool ok = false;
     if (fd >= 0) {
         c->fd                 = fd;
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
         ok = epoll_ctl(mid->epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
         /* a failed hello shuts the socket down: the loop then closes it */
         if (ok) (void)frt__send_hello(mid, c);
@@ -1337,7 +1388,7 @@ static hg_return_t frt__call_arm(margo_instance_id mid, frt__call* k, double tim
  */
 static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const char* name,
                                    uint16_t provider_id, const void* in, size_t in_len,
-                                   double timeout_ms, frt__call* k)
+                                   double timeout_ms, frt__call* k, frt__conn** keep)
 {
     hg_return_t ret  = HG_SUCCESS;
     frt__conn*  conn = NULL;
@@ -1394,23 +1445,64 @@ static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const 
         h.payload_len = (uint32_t)in_len;
         /* a send failure shuts the socket down; the loop then fails k */
         (void)frt__send_frame(conn, &h, name, in);
+        if (keep) {
+            *keep = conn; /* the caller's ref now */
+            conn  = NULL;
+        }
     }
     frt__conn_unref(conn);
     return ret;
+}
+
+#define FRT__CALLER_READ_MS   20.0 /* a caller reads its own response for this long at most */
+#define FRT__CALLER_SLICE_MS  5    /* ... in poll slices this long (to notice other completions) */
+#define FRT__CALLER_BUF       16384
+
+/*
+ * Leader/follower on the client side: a synchronous caller whose request
+ * went out on conn takes the connection's reader token if nobody holds it
+ * and reads the socket itself, so its response needs no thread hop. Frames
+ * for others are processed as the loop would. It gives the token back when
+ * its call is done, after FRT__CALLER_READ_MS, or when the connection dies
+ * (shut down: the loop then closes it and fails its calls).
+ */
+static void frt__forward_wait_reading(margo_instance_id mid, frt__conn* conn, frt__call* k)
+{
+    uint8_t buf[FRT__CALLER_BUF];
+    double  end = frt_now_ms() + FRT__CALLER_READ_MS;
+    if (atomic_load(&k->done) || !frt__reader_acquire(conn)) return;
+    while (!atomic_load(&k->done)) {
+        int r = frt__conn_read_some(mid, conn, buf, sizeof buf);
+        if (r < 0) {
+            shutdown(conn->fd, SHUT_RDWR);
+            break;
+        }
+        if (r > 0 || atomic_load(&k->done)) continue;
+        double left = end - frt_now_ms();
+        if (left <= 0) break;
+        struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+        (void)poll(&p, 1, left < FRT__CALLER_SLICE_MS ? (int)left + 1 : FRT__CALLER_SLICE_MS);
+    }
+    frt__reader_release(conn);
 }
 
 hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
                         uint16_t provider_id, const void* in, size_t in_len, double timeout_ms,
                         void** out, size_t* out_len)
 {
-    hg_return_t ret = HG_SUCCESS;
-    frt__call*  k   = NULL;
+    hg_return_t ret  = HG_SUCCESS;
+    frt__call*  k    = NULL;
+    frt__conn*  conn = NULL;
     if (out) *out = NULL;
     if (out_len) *out_len = 0;
     k = frt__call_new();
     if (!k) return HG_NOMEM;
-    ret = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k);
+    ret = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k, &conn);
     if (ret != HG_SUCCESS) goto finish;
+    if (conn) {
+        frt__forward_wait_reading(mid, conn, k);
+        frt__conn_unref(conn);
+    }
     pthread_mutex_lock(&k->m);
     while (!k->done) pthread_cond_wait(&k->cv, &k->m);
     pthread_mutex_unlock(&k->m);
@@ -1437,7 +1529,7 @@ hg_return_t frt_forward_async(margo_instance_id mid, hg_addr_t addr, const char*
     k->async       = true;
     k->cb          = cb;
     k->uargs       = uargs;
-    hg_return_t rc = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k);
+    hg_return_t rc = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k, NULL);
     if (rc != HG_SUCCESS) frt__call_free(k);
     return rc;
 }
@@ -1891,6 +1983,33 @@ static void frt__run_callbacks(margo_instance_id mid, frt__fcb** list)
     }
 }
 
+/*
+ * Zombies. A server's main thread typically calls margo_wait_for_finalize
+ * while a handler calls margo_finalize when told to quit; if the handler
+ * wins the race, main would wait on freed memory. So an instance finalized
+ * by one of its own pool threads while nobody waits keeps its (small)
+ * struct as a zombie: a late margo_wait_for_finalize returns at once and
+ * frees it; otherwise it is freed at exit.
+ */
+static pthread_mutex_t        frt__zombie_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct margo_instance* frt__zombies;
+static pthread_once_t         frt__zombie_once = PTHREAD_ONCE_INIT;
+
+static void frt__zombies_free(void)
+{
+    pthread_mutex_lock(&frt__zombie_lock);
+    struct margo_instance* z = frt__zombies;
+    frt__zombies             = NULL;
+    pthread_mutex_unlock(&frt__zombie_lock);
+    while (z) {
+        struct margo_instance* n = z->zombie_next;
+        frt__inst_unref(z);
+        z = n;
+    }
+}
+
+static void frt__zombies_init(void) { atexit(frt__zombies_free); }
+
 void margo_finalize(margo_instance_id mid)
 {
     frt__call* canceled = NULL;
@@ -1935,12 +2054,25 @@ void margo_finalize(margo_instance_id mid)
     frt__pool_stop_join(mid);
 
     /* 4. free everything; wake margo_wait_for_finalize */
+    bool own_thread = frt__tls.pool_inst == mid;
+    bool zombie     = false;
     pthread_mutex_lock(&mid->lock);
     frt__inst_teardown(mid);
     mid->finalized = true;
+    if (own_thread && mid->waiters == 0) {
+        mid->zombie = zombie = true;
+        atomic_fetch_add(&mid->memrefs, 1); /* the zombie list's ref */
+    }
     pthread_cond_broadcast(&mid->cv);
     pthread_mutex_unlock(&mid->lock);
-    if (frt__tls.pool_inst == mid)
+    if (zombie) {
+        pthread_once(&frt__zombie_once, frt__zombies_init);
+        pthread_mutex_lock(&frt__zombie_lock);
+        mid->zombie_next = frt__zombies;
+        frt__zombies     = mid;
+        pthread_mutex_unlock(&frt__zombie_lock);
+    }
+    if (own_thread)
         frt__tls.finalized = mid; /* the worker drops the last ref after the callback */
     else
         frt__inst_unref(mid);
@@ -1951,8 +2083,24 @@ void margo_wait_for_finalize(margo_instance_id mid)
     if (!mid) return;
     pthread_mutex_lock(&mid->lock);
     atomic_fetch_add(&mid->memrefs, 1);
+    mid->waiters++;
     while (!mid->finalized) pthread_cond_wait(&mid->cv, &mid->lock);
+    mid->waiters--;
+    bool zombie = mid->zombie;
+    mid->zombie = false;
     pthread_mutex_unlock(&mid->lock);
+    if (zombie) {
+        bool found = false;
+        pthread_mutex_lock(&frt__zombie_lock);
+        for (struct margo_instance** pp = &frt__zombies; *pp; pp = &(*pp)->zombie_next)
+            if (*pp == mid) {
+                *pp   = mid->zombie_next;
+                found = true;
+                break;
+            }
+        pthread_mutex_unlock(&frt__zombie_lock);
+        if (found) frt__inst_unref(mid);
+    }
     frt__inst_unref(mid);
 }
 

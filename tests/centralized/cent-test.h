@@ -212,6 +212,45 @@ static inline bool ct_wait_converged(const ct_ref_t* refs, size_t n, size_t expe
     return false;
 }
 
+/**
+ * Callbacks fire just after the view changes, so a status file may show the
+ * new view before the event: wait until (name, pid) has recorded exactly
+ * `want` events (type, address, apid). false on timeout or if more arrived.
+ */
+static inline bool ct_wait_count(const char* name, unsigned pid, const char* type,
+                                 const char* address, unsigned apid, int want, double timeout_ms)
+{
+    static ct_status_t s;
+    double             end = ft_now_ms() + timeout_ms;
+    while (ft_now_ms() < end) {
+        if (ct_read_status(name, pid, &s)) {
+            int n = ct_count_events(&s, type, address, apid);
+            if (n == want) return true;
+            if (n > want) {
+                FT_FAIL("%s/%u: %d %s events about %s/%u, expected %d", name, pid, n, type,
+                        address, apid, want);
+                return false;
+            }
+        }
+        ft_sleep_ms(20);
+    }
+    FT_FAIL("%s/%u: timeout waiting for %d %s events about %s/%u", name, pid, want, type, address,
+            apid);
+    return false;
+}
+
+/** Wait until (name, pid) has recorded `want` events in total. */
+static inline bool ct_wait_nevents(const char* name, unsigned pid, size_t want, double timeout_ms)
+{
+    static ct_status_t s;
+    double             end = ft_now_ms() + timeout_ms;
+    while (ft_now_ms() < end) {
+        if (ct_read_status(name, pid, &s) && s.nevents >= want) return s.nevents == want;
+        ft_sleep_ms(20);
+    }
+    return false;
+}
+
 /** Send sig to the server and, for SIGTERM/SIGKILL, reap it (bounded wait). */
 static inline int ct_stop(ct_server_t* s, int sig, double timeout_ms)
 {

@@ -82,8 +82,9 @@ int main(void)
     REQUIRE(ft_wait_until(a_has, (void*)(intptr_t)3, 30000));
     REQUIRE(find_new(&st, b_addr, c_addr));
     CHECK(ct_members_sane(&st));
-    CHECK_EQ_INT(ct_count_events(&st, "JOINED", b_addr, PID), 1);
-    CHECK_EQ_INT(ct_count_events(&st, "JOINED", c_addr, PID), 1);
+    CHECK(ct_wait_count("A", PID, "JOINED", b_addr, PID, 1, 30000));
+    CHECK(ct_wait_count("A", PID, "JOINED", c_addr, PID, 1, 30000));
+    REQUIRE(ct_read_status("A", PID, &st));
 
     /* every member holds the same view */
     margo_instance_id mid = margo_init("na+sm", MARGO_CLIENT_MODE, 0, 0);
@@ -100,7 +101,8 @@ int main(void)
     waitpid(c, NULL, 0);
     ft_forget(c);
     REQUIRE(ft_wait_until(a_has, (void*)(intptr_t)2, 30000));
-    CHECK_EQ_INT(ct_count_events(&st, "DIED", c_addr, PID), 1);
+    CHECK(ct_wait_count("A", PID, "DIED", c_addr, PID, 1, 30000));
+    REQUIRE(ct_read_status("A", PID, &st));
     pb.digest  = st.digest;
     pb.members = 2;
     CHECK(ft_wait_until(remote_has, &pb, 30000));

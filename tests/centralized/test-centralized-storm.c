@@ -34,6 +34,8 @@ int main(void)
     for (int i = 1; i <= NJOIN; i++) REQUIRE(ct_wait_status(names[i], PID, &st, 120000));
     REQUIRE(ct_wait_converged(refs, NJOIN + 1, NJOIN + 1, 120000, &scratch));
 
+    /* callbacks run just after the view changes: let the primary's log settle */
+    CHECK(ct_wait_nevents(names[0], PID, NJOIN, 30000));
     /* every member: the same sane view, exactly-once callbacks */
     uint64_t digest = 0;
     for (int i = 0; i <= NJOIN; i++) {

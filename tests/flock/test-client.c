@@ -3,7 +3,8 @@
  * request wait/test, digest no_change), get_view deep copy, access_view,
  * ref counting under threads, create_from_file/serialized, hostile
  * responses and requests (FLOCK-SPEC 6, 3.0 and section-10 defects:
- * get_view capacity, create_from_serialized leaks, thread-unsafe refcount).
+ * get_view capacity, create_from_serialized leaks, thread-unsafe refcount,
+ * no failover to other members).
  */
 #include <pthread.h>
 #include "flock-core-test.h"
@@ -264,6 +265,57 @@ static void test_from_file_and_serialized(flock_client_t c)
     CHECK_EQ_INT(flock_provider_destroy(p), FLOCK_SUCCESS);
 }
 
+/* The contact member goes away: the handle fails over to another member of
+ * its cached view (upstream always asked the same member), for blocking and
+ * asynchronous updates; with no member left, the error is reported. */
+static void test_failover(flock_client_t c)
+{
+    flock_provider_t   p[3];
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
+    for (int i = 0; i < 3; i++) REQUIRE(flock_group_view_add_member(&v, srv_addr, (uint16_t)(70 + i)));
+    for (int i = 0; i < 3; i++) {
+        flock_group_view_t copy = FLOCK_GROUP_VIEW_INITIALIZER;
+        REQUIRE(flock_group_view_copy(&v, &copy));
+        struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+        args.initial_view               = &copy;
+        CHECK_EQ_INT(flock_provider_register(srv, (uint16_t)(70 + i),
+                                             "{\"group\":{\"type\":\"static\"}}", &args, &p[i]),
+                     FLOCK_SUCCESS);
+    }
+    flock_group_handle_t h = NULL;
+    CHECK_EQ_INT(flock_group_handle_create(c, srv_on_cli, 70, FLOCK_MODE_INIT_UPDATE, &h),
+                 FLOCK_SUCCESS);
+    uint64_t d = handle_digest(h);
+    CHECK(d == provider_digest(p[1]));
+    /* contact (70) gone: blocking update answered by 71 */
+    CHECK_EQ_INT(flock_provider_destroy(p[0]), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_update_view(h, NULL), FLOCK_SUCCESS);
+    CHECK(handle_digest(h) == d);
+    /* 71 gone too: an asynchronous update is answered by 72 */
+    CHECK_EQ_INT(flock_provider_destroy(p[1]), FLOCK_SUCCESS);
+    flock_request_t req = NULL;
+    CHECK_EQ_INT(flock_group_update_view(h, &req), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_request_wait(req), FLOCK_SUCCESS);
+    /* the new contact sticks: with 70 back but 72 serving, updates work */
+    CHECK_EQ_INT(flock_group_update_view(h, NULL), FLOCK_SUCCESS);
+    /* nobody left: error, cache kept */
+    CHECK_EQ_INT(flock_provider_destroy(p[2]), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_update_view(h, NULL), FLOCK_ERR_FROM_MERCURY);
+    CHECK(handle_digest(h) == d);
+    /* a member comes back (same address and id): found again */
+    flock_group_view_t copy = FLOCK_GROUP_VIEW_INITIALIZER;
+    REQUIRE(flock_group_view_copy(&v, &copy));
+    struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+    args.initial_view               = &copy;
+    CHECK_EQ_INT(flock_provider_register(srv, 71, "{\"group\":{\"type\":\"static\"}}", &args,
+                                         &p[1]),
+                 FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_update_view(h, NULL), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_handle_release(h), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_provider_destroy(p[1]), FLOCK_SUCCESS);
+    flock_group_view_clear(&v);
+}
+
 /* ---- ref counting from many threads ---- */
 typedef struct {
     flock_group_handle_t h;
@@ -406,6 +458,7 @@ int main(void)
     test_view_changes(c);
     test_from_file_and_serialized(c);
     test_refcount_threads(c);
+    test_failover(c);
     test_hostile(c);
     CHECK_EQ_INT(flock_client_finalize(self_c), FLOCK_SUCCESS);
     CHECK_EQ_INT(flock_client_finalize(c), FLOCK_SUCCESS);

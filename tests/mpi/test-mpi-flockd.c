@@ -5,7 +5,8 @@
  *      passes), and SIGTERM to mpiexec stops every daemon with status 0;
  *   2. "mpi_ranks": [0, 2] with ["mpi", "self"]: ranks 0 and 2 form a group
  *      of 2, ranks 1 and 3 fall back to groups of their own;
- *   3. a rank out of range fails every daemon with a clear error.
+ *   3. a rank out of range fails every daemon with a clear error;
+ *   4. a centralized group over MPI: one rank stopped alone leaves the group.
  */
 #include "../daemon/tools-test.h"
 
@@ -49,7 +50,7 @@ static void check_world_group(void)
     const char* file = tt_path("w.flock");
     const char* cout = tt_path("wc.out");
     const char* cerr = tt_path("wc.err");
-    char        json[1024];
+    char        json[4096];
     snprintf(json, sizeof json,
              "{'libraries':['libflock-bedrock-module.so'],'providers':[{'type':'flock','name':'g',"
              "'provider_id':3,'config':{'bootstrap':'mpi','file':'%s','group':{'type':'static'}}}]}",
@@ -61,7 +62,7 @@ static void check_world_group(void)
     /* the group file lists all 4 daemons */
     for (int i = 0; i < 4; i++) {
         char m[256];
-        snprintf(m, sizeof m, "{\"address\":\"%s\",\"provider_id\":3}", addrs[i]);
+        CHECK(snprintf(m, sizeof m, "{\"address\":\"%s\",\"provider_id\":3}", addrs[i]) < (int)sizeof m);
         CHECK(tt_file_contains(file, m));
     }
     CHECK_EQ_INT(tt_run(cout, cerr, "'%s' check '%s'", FLOCK, file), 0);
@@ -123,10 +124,66 @@ static void check_rank_out_of_range(void)
     CHECK(!tt_file_contains(out, "flockd: ready"));
 }
 
+typedef struct {
+    const char* out;
+    const char* err;
+    const char* cmd;
+    int         want;
+} count_arg;
+
+/* true once `cmd` (a flock show --json) reports `want` members */
+static bool pred_members(void* arg)
+{
+    count_arg* c = arg;
+    return tt_run(c->out, c->err, "%s", c->cmd) == 0 && tt_file_count(c->out, "\"index\":") == c->want;
+}
+
+/* a centralized group over MPI; one rank stopped on its own leaves the group
+ * (its process then waits in MPI_Finalize for the others) */
+static void check_one_rank_leaves(void)
+{
+    const char* out  = tt_path("l.out");
+    const char* err  = tt_path("l.err");
+    const char* cfg  = tt_path("l.json");
+    const char* file = tt_path("l.flock");
+    char        json[2048], cmd[2048];
+    snprintf(json, sizeof json,
+             "{'providers':[{'type':'flock','name':'g','provider_id':3,'config':{'bootstrap':'mpi',"
+             "'file':'%s','group':{'type':'centralized','config':{'ping_timeout_ms':400.0,"
+             "'ping_interval_ms':[300.0,500.0],'ping_max_num_timeouts':2}}}}]}",
+             file);
+    tt_write_file(cfg, json, true);
+    pid_t job = start_job(cfg, out, err, 4);
+    char  addrs[8][128];
+    REQUIRE(job_addresses(out, addrs, 8) == 4);
+    /* a secondary: any daemon but the group's first member (the primary) */
+    char* view = tt_read_file(file);
+    char* first = strstr(view, "\"address\":\"");
+    int   victim = -1;
+    for (int i = 0; i < 4 && first; i++)
+        if (strncmp(first + 11, addrs[i], strlen(addrs[i])) != 0) victim = i;
+    free(view);
+    REQUIRE(victim >= 0);
+    /* na+sm addresses are na+sm://<pid>-<n> */
+    pid_t vpid = (pid_t)atoi(addrs[victim] + strlen("na+sm://"));
+    REQUIRE(vpid > 0);
+    kill(vpid, SIGTERM);
+    CHECK(tt_wait_contains(out, "flockd: stopped", 1, 60000));
+    snprintf(cmd, sizeof cmd, "'%s' show '%s' --json", FLOCK, file);
+    count_arg c = {tt_path("lc.out"), tt_path("lc.err"), cmd, 3};
+    CHECK(ft_wait_until(pred_members, &c, 60000));
+    CHECK(!tt_file_contains(c.out, addrs[victim]));
+    CHECK(tt_file_contains(err, "waiting in MPI_Finalize for the other ranks"));
+    kill(job, SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(job, 60000), 0);
+    CHECK_EQ_INT(tt_file_count(out, "flockd: stopped"), 4);
+}
+
 int main(void)
 {
     check_world_group();
     check_mpi_ranks();
     check_rank_out_of_range();
+    check_one_rank_leaves();
     return FT_DONE();
 }

@@ -66,7 +66,7 @@ static void call_h(frt_request_t req, const void* in, size_t len, void* u)
     memcpy(s, in, len);
     s[len] = 0;
     r      = margo_addr_lookup(mid, s, &a);
-    if (r == HG_SUCCESS) r = frt_forward(mid, a, "echo", 1, "ping", 4, 10000, &out, &olen);
+    if (r == HG_SUCCESS) r = frt_forward(mid, a, "echo", 1, "ping", 4, 60000, &out, &olen);
     if (r == HG_SUCCESS)
         frt_respond(req, out, olen);
     else

@@ -30,7 +30,7 @@ static void* worker(void* arg)
         for (size_t k = 0; k < n; k++) buf[k] = (uint8_t)(k ^ (size_t)i ^ (size_t)w->idx);
         void*       out  = NULL;
         size_t      olen = 0;
-        hg_return_t r    = frt_forward(w->mid, w->to, w->rpc, w->provider_id, buf, n, 30000, &out, &olen);
+        hg_return_t r    = frt_forward(w->mid, w->to, w->rpc, w->provider_id, buf, n, 60000, &out, &olen);
         if (r == HG_SUCCESS && olen == n && (n == 0 || memcmp(out, buf, n) == 0)) w->ok++;
         free(out);
     }
@@ -44,7 +44,7 @@ static void relay(frt_request_t req, const void* in, size_t len, void* u)
     margo_instance_id mid  = frt_request_instance(req);
     void*             out  = NULL;
     size_t            olen = 0;
-    hg_return_t       r    = frt_forward(mid, (hg_addr_t)u, "echo", 0, in, len, 30000, &out, &olen);
+    hg_return_t       r    = frt_forward(mid, (hg_addr_t)u, "echo", 0, in, len, 60000, &out, &olen);
     if (r == HG_SUCCESS)
         frt_respond(req, out, olen);
     else
@@ -100,7 +100,7 @@ int main(int argc, char** argv)
         CHECK_EQ_INT(frt_forward_async(cli, a, i % 3 ? "echo" : "relay", 0, &i, sizeof i, 30000,
                                        async_cb, (void*)(intptr_t)i),
                      HG_SUCCESS);
-    CHECK(ft_wait_until(all_done, (void*)(intptr_t)2000, 60000));
+    CHECK(ft_wait_until(all_done, (void*)(intptr_t)2000, 120000));
     CHECK_EQ_INT(atomic_load(&async_ok), 2000);
 
     /* a server in another process, several client instances at once */
@@ -123,9 +123,9 @@ int main(int argc, char** argv)
     }
     CHECK_EQ_INT(ok, NTHREADS * NCALLS);
     /* provider id 0 is not registered there */
-    CHECK_EQ_INT(frt_forward(cli, r1, "echo", 0, "x", 1, 10000, NULL, NULL), HG_NOENTRY);
-    CHECK_EQ_INT(frt_forward(cli, r1, "quit", 1, NULL, 0, 10000, NULL, NULL), HG_SUCCESS);
-    int st = rt_wait_child(pid, 20000);
+    CHECK_EQ_INT(frt_forward(cli, r1, "echo", 0, "x", 1, 60000, NULL, NULL), HG_NOENTRY);
+    CHECK_EQ_INT(frt_forward(cli, r1, "quit", 1, NULL, 0, 60000, NULL, NULL), HG_SUCCESS);
+    int st = rt_wait_child(pid, 60000);
     CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
     margo_addr_free(cli, r1);

@@ -92,13 +92,13 @@ static void server_still_works(const char* after)
 {
     void*       out  = NULL;
     size_t      olen = 0;
-    hg_return_t r    = frt_forward(cli, srv_a, "echo", 0, "ok", 2, 10000, &out, &olen);
+    hg_return_t r    = frt_forward(cli, srv_a, "echo", 0, "ok", 2, 60000, &out, &olen);
     if (r != HG_SUCCESS || olen != 2) FT_FAIL("server broken after %s: %s", after, HG_Error_to_string(r));
     free(out);
     margo_instance_id fresh = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
     REQUIRE(fresh);
     hg_addr_t a = rt_lookup(fresh, srv_addr);
-    r           = frt_forward(fresh, a, "echo", 0, "ok", 2, 10000, NULL, NULL);
+    r           = frt_forward(fresh, a, "echo", 0, "ok", 2, 60000, NULL, NULL);
     if (r != HG_SUCCESS) FT_FAIL("new connection refused after %s: %s", after, HG_Error_to_string(r));
     margo_addr_free(fresh, a);
     margo_finalize(fresh);

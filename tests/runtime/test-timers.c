@@ -31,6 +31,7 @@ static bool self_destroyed(void* u) { return atomic_load(&self_destroy_done) == 
 
 static margo_timer_t self_cancel_timer;
 static _Atomic int   self_cancel_runs;
+static bool self_cancel_ran(void* u) { return atomic_load(&self_cancel_runs) >= 1; }
 static void self_cancel_cb(void* u)
 {
     atomic_fetch_add(&self_cancel_runs, 1);
@@ -65,19 +66,19 @@ int main(int argc, char** argv)
     atomic_store(&fired, 0);
     CHECK_EQ_INT(margo_timer_create(mid, count_cb, &fired, &t), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_start(t, 20), HG_SUCCESS);
-    CHECK(ft_wait_until(at_least, (void*)1, 10000));
+    CHECK(ft_wait_until(at_least, (void*)1, 120000));
     ft_sleep_ms(100);
     CHECK_EQ_INT(atomic_load(&fired), 1);
     /* restart re-arms; cancel before firing prevents the run */
     CHECK_EQ_INT(margo_timer_start(t, 10), HG_SUCCESS);
-    CHECK(ft_wait_until(at_least, (void*)2, 10000));
-    CHECK_EQ_INT(margo_timer_start(t, 300), HG_SUCCESS);
+    CHECK(ft_wait_until(at_least, (void*)2, 120000));
+    CHECK_EQ_INT(margo_timer_start(t, 5000), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_cancel(t), HG_SUCCESS);
     ft_sleep_ms(500);
     CHECK_EQ_INT(atomic_load(&fired), 2);
     /* periodic, then cancel */
     CHECK_EQ_INT(frt_timer_start_periodic(t, 0, 20), HG_SUCCESS);
-    CHECK(ft_wait_until(at_least, (void*)7, 10000));
+    CHECK(ft_wait_until(at_least, (void*)7, 120000));
     CHECK_EQ_INT(margo_timer_cancel(t), HG_SUCCESS);
     int after = atomic_load(&fired);
     ft_sleep_ms(150);
@@ -89,32 +90,33 @@ int main(int argc, char** argv)
     /* cancel waits for a running callback */
     CHECK_EQ_INT(margo_timer_create(mid, slow_cb, NULL, &t), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_start(t, 0), HG_SUCCESS);
-    CHECK(ft_wait_until(slow_running, NULL, 10000));
+    CHECK(ft_wait_until(slow_running, NULL, 120000));
     CHECK_EQ_INT(margo_timer_cancel(t), HG_SUCCESS);
     CHECK_EQ_INT(atomic_load(&slow_state), 2);
     /* destroy waits too */
     atomic_store(&slow_state, 0);
     CHECK_EQ_INT(margo_timer_start(t, 0), HG_SUCCESS);
-    CHECK(ft_wait_until(slow_running, NULL, 10000));
+    CHECK(ft_wait_until(slow_running, NULL, 120000));
     CHECK_EQ_INT(margo_timer_destroy(t), HG_SUCCESS);
     CHECK_EQ_INT(atomic_load(&slow_state), 2);
 
     /* destroy from its own callback */
     CHECK_EQ_INT(margo_timer_create(mid, self_destroy_cb, NULL, &self_destroy_timer), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_start(self_destroy_timer, 5), HG_SUCCESS);
-    CHECK(ft_wait_until(self_destroyed, NULL, 10000));
+    CHECK(ft_wait_until(self_destroyed, NULL, 120000));
 
     /* cancel from its own callback stops a periodic timer */
     CHECK_EQ_INT(margo_timer_create(mid, self_cancel_cb, NULL, &self_cancel_timer), HG_SUCCESS);
     CHECK_EQ_INT(frt_timer_start_periodic(self_cancel_timer, 0, 10), HG_SUCCESS);
-    ft_sleep_ms(300);
+    CHECK(ft_wait_until(self_cancel_ran, NULL, 120000));
+    ft_sleep_ms(200);
     CHECK_EQ_INT(atomic_load(&self_cancel_runs), 1);
     CHECK_EQ_INT(margo_timer_destroy(self_cancel_timer), HG_SUCCESS);
 
     /* a one-shot restarted from its own callback (even with 0 ms) runs again */
     CHECK_EQ_INT(margo_timer_create(mid, rearm_cb, NULL, &rearm_timer), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_start(rearm_timer, 0), HG_SUCCESS);
-    CHECK(ft_wait_until(rearmed, NULL, 10000));
+    CHECK(ft_wait_until(rearmed, NULL, 120000));
     ft_sleep_ms(50);
     CHECK_EQ_INT(atomic_load(&rearm_runs), 5);
     CHECK_EQ_INT(margo_timer_destroy(rearm_timer), HG_SUCCESS);
@@ -123,7 +125,7 @@ int main(int argc, char** argv)
     CHECK_EQ_INT(frt_rpc_register(mid, "echo", 0, rt_echo, NULL, ABT_POOL_NULL), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_create(mid, rpc_cb, mid, &t), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_start(t, 1), HG_SUCCESS);
-    CHECK(ft_wait_until(rpc_done, NULL, 10000));
+    CHECK(ft_wait_until(rpc_done, NULL, 120000));
     CHECK_EQ_INT(atomic_load(&rpc_from_timer), HG_SUCCESS);
     CHECK_EQ_INT(margo_timer_destroy(t), HG_SUCCESS);
 
@@ -135,13 +137,13 @@ int main(int argc, char** argv)
         margo_timer_start(many[i], (i * 37) % 100);
     }
     margo_thread_sleep(mid, 400);
-    CHECK(ft_wait_until(at_least, (void*)200, 10000));
+    CHECK(ft_wait_until(at_least, (void*)200, 120000));
     for (int i = 0; i < 200; i++) margo_timer_destroy(many[i]);
 
     /* a timer still armed at finalize never runs; destroying it afterwards is safe */
     atomic_store(&fired, 0);
     CHECK_EQ_INT(margo_timer_create(mid, count_cb, &fired, &t), HG_SUCCESS);
-    CHECK_EQ_INT(margo_timer_start(t, 200), HG_SUCCESS);
+    CHECK_EQ_INT(margo_timer_start(t, 5000), HG_SUCCESS);
     margo_finalize(mid);
     ft_sleep_ms(300);
     CHECK_EQ_INT(atomic_load(&fired), 0);

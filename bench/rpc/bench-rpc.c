@@ -1,0 +1,296 @@
+/*
+ * bench-rpc.c -- RPC runtime benchmark (not a test).
+ *
+ *   bench-rpc [-n iterations] [-t seconds] [-m] [transport...]
+ *
+ * For each transport (default: na+sm tcp) a child process (fork) serves
+ * both a raw-socket echo (same socket family, blocking read/write, a 4-byte
+ * length prefix) and an frt "echo" RPC. The parent measures, in the same
+ * run, round-trip latency p50/p99 of an empty and a 1 KiB message for the
+ * raw ping-pong and for the RPC, then RPC throughput with 1 and 16 calls
+ * in flight (empty RPCs). It prints the figures and the ratios
+ * (RPC p50 / raw p50; throughput 16 / throughput 1); -m prints a Markdown
+ * table instead.
+ */
+#define _GNU_SOURCE
+#include <margo.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int    iters   = 20000;
+static double seconds = 2.0;
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void* a, const void* b)
+{
+    double x = *(const double*)a, y = *(const double*)b;
+    return x < y ? -1 : x > y;
+}
+
+static void percentiles(double* v, int n, double* p50, double* p99)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    *p50 = v[n / 2];
+    *p99 = v[(int)((double)n * 0.99)];
+}
+
+/* ---------------- raw socket echo ---------------- */
+
+static bool full_io(int fd, void* buf, size_t n, bool wr)
+{
+    char* p = buf;
+    while (n > 0) {
+        ssize_t r = wr ? send(fd, p, n, MSG_NOSIGNAL) : recv(fd, p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+static void raw_serve(int lfd)
+{
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) return;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        char     buf[4096];
+        uint32_t len;
+        while (full_io(fd, &len, 4, false) && len <= sizeof buf && full_io(fd, buf, len, false)
+               && full_io(fd, &len, 4, true) && full_io(fd, buf, len, true)) {}
+        close(fd);
+    }
+}
+
+typedef struct {
+    bool                    tcp;
+    struct sockaddr_storage ss;
+    socklen_t               sl;
+} raw_addr;
+
+static int raw_listen(bool tcp, raw_addr* ra)
+{
+    int fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM, 0);
+    memset(ra, 0, sizeof *ra);
+    ra->tcp = tcp;
+    if (tcp) {
+        struct sockaddr_in* sin = (struct sockaddr_in*)&ra->ss;
+        sin->sin_family         = AF_INET;
+        sin->sin_addr.s_addr    = htonl(INADDR_LOOPBACK);
+        ra->sl                  = sizeof *sin;
+        bind(fd, (struct sockaddr*)sin, ra->sl);
+        getsockname(fd, (struct sockaddr*)sin, &ra->sl);
+    } else {
+        struct sockaddr_un* sun = (struct sockaddr_un*)&ra->ss;
+        sun->sun_family         = AF_UNIX;
+        int n  = snprintf(sun->sun_path + 1, sizeof sun->sun_path - 1, "bench-rpc-raw-%d", (int)getpid());
+        ra->sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+        bind(fd, (struct sockaddr*)sun, ra->sl);
+    }
+    listen(fd, 16);
+    return fd;
+}
+
+static void raw_latency(const raw_addr* ra, size_t size, double* p50, double* p99)
+{
+    int fd  = socket(ra->tcp ? AF_INET : AF_UNIX, SOCK_STREAM, 0);
+    int one = 1;
+    if (connect(fd, (const struct sockaddr*)&ra->ss, ra->sl) != 0) {
+        perror("raw connect");
+        exit(1);
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char     buf[4096] = {0};
+    uint32_t len       = (uint32_t)size;
+    double*  v         = malloc(sizeof(double) * (size_t)iters);
+    for (int i = -iters / 10; i < iters; i++) {
+        double t0 = now_us();
+        full_io(fd, &len, 4, true);
+        full_io(fd, buf, size, true);
+        full_io(fd, &len, 4, false);
+        full_io(fd, buf, len, false);
+        if (i >= 0) v[i] = now_us() - t0;
+    }
+    percentiles(v, iters, p50, p99);
+    free(v);
+    close(fd);
+}
+
+/* ---------------- RPCs ---------------- */
+
+static void echo(frt_request_t req, const void* in, size_t len, void* u) { frt_respond(req, in, len); }
+
+static void rpc_latency(margo_instance_id mid, hg_addr_t a, size_t size, double* p50, double* p99)
+{
+    char    buf[4096] = {0};
+    double* v         = malloc(sizeof(double) * (size_t)iters);
+    for (int i = -iters / 10; i < iters; i++) {
+        double      t0 = now_us();
+        void*       out = NULL;
+        size_t      olen = 0;
+        hg_return_t r    = frt_forward(mid, a, "echo", 1, buf, size, 10000, &out, &olen);
+        if (r != HG_SUCCESS || olen != size) {
+            fprintf(stderr, "rpc failed: %s\n", HG_Error_to_string(r));
+            exit(1);
+        }
+        free(out);
+        if (i >= 0) v[i] = now_us() - t0;
+    }
+    percentiles(v, iters, p50, p99);
+    free(v);
+}
+
+typedef struct {
+    margo_instance_id mid;
+    hg_addr_t         a;
+    _Atomic long      done;
+    _Atomic int       inflight;
+    _Atomic bool      stop;
+} tput_ctx;
+
+static void tput_cb(void* u, hg_return_t ret, const void* out, size_t len)
+{
+    tput_ctx* t = u;
+    atomic_fetch_add(&t->done, 1);
+    if (!atomic_load(&t->stop)
+        && frt_forward_async(t->mid, t->a, "echo", 1, NULL, 0, 10000, tput_cb, t) == HG_SUCCESS)
+        return;
+    atomic_fetch_sub(&t->inflight, 1);
+}
+
+static double rpc_throughput(margo_instance_id mid, hg_addr_t a, int window)
+{
+    tput_ctx t = {mid, a, 0, 0, false};
+    if (window == 1) {
+        double t0 = now_us(), end = t0 + seconds * 1e6;
+        long   n  = 0;
+        while (now_us() < end) {
+            frt_forward(mid, a, "echo", 1, NULL, 0, 10000, NULL, NULL);
+            n++;
+        }
+        return (double)n / ((now_us() - t0) / 1e6);
+    }
+    atomic_store(&t.inflight, window);
+    double t0 = now_us();
+    for (int i = 0; i < window; i++) frt_forward_async(mid, a, "echo", 1, NULL, 0, 10000, tput_cb, &t);
+    while (now_us() < t0 + seconds * 1e6) usleep(10000);
+    long n = atomic_load(&t.done);
+    double el = now_us() - t0;
+    atomic_store(&t.stop, true);
+    while (atomic_load(&t.inflight) > 0) usleep(1000);
+    return (double)n / (el / 1e6);
+}
+
+/* ---------------- driver ---------------- */
+
+static void run(const char* transport, bool md)
+{
+    bool     tcp = strcmp(transport, "na+sm") != 0;
+    raw_addr ra;
+    int      lfd = raw_listen(tcp, &ra);
+    int      pfd[2];
+    if (pipe(pfd) != 0) exit(1);
+    char listen_addr[64];
+    snprintf(listen_addr, sizeof listen_addr, "%s", tcp ? "tcp://127.0.0.1:0" : "na+sm");
+    if (tcp && strcmp(transport, "tcp") != 0)
+        snprintf(listen_addr, sizeof listen_addr, "%s://127.0.0.1:0", transport);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        margo_instance_id srv = margo_init(listen_addr, MARGO_SERVER_MODE, 0, 0);
+        if (!srv) _exit(1);
+        frt_rpc_register(srv, "echo", 1, echo, NULL, ABT_POOL_NULL);
+        char a[128];
+        snprintf(a, sizeof a, "%s", frt_self_addr_str(srv));
+        if (write(pfd[1], a, sizeof a) != (ssize_t)sizeof a) _exit(1);
+        close(pfd[1]);
+        raw_serve(lfd); /* until killed */
+        _exit(0);
+    }
+    close(lfd);
+    close(pfd[1]);
+    char a[128];
+    if (read(pfd[0], a, sizeof a) != (ssize_t)sizeof a) {
+        fprintf(stderr, "server failed to start\n");
+        exit(1);
+    }
+    close(pfd[0]);
+    margo_instance_id cli = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
+    hg_addr_t         addr = HG_ADDR_NULL;
+    if (!cli || margo_addr_lookup(cli, a, &addr) != HG_SUCCESS) exit(1);
+
+    double raw0[2], raw1k[2], rpc0[2], rpc1k[2];
+    raw_latency(&ra, 1, &raw0[0], &raw0[1]);
+    rpc_latency(cli, addr, 0, &rpc0[0], &rpc0[1]);
+    raw_latency(&ra, 1024, &raw1k[0], &raw1k[1]);
+    rpc_latency(cli, addr, 1024, &rpc1k[0], &rpc1k[1]);
+    double t1  = rpc_throughput(cli, addr, 1);
+    double t16 = rpc_throughput(cli, addr, 16);
+
+    if (md) {
+        printf("| %s | empty | %.1f | %.1f | %.1f | %.1f | %.2f |\n", transport, raw0[0], raw0[1],
+               rpc0[0], rpc0[1], rpc0[0] / raw0[0]);
+        printf("| %s | 1 KiB | %.1f | %.1f | %.1f | %.1f | %.2f |\n", transport, raw1k[0],
+               raw1k[1], rpc1k[0], rpc1k[1], rpc1k[0] / raw1k[0]);
+        printf("| %s | throughput (empty RPCs/s) | 1 in flight: %.0f | 16 in flight: %.0f | | | %.2f |\n",
+               transport, t1, t16, t16 / t1);
+    } else {
+        printf("%-8s latency (us)        p50      p99\n", transport);
+        printf("  raw ping-pong   1 B  %7.1f  %7.1f\n", raw0[0], raw0[1]);
+        printf("  rpc empty            %7.1f  %7.1f   p50 ratio rpc/raw %.2f\n", rpc0[0], rpc0[1],
+               rpc0[0] / raw0[0]);
+        printf("  raw ping-pong 1 KiB  %7.1f  %7.1f\n", raw1k[0], raw1k[1]);
+        printf("  rpc 1 KiB            %7.1f  %7.1f   p50 ratio rpc/raw %.2f\n", rpc1k[0], rpc1k[1],
+               rpc1k[0] / raw1k[0]);
+        printf("  throughput (empty RPCs/s): 1 in flight %.0f, 16 in flight %.0f, ratio %.2f\n",
+               t1, t16, t16 / t1);
+    }
+    fflush(stdout);
+    margo_addr_free(cli, addr);
+    margo_finalize(cli);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+int main(int argc, char** argv)
+{
+    bool md = false;
+    int  c;
+    while ((c = getopt(argc, argv, "n:t:m")) != -1) {
+        if (c == 'n') iters = atoi(argv[optind - 1]) > 0 ? atoi(optarg) : iters;
+        if (c == 't') seconds = atof(optarg) > 0 ? atof(optarg) : seconds;
+        if (c == 'm') md = true;
+    }
+    if (md) {
+        printf("| transport | message | raw p50 (us) | raw p99 (us) | RPC p50 (us) | RPC p99 (us) | ratio |\n");
+        printf("|---|---|---|---|---|---|---|\n");
+    }
+    if (optind >= argc) {
+        run("na+sm", md);
+        run("tcp", md);
+    } else {
+        for (int i = optind; i < argc; i++) run(argv[i], md);
+    }
+    return 0;
+}
