@@ -57,35 +57,35 @@ static double pct(double* v, int n, double p)
 
 static void storm(int n_members)
 {
-    char        file[1024], pname[32];
-    int         per_proc = n_members <= 16 ? 1 : n_members <= 64 ? 3 : 8;
-    int         joiners  = n_members - 1;
-    int         nproc    = (joiners + per_proc - 1) / per_proc;
+    char file[1024], pname[32];
+    int per_proc = n_members <= 16 ? 1 : n_members <= 64 ? 3 : 8;
+    int joiners = n_members - 1;
+    int nproc = (joiners + per_proc - 1) / per_proc;
     ct_server_t prim, *srv = calloc((size_t)nproc, sizeof(ct_server_t));
-    char (*names)[32]      = calloc((size_t)nproc, 32);
-    ct_ref_t*   refs       = calloc((size_t)n_members, sizeof(ct_ref_t));
-    int         nrefs      = 0;
-    const char* cfg        = "{\"ping_interval_ms\":[500,1000],\"ping_timeout_ms\":1000}";
+    char(*names)[32] = calloc((size_t)nproc, 32);
+    ct_ref_t* refs = calloc((size_t)n_members, sizeof(ct_ref_t));
+    int nrefs = 0;
+    const char* cfg = "{\"ping_interval_ms\":[500,1000],\"ping_timeout_ms\":1000}";
 
     snprintf(file, sizeof file, "%s/storm-%d.flock", ft_tmpdir(), n_members);
     snprintf(pname, sizeof pname, "S%d-P", n_members);
-    if (ct_start(&prim, pname, "self", next_addr(), file, cfg, 1000, 1, "200") <= 0
-        || !ct_wait_status(pname, 1000, &st, 30000)) {
+    if (ct_start(&prim, pname, "self", next_addr(), file, cfg, 1000, 1, "200") <= 0 ||
+        !ct_wait_status(pname, 1000, &st, 30000)) {
         printf("storm N=%d: primary failed to start\n", n_members);
         goto finish;
     }
-    refs[nrefs].name  = pname;
+    refs[nrefs].name = pname;
     refs[nrefs++].pid = 1000;
 
     double t_spawn = ft_now_ms();
-    int    left    = joiners;
+    int left = joiners;
     for (int i = 0; i < nproc; i++) {
         int k = left < per_proc ? left : per_proc;
         left -= k;
         snprintf(names[i], 32, "S%d-J%d", n_members, i);
         ct_start(&srv[i], names[i], "join", next_addr(), file, "{}", 2000, k, "200");
         for (int j = 0; j < k; j++) {
-            refs[nrefs].name  = names[i];
+            refs[nrefs].name = names[i];
             refs[nrefs++].pid = (unsigned)(2000 + j);
         }
     }
@@ -93,22 +93,23 @@ static void storm(int n_members)
         printf("storm N=%d: did NOT converge within 300 s\n", n_members);
         goto stop;
     }
-    double   first_start = 1e300, done = 0;
-    uint64_t digest      = 0;
-    bool     same        = true;
+    double first_start = 1e300, done = 0;
+    uint64_t digest = 0;
+    bool same = true;
     for (int i = 0; i < nrefs; i++) {
         if (!ct_read_status(refs[i].name, refs[i].pid, &st)) continue;
         if (i == 0) digest = st.digest;
-        same = same && st.digest == digest && st.nmembers == (size_t)n_members
-            && ct_members_sane(&st);
+        same = same && st.digest == digest && st.nmembers == (size_t)n_members &&
+               ct_members_sane(&st);
         double t = st.ready_ms > st.last_event_ms ? st.ready_ms : st.last_event_ms;
         if (i > 0 && st.start_ms < first_start) first_start = st.start_ms;
         if (t > done) done = t;
     }
-    printf("storm %-5s N=%-4d processes=%-3d (1 primary + %d x <=%d providers)  converged=%s  "
+    printf("storm %-5s N=%-4d processes=%-3d (1 primary + %d x <=%d providers)  "
+           "converged=%s  "
            "from spawn %.0f ms  from first join request %.0f ms\n",
-           g_proto, n_members, nproc + 1, nproc, per_proc, same ? "yes" : "NO", done - t_spawn,
-           done - first_start);
+           g_proto, n_members, nproc + 1, nproc, per_proc, same ? "yes" : "NO",
+           done - t_spawn, done - first_start);
     fflush(stdout);
 stop:
     for (int i = 0; i < nproc; i++)
@@ -131,47 +132,49 @@ static bool gone_from(const char* name, unsigned pid, const char* who)
 static void detect(int rounds)
 {
     const double interval = 200, timeout = 100;
-    const int    maxf     = 2;
-    const double bound    = maxf * (interval + timeout) + interval;
-    const char*  cfg =
+    const int maxf = 2;
+    const double bound = maxf * (interval + timeout) + interval;
+    const char* cfg =
         "{\"ping_interval_ms\":200,\"ping_timeout_ms\":100,\"ping_max_num_timeouts\":2}";
-    const char* modes[3]  = {"SIGKILL (crash)", "SIGSTOP (hang)", "SIGTERM (graceful leave)"};
-    const int   sigs[3]   = {SIGKILL, SIGSTOP, SIGTERM};
-    const char* names[4]  = {"D-P", "D-A", "D-B", "D-C"};
+    const char* modes[3] = {"SIGKILL (crash)", "SIGSTOP (hang)",
+                            "SIGTERM (graceful leave)"};
+    const int sigs[3] = {SIGKILL, SIGSTOP, SIGTERM};
+    const char* names[4] = {"D-P", "D-A", "D-B", "D-C"};
     ct_server_t base[4];
-    char        file[1024];
+    char file[1024];
 
     snprintf(file, sizeof file, "%s/detect.flock", ft_tmpdir());
-    if (ct_start(&base[0], names[0], "self", next_addr(), file, cfg, 5, 1, "20") <= 0
-        || !ct_wait_status(names[0], 5, &st, 30000))
+    if (ct_start(&base[0], names[0], "self", next_addr(), file, cfg, 5, 1, "20") <= 0 ||
+        !ct_wait_status(names[0], 5, &st, 30000))
         return;
     for (int i = 1; i < 4; i++) {
         ct_start(&base[i], names[i], "join", next_addr(), file, "{}", 5, 1, "20");
         ct_wait_status(names[i], 5, &st, 30000);
     }
-    printf("failure detection (%s): interval %.0f ms, timeout %.0f ms, max %d -> bound %.0f ms; "
+    printf("failure detection (%s): interval %.0f ms, timeout %.0f ms, max %d -> bound "
+           "%.0f ms; "
            "%d rounds per mode; 4 survivors (primary + 3)\n",
            g_proto, interval, timeout, maxf, bound, rounds);
     srand((unsigned)getpid());
     for (int m = 0; m < 3; m++) {
         double* at_primary = calloc((size_t)rounds, sizeof(double));
-        double* at_all     = calloc((size_t)rounds, sizeof(double));
-        int     ok = 0, within = 0;
+        double* at_all = calloc((size_t)rounds, sizeof(double));
+        int ok = 0, within = 0;
         for (int r = 0; r < rounds; r++) {
-            char        vname[32], self[160];
+            char vname[32], self[160];
             ct_server_t v;
             snprintf(vname, sizeof vname, "D-V%d-%d", m, r);
             ct_start(&v, vname, "join", next_addr(), file, "{}", 5, 1, "20");
             if (!ct_wait_status(vname, 5, &st, 30000)) continue;
             snprintf(self, sizeof self, "%s", st.self);
-            ct_ref_t five[5] = {{names[0], 5}, {names[1], 5}, {names[2], 5}, {names[3], 5},
-                                {vname, 5}};
+            ct_ref_t five[5] = {
+                {names[0], 5}, {names[1], 5}, {names[2], 5}, {names[3], 5}, {vname, 5}};
             if (!ct_wait_converged(five, 5, 5, 30000, &scratch)) continue;
             ft_sleep_ms(300 + rand() % 200); /* random phase w.r.t. the pings */
             double t0 = ft_now_ms();
             kill(v.pid, sigs[m]);
             bool all_gone = false;
-            double end    = t0 + 30000;
+            double end = t0 + 30000;
             while (!all_gone && ft_now_ms() < end) {
                 all_gone = true;
                 for (int i = 0; i < 4 && all_gone; i++)
@@ -189,14 +192,15 @@ static void detect(int rounds)
                 if (t > worst) worst = t;
             }
             at_primary[ok] = prim;
-            at_all[ok]     = worst;
+            at_all[ok] = worst;
             if (worst <= bound) within++;
             ok++;
         }
         if (ok > 0) {
             double pmax = pct(at_primary, ok, 1.0), p50p = pct(at_primary, ok, 0.5);
             double amax = pct(at_all, ok, 1.0), p50a = pct(at_all, ok, 0.5);
-            printf("  %-25s n=%2d  primary p50 %5.0f ms max %5.0f ms | all members p50 %5.0f ms "
+            printf("  %-25s n=%2d  primary p50 %5.0f ms max %5.0f ms | all members p50 "
+                   "%5.0f ms "
                    "max %5.0f ms | within bound %d/%d\n",
                    modes[m], ok, p50p, pmax, p50a, amax, within, ok);
         } else {
@@ -206,18 +210,20 @@ static void detect(int rounds)
         free(at_primary);
         free(at_all);
     }
-    for (int i = 3; i >= 0; i--) ct_stop(&base[i], SIGKILL, 30000);
+    for (int i = 3; i >= 0; i--)
+        ct_stop(&base[i], SIGKILL, 30000);
 }
 
 int main(int argc, char** argv)
 {
-    const char* what   = argc > 1 ? argv[1] : "all";
-    int         rounds = argc > 2 ? atoi(argv[2]) : 20;
+    const char* what = argc > 1 ? argv[1] : "all";
+    int rounds = argc > 2 ? atoi(argv[2]) : 20;
     if (argc > 3) g_proto = argv[3];
     (void)ft_failures;
     setenv("FLOCK_TEST_BINDIR", CENT_BENCH_BINDIR, 0);
     ft_tmpdir();
-    printf("centralized backend benchmark (%ld online CPUs)\n", sysconf(_SC_NPROCESSORS_ONLN));
+    printf("centralized backend benchmark (%ld online CPUs)\n",
+           sysconf(_SC_NPROCESSORS_ONLN));
     if (!strcmp(what, "storm") || !strcmp(what, "all")) {
         storm(16);
         storm(64);

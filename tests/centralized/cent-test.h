@@ -15,35 +15,35 @@
 #define CT_MAX_EVENTS  4096
 
 typedef struct {
-    char     address[160];
+    char address[160];
     unsigned pid;
 } ct_member_t;
 
 typedef struct {
-    char     type[16];
-    char     address[160];
+    char type[16];
+    char address[160];
     unsigned pid;
 } ct_event_t;
 
 typedef struct {
-    bool        ok;
-    char        self[128];
-    double      start_ms;
-    double      ready_ms;
-    double      last_event_ms;
-    uint64_t    digest;
-    size_t      nmembers;
+    bool ok;
+    char self[128];
+    double start_ms;
+    double ready_ms;
+    double last_event_ms;
+    uint64_t digest;
+    size_t nmembers;
     ct_member_t members[CT_MAX_MEMBERS];
-    size_t      nevents;
-    ct_event_t  events[CT_MAX_EVENTS];
+    size_t nevents;
+    ct_event_t events[CT_MAX_EVENTS];
 } ct_status_t;
 
 /** A running cent-server. */
 typedef struct {
-    pid_t    pid;
-    char     name[64];
+    pid_t pid;
+    char name[64];
     unsigned base_pid; /* first provider id */
-    int      nprov;
+    int nprov;
 } ct_server_t;
 
 /** Path of a status file: <dir>/<name>-<pid>.status */
@@ -55,9 +55,9 @@ static inline void ct_status_path(char* out, size_t len, const char* name, unsig
 /** Parse a status file (false if absent or incomplete). */
 static inline bool ct_read_status(const char* name, unsigned pid, ct_status_t* st)
 {
-    char  path[1024], line[512];
+    char path[1024], line[512];
     FILE* f;
-    bool  end = false;
+    bool end = false;
     ct_status_path(path, sizeof path, name, pid);
     memset(st, 0, offsetof(ct_status_t, members));
     st->nmembers = st->nevents = 0;
@@ -94,13 +94,13 @@ static inline bool ct_read_status(const char* name, unsigned pid, ct_status_t* s
 }
 
 /** Number of events (type, address, pid) in st. */
-static inline int ct_count_events(const ct_status_t* st, const char* type, const char* address,
-                                  unsigned pid)
+static inline int ct_count_events(const ct_status_t* st, const char* type,
+                                  const char* address, unsigned pid)
 {
     int n = 0;
     for (size_t i = 0; i < st->nevents; i++)
-        if (!strcmp(st->events[i].type, type) && !strcmp(st->events[i].address, address)
-            && st->events[i].pid == pid)
+        if (!strcmp(st->events[i].type, type) &&
+            !strcmp(st->events[i].address, address) && st->events[i].pid == pid)
             n++;
     return n;
 }
@@ -109,7 +109,8 @@ static inline int ct_count_events(const ct_status_t* st, const char* type, const
 static inline bool ct_has_member(const ct_status_t* st, const char* address, unsigned pid)
 {
     for (size_t i = 0; i < st->nmembers; i++)
-        if (!strcmp(st->members[i].address, address) && st->members[i].pid == pid) return true;
+        if (!strcmp(st->members[i].address, address) && st->members[i].pid == pid)
+            return true;
     return false;
 }
 
@@ -118,7 +119,8 @@ static inline bool ct_members_sane(const ct_status_t* st)
 {
     for (size_t i = 1; i < st->nmembers; i++) {
         int c = strcmp(st->members[i - 1].address, st->members[i].address);
-        if (c > 0 || (c == 0 && st->members[i - 1].pid >= st->members[i].pid)) return false;
+        if (c > 0 || (c == 0 && st->members[i - 1].pid >= st->members[i].pid))
+            return false;
     }
     return true;
 }
@@ -131,12 +133,12 @@ static inline pid_t ct_start(ct_server_t* s, const char* name, const char* boots
                              const char* addr, const char* file, const char* config,
                              unsigned base_pid, int nprov, const char* poll_ms)
 {
-    char  pidbuf[16], nbuf[16];
+    char pidbuf[16], nbuf[16];
     char* argv[32];
-    int   a = 0;
+    int a = 0;
     snprintf(s->name, sizeof s->name, "%s", name);
     s->base_pid = base_pid;
-    s->nprov    = nprov;
+    s->nprov = nprov;
     snprintf(pidbuf, sizeof pidbuf, "%u", base_pid);
     snprintf(nbuf, sizeof nbuf, "%d", nprov);
     argv[a++] = (char*)ft_bin("tests/centralized/cent-server");
@@ -161,7 +163,7 @@ static inline pid_t ct_start(ct_server_t* s, const char* name, const char* boots
         argv[a++] = (char*)poll_ms;
     }
     argv[a] = NULL;
-    s->pid  = ft_spawn(argv);
+    s->pid = ft_spawn(argv);
     return s->pid;
 }
 
@@ -180,7 +182,7 @@ static inline bool ct_wait_status(const char* name, unsigned pid, ct_status_t* s
 /** A (name, provider id) pair designating one provider's status file. */
 typedef struct {
     const char* name;
-    unsigned    pid;
+    unsigned pid;
 } ct_ref_t;
 
 /**
@@ -188,12 +190,13 @@ typedef struct {
  * `expect_members` members (0: any count). *out (if not NULL) receives
  * the first one's status. Returns false on timeout.
  */
-static inline bool ct_wait_converged(const ct_ref_t* refs, size_t n, size_t expect_members,
-                                     double timeout_ms, ct_status_t* scratch)
+static inline bool ct_wait_converged(const ct_ref_t* refs, size_t n,
+                                     size_t expect_members, double timeout_ms,
+                                     ct_status_t* scratch)
 {
     double end = ft_now_ms() + timeout_ms;
     while (ft_now_ms() < end) {
-        bool     same   = true;
+        bool same = true;
         uint64_t digest = 0;
         for (size_t i = 0; i < n && same; i++) {
             if (!ct_read_status(refs[i].name, refs[i].pid, scratch)) {
@@ -218,32 +221,34 @@ static inline bool ct_wait_converged(const ct_ref_t* refs, size_t n, size_t expe
  * `want` events (type, address, apid). false on timeout or if more arrived.
  */
 static inline bool ct_wait_count(const char* name, unsigned pid, const char* type,
-                                 const char* address, unsigned apid, int want, double timeout_ms)
+                                 const char* address, unsigned apid, int want,
+                                 double timeout_ms)
 {
     static ct_status_t s;
-    double             end = ft_now_ms() + timeout_ms;
+    double end = ft_now_ms() + timeout_ms;
     while (ft_now_ms() < end) {
         if (ct_read_status(name, pid, &s)) {
             int n = ct_count_events(&s, type, address, apid);
             if (n == want) return true;
             if (n > want) {
-                FT_FAIL("%s/%u: %d %s events about %s/%u, expected %d", name, pid, n, type,
-                        address, apid, want);
+                FT_FAIL("%s/%u: %d %s events about %s/%u, expected %d", name, pid, n,
+                        type, address, apid, want);
                 return false;
             }
         }
         ft_sleep_ms(20);
     }
-    FT_FAIL("%s/%u: timeout waiting for %d %s events about %s/%u", name, pid, want, type, address,
-            apid);
+    FT_FAIL("%s/%u: timeout waiting for %d %s events about %s/%u", name, pid, want, type,
+            address, apid);
     return false;
 }
 
 /** Wait until (name, pid) has recorded `want` events in total. */
-static inline bool ct_wait_nevents(const char* name, unsigned pid, size_t want, double timeout_ms)
+static inline bool ct_wait_nevents(const char* name, unsigned pid, size_t want,
+                                   double timeout_ms)
 {
     static ct_status_t s;
-    double             end = ft_now_ms() + timeout_ms;
+    double end = ft_now_ms() + timeout_ms;
     while (ft_now_ms() < end) {
         if (ct_read_status(name, pid, &s) && s.nevents >= want) return s.nevents == want;
         ft_sleep_ms(20);
@@ -254,8 +259,8 @@ static inline bool ct_wait_nevents(const char* name, unsigned pid, size_t want, 
 /** Send sig to the server and, for SIGTERM/SIGKILL, reap it (bounded wait). */
 static inline int ct_stop(ct_server_t* s, int sig, double timeout_ms)
 {
-    int    status = -1;
-    double end    = ft_now_ms() + timeout_ms;
+    int status = -1;
+    double end = ft_now_ms() + timeout_ms;
     kill(s->pid, sig);
     while (ft_now_ms() < end) {
         pid_t r = waitpid(s->pid, &status, WNOHANG);

@@ -13,18 +13,22 @@
 #define INTERVAL 200.0
 #define TIMEOUT  1000.0
 #define MAXF     3
-#define CONFIG   "{\"ping_interval_ms\":200,\"ping_timeout_ms\":1000,\"ping_max_num_timeouts\":3}"
+#define CONFIG                                                                           \
+    "{\"ping_interval_ms\":200,\"ping_timeout_ms\":1000,\"ping_max_num_timeouts\":3}"
 
 static ct_status_t st, scratch;
 
-static double bound_ms(void) { return MAXF * (INTERVAL + TIMEOUT) + INTERVAL; }
+static double bound_ms(void)
+{
+    return MAXF * (INTERVAL + TIMEOUT) + INTERVAL;
+}
 
 int main(void)
 {
-    char        file[1024];
+    char file[1024];
     const char* names[6] = {"A", "B", "C", "D", "E", "F"};
     ct_server_t s[6];
-    char        self[6][128];
+    char self[6][128];
 
     snprintf(file, sizeof file, "%s/failure.flock", ft_tmpdir());
     REQUIRE(ct_start(&s[0], "A", "self", "na+sm", file, CONFIG, PID, 1, "50") > 0);

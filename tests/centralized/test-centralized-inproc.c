@@ -26,10 +26,10 @@
 
 typedef struct {
     pthread_mutex_t m;
-    int             n;
-    flock_update_t  type[64];
-    char            addr[64][128];
-    uint16_t        pid[64];
+    int n;
+    flock_update_t type[64];
+    char addr[64][128];
+    uint16_t pid[64];
 } rec_t;
 
 static void rec_cb(void* ctx, flock_update_t t, const char* a, uint16_t pid)
@@ -70,39 +70,39 @@ static void copy_cb(void* uargs, const flock_group_view_t* v)
 /** A copy of the provider's backend view (caller clears it). */
 static flock_group_view_t view_of(flock_provider_t p)
 {
-    flock_group_view_t  v     = FLOCK_GROUP_VIEW_INITIALIZER;
-    flock_backend_impl* impl  = NULL;
-    void*               state = NULL;
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
+    flock_backend_impl* impl = NULL;
+    void* state = NULL;
     if (flock__provider_get_backend(p, &impl, &state) == FLOCK_SUCCESS)
         impl->get_view(state, copy_cb, &v);
     return v;
 }
 
-static size_t   count_of(flock_provider_t p)
+static size_t count_of(flock_provider_t p)
 {
     flock_group_view_t v = view_of(p);
-    size_t             n = v.members.size;
+    size_t n = v.members.size;
     flock_group_view_clear(&v);
     return n;
 }
 static uint64_t digest_of(flock_provider_t p)
 {
     flock_group_view_t v = view_of(p);
-    uint64_t           d = v.digest;
+    uint64_t d = v.digest;
     flock_group_view_clear(&v);
     return d;
 }
 
 typedef struct {
     flock_provider_t* ps;
-    int               n;
-    size_t            members;
+    int n;
+    size_t members;
 } conv_arg;
 
 static bool converged(void* arg)
 {
     conv_arg* c = arg;
-    uint64_t  d = digest_of(c->ps[0]);
+    uint64_t d = digest_of(c->ps[0]);
     for (int i = 0; i < c->n; i++)
         if (count_of(c->ps[i]) != c->members || digest_of(c->ps[i]) != d) return false;
     return true;
@@ -110,8 +110,8 @@ static bool converged(void* arg)
 
 static bool no_duplicates(flock_provider_t p)
 {
-    flock_group_view_t v  = view_of(p);
-    bool               ok = true;
+    flock_group_view_t v = view_of(p);
+    bool ok = true;
     for (size_t i = 1; i < v.members.size; i++)
         if (flock_member_cmp(&v.members.data[i - 1], &v.members.data[i]) >= 0) ok = false;
     flock_group_view_clear(&v);
@@ -120,9 +120,9 @@ static bool no_duplicates(flock_provider_t p)
 
 static char* self_addr(margo_instance_id mid)
 {
-    hg_addr_t a   = HG_ADDR_NULL;
-    char      buf[256];
-    hg_size_t sz  = sizeof buf;
+    hg_addr_t a = HG_ADDR_NULL;
+    char buf[256];
+    hg_size_t sz = sizeof buf;
     margo_addr_self(mid, &a);
     margo_addr_to_string(mid, buf, &sz, a);
     margo_addr_free(mid, a);
@@ -133,24 +133,25 @@ static flock_return_t reg(margo_instance_id mid, uint16_t pid, const char* cfg,
                           const flock_group_view_t* initial, flock_provider_t* out)
 {
     struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
-    flock_group_view_t         v    = FLOCK_GROUP_VIEW_INITIALIZER;
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
     flock_group_view_copy(initial, &v);
-    args.initial_view  = &v;
+    args.initial_view = &v;
     flock_return_t ret = flock_provider_register(mid, pid, cfg, &args, out);
     flock_group_view_clear(&v);
     return ret;
 }
 
 /* raw RPC: returns the u32 status of the reply, or -1 */
-static long raw_call(margo_instance_id mid, const char* addr, const char* rpc, uint16_t pid,
-                     const frt_wbuf* in)
+static long raw_call(margo_instance_id mid, const char* addr, const char* rpc,
+                     uint16_t pid, const frt_wbuf* in)
 {
-    hg_addr_t a   = HG_ADDR_NULL;
-    void*     out = NULL;
-    size_t    len = 0;
-    long      st  = -1;
+    hg_addr_t a = HG_ADDR_NULL;
+    void* out = NULL;
+    size_t len = 0;
+    long st = -1;
     if (margo_addr_lookup(mid, addr, &a) != HG_SUCCESS) return -1;
-    if (frt_forward(mid, a, rpc, pid, in->data, in->len, 5000, &out, &len) == HG_SUCCESS) {
+    if (frt_forward(mid, a, rpc, pid, in->data, in->len, 5000, &out, &len) ==
+        HG_SUCCESS) {
         frt_rbuf r;
         uint32_t s;
         frt_rbuf_init(&r, out, len);
@@ -168,18 +169,19 @@ static void test_group(void)
     REQUIRE(m1 && m2);
     char* a1 = self_addr(m1);
     char* a2 = self_addr(m2);
-    char  cfg[1024];
-    snprintf(cfg, sizeof cfg,
-             "{\"group\":{\"type\":\"centralized\",\"config\":{\"primary_address\":\"%s\","
-             "\"primary_provider_id\":2,\"ping_interval_ms\":[20,40],\"ping_timeout_ms\":500,"
-             "\"ping_max_num_timeouts\":3}}}",
-             a1);
+    char cfg[1024];
+    snprintf(
+        cfg, sizeof cfg,
+        "{\"group\":{\"type\":\"centralized\",\"config\":{\"primary_address\":\"%s\","
+        "\"primary_provider_id\":2,\"ping_interval_ms\":[20,40],\"ping_timeout_ms\":500,"
+        "\"ping_max_num_timeouts\":3}}}",
+        a1);
     flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
     flock_group_view_add_member(&v, a1, 1);
     flock_group_view_add_member(&v, a1, 2);
 
     flock_provider_t p1 = NULL, p2 = NULL, p5 = NULL;
-    static rec_t     r1, r2, r5;
+    static rec_t r1, r2, r5;
     pthread_mutex_init(&r1.m, NULL);
     pthread_mutex_init(&r2.m, NULL);
     pthread_mutex_init(&r5.m, NULL);
@@ -193,7 +195,7 @@ static void test_group(void)
         flock_group_view_t pv = view_of(p2);
         CHECK_EQ_STR(flock_group_view_find_metadata(&pv, "__type__"), "centralized");
         const char* c = flock_group_view_find_metadata(&pv, "__config__");
-        char        expect[1024];
+        char expect[1024];
         snprintf(expect, sizeof expect,
                  "{\"ping_timeout_ms\":500.0,\"ping_interval_ms\":[20.0,40.0],"
                  "\"ping_max_num_timeouts\":3,\"primary_address\":\"%s\","
@@ -201,7 +203,7 @@ static void test_group(void)
                  a1);
         CHECK_EQ_STR(c, expect);
         char* gc = flock_provider_get_config(p2);
-        char  full[2048];
+        char full[2048];
         snprintf(full, sizeof full,
                  "{\"gateway\":{\"type\":\"default\",\"config\":{}},\"group\":{\"type\":"
                  "\"centralized\",\"config\":%s}}",
@@ -215,9 +217,10 @@ static void test_group(void)
     REQUIRE(reg(m2, 5, cfg, &v, &p5) == FLOCK_SUCCESS);
     flock_provider_add_update_callbacks(p5, rec_cb, rec_meta, &r5);
     flock_provider_t all[3] = {p1, p2, p5};
-    conv_arg         c3     = {all, 3, 3};
+    conv_arg c3 = {all, 3, 3};
     REQUIRE(ft_wait_until(converged, &c3, 30000));
-    CHECK_EQ_INT(rec_count(&r1, FLOCK_MEMBER_JOINED, a2, 5), 1); /* sorts before the primary */
+    CHECK_EQ_INT(rec_count(&r1, FLOCK_MEMBER_JOINED, a2, 5),
+                 1); /* sorts before the primary */
     CHECK_EQ_INT(rec_count(&r2, FLOCK_MEMBER_JOINED, a2, 5), 1);
     CHECK_EQ_INT(r5.n, 0);
     CHECK(no_duplicates(p1) && no_duplicates(p2) && no_duplicates(p5));
@@ -226,13 +229,16 @@ static void test_group(void)
     {
         frt_wbuf b = FRT_WBUF_INIT;
         flock__cent_encode_u16(&b, 5);
-        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 2, &b), FLOCK_ERR_INVALID_ARGS);
+        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 2, &b),
+                     FLOCK_ERR_INVALID_ARGS);
         /* a join sent to a secondary is refused */
-        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 1, &b), FLOCK_ERR_OP_FORBIDDEN);
+        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 1, &b),
+                     FLOCK_ERR_OP_FORBIDDEN);
         frt_wbuf_free(&b);
         /* garbage to membership_update */
         frt_put_u32(&b, 0xFFFFFFF0u);
-        CHECK_EQ_INT(raw_call(m1, a2, FLOCK__CENT_RPC_UPDATE, 5, &b), FLOCK_ERR_INVALID_ARGS);
+        CHECK_EQ_INT(raw_call(m1, a2, FLOCK__CENT_RPC_UPDATE, 5, &b),
+                     FLOCK_ERR_INVALID_ARGS);
         frt_wbuf_free(&b);
         /* a replayed (already applied) update: no callback, no change */
         flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, a2, 5};
@@ -257,19 +263,20 @@ static void test_group(void)
                                        FLOCK__CENT_RPC_VIEW, FLOCK__CENT_RPC_LEAVE,
                                        FLOCK__CENT_RPC_JOIN};
         uint64_t before = digest_of(p2);
-        unsigned seed   = 12345;
+        unsigned seed = 12345;
         hg_addr_t target = HG_ADDR_NULL;
         REQUIRE(margo_addr_lookup(m2, a1, &target) == HG_SUCCESS);
         for (int round = 0; round < 200; round++) {
-            uint8_t  junk[64];
-            size_t   len = (size_t)(rand_r(&seed) % sizeof junk);
+            uint8_t junk[64];
+            size_t len = (size_t)(rand_r(&seed) % sizeof junk);
             uint16_t pid = (round & 1) ? 1 : 2;
-            for (size_t k = 0; k < len; k++) junk[k] = (uint8_t)rand_r(&seed);
+            for (size_t k = 0; k < len; k++)
+                junk[k] = (uint8_t)rand_r(&seed);
             /* lengths 2 and 3 could be a well-formed join/leave of pid 5;
              * skip those so the group really is unchanged */
             const char* rpc = names[round % 5];
             if ((rpc == names[3] || rpc == names[4]) && len == 2) continue;
-            void*  out  = NULL;
+            void* out = NULL;
             size_t olen = 0;
             frt_forward(m2, target, rpc, pid, junk, len, 5000, &out, &olen);
             free(out);
@@ -290,7 +297,7 @@ static void test_group(void)
         CHECK(!frt_rpc_is_registered(m2, names[i], 5));
     }
     flock_provider_t two[2] = {p1, p2};
-    conv_arg         c2     = {two, 2, 2};
+    conv_arg c2 = {two, 2, 2};
     CHECK(ft_wait_until(converged, &c2, 30000));
     CHECK_EQ_INT(rec_count(&r1, FLOCK_MEMBER_LEFT, a2, 5), 1);
     CHECK_EQ_INT(rec_count(&r2, FLOCK_MEMBER_LEFT, a2, 5), 1);
@@ -298,7 +305,7 @@ static void test_group(void)
     /* pid 1 sorts before the primary and is still pinged: make it deaf */
     CHECK(frt_rpc_deregister(m1, FLOCK__CENT_RPC_PING, 1) == HG_SUCCESS);
     flock_provider_t one[1] = {p2};
-    conv_arg         c1     = {one, 1, 1};
+    conv_arg c1 = {one, 1, 1};
     CHECK(ft_wait_until(converged, &c1, 30000));
     CHECK_EQ_INT(rec_count(&r2, FLOCK_MEMBER_DIED, a1, 1), 1);
     CHECK_EQ_INT(rec_count(&r2, FLOCK_MEMBER_DIED, a1, 2), 0); /* never itself */
@@ -318,29 +325,37 @@ static void test_config_errors(void)
 {
     margo_instance_id m = margo_init("na+sm", MARGO_SERVER_MODE, 0, 0);
     REQUIRE(m);
-    char*              a = self_addr(m);
+    char* a = self_addr(m);
     flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
     flock_group_view_t other = FLOCK_GROUP_VIEW_INITIALIZER;
-    flock_provider_t   p = NULL;
-    char               cfg[512];
+    flock_provider_t p = NULL;
+    char cfg[512];
     flock_group_view_add_member(&v, a, 3);
     flock_group_view_add_member(&other, "na+sm://1-0", 3);
 
-    CHECK_EQ_INT(reg(m, 3, "{\"group\":{\"type\":\"centralized\",\"config\":{\"ping_timeout_ms\":\"x\"}}}",
+    CHECK_EQ_INT(reg(m, 3,
+                     "{\"group\":{\"type\":\"centralized\",\"config\":{\"ping_timeout_"
+                     "ms\":\"x\"}}}",
                      &v, &p),
                  FLOCK_ERR_INVALID_CONFIG);
-    CHECK_EQ_INT(reg(m, 3, "{\"group\":{\"type\":\"centralized\",\"config\":{\"primary_provider_id\":99}}}",
+    CHECK_EQ_INT(reg(m, 3,
+                     "{\"group\":{\"type\":\"centralized\",\"config\":{\"primary_"
+                     "provider_id\":99}}}",
                      &v, &p),
                  FLOCK_ERR_INVALID_CONFIG);
     /* joining without knowing the primary */
-    CHECK_EQ_INT(reg(m, 3, "{\"group\":{\"type\":\"centralized\",\"config\":{}}}", &other, &p),
-                 FLOCK_ERR_INVALID_CONFIG);
+    CHECK_EQ_INT(
+        reg(m, 3, "{\"group\":{\"type\":\"centralized\",\"config\":{}}}", &other, &p),
+        FLOCK_ERR_INVALID_CONFIG);
     /* a broken __config__ in the view */
     flock_group_view_add_metadata(&other, "__config__", "{oops");
-    CHECK_EQ_INT(reg(m, 3, "{\"group\":{\"type\":\"centralized\",\"config\":{}}}", &other, &p),
-                 FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(
+        reg(m, 3, "{\"group\":{\"type\":\"centralized\",\"config\":{}}}", &other, &p),
+        FLOCK_ERR_INVALID_ARGS);
     /* still usable: a valid registration on the same id works */
-    snprintf(cfg, sizeof cfg, "{\"group\":{\"type\":\"centralized\",\"config\":{\"ping_interval_ms\":5}}}");
+    snprintf(
+        cfg, sizeof cfg,
+        "{\"group\":{\"type\":\"centralized\",\"config\":{\"ping_interval_ms\":5}}}");
     CHECK_EQ_INT(reg(m, 3, cfg, &v, &p), FLOCK_SUCCESS);
     if (p) CHECK(flock_provider_destroy(p) == FLOCK_SUCCESS);
     flock_group_view_clear(&v);
@@ -356,11 +371,13 @@ static void test_destroy_in_flight(void)
     margo_instance_id m2 = margo_init("na+sm", MARGO_SERVER_MODE, 0, 0);
     REQUIRE(m1 && m2);
     char* a1 = self_addr(m1);
-    char  cfg[512];
-    snprintf(cfg, sizeof cfg,
-             "{\"group\":{\"type\":\"centralized\",\"config\":{\"primary_address\":\"%s\","
-             "\"primary_provider_id\":10,\"ping_interval_ms\":[1,2],\"ping_timeout_ms\":1000}}}",
-             a1);
+    char cfg[512];
+    snprintf(
+        cfg, sizeof cfg,
+        "{\"group\":{\"type\":\"centralized\",\"config\":{\"primary_address\":\"%s\","
+        "\"primary_provider_id\":10,\"ping_interval_ms\":[1,2],\"ping_timeout_ms\":1000}}"
+        "}",
+        a1);
     flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
     flock_group_view_add_member(&v, a1, 10);
     for (int round = 0; round < 5; round++) {
@@ -371,7 +388,8 @@ static void test_destroy_in_flight(void)
         CHECK_EQ_INT(count_of(prim), 5);
         margo_thread_sleep(m1, 100 + 20 * round);
         CHECK(flock_provider_destroy(prim) == FLOCK_SUCCESS); /* pings in flight */
-        for (int i = 0; i < 4; i++) CHECK(flock_provider_destroy(sec[i]) == FLOCK_SUCCESS);
+        for (int i = 0; i < 4; i++)
+            CHECK(flock_provider_destroy(sec[i]) == FLOCK_SUCCESS);
     }
     flock_group_view_clear(&v);
     free(a1);

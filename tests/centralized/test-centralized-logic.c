@@ -21,21 +21,24 @@ static void test_schedule(void)
     static const struct {
         double interval, elapsed, delay;
     } d[] = {
-        {1000, 0, 1000}, {1000, 1, 999}, {1000, 250, 750}, {1000, 1000, 0},
-        {1000, 1500, 0}, /* a ping longer than the interval: next one right away */
+        {1000, 0, 1000}, {1000, 1, 999},  {1000, 250, 750},
+        {1000, 1000, 0}, {1000, 1500, 0}, /* a ping longer than the interval: next one
+                                             right away */
         {0, 0, 0},
     };
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if (flock__cent_next_ping_delay(d[i].interval, d[i].elapsed) != d[i].delay)
-            FT_FAIL("next_ping_delay(%g, %g) != %g", d[i].interval, d[i].elapsed, d[i].delay);
+            FT_FAIL("next_ping_delay(%g, %g) != %g", d[i].interval, d[i].elapsed,
+                    d[i].delay);
 
     /* simulate: pings every 200 ms, each answered in 3 ms -> starts 200 apart */
     double t = 0, last_start = -1;
     for (int k = 0; k < 10; k++) {
         double start = t;
-        if (last_start >= 0) CHECK(start - last_start > 199.99 && start - last_start < 200.01);
+        if (last_start >= 0)
+            CHECK(start - last_start > 199.99 && start - last_start < 200.01);
         last_start = start;
-        t += 3;                                      /* ping duration */
+        t += 3;                                           /* ping duration */
         t += flock__cent_next_ping_delay(200, t - start); /* wait */
     }
 }
@@ -73,8 +76,8 @@ static void test_roles_and_changes(void)
     CHECK(!flock__cent_same_member("a", 4, NULL, 4));
 
     static const struct {
-        flock_update_t       type;
-        bool                 present;
+        flock_update_t type;
+        bool present;
         flock__cent_change_t change;
     } t[] = {
         {FLOCK_MEMBER_JOINED, false, FLOCK__CENT_ADD},
@@ -116,32 +119,32 @@ static void test_seq(void)
 static void test_log(void)
 {
     flock__cent_log_t log;
-    size_t            first, n;
+    size_t first, n;
     REQUIRE(flock__cent_log_init(&log, 4) == FLOCK_SUCCESS);
     /* empty log: nothing since 0 */
     CHECK(flock__cent_log_since(&log, 0, &first, &n) && n == 0);
     CHECK(!flock__cent_log_since(&log, 3, &first, &n));
     for (uint64_t s = 1; s <= 3; s++)
-        REQUIRE(flock__cent_log_append(&log, s, FLOCK_MEMBER_JOINED, "na+sm://9-0", (uint16_t)s)
-                == FLOCK_SUCCESS);
+        REQUIRE(flock__cent_log_append(&log, s, FLOCK_MEMBER_JOINED, "na+sm://9-0",
+                                       (uint16_t)s) == FLOCK_SUCCESS);
     CHECK(flock__cent_log_since(&log, 0, &first, &n) && first == 0 && n == 3);
-    CHECK(flock__cent_log_since(&log, 2, &first, &n) && n == 1
-          && flock__cent_log_at(&log, first)->seq == 3);
+    CHECK(flock__cent_log_since(&log, 2, &first, &n) && n == 1 &&
+          flock__cent_log_at(&log, first)->seq == 3);
     CHECK(flock__cent_log_since(&log, 3, &first, &n) && n == 0);
     CHECK(flock__cent_log_since(&log, 9, &first, &n) && n == 0);
     /* wrap around: capacity 4, append 4..6 -> holds 3..6 */
     for (uint64_t s = 4; s <= 6; s++)
-        REQUIRE(flock__cent_log_append(&log, s, FLOCK_MEMBER_DIED, "na+sm://8-0", 1)
-                == FLOCK_SUCCESS);
+        REQUIRE(flock__cent_log_append(&log, s, FLOCK_MEMBER_DIED, "na+sm://8-0", 1) ==
+                FLOCK_SUCCESS);
     CHECK_EQ_INT(log.count, 4);
     CHECK_EQ_INT(flock__cent_log_at(&log, 0)->seq, 3);
     CHECK_EQ_INT(flock__cent_log_at(&log, 3)->seq, 6);
     CHECK(flock__cent_log_at(&log, 4) == NULL);
     CHECK(!flock__cent_log_since(&log, 1, &first, &n)); /* seq 2 was dropped */
     CHECK(flock__cent_log_since(&log, 2, &first, &n) && first == 0 && n == 4);
-    CHECK(flock__cent_log_since(&log, 4, &first, &n) && n == 2
-          && flock__cent_log_at(&log, first)->seq == 5
-          && flock__cent_log_at(&log, first)->type == FLOCK_MEMBER_DIED);
+    CHECK(flock__cent_log_since(&log, 4, &first, &n) && n == 2 &&
+          flock__cent_log_at(&log, first)->seq == 5 &&
+          flock__cent_log_at(&log, first)->type == FLOCK_MEMBER_DIED);
     CHECK_EQ_STR(flock__cent_log_at(&log, 3)->address, "na+sm://8-0");
     flock__cent_log_destroy(&log);
     flock__cent_log_destroy(&log); /* idempotent */

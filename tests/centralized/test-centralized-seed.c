@@ -11,7 +11,9 @@
 
 #include <flock/flock-group-view.h>
 
-#define CONFIG "{\"ping_interval_ms\":[100,200],\"ping_timeout_ms\":1000,\"ping_max_num_timeouts\":3}"
+#define CONFIG                                                                           \
+    "{\"ping_interval_ms\":[100,200],\"ping_timeout_ms\":1000,\"ping_max_num_"           \
+    "timeouts\":3}"
 #define PID 42
 
 static ct_status_t st_a, st_b, st_c, scratch;
@@ -26,17 +28,16 @@ static void addr_for(const char* proto, char* out, size_t len)
 
 static bool file_has_members(void* arg)
 {
-    flock_group_view_t v  = FLOCK_GROUP_VIEW_INITIALIZER;
-    const char*        f  = arg;
-    bool               ok = flock_group_view_from_file(f, &v) == FLOCK_SUCCESS
-                && v.members.size == 3;
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
+    const char* f = arg;
+    bool ok = flock_group_view_from_file(f, &v) == FLOCK_SUCCESS && v.members.size == 3;
     flock_group_view_clear(&v);
     return ok;
 }
 
 static void run(const char* proto)
 {
-    char        file[1024], addr[128], an[32], bn[32], cn[32];
+    char file[1024], addr[128], an[32], bn[32], cn[32];
     ct_server_t a, b, c;
     fprintf(stderr, "== seed workflow over %s\n", proto);
     snprintf(file, sizeof file, "%s/group-%s.flock", ft_tmpdir(), proto);
@@ -84,15 +85,17 @@ static void run(const char* proto)
     if (!strcmp(st_a.members[0].address, st_a.self))
         CHECK(ft_wait_until(file_has_members, file, 30000));
     else
-        fprintf(stderr, "   (A is not member index 0: the group file is not rewritten)\n");
+        fprintf(stderr,
+                "   (A is not member index 0: the group file is not rewritten)\n");
 
     /* graceful leave: SIGTERM -> provider destroy -> LEFT at every member */
     double t0 = ft_now_ms();
-    int    ws = ct_stop(&c, SIGTERM, 30000);
+    int ws = ct_stop(&c, SIGTERM, 30000);
     CHECK(ws >= 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
     ct_ref_t rest[2] = {{an, PID}, {bn, PID}};
     CHECK(ct_wait_converged(rest, 2, 2, 30000, &scratch));
-    fprintf(stderr, "   leave seen by all after %.0f ms (incl. process exit and polling)\n",
+    fprintf(stderr,
+            "   leave seen by all after %.0f ms (incl. process exit and polling)\n",
             ft_now_ms() - t0);
     CHECK(ct_wait_count(an, PID, "LEFT", st_c.self, PID, 1, 30000));
     CHECK(ct_wait_count(bn, PID, "LEFT", st_c.self, PID, 1, 30000));
@@ -112,7 +115,8 @@ static void run(const char* proto)
 int main(int argc, char** argv)
 {
     if (argc > 1) {
-        for (int i = 1; i < argc; i++) run(argv[i]);
+        for (int i = 1; i < argc; i++)
+            run(argv[i]);
     } else {
         run("na+sm");
         run("tcp");

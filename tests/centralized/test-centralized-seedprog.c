@@ -12,30 +12,33 @@
 #include <flock/flock-client.h>
 #include <flock/flock-group.h>
 
-#define PID    42
-#define CONFIG "{\"ping_interval_ms\":[100,200],\"ping_timeout_ms\":500,\"ping_max_num_timeouts\":3}"
+#define PID 42
+#define CONFIG                                                                           \
+    "{\"ping_interval_ms\":[100,200],\"ping_timeout_ms\":500,\"ping_max_num_timeouts\":" \
+    "3}"
 
 static ct_status_t st, scratch;
 
 typedef struct {
     margo_instance_id mid;
-    flock_client_t    client;
-    const char*       address;
-    uint64_t          digest;
-    size_t            members;
+    flock_client_t client;
+    const char* address;
+    uint64_t digest;
+    size_t members;
 } probe_t;
 
 /* Ask the provider (address, PID) for its view; true if it reports `digest`. */
 static bool remote_has(void* arg)
 {
-    probe_t*             p = arg;
-    hg_addr_t            a = HG_ADDR_NULL;
+    probe_t* p = arg;
+    hg_addr_t a = HG_ADDR_NULL;
     flock_group_handle_t h = NULL;
-    flock_group_view_t   v = FLOCK_GROUP_VIEW_INITIALIZER;
-    bool                 ok = false;
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
+    bool ok = false;
     if (margo_addr_lookup(p->mid, p->address, &a) != HG_SUCCESS) return false;
-    if (flock_group_handle_create(p->client, a, PID, FLOCK_MODE_INIT_UPDATE, &h) == FLOCK_SUCCESS
-        && flock_group_get_view(h, &v) == FLOCK_SUCCESS)
+    if (flock_group_handle_create(p->client, a, PID, FLOCK_MODE_INIT_UPDATE, &h) ==
+            FLOCK_SUCCESS &&
+        flock_group_get_view(h, &v) == FLOCK_SUCCESS)
         ok = v.digest == p->digest && v.members.size == p->members;
     flock_group_view_clear(&v);
     if (h) flock_group_handle_release(h);
@@ -47,7 +50,8 @@ static bool remote_has(void* arg)
 static bool find_new(const ct_status_t* s, const char* known, char* out)
 {
     for (size_t i = 0; i < s->nmembers; i++)
-        if (strcmp(s->members[i].address, s->self) && (!known || strcmp(s->members[i].address, known))) {
+        if (strcmp(s->members[i].address, s->self) &&
+            (!known || strcmp(s->members[i].address, known))) {
             snprintf(out, 160, "%s", s->members[i].address);
             return true;
         }
@@ -61,10 +65,10 @@ static bool a_has(void* arg)
 
 int main(void)
 {
-    char        file[1024], b_addr[160] = "", c_addr[160] = "";
+    char file[1024], b_addr[160] = "", c_addr[160] = "";
     ct_server_t a;
-    char*       argv[3];
-    pid_t       b, c;
+    char* argv[3];
+    pid_t b, c;
 
     snprintf(file, sizeof file, "%s/seed.flock", ft_tmpdir());
     REQUIRE(ct_start(&a, "A", "self", "na+sm", file, CONFIG, PID, 1, "50") > 0);
@@ -73,7 +77,7 @@ int main(void)
     argv[0] = (char*)ft_bin("tests/centralized/cent-seed-joiner");
     argv[1] = file;
     argv[2] = NULL;
-    b       = ft_spawn(argv);
+    b = ft_spawn(argv);
     REQUIRE(b > 0);
     REQUIRE(ft_wait_until(a_has, (void*)(intptr_t)2, 30000));
     REQUIRE(find_new(&st, NULL, b_addr));
@@ -103,7 +107,7 @@ int main(void)
     REQUIRE(ft_wait_until(a_has, (void*)(intptr_t)2, 30000));
     CHECK(ct_wait_count("A", PID, "DIED", c_addr, PID, 1, 30000));
     REQUIRE(ct_read_status("A", PID, &st));
-    pb.digest  = st.digest;
+    pb.digest = st.digest;
     pb.members = 2;
     CHECK(ft_wait_until(remote_has, &pb, 30000));
 

@@ -15,7 +15,8 @@ static void test_ping(void)
     CHECK(flock__cent_decode_ping(b.data, b.len, &seq, &dig));
     CHECK_EQ_INT(seq, 42);
     CHECK(dig == 0xdeadbeefcafef00dULL);
-    for (size_t l = 0; l < b.len; l++) CHECK(!flock__cent_decode_ping(b.data, l, &seq, &dig));
+    for (size_t l = 0; l < b.len; l++)
+        CHECK(!flock__cent_decode_ping(b.data, l, &seq, &dig));
     frt_put_u8(&b, 1); /* trailing garbage */
     CHECK(!flock__cent_decode_ping(b.data, b.len, &seq, &dig));
     frt_wbuf_free(&b);
@@ -28,10 +29,10 @@ static void test_events(void)
         {8, FLOCK_MEMBER_LEFT, "ofi+tcp://127.0.0.1:4000", 65535},
         {9, FLOCK_MEMBER_DIED, "na+sm://101-0", 0},
     };
-    frt_wbuf             b   = FRT_WBUF_INIT;
+    frt_wbuf b = FRT_WBUF_INIT;
     flock__cent_event_t* out = NULL;
-    size_t               n   = 0;
-    frt_rbuf             r;
+    size_t n = 0;
+    frt_rbuf r;
 
     flock__cent_encode_events(&b, in, 3);
     REQUIRE(!b.failed);
@@ -56,8 +57,8 @@ static void test_events(void)
     }
     /* an unknown update kind (MOVED = 3 and beyond) */
     {
-        frt_wbuf            bad = FRT_WBUF_INIT;
-        flock__cent_event_t e   = {1, FLOCK_MEMBER_MOVED, "a", 1};
+        frt_wbuf bad = FRT_WBUF_INIT;
+        flock__cent_event_t e = {1, FLOCK_MEMBER_MOVED, "a", 1};
         flock__cent_encode_events(&bad, &e, 1);
         frt_rbuf_init(&r, bad.data, bad.len);
         CHECK(!flock__cent_decode_events(&r, &out, &n));
@@ -79,9 +80,9 @@ static void test_events(void)
     {
         char addr[300];
         memset(addr, 'x', sizeof addr - 1);
-        addr[sizeof addr - 1]   = 0;
-        frt_wbuf            bad = FRT_WBUF_INIT;
-        flock__cent_event_t e   = {1, FLOCK_MEMBER_JOINED, addr, 1};
+        addr[sizeof addr - 1] = 0;
+        frt_wbuf bad = FRT_WBUF_INIT;
+        flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, addr, 1};
         flock__cent_encode_events(&bad, &e, 1);
         frt_rbuf_init(&r, bad.data, bad.len);
         CHECK(!flock__cent_decode_events(&r, &out, &n));
@@ -103,7 +104,7 @@ static void test_small(void)
     frt_wbuf b = FRT_WBUF_INIT;
     uint16_t v;
     uint64_t since;
-    bool     full;
+    bool full;
     uint32_t st;
     frt_rbuf r;
 
@@ -113,7 +114,8 @@ static void test_small(void)
     frt_wbuf_free(&b);
 
     flock__cent_encode_view_req(&b, 99, true);
-    CHECK(flock__cent_decode_view_req(b.data, b.len, &since, &full) && since == 99 && full);
+    CHECK(flock__cent_decode_view_req(b.data, b.len, &since, &full) && since == 99 &&
+          full);
     CHECK(!flock__cent_decode_view_req(b.data, b.len - 1, &since, &full));
     b.data[b.len - 1] = 7; /* not a bool */
     CHECK(!flock__cent_decode_view_req(b.data, b.len, &since, &full));

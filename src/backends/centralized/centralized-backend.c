@@ -53,7 +53,7 @@
 #include "centralized-wire.h"
 
 #define CENT_LOG_PREFIX          "[flock:centralized] "
-#define CENT_UPDATE_TIMEOUT_MS   1000.0  /* membership_update, per member */
+#define CENT_UPDATE_TIMEOUT_MS   1000.0 /* membership_update, per member */
 #define CENT_LEAVE_TIMEOUT_MS    1000.0
 #define CENT_CATCH_UP_TIMEOUT_MS 5000.0
 #define CENT_JOIN_TIMEOUT_MS     60000.0
@@ -69,73 +69,68 @@ struct cent_state;
  * list while linked; once unlinked (removed) by whoever sees it neither
  * linked nor in flight. */
 typedef struct cent_peer {
-    struct cent_peer*  next;
+    struct cent_peer* next;
     struct cent_state* state;
-    char*              address;
-    uint16_t           provider_id;
-    hg_addr_t          addr;
-    margo_timer_t      timer;
-    unsigned           failures;
-    double             ping_start_ms;
-    double             interval_ms; /* drawn for the current cycle */
-    bool               in_flight;
-    bool               removed;  /* unlinked from the peers list */
-    bool               declared; /* DIED already queued: stop pinging */
+    char* address;
+    uint16_t provider_id;
+    hg_addr_t addr;
+    margo_timer_t timer;
+    unsigned failures;
+    double ping_start_ms;
+    double interval_ms; /* drawn for the current cycle */
+    bool in_flight;
+    bool removed;  /* unlinked from the peers list */
+    bool declared; /* DIED already queued: stop pinging */
 } cent_peer_t;
 
 /* A queued change request (primary). */
 typedef struct cent_change {
     struct cent_change* next;
-    flock_update_t      type;
-    char*               address;
-    uint16_t            provider_id;
-    frt_request_t       req;    /* join/leave request to answer, NULL for DIED */
-    flock_return_t      result; /* set by the committer */
-    bool                applied;
+    flock_update_t type;
+    char* address;
+    uint16_t provider_id;
+    frt_request_t req;     /* join/leave request to answer, NULL for DIED */
+    flock_return_t result; /* set by the committer */
+    bool applied;
 } cent_change_t;
 
 typedef struct cent_state {
-    margo_instance_id         mid;
-    uint16_t                  provider_id;
-    ABT_pool                  pool;
-    char*                     self_addr;
+    margo_instance_id mid;
+    uint16_t provider_id;
+    ABT_pool pool;
+    char* self_addr;
     flock_backend_init_args_t cb_args; /* callbacks + context only */
-    flock__cent_config_t      config;
-    struct json_object*       config_json; /* effective config */
-    bool                      is_primary;
-    bool                      joined;      /* secondary that is a member */
-    hg_addr_t                 primary_addr;
+    flock__cent_config_t config;
+    struct json_object* config_json; /* effective config */
+    bool is_primary;
+    bool joined; /* secondary that is a member */
+    hg_addr_t primary_addr;
 
     /* protected by view.mtx */
     flock_group_view_t view;
-    uint64_t           seq; /* primary: last assigned; secondary: last applied */
-    flock__cent_log_t  log; /* primary only */
+    uint64_t seq;          /* primary: last assigned; secondary: last applied */
+    flock__cent_log_t log; /* primary only */
 
     /* protected by mtx */
     pthread_mutex_t mtx;
-    pthread_cond_t  cv;
-    cent_peer_t*    peers;
-    cent_change_t*  queue_head;
-    cent_change_t*  queue_tail;
-    bool            committing;
-    bool            closing;
-    unsigned        inflight; /* ping round trips + ping-completion committers */
-    uint64_t        committed_seq;
-    uint64_t        committed_digest;
-    uint64_t        rng;
+    pthread_cond_t cv;
+    cent_peer_t* peers;
+    cent_change_t* queue_head;
+    cent_change_t* queue_tail;
+    bool committing;
+    bool closing;
+    unsigned inflight; /* ping round trips + ping-completion committers */
+    uint64_t committed_seq;
+    uint64_t committed_digest;
+    uint64_t rng;
 
     pthread_mutex_t sync_mtx;
-    bool            rpc_registered[5];
-
-    /* secondaries: silence watchdog (see cent__watchdog_cb) */
-    margo_timer_t watchdog;
-    double        last_contact_ms; /* protected by mtx */
-    double        silence_ms;      /* no ping for this long: check membership */
+    bool rpc_registered[5];
 } cent_state_t;
 
-static const char* const cent_rpc_names[5] = {FLOCK__CENT_RPC_PING, FLOCK__CENT_RPC_UPDATE,
-                                              FLOCK__CENT_RPC_VIEW, FLOCK__CENT_RPC_LEAVE,
-                                              FLOCK__CENT_RPC_JOIN};
+static const char* const cent_rpc_names[5] = {
+    FLOCK__CENT_RPC_PING, FLOCK__CENT_RPC_UPDATE, FLOCK__CENT_RPC_VIEW,
+    FLOCK__CENT_RPC_LEAVE, FLOCK__CENT_RPC_JOIN};
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
@@ -162,10 +157,14 @@ static double cent__draw(cent_state_t* s)
 static const char* cent__update_name(flock_update_t t)
 {
     switch (t) {
-    case FLOCK_MEMBER_JOINED: return "JOINED";
-    case FLOCK_MEMBER_LEFT: return "LEFT";
-    case FLOCK_MEMBER_DIED: return "DIED";
-    default: return "?";
+    case FLOCK_MEMBER_JOINED:
+        return "JOINED";
+    case FLOCK_MEMBER_LEFT:
+        return "LEFT";
+    case FLOCK_MEMBER_DIED:
+        return "DIED";
+    default:
+        return "?";
     }
 }
 
@@ -173,7 +172,8 @@ static const char* cent__update_name(flock_update_t t)
 static void cent__notify(cent_state_t* s, const flock__cent_event_t* evs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        flock__notify_member(&s->cb_args, evs[i].type, evs[i].address, evs[i].provider_id);
+        flock__notify_member(&s->cb_args, evs[i].type, evs[i].address,
+                             evs[i].provider_id);
 }
 
 /* Contract: replies `status` (u32) to req; req is released. */
@@ -208,7 +208,8 @@ static uint64_t cent__next_seq_locked(cent_state_t* s, flock_update_t type,
 /* ------------------------------------------------------------------ */
 
 static void cent__ping_timer_cb(void* uargs);
-static void cent__ping_done(void* uargs, hg_return_t ret, const void* out, size_t out_len);
+static void cent__ping_done(void* uargs, hg_return_t ret, const void* out,
+                            size_t out_len);
 static void cent__enqueue_and_commit(cent_state_t* s, cent_change_t* c);
 
 static void cent__peer_free(cent_peer_t* p)
@@ -227,28 +228,30 @@ static void cent__peer_add(cent_state_t* s, const char* address, uint16_t pid)
 {
     cent_peer_t* p = calloc(1, sizeof(*p));
     if (!p) goto fail;
-    p->state       = s;
+    p->state = s;
     p->provider_id = pid;
-    p->address     = strdup(address);
+    p->address = strdup(address);
     if (!p->address) goto fail;
     if (margo_addr_lookup(s->mid, address, &p->addr) != HG_SUCCESS) {
         margo_error(s->mid, CENT_LOG_PREFIX "cannot resolve member address %s", address);
         goto fail;
     }
-    if (margo_timer_create(s->mid, cent__ping_timer_cb, p, &p->timer) != HG_SUCCESS) goto fail;
+    if (margo_timer_create(s->mid, cent__ping_timer_cb, p, &p->timer) != HG_SUCCESS)
+        goto fail;
     pthread_mutex_lock(&s->mtx);
     if (s->closing) {
         pthread_mutex_unlock(&s->mtx);
         goto fail;
     }
     p->interval_ms = cent__draw(s);
-    p->next        = s->peers;
-    s->peers       = p;
+    p->next = s->peers;
+    s->peers = p;
     margo_timer_start(p->timer, p->interval_ms);
     pthread_mutex_unlock(&s->mtx);
     return;
 fail:
-    if (p && !p->address) margo_error(s->mid, CENT_LOG_PREFIX "out of memory adding a peer");
+    if (p && !p->address)
+        margo_error(s->mid, CENT_LOG_PREFIX "out of memory adding a peer");
     cent__peer_free(p);
 }
 
@@ -256,16 +259,16 @@ fail:
  * free it now, or let its in-flight ping completion free it. */
 static void cent__peer_remove(cent_state_t* s, const char* address, uint16_t pid)
 {
-    cent_peer_t*  victim = NULL;
-    bool          now    = false;
+    cent_peer_t* victim = NULL;
+    bool now = false;
     pthread_mutex_lock(&s->mtx);
     for (cent_peer_t** pp = &s->peers; *pp; pp = &(*pp)->next) {
         if (flock__cent_same_member((*pp)->address, (*pp)->provider_id, address, pid)) {
-            victim          = *pp;
-            *pp             = victim->next;
-            victim->next    = NULL;
+            victim = *pp;
+            *pp = victim->next;
+            victim->next = NULL;
             victim->removed = true;
-            now             = !victim->in_flight;
+            now = !victim->in_flight;
             break;
         }
     }
@@ -275,17 +278,17 @@ static void cent__peer_remove(cent_state_t* s, const char* address, uint16_t pid
 
 static void cent__ping_timer_cb(void* uargs)
 {
-    cent_peer_t*  p = uargs;
+    cent_peer_t* p = uargs;
     cent_state_t* s = p->state;
-    frt_wbuf      b = FRT_WBUF_INIT;
-    hg_return_t   hret;
+    frt_wbuf b = FRT_WBUF_INIT;
+    hg_return_t hret;
 
     pthread_mutex_lock(&s->mtx);
     if (s->closing || p->removed || p->declared || p->in_flight) {
         pthread_mutex_unlock(&s->mtx);
         return;
     }
-    p->in_flight     = true;
+    p->in_flight = true;
     p->ping_start_ms = frt_now_ms();
     s->inflight++;
     flock__cent_encode_ping(&b, s->committed_seq, s->committed_digest);
@@ -294,18 +297,19 @@ static void cent__ping_timer_cb(void* uargs)
     if (b.failed)
         hret = HG_NOMEM;
     else
-        hret = frt_forward_async(s->mid, p->addr, FLOCK__CENT_RPC_PING, p->provider_id, b.data,
-                                 b.len, s->config.ping_timeout_ms, cent__ping_done, p);
+        hret = frt_forward_async(s->mid, p->addr, FLOCK__CENT_RPC_PING, p->provider_id,
+                                 b.data, b.len, s->config.ping_timeout_ms,
+                                 cent__ping_done, p);
     frt_wbuf_free(&b);
     if (hret != HG_SUCCESS) cent__ping_done(p, hret, NULL, 0);
 }
 
 static void cent__ping_done(void* uargs, hg_return_t ret, const void* out, size_t out_len)
 {
-    cent_peer_t*   p       = uargs;
-    cent_state_t*  s       = p->state;
-    cent_change_t* died    = NULL;
-    bool           free_it = false;
+    cent_peer_t* p = uargs;
+    cent_state_t* s = p->state;
+    cent_change_t* died = NULL;
+    bool free_it = false;
 
     pthread_mutex_lock(&s->mtx);
     p->in_flight = false;
@@ -315,25 +319,26 @@ static void cent__ping_done(void* uargs, hg_return_t ret, const void* out, size_
         bool dead = flock__cent_record_ping(&p->failures, ret == HG_SUCCESS,
                                             (unsigned)s->config.ping_max_num_timeouts);
         if (ret != HG_SUCCESS)
-            margo_debug(s->mid, CENT_LOG_PREFIX "ping to %s (%u) failed (%s), %u in a row",
+            margo_debug(s->mid,
+                        CENT_LOG_PREFIX "ping to %s (%u) failed (%s), %u in a row",
                         p->address, p->provider_id, HG_Error_to_string(ret), p->failures);
         if (dead) {
             p->declared = true;
-            died        = calloc(1, sizeof(*died));
+            died = calloc(1, sizeof(*died));
             if (died) died->address = strdup(p->address);
             if (died && died->address) {
-                died->type        = FLOCK_MEMBER_DIED;
+                died->type = FLOCK_MEMBER_DIED;
                 died->provider_id = p->provider_id;
             } else {
                 if (died) free(died);
-                died        = NULL;
+                died = NULL;
                 p->declared = false; /* try again at the next ping */
                 margo_error(s->mid, CENT_LOG_PREFIX "out of memory declaring a death");
             }
         }
         if (!p->declared) {
             double elapsed = frt_now_ms() - p->ping_start_ms;
-            double delay   = flock__cent_next_ping_delay(p->interval_ms, elapsed);
+            double delay = flock__cent_next_ping_delay(p->interval_ms, elapsed);
             p->interval_ms = cent__draw(s);
             margo_timer_start(p->timer, delay);
         }
@@ -343,8 +348,8 @@ static void cent__ping_done(void* uargs, hg_return_t ret, const void* out, size_
     if (free_it) cent__peer_free(p);
     /* p may be freed by the commit (DIED removes the peer): do not touch it */
     if (died) {
-        margo_warning(s->mid, CENT_LOG_PREFIX "member %s (%u) declared dead", died->address,
-                      died->provider_id);
+        margo_warning(s->mid, CENT_LOG_PREFIX "member %s (%u) declared dead",
+                      died->address, died->provider_id);
         cent__enqueue_and_commit(s, died);
     }
     pthread_mutex_lock(&s->mtx);
@@ -358,18 +363,19 @@ static void cent__ping_done(void* uargs, hg_return_t ret, const void* out, size_
 /* ------------------------------------------------------------------ */
 
 typedef struct cent_target {
-    char*    address;
+    char* address;
     uint16_t provider_id;
     hg_addr_t addr;
 } cent_target_t;
 
 typedef struct cent_bcast {
     pthread_mutex_t m;
-    pthread_cond_t  c;
-    size_t          pending;
+    pthread_cond_t c;
+    size_t pending;
 } cent_bcast_t;
 
-static void cent__bcast_done(void* uargs, hg_return_t ret, const void* out, size_t out_len)
+static void cent__bcast_done(void* uargs, hg_return_t ret, const void* out,
+                             size_t out_len)
 {
     cent_bcast_t* bc = uargs;
     pthread_mutex_lock(&bc->m);
@@ -381,7 +387,8 @@ static void cent__bcast_done(void* uargs, hg_return_t ret, const void* out, size
 /* Contract: no lock held. Send the encoded update to every target in
  * parallel (CENT_UPDATE_TIMEOUT_MS each) and wait for all the answers or
  * timeouts; failures are only logged (failure detection handles them). */
-static void cent__broadcast(cent_state_t* s, const frt_wbuf* msg, cent_target_t* t, size_t n)
+static void cent__broadcast(cent_state_t* s, const frt_wbuf* msg, cent_target_t* t,
+                            size_t n)
 {
     cent_bcast_t bc;
     pthread_mutex_init(&bc.m, NULL);
@@ -395,9 +402,9 @@ static void cent__broadcast(cent_state_t* s, const frt_wbuf* msg, cent_target_t*
         pthread_mutex_lock(&bc.m);
         bc.pending++;
         pthread_mutex_unlock(&bc.m);
-        hg_return_t hret =
-            frt_forward_async(s->mid, t[i].addr, FLOCK__CENT_RPC_UPDATE, t[i].provider_id,
-                              msg->data, msg->len, CENT_UPDATE_TIMEOUT_MS, cent__bcast_done, &bc);
+        hg_return_t hret = frt_forward_async(
+            s->mid, t[i].addr, FLOCK__CENT_RPC_UPDATE, t[i].provider_id, msg->data,
+            msg->len, CENT_UPDATE_TIMEOUT_MS, cent__bcast_done, &bc);
         if (hret != HG_SUCCESS) {
             margo_debug(s->mid, CENT_LOG_PREFIX "update to %s failed: %s", t[i].address,
                         HG_Error_to_string(hret));
@@ -407,7 +414,8 @@ static void cent__broadcast(cent_state_t* s, const frt_wbuf* msg, cent_target_t*
         }
     }
     pthread_mutex_lock(&bc.m);
-    while (bc.pending > 0) pthread_cond_wait(&bc.c, &bc.m);
+    while (bc.pending > 0)
+        pthread_cond_wait(&bc.c, &bc.m);
     pthread_mutex_unlock(&bc.m);
     for (size_t i = 0; i < n; i++)
         if (t[i].addr != HG_ADDR_NULL) margo_addr_free(s->mid, t[i].addr);
@@ -426,30 +434,34 @@ static void cent__change_free(cent_change_t* c)
  * batch of queued changes, notify, broadcast, answer the requesters. */
 static void cent__process_batch(cent_state_t* s, cent_change_t* batch, bool closing)
 {
-    flock__cent_event_t* evs      = NULL;
-    size_t               nevs     = 0;
-    size_t               nbatch   = 0;
-    cent_target_t*       targets  = NULL;
-    size_t               ntargets = 0;
-    frt_wbuf             joinmsg  = FRT_WBUF_INIT;
-    frt_wbuf             update   = FRT_WBUF_INIT;
-    uint64_t             seq_after, digest_after;
-    bool                 any_join = false;
+    flock__cent_event_t* evs = NULL;
+    size_t nevs = 0;
+    size_t nbatch = 0;
+    cent_target_t* targets = NULL;
+    size_t ntargets = 0;
+    frt_wbuf joinmsg = FRT_WBUF_INIT;
+    frt_wbuf update = FRT_WBUF_INIT;
+    uint64_t seq_after, digest_after;
+    bool any_join = false;
 
-    for (cent_change_t* c = batch; c; c = c->next) nbatch++;
+    for (cent_change_t* c = batch; c; c = c->next)
+        nbatch++;
     if (closing) {
-        for (cent_change_t* c = batch; c; c = c->next) c->result = FLOCK_ERR_OTHER;
+        for (cent_change_t* c = batch; c; c = c->next)
+            c->result = FLOCK_ERR_OTHER;
         goto answer;
     }
     evs = calloc(nbatch, sizeof(*evs));
     if (!evs) {
-        for (cent_change_t* c = batch; c; c = c->next) c->result = FLOCK_ERR_ALLOCATION;
+        for (cent_change_t* c = batch; c; c = c->next)
+            c->result = FLOCK_ERR_ALLOCATION;
         goto answer;
     }
 
     FLOCK_GROUP_VIEW_LOCK(&s->view);
     for (cent_change_t* c = batch; c; c = c->next) {
-        bool present = flock_group_view_find_member(&s->view, c->address, c->provider_id) != NULL;
+        bool present =
+            flock_group_view_find_member(&s->view, c->address, c->provider_id) != NULL;
         switch (flock__cent_change_for(c->type, present)) {
         case FLOCK__CENT_ADD:
             if (!flock_group_view_add_member(&s->view, c->address, c->provider_id)) {
@@ -459,31 +471,34 @@ static void cent__process_batch(cent_state_t* s, cent_change_t* batch, bool clos
             break;
         case FLOCK__CENT_REMOVE:
             flock_group_view_remove_member(
-                &s->view, flock_group_view_find_member(&s->view, c->address, c->provider_id));
+                &s->view,
+                flock_group_view_find_member(&s->view, c->address, c->provider_id));
             break;
         default:
             if (c->type == FLOCK_MEMBER_JOINED) {
-                margo_error(s->mid, CENT_LOG_PREFIX "join refused: %s (%u) is already a member",
+                margo_error(s->mid,
+                            CENT_LOG_PREFIX "join refused: %s (%u) is already a member",
                             c->address, c->provider_id);
                 c->result = FLOCK_ERR_INVALID_ARGS;
             } else {
                 if (c->type == FLOCK_MEMBER_LEFT)
-                    margo_error(s->mid, CENT_LOG_PREFIX "leave from %s (%u): not a member",
+                    margo_error(s->mid,
+                                CENT_LOG_PREFIX "leave from %s (%u): not a member",
                                 c->address, c->provider_id);
                 c->result = FLOCK_ERR_NOT_A_MEMBER;
             }
             continue;
         }
-        c->applied             = true;
-        c->result              = FLOCK_SUCCESS;
-        evs[nevs].seq          = cent__next_seq_locked(s, c->type, c->address, c->provider_id);
-        evs[nevs].type         = c->type;
-        evs[nevs].address      = c->address; /* borrowed from the change */
-        evs[nevs].provider_id  = c->provider_id;
+        c->applied = true;
+        c->result = FLOCK_SUCCESS;
+        evs[nevs].seq = cent__next_seq_locked(s, c->type, c->address, c->provider_id);
+        evs[nevs].type = c->type;
+        evs[nevs].address = c->address; /* borrowed from the change */
+        evs[nevs].provider_id = c->provider_id;
         nevs++;
         if (c->type == FLOCK_MEMBER_JOINED) any_join = true;
     }
-    seq_after    = s->seq;
+    seq_after = s->seq;
     digest_after = s->view.digest;
     if (any_join) {
         flock__cent_encode_status(&joinmsg, FLOCK_SUCCESS);
@@ -492,21 +507,23 @@ static void cent__process_batch(cent_state_t* s, cent_change_t* batch, bool clos
     }
     /* targets: every member but self and this batch's joiners */
     if (nevs > 0) {
-        targets = calloc(s->view.members.size ? s->view.members.size : 1, sizeof(*targets));
+        targets =
+            calloc(s->view.members.size ? s->view.members.size : 1, sizeof(*targets));
         for (size_t i = 0; targets && i < s->view.members.size; i++) {
             const flock_member_t* m = &s->view.members.data[i];
             bool skip = flock__cent_same_member(m->address, m->provider_id, s->self_addr,
                                                 s->provider_id);
             for (cent_change_t* c = batch; c && !skip; c = c->next)
-                skip = c->applied && c->type == FLOCK_MEMBER_JOINED
-                    && flock__cent_same_member(m->address, m->provider_id, c->address,
+                skip = c->applied && c->type == FLOCK_MEMBER_JOINED &&
+                       flock__cent_same_member(m->address, m->provider_id, c->address,
                                                c->provider_id);
             if (skip) continue;
-            targets[ntargets].address     = strdup(m->address);
+            targets[ntargets].address = strdup(m->address);
             targets[ntargets].provider_id = m->provider_id;
             if (targets[ntargets].address) ntargets++;
         }
-        if (!targets) margo_error(s->mid, CENT_LOG_PREFIX "out of memory: update not broadcast");
+        if (!targets)
+            margo_error(s->mid, CENT_LOG_PREFIX "out of memory: update not broadcast");
     }
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
 
@@ -538,7 +555,7 @@ static void cent__process_batch(cent_state_t* s, cent_change_t* batch, bool clos
             cent__broadcast(s, &update, targets, ntargets);
     }
     pthread_mutex_lock(&s->mtx);
-    s->committed_seq    = seq_after;
+    s->committed_seq = seq_after;
     s->committed_digest = digest_after;
     pthread_mutex_unlock(&s->mtx);
 
@@ -556,7 +573,8 @@ answer:
         cent__change_free(batch);
         batch = next;
     }
-    for (size_t i = 0; i < ntargets; i++) free(targets[i].address);
+    for (size_t i = 0; i < ntargets; i++)
+        free(targets[i].address);
     free(targets);
     free(evs);
     frt_wbuf_free(&joinmsg);
@@ -581,7 +599,7 @@ static void cent__enqueue_and_commit(cent_state_t* s, cent_change_t* c)
     s->committing = true;
     while (s->queue_head) {
         cent_change_t* batch = s->queue_head;
-        bool           closing = s->closing;
+        bool closing = s->closing;
         s->queue_head = s->queue_tail = NULL;
         pthread_mutex_unlock(&s->mtx);
         cent__process_batch(s, batch, closing);
@@ -596,9 +614,9 @@ static void cent__enqueue_and_commit(cent_state_t* s, cent_change_t* c)
 static void cent__queue_request(cent_state_t* s, frt_request_t req, flock_update_t type,
                                 const void* in, size_t in_len)
 {
-    uint16_t       pid;
-    cent_change_t* c   = NULL;
-    const char*    src = frt_request_source(req);
+    uint16_t pid;
+    cent_change_t* c = NULL;
+    const char* src = frt_request_source(req);
 
     if (!flock__cent_decode_u16(in, in_len, &pid) || !src || !*src) {
         margo_error(s->mid, CENT_LOG_PREFIX "malformed %s request dropped",
@@ -607,7 +625,8 @@ static void cent__queue_request(cent_state_t* s, frt_request_t req, flock_update
         return;
     }
     if (!s->is_primary) {
-        margo_error(s->mid, CENT_LOG_PREFIX "%s request from %s sent to a non-primary member",
+        margo_error(s->mid,
+                    CENT_LOG_PREFIX "%s request from %s sent to a non-primary member",
                     type == FLOCK_MEMBER_JOINED ? "join" : "leave", src);
         cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
         return;
@@ -619,18 +638,20 @@ static void cent__queue_request(cent_state_t* s, frt_request_t req, flock_update
         cent__respond_status(req, FLOCK_ERR_ALLOCATION);
         return;
     }
-    c->type        = type;
+    c->type = type;
     c->provider_id = pid;
-    c->req         = req;
+    c->req = req;
     cent__enqueue_and_commit(s, c); /* answers req, now or later */
 }
 
-static void cent__join_handler(frt_request_t req, const void* in, size_t in_len, void* uargs)
+static void cent__join_handler(frt_request_t req, const void* in, size_t in_len,
+                               void* uargs)
 {
     cent__queue_request(uargs, req, FLOCK_MEMBER_JOINED, in, in_len);
 }
 
-static void cent__leave_handler(frt_request_t req, const void* in, size_t in_len, void* uargs)
+static void cent__leave_handler(frt_request_t req, const void* in, size_t in_len,
+                                void* uargs)
 {
     cent__queue_request(uargs, req, FLOCK_MEMBER_LEFT, in, in_len);
 }
@@ -640,10 +661,10 @@ static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_
                                    void* uargs)
 {
     cent_state_t* s = uargs;
-    frt_wbuf      b = FRT_WBUF_INIT;
-    uint64_t      since;
-    bool          want_full;
-    size_t        first = 0, n = 0;
+    frt_wbuf b = FRT_WBUF_INIT;
+    uint64_t since;
+    bool want_full;
+    size_t first = 0, n = 0;
 
     if (!flock__cent_decode_view_req(in, in_len, &since, &want_full)) {
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
@@ -655,7 +676,8 @@ static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_
     }
     FLOCK_GROUP_VIEW_LOCK(&s->view);
     flock__cent_encode_status(&b, FLOCK_SUCCESS);
-    if (!want_full && since <= s->seq && flock__cent_log_since(&s->log, since, &first, &n)) {
+    if (!want_full && since <= s->seq &&
+        flock__cent_log_since(&s->log, since, &first, &n)) {
         frt_put_u8(&b, FLOCK__CENT_KIND_EVENTS);
         frt_put_u64(&b, s->seq);
         frt_put_u32(&b, (uint32_t)n);
@@ -689,21 +711,22 @@ static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_
 static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, size_t n,
                                bool* gap)
 {
-    flock__cent_event_t* fired  = NULL;
-    size_t               nfired = 0;
-    *gap                        = false;
+    flock__cent_event_t* fired = NULL;
+    size_t nfired = 0;
+    *gap = false;
     if (n == 0) return;
     fired = calloc(n, sizeof(*fired));
     FLOCK_GROUP_VIEW_LOCK(&s->view);
     for (size_t i = 0; i < n; i++) {
         const flock__cent_event_t* e = &evs[i];
-        flock__cent_seq_action_t   a = flock__cent_classify_seq(s->seq, e->seq);
+        flock__cent_seq_action_t a = flock__cent_classify_seq(s->seq, e->seq);
         if (a == FLOCK__CENT_SEQ_SKIP) continue;
         if (a == FLOCK__CENT_SEQ_GAP) {
             *gap = true;
             break;
         }
-        flock_member_t* m = flock_group_view_find_member(&s->view, e->address, e->provider_id);
+        flock_member_t* m =
+            flock_group_view_find_member(&s->view, e->address, e->provider_id);
         flock__cent_change_t ch = flock__cent_change_for(e->type, m != NULL);
         if (ch == FLOCK__CENT_ADD) {
             if (!flock_group_view_add_member(&s->view, e->address, e->provider_id)) {
@@ -721,8 +744,8 @@ static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, 
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
     for (size_t i = 0; i < nfired; i++) {
         if (flock__cent_same_member(fired[i].address, fired[i].provider_id, s->self_addr,
-                                    s->provider_id)
-            && fired[i].type != FLOCK_MEMBER_JOINED)
+                                    s->provider_id) &&
+            fired[i].type != FLOCK_MEMBER_JOINED)
             margo_warning(s->mid, CENT_LOG_PREFIX "the primary removed this member (%s)",
                           cent__update_name(fired[i].type));
     }
@@ -735,18 +758,18 @@ static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, 
  * next ping retries. */
 static void cent__catch_up_locked(cent_state_t* s, bool want_full)
 {
-    frt_wbuf             req  = FRT_WBUF_INIT;
-    void*                out  = NULL;
-    size_t               olen = 0;
-    frt_rbuf             r;
-    uint32_t             status;
-    uint8_t              kind;
-    uint64_t             seq;
-    flock__cent_event_t* evs  = NULL;
-    size_t               n    = 0;
-    bool                 gap  = false;
-    hg_return_t          hret;
-    flock_group_view_t   tmp  = FLOCK_GROUP_VIEW_INITIALIZER;
+    frt_wbuf req = FRT_WBUF_INIT;
+    void* out = NULL;
+    size_t olen = 0;
+    frt_rbuf r;
+    uint32_t status;
+    uint8_t kind;
+    uint64_t seq;
+    flock__cent_event_t* evs = NULL;
+    size_t n = 0;
+    bool gap = false;
+    hg_return_t hret;
+    flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
 
     for (int attempt = 0; attempt < 2; attempt++) {
         uint64_t since;
@@ -757,12 +780,13 @@ static void cent__catch_up_locked(cent_state_t* s, bool want_full)
         flock__cent_encode_view_req(&req, since, want_full);
         if (req.failed) goto finish;
         free(out);
-        out  = NULL;
+        out = NULL;
         hret = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_VIEW,
                            s->config.primary_provider_id, req.data, req.len,
                            CENT_CATCH_UP_TIMEOUT_MS, &out, &olen);
         if (hret != HG_SUCCESS) {
-            margo_warning(s->mid, CENT_LOG_PREFIX "cannot reach the primary to resync: %s",
+            margo_warning(s->mid,
+                          CENT_LOG_PREFIX "cannot reach the primary to resync: %s",
                           HG_Error_to_string(hret));
             goto finish;
         }
@@ -774,10 +798,11 @@ static void cent__catch_up_locked(cent_state_t* s, bool want_full)
             goto finish;
         }
         kind = frt_get_u8(&r);
-        seq  = frt_get_u64(&r);
+        seq = frt_get_u64(&r);
         if (!frt_rbuf_ok(&r)) goto malformed;
         if (kind == FLOCK__CENT_KIND_EVENTS) {
-            if (!flock__cent_decode_events(&r, &evs, &n) || !frt_rbuf_done(&r)) goto malformed;
+            if (!flock__cent_decode_events(&r, &evs, &n) || !frt_rbuf_done(&r))
+                goto malformed;
             cent__apply_events(s, evs, n, &gap);
             flock__cent_events_free(evs, n);
             evs = NULL;
@@ -791,7 +816,8 @@ static void cent__catch_up_locked(cent_state_t* s, bool want_full)
             FLOCK_GROUP_VIEW_MOVE(&tmp, &s->view);
             s->seq = seq;
             FLOCK_GROUP_VIEW_UNLOCK(&s->view);
-            margo_debug(s->mid, CENT_LOG_PREFIX "view resynchronized from the primary (seq %llu)",
+            margo_debug(s->mid,
+                        CENT_LOG_PREFIX "view resynchronized from the primary (seq %llu)",
                         (unsigned long long)seq);
             goto finish;
         } else {
@@ -800,7 +826,8 @@ static void cent__catch_up_locked(cent_state_t* s, bool want_full)
     }
     goto finish;
 malformed:
-    margo_error(s->mid, CENT_LOG_PREFIX "malformed resync reply from the primary dropped");
+    margo_error(s->mid,
+                CENT_LOG_PREFIX "malformed resync reply from the primary dropped");
 finish:
     flock__cent_events_free(evs, n);
     flock_group_view_clear(&tmp);
@@ -808,13 +835,14 @@ finish:
     free(out);
 }
 
-static void cent__update_handler(frt_request_t req, const void* in, size_t in_len, void* uargs)
+static void cent__update_handler(frt_request_t req, const void* in, size_t in_len,
+                                 void* uargs)
 {
-    cent_state_t*        s   = uargs;
+    cent_state_t* s = uargs;
     flock__cent_event_t* evs = NULL;
-    size_t               n   = 0;
-    bool                 gap = false;
-    frt_rbuf             r;
+    size_t n = 0;
+    bool gap = false;
+    frt_rbuf r;
 
     frt_rbuf_init(&r, in, in_len);
     if (!flock__cent_decode_events(&r, &evs, &n) || !frt_rbuf_done(&r)) {
@@ -837,11 +865,12 @@ static void cent__update_handler(frt_request_t req, const void* in, size_t in_le
     cent__respond_status(req, FLOCK_SUCCESS);
 }
 
-static void cent__ping_handler(frt_request_t req, const void* in, size_t in_len, void* uargs)
+static void cent__ping_handler(frt_request_t req, const void* in, size_t in_len,
+                               void* uargs)
 {
     cent_state_t* s = uargs;
-    uint64_t      seq, digest;
-    bool          ok = flock__cent_decode_ping(in, in_len, &seq, &digest);
+    uint64_t seq, digest;
+    bool ok = flock__cent_decode_ping(in, in_len, &seq, &digest);
 
     if (!ok) {
         frt_respond_error(req, HG_PROTOCOL_ERROR);
@@ -849,69 +878,12 @@ static void cent__ping_handler(frt_request_t req, const void* in, size_t in_len,
     }
     frt_respond(req, NULL, 0); /* answer first: the primary is timing us */
     if (s->is_primary) return;
-    pthread_mutex_lock(&s->mtx);
-    s->last_contact_ms = frt_now_ms();
-    pthread_mutex_unlock(&s->mtx);
     pthread_mutex_lock(&s->sync_mtx);
     FLOCK_GROUP_VIEW_LOCK(&s->view);
-    bool behind  = s->seq < seq;
-    bool need    = flock__cent_needs_catch_up(s->seq, s->view.digest, seq, digest);
+    bool behind = s->seq < seq;
+    bool need = flock__cent_needs_catch_up(s->seq, s->view.digest, seq, digest);
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
     if (need && s->joined) cent__catch_up_locked(s, !behind);
-    pthread_mutex_unlock(&s->sync_mtx);
-}
-
-static flock_return_t cent__join(cent_state_t* s);
-
-/*
- * Secondary watchdog (periodic timer). The primary pings every member at
- * least every interval_max (+ the ping itself); a member that has not been
- * pinged for silence_ms (> the detection bound) has probably been declared
- * dead (e.g. it was paused too long) and removed, after which the primary
- * neither pings nor updates it. It then catches up with the primary and,
- * if the primary's view no longer lists it, joins again (the others see a
- * JOINED). The same re-join happens when a catch-up taught this member
- * that it was removed. If the primary cannot be reached, nothing changes
- * (the centralized backend has no primary failover).
- */
-static void cent__watchdog_cb(void* uargs)
-{
-    cent_state_t* s = uargs;
-    bool          silent, listed;
-    double        now = frt_now_ms();
-
-    bool          closing;
-
-    pthread_mutex_lock(&s->mtx);
-    closing = s->closing;
-    silent  = now - s->last_contact_ms > s->silence_ms;
-    pthread_mutex_unlock(&s->mtx);
-    FLOCK_GROUP_VIEW_LOCK(&s->view);
-    listed = flock_group_view_find_member(&s->view, s->self_addr, s->provider_id) != NULL;
-    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
-    if (closing || (!silent && listed)) return;
-
-    pthread_mutex_lock(&s->sync_mtx);
-    if (!s->joined) goto finish;
-    if (silent) {
-        margo_warning(s->mid,
-                      CENT_LOG_PREFIX "no ping from the primary for %.0f ms: checking membership",
-                      now - s->last_contact_ms);
-        cent__catch_up_locked(s, false);
-    }
-    FLOCK_GROUP_VIEW_LOCK(&s->view);
-    listed = flock_group_view_find_member(&s->view, s->self_addr, s->provider_id) != NULL;
-    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
-    if (!listed) {
-        margo_warning(s->mid, CENT_LOG_PREFIX "this member (%s, %u) was removed from the group: "
-                              "joining again", s->self_addr, s->provider_id);
-        if (cent__join(s) != FLOCK_SUCCESS)
-            margo_error(s->mid, CENT_LOG_PREFIX "re-join failed; will retry");
-    }
-    pthread_mutex_lock(&s->mtx);
-    s->last_contact_ms = frt_now_ms(); /* next silence check after another period */
-    pthread_mutex_unlock(&s->mtx);
-finish:
     pthread_mutex_unlock(&s->sync_mtx);
 }
 
@@ -922,7 +894,8 @@ finish:
 static void cent__deregister_all(cent_state_t* s)
 {
     for (int i = 0; i < 5; i++) {
-        if (s->rpc_registered[i]) frt_rpc_deregister(s->mid, cent_rpc_names[i], s->provider_id);
+        if (s->rpc_registered[i])
+            frt_rpc_deregister(s->mid, cent_rpc_names[i], s->provider_id);
         s->rpc_registered[i] = false;
     }
 }
@@ -930,13 +903,14 @@ static void cent__deregister_all(cent_state_t* s)
 static flock_return_t cent__register_all(cent_state_t* s)
 {
     static const frt_handler_fn handlers[5] = {cent__ping_handler, cent__update_handler,
-                                               cent__get_view_handler, cent__leave_handler,
-                                               cent__join_handler};
+                                               cent__get_view_handler,
+                                               cent__leave_handler, cent__join_handler};
     for (int i = 0; i < 5; i++) {
-        hg_return_t h = frt_rpc_register(s->mid, cent_rpc_names[i], s->provider_id, handlers[i],
-                                         s, s->pool);
+        hg_return_t h = frt_rpc_register(s->mid, cent_rpc_names[i], s->provider_id,
+                                         handlers[i], s, s->pool);
         if (h != HG_SUCCESS) {
-            margo_error(s->mid, CENT_LOG_PREFIX "cannot register RPC %s for provider %u: %s",
+            margo_error(s->mid,
+                        CENT_LOG_PREFIX "cannot register RPC %s for provider %u: %s",
                         cent_rpc_names[i], s->provider_id, HG_Error_to_string(h));
             return FLOCK_ERR_FROM_MERCURY;
         }
@@ -951,12 +925,12 @@ static void cent__state_free(cent_state_t* s)
     if (!s) return;
     while (s->peers) {
         cent_peer_t* p = s->peers;
-        s->peers       = p->next;
+        s->peers = p->next;
         cent__peer_free(p);
     }
     while (s->queue_head) {
         cent_change_t* c = s->queue_head;
-        s->queue_head    = c->next;
+        s->queue_head = c->next;
         if (c->req) cent__respond_status(c->req, FLOCK_ERR_OTHER);
         cent__change_free(c);
     }
@@ -973,17 +947,17 @@ static void cent__state_free(cent_state_t* s)
 }
 
 /* Contract: sync_mtx held by the caller; RPCs registered. Join through the
- * primary and install the view it returns. */
-static flock_return_t cent__join(cent_state_t* s)
+ * primary (waiting at most timeout_ms) and install the view it returns. */
+static flock_return_t cent__join(cent_state_t* s, double timeout_ms)
 {
-    flock_return_t     ret  = FLOCK_SUCCESS;
-    frt_wbuf           b    = FRT_WBUF_INIT;
-    void*              out  = NULL;
-    size_t             olen = 0;
-    frt_rbuf           r;
-    uint32_t           status;
-    uint64_t           seq;
-    hg_return_t        hret;
+    flock_return_t ret = FLOCK_SUCCESS;
+    frt_wbuf b = FRT_WBUF_INIT;
+    void* out = NULL;
+    size_t olen = 0;
+    frt_rbuf r;
+    uint32_t status;
+    uint64_t seq;
+    hg_return_t hret;
     flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
 
     flock__cent_encode_u16(&b, s->provider_id);
@@ -992,10 +966,11 @@ static flock_return_t cent__join(cent_state_t* s)
         goto finish;
     }
     hret = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_JOIN,
-                       s->config.primary_provider_id, b.data, b.len, CENT_JOIN_TIMEOUT_MS, &out,
+                       s->config.primary_provider_id, b.data, b.len, timeout_ms, &out,
                        &olen);
     if (hret != HG_SUCCESS) {
-        margo_error(s->mid, CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
+        margo_error(s->mid,
+                    CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
                     s->config.primary_address, s->config.primary_provider_id,
                     HG_Error_to_string(hret));
         ret = FLOCK_ERR_FROM_MERCURY;
@@ -1011,12 +986,14 @@ static flock_return_t cent__join(cent_state_t* s)
         goto finish;
     }
     seq = frt_get_u64(&r);
-    if (!frt_rbuf_ok(&r) || flock__view_decode(&r, &tmp) != FLOCK_SUCCESS || !frt_rbuf_done(&r))
+    if (!frt_rbuf_ok(&r) || flock__view_decode(&r, &tmp) != FLOCK_SUCCESS ||
+        !frt_rbuf_done(&r))
         goto malformed;
     if (!flock_group_view_find_member(&tmp, s->self_addr, s->provider_id)) {
         margo_error(s->mid,
-                    CENT_LOG_PREFIX "joined, but the primary's view does not list %s (%u): the "
-                                    "primary sees this process under another address",
+                    CENT_LOG_PREFIX
+                    "joined, but the primary's view does not list %s (%u): the "
+                    "primary sees this process under another address",
                     s->self_addr, s->provider_id);
         ret = FLOCK_ERR_OTHER;
         goto finish;
@@ -1039,16 +1016,17 @@ finish:
 
 static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
 {
-    flock_return_t ret          = FLOCK_SUCCESS;
-    cent_state_t*  s            = NULL;
-    const char*    view_cfg_str = NULL;
-    char           err[256]     = "";
-    bool           sync_held    = false;
+    flock_return_t ret = FLOCK_SUCCESS;
+    cent_state_t* s = NULL;
+    const char* view_cfg_str = NULL;
+    char err[256] = "";
+    bool sync_held = false;
 
     if (!args || !state || !args->self_addr_str) return FLOCK_ERR_INVALID_ARGS;
     if (args->initial_view.members.size == 0) {
-        margo_error(args->mid, CENT_LOG_PREFIX "the centralized backend requires at least one "
-                               "member in the initial view");
+        margo_error(args->mid,
+                    CENT_LOG_PREFIX "the centralized backend requires at least one "
+                                    "member in the initial view");
         return FLOCK_ERR_INVALID_ARGS;
     }
     s = calloc(1, sizeof(*s));
@@ -1056,15 +1034,15 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
     pthread_mutex_init(&s->mtx, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->sync_mtx, NULL);
-    s->mid                      = args->mid;
-    s->provider_id              = args->provider_id;
-    s->pool                     = args->pool;
-    s->cb_args.mid              = args->mid;
-    s->cb_args.provider_id      = args->provider_id;
-    s->cb_args.member_update_callback   = args->member_update_callback;
+    s->mid = args->mid;
+    s->provider_id = args->provider_id;
+    s->pool = args->pool;
+    s->cb_args.mid = args->mid;
+    s->cb_args.provider_id = args->provider_id;
+    s->cb_args.member_update_callback = args->member_update_callback;
     s->cb_args.metadata_update_callback = args->metadata_update_callback;
-    s->cb_args.callback_context         = args->callback_context;
-    s->primary_addr             = HG_ADDR_NULL;
+    s->cb_args.callback_context = args->callback_context;
+    s->primary_addr = HG_ADDR_NULL;
     flock__cent_config_default(&s->config);
     s->self_addr = strdup(args->self_addr_str);
     if (!s->self_addr) {
@@ -1074,14 +1052,16 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
     {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        s->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32)
-               ^ ((uint64_t)args->provider_id << 48) ^ (uint64_t)(uintptr_t)s;
+        s->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+                 ((uint64_t)getpid() << 32) ^ ((uint64_t)args->provider_id << 48) ^
+                 (uint64_t)(uintptr_t)s;
         if (s->rng == 0) s->rng = 0x9E3779B97F4A7C15ULL;
     }
 
     /* config: the view's __config__ wins over group.config */
     view_cfg_str = flock_group_view_find_metadata(&args->initial_view, "__config__");
-    ret = flock__cent_config_parse(args->config, view_cfg_str, &s->config, err, sizeof err);
+    ret =
+        flock__cent_config_parse(args->config, view_cfg_str, &s->config, err, sizeof err);
     if (ret != FLOCK_SUCCESS) {
         margo_error(s->mid, CENT_LOG_PREFIX "invalid configuration: %s", err);
         goto fail;
@@ -1089,8 +1069,9 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
     if (!s->config.primary_address) {
         const flock_member_t* first = &args->initial_view.members.data[0];
         if (args->join) {
-            margo_error(s->mid, CENT_LOG_PREFIX "joining requires \"primary_address\" (in the "
-                                "view's __config__ or in the group config)");
+            margo_error(s->mid,
+                        CENT_LOG_PREFIX "joining requires \"primary_address\" (in the "
+                                        "view's __config__ or in the group config)");
             ret = FLOCK_ERR_INVALID_CONFIG;
             goto fail;
         }
@@ -1102,20 +1083,22 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
     }
     if (!flock_group_view_find_member(&args->initial_view, s->config.primary_address,
                                       s->config.primary_provider_id)) {
-        margo_error(s->mid, CENT_LOG_PREFIX "the primary %s (%u) is not in the initial view",
+        margo_error(s->mid,
+                    CENT_LOG_PREFIX "the primary %s (%u) is not in the initial view",
                     s->config.primary_address, s->config.primary_provider_id);
         ret = FLOCK_ERR_INVALID_CONFIG;
         goto fail;
     }
-    s->is_primary = flock__cent_same_member(s->config.primary_address,
-                                            s->config.primary_provider_id, s->self_addr,
-                                            s->provider_id);
+    s->is_primary =
+        flock__cent_same_member(s->config.primary_address, s->config.primary_provider_id,
+                                s->self_addr, s->provider_id);
     s->config_json = flock__cent_config_to_json(&s->config);
     if (!s->config_json) {
         ret = FLOCK_ERR_ALLOCATION;
         goto fail;
     }
-    if (margo_addr_lookup(s->mid, s->config.primary_address, &s->primary_addr) != HG_SUCCESS) {
+    if (margo_addr_lookup(s->mid, s->config.primary_address, &s->primary_addr) !=
+        HG_SUCCESS) {
         margo_error(s->mid, CENT_LOG_PREFIX "cannot resolve the primary address %s",
                     s->config.primary_address);
         ret = FLOCK_ERR_FROM_MERCURY;
@@ -1130,7 +1113,7 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
         ret = flock__cent_log_init(&s->log, CENT_EVENT_LOG_CAPACITY);
         if (ret != FLOCK_SUCCESS) goto fail;
     }
-    s->committed_seq    = 0;
+    s->committed_seq = 0;
     s->committed_digest = s->view.digest;
 
     if (args->join) {
@@ -1143,18 +1126,18 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
     if (ret != FLOCK_SUCCESS) goto fail;
 
     if (args->join) {
-        ret = cent__join(s);
+        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS);
         if (ret != FLOCK_SUCCESS) goto fail;
         s->joined = true;
         pthread_mutex_unlock(&s->sync_mtx);
         sync_held = false;
     } else if (s->is_primary) {
         for (size_t i = 0; i < s->view.members.size; i++) {
-            char*    addr;
+            char* addr;
             uint16_t pid;
             FLOCK_GROUP_VIEW_LOCK(&s->view);
             addr = strdup(s->view.members.data[i].address);
-            pid  = s->view.members.data[i].provider_id;
+            pid = s->view.members.data[i].provider_id;
             FLOCK_GROUP_VIEW_UNLOCK(&s->view);
             if (!addr) {
                 ret = FLOCK_ERR_ALLOCATION;
@@ -1165,22 +1148,9 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
             free(addr);
         }
     }
-    if (!s->is_primary) {
-        double t = s->config.ping_timeout_ms > 0 ? s->config.ping_timeout_ms
-                                                  : 10 * s->config.ping_interval_max_ms;
-        s->silence_ms = 2 * flock__cent_detection_bound_ms(s->config.ping_interval_max_ms, t,
-                                                           (unsigned)s->config.ping_max_num_timeouts)
-                      + 1000.0;
-        pthread_mutex_lock(&s->mtx);
-        s->last_contact_ms = frt_now_ms();
-        pthread_mutex_unlock(&s->mtx);
-        if (margo_timer_create(s->mid, cent__watchdog_cb, s, &s->watchdog) != HG_SUCCESS
-            || frt_timer_start_periodic(s->watchdog, s->silence_ms, s->silence_ms / 4)
-                   != HG_SUCCESS)
-            margo_warning(s->mid, CENT_LOG_PREFIX "no silence watchdog (timer failure)");
-    }
-    margo_debug(s->mid, CENT_LOG_PREFIX "provider %u ready as %s (%zu members)", s->provider_id,
-                s->is_primary ? "primary" : "secondary", (size_t)s->view.members.size);
+    margo_debug(s->mid, CENT_LOG_PREFIX "provider %u ready as %s (%zu members)",
+                s->provider_id, s->is_primary ? "primary" : "secondary",
+                (size_t)s->view.members.size);
     *state = s;
     return FLOCK_SUCCESS;
 
@@ -1192,7 +1162,8 @@ fail:
         pthread_mutex_unlock(&s->mtx);
         cent__deregister_all(s);
         pthread_mutex_lock(&s->mtx);
-        while (s->inflight > 0 || s->committing) pthread_cond_wait(&s->cv, &s->mtx);
+        while (s->inflight > 0 || s->committing)
+            pthread_cond_wait(&s->cv, &s->mtx);
         pthread_mutex_unlock(&s->mtx);
     }
     cent__state_free(s);
@@ -1201,22 +1172,15 @@ fail:
 
 static flock_return_t cent_destroy(void* state)
 {
-    cent_state_t* s     = state;
-    cent_peer_t*  peers = NULL;
+    cent_state_t* s = state;
+    cent_peer_t* peers = NULL;
     if (!s) return FLOCK_ERR_INVALID_ARGS;
-
-    /* 0. no more re-joins (waits for a running watchdog check) */
-    pthread_mutex_lock(&s->mtx);
-    s->closing = true;
-    pthread_mutex_unlock(&s->mtx);
-    if (s->watchdog != MARGO_TIMER_NULL) margo_timer_destroy(s->watchdog);
-    s->watchdog = MARGO_TIMER_NULL;
 
     /* 1. a member that is not the primary leaves gracefully */
     if (!s->is_primary && s->joined) {
-        frt_wbuf    b    = FRT_WBUF_INIT;
-        void*       out  = NULL;
-        size_t      olen = 0;
+        frt_wbuf b = FRT_WBUF_INIT;
+        void* out = NULL;
+        size_t olen = 0;
         flock__cent_encode_u16(&b, s->provider_id);
         if (!b.failed) {
             hg_return_t h = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_LEAVE,
@@ -1229,11 +1193,14 @@ static flock_return_t cent_destroy(void* state)
         free(out);
         frt_wbuf_free(&b);
     }
-    /* 2. stop accepting work (closing is set), wait for running handlers */
+    /* 2. stop accepting work, wait for running handlers */
+    pthread_mutex_lock(&s->mtx);
+    s->closing = true;
+    pthread_mutex_unlock(&s->mtx);
     cent__deregister_all(s);
     /* 3. stop the ping timers (waits for running timer callbacks) */
     pthread_mutex_lock(&s->mtx);
-    peers    = s->peers;
+    peers = s->peers;
     s->peers = NULL;
     pthread_mutex_unlock(&s->mtx);
     for (cent_peer_t* p = peers; p; p = p->next) {
@@ -1241,19 +1208,20 @@ static flock_return_t cent_destroy(void* state)
     }
     /* 4. wait for in-flight pings and an active committer */
     pthread_mutex_lock(&s->mtx);
-    while (s->inflight > 0 || s->committing) pthread_cond_wait(&s->cv, &s->mtx);
+    while (s->inflight > 0 || s->committing)
+        pthread_cond_wait(&s->cv, &s->mtx);
     pthread_mutex_unlock(&s->mtx);
     while (peers) {
         cent_peer_t* p = peers;
-        peers          = p->next;
+        peers = p->next;
         cent__peer_free(p);
     }
     cent__state_free(s);
     return FLOCK_SUCCESS;
 }
 
-static flock_return_t cent_get_config(void* state, void (*fn)(void*, const struct json_object*),
-                                      void* uargs)
+static flock_return_t
+cent_get_config(void* state, void (*fn)(void*, const struct json_object*), void* uargs)
 {
     cent_state_t* s = state;
     if (!s || !fn) return FLOCK_ERR_INVALID_ARGS;
@@ -1261,8 +1229,8 @@ static flock_return_t cent_get_config(void* state, void (*fn)(void*, const struc
     return FLOCK_SUCCESS;
 }
 
-static flock_return_t cent_get_view(void* state, void (*fn)(void*, const flock_group_view_t*),
-                                    void* uargs)
+static flock_return_t
+cent_get_view(void* state, void (*fn)(void*, const flock_group_view_t*), void* uargs)
 {
     cent_state_t* s = state;
     if (!s || !fn) return FLOCK_ERR_INVALID_ARGS;
@@ -1281,12 +1249,12 @@ static flock_return_t cent_remove_metadata(void* state, const char* key)
 }
 
 static flock_backend_impl cent_backend = {
-    .name            = "centralized",
-    .init_group      = cent_init,
-    .destroy_group   = cent_destroy,
-    .get_config      = cent_get_config,
-    .get_view        = cent_get_view,
-    .add_metadata    = cent_add_metadata,
+    .name = "centralized",
+    .init_group = cent_init,
+    .destroy_group = cent_destroy,
+    .get_config = cent_get_config,
+    .get_view = cent_get_view,
+    .add_metadata = cent_add_metadata,
     .remove_metadata = cent_remove_metadata,
 };
 

@@ -23,13 +23,13 @@ static void cent__err(char* errbuf, size_t errlen, const char* fmt, ...)
 void flock__cent_config_default(flock__cent_config_t* cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->ping_timeout_ms         = FLOCK__CENT_DEFAULT_PING_TIMEOUT_MS;
-    cfg->ping_interval_min_ms    = FLOCK__CENT_DEFAULT_PING_INTERVAL_MS;
-    cfg->ping_interval_max_ms    = FLOCK__CENT_DEFAULT_PING_INTERVAL_MS;
-    cfg->ping_max_num_timeouts   = FLOCK__CENT_DEFAULT_MAX_NUM_TIMEOUTS;
-    cfg->primary_address         = NULL;
+    cfg->ping_timeout_ms = FLOCK__CENT_DEFAULT_PING_TIMEOUT_MS;
+    cfg->ping_interval_min_ms = FLOCK__CENT_DEFAULT_PING_INTERVAL_MS;
+    cfg->ping_interval_max_ms = FLOCK__CENT_DEFAULT_PING_INTERVAL_MS;
+    cfg->ping_max_num_timeouts = FLOCK__CENT_DEFAULT_MAX_NUM_TIMEOUTS;
+    cfg->primary_address = NULL;
     cfg->has_primary_provider_id = false;
-    cfg->primary_provider_id     = FLOCK__CENT_DEFAULT_PRIMARY_PID;
+    cfg->primary_provider_id = FLOCK__CENT_DEFAULT_PRIMARY_PID;
 }
 
 void flock__cent_config_destroy(flock__cent_config_t* cfg)
@@ -66,13 +66,13 @@ static struct json_object* cent__lookup(struct json_object* view_cfg,
 
 flock_return_t flock__cent_config_parse(const struct json_object* group_config,
                                         const char* view_config_json,
-                                        flock__cent_config_t* out,
-                                        char* errbuf, size_t errlen)
+                                        flock__cent_config_t* out, char* errbuf,
+                                        size_t errlen)
 {
-    flock_return_t       ret      = FLOCK_SUCCESS;
-    struct json_object*  view_cfg = NULL;
-    struct json_object*  gcfg     = (struct json_object*)group_config;
-    struct json_object*  v        = NULL;
+    flock_return_t ret = FLOCK_SUCCESS;
+    struct json_object* view_cfg = NULL;
+    struct json_object* gcfg = (struct json_object*)group_config;
+    struct json_object* v = NULL;
     flock__cent_config_t cfg;
 
     flock__cent_config_default(&cfg);
@@ -84,7 +84,8 @@ flock_return_t flock__cent_config_parse(const struct json_object* group_config,
         enum json_tokener_error jerr = json_tokener_success;
         view_cfg = json_tokener_parse_verbose(view_config_json, &jerr);
         if (!view_cfg || !json_object_is_type(view_cfg, json_type_object)) {
-            cent__err(errbuf, errlen, "the view's __config__ metadata is not a JSON object (%s)",
+            cent__err(errbuf, errlen,
+                      "the view's __config__ metadata is not a JSON object (%s)",
                       view_cfg ? "wrong type" : json_tokener_error_desc(jerr));
             ret = FLOCK_ERR_INVALID_ARGS;
             goto finish;
@@ -122,11 +123,12 @@ flock_return_t flock__cent_config_parse(const struct json_object* group_config,
         id = json_object_get_int64(v);
         if (id < 0 || id >= 65535) {
             cent__err(errbuf, errlen,
-                      "\"primary_provider_id\" must be in [0, 65535) (got %lld)", (long long)id);
+                      "\"primary_provider_id\" must be in [0, 65535) (got %lld)",
+                      (long long)id);
             ret = FLOCK_ERR_INVALID_CONFIG;
             goto finish;
         }
-        cfg.primary_provider_id     = (uint16_t)id;
+        cfg.primary_provider_id = (uint16_t)id;
         cfg.has_primary_provider_id = true;
     }
     /* 5. ping_timeout_ms */
@@ -145,18 +147,20 @@ flock_return_t flock__cent_config_parse(const struct json_object* group_config,
     if (v) {
         double lo, hi;
         if (json_object_is_type(v, json_type_array)) {
-            if (json_object_array_length(v) != 2
-                || !cent__get_number(json_object_array_get_idx(v, 0), &lo)
-                || !cent__get_number(json_object_array_get_idx(v, 1), &hi)) {
-                cent__err(errbuf, errlen,
-                          "\"ping_interval_ms\" as an array must be [min, max] (two numbers)");
+            if (json_object_array_length(v) != 2 ||
+                !cent__get_number(json_object_array_get_idx(v, 0), &lo) ||
+                !cent__get_number(json_object_array_get_idx(v, 1), &hi)) {
+                cent__err(
+                    errbuf, errlen,
+                    "\"ping_interval_ms\" as an array must be [min, max] (two numbers)");
                 ret = FLOCK_ERR_INVALID_CONFIG;
                 goto finish;
             }
         } else if (cent__get_number(v, &lo)) {
             hi = lo;
         } else {
-            cent__err(errbuf, errlen, "\"ping_interval_ms\" must be a number or [min, max]");
+            cent__err(errbuf, errlen,
+                      "\"ping_interval_ms\" must be a number or [min, max]");
             ret = FLOCK_ERR_INVALID_CONFIG;
             goto finish;
         }
@@ -181,14 +185,15 @@ flock_return_t flock__cent_config_parse(const struct json_object* group_config,
         n = json_object_get_int64(v);
         if (n < 1 || n > 1000000) {
             cent__err(errbuf, errlen,
-                      "\"ping_max_num_timeouts\" must be in [1, 1000000] (got %lld)", (long long)n);
+                      "\"ping_max_num_timeouts\" must be in [1, 1000000] (got %lld)",
+                      (long long)n);
             ret = FLOCK_ERR_INVALID_CONFIG;
             goto finish;
         }
         cfg.ping_max_num_timeouts = (int)n;
     }
 
-    *out                = cfg;
+    *out = cfg;
     cfg.primary_address = NULL; /* moved */
 
 finish:
@@ -203,8 +208,8 @@ flock_return_t flock__cent_config_set_primary(flock__cent_config_t* cfg,
     char* copy = strdup(address ? address : "");
     if (!copy) return FLOCK_ERR_ALLOCATION;
     free(cfg->primary_address);
-    cfg->primary_address         = copy;
-    cfg->primary_provider_id     = pid;
+    cfg->primary_address = copy;
+    cfg->primary_provider_id = pid;
     cfg->has_primary_provider_id = true;
     return FLOCK_SUCCESS;
 }
@@ -229,25 +234,31 @@ struct json_object* flock__cent_config_to_json(const flock__cent_config_t* cfg)
     if (!cent__add(obj, "ping_timeout_ms", json_object_new_double(cfg->ping_timeout_ms)))
         goto fail;
     if (cfg->ping_interval_min_ms == cfg->ping_interval_max_ms) {
-        if (!cent__add(obj, "ping_interval_ms", json_object_new_double(cfg->ping_interval_min_ms)))
+        if (!cent__add(obj, "ping_interval_ms",
+                       json_object_new_double(cfg->ping_interval_min_ms)))
             goto fail;
     } else {
         arr = json_object_new_array();
         if (!arr) goto fail;
-        if (json_object_array_add(arr, json_object_new_double(cfg->ping_interval_min_ms)) != 0
-            || json_object_array_add(arr, json_object_new_double(cfg->ping_interval_max_ms)) != 0
-            || json_object_array_length(arr) != 2) {
+        if (json_object_array_add(
+                arr, json_object_new_double(cfg->ping_interval_min_ms)) != 0 ||
+            json_object_array_add(
+                arr, json_object_new_double(cfg->ping_interval_max_ms)) != 0 ||
+            json_object_array_length(arr) != 2) {
             json_object_put(arr);
             goto fail;
         }
         if (!cent__add(obj, "ping_interval_ms", arr)) goto fail;
     }
-    if (!cent__add(obj, "ping_max_num_timeouts", json_object_new_int(cfg->ping_max_num_timeouts)))
+    if (!cent__add(obj, "ping_max_num_timeouts",
+                   json_object_new_int(cfg->ping_max_num_timeouts)))
         goto fail;
     if (cfg->primary_address) {
-        if (!cent__add(obj, "primary_address", json_object_new_string(cfg->primary_address)))
+        if (!cent__add(obj, "primary_address",
+                       json_object_new_string(cfg->primary_address)))
             goto fail;
-        if (!cent__add(obj, "primary_provider_id", json_object_new_int(cfg->primary_provider_id)))
+        if (!cent__add(obj, "primary_provider_id",
+                       json_object_new_int(cfg->primary_provider_id)))
             goto fail;
     }
     return obj;
@@ -258,7 +269,7 @@ fail:
 
 char* flock__cent_config_to_string(const flock__cent_config_t* cfg)
 {
-    char*               out = NULL;
+    char* out = NULL;
     struct json_object* obj = flock__cent_config_to_json(cfg);
     if (!obj) return NULL;
     const char* s = json_object_to_json_string_ext(

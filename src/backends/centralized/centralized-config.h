@@ -19,10 +19,10 @@ extern "C" {
 #endif
 
 /** Default values (FLOCK-SPEC 3.2). */
-#define FLOCK__CENT_DEFAULT_PING_TIMEOUT_MS   1000.0
-#define FLOCK__CENT_DEFAULT_PING_INTERVAL_MS  1000.0
-#define FLOCK__CENT_DEFAULT_MAX_NUM_TIMEOUTS  3
-#define FLOCK__CENT_DEFAULT_PRIMARY_PID       0
+#define FLOCK__CENT_DEFAULT_PING_TIMEOUT_MS  1000.0
+#define FLOCK__CENT_DEFAULT_PING_INTERVAL_MS 1000.0
+#define FLOCK__CENT_DEFAULT_MAX_NUM_TIMEOUTS 3
+#define FLOCK__CENT_DEFAULT_PRIMARY_PID      0
 
 /**
  * Effective configuration. Owns primary_address (NULL when the key was not
@@ -30,13 +30,13 @@ extern "C" {
  * stores it with flock__cent_config_set_primary()).
  */
 typedef struct flock__cent_config {
-    double   ping_timeout_ms;      /**< >= 0; 0 means "no timeout" */
-    double   ping_interval_min_ms; /**< >= 0 */
-    double   ping_interval_max_ms; /**< >= min */
-    int      ping_max_num_timeouts;/**< >= 1 */
-    char*    primary_address;      /**< owned, NULL if not configured */
-    bool     has_primary_provider_id;
-    uint16_t primary_provider_id;  /**< < 65535 */
+    double ping_timeout_ms;      /**< >= 0; 0 means "no timeout" */
+    double ping_interval_min_ms; /**< >= 0 */
+    double ping_interval_max_ms; /**< >= min */
+    int ping_max_num_timeouts;   /**< >= 1 */
+    char* primary_address;       /**< owned, NULL if not configured */
+    bool has_primary_provider_id;
+    uint16_t primary_provider_id; /**< < 65535 */
 } flock__cent_config_t;
 
 /** Fill *cfg with the defaults (primary_address NULL). */
@@ -56,8 +56,8 @@ void flock__cent_config_default(flock__cent_config_t* cfg);
  */
 flock_return_t flock__cent_config_parse(const struct json_object* group_config,
                                         const char* view_config_json,
-                                        flock__cent_config_t* out,
-                                        char* errbuf, size_t errlen);
+                                        flock__cent_config_t* out, char* errbuf,
+                                        size_t errlen);
 
 /** Replace the primary (address copied). FLOCK_ERR_ALLOCATION on failure. */
 flock_return_t flock__cent_config_set_primary(flock__cent_config_t* cfg,

@@ -37,10 +37,11 @@ double flock__cent_detection_bound_ms(double interval_max_ms, double timeout_ms,
     return (double)max_failures * (interval_max_ms + timeout_ms) + interval_max_ms;
 }
 
-bool flock__cent_same_member(const char* address, uint16_t pid,
-                             const char* self_address, uint16_t self_pid)
+bool flock__cent_same_member(const char* address, uint16_t pid, const char* self_address,
+                             uint16_t self_pid)
 {
-    return address && self_address && pid == self_pid && strcmp(address, self_address) == 0;
+    return address && self_address && pid == self_pid &&
+           strcmp(address, self_address) == 0;
 }
 
 flock__cent_change_t flock__cent_change_for(flock_update_t type, bool present)
@@ -58,7 +59,8 @@ flock__cent_change_t flock__cent_change_for(flock_update_t type, bool present)
 
 bool flock__cent_valid_update_type(uint32_t type)
 {
-    return type == FLOCK_MEMBER_JOINED || type == FLOCK_MEMBER_LEFT || type == FLOCK_MEMBER_DIED;
+    return type == FLOCK_MEMBER_JOINED || type == FLOCK_MEMBER_LEFT ||
+           type == FLOCK_MEMBER_DIED;
 }
 
 flock__cent_seq_action_t flock__cent_classify_seq(uint64_t applied_seq, uint64_t ev_seq)
@@ -90,7 +92,8 @@ void flock__cent_log_destroy(flock__cent_log_t* log)
 {
     if (!log) return;
     if (log->ring) {
-        for (size_t i = 0; i < log->capacity; i++) free(log->ring[i].address);
+        for (size_t i = 0; i < log->capacity; i++)
+            free(log->ring[i].address);
         free(log->ring);
     }
     memset(log, 0, sizeof(*log));
@@ -107,16 +110,16 @@ flock_return_t flock__cent_log_append(flock__cent_log_t* log, uint64_t seq,
     }
     size_t slot;
     if (log->count == log->capacity) { /* drop the oldest */
-        slot      = log->head;
+        slot = log->head;
         log->head = (log->head + 1) % log->capacity;
     } else {
         slot = (log->head + log->count) % log->capacity;
         log->count++;
     }
     free(log->ring[slot].address);
-    log->ring[slot].seq         = seq;
-    log->ring[slot].type        = type;
-    log->ring[slot].address     = copy;
+    log->ring[slot].seq = seq;
+    log->ring[slot].type = type;
+    log->ring[slot].address = copy;
     log->ring[slot].provider_id = provider_id;
     return FLOCK_SUCCESS;
 }
@@ -131,19 +134,20 @@ bool flock__cent_log_since(const flock__cent_log_t* log, uint64_t since_seq,
                            size_t* first, size_t* n)
 {
     *first = 0;
-    *n     = 0;
+    *n = 0;
     if (log->count == 0) return since_seq == 0;
     uint64_t oldest = flock__cent_log_at(log, 0)->seq;
     uint64_t newest = flock__cent_log_at(log, log->count - 1)->seq;
-    if (since_seq >= newest) return true; /* nothing newer */
+    if (since_seq >= newest) return true;     /* nothing newer */
     if (since_seq + 1 < oldest) return false; /* some were dropped */
     /* seqs are consecutive in the log */
     *first = (size_t)(since_seq + 1 - oldest);
-    *n     = (size_t)(newest - since_seq);
+    *n = (size_t)(newest - since_seq);
     /* seqs must be consecutive; anything else means a lost append */
-    if (*first + *n != log->count || flock__cent_log_at(log, *first)->seq != since_seq + 1) {
+    if (*first + *n != log->count ||
+        flock__cent_log_at(log, *first)->seq != since_seq + 1) {
         *first = 0;
-        *n     = 0;
+        *n = 0;
         return false;
     }
     return true;

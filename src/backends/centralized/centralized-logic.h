@@ -52,8 +52,8 @@ double flock__cent_detection_bound_ms(double interval_max_ms, double timeout_ms,
 /* ---------------- roles ---------------- */
 
 /** true if (address, pid) designates (self_address, self_pid). NULL-safe. */
-bool flock__cent_same_member(const char* address, uint16_t pid,
-                             const char* self_address, uint16_t self_pid);
+bool flock__cent_same_member(const char* address, uint16_t pid, const char* self_address,
+                             uint16_t self_pid);
 
 /* ---------------- applying changes ---------------- */
 
@@ -92,18 +92,18 @@ bool flock__cent_needs_catch_up(uint64_t applied_seq, uint64_t my_digest,
 
 /** One membership change. `address` is owned by whoever holds the event. */
 typedef struct flock__cent_event {
-    uint64_t       seq;
+    uint64_t seq;
     flock_update_t type;
-    char*          address;
-    uint16_t       provider_id;
+    char* address;
+    uint16_t provider_id;
 } flock__cent_event_t;
 
 /** Bounded log of the most recent events, in seq order (a ring). */
 typedef struct flock__cent_log {
     flock__cent_event_t* ring;
-    size_t               capacity; /* fixed at init */
-    size_t               count;    /* events held (<= capacity) */
-    size_t               head;     /* index of the oldest event */
+    size_t capacity; /* fixed at init */
+    size_t count;    /* events held (<= capacity) */
+    size_t head;     /* index of the oldest event */
 } flock__cent_log_t;
 
 /** Allocate a log of `capacity` (>= 1) events. FLOCK_ERR_ALLOCATION. */

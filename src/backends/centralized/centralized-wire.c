@@ -12,11 +12,12 @@ void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest)
     frt_put_u64(b, digest);
 }
 
-bool flock__cent_decode_ping(const void* data, size_t len, uint64_t* seq, uint64_t* digest)
+bool flock__cent_decode_ping(const void* data, size_t len, uint64_t* seq,
+                             uint64_t* digest)
 {
     frt_rbuf r;
     frt_rbuf_init(&r, data, len);
-    *seq    = frt_get_u64(&r);
+    *seq = frt_get_u64(&r);
     *digest = frt_get_u64(&r);
     return frt_rbuf_done(&r);
 }
@@ -35,20 +36,21 @@ void flock__cent_encode_events(frt_wbuf* b, const flock__cent_event_t* evs, size
 void flock__cent_events_free(flock__cent_event_t* evs, size_t n)
 {
     if (!evs) return;
-    for (size_t i = 0; i < n; i++) free(evs[i].address);
+    for (size_t i = 0; i < n; i++)
+        free(evs[i].address);
     free(evs);
 }
 
 bool flock__cent_decode_events(frt_rbuf* r, flock__cent_event_t** out, size_t* out_n)
 {
     flock__cent_event_t* evs = NULL;
-    size_t               n   = 0;
-    size_t               got = 0;
-    bool                 ok  = false;
+    size_t n = 0;
+    size_t got = 0;
+    bool ok = false;
 
-    *out   = NULL;
+    *out = NULL;
     *out_n = 0;
-    n      = frt_get_u32(r);
+    n = frt_get_u32(r);
     if (!frt_rbuf_ok(r) || n > FLOCK__CENT_MAX_EVENTS) goto finish;
     /* each event takes at least 8 + 1 + 4 + 2 bytes: reject impossible counts
      * before allocating */
@@ -59,11 +61,12 @@ bool flock__cent_decode_events(frt_rbuf* r, flock__cent_event_t** out, size_t* o
     }
     for (got = 0; got < n; got++) {
         uint8_t type;
-        evs[got].seq         = frt_get_u64(r);
-        type                 = frt_get_u8(r);
-        evs[got].address     = frt_get_str(r, FRT_MAX_ADDR_LEN);
+        evs[got].seq = frt_get_u64(r);
+        type = frt_get_u8(r);
+        evs[got].address = frt_get_str(r, FRT_MAX_ADDR_LEN);
         evs[got].provider_id = frt_get_u16(r);
-        if (!frt_rbuf_ok(r) || !evs[got].address || !flock__cent_valid_update_type(type)) {
+        if (!frt_rbuf_ok(r) || !evs[got].address ||
+            !flock__cent_valid_update_type(type)) {
             got++; /* free this one too */
             goto finish;
         }
@@ -76,12 +79,15 @@ finish:
         flock__cent_events_free(evs, got);
         return false;
     }
-    *out   = evs;
+    *out = evs;
     *out_n = n;
     return true;
 }
 
-void flock__cent_encode_u16(frt_wbuf* b, uint16_t v) { frt_put_u16(b, v); }
+void flock__cent_encode_u16(frt_wbuf* b, uint16_t v)
+{
+    frt_put_u16(b, v);
+}
 
 bool flock__cent_decode_u16(const void* data, size_t len, uint16_t* v)
 {
@@ -101,15 +107,18 @@ bool flock__cent_decode_view_req(const void* data, size_t len, uint64_t* since_s
                                  bool* want_full)
 {
     frt_rbuf r;
-    uint8_t  f;
+    uint8_t f;
     frt_rbuf_init(&r, data, len);
     *since_seq = frt_get_u64(&r);
-    f          = frt_get_u8(&r);
+    f = frt_get_u8(&r);
     *want_full = f != 0;
     return frt_rbuf_done(&r) && f <= 1;
 }
 
-void flock__cent_encode_status(frt_wbuf* b, uint32_t status) { frt_put_u32(b, status); }
+void flock__cent_encode_status(frt_wbuf* b, uint32_t status)
+{
+    frt_put_u32(b, status);
+}
 
 bool flock__cent_decode_status(frt_rbuf* r, uint32_t* status)
 {

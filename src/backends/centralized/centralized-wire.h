@@ -10,8 +10,8 @@
  *   get_view            in: u64 since_seq, u8 want_full      out: u32 ret, u8 kind,
  *                                                                 u64 seq, events|view
  *   leave               in: u16 provider_id                  out: u32 ret
- *   join                in: u16 provider_id                  out: u32 ret [, u64 seq, view]
- *   events = u32 count, count x { u64 seq, u8 type, str address, u16 provider_id }
+ *   join                in: u16 provider_id                  out: u32 ret [, u64 seq,
+ * view] events = u32 count, count x { u64 seq, u8 type, str address, u16 provider_id }
  */
 #ifndef FLOCK_CENTRALIZED_WIRE_H
 #define FLOCK_CENTRALIZED_WIRE_H
@@ -38,7 +38,8 @@ extern "C" {
 
 void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest);
 /** false if the frame is not exactly a ping. */
-bool flock__cent_decode_ping(const void* data, size_t len, uint64_t* seq, uint64_t* digest);
+bool flock__cent_decode_ping(const void* data, size_t len, uint64_t* seq,
+                             uint64_t* digest);
 
 /** Append an events list (n entries of evs). */
 void flock__cent_encode_events(frt_wbuf* b, const flock__cent_event_t* evs, size_t n);
