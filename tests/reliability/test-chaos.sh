@@ -14,7 +14,10 @@
 #     plus slack;
 #   - at the end (every paused member resumed), all live members converge
 #     to the same digest and their view is exactly the set of live members
-#     (so paused members refuted their suspicion / rejoined);
+#     (swim: so paused members refuted their suspicion or rejoined).
+#     centralized: a member paused longer than the bound is declared dead
+#     and stays out (upstream semantics, no re-join); the view must then
+#     list every other live member, no dead one, and agree among its members;
 #   - no process crashes: every live member exits 0 on SIGTERM, and no
 #     sanitizer report appears in any member's stderr.
 # The random seed is printed (CHAOS_SEED=<n> replays a run).
@@ -30,7 +33,7 @@ log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
 [ -x "$MEMBER" ] || fail "no member binary $MEMBER"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flock-chaos-XXXXXX")
-declare -A PID STATE ADDR TOUCHED KILLED_AT KILLED_ADDR STATUS SEEN RESUME
+declare -A PID STATE ADDR TOUCHED KILLED_AT KILLED_ADDR STATUS SEEN RESUME LONG
 ALLPIDS=""
 cleanup() {
     for p in $ALLPIDS; do
@@ -73,6 +76,7 @@ start() { # start NAME [join]
     ALLPIDS="$ALLPIDS $!"
     STATE[$name]=alive
     TOUCHED[$name]=0
+    LONG[$name]=0
     ADDR[$name]=""
     STATUS[$name]=$st
 }
@@ -171,6 +175,7 @@ while [ "$EPOCHSECONDS" -lt "$chaos_end" ]; do
             kill -STOP "${PID[$n]}"
             TOUCHED[$n]=1
             STATE[$n]=stopped
+            LONG[$n]=1
             RESUME[$n]=$(($(now_ms) + LONG_PAUSE_MS))
             pauses=$((pauses + 1))
             log "SIGSTOP $n (long pause)"
@@ -199,22 +204,32 @@ log "chaos over: $kills kills, $pauses pauses, $restarts restarts; waiting for c
 # ---- convergence: live members agree, and list exactly the live members ----
 LIVE="m0"
 for m in $NAMES; do [ "${STATE[$m]}" = alive ] && LIVE="$LIVE $m"; done
-nlive=$(echo $LIVE | wc -w)
 converged() {
-    local d m a
+    local d m a members="m0" optional=""
     for m in $LIVE; do learn_addr "$m"; done
-    d=$(field m0 digest)
-    [ -n "$d" ] || return 1
+    load m0 || return 1
+    d=$V_digest
+    local view=$V_list
     for m in $LIVE; do
-        [ "$(field "$m" digest)" = "$d" ] && [ "$(field "$m" members)" = "$nlive" ] || return 1
+        [ "$m" = m0 ] && continue
+        if [ "$BACKEND" = centralized ] && [ "${LONG[$m]}" = 1 ]; then
+            [[ "$view" == *" ${ADDR[$m]} "* ]] && members="$members $m"
+        else
+            members="$members $m"
+        fi
     done
-    for a in $LIVE; do has m0 "${ADDR[$a]}" || return 1; done
+    nlive=$(echo $members | wc -w)
+    [ "$V_members" = "$nlive" ] || return 1 # so no dead member is listed
+    for m in $members; do
+        [[ "$view" == *" ${ADDR[$m]} "* ]] || return 1
+        load "$m" && [ "$V_digest" = "$d" ] && [ "$V_members" = "$nlive" ] || return 1
+    done
     return 0
 }
 end=$((EPOCHSECONDS + BOUND_S + SLACK_S + 20))
 until converged; do
     check_invariants
-    [ "$EPOCHSECONDS" -gt "$end" ] && fail "no convergence on the $nlive live members ($LIVE): $(for m in $LIVE; do echo "$m=$(field $m members)/$(field $m digest)"; done)"
+    [ "$EPOCHSECONDS" -gt "$end" ] && fail "no convergence on the live members ($LIVE): $(for m in $LIVE; do echo "$m=$(field $m members)/$(field $m digest)"; done)"
     sleep 0.2
 done
 log "converged: $nlive live members share digest $(field m0 digest)"
