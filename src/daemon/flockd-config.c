@@ -728,12 +728,19 @@ static int flockd__parse_root(flockd_parse* ps, struct json_object* root)
         return flockd__fail(ps, "(top level)", "expected an object, got %s", flockd__type_name(root));
     json_object_object_foreach(root, key, val)
     {
-        (void)val;
         static const char* const known[] = {"libraries", "margo", "bedrock", "providers", NULL};
-        if (!flockd__in_list(key, known))
-            return flockd__fail(ps, key,
-                                "not supported by flockd (expected \"libraries\", \"margo\", "
-                                "\"bedrock\" or \"providers\")");
+        /* other Bedrock sections: fine when empty (generated configs list them) */
+        static const char* const bedrock[] = {"clients", "ssg", "abt_io", "mona", NULL};
+        if (flockd__in_list(key, known)) continue;
+        bool empty = (json_object_is_type(val, json_type_array) && json_object_array_length(val) == 0)
+                  || (json_object_is_type(val, json_type_object) && json_object_object_length(val) == 0);
+        if (flockd__in_list(key, bedrock) && empty) {
+            flockd__warn(ps, key, "empty Bedrock section, ignored");
+            continue;
+        }
+        return flockd__fail(ps, key,
+                            "not supported by flockd (expected \"libraries\", \"margo\", "
+                            "\"bedrock\" or \"providers\"; other Bedrock sections only if empty)");
     }
     if (json_object_object_get_ex(root, "libraries", &libs) && flockd__check_libraries(ps, libs) != 0)
         return -1;

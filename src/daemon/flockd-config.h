@@ -16,6 +16,7 @@
  *                                                       margo.argobots.pools[*].name
  *                                                       is read (pool names)
  *     "bedrock": {...},                                 optional; ignored
+ *     "clients"/"ssg"/"abt_io"/"mona": [] or {},        accepted only if empty
  *     "providers": [                                    required, non-empty
  *       { "type": "flock",                              required
  *         "name": "my_flock_provider",                  required, unique

@@ -63,6 +63,7 @@ typedef struct flockd_state {
     bool              started;
     int               stop_signal;
     bool              stopped; /* providers destroyed, runtime finalized */
+    bool              quit;    /* the signal thread must return */
 } flockd_state;
 
 static void flockd__usage(FILE* f)
@@ -354,7 +355,8 @@ static int flockd__start_provider(flockd_state* st, const flockd_provider_config
 /* Contract: waits for SIGINT/SIGTERM (blocked in every thread). During
  * start-up it exits the process; afterwards the first signal wakes the main
  * thread (graceful stop), a second one exits at once, and signals after
- * the stop (while waiting in MPI_Finalize) are ignored. Never returns. */
+ * the stop (while waiting in MPI_Finalize) are ignored. Returns when main
+ * sets quit and sends it a signal. */
 static void* flockd__signal_thread(void* arg)
 {
     flockd_state* st = arg;
@@ -366,6 +368,10 @@ static void* flockd__signal_thread(void* arg)
     for (;;) {
         if (sigwait(&set, &sig) != 0) continue;
         pthread_mutex_lock(&st->mtx);
+        if (st->quit) { /* main is exiting and woke us up */
+            pthread_mutex_unlock(&st->mtx);
+            return NULL;
+        }
         if (!st->started) {
             pthread_mutex_unlock(&st->mtx);
             fprintf(stderr, "flockd: %s during start-up, exiting\n", strsignal(sig));
@@ -510,8 +516,14 @@ finish:
         }
     }
 #endif
+    if (have_sigthread) {
+        pthread_mutex_lock(&st.mtx);
+        st.quit = true;
+        pthread_mutex_unlock(&st.mtx);
+        pthread_kill(sigthread, SIGTERM); /* blocked: sigwait receives it */
+        pthread_join(sigthread, NULL);
+    }
     free(st.providers);
     flockd__config_free(&cfg);
-    (void)have_sigthread; /* the signal thread ends with the process */
     return rc;
 }

@@ -104,8 +104,7 @@ static flock_return_t apply_response(flock_group_handle_t h, const void* out, si
         ret = FLOCK_ERR_FROM_MERCURY;
         goto finish;
     }
-    ret = (flock_return_t)remote;
-    if (remote < 0 || remote > FLOCK_ERR_OTHER) ret = FLOCK_ERR_OTHER;
+    ret = (remote < 0 || remote > FLOCK_ERR_OTHER) ? FLOCK_ERR_OTHER : (flock_return_t)remote;
     if (ret != FLOCK_SUCCESS || no_change) goto finish;
     FLOCK_GROUP_VIEW_LOCK(&h->view);
     flock_group_view_clear(&h->view);

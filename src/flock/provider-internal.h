@@ -28,6 +28,10 @@ flock_return_t flock__provider_get_backend(flock_provider_t provider,
 flock_backend_impl* flock__find_backend(const char* name);
 flock_gateway_impl* flock__find_gateway(const char* name);
 
+/** true if every slot (and the name) of the implementation is set. */
+bool flock__backend_impl_valid(const flock_backend_impl* impl);
+bool flock__gateway_impl_valid(const flock_gateway_impl* impl);
+
 /** malloc'd JSON text of a view (flock_group_view_serialize format); the
  *  caller holds the view lock if needed. NULL on allocation failure. */
 char* flock__view_to_json(const flock_group_view_t* view);

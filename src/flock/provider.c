@@ -321,8 +321,15 @@ flock_return_t flock_provider_register(margo_instance_id mid, uint16_t provider_
             FLOCK_GROUP_VIEW_MOVE(args->initial_view, &view);
         }
     }
-    /* 2. built-ins */
+    /* 2. built-ins; explicit implementations must be complete */
     flock__register_builtins();
+    if ((backend && !flock__backend_impl_valid(backend))
+        || (gateway && !flock__gateway_impl_valid(gateway))) {
+        margo_error(mid, "[flock] flock_provider_register: explicit backend or gateway with a "
+                         "NULL name or function");
+        ret = FLOCK_ERR_INVALID_ARGS;
+        goto finish;
+    }
     /* 3. instance */
     if (mid == MARGO_INSTANCE_NULL || !margo_is_listening(mid)) {
         margo_error(mid, "[flock] flock_provider_register: %s",

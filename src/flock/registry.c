@@ -16,12 +16,22 @@ static pthread_mutex_t     registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static flock_backend_impl* backends[FLOCK__REGISTRY_SLOTS];
 static flock_gateway_impl* gateways[FLOCK__REGISTRY_SLOTS];
 
+bool flock__backend_impl_valid(const flock_backend_impl* impl)
+{
+    return impl && impl->name && impl->init_group && impl->destroy_group && impl->get_config
+        && impl->get_view && impl->add_metadata && impl->remove_metadata;
+}
+
+bool flock__gateway_impl_valid(const flock_gateway_impl* impl)
+{
+    return impl && impl->name && impl->init_gateway && impl->destroy_gateway
+        && impl->get_config && impl->get_public_address && impl->get_local_address;
+}
+
 flock_return_t flock_register_backend(flock_backend_impl* impl)
 {
     flock_return_t ret = FLOCK_ERR_ALLOCATION;
-    if (!impl || !impl->name || !impl->init_group || !impl->destroy_group
-        || !impl->get_config || !impl->get_view || !impl->add_metadata
-        || !impl->remove_metadata) {
+    if (!flock__backend_impl_valid(impl)) {
         margo_error(MARGO_INSTANCE_NULL,
                     "[flock] flock_register_backend: NULL implementation, name or function");
         return FLOCK_ERR_INVALID_ARGS;
@@ -48,8 +58,7 @@ flock_return_t flock_register_backend(flock_backend_impl* impl)
 flock_return_t flock_register_gateway(flock_gateway_impl* impl)
 {
     flock_return_t ret = FLOCK_ERR_ALLOCATION;
-    if (!impl || !impl->name || !impl->init_gateway || !impl->destroy_gateway
-        || !impl->get_config || !impl->get_public_address || !impl->get_local_address) {
+    if (!flock__gateway_impl_valid(impl)) {
         margo_error(MARGO_INSTANCE_NULL,
                     "[flock] flock_register_gateway: NULL implementation, name or function");
         return FLOCK_ERR_INVALID_ARGS;

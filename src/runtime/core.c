@@ -196,6 +196,7 @@ typedef struct frt__pool {
     frt__work *     head, *tail;
     int             nqueued, nidle, nthreads, min, max;
     bool            stop;
+    bool            leader; /* a thread runs the progress loop */
     frt__worker*    workers;
 } frt__pool;
 
@@ -208,8 +209,6 @@ struct margo_instance {
     char            self[FRT_MAX_ADDR_LEN + 1];
     char            self_key[FRT_MAX_ADDR_LEN + 32];
     int             listen_fd, epfd, evfd;
-    pthread_t       progress;
-    bool            progress_started;
     _Atomic bool    loop_stop;
     /* lifetime */
     bool        finalizing, stopping, finalized; /* lock */
@@ -253,6 +252,8 @@ static void frt__inst_unref(margo_instance_id mid);
 static void frt__pool_submit(margo_instance_id mid, frt__work* w);
 static void frt__conn_unref(frt__conn* c);
 static void frt__timer_work(frt__work* w);
+static frt__work* frt__lead(margo_instance_id mid);
+static bool frt__pool_spawn(margo_instance_id mid);
 
 margo_log_level frt__instance_log_level(margo_instance_id mid)
 {
@@ -355,11 +356,28 @@ static void* frt__worker_main(void* arg)
     frt__tls.pool_inst     = mid;
     pthread_mutex_lock(&p->m);
     for (;;) {
-        if (p->head) {
-            frt__work* w = p->head;
-            p->head      = w->next;
+        frt__work* w = NULL;
+        if (!p->leader && !atomic_load(&mid->loop_stop)) {
+            /* become the leader: run the progress loop */
+            p->leader = true;
+            pthread_mutex_unlock(&p->m);
+            w = frt__lead(mid);
+            pthread_mutex_lock(&p->m);
+            p->leader = false;
+            if (!w) {
+                pthread_cond_broadcast(&p->cv); /* finalize waits for this */
+                continue;
+            }
+            /* hand leadership over (an idle follower, or a new thread) */
+            if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
+                pthread_cond_signal(&p->cv);
+        } else if (p->head) {
+            w       = p->head;
+            p->head = w->next;
             if (!p->head) p->tail = NULL;
             p->nqueued--;
+        }
+        if (w) {
             pthread_mutex_unlock(&p->m);
             w->fn(w);
             if (frt__tls.finalized == mid) {
@@ -381,7 +399,7 @@ static void* frt__worker_main(void* arg)
         p->nidle++;
         int rc = pthread_cond_timedwait(&p->cv, &p->m, &ts);
         p->nidle--;
-        if (rc == ETIMEDOUT && !p->head && !p->stop && p->nthreads > p->min) break;
+        if (rc == ETIMEDOUT && !p->head && !p->stop && p->leader && p->nthreads > p->min) break;
     }
     p->nthreads--;
     self->exited = true;
@@ -869,7 +887,7 @@ static void frt__handler_run(frt__work* w)
 }
 
 /* Loop: a complete frame arrived on c (body owned by c->body). */
-static bool frt__process_frame(margo_instance_id mid, frt__conn* c)
+static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** inl)
 {
     frt__hdr* h    = &c->hdr;
     uint8_t*  body = c->body;
@@ -954,7 +972,10 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c)
         r->in          = h->payload_len ? body + h->name_len : NULL;
         r->in_len      = h->payload_len;
         strcpy(r->source, c->peer);
-        frt__pool_submit(mid, &r->work);
+        if (inl && !*inl)
+            *inl = &r->work; /* the leader runs it itself after handing off */
+        else
+            frt__pool_submit(mid, &r->work);
         return true;
     }
     case FRT__T_RESPONSE:
@@ -979,7 +1000,8 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c)
 }
 
 /* Loop: feed received bytes into c's frame parser. false: close c. */
-static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p, size_t n)
+static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p, size_t n,
+                          frt__work** inl)
 {
     while (n > 0) {
         if (c->hdr_got < FRT__HDR_LEN) {
@@ -1013,7 +1035,7 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
         }
         if (c->body_got == c->body_len) {
             c->hdr_got = 0;
-            if (!frt__process_frame(mid, c)) return false;
+            if (!frt__process_frame(mid, c, inl)) return false;
         }
     }
     return true;
@@ -1022,12 +1044,13 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
 /* Read what is available on c into buf and process it (reader token held).
  * @return 1 more may come, 0 nothing more now, -1 the connection is dead
  * (EOF, error or protocol violation: the caller closes or shuts it down). */
-static int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size)
+static int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size,
+                               frt__work** inl)
 {
     for (int round = 0; round < 16; round++) {
         ssize_t n = recv(c->fd, buf, size, MSG_DONTWAIT);
         if (n > 0) {
-            if (!frt__conn_feed(mid, c, buf, (size_t)n)) return -1;
+            if (!frt__conn_feed(mid, c, buf, (size_t)n, inl)) return -1;
             if ((size_t)n < size) return 0;
             continue;
         }
@@ -1128,10 +1151,17 @@ static void frt__expire(margo_instance_id mid)
     }
 }
 
-static void* frt__progress_main(void* arg)
+/*
+ * The progress loop, run by the current leader (one pool thread at a time,
+ * see frt__worker_main). Returns when the loop stops (NULL) or after a
+ * batch that produced a request: the leader then hands leadership to
+ * another thread and runs that handler itself, so a request costs no
+ * thread hop before its handler starts.
+ */
+static frt__work* frt__lead(margo_instance_id mid)
 {
-    margo_instance_id  mid = arg;
     struct epoll_event evs[64];
+    frt__work*         inl = NULL;
     while (!atomic_load(&mid->loop_stop)) {
         int timeout = -1;
         pthread_mutex_lock(&mid->lock);
@@ -1162,7 +1192,7 @@ static void* frt__progress_main(void* arg)
                 frt__conn* c = tag;
                 if (evs[i].events & EPOLLOUT) frt__conn_flush(c);
                 if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && frt__reader_acquire(c)) {
-                    if (frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK) < 0) {
+                    if (frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, &inl) < 0) {
                         frt__conn_close(mid, c); /* c may be gone now */
                         continue;
                     }
@@ -1173,6 +1203,7 @@ static void* frt__progress_main(void* arg)
             }
         }
         frt__expire(mid);
+        if (inl) return inl;
     }
     return NULL;
 }
@@ -1472,7 +1503,7 @@ static void frt__forward_wait_reading(margo_instance_id mid, frt__conn* conn, fr
     double  end = frt_now_ms() + FRT__CALLER_READ_MS;
     if (atomic_load(&k->done) || !frt__reader_acquire(conn)) return;
     while (!atomic_load(&k->done)) {
-        int r = frt__conn_read_some(mid, conn, buf, sizeof buf);
+        int r = frt__conn_read_some(mid, conn, buf, sizeof buf, NULL);
         if (r < 0) {
             shutdown(conn->fd, SHUT_RDWR);
             break;
@@ -1926,7 +1957,8 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     mid->listen_fd = mid->epfd = mid->evfd = -1;
     mid->margo_refs                         = 1;
     mid->server                             = mode == MARGO_SERVER_MODE;
-    mid->pool.min                           = rpc_thread_count > 0 ? rpc_thread_count : 1;
+    /* the leader plus at least one follower to take over from it */
+    mid->pool.min                           = rpc_thread_count > 1 ? rpc_thread_count : 2;
     mid->pool.max = FRT__POOL_MAX > mid->pool.min ? FRT__POOL_MAX : mid->pool.min;
     strcpy(mid->identity_entry.name, FRT__IDENTITY_RPC);
     mid->identity_entry.fn      = frt__identity_handler;
@@ -1959,8 +1991,11 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
             if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->listen_fd, &lev) != 0) goto fail;
         }
     }
-    if (pthread_create(&mid->progress, NULL, frt__progress_main, mid) != 0) goto fail;
-    mid->progress_started = true;
+    /* the first pool thread becomes the progress loop's leader */
+    pthread_mutex_lock(&mid->pool.m);
+    bool started = frt__pool_spawn(mid);
+    pthread_mutex_unlock(&mid->pool.m);
+    if (!started) goto fail;
     frt__log(mid, MARGO_LOG_INFO, "instance started (%s mode)", mid->server ? "server" : "client");
     return mid;
 fail:
@@ -2048,9 +2083,11 @@ void margo_finalize(margo_instance_id mid)
     }
 
     /* 3. stop the loop, then drain and join the handler pool */
+    pthread_mutex_lock(&mid->pool.m);
     atomic_store(&mid->loop_stop, true);
     frt__wake_loop(mid);
-    if (mid->progress_started) pthread_join(mid->progress, NULL);
+    while (mid->pool.leader) pthread_cond_wait(&mid->pool.cv, &mid->pool.m);
+    pthread_mutex_unlock(&mid->pool.m);
     frt__pool_stop_join(mid);
 
     /* 4. free everything; wake margo_wait_for_finalize */

@@ -49,6 +49,7 @@ static const config_case cases[] = {
     {"gateway default", PROV("{'bootstrap':'self'," GROUP ",'gateway':{'type':'default','config':{}}}"), false, NULL},
     {"unknown config key is a warning", PROV("{'bootstrap':'self'," GROUP ",'credentials':'x'}"), false, NULL},
     {"whitespace and newlines", "\n{ 'providers' : [ { 'type' : 'flock' , 'name' : 'p' ,\n 'config' : { 'bootstrap' : 'self' , " GROUP " } } ] }\n\n", false, NULL},
+    {"empty bedrock sections accepted", "{'ssg':[],'clients':[],'providers':[{'type':'flock','name':'p','config':{'bootstrap':'self'," GROUP "}}]}", false, NULL},
     {"tags", "{'providers':[{'type':'flock','name':'p','tags':['a','b'],'config':{'bootstrap':'self'," GROUP "}}]}", false, NULL},
     {"centralized int timeouts", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':2000,'ping_interval_ms':1000,'primary_provider_id':3}}}"), false, NULL},
 
@@ -62,7 +63,9 @@ static const config_case cases[] = {
     {"missing providers", "{'libraries':['libflock-bedrock-module.so']}", false, "providers: missing"},
     {"providers not array", "{'providers':{}}", false, "providers: expected an array of providers, got an object"},
     {"empty providers", "{'providers':[]}", false, "providers: expected at least one provider"},
-    {"unknown top level key", "{'clients':[],'providers':[]}", false, "clients: not supported by flockd"},
+    {"non-empty bedrock section", "{'clients':[{'type':'yokan'}],'providers':[]}", false, "clients: not supported by flockd"},
+    {"unknown top level key", "{'services':{},'providers':[]}", false, "services: not supported by flockd"},
+    {"empty bedrock sections", "{'clients':[],'ssg':[],'abt_io':[],'mona':{},'providers':[]}", false, "providers: expected at least one provider"},
     {"unknown library", "{'libraries':['libflock-bedrock-module.so','libyokan-bedrock-module.so'],'providers':[]}", false, "libraries[1]: unknown library \"libyokan-bedrock-module.so\""},
     {"unknown library object", "{'libraries':{'yokan':'libyokan.so'},'providers':[]}", false, "libraries.yokan: unknown library"},
     {"library not string", "{'libraries':[3],'providers':[]}", false, "libraries[0]: expected a string, got an integer"},

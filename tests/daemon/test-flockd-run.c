@@ -87,7 +87,7 @@ static const struct {
     {"providers wrong type", "{'providers':'flock'}", "providers: expected an array of providers, got a string"},
     {"no provider", "{'providers':[]}", "providers: expected at least one provider"},
     {"unknown library", "{'libraries':['libyokan-bedrock-module.so'],'providers':[]}", "libraries[0]: unknown library \"libyokan-bedrock-module.so\""},
-    {"unknown top-level section", "{'ssg':[],'providers':[]}", "ssg: not supported by flockd"},
+    {"unsupported Bedrock section", "{'ssg':[{'name':'g'}],'providers':[]}", "ssg: not supported by flockd"},
     {"unknown provider type", "{'providers':[{'type':'yokan','name':'p','config':{}}]}", "providers[0].type: unknown provider type \"yokan\""},
     {"missing name", "{'providers':[{'type':'flock','config':{}}]}", "providers[0].name: missing"},
     {"provider id wrong type", "{'providers':[{'type':'flock','name':'p','provider_id':'42','config':{}}]}", "providers[0].provider_id: expected an integer, got a string"},

@@ -272,6 +272,19 @@ static void test_failures(void)
     /* the backend is destroyed if a later step fails (identity taken after
      * the RPC check is impossible to force here; covered by pid reuse) */
 
+    /* incomplete explicit implementations are refused */
+    flock_backend_impl half = dyn_backend;
+    half.get_view           = NULL;
+    args.backend            = &half;
+    args.gateway            = NULL;
+    CHECK_EQ_INT(flock_provider_register(mid, 14, NULL, &args, &p), FLOCK_ERR_INVALID_ARGS);
+    flock_gateway_impl halfgw = test_gateway;
+    halfgw.name               = NULL;
+    args.backend              = &dyn_backend;
+    args.gateway              = &halfgw;
+    CHECK_EQ_INT(flock_provider_register(mid, 14, NULL, &args, &p), FLOCK_ERR_INVALID_ARGS);
+    check_clean_after_failure(14);
+
     /* the instance still works after all this */
     CHECK_EQ_INT(flock_provider_register(mid, 10, STATIC_CONFIG, NULL, &p), FLOCK_SUCCESS);
     CHECK_EQ_INT(flock_provider_destroy(p), FLOCK_SUCCESS);
