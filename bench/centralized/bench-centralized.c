@@ -69,7 +69,7 @@ static void storm(int n_members)
 
     snprintf(file, sizeof file, "%s/storm-%d.flock", ft_tmpdir(), n_members);
     snprintf(pname, sizeof pname, "S%d-P", n_members);
-    if (ct_start(&prim, pname, "self", next_addr(), file, cfg, 1000, 1, "200") <= 0 ||
+    if (ct_start(&prim, pname, "self", next_addr(), file, cfg, 1000, 1, "1000") <= 0 ||
         !ct_wait_status(pname, 1000, &st, 30000)) {
         printf("storm N=%d: primary failed to start\n", n_members);
         goto finish;
@@ -83,7 +83,7 @@ static void storm(int n_members)
         int k = left < per_proc ? left : per_proc;
         left -= k;
         snprintf(names[i], 32, "S%d-J%d", n_members, i);
-        ct_start(&srv[i], names[i], "join", next_addr(), file, "{}", 2000, k, "200");
+        ct_start(&srv[i], names[i], "join", next_addr(), file, "{}", 2000, k, "1000");
         for (int j = 0; j < k; j++) {
             refs[nrefs].name = names[i];
             refs[nrefs++].pid = (unsigned)(2000 + j);
