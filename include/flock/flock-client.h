@@ -31,9 +31,10 @@ flock_return_t flock_client_init(margo_instance_id mid, ABT_pool pool,
                                  flock_client_t* client);
 
 /**
- * @brief Free a client. Group handles created from it must have been
- * released before (a warning is logged otherwise, and they must not be used
- * afterwards).
+ * @brief Release a client. Group handles created from it should have been
+ * released before (a warning is logged otherwise; such handles keep the
+ * client's memory alive and stay usable until they are released, as long
+ * as the runtime instance is).
  * @return FLOCK_SUCCESS or FLOCK_ERR_INVALID_ARGS (NULL client).
  */
 flock_return_t flock_client_finalize(flock_client_t client);

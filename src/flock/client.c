@@ -5,7 +5,9 @@
  * member with the "flock_get_view" RPC. Reference counts (client's handle
  * count, handle refcount) are atomics. An asynchronous update holds a
  * reference on its handle until flock_request_wait, so releasing the
- * handle while an update is in flight is safe.
+ * handle while an update is in flight is safe. Handles hold a reference on
+ * their client, so finalizing the client first (upstream left the handles
+ * dangling) only logs a warning and the handles keep working.
  *
  * Failover (upstream always asked the same member, so a handle became
  * useless once that member died): when the contact does not answer
@@ -29,7 +31,14 @@ struct flock_client {
     margo_instance_id mid;
     ABT_pool          pool;
     atomic_size_t     num_handles;
+    atomic_size_t     refs; /* 1 for the owner + 1 per live handle */
 };
+
+/* Drop one reference; the last one frees the client. */
+static void client_unref(flock_client_t client)
+{
+    if (atomic_fetch_sub(&client->refs, 1) == 1) free(client);
+}
 
 struct flock_group_handle {
     flock_client_t       client;
@@ -64,6 +73,7 @@ flock_return_t flock_client_init(margo_instance_id mid, ABT_pool pool, flock_cli
     c->mid  = mid;
     c->pool = pool;
     atomic_init(&c->num_handles, 0);
+    atomic_init(&c->refs, 1);
     *client = c;
     return FLOCK_SUCCESS;
 }
@@ -74,8 +84,9 @@ flock_return_t flock_client_finalize(flock_client_t client)
     size_t n = atomic_load(&client->num_handles);
     if (n != 0)
         margo_warning(client->mid,
-                      "[flock] flock_client_finalize: %zu group handle(s) still alive", n);
-    free(client);
+                      "[flock] flock_client_finalize: %zu group handle(s) still alive (they "
+                      "stay usable until released)", n);
+    client_unref(client);
     return FLOCK_SUCCESS;
 }
 
@@ -104,8 +115,7 @@ static flock_return_t apply_response(flock_group_handle_t h, const void* out, si
         ret = FLOCK_ERR_FROM_MERCURY;
         goto finish;
     }
-    ret = (flock_return_t)remote;
-    if (remote < 0 || remote > FLOCK_ERR_OTHER) ret = FLOCK_ERR_OTHER;
+    ret = (remote < 0 || remote > FLOCK_ERR_OTHER) ? FLOCK_ERR_OTHER : (flock_return_t)remote;
     if (ret != FLOCK_SUCCESS || no_change) goto finish;
     FLOCK_GROUP_VIEW_LOCK(&h->view);
     flock_group_view_clear(&h->view);
@@ -335,6 +345,7 @@ static flock_return_t handle_new(flock_client_t client, hg_addr_t addr, uint16_t
     atomic_init(&h->refcount, 1);
     FLOCK_GROUP_VIEW_MOVE(view, &h->view);
     atomic_fetch_add(&client->num_handles, 1);
+    atomic_fetch_add(&client->refs, 1);
     *out = h;
     return FLOCK_SUCCESS;
 }
@@ -466,6 +477,7 @@ flock_return_t flock_group_handle_release(flock_group_handle_t handle)
     flock_group_view_clear(&handle->view);
     free(handle);
     atomic_fetch_sub(&client->num_handles, 1);
+    client_unref(client);
     return FLOCK_SUCCESS;
 }
 

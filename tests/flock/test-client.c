@@ -65,6 +65,19 @@ static void test_client_basics(void)
     CHECK_EQ_INT(flock_client_init(cli, ABT_POOL_NULL, &c2), FLOCK_SUCCESS);
     CHECK_EQ_INT(flock_client_finalize(c2), FLOCK_SUCCESS);
     CHECK_EQ_INT(flock_client_finalize(c), FLOCK_SUCCESS);
+
+    /* finalizing a client with a live handle: a warning, and the handle
+     * stays usable until released (upstream left it dangling) */
+    flock_provider_t p = NULL;
+    CHECK_EQ_INT(flock_provider_register(srv, 9, "{\"group\":{\"type\":\"static\"}}", NULL, &p),
+                 FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_client_init(cli, ABT_POOL_NULL, &c), FLOCK_SUCCESS);
+    flock_group_handle_t h = NULL;
+    CHECK_EQ_INT(flock_group_handle_create(c, srv_on_cli, 9, 0, &h), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_client_finalize(c), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_update_view(h, NULL), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_handle_release(h), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_provider_destroy(p), FLOCK_SUCCESS);
 }
 
 static void test_create_and_update(flock_client_t c, margo_instance_id via)

@@ -2,7 +2,8 @@
 # test-install.sh -- install the project into a temporary prefix, compile
 # programs against it with `cc prog.c $(pkg-config --cflags --libs flock-server)`
 # and run them:
-#   1. tests/flock/install-prog.c (self bootstrap, group file, client handle);
+#   1. tests/flock/install-prog.c (self bootstrap, group file, client handle)
+#      and tests/flock/install-prog.cpp (the C++ wrappers);
 #   2. the C program of ../shared/seeds/bootstrap-join.txt, extracted and
 #      built unchanged, then run as a joiner of a centralized group started
 #      with examples/server-self (when that backend is built). If the seed
@@ -42,6 +43,16 @@ $CC $EXTRA "$SRC/tests/flock/install-prog.c" $PKGFLAGS -o "$TMP/install-prog" \
     || fail "compiling install-prog.c against the installed project"
 ( cd "$TMP" && ./install-prog "$TMP/prog.flock" ) || fail "install-prog failed"
 [ -f "$TMP/prog.flock" ] || fail "install-prog wrote no group file"
+
+# 1b. a C++ program using the C++ wrappers
+CXX=${CXX:-c++}
+if command -v "$CXX" > /dev/null 2>&1; then
+    $CXX -std=c++17 $EXTRA "$SRC/tests/flock/install-prog.cpp" $PKGFLAGS -o "$TMP/install-prog-cxx" \
+        || fail "compiling install-prog.cpp against the installed project"
+    ( cd "$TMP" && ./install-prog-cxx ) || fail "install-prog-cxx failed"
+else
+    echo "SKIPPED: no C++ compiler ($CXX)"
+fi
 
 # 2. the seed program, unchanged
 SEED="$SRC/../shared/seeds/bootstrap-join.txt"

@@ -11,7 +11,8 @@
 #                ping_max_num_timeouts x (interval + timeout) plus slack, and
 #                never the reachable m1; m1 follows; after the link is
 #                restored a new member from B (m4) joins through the group
-#                file and the primary's side converges on {m0, m1, m4}.
+#                file and {m0, m1, m4} converge to one digest; m2 and m3,
+#                declared dead, stay out (upstream semantics: no re-join).
 # No process may crash. Exit 77 (ctest skip) with the reason when network
 # namespaces cannot be created; namespaces and processes are always removed.
 set -u
@@ -169,8 +170,12 @@ if [ "$BACKEND" = swim ]; then
     log "healed: all 4 members share digest $(digest_of m0)"
 else
     start m4 "$NSB" 10.77.0.2 --join "$GROUP"
-    wait_for 30 converged 3 m0 m1 m4 || fail "m4 did not join after the link was restored: $(for m in m0 m1 m4; do echo "$m=$(count_of $m)/$(digest_of $m)"; done)"
+    m4_listed() { local a; a=$(self_of m4); [ -n "$a" ] && has m0 "$a"; }
+    wait_for 30 m4_listed || fail "m4 did not join after the link was restored"
+    wait_for 30 converged 3 m0 m1 m4 || fail "no convergence after restore: $(for m in m0 m1 m4; do echo "$m=$(count_of $m)/$(digest_of $m)"; done)"
+    # members declared dead stay out (upstream semantics, docs/design.md)
     has m0 "$B2" && fail "primary re-added m2"
+    has m0 "$B3" && fail "primary re-added m3"
     log "after restore: m4 joined, {m0,m1,m4} share digest $(digest_of m0)"
     check_alive m4
 fi

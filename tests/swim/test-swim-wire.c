@@ -37,6 +37,7 @@ static void fill(swim__msg* m, uint8_t kind)
         m->target_pid  = 9;
         m->timeout_ms  = 400.0;
     }
+    if (kind >= SWIM_MSG_ACK) m->known_mask = 0x8000000000000005ULL;
     if (kind == SWIM_MSG_PING_REQ_ACK) {
         m->responded  = 1;
         m->target_inc = 11;
@@ -84,6 +85,7 @@ static void test_roundtrip(void)
         CHECK(d.timeout_ms == m.timeout_ms);
         CHECK_EQ_INT(d.responded, m.responded);
         CHECK_EQ_INT(d.ann_type, m.ann_type);
+        CHECK(d.known_mask == m.known_mask);
         /* wrong expected kind */
         swim__msg x;
         CHECK(!swim__decode(w.data, w.len, k == SWIM_MSG_PING ? SWIM_MSG_ACK : SWIM_MSG_PING, &x, &why));
@@ -111,6 +113,7 @@ static void put_header(frt_wbuf* w, uint8_t kind, const char* addr)
     frt_put_u64(w, 1);
     frt_put_u32(w, 3);     /* view size */
     frt_put_u64(w, 0xabc); /* view digest */
+    if (kind >= SWIM_MSG_ACK) frt_put_u64(w, 0); /* feedback mask */
 }
 
 static void test_hostile(void)

@@ -61,10 +61,21 @@ typedef struct bcast {
     uint8_t  type;
 } bcast;
 
+/* identity of a gossip entry sent in a request, for the feedback in its
+ * response (rumor mongering with feedback, Demers et al. 1987) */
+typedef struct sent_ref {
+    uint64_t key, inc;
+    uint32_t member;
+    uint8_t  type, pos;
+} sent_ref;
+
 typedef struct pending {
-    uint64_t id;
-    uint64_t aux; /* probe seq or request token */
-    uint8_t  kind;
+    uint64_t  id;
+    uint64_t  aux;  /* probe seq or request token */
+    uint64_t  mask; /* RELAY: feedback for the PING_REQ being relayed */
+    sent_ref* refs; /* entries piggybacked on the request */
+    uint8_t   nrefs;
+    uint8_t   kind;
 } pending;
 
 struct swim__t {
@@ -84,6 +95,7 @@ struct swim__t {
     double    last_view_change; /* time nview/view_digest last changed */
     double    next_mismatch_sync;
     uint32_t  nsuspect, ntomb;
+    double    next_susp; /* earliest suspicion deadline (may be early, never late) */
 
     uint32_t* order;
     uint32_t  norder, caporder, probe_pos;
@@ -94,6 +106,9 @@ struct swim__t {
 
     pending* calls;
     uint32_t ncalls, capcalls;
+    sent_ref last_refs[SWIM_MAX_GOSSIP_WIRE]; /* of the last attach_gossip */
+    uint8_t  nlast_refs;
+    bool     last_refs_valid;
     uint64_t next_call_id;
 
     int    awareness;
@@ -417,9 +432,19 @@ static uint64_t add_call(swim__t* s, uint8_t kind, uint64_t aux)
 {
     if (!grow((void**)&s->calls, &s->capcalls, s->ncalls + 1, sizeof *s->calls)) return 0;
     uint64_t id = ++s->next_call_id;
-    s->calls[s->ncalls].id   = id;
-    s->calls[s->ncalls].aux  = aux;
-    s->calls[s->ncalls].kind = kind;
+    pending* pc = &s->calls[s->ncalls];
+    memset(pc, 0, sizeof *pc);
+    pc->id   = id;
+    pc->aux  = aux;
+    pc->kind = kind;
+    if (s->last_refs_valid && s->nlast_refs > 0) {
+        pc->refs = malloc(s->nlast_refs * sizeof *pc->refs);
+        if (pc->refs) {
+            memcpy(pc->refs, s->last_refs, s->nlast_refs * sizeof *pc->refs);
+            pc->nrefs = s->nlast_refs;
+        }
+    }
+    s->last_refs_valid = false;
     s->ncalls++;
     return id;
 }
@@ -467,7 +492,8 @@ finish:
 
 static void emit_reply(swim__t* s, uint64_t token, swim__msg* msg)
 {
-    swim__outbox* o = &s->out;
+    swim__outbox* o    = &s->out;
+    s->last_refs_valid = false;
     if (!growz((void**)&o->replies, &o->capreplies, o->nreplies + 1, sizeof *o->replies)) {
         /* the driver fails requests that get no reply when it drains */
         swim__msg_clear(msg);
@@ -538,6 +564,32 @@ static bool fill_entry(swim__t* s, swim__entry* e, uint8_t type, uint32_t idx, u
  * fewest transmissions (newest first among equals). Exhausted entries leave
  * the queue.
  */
+static void bq_purge(swim__t* s);
+
+/**
+ * Feedback from a response: entries the peer already knew are widespread;
+ * once an entry has used a third of its transmission budget, each such
+ * report costs it another third, so a rumor stops after a few redundant
+ * deliveries instead of running its full log-scaled budget (this removes
+ * the long gossip drain after a bootstrap of a large group).
+ */
+static void apply_feedback(swim__t* s, const pending* pc, uint64_t mask)
+{
+    if (!mask || !pc->nrefs) return;
+    unsigned limit   = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
+    unsigned penalty = limit / 3 > 1 ? limit / 3 : 1;
+    for (uint8_t i = 0; i < pc->nrefs; i++) {
+        const sent_ref* r = &pc->refs[i];
+        if (r->pos >= 64 || !(mask & (1ULL << r->pos))) continue;
+        if (r->member >= s->nmembers || s->members[r->member].key != r->key) continue;
+        uint32_t q = s->members[r->member].bq;
+        if (q == NONE || s->bq[q].type != r->type || s->bq[q].inc != r->inc) continue;
+        /* the first third of the budget always goes out (initial spread) */
+        if (s->bq[q].transmits >= limit / 3) s->bq[q].transmits += penalty;
+    }
+    bq_purge(s);
+}
+
 static bool bq_better(const bcast* a, const bcast* b)
 {
     return a->transmits < b->transmits || (a->transmits == b->transmits && a->seq > b->seq);
@@ -584,6 +636,7 @@ static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
         }
     }
     uint32_t total = nsel + (first ? 1 : 0);
+    s->last_refs_valid = false;
     if (total == 0 || !(msg->gossip = calloc(total, sizeof *msg->gossip))) {
         free(tmp);
         return;
@@ -599,14 +652,29 @@ static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
         else
             swim__entry_clear(e);
     }
+    s->nlast_refs      = 0;
+    s->last_refs_valid = true;
     for (uint32_t j = 0; j < nsel; j++) {
         bcast* b = &s->bq[sel[j]];
-        if (fill_entry(s, &msg->gossip[n], b->type, b->member, b->inc, b->from)) n++;
+        if (fill_entry(s, &msg->gossip[n], b->type, b->member, b->inc, b->from)) {
+            sent_ref* r = &s->last_refs[s->nlast_refs++];
+            r->key      = s->members[b->member].key;
+            r->inc      = b->inc;
+            r->member   = b->member;
+            r->type     = b->type;
+            r->pos      = (uint8_t)n;
+            n++;
+        }
         b->transmits++;
     }
     msg->ngossip = n;
     free(tmp);
-    /* drop exhausted entries (indices in sel are invalid from here on) */
+    bq_purge(s);
+}
+
+/** Drop exhausted entries; give back a drained queue's memory. */
+static void bq_purge(swim__t* s)
+{
     unsigned limit = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
     for (uint32_t i = 0; i < s->nbq;) {
         if (s->bq[i].transmits >= limit)
@@ -693,6 +761,7 @@ static void start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t fro
         sp->nconfirmers   = 1;
         m->susp           = sp;
         s->nsuspect++;
+        s->next_susp = fmin(s->next_susp, susp_deadline(sp));
     }
     enqueue(s, idx, SWIM_E_SUSPECT, inc, from);
 }
@@ -786,6 +855,7 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
         if (m->susp && fkey) {
             unsigned before = m->susp->n;
             confirm_suspicion(m->susp, fkey);
+            s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
             if (m->susp->n != before) {
                 if (requeue) enqueue(s, idx, SWIM_E_SUSPECT, e->inc, from);
                 return true;
@@ -812,11 +882,15 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
     return false;
 }
 
-static void apply_list(swim__t* s, double now, const swim__entry* list, uint32_t n,
-                       bool requeue)
+/** Apply entries; returns the feedback mask (bit i: entry i was not news). */
+static uint64_t apply_list(swim__t* s, double now, const swim__entry* list, uint32_t n,
+                           bool requeue)
 {
-    uint32_t lim = n < SWIM_MAX_STATE_WIRE ? n : SWIM_MAX_STATE_WIRE;
-    for (uint32_t i = 0; i < lim; i++) apply_entry(s, now, &list[i], requeue);
+    uint64_t mask = 0;
+    uint32_t lim  = n < SWIM_MAX_STATE_WIRE ? n : SWIM_MAX_STATE_WIRE;
+    for (uint32_t i = 0; i < lim; i++)
+        if (!apply_entry(s, now, &list[i], requeue) && i < 64) mask |= 1ULL << i;
+    return mask;
 }
 
 /**
@@ -968,6 +1042,7 @@ static void probe_end(swim__t* s, double now, bool success)
             } else if (m->susp) {
                 unsigned before = m->susp->n;
                 confirm_suspicion(m->susp, skey);
+                s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
                 if (m->susp->n != before) enqueue(s, idx, SWIM_E_SUSPECT, m->inc, s->self);
             }
         }
@@ -1057,6 +1132,7 @@ swim__t* swim__create(const swim__config* cfg, const char* self_addr, uint16_t s
     s->rng     = seed ? seed : 0x9E3779B97F4A7C15ULL;
     s->rng ^= hash_member(self_addr, self_pid);
     if (!s->rng) s->rng = 1;
+    s->next_susp = INFINITY;
     s->self = add_member(s, now, self_addr, self_pid, 1, ST_ALIVE);
     if (s->self == NONE) goto fail;
     return s;
@@ -1076,6 +1152,7 @@ void swim__destroy(swim__t* s)
     free(s->slots);
     free(s->order);
     free(s->bq);
+    for (uint32_t i = 0; i < s->ncalls; i++) free(s->calls[i].refs);
     free(s->calls);
     free(s->probe.addr);
     swim__outbox_free(&s->out);
@@ -1204,7 +1281,7 @@ static void send_sync(swim__t* s, uint32_t idx)
 
 /**
  * Anti-entropy: a peer reports a view different from ours while ours has
- * not changed for a whole protocol period (so gossip is not simply still in
+ * not changed for half a protocol period (so gossip is not simply still in
  * flight), or a view larger than ours by two or more members: push-pull
  * with it (at most once per period). A settled member thus repairs a
  * straggler whose own view is still changing.
@@ -1219,7 +1296,7 @@ static void maybe_sync(swim__t* s, double now, const swim__msg* m)
      * bootstrap); a join or leave in flight is left to gossip */
     uint64_t gap        = s->nview / 32 > 2 ? s->nview / 32 : 2;
     bool     far_behind = m->sender_view_size >= (uint64_t)s->nview + gap;
-    if (!far_behind && now - s->last_view_change < s->cfg.protocol_period_ms) return;
+    if (!far_behind && now - s->last_view_change < 0.5 * s->cfg.protocol_period_ms) return;
     if (now < s->next_mismatch_sync) return;
     uint32_t idx = find_member(s, m->sender_addr, m->sender_pid);
     if (idx == NONE || idx == s->self || !in_view(&s->members[idx])) return;
@@ -1234,20 +1311,22 @@ void swim__tick(swim__t* s, double now)
 {
     if (!s->started || s->leaving) return;
     /* 1. suspicion timeouts */
-    if (s->nsuspect) {
+    if (s->nsuspect && now >= s->next_susp) {
+        s->next_susp = INFINITY;
         for (uint32_t i = 0; i < s->nmembers; i++) {
             member* m = &s->members[i];
             if (m->status != ST_SUSPECT || !m->susp) continue;
-            if (now >= susp_deadline(m->susp)) {
-                slog(s, SWIM_LOG_INFO, "declaring %s/%u dead (incarnation %llu)", m->addr,
-                     (unsigned)m->pid, (unsigned long long)m->inc);
-                leave_view(s, m, ST_DEAD, now);
-                emit_event(s, SWIM_EV_DIED, m);
-                enqueue(s, i, SWIM_E_CONFIRM, m->inc, NONE);
+            if (now < susp_deadline(m->susp)) {
+                s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
+                continue;
             }
+            slog(s, SWIM_LOG_INFO, "declaring %s/%u dead (incarnation %llu)", m->addr,
+                 (unsigned)m->pid, (unsigned long long)m->inc);
+            leave_view(s, m, ST_DEAD, now);
+            emit_event(s, SWIM_EV_DIED, m);
+            enqueue(s, i, SWIM_E_CONFIRM, m->inc, NONE);
         }
     }
-    /* a SUSPECT without a suspicion record (allocation failure) expires at once */
     /* 2. tombstones */
     if (now >= s->next_purge) {
         compact(s, now);
@@ -1262,7 +1341,9 @@ void swim__tick(swim__t* s, double now)
     }
     /* 4. dedicated gossip (only when there is news) */
     if (s->cfg.gossip_interval_ms > 0 && now >= s->next_gossip) {
-        s->next_gossip = now + s->cfg.gossip_interval_ms;
+        /* local health also slows dedicated gossip: an overloaded member
+         * sheds its optional traffic first (probes keep their own pace) */
+        s->next_gossip = now + scaled(s, s->cfg.gossip_interval_ms);
         if (s->nbq > 0 && s->nview >= 2) {
             uint32_t dest[64];
             uint32_t n = pick_members(s, (uint32_t)s->cfg.gossip_fanout, NONE, dest);
@@ -1298,12 +1379,7 @@ double swim__next_deadline(const swim__t* s)
     if (s->cfg.sync_interval_ms > 0) d = fmin(d, s->next_sync);
     if (s->cfg.reconnect_interval_ms > 0) d = fmin(d, s->next_reconnect);
     if (s->ntomb) d = fmin(d, s->next_purge);
-    if (s->nsuspect) {
-        for (uint32_t i = 0; i < s->nmembers; i++) {
-            const member* m = &s->members[i];
-            if (m->status == ST_SUSPECT && m->susp) d = fmin(d, susp_deadline(m->susp));
-        }
-    }
+    if (s->nsuspect) d = fmin(d, s->next_susp); /* O(1): cached */
     return d;
 }
 
@@ -1316,7 +1392,8 @@ void swim__handle_request(swim__t* s, double now, uint64_t token, const swim__ms
     if (!s->leaving)
         have_notice = note_sender(s, now, req->sender_addr, req->sender_pid, req->sender_inc,
                                   &notice);
-    if (!s->leaving) apply_list(s, now, req->gossip, req->ngossip, true);
+    uint64_t known = 0;
+    if (!s->leaving) known = apply_list(s, now, req->gossip, req->ngossip, true);
 
     switch (req->kind) {
     case SWIM_MSG_PING:
@@ -1346,8 +1423,10 @@ void swim__handle_request(swim__t* s, double now, uint64_t token, const swim__ms
         double to = req->timeout_ms;
         if (!(to >= 1.0)) to = s->cfg.ping_timeout_ms;
         if (to > 60000.0) to = 60000.0;
-        if (emit_send(s, CALL_RELAY, token, req->target_addr, req->target_pid, to, &ping))
+        if (emit_send(s, CALL_RELAY, token, req->target_addr, req->target_pid, to, &ping)) {
+            s->calls[s->ncalls - 1].mask = known;
             return; /* reply later */
+        }
         if (!init_msg(s, &rep, SWIM_MSG_PING_REQ_ACK)) break;
         break;
     }
@@ -1371,6 +1450,7 @@ void swim__handle_request(swim__t* s, double now, uint64_t token, const swim__ms
         break;
     }
     /* an empty rep (kind 0) tells the driver to fail the request */
+    rep.known_mask = known;
     emit_reply(s, token, &rep);
 }
 
@@ -1379,6 +1459,9 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
 {
     pending pc;
     if (!take_call(s, call_id, &pc)) return;
+    if (ok && resp && !s->leaving) apply_feedback(s, &pc, resp->known_mask);
+    free(pc.refs);
+    pc.refs = NULL;
     if (ok && resp && !s->leaving) {
         note_sender(s, now, resp->sender_addr, resp->sender_pid, resp->sender_inc, NULL);
         apply_list(s, now, resp->gossip, resp->ngossip, true);
@@ -1420,6 +1503,7 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
         }
         rep.responded  = ok && resp && resp->kind == SWIM_MSG_ACK;
         rep.target_inc = rep.responded ? resp->sender_inc : 0;
+        rep.known_mask = pc.mask;
         attach_gossip(s, &rep, NULL);
         emit_reply(s, pc.aux, &rep);
         break;

@@ -89,6 +89,8 @@ typedef struct swim__msg {
     uint16_t     target_pid;
     uint64_t     target_inc;
     double       timeout_ms; /* PING_REQ: how long the helper waits */
+    uint64_t     known_mask; /* responses: bit i = gossip entry i of the request
+                                was not news to the responder (feedback) */
     uint32_t     ngossip;
     swim__entry* gossip;
     uint32_t     nstate; /* ANNOUNCE JOIN/SYNC (push) and its ACK (pull) */

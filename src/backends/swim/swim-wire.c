@@ -29,6 +29,7 @@ bool swim__encode(const swim__msg* m, frt_wbuf* b)
     frt_put_u64(b, m->sender_inc);
     frt_put_u32(b, m->sender_view_size);
     frt_put_u64(b, m->sender_view_digest);
+    if (m->kind >= SWIM_MSG_ACK) frt_put_u64(b, m->known_mask);
     switch (m->kind) {
     case SWIM_MSG_PING_REQ:
         frt_put_str(b, m->target_addr);
@@ -140,6 +141,7 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
         w = "truncated header or oversized sender address";
         goto finish;
     }
+    if (out->kind >= SWIM_MSG_ACK) out->known_mask = frt_get_u64(&r);
     switch (out->kind) {
     case SWIM_MSG_PING_REQ:
         out->target_addr = frt_get_str(&r, SWIM_MAX_ADDR_LEN);
