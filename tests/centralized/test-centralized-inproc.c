@@ -173,7 +173,7 @@ static void test_group(void)
     snprintf(
         cfg, sizeof cfg,
         "{\"group\":{\"type\":\"centralized\",\"config\":{\"primary_address\":\"%s\","
-        "\"primary_provider_id\":2,\"ping_interval_ms\":[20,40],\"ping_timeout_ms\":500,"
+        "\"primary_provider_id\":2,\"ping_interval_ms\":[20,40],\"ping_timeout_ms\":2000,"
         "\"ping_max_num_timeouts\":3}}}",
         a1);
     flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
@@ -197,7 +197,7 @@ static void test_group(void)
         const char* c = flock_group_view_find_metadata(&pv, "__config__");
         char expect[1024];
         snprintf(expect, sizeof expect,
-                 "{\"ping_timeout_ms\":500.0,\"ping_interval_ms\":[20.0,40.0],"
+                 "{\"ping_timeout_ms\":2000.0,\"ping_interval_ms\":[20.0,40.0],"
                  "\"ping_max_num_timeouts\":3,\"primary_address\":\"%s\","
                  "\"primary_provider_id\":2}",
                  a1);

@@ -13,9 +13,8 @@
 #include <flock/flock-group.h>
 
 #define PID 42
-#define CONFIG                                                                           \
-    "{\"ping_interval_ms\":[100,200],\"ping_timeout_ms\":500,\"ping_max_num_timeouts\":" \
-    "3}"
+#define CONFIG \
+    "{\"ping_interval_ms\":[100,200],\"ping_timeout_ms\":1000,\"ping_max_num_timeouts\":3}"
 
 static ct_status_t st, scratch;
 

@@ -57,6 +57,7 @@
 #define CENT_LEAVE_TIMEOUT_MS    1000.0
 #define CENT_CATCH_UP_TIMEOUT_MS 5000.0
 #define CENT_JOIN_TIMEOUT_MS     60000.0
+#define CENT_JOIN_RETRY_MS       10000.0 /* retry window for unreachable primaries */
 #define CENT_EVENT_LOG_CAPACITY  4096
 
 /* ------------------------------------------------------------------ */
@@ -948,7 +949,8 @@ static void cent__state_free(cent_state_t* s)
 
 /* Contract: sync_mtx held by the caller; RPCs registered. Join through the
  * primary (waiting at most timeout_ms) and install the view it returns. */
-static flock_return_t cent__join(cent_state_t* s, double timeout_ms)
+static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
+                                 hg_return_t* transport)
 {
     flock_return_t ret = FLOCK_SUCCESS;
     frt_wbuf b = FRT_WBUF_INIT;
@@ -968,6 +970,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms)
     hret = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_JOIN,
                        s->config.primary_provider_id, b.data, b.len, timeout_ms, &out,
                        &olen);
+    *transport = hret;
     if (hret != HG_SUCCESS) {
         margo_error(s->mid,
                     CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
@@ -1011,6 +1014,37 @@ finish:
     flock_group_view_clear(&tmp);
     frt_wbuf_free(&b);
     free(out);
+    return ret;
+}
+
+/* Contract: as cent__join. A primary that cannot be reached (connection
+ * refused or lost: a restarting link, a primary still starting) is retried
+ * every 200 ms for CENT_JOIN_RETRY_MS. If a lost connection hid a join the
+ * primary did apply, the retry is refused as a duplicate: the full view is
+ * then fetched and the join succeeds if it lists this member. */
+static flock_return_t cent__join_with_retry(cent_state_t* s)
+{
+    double deadline = frt_now_ms() + CENT_JOIN_RETRY_MS;
+    bool retried = false;
+    flock_return_t ret;
+    for (;;) {
+        hg_return_t transport = HG_SUCCESS;
+        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport);
+        if (ret == FLOCK_SUCCESS) break;
+        if (ret == FLOCK_ERR_INVALID_ARGS && retried) {
+            bool listed;
+            cent__catch_up_locked(s, true);
+            FLOCK_GROUP_VIEW_LOCK(&s->view);
+            listed = flock_group_view_find_member(&s->view, s->self_addr,
+                                                  s->provider_id) != NULL;
+            FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+            ret = listed ? FLOCK_SUCCESS : ret;
+            break;
+        }
+        if (transport != HG_HOSTUNREACH || frt_now_ms() >= deadline) break;
+        retried = true;
+        margo_thread_sleep(s->mid, 200);
+    }
     return ret;
 }
 
@@ -1126,7 +1160,7 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
     if (ret != FLOCK_SUCCESS) goto fail;
 
     if (args->join) {
-        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS);
+        ret = cent__join_with_retry(s);
         if (ret != FLOCK_SUCCESS) goto fail;
         s->joined = true;
         pthread_mutex_unlock(&s->sync_mtx);

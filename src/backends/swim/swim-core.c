@@ -95,6 +95,7 @@ struct swim__t {
     double    last_view_change; /* time nview/view_digest last changed */
     double    next_mismatch_sync;
     uint32_t  nsuspect, ntomb;
+    double    next_susp; /* earliest suspicion deadline (may be early, never late) */
 
     uint32_t* order;
     uint32_t  norder, caporder, probe_pos;
@@ -760,6 +761,7 @@ static void start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t fro
         sp->nconfirmers   = 1;
         m->susp           = sp;
         s->nsuspect++;
+        s->next_susp = fmin(s->next_susp, susp_deadline(sp));
     }
     enqueue(s, idx, SWIM_E_SUSPECT, inc, from);
 }
@@ -853,6 +855,7 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
         if (m->susp && fkey) {
             unsigned before = m->susp->n;
             confirm_suspicion(m->susp, fkey);
+            s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
             if (m->susp->n != before) {
                 if (requeue) enqueue(s, idx, SWIM_E_SUSPECT, e->inc, from);
                 return true;
@@ -1039,6 +1042,7 @@ static void probe_end(swim__t* s, double now, bool success)
             } else if (m->susp) {
                 unsigned before = m->susp->n;
                 confirm_suspicion(m->susp, skey);
+                s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
                 if (m->susp->n != before) enqueue(s, idx, SWIM_E_SUSPECT, m->inc, s->self);
             }
         }
@@ -1128,6 +1132,7 @@ swim__t* swim__create(const swim__config* cfg, const char* self_addr, uint16_t s
     s->rng     = seed ? seed : 0x9E3779B97F4A7C15ULL;
     s->rng ^= hash_member(self_addr, self_pid);
     if (!s->rng) s->rng = 1;
+    s->next_susp = INFINITY;
     s->self = add_member(s, now, self_addr, self_pid, 1, ST_ALIVE);
     if (s->self == NONE) goto fail;
     return s;
@@ -1306,20 +1311,22 @@ void swim__tick(swim__t* s, double now)
 {
     if (!s->started || s->leaving) return;
     /* 1. suspicion timeouts */
-    if (s->nsuspect) {
+    if (s->nsuspect && now >= s->next_susp) {
+        s->next_susp = INFINITY;
         for (uint32_t i = 0; i < s->nmembers; i++) {
             member* m = &s->members[i];
             if (m->status != ST_SUSPECT || !m->susp) continue;
-            if (now >= susp_deadline(m->susp)) {
-                slog(s, SWIM_LOG_INFO, "declaring %s/%u dead (incarnation %llu)", m->addr,
-                     (unsigned)m->pid, (unsigned long long)m->inc);
-                leave_view(s, m, ST_DEAD, now);
-                emit_event(s, SWIM_EV_DIED, m);
-                enqueue(s, i, SWIM_E_CONFIRM, m->inc, NONE);
+            if (now < susp_deadline(m->susp)) {
+                s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
+                continue;
             }
+            slog(s, SWIM_LOG_INFO, "declaring %s/%u dead (incarnation %llu)", m->addr,
+                 (unsigned)m->pid, (unsigned long long)m->inc);
+            leave_view(s, m, ST_DEAD, now);
+            emit_event(s, SWIM_EV_DIED, m);
+            enqueue(s, i, SWIM_E_CONFIRM, m->inc, NONE);
         }
     }
-    /* a SUSPECT without a suspicion record (allocation failure) expires at once */
     /* 2. tombstones */
     if (now >= s->next_purge) {
         compact(s, now);
@@ -1372,12 +1379,7 @@ double swim__next_deadline(const swim__t* s)
     if (s->cfg.sync_interval_ms > 0) d = fmin(d, s->next_sync);
     if (s->cfg.reconnect_interval_ms > 0) d = fmin(d, s->next_reconnect);
     if (s->ntomb) d = fmin(d, s->next_purge);
-    if (s->nsuspect) {
-        for (uint32_t i = 0; i < s->nmembers; i++) {
-            const member* m = &s->members[i];
-            if (m->status == ST_SUSPECT && m->susp) d = fmin(d, susp_deadline(m->susp));
-        }
-    }
+    if (s->nsuspect) d = fmin(d, s->next_susp); /* O(1): cached */
     return d;
 }
 
