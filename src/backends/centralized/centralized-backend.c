@@ -972,10 +972,10 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
                        &olen);
     *transport = hret;
     if (hret != HG_SUCCESS) {
-        margo_error(s->mid,
-                    CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
-                    s->config.primary_address, s->config.primary_provider_id,
-                    HG_Error_to_string(hret));
+        margo_warning(s->mid,
+                      CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
+                      s->config.primary_address, s->config.primary_provider_id,
+                      HG_Error_to_string(hret));
         ret = FLOCK_ERR_FROM_MERCURY;
         goto finish;
     }
@@ -1045,6 +1045,9 @@ static flock_return_t cent__join_with_retry(cent_state_t* s)
         retried = true;
         margo_thread_sleep(s->mid, 200);
     }
+    if (ret != FLOCK_SUCCESS)
+        margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)",
+                    s->config.primary_address, s->config.primary_provider_id);
     return ret;
 }
 
