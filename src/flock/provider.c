@@ -373,6 +373,29 @@ flock_return_t flock_provider_register(margo_instance_id mid, uint16_t provider_
             goto finish;
         }
     }
+    /* 5b. authenticated group (reliability helper, docs/reliability.md):
+     * "auth": {"key_file": "<path>"} gives the instance its group key
+     * (frt_auth_set_key_file). The key is never logged nor part of
+     * flock_provider_get_config's output. */
+    {
+        struct json_object *auth = NULL, *kf = NULL;
+        if (json_object_object_get_ex(root, "auth", &auth)) {
+            if (!json_object_is_type(auth, json_type_object)
+                || !json_object_object_get_ex(auth, "key_file", &kf)
+                || !json_object_is_type(kf, json_type_string)) {
+                margo_error(mid, "[flock] config: \"auth\" must be an object with a "
+                                 "\"key_file\" string");
+                ret = FLOCK_ERR_INVALID_CONFIG;
+                goto finish;
+            }
+            if (frt_auth_set_key_file(mid, json_object_get_string(kf)) != HG_SUCCESS) {
+                margo_error(mid, "[flock] config: cannot use auth.key_file \"%s\"",
+                            json_object_get_string(kf));
+                ret = FLOCK_ERR_INVALID_CONFIG;
+                goto finish;
+            }
+        }
+    }
     p = (flock_provider_t)calloc(1, sizeof(*p));
     if (!p) {
         ret = FLOCK_ERR_ALLOCATION;
