@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         if (used < FRT__HDR_LEN || used > size - off) abort();
         /* round trip: the accepted frame re-encodes to the same bytes */
         frt_wbuf b = FRT_WBUF_INIT;
-        frt__frame_encode(&b, &f.hdr, f.name, f.hdr.name_len, f.payload, f.hdr.payload_len);
+        frt__frame_encode(&b, &f.hdr, f.name, f.hdr.name_len, f.payload, f.hdr.payload_len,
+                          f.trailer, f.trailer_len);
         if (!b.failed && (b.len != used || memcmp(b.data, data + off, used) != 0)) abort();
         frt_wbuf_free(&b);
         off += used;

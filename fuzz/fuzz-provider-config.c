@@ -19,6 +19,7 @@
 
 static margo_instance_id g_mid;
 static char              g_file[256];
+static char              g_key[256];
 
 static int setup(void)
 {
@@ -26,6 +27,11 @@ static int setup(void)
     fuzz_quiet();
     if (!mkdtemp(dir)) return -1;
     snprintf(g_file, sizeof g_file, "%s/group.json", dir);
+    snprintf(g_key, sizeof g_key, "%s/key", dir);
+    FILE* k = fopen(g_key, "w");
+    if (!k) return -1;
+    fputs("fuzzing group key 0123456789\n", k);
+    fclose(k);
     g_mid = margo_init("na+sm", MARGO_SERVER_MODE, 0, 1);
     return g_mid ? 0 : -1;
 }
@@ -36,10 +42,23 @@ static char* sandboxed(const uint8_t* data, size_t size)
     if (!text) return NULL;
     struct json_object* root = json_tokener_parse(text);
     struct json_object* f    = NULL;
+    struct json_object* a    = NULL;
+    struct json_object* kf   = NULL;
+    bool                redo = false;
     if (root && json_object_is_type(root, json_type_object)
         && json_object_object_get_ex(root, "file", &f) && json_object_is_type(f, json_type_string)
         && json_object_get_string_len(f) > 0) {
         json_object_object_add(root, "file", json_object_new_string(g_file));
+        redo = true;
+    }
+    /* a key file anywhere else could be a FIFO or a device: use ours */
+    if (root && json_object_is_type(root, json_type_object)
+        && json_object_object_get_ex(root, "auth", &a) && json_object_is_type(a, json_type_object)
+        && json_object_object_get_ex(a, "key_file", &kf)) {
+        json_object_object_add(a, "key_file", json_object_new_string(g_key));
+        redo = true;
+    }
+    if (redo) {
         const char* s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
         free(text);
         text = s ? strdup(s) : NULL;

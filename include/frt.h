@@ -234,6 +234,32 @@ typedef struct frt_fault_stats {
 
 hg_return_t frt_fault_get_stats(margo_instance_id mid, frt_fault_stats* stats);
 
+/* ------------------------------------------------------------------ */
+/* Authenticated groups                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * @brief Set the shared group key of an instance (16..1024 bytes, copied).
+ * From then on every frame it sends is authenticated (HMAC-SHA256 with
+ * per-connection session keys and counters: replayed, reordered or
+ * forged frames are rejected) and every frame it receives must be: a peer
+ * without the same key cannot call any RPC of this instance nor answer its
+ * calls (its connections are closed; each rejected peer is logged once).
+ * Set it right after margo_init, before any communication. The key is
+ * never logged. The environment variable FRT_AUTH_KEY_FILE=<path> sets it
+ * at margo_init (see frt_auth_set_key_file).
+ * @return HG_SUCCESS; HG_INVALID_ARG (NULL, bad length); HG_NOMEM.
+ */
+hg_return_t frt_auth_set_key(margo_instance_id mid, const void* key, size_t key_len);
+
+/** @brief Read the key from a file (trailing newlines/spaces ignored; a
+ *  warning is logged if the file is readable by group or others).
+ *  @return as frt_auth_set_key; HG_INVALID_ARG if unreadable (logged). */
+hg_return_t frt_auth_set_key_file(margo_instance_id mid, const char* path);
+
+/** @brief true if the instance has a group key. */
+bool frt_auth_enabled(margo_instance_id mid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,6 +55,7 @@ struct flock_provider {
     size_t           ncbs, cbcap;
 
     pthread_mutex_t file_mutex;
+    bool            file_owner; /* wrote the group file at registration (under file_mutex) */
     atomic_bool     closing;
 
     bool rpc_registered;
@@ -79,17 +80,26 @@ static void file_view_cb(void* uargs, const flock_group_view_t* cv)
     flock_group_view_t* v = (flock_group_view_t*)cv; /* the lock is ours to take */
     FLOCK_GROUP_VIEW_LOCK(v);
     flock_member_t* first = flock_group_view_member_at(v, 0);
-    if (first && first->provider_id == c->p->provider_id
-        && strcmp(first->address, c->p->self_addr) == 0) {
+    bool is_first = first && first->provider_id == c->p->provider_id
+                 && strcmp(first->address, c->p->self_addr) == 0;
+    if (is_first || c->p->file_owner) {
         c->text = flock__view_to_json(v);
         c->oom  = (c->text == NULL);
     }
     FLOCK_GROUP_VIEW_UNLOCK(v);
 }
 
-/* Rewrite the group file if this provider is member 0 of its view.
- * Errors are logged and returned. Must not be called with the view locked. */
-static flock_return_t provider_write_file(flock_provider_t p)
+/* Rewrite the group file if this provider is member 0 of its view (the
+ * reference rule), or if it is the provider that wrote the file when it
+ * registered (its "owner"). The second case goes beyond the reference: when
+ * joiners sort before the member that created the file (na+sm pids, tcp
+ * ports), nobody would otherwise keep the file current, and later joiners
+ * would load a stale view. Two writers of one path are safe: each write is
+ * an atomic replace of a complete view.
+ * `registering` marks the write at the end of registration, which decides
+ * ownership. Errors are logged and returned. Must not be called with the
+ * view locked. */
+static flock_return_t provider_write_file(flock_provider_t p, bool registering)
 {
     flock_return_t ret   = FLOCK_SUCCESS;
     void*          state = atomic_load(&p->backend_state);
@@ -112,6 +122,7 @@ static flock_return_t provider_write_file(flock_provider_t p)
     }
     if (c.text) {
         ret = flock__write_file_atomic(p->filename, c.text);
+        if (ret == FLOCK_SUCCESS && registering) p->file_owner = true;
         if (ret != FLOCK_SUCCESS)
             margo_error(p->mid, "[flock] provider %u: cannot write group file \"%s\" (%d)",
                         (unsigned)p->provider_id, p->filename, (int)ret);
@@ -136,7 +147,7 @@ static void dispatch_member_update(void* ctx, flock_update_t update, const char*
         if (p->cbs[i].member_fn)
             p->cbs[i].member_fn(p->cbs[i].context, update, address, provider_id);
     pthread_rwlock_unlock(&p->cb_lock);
-    provider_write_file(p);
+    provider_write_file(p, false);
 }
 
 static void dispatch_metadata_update(void* ctx, const char* key, const char* value)
@@ -147,7 +158,7 @@ static void dispatch_metadata_update(void* ctx, const char* key, const char* val
     for (size_t i = 0; i < p->ncbs; i++)
         if (p->cbs[i].metadata_fn) p->cbs[i].metadata_fn(p->cbs[i].context, key, value);
     pthread_rwlock_unlock(&p->cb_lock);
-    provider_write_file(p);
+    provider_write_file(p, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -362,6 +373,29 @@ flock_return_t flock_provider_register(margo_instance_id mid, uint16_t provider_
             goto finish;
         }
     }
+    /* 5b. authenticated group (reliability helper, docs/reliability.md):
+     * "auth": {"key_file": "<path>"} gives the instance its group key
+     * (frt_auth_set_key_file). The key is never logged nor part of
+     * flock_provider_get_config's output. */
+    {
+        struct json_object *auth = NULL, *kf = NULL;
+        if (json_object_object_get_ex(root, "auth", &auth)) {
+            if (!json_object_is_type(auth, json_type_object)
+                || !json_object_object_get_ex(auth, "key_file", &kf)
+                || !json_object_is_type(kf, json_type_string)) {
+                margo_error(mid, "[flock] config: \"auth\" must be an object with a "
+                                 "\"key_file\" string");
+                ret = FLOCK_ERR_INVALID_CONFIG;
+                goto finish;
+            }
+            if (frt_auth_set_key_file(mid, json_object_get_string(kf)) != HG_SUCCESS) {
+                margo_error(mid, "[flock] config: cannot use auth.key_file \"%s\"",
+                            json_object_get_string(kf));
+                ret = FLOCK_ERR_INVALID_CONFIG;
+                goto finish;
+            }
+        }
+    }
     p = (flock_provider_t)calloc(1, sizeof(*p));
     if (!p) {
         ret = FLOCK_ERR_ALLOCATION;
@@ -554,7 +588,7 @@ flock_return_t flock_provider_register(margo_instance_id mid, uint16_t provider_
         }
         p->identity_registered = true;
     }
-    provider_write_file(p); /* failures are logged only */
+    provider_write_file(p, true); /* failures are logged only */
     /* 14. keep the instance alive as long as the provider */
     margo_instance_ref_incr(mid);
     p->ref_taken = true;

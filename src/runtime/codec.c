@@ -205,7 +205,7 @@ const char* frt__hdr_decode(const uint8_t in[FRT__HDR_LEN], frt__hdr* h)
     h->status      = (uint32_t)frt__le_load(in + 20, 4);
     h->payload_len = (uint32_t)frt__le_load(in + 24, 4);
     if (frt__le_load(in + 28, 4) != 0) return "reserved field not zero";
-    if (h->flags != 0) return "unknown flags";
+    if (h->flags & ~0x0001u) return "unknown flags"; /* 0x1: FRT__F_AUTH (auth.c) */
     if (h->payload_len > FRT_MAX_PAYLOAD) return "payload larger than FRT_MAX_PAYLOAD";
     switch (h->type) {
     case FRT__T_HELLO:

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "frt-internal.h"
 #include "frt-fault.h" /* reliability: fault-injection seam (fault.c) */
+#include "frt-auth.h"  /* reliability: authenticated groups (auth.c) */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -107,6 +108,10 @@ typedef struct frt__conn {
     uint8_t* body;
     size_t   body_len, body_got;
     bool     got_hello;
+    /* reliability: authenticated groups (auth.c) */
+    struct frt__auth_conn* auth;       /* NULL until the instance has a key */
+    bool                   dialer;     /* we connected (vs accepted) */
+    bool                   hello_seen; /* inst->lock: the peer's hello was processed */
 } frt__conn;
 
 /** A pending call. Lives in inst->calls (and the heap if timed) until one
@@ -241,6 +246,7 @@ struct margo_instance {
     uint8_t* rbuf; /* loop scratch */
     frt__pool pool;
     frt__fault* fault; /* reliability: fault-injection seam (fault.c), NULL-safe */
+    frt__auth*  auth;  /* reliability: group key (auth.c), NULL-safe */
 };
 
 /* Per-thread context: which instance's pool this thread serves, the
@@ -269,6 +275,7 @@ margo_log_level frt__instance_log_level(margo_instance_id mid)
 }
 const char* frt__instance_name(margo_instance_id mid) { return mid->self; }
 frt__fault* frt__instance_fault(margo_instance_id mid) { return mid->fault; }
+frt__auth*  frt__instance_auth(margo_instance_id mid) { return mid->auth; }
 
 /* ------------------------------------------------------------------ */
 /* Timer heap (inst->lock held)                                        */
@@ -667,6 +674,7 @@ static void frt__conn_unref(frt__conn* c)
 {
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
     if (c->fd >= 0) close(c->fd);
+    frt__auth_conn_free(c->auth); /* reliability */
     pthread_mutex_destroy(&c->wlock);
     free(c->outq);
     free(c->body);
@@ -833,9 +841,23 @@ static void frt__fault_op_unref(void* c) { frt__conn_unref(c); }
 static const frt__fault_conn_ops frt__fault_ops = {frt__fault_op_send, frt__fault_op_ref,
                                                    frt__fault_op_unref};
 
+/* Write a whole encoded frame: through the fault seam if enabled. */
+static hg_return_t frt__send_iov(void* conn, uint8_t type, struct iovec* iov, int cnt)
+{
+    frt__conn* c = conn;
+    /* reliability: fault injection (off unless frt_fault_set / FRT_FAULTS) */
+    if (type != FRT__T_HELLO && frt__fault_enabled(c->inst->fault))
+        return frt__fault_send(c->inst->fault, c, c->key[0] ? c->key : c->peer, iov, cnt);
+    return frt__conn_send(c, iov, cnt);
+}
+
 static hg_return_t frt__send_frame(frt__conn* c, const frt__hdr* h, const void* name,
                                    const void* payload)
 {
+    /* reliability: with a group key every frame is tagged (auth.c) */
+    if (frt__auth_active(c->inst->auth))
+        return frt__auth_send(c->inst->auth, &c->auth, c->dialer, h, name, payload,
+                              frt__send_iov, c);
     uint8_t      hb[FRT__HDR_LEN];
     struct iovec iov[3];
     int          cnt = 0;
@@ -843,10 +865,7 @@ static hg_return_t frt__send_frame(frt__conn* c, const frt__hdr* h, const void* 
     iov[cnt++] = (struct iovec){hb, FRT__HDR_LEN};
     if (h->name_len) iov[cnt++] = (struct iovec){(void*)name, h->name_len};
     if (h->payload_len) iov[cnt++] = (struct iovec){(void*)payload, h->payload_len};
-    /* reliability: fault injection (off unless frt_fault_set / FRT_FAULTS) */
-    if (h->type != FRT__T_HELLO && frt__fault_enabled(c->inst->fault))
-        return frt__fault_send(c->inst->fault, c, c->key[0] ? c->key : c->peer, iov, cnt);
-    return frt__conn_send(c, iov, cnt);
+    return frt__send_iov(c, h->type, iov, cnt);
 }
 
 static hg_return_t frt__send_hello(margo_instance_id mid, frt__conn* c)
@@ -970,6 +989,21 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
     frt__hdr* h    = &c->hdr;
     uint8_t*  body = c->body;
     c->body        = NULL;
+    /* reliability: authenticated groups -- every frame checked first (auth.c) */
+    if (frt__auth_active(mid->auth) || (h->flags & FRT__F_AUTH)) {
+        const char* why = frt__auth_check(mid->auth, &c->auth, c->dialer, c->hdr_buf, h, body);
+        if (why) {
+            char who[FRT_MAX_ADDR_LEN + 16];
+            if (c->peer[0] || h->type != FRT__T_HELLO || !body)
+                snprintf(who, sizeof who, "%s", c->peer);
+            else
+                snprintf(who, sizeof who, "%.*s", (int)strnlen((const char*)body, h->name_len),
+                         (const char*)body);
+            frt__auth_reject(mid, mid->auth, who, why);
+            free(body);
+            return false;
+        }
+    }
     if (!c->got_hello && h->type != FRT__T_HELLO) {
         free(body);
         frt__protocol_warning(mid, c, "first frame is not a hello");
@@ -994,6 +1028,8 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
         }
         c->got_hello = true;
         pthread_mutex_lock(&mid->lock);
+        c->hello_seen = true;              /* reliability: a keyed dialer waits for it */
+        pthread_cond_broadcast(&mid->cv);
         strcpy(c->peer, addr);
         if (!c->in_table) {
             char key[sizeof c->key];
@@ -1096,6 +1132,8 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
                 return false;
             }
             c->body_len = (size_t)c->hdr.name_len + c->hdr.payload_len;
+            if (c->hdr.flags & FRT__F_AUTH) /* reliability: auth trailer (auth.c) */
+                c->body_len += frt__auth_trailer_len(c->hdr.type);
             c->body_got = 0;
             c->body     = c->body_len ? malloc(c->body_len) : NULL;
             if (c->body_len && !c->body) {
@@ -1420,6 +1458,7 @@ static hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double t
         return HG_NOMEM;
     }
     atomic_fetch_add(&c->refs, 1); /* caller's ref */
+    c->dialer = true; /* reliability: auth role */
     strcpy(c->key, addr->key);
     strcpy(c->peer, addr->str);
     c->in_table = true;
@@ -1432,11 +1471,33 @@ static hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double t
     if (fd >= 0) {
         c->fd                 = fd;
         struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
+        /* a failed hello shuts the socket down: the loop then closes it.
+         * Sent before the socket is watched, so our hello always precedes any
+         * reaction to the peer's (reliability: auth rejections name us). */
+        (void)frt__send_hello(mid, c);
         ok = epoll_ctl(mid->epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
-        /* a failed hello shuts the socket down: the loop then closes it */
-        if (ok) (void)frt__send_hello(mid, c);
     }
     pthread_mutex_lock(&mid->lock);
+    /* reliability: with a group key, wait for the peer's (authenticated)
+     * hello so that the session keys exist before the first request; a peer
+     * that rejects us closes the connection (the loop marks it CLOSED). */
+    if (ok && frt__auth_active(mid->auth)) {
+        double end = frt_now_ms() + (timeout_ms > 0 ? timeout_ms : FRT__CONNECT_DEFAULT_MS);
+        bool   cut = false;
+        while (!c->hello_seen && c->state == FRT__CS_CONNECTING) {
+            double left = end - frt_now_ms();
+            if (left <= 0 && !cut) {
+                shutdown(c->fd, SHUT_RDWR); /* the loop then closes it */
+                cut = true;
+            }
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            long long ns = (long long)ts.tv_nsec + (long long)((left > 0 ? left : 50) * 1e6);
+            ts.tv_sec += (time_t)(ns / 1000000000LL);
+            ts.tv_nsec = (long)(ns % 1000000000LL);
+            pthread_cond_timedwait(&mid->cv, &mid->lock, &ts);
+        }
+    }
     if (ok && c->state == FRT__CS_CONNECTING) {
         c->state = FRT__CS_OPEN;
         pthread_cond_broadcast(&mid->cv);
@@ -1983,6 +2044,8 @@ static void frt__inst_teardown(margo_instance_id mid)
 {
     frt__fault_free(mid->fault); /* reliability: drops frames still held back */
     mid->fault = NULL;
+    frt__auth_free(mid->auth); /* reliability */
+    mid->auth = NULL;
     while (mid->conns) {
         frt__conn* c = mid->conns;
         mid->conns   = c->next;
@@ -2072,6 +2135,12 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
         frt__addr_key(&self_spec, mid->self_key, sizeof mid->self_key);
     }
     mid->fault = frt__fault_new(mid, &frt__fault_ops); /* reliability; NULL: no seam */
+    mid->auth  = frt__auth_new();                      /* reliability: group key */
+    if (!mid->auth) goto fail;
+    {
+        const char* kf = getenv("FRT_AUTH_KEY_FILE");
+        if (kf && *kf && frt_auth_set_key_file(mid, kf) != HG_SUCCESS) goto fail;
+    }
     mid->rbuf = malloc(FRT__READ_CHUNK);
     mid->epfd = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -2,6 +2,7 @@
  * frame.c -- pure parse/encode of whole runtime frames (see frt-frame.h).
  */
 #include "frt-frame.h"
+#include "frt-auth.h"
 
 #include <string.h>
 
@@ -19,7 +20,8 @@ frt__frame_status frt__frame_parse(const uint8_t* buf, size_t len, frt__frame* f
         *why = err;
         return FRT__FRAME_BAD;
     }
-    size_t total = (size_t)FRT__HDR_LEN + h.name_len + h.payload_len;
+    size_t tl    = (h.flags & FRT__F_AUTH) ? frt__auth_trailer_len(h.type) : 0;
+    size_t total = (size_t)FRT__HDR_LEN + h.name_len + h.payload_len + tl;
     if (len < total) {
         *consumed = total;
         return FRT__FRAME_NEED_MORE;
@@ -44,12 +46,15 @@ frt__frame_status frt__frame_parse(const uint8_t* buf, size_t len, frt__frame* f
     f->hdr     = h;
     f->name    = name;
     f->payload = h.payload_len ? buf + FRT__HDR_LEN + h.name_len : NULL;
+    f->trailer     = tl ? buf + FRT__HDR_LEN + h.name_len + h.payload_len : NULL;
+    f->trailer_len = tl;
     *consumed  = total;
     return FRT__FRAME_OK;
 }
 
 void frt__frame_encode(frt_wbuf* out, const frt__hdr* h, const void* name, size_t name_len,
-                       const void* payload, size_t payload_len)
+                       const void* payload, size_t payload_len, const void* trailer,
+                       size_t trailer_len)
 {
     uint8_t  hb[FRT__HDR_LEN];
     frt__hdr copy    = *h;
@@ -59,4 +64,5 @@ void frt__frame_encode(frt_wbuf* out, const frt__hdr* h, const void* name, size_
     frt_put_bytes(out, hb, sizeof hb);
     if (name_len) frt_put_bytes(out, name, name_len);
     if (payload_len) frt_put_bytes(out, payload, payload_len);
+    if (trailer_len) frt_put_bytes(out, trailer, trailer_len);
 }

@@ -22,6 +22,9 @@ typedef struct frt__frame {
     frt__hdr       hdr;
     const uint8_t* name; /* hdr.name_len bytes, NULL if none */
     const uint8_t* payload; /* hdr.payload_len bytes, NULL if none */
+    const uint8_t* trailer; /* authenticated frames (flag FRT__F_AUTH): the
+                               auth trailer (frt-auth.h), else NULL */
+    size_t         trailer_len;
 } frt__frame;
 
 typedef enum {
@@ -44,7 +47,8 @@ frt__frame_status frt__frame_parse(const uint8_t* buf, size_t len, frt__frame* f
  * The header's name_len/payload_len are taken from the lengths given.
  */
 void frt__frame_encode(frt_wbuf* out, const frt__hdr* h, const void* name, size_t name_len,
-                       const void* payload, size_t payload_len);
+                       const void* payload, size_t payload_len, const void* trailer,
+                       size_t trailer_len);
 
 #ifdef __cplusplus
 }

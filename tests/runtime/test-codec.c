@@ -116,14 +116,15 @@ static void test_header(void)
     CHECK(frt__hdr_decode(buf, &d) == NULL);
     CHECK(d.type == h.type && d.id == h.id && d.provider_id == h.provider_id
           && d.name_len == 5 && d.payload_len == 1234 && d.version == FRT__VERSION);
-    /* each single-byte corruption of the fixed fields is detected */
+    /* each single-byte corruption of the fixed fields is detected (flag 0x1 is
+     * FRT__F_AUTH, an authenticated frame: src/runtime/auth.c) */
     struct {
         int         off;
         uint8_t     val;
         const char* what;
     } bad[] = {
         {0, 'X', "magic"},      {4, 2, "version"},   {5, 0, "type 0"},     {5, 9, "type 9"},
-        {6, 1, "flags"},        {28, 1, "reserved"}, {20, 1, "status on request"},
+        {6, 2, "flags"},        {28, 1, "reserved"}, {20, 1, "status on request"},
         {18, 64, "name > 63"},  {27, 0x01, "payload > max"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
