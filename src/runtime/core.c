@@ -409,8 +409,10 @@ static void* frt__worker_main(void* arg)
             p->leader = true;
             /* queued work may have woken (or started) this thread: make
              * sure someone else runs it */
-            if (p->nqueued > p->nidle && p->nthreads < p->max && !frt__pool_spawn(mid))
-                pthread_cond_signal(&p->cv);
+            if (p->nqueued > 0) {
+                if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
+                    pthread_cond_signal(&p->cv);
+            }
             if (p->vacant) {
                 p->vacant = false;
                 frt__standby_arm(p, 0);
