@@ -1,7 +1,7 @@
 /*
  * bench-rpc.c -- RPC runtime benchmark (not a test).
  *
- *   bench-rpc [-n iterations] [-t seconds] [-m] [transport...]
+ *   bench-rpc [-n iterations] [-t seconds] [-m] [-d dir] [transport...]
  *
  * For each transport (default: na+sm tcp) a child process (fork) serves
  * both a raw-socket echo (same socket family, blocking read/write, a 4-byte
@@ -10,7 +10,8 @@
  * raw ping-pong and for the RPC, then RPC throughput with 1 and 16 calls
  * in flight (empty RPCs). It prints the figures and the ratios
  * (RPC p50 / raw p50; throughput 16 / throughput 1); -m prints a Markdown
- * table instead.
+ * table instead. -d writes every latency sample, sorted, one per line, to
+ * dir/<transport>-<raw|rpc>-<bytes>.dat, for bench/rpc/latency-cdf.gp.
  */
 #define _GNU_SOURCE
 #include <margo.h>
@@ -30,8 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static int    iters   = 20000;
-static double seconds = 2.0;
+static int         iters    = 20000;
+static double      seconds  = 2.0;
+static const char* dump_dir = NULL; /* -d: where sorted samples go */
+static const char* cur_transport = "";
 
 static double now_us(void)
 {
@@ -46,11 +49,23 @@ static int cmp_double(const void* a, const void* b)
     return x < y ? -1 : x > y;
 }
 
-static void percentiles(double* v, int n, double* p50, double* p99)
+/* Sort the samples, report p50/p99 and, with -d, write them out. */
+static void percentiles(double* v, int n, double* p50, double* p99, const char* kind,
+                        size_t size)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     *p50 = v[n / 2];
     *p99 = v[(int)((double)n * 0.99)];
+    if (!dump_dir) return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s-%s-%zu.dat", dump_dir, cur_transport, kind, size);
+    FILE* f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return;
+    }
+    for (int i = 0; i < n; i++) fprintf(f, "%.2f\n", v[i]);
+    fclose(f);
 }
 
 /* ---------------- raw socket echo ---------------- */
@@ -132,7 +147,7 @@ static void raw_latency(const raw_addr* ra, size_t size, double* p50, double* p9
         full_io(fd, buf, len, false);
         if (i >= 0) v[i] = now_us() - t0;
     }
-    percentiles(v, iters, p50, p99);
+    percentiles(v, iters, p50, p99, "raw", size);
     free(v);
     close(fd);
 }
@@ -157,7 +172,7 @@ static void rpc_latency(margo_instance_id mid, hg_addr_t a, size_t size, double*
         free(out);
         if (i >= 0) v[i] = now_us() - t0;
     }
-    percentiles(v, iters, p50, p99);
+    percentiles(v, iters, p50, p99, "rpc", size);
     free(v);
 }
 
@@ -208,6 +223,7 @@ static void run(const char* transport, bool md)
 {
     bool     tcp = strcmp(transport, "na+sm") != 0;
     raw_addr ra;
+    cur_transport = transport;
     int      lfd = raw_listen(tcp, &ra);
     int      pfd[2];
     if (pipe(pfd) != 0) exit(1);
@@ -277,8 +293,9 @@ int main(int argc, char** argv)
 {
     bool md = false;
     int  c;
-    while ((c = getopt(argc, argv, "n:t:m")) != -1) {
-        if (c == 'n') iters = atoi(argv[optind - 1]) > 0 ? atoi(optarg) : iters;
+    while ((c = getopt(argc, argv, "n:t:md:")) != -1) {
+        if (c == 'n') iters = atoi(optarg) > 0 ? atoi(optarg) : iters;
+        if (c == 'd') dump_dir = optarg;
         if (c == 't') seconds = atof(optarg) > 0 ? atof(optarg) : seconds;
         if (c == 'm') md = true;
     }
