@@ -1018,8 +1018,9 @@ finish:
 }
 
 /* Contract: as cent__join. A primary that cannot be reached (connection
- * refused or lost: a restarting link, a primary still starting) is retried
- * every 200 ms for CENT_JOIN_RETRY_MS. If a lost connection hid a join the
+ * refused or lost: a restarting link, a primary still starting; then "no
+ * such provider" while that primary finishes registering) is retried every
+ * 200 ms for CENT_JOIN_RETRY_MS. If a lost connection hid a join the
  * primary did apply, the retry is refused as a duplicate: the full view is
  * then fetched and the join succeeds if it lists this member. */
 static flock_return_t cent__join_with_retry(cent_state_t* s)
@@ -1041,7 +1042,12 @@ static flock_return_t cent__join_with_retry(cent_state_t* s)
             ret = listed ? FLOCK_SUCCESS : ret;
             break;
         }
-        if (transport != HG_HOSTUNREACH || frt_now_ms() >= deadline) break;
+        /* HG_NOENTRY after a refused connection: the primary's process is
+         * now listening but has not registered its provider yet (it is
+         * still starting); keep retrying. HG_NOENTRY on the first attempt
+         * (a wrong provider id, say) fails at once. */
+        bool starting = retried && transport == HG_NOENTRY;
+        if ((transport != HG_HOSTUNREACH && !starting) || frt_now_ms() >= deadline) break;
         retried = true;
         margo_thread_sleep(s->mid, 200);
     }
