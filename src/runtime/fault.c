@@ -154,6 +154,16 @@ static void* frt__fault_thread(void* arg)
 }
 
 /* Queue a copy of the frame. f->m held. false on allocation failure. */
+/* Insert p into f->pending, kept sorted by due time (FIFO among equals).
+ * Caller holds f->m. */
+static void frt__pending_insert(frt__fault* f, frt__pending* p)
+{
+    frt__pending** pp = &f->pending;
+    while (*pp && (*pp)->due <= p->due) pp = &(*pp)->next;
+    p->next = *pp;
+    *pp     = p;
+}
+
 static bool frt__fault_queue(frt__fault* f, void* conn, struct iovec* iov, int cnt, double due,
                              bool held)
 {
@@ -182,10 +192,7 @@ static bool frt__fault_queue(frt__fault* f, void* conn, struct iovec* iov, int c
     p->conn  = conn;
     p->bytes = b;
     p->len   = len;
-    frt__pending** pp = &f->pending;
-    while (*pp && (*pp)->due <= due) pp = &(*pp)->next;
-    p->next = *pp;
-    *pp     = p;
+    frt__pending_insert(f, p);
     pthread_cond_signal(&f->cv);
     return true;
 }
@@ -250,10 +257,7 @@ hg_return_t frt__fault_send(frt__fault* f, void* conn, const char* peer_key, str
                 release         = p->next;
                 p->held         = false;
                 p->due          = due;
-                frt__pending** pp = &f->pending;
-                while (*pp && (*pp)->due <= due) pp = &(*pp)->next;
-                p->next = *pp;
-                *pp     = p;
+                frt__pending_insert(f, p);
             }
             pthread_cond_signal(&f->cv);
         }

@@ -933,6 +933,22 @@ static bool init_msg(swim__t* s, swim__msg* m, uint8_t kind)
     return m->sender_addr != NULL;
 }
 
+/** An announcement (JOIN / LEAVE / SYNC) about this member itself.
+ *  false (and m cleared) on allocation failure. */
+static bool init_self_announce(swim__t* s, swim__msg* m, uint8_t ann_type)
+{
+    if (!init_msg(s, m, SWIM_MSG_ANNOUNCE)) return false;
+    m->ann_type    = ann_type;
+    m->target_addr = strdup(s->members[s->self].addr);
+    m->target_pid  = s->members[s->self].pid;
+    m->target_inc  = s->members[s->self].inc;
+    if (!m->target_addr) {
+        swim__msg_clear(m);
+        return false;
+    }
+    return true;
+}
+
 /** Full state (every member and tombstone) for a state exchange. */
 static void attach_state(swim__t* s, swim__msg* m)
 {
@@ -1189,15 +1205,7 @@ void swim__start(swim__t* s, bool join, double now)
     for (uint32_t i = 0; i < s->nmembers && (unsigned)s->join_pending < k; i++) {
         if (i == s->self || !in_view(&s->members[i])) continue;
         swim__msg msg;
-        if (!init_msg(s, &msg, SWIM_MSG_ANNOUNCE)) continue;
-        msg.ann_type    = SWIM_ANN_JOIN;
-        msg.target_addr = strdup(s->members[s->self].addr);
-        msg.target_pid  = s->members[s->self].pid;
-        msg.target_inc  = s->members[s->self].inc;
-        if (!msg.target_addr) {
-            swim__msg_clear(&msg);
-            continue;
-        }
+        if (!init_self_announce(s, &msg, SWIM_ANN_JOIN)) continue;
         attach_gossip(s, &msg, NULL);
         if (emit_send(s, CALL_JOIN, 0, s->members[i].addr, s->members[i].pid,
                       s->cfg.announce_timeout_ms, &msg))
@@ -1264,15 +1272,7 @@ static void compact(swim__t* s, double now)
 static void send_sync(swim__t* s, uint32_t idx)
 {
     swim__msg msg;
-    if (!init_msg(s, &msg, SWIM_MSG_ANNOUNCE)) return;
-    msg.ann_type    = SWIM_ANN_SYNC;
-    msg.target_addr = strdup(s->members[s->self].addr);
-    msg.target_pid  = s->members[s->self].pid;
-    msg.target_inc  = s->members[s->self].inc;
-    if (!msg.target_addr) {
-        swim__msg_clear(&msg);
-        return;
-    }
+    if (!init_self_announce(s, &msg, SWIM_ANN_SYNC)) return;
     attach_state(s, &msg);
     attach_gossip(s, &msg, NULL);
     const member* m = &s->members[idx];
@@ -1520,27 +1520,17 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
 void swim__leave(swim__t* s, double now)
 {
     if (s->leaving) return;
-    member* me = &s->members[s->self];
-    enqueue(s, s->self, SWIM_E_LEAVE, me->inc, NONE);
+    enqueue(s, s->self, SWIM_E_LEAVE, s->members[s->self].inc, NONE);
     unsigned k = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
     uint32_t dest[256];
     if (k > 256) k = 256;
     uint32_t n = s->started ? pick_members(s, k, NONE, dest) : 0;
     for (uint32_t i = 0; i < n; i++) {
         swim__msg msg;
-        if (!init_msg(s, &msg, SWIM_MSG_ANNOUNCE)) continue;
-        msg.ann_type    = SWIM_ANN_LEAVE;
-        msg.target_addr = strdup(me->addr);
-        msg.target_pid  = me->pid;
-        msg.target_inc  = me->inc;
-        if (!msg.target_addr) {
-            swim__msg_clear(&msg);
-            continue;
-        }
+        if (!init_self_announce(s, &msg, SWIM_ANN_LEAVE)) continue;
         attach_gossip(s, &msg, NULL);
         const member* d = &s->members[dest[i]];
         emit_send(s, CALL_LEAVE, 0, d->addr, d->pid, s->cfg.announce_timeout_ms, &msg);
-        me = &s->members[s->self];
     }
     s->leaving = true;
 }
