@@ -178,6 +178,21 @@ const char* frt_addr_str(hg_addr_t addr);
 /** Monotonic clock in milliseconds. */
 double frt_now_ms(void);
 
+/**
+ * Handler threads and waiting. At most as many handler threads as there
+ * are CPUs run handlers, completions and timer callbacks at once; a thread
+ * blocked in a runtime wait (frt_forward, margo_thread_sleep,
+ * margo_wait_for_finalize) does not count, so nested RPCs never wait for a
+ * free thread. Code running in a handler, completion or timer callback
+ * that waits for something other handlers must produce (e.g. a condition
+ * variable signalled by async completions) brackets the wait with
+ * frt_wait_begin()/frt_wait_end() so that another thread may start at
+ * once; unbracketed waits still make progress, after a stall of ~10 ms.
+ * Both are no-ops on threads that are not handler threads; they nest.
+ */
+void frt_wait_begin(void);
+void frt_wait_end(void);
+
 /* ------------------------------------------------------------------ */
 /* Fault injection (testing; off by default)                           */
 /* ------------------------------------------------------------------ */

@@ -308,10 +308,12 @@ finish:
 flock_return_t flock_request_wait(flock_request_t req)
 {
     if (!req) return FLOCK_ERR_INVALID_ARGS;
+    frt_wait_begin(); /* a completion must run: not a busy handler thread */
     pthread_mutex_lock(&req->mutex);
     while (!req->done) pthread_cond_wait(&req->cond, &req->mutex);
     flock_return_t ret = req->ret;
     pthread_mutex_unlock(&req->mutex);
+    frt_wait_end();
     flock_group_handle_release(req->handle);
     pthread_mutex_destroy(&req->mutex);
     pthread_cond_destroy(&req->cond);

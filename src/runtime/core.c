@@ -203,12 +203,23 @@ typedef struct frt__pool {
     pthread_cond_t  cv;
     frt__work *     head, *tail;
     int             nqueued, nidle, nthreads, min, max;
+    int             nexited; /* workers that exited on idle, not yet joined */
     bool            stop;
     bool            leader;  /* a thread runs the progress loop */
     bool            vacant;  /* the leader left lazily; the standby timer is armed */
     bool            standby; /* a thread waits on standby_fd */
     int             standby_fd;
     frt__worker*    workers;
+    /* bounded concurrency: at most `target` (+ `boost`) threads run work
+     * items at once, not counting those blocked in a runtime wait */
+    int             nrunning; /* threads inside a work item */
+    int             nblocked; /* of those, waiting in the runtime (frt_wait_begin) */
+    int             target;   /* runnable threads wanted: online CPUs, >= 2 */
+    int             boost;    /* granted by the monitor when work stalls */
+    uint64_t        nstarted; /* work items started (progress, for the monitor) */
+    bool            mon_started, mon_stop;
+    pthread_t       mon_tid;
+    pthread_cond_t  mon_cv;
 } frt__pool;
 
 struct margo_instance {
@@ -255,6 +266,7 @@ static __thread struct {
     struct margo_instance* pool_inst;
     struct margo_instance* finalized;
     struct margo_instance* vacated; /* running an inline handler (lazy hand-off) */
+    int                    waiting; /* frt_wait_begin depth */
     frt__entry*            entry;
     struct margo_timer*    timer;
 } frt__tls;
@@ -383,6 +395,109 @@ static void frt__about_to_block(void)
 }
 
 /*
+ * Bounded concurrency. The pool grows a thread whenever queued work finds
+ * no idle thread, because a handler may block (a nested forward, a sleep)
+ * and the work it waits for must still run. But under CPU overload that
+ * rule turns a backlog into hundreds of threads fighting for the cores
+ * (seen: 200-500 threads per process in a 1024-member SWIM group on 2
+ * cores, which made every RPC late and the group collapse). So queued work
+ * starts only while fewer than `target` threads (the number of CPUs) are
+ * running work items, not counting those blocked in a runtime wait
+ * (frt_forward, margo_thread_sleep, margo_wait_for_finalize, or any code
+ * between frt_wait_begin/frt_wait_end). A handler that blocks elsewhere
+ * (a user lock or condition) is covered by the monitor thread: if queued
+ * work makes no progress for FRT__STALL_MS, it allows one more thread.
+ */
+#define FRT__STALL_MS 10
+
+static void* frt__pool_monitor_main(void* arg);
+
+/* p->m held: may queued work start now? */
+static bool frt__pool_room(const frt__pool* p)
+{
+    return p->stop || p->nrunning - p->nblocked < p->target + p->boost;
+}
+
+/* p->m held: get a thread to run queued work, if there is room for it. */
+static void frt__pool_kick(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (p->nqueued == 0) return;
+    if (!frt__pool_room(p)) {
+        if (!p->mon_started && !p->stop) {
+            if (pthread_create(&p->mon_tid, NULL, frt__pool_monitor_main, mid) == 0)
+                p->mon_started = true;
+            else
+                p->boost++; /* no monitor: never risk a stall */
+        }
+        pthread_cond_signal(&p->mon_cv);
+        return;
+    }
+    if (p->nidle > 0 || p->nthreads >= p->max) {
+        pthread_cond_signal(&p->cv);
+    } else if (!frt__pool_spawn(mid)) {
+        if (p->nthreads == 0)
+            frt__log(mid, MARGO_LOG_CRITICAL, "cannot start any handler thread");
+        pthread_cond_signal(&p->cv);
+    }
+}
+
+static void* frt__pool_monitor_main(void* arg)
+{
+    margo_instance_id mid  = arg;
+    frt__pool*        p    = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    uint64_t seen = p->nstarted;
+    while (!p->mon_stop) {
+        if (p->nqueued == 0) {
+            /* woken by frt__pool_kick when work is deferred */
+            pthread_cond_wait(&p->mon_cv, &p->m);
+            seen = p->nstarted;
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += FRT__STALL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&p->mon_cv, &p->m, &ts);
+        if (p->mon_stop) break;
+        if (p->nqueued > 0 && p->nstarted == seen) {
+            /* no queued work started for FRT__STALL_MS: the running
+             * threads block outside the runtime; allow one more */
+            if (!frt__pool_room(p) && p->nthreads < p->max) p->boost++;
+            frt__pool_kick(mid);
+        }
+        seen = p->nstarted;
+    }
+    pthread_mutex_unlock(&p->m);
+    return NULL;
+}
+
+void frt_wait_begin(void)
+{
+    margo_instance_id mid = frt__tls.pool_inst;
+    if (!mid || frt__tls.waiting++ > 0) return;
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    p->nblocked++;
+    frt__pool_kick(mid);
+    pthread_mutex_unlock(&p->m);
+}
+
+void frt_wait_end(void)
+{
+    margo_instance_id mid = frt__tls.pool_inst;
+    if (!mid || frt__tls.waiting == 0 || --frt__tls.waiting > 0) return;
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    p->nblocked--;
+    pthread_mutex_unlock(&p->m);
+}
+
+/*
  * Pool threads play three roles (pool.m):
  *  - the leader runs the progress loop (frt__lead). When a batch yields a
  *    request, it leaves the loop *lazily*: it arms the standby timer
@@ -409,10 +524,7 @@ static void* frt__worker_main(void* arg)
             p->leader = true;
             /* queued work may have woken (or started) this thread: make
              * sure someone else runs it */
-            if (p->nqueued > 0) {
-                if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
-                    pthread_cond_signal(&p->cv);
-            }
+            frt__pool_kick(mid);
             if (p->vacant) {
                 p->vacant = false;
                 frt__standby_arm(p, 0);
@@ -431,23 +543,33 @@ static void* frt__worker_main(void* arg)
                 if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
                     pthread_cond_signal(&p->cv);
             }
+            p->nrunning++;
+            p->nstarted++;
             pthread_mutex_unlock(&p->m);
             frt__tls.vacated = mid;
             w->fn(w);
             frt__tls.vacated = NULL;
             if (frt__tls.finalized == mid) goto finalized_by_us;
             pthread_mutex_lock(&p->m);
+            p->nrunning--;
+            frt__pool_kick(mid);
             continue;
         }
-        if (p->head) {
+        if (p->head && frt__pool_room(p)) {
             w       = p->head;
             p->head = w->next;
-            if (!p->head) p->tail = NULL;
+            if (!p->head) {
+                p->tail  = NULL;
+                p->boost = 0;
+            }
             p->nqueued--;
+            p->nrunning++;
+            p->nstarted++;
             pthread_mutex_unlock(&p->m);
             w->fn(w);
             if (frt__tls.finalized == mid) goto finalized_by_us;
             pthread_mutex_lock(&p->m);
+            p->nrunning--;
             continue;
         }
         if (!p->standby && !stopping) {
@@ -474,6 +596,7 @@ static void* frt__worker_main(void* arg)
             break;
     }
     p->nthreads--;
+    p->nexited++;
     self->exited = true;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->m);
@@ -496,6 +619,7 @@ static void frt__pool_reap(frt__pool* p)
     for (frt__worker** pp = &p->workers; *pp;) {
         frt__worker* w = *pp;
         if (w->exited && !p->stop) {
+            p->nexited--;
             *pp     = w->next;
             w->next = dead;
             dead    = w;
@@ -536,9 +660,8 @@ static bool frt__pool_spawn(margo_instance_id mid)
 
 static void frt__pool_submit(margo_instance_id mid, frt__work* w)
 {
-    frt__pool* p   = &mid->pool;
-    bool       any_exited = false;
-    w->next        = NULL;
+    frt__pool* p = &mid->pool;
+    w->next      = NULL;
     pthread_mutex_lock(&p->m);
     if (p->tail)
         p->tail->next = w;
@@ -546,15 +669,8 @@ static void frt__pool_submit(margo_instance_id mid, frt__work* w)
         p->head = w;
     p->tail = w;
     p->nqueued++;
-    if (p->nidle >= p->nqueued || p->nthreads >= p->max) {
-        pthread_cond_signal(&p->cv);
-    } else if (!frt__pool_spawn(mid)) {
-        if (p->nthreads == 0)
-            frt__log(mid, MARGO_LOG_CRITICAL, "cannot start any handler thread");
-        pthread_cond_signal(&p->cv);
-    }
-    for (frt__worker* x = p->workers; x; x = x->next)
-        if (x->exited) any_exited = true;
+    frt__pool_kick(mid);
+    bool any_exited = p->nexited > 0;
     pthread_mutex_unlock(&p->m);
     if (any_exited) frt__pool_reap(p);
 }
@@ -566,6 +682,14 @@ static void frt__pool_stop_join(margo_instance_id mid)
     pthread_mutex_lock(&p->m);
     p->stop = true;
     pthread_cond_broadcast(&p->cv);
+    if (p->mon_started) {
+        p->mon_stop = true;
+        pthread_cond_signal(&p->mon_cv);
+        pthread_mutex_unlock(&p->m);
+        pthread_join(p->mon_tid, NULL);
+        pthread_mutex_lock(&p->m);
+        p->mon_started = false;
+    }
     for (;;) {
         frt__worker* target = NULL;
         for (frt__worker* w = p->workers; w; w = w->next)
@@ -1682,6 +1806,7 @@ hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
     ret = frt__call_start(mid, addr, name, provider_id, in, in_len, timeout_ms, k, &conn);
     if (ret != HG_SUCCESS) goto finish;
     frt__about_to_block();
+    frt_wait_begin();
     if (conn) {
         frt__forward_wait_reading(mid, conn, k);
         frt__conn_unref(conn);
@@ -1689,6 +1814,7 @@ hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
     pthread_mutex_lock(&k->m);
     while (!k->done) pthread_cond_wait(&k->cv, &k->m);
     pthread_mutex_unlock(&k->m);
+    frt_wait_end();
     ret = k->ret;
     if (ret == HG_SUCCESS) {
         if (out) {
@@ -2038,6 +2164,7 @@ static void frt__inst_unref(margo_instance_id mid)
     pthread_cond_destroy(&mid->cv);
     pthread_mutex_destroy(&mid->pool.m);
     pthread_cond_destroy(&mid->pool.cv);
+    pthread_cond_destroy(&mid->pool.mon_cv);
     free(mid);
 }
 
@@ -2107,6 +2234,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     pthread_cond_init(&mid->cv, NULL);
     pthread_mutex_init(&mid->pool.m, NULL);
     pthread_cond_init(&mid->pool.cv, NULL);
+    pthread_cond_init(&mid->pool.mon_cv, NULL);
     atomic_init(&mid->memrefs, 1);
     atomic_init(&mid->log_level, (int)frt__global_log_level());
     atomic_init(&mid->loop_stop, false);
@@ -2118,6 +2246,10 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     /* the leader, the standby and one worker */
     mid->pool.min                           = rpc_thread_count > 2 ? rpc_thread_count : 3;
     mid->pool.max = FRT__POOL_MAX > mid->pool.min ? FRT__POOL_MAX : mid->pool.min;
+    {
+        long ncpu       = sysconf(_SC_NPROCESSORS_ONLN);
+        mid->pool.target = ncpu < 2 ? 2 : ncpu > 256 ? 256 : (int)ncpu;
+    }
     strcpy(mid->identity_entry.name, FRT__IDENTITY_RPC);
     mid->identity_entry.fn      = frt__identity_handler;
     mid->identity_entry.builtin = true;
@@ -2286,6 +2418,7 @@ void margo_wait_for_finalize(margo_instance_id mid)
 {
     if (!mid) return;
     frt__about_to_block();
+    frt_wait_begin();
     pthread_mutex_lock(&mid->lock);
     atomic_fetch_add(&mid->memrefs, 1);
     mid->waiters++;
@@ -2294,6 +2427,7 @@ void margo_wait_for_finalize(margo_instance_id mid)
     bool zombie = mid->zombie;
     mid->zombie = false;
     pthread_mutex_unlock(&mid->lock);
+    frt_wait_end(); /* the pool's memory is alive: we hold a memref */
     if (zombie) {
         bool found = false;
         pthread_mutex_lock(&frt__zombie_lock);
@@ -2350,11 +2484,13 @@ void margo_thread_sleep(margo_instance_id mid, double timeout_ms)
     (void)mid;
     if (!(timeout_ms > 0)) return;
     frt__about_to_block();
+    frt_wait_begin();
     struct timespec ts;
     ts.tv_sec  = (time_t)(timeout_ms / 1000.0);
     ts.tv_nsec = (long)((timeout_ms - (double)ts.tv_sec * 1000.0) * 1e6);
     if (ts.tv_nsec >= 1000000000L) ts.tv_nsec = 999999999L;
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    frt_wait_end();
 }
 
 const char* frt_self_addr_str(margo_instance_id mid) { return mid ? mid->self : NULL; }

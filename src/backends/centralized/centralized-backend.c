@@ -414,10 +414,12 @@ static void cent__broadcast(cent_state_t* s, const frt_wbuf* msg, cent_target_t*
             pthread_mutex_unlock(&bc.m);
         }
     }
+    frt_wait_begin(); /* the completions need handler threads */
     pthread_mutex_lock(&bc.m);
     while (bc.pending > 0)
         pthread_cond_wait(&bc.c, &bc.m);
     pthread_mutex_unlock(&bc.m);
+    frt_wait_end();
     for (size_t i = 0; i < n; i++)
         if (t[i].addr != HG_ADDR_NULL) margo_addr_free(s->mid, t[i].addr);
     pthread_cond_destroy(&bc.c);
@@ -1204,10 +1206,12 @@ fail:
         s->closing = true;
         pthread_mutex_unlock(&s->mtx);
         cent__deregister_all(s);
+        frt_wait_begin();
         pthread_mutex_lock(&s->mtx);
         while (s->inflight > 0 || s->committing)
             pthread_cond_wait(&s->cv, &s->mtx);
         pthread_mutex_unlock(&s->mtx);
+        frt_wait_end();
     }
     cent__state_free(s);
     return ret;
@@ -1250,10 +1254,12 @@ static flock_return_t cent_destroy(void* state)
         if (p->timer != MARGO_TIMER_NULL) margo_timer_cancel(p->timer);
     }
     /* 4. wait for in-flight pings and an active committer */
+    frt_wait_begin();
     pthread_mutex_lock(&s->mtx);
     while (s->inflight > 0 || s->committing)
         pthread_cond_wait(&s->cv, &s->mtx);
     pthread_mutex_unlock(&s->mtx);
+    frt_wait_end();
     while (peers) {
         cent_peer_t* p = peers;
         peers = p->next;

@@ -481,7 +481,9 @@ static void wait_until(swim_backend* b, bool (*pred)(swim_backend*), double dead
         ts.tv_nsec += (long)(step * 1e6);
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
+        frt_wait_begin();
         pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+        frt_wait_end();
     }
 }
 
