@@ -9,7 +9,11 @@
  * Printed per N (same quantities as the reference):
  *   bootstrap: all members join through one seed; time until all see N
  *   steady:    messages and bytes sent per member per second
- *   memory:    heap per member
+ *   memory:    live heap per member: whole worker processes (runtime
+ *              included) after the first steady window, minus their heap
+ *              before the providers were created, counted exactly by the
+ *              malloc family defined below (see heap_bytes); and the swim
+ *              backend's own state (swim__memory_estimate + backend struct)
  *   crash:     a member stops without leaving (crash mode); time until all
  *              survivors declared it dead
  *   leave:     a member leaves gracefully; time until all survivors saw it
@@ -28,6 +32,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,11 +113,109 @@ static size_t view_size(flock_provider_t p)
     return n;
 }
 
+/*
+ * Live heap, counted exactly: this executable defines malloc, calloc,
+ * realloc, free and the aligned variants, so every allocation of the
+ * process (ours, the runtime's, libc's, json-c's, argobots') goes through
+ * them (glibc supports this interposition). Each one forwards to glibc's
+ * __libc_* entry point and adds or subtracts the chunk it got: its
+ * malloc_usable_size (request + rounding) plus the 8-byte chunk header.
+ * Free memory kept by the allocator (arenas, tcache, fragmentation) is not
+ * counted, like Go's HeapInuse does not count idle spans. Under
+ * AddressSanitizer (whose allocator must not be bypassed) it falls back to
+ * mallinfo2(), which also counts allocator-internal slack.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define BENCH_EXACT_HEAP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BENCH_EXACT_HEAP 0
+#endif
+#endif
+#ifndef BENCH_EXACT_HEAP
+#define BENCH_EXACT_HEAP 1
+#endif
+
+#if BENCH_EXACT_HEAP
+extern void* __libc_malloc(size_t);
+extern void* __libc_calloc(size_t, size_t);
+extern void* __libc_realloc(void*, size_t);
+extern void  __libc_free(void*);
+extern void* __libc_memalign(size_t, size_t);
+
+static _Atomic long long g_live_bytes, g_live_chunks;
+
+static size_t chunk_bytes(void* p) { return malloc_usable_size(p) + sizeof(size_t); }
+
+static void* counted(void* p)
+{
+    if (p) {
+        atomic_fetch_add_explicit(&g_live_bytes, (long long)chunk_bytes(p),
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&g_live_chunks, 1, memory_order_relaxed);
+    }
+    return p;
+}
+
+void* malloc(size_t n) { return counted(__libc_malloc(n)); }
+void* calloc(size_t a, size_t b) { return counted(__libc_calloc(a, b)); }
+void  free(void* p)
+{
+    if (!p) return;
+    atomic_fetch_sub_explicit(&g_live_bytes, (long long)chunk_bytes(p), memory_order_relaxed);
+    atomic_fetch_sub_explicit(&g_live_chunks, 1, memory_order_relaxed);
+    __libc_free(p);
+}
+void* realloc(void* p, size_t n)
+{
+    long long old = p ? (long long)chunk_bytes(p) : 0;
+    void*     q   = __libc_realloc(p, n);
+    if (q) {
+        atomic_fetch_add_explicit(&g_live_bytes, (long long)chunk_bytes(q) - old,
+                                  memory_order_relaxed);
+        if (!p) atomic_fetch_add_explicit(&g_live_chunks, 1, memory_order_relaxed);
+    } else if (p && n == 0) { /* glibc: realloc(p, 0) frees p */
+        atomic_fetch_sub_explicit(&g_live_bytes, old, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&g_live_chunks, 1, memory_order_relaxed);
+    }
+    return q;
+}
+void* memalign(size_t al, size_t n) { return counted(__libc_memalign(al, n)); }
+void* aligned_alloc(size_t al, size_t n) { return counted(__libc_memalign(al, n)); }
+int   posix_memalign(void** out, size_t al, size_t n)
+{
+    if (al < sizeof(void*) || (al & (al - 1)) != 0) return EINVAL;
+    void* p = counted(__libc_memalign(al, n));
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+void* valloc(size_t n) { return counted(__libc_memalign((size_t)sysconf(_SC_PAGESIZE), n)); }
+void* pvalloc(size_t n)
+{
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    return counted(__libc_memalign(ps, (n + ps - 1) / ps * ps));
+}
+
+static size_t heap_bytes(void)
+{
+    long long v = atomic_load_explicit(&g_live_bytes, memory_order_relaxed);
+    return v > 0 ? (size_t)v : 0;
+}
+static long long heap_chunks(void)
+{
+    return atomic_load_explicit(&g_live_chunks, memory_order_relaxed);
+}
+#define HEAP_METHOD "live malloc chunks, counted exactly"
+#else
 static size_t heap_bytes(void)
 {
     struct mallinfo2 mi = mallinfo2();
     return mi.uordblks + mi.hblkhd;
 }
+static long long heap_chunks(void) { return 0; }
+#define HEAP_METHOD "mallinfo2, approximate (sanitizer build)"
+#endif
 
 static const char* g_cfg;
 
@@ -156,7 +259,8 @@ static int worker_main(int first_idx, int k, int n_total)
     wprov* P = calloc((size_t)k, sizeof *P);
     char   config[2048];
     snprintf(config, sizeof config, "{\"group\":{\"type\":\"swim\",\"config\":%s}}", g_cfg);
-    size_t heap0 = heap_bytes();
+    size_t    heap0   = heap_bytes();
+    long long chunks0 = heap_chunks();
     emit("READY %s\n", frt_self_addr_str(mid));
     char   line[512];
     size_t len = 0;
@@ -212,11 +316,13 @@ static int worker_main(int first_idx, int k, int n_total)
                 flock__swim_get_stats(&st);
                 struct rusage ru;
                 getrusage(RUSAGE_SELF, &ru);
-                emit("STATS %llu %llu %zu %.3f %ld %llu\n", (unsigned long long)st.msgs_sent,
-                     (unsigned long long)st.bytes_sent, heap_bytes() - heap0,
+                size_t heap1 = heap_bytes();
+                emit("STATS %llu %llu %zu %.3f %ld %llu %lld\n", (unsigned long long)st.msgs_sent,
+                     (unsigned long long)st.bytes_sent, heap1 > heap0 ? heap1 - heap0 : 0,
                      ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
                          ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3,
-                     ru.ru_maxrss, (unsigned long long)st.state_bytes);
+                     ru.ru_maxrss, (unsigned long long)st.state_bytes,
+                     heap_chunks() - chunks0);
             } else if (strcmp(cmd, "CRASH") == 0 || strcmp(cmd, "LEAVE") == 0) {
                 int i = atoi(a) - first_idx;
                 if (i >= 0 && i < k && P[i].p) {
@@ -276,6 +382,7 @@ typedef struct run {
     unsigned long long msgs, bytes;
     size_t  heap;
     unsigned long long state_bytes;
+    long long chunks; /* live heap allocations (exact count only) */
     double  cpu_ms;
     long    maxrss_kb;
     int     nstats;
@@ -332,8 +439,11 @@ static void handle_line(run* R, worker* w, char* line)
         double cpu = 0;
         long   rss = 0;
         unsigned long long sb = 0;
-        if (sscanf(line + 6, "%llu %llu %zu %lf %ld %llu", &m, &b, &heap, &cpu, &rss, &sb) == 6) {
+        long long          nchunks = 0;
+        if (sscanf(line + 6, "%llu %llu %zu %lf %ld %llu %lld", &m, &b, &heap, &cpu, &rss, &sb,
+                   &nchunks) == 7) {
             R->state_bytes += sb;
+            R->chunks += nchunks;
             R->msgs += m;
             R->bytes += b;
             R->heap += heap;
@@ -415,6 +525,7 @@ static void collect_stats(run* R, unsigned long long* m, unsigned long long* b, 
     R->msgs = R->bytes = 0;
     R->heap            = 0;
     R->state_bytes     = 0;
+    R->chunks          = 0;
     R->cpu_ms          = 0;
     R->maxrss_kb       = 0;
     R->nstats          = 0;
@@ -543,9 +654,10 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     printf("steady: right after convergence (as the reference): per-member msgs-out=%.2f "
            "msg/s %.1f B/s (window %.0fs; requests + responses) cpu=%.1f%% of one core\n",
            res->pkt_s, res->bytes_s, secs, res->cpu_pct);
-    printf("memory: heap per member=%.1f KiB (whole process incl. runtime; total %.1f MiB "
-           "over %d processes); swim backend state per member=%.1f KiB\n",
-           res->heap_kib, (double)h1 / 1048576.0, R.nw,
+    printf("memory: heap per member=%.1f KiB (live heap of the whole process incl. runtime, "
+           "minus the heap before the providers; %s; total %.1f MiB over %d processes, "
+           "%.0f allocations per member); swim backend state per member=%.1f KiB\n",
+           res->heap_kib, HEAP_METHOD, (double)h1 / 1048576.0, R.nw, (double)R.chunks / n,
            (double)R.state_bytes / 1024.0 / n);
     res->state_kib = (double)R.state_bytes / 1024.0 / n;
     fflush(stdout);
