@@ -24,6 +24,10 @@ typedef struct flock__swim_stats {
 /** Snapshot of the process-wide counters. */
 void flock__swim_get_stats(flock__swim_stats* out);
 
+/** Members in the view get_view would give (backend state of a "swim"
+ *  provider, from flock__provider_get_backend), without building it. */
+size_t flock__swim_view_size(void* backend_state);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,8 +8,10 @@
  *     queue and the timer bookkeeping. Every input (RPC handler, call
  *     completion, timer tick) takes it, feeds the machine, moves the outbox
  *     out, and releases it before any network call or callback.
- *   - b->view has its own mutex (the provider locks it around get_view);
- *     it is taken only without b->lock held.
+ *   - The flock view is not stored: the machine flags the members whose
+ *     JOINED was delivered (swim__publish), and get_view builds a private
+ *     flock_group_view_t from them (plus the metadata) for the duration of
+ *     the callback. Addresses are interned process-wide (swim-intern.h).
  *   - Membership events are delivered in order by a single drainer (the
  *     thread that finds `delivering` false), without any lock held, as the
  *     backend contract requires.
@@ -20,6 +22,7 @@
 #include "swim-backend-internal.h"
 #include "swim-config.h"
 #include "swim-core.h"
+#include "swim-intern.h"
 #include "swim-wire.h"
 
 #include "flock/backend-util.h"
@@ -61,8 +64,8 @@ typedef struct swim_backend {
     margo_instance_id         mid;
     uint16_t                  pid;
     flock_backend_init_args_t args; /* copy; initial_view moved out */
-    flock_group_view_t        view; /* own view, protected by view.mtx */
-    struct json_object*       config_json;
+    flock_group_view_t        meta; /* metadata of the initial view other than
+                                       __config__/__type__ (no members); immutable */
     swim__t*                  sm;
     margo_timer_t             timer;
     double                    timer_at; /* armed deadline, INFINITY if none */
@@ -104,13 +107,20 @@ static void list_remove(swim_backend* b)
     pthread_mutex_unlock(&g_list_mtx);
 }
 
-static size_t view_bytes(flock_group_view_t* v)
+/* bytes glibc takes for an n-byte request (16-byte granules, 8-byte header) */
+static size_t chunk(size_t n)
 {
-    size_t n = (size_t)v->members.capacity * sizeof(flock_member_t) +
-               (size_t)v->metadata.capacity * sizeof(flock_metadata_t);
-    for (uint64_t i = 0; i < v->members.size; i++) n += strlen(v->members.data[i].address) + 1;
+    if (n == 0) return 0;
+    size_t c = (n + 8 + 15) & ~(size_t)15;
+    return c < 32 ? 32 : c;
+}
+
+static size_t meta_bytes(const flock_group_view_t* v)
+{
+    size_t n = chunk((size_t)v->metadata.capacity * sizeof(flock_metadata_t));
     for (uint64_t i = 0; i < v->metadata.size; i++)
-        n += strlen(v->metadata.data[i].key) + strlen(v->metadata.data[i].value) + 2;
+        n += chunk(strlen(v->metadata.data[i].key) + 1) +
+             chunk(strlen(v->metadata.data[i].value) + 1);
     return n;
 }
 
@@ -124,15 +134,25 @@ void flock__swim_get_stats(flock__swim_stats* out)
     pthread_mutex_lock(&g_list_mtx);
     for (swim_backend* b = g_list; b; b = b->next_live) {
         pthread_mutex_lock(&b->lock);
-        out->state_bytes += sizeof *b + swim__memory_estimate(b->sm);
+        out->state_bytes += chunk(sizeof *b) + swim__memory_estimate(b->sm) +
+                            chunk(b->capreqs * sizeof *b->reqs) +
+                            chunk(b->capevq * sizeof *b->evq) + meta_bytes(&b->meta);
         pthread_mutex_unlock(&b->lock);
-        FLOCK_GROUP_VIEW_LOCK(&b->view);
-        out->state_bytes += view_bytes(&b->view);
-        FLOCK_GROUP_VIEW_UNLOCK(&b->view);
     }
+    /* interned addresses: shared by every machine of the process, counted once */
+    if (g_list) out->state_bytes += swim__intern_bytes();
     pthread_mutex_unlock(&g_list_mtx);
 }
 
+size_t flock__swim_view_size(void* state)
+{
+    swim_backend* b = state;
+    if (!b) return 0;
+    pthread_mutex_lock(&b->lock);
+    size_t n = swim__published_count(b->sm);
+    pthread_mutex_unlock(&b->lock);
+    return n;
+}
 
 /* Shared by the sender and the completion (which may run on another thread
  * before frt_forward_async has returned): the last of the two frees it. */
@@ -162,8 +182,7 @@ static void backend_free(swim_backend* b)
 {
     if (!b) return;
     swim__destroy(b->sm);
-    if (b->config_json) json_object_put(b->config_json);
-    flock_group_view_clear(&b->view);
+    flock_group_view_clear(&b->meta);
     for (size_t i = 0; i < b->nevq; i++) free(b->evq[i].addr);
     free(b->evq);
     free(b->reqs);
@@ -229,14 +248,10 @@ static void deliver_events(swim_backend* b)
             flock_update_t up = it->type == SWIM_EV_JOINED ? FLOCK_MEMBER_JOINED
                                 : it->type == SWIM_EV_LEFT ? FLOCK_MEMBER_LEFT
                                                            : FLOCK_MEMBER_DIED;
-            bool changed      = false;
-            FLOCK_GROUP_VIEW_LOCK(&b->view);
-            flock_member_t* m = flock_group_view_find_member(&b->view, it->addr, it->pid);
-            if (up == FLOCK_MEMBER_JOINED && !m)
-                changed = flock_group_view_add_member(&b->view, it->addr, it->pid) != NULL;
-            else if (up != FLOCK_MEMBER_JOINED && m)
-                changed = flock_group_view_remove_member(&b->view, m);
-            FLOCK_GROUP_VIEW_UNLOCK(&b->view);
+            /* the published view changes right before the callback */
+            pthread_mutex_lock(&b->lock);
+            bool changed = swim__publish(b->sm, it->addr, it->pid, up == FLOCK_MEMBER_JOINED);
+            pthread_mutex_unlock(&b->lock);
             if (changed) flock__notify_member(&b->args, up, it->addr, it->pid);
             free(it->addr);
         }
@@ -496,6 +511,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     swim_backend*  b   = NULL;
     swim__config   cfg;
     bool           counted = false;
+    flock_group_view_t init = FLOCK_GROUP_VIEW_INITIALIZER;
 
     if (!args || !state || !args->self_addr_str) return FLOCK_ERR_INVALID_ARGS;
     b = calloc(1, sizeof *b);
@@ -510,17 +526,17 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     b->timer_at  = INFINITY;
     b->args      = *args;
     memset(&b->args.initial_view, 0, sizeof b->args.initial_view);
-    FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &b->view);
+    FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &init);
 
     swim__config_from_json(args->config, &cfg);
-    b->config_json = swim__config_to_json(&cfg);
-    if (!b->config_json) goto fail;
-    /* the joiner's own effective config replaces any inherited __config__ */
-    if (flock__view_set_reserved_metadata(&b->view, "swim", b->config_json) != FLOCK_SUCCESS)
-        goto fail;
-    if (!flock_group_view_find_member(&b->view, args->self_addr_str, args->provider_id) &&
-        !flock_group_view_add_member(&b->view, args->self_addr_str, args->provider_id))
-        goto fail;
+    /* metadata: the initial view's, except __config__/__type__, which
+     * get_view generates (the joiner's own effective config replaces any
+     * inherited __config__) */
+    for (uint64_t i = 0; i < init.metadata.size; i++) {
+        const flock_metadata_t* md = &init.metadata.data[i];
+        if (strcmp(md->key, "__config__") == 0 || strcmp(md->key, "__type__") == 0) continue;
+        if (!flock_group_view_add_metadata(&b->meta, md->key, md->value)) goto fail;
+    }
 
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -533,14 +549,17 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
                                                                : FLOCK_ERR_ALLOCATION;
         goto fail;
     }
-    for (size_t i = 0; i < b->view.members.size; i++) {
-        const flock_member_t* m = &b->view.members.data[i];
+    for (size_t i = 0; i < init.members.size; i++) {
+        const flock_member_t* m = &init.members.data[i];
         if (swim__add_initial(b->sm, m->address, m->provider_id) != 0) {
             ret = FLOCK_ERR_INVALID_ARGS;
             margo_error(b->mid, "[flock:swim] invalid member address in the initial view");
             goto fail;
         }
+        swim__publish(b->sm, m->address, m->provider_id, true);
     }
+    swim__publish(b->sm, args->self_addr_str, args->provider_id, true);
+    flock_group_view_clear(&init);
 
     ret = FLOCK_ERR_FROM_MERCURY;
     if (frt_rpc_register(b->mid, RPC_PING, b->pid, h_ping, b, args->pool) != HG_SUCCESS)
@@ -579,6 +598,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     return FLOCK_SUCCESS;
 
 fail:
+    flock_group_view_clear(&init);
     if (b->timer) margo_timer_destroy(b->timer);
     deregister_rpcs(b);
     if (counted) {
@@ -629,17 +649,92 @@ static flock_return_t swim_get_config(void* state, void (*fn)(void*, const struc
 {
     swim_backend* b = state;
     if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
-    fn(uargs, b->config_json);
+    /* generated on demand (the config never changes; no JSON tree is kept) */
+    struct json_object* j = swim__config_to_json(swim__get_config(b->sm));
+    if (!j) return FLOCK_ERR_ALLOCATION;
+    fn(uargs, j);
+    json_object_put(j);
     return FLOCK_SUCCESS;
+}
+
+/* get_view: a private flock view built from the published members */
+typedef struct build_ctx {
+    flock_member_t* members;
+    size_t          n, cap;
+    char*           arena; /* the addresses, back to back */
+    size_t          used, size;
+} build_ctx;
+
+static void count_addr(void* u, const char* addr, uint16_t pid)
+{
+    build_ctx* c = u;
+    c->size += strlen(addr) + 1;
+    c->cap++;
+}
+
+static void copy_member(void* u, const char* addr, uint16_t pid)
+{
+    build_ctx* c = u;
+    size_t     l = strlen(addr) + 1;
+    if (c->n == c->cap || c->used + l > c->size) return;
+    memcpy(c->arena + c->used, addr, l);
+    flock_member_t* m = &c->members[c->n++];
+    memset(m, 0, sizeof *m);
+    m->address     = c->arena + c->used;
+    m->provider_id = pid;
+    c->used += l;
+}
+
+static int member_order(const void* a, const void* b)
+{
+    return flock_member_cmp((flock_member_t*)a, (flock_member_t*)b);
 }
 
 static flock_return_t swim_get_view(void* state, void (*fn)(void*, const flock_group_view_t*),
                                     void* uargs)
 {
-    swim_backend* b = state;
+    swim_backend*      b   = state;
+    flock_return_t     ret = FLOCK_ERR_ALLOCATION;
+    flock_group_view_t v   = FLOCK_GROUP_VIEW_INITIALIZER;
+    build_ctx          c;
+    memset(&c, 0, sizeof c);
     if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
-    fn(uargs, &b->view);
-    return FLOCK_SUCCESS;
+    /* metadata: the initial view's + __config__ and __type__ */
+    for (uint64_t i = 0; i < b->meta.metadata.size; i++)
+        if (!flock_group_view_add_metadata(&v, b->meta.metadata.data[i].key,
+                                           b->meta.metadata.data[i].value))
+            goto finish;
+    struct json_object* j = swim__config_to_json(swim__get_config(b->sm));
+    flock_return_t      r = j ? flock__view_set_reserved_metadata(&v, "swim", j)
+                              : FLOCK_ERR_ALLOCATION;
+    if (j) json_object_put(j);
+    if (r != FLOCK_SUCCESS) goto finish;
+    /* members: copied out under the machine's lock, then sorted */
+    pthread_mutex_lock(&b->lock);
+    swim__foreach_published(b->sm, count_addr, &c);
+    c.members = c.cap ? malloc(c.cap * sizeof *c.members) : NULL;
+    c.arena   = c.size ? malloc(c.size) : NULL;
+    if ((c.cap && !c.members) || (c.size && !c.arena)) {
+        pthread_mutex_unlock(&b->lock);
+        goto finish;
+    }
+    swim__foreach_published(b->sm, copy_member, &c);
+    pthread_mutex_unlock(&b->lock);
+    qsort(c.members, c.n, sizeof *c.members, member_order);
+    for (size_t i = 0; i < c.n; i++)
+        v.digest ^= flock_hash_member(c.members[i].provider_id, c.members[i].address);
+    v.members.data     = c.members;
+    v.members.size     = c.n;
+    v.members.capacity = c.cap;
+    fn(uargs, &v);
+    v.members.data = NULL; /* freed below: the addresses live in the arena */
+    v.members.size = v.members.capacity = 0;
+    ret = FLOCK_SUCCESS;
+finish:
+    free(c.members);
+    free(c.arena);
+    flock_group_view_clear(&v);
+    return ret;
 }
 
 static flock_return_t swim_add_metadata(void* state, const char* key, const char* value)

@@ -1,13 +1,17 @@
 /*
  * swim-core.c -- SWIM + Lifeguard as a pure state machine (see swim-core.h).
  *
- * Data layout: `members` is an array (self included) indexed through an
- * open-addressing hash on (address, provider id); entries are never moved
- * except by compact(), which drops expired tombstones and remaps every index
- * held elsewhere (probe order, gossip queue, suspicions). The gossip queue
- * holds at most one entry per member (the newest news about it).
+ * Data layout: `members` is an array (self included) of 32-byte entries
+ * indexed through an open-addressing hash on (address, provider id);
+ * entries are never moved except by compact(), which drops expired
+ * tombstones and remaps every index held elsewhere (probe order, gossip
+ * queue). Addresses are interned process-wide (swim-intern.h): a member
+ * holds a reference, not a copy. Suspicions live in a pool (`susps`)
+ * indexed from the member. The gossip queue holds at most one entry per
+ * member (the newest news about it).
  */
 #include "swim-core.h"
+#include "swim-intern.h"
 #include "swim-math.h"
 
 #include <math.h>
@@ -41,16 +45,19 @@ typedef struct suspicion {
     uint64_t confirmers[MAX_CONFIRMERS];
 } suspicion;
 
+/* 32 bytes: this array is the bulk of the per-known-member cost */
 typedef struct member {
-    char*      addr;
-    uint64_t   key; /* hash of (addr, pid) */
-    uint64_t   inc;
-    double     since; /* time of the last status change */
-    suspicion* susp;
-    uint32_t   bq; /* index in the gossip queue or NONE */
-    uint16_t   pid;
-    uint8_t    status;
+    const char* addr; /* interned (swim-intern.h) */
+    uint64_t    inc;
+    uint32_t    susp;  /* index in s->susps or NONE */
+    uint32_t    bq;    /* index in the gossip queue or NONE */
+    float       since; /* time of the last status change, ms after s->t0 */
+    uint16_t    pid;
+    uint8_t     status;
+    uint8_t     published; /* in the driver's published view (swim__publish) */
 } member;
+
+_Static_assert(sizeof(member) <= 32, "member entries should stay compact");
 
 typedef struct bcast {
     uint64_t inc;
@@ -64,9 +71,11 @@ typedef struct bcast {
 /* identity of a gossip entry sent in a request, for the feedback in its
  * response (rumor mongering with feedback, Demers et al. 1987) */
 typedef struct sent_ref {
-    uint64_t key, inc;
-    uint32_t member;
-    uint8_t  type, pos;
+    const char* addr; /* interned: equal pointers = same address */
+    uint64_t    inc;
+    uint32_t    member;
+    uint16_t    pid;
+    uint8_t     type, pos;
 } sent_ref;
 
 typedef struct pending {
@@ -85,8 +94,14 @@ struct swim__t {
     void*        log_ctx;
     uint64_t     rng;
 
+    double    t0; /* time origin of member.since */
+    uint64_t  self_key; /* hash_member of self */
     member*   members;
     uint32_t  nmembers, capmembers;
+    uint32_t  npublished; /* members with published set */
+    suspicion* susps; /* pool: free entries chained through susp_free */
+    uint32_t*  susp_next;
+    uint32_t   capsusps, susp_free;
     uint32_t* slots; /* hash: member index + 1, 0 = empty */
     uint32_t  capslots;
     uint32_t  self;
@@ -106,9 +121,9 @@ struct swim__t {
 
     pending* calls;
     uint32_t ncalls, capcalls;
-    sent_ref last_refs[SWIM_MAX_GOSSIP_WIRE]; /* of the last attach_gossip */
-    uint8_t  nlast_refs;
-    bool     last_refs_valid;
+    sent_ref* last_refs; /* of the last attach_gossip (owned until add_call takes it) */
+    uint8_t   nlast_refs;
+    bool      last_refs_valid;
     uint64_t next_call_id;
 
     int    awareness;
@@ -309,6 +324,10 @@ void swim__config_sanitize(swim__config* c)
 /* member table                                                        */
 /* ------------------------------------------------------------------ */
 
+static uint64_t member_key(const member* m) { return hash_member(m->addr, m->pid); }
+
+static float rel_time(const swim__t* s, double now) { return (float)(now - s->t0); }
+
 static uint32_t find_member(const swim__t* s, const char* addr, uint16_t pid)
 {
     if (!s->capslots || !addr) return NONE;
@@ -318,22 +337,25 @@ static uint32_t find_member(const swim__t* s, const char* addr, uint16_t pid)
         uint32_t v = s->slots[i];
         if (!v) return NONE;
         const member* m = &s->members[v - 1];
-        if (m->key == h && m->pid == pid && strcmp(m->addr, addr) == 0) return v - 1;
+        if (m->pid == pid && (m->addr == addr || strcmp(m->addr, addr) == 0)) return v - 1;
     }
 }
 
 static void slot_insert(swim__t* s, uint32_t idx)
 {
     uint32_t mask = s->capslots - 1;
-    uint32_t i    = (uint32_t)s->members[idx].key & mask;
+    uint32_t i    = (uint32_t)member_key(&s->members[idx]) & mask;
     while (s->slots[i]) i = (i + 1) & mask;
     s->slots[i] = idx + 1;
 }
 
+/** true if n members exceed the hash's load limit (3/4) */
+static bool slots_full(const swim__t* s, uint32_t n) { return (uint64_t)n * 4 > (uint64_t)s->capslots * 3; }
+
 static bool rehash(swim__t* s, uint32_t need)
 {
     uint32_t cap = 16;
-    while (cap < need * 2) cap *= 2;
+    while ((uint64_t)need * 4 > (uint64_t)cap * 3) cap *= 2;
     uint32_t* ns = calloc(cap, sizeof *ns);
     if (!ns) return false;
     free(s->slots);
@@ -367,14 +389,14 @@ static void order_shuffle(swim__t* s)
 static void view_enter(swim__t* s, uint32_t idx, double now)
 {
     s->nview++;
-    s->view_digest ^= s->members[idx].key;
+    s->view_digest ^= member_key(&s->members[idx]);
     s->last_view_change = now;
 }
 
 static void view_exit(swim__t* s, uint32_t idx, double now)
 {
     s->nview--;
-    s->view_digest ^= s->members[idx].key;
+    s->view_digest ^= member_key(&s->members[idx]);
     s->last_view_change = now;
 }
 
@@ -382,23 +404,23 @@ static void view_exit(swim__t* s, uint32_t idx, double now)
 static uint32_t add_member(swim__t* s, double now, const char* addr, uint16_t pid,
                            uint64_t inc, uint8_t status)
 {
-    char* copy = NULL;
+    const char* copy = NULL;
     if (!valid_addr(addr)) return NONE;
     if (!grow((void**)&s->members, &s->capmembers, s->nmembers + 1, sizeof *s->members))
         return NONE;
-    if ((s->nmembers + 1) * 2 > s->capslots && !rehash(s, s->nmembers + 1)) return NONE;
-    copy = strdup(addr);
+    if (slots_full(s, s->nmembers + 1) && !rehash(s, s->nmembers + 1)) return NONE;
+    copy = swim__intern(addr);
     if (!copy) return NONE;
     uint32_t idx = s->nmembers++;
     member*  m   = &s->members[idx];
     memset(m, 0, sizeof *m);
     m->addr   = copy;
     m->pid    = pid;
-    m->key    = hash_member(addr, pid);
     m->inc    = inc;
     m->status = status;
-    m->since  = now;
+    m->since  = rel_time(s, now);
     m->bq     = NONE;
+    m->susp   = NONE;
     slot_insert(s, idx);
     if (status == ST_ALIVE || status == ST_SUSPECT) {
         view_enter(s, idx, now);
@@ -427,6 +449,15 @@ static void emit_event(swim__t* s, int type, const member* m)
     o->nevents++;
 }
 
+/** Forget the entries of the last attach_gossip (no call will carry them). */
+static void drop_last_refs(swim__t* s)
+{
+    free(s->last_refs);
+    s->last_refs       = NULL;
+    s->nlast_refs      = 0;
+    s->last_refs_valid = false;
+}
+
 /** Record a pending call; returns its id (0 on allocation failure). */
 static uint64_t add_call(swim__t* s, uint8_t kind, uint64_t aux)
 {
@@ -438,13 +469,11 @@ static uint64_t add_call(swim__t* s, uint8_t kind, uint64_t aux)
     pc->aux  = aux;
     pc->kind = kind;
     if (s->last_refs_valid && s->nlast_refs > 0) {
-        pc->refs = malloc(s->nlast_refs * sizeof *pc->refs);
-        if (pc->refs) {
-            memcpy(pc->refs, s->last_refs, s->nlast_refs * sizeof *pc->refs);
-            pc->nrefs = s->nlast_refs;
-        }
+        pc->refs     = s->last_refs; /* moved */
+        pc->nrefs    = s->nlast_refs;
+        s->last_refs = NULL;
     }
-    s->last_refs_valid = false;
+    drop_last_refs(s);
     s->ncalls++;
     return id;
 }
@@ -493,7 +522,7 @@ finish:
 static void emit_reply(swim__t* s, uint64_t token, swim__msg* msg)
 {
     swim__outbox* o    = &s->out;
-    s->last_refs_valid = false;
+    drop_last_refs(s);
     if (!growz((void**)&o->replies, &o->capreplies, o->nreplies + 1, sizeof *o->replies)) {
         /* the driver fails requests that get no reply when it drains */
         swim__msg_clear(msg);
@@ -581,7 +610,9 @@ static void apply_feedback(swim__t* s, const pending* pc, uint64_t mask)
     for (uint8_t i = 0; i < pc->nrefs; i++) {
         const sent_ref* r = &pc->refs[i];
         if (r->pos >= 64 || !(mask & (1ULL << r->pos))) continue;
-        if (r->member >= s->nmembers || s->members[r->member].key != r->key) continue;
+        if (r->member >= s->nmembers || s->members[r->member].addr != r->addr ||
+            s->members[r->member].pid != r->pid)
+            continue;
         uint32_t q = s->members[r->member].bq;
         if (q == NONE || s->bq[q].type != r->type || s->bq[q].inc != r->inc) continue;
         /* the first third of the budget always goes out (initial spread) */
@@ -636,7 +667,7 @@ static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
         }
     }
     uint32_t total = nsel + (first ? 1 : 0);
-    s->last_refs_valid = false;
+    drop_last_refs(s);
     if (total == 0 || !(msg->gossip = calloc(total, sizeof *msg->gossip))) {
         free(tmp);
         return;
@@ -652,17 +683,20 @@ static void attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
         else
             swim__entry_clear(e);
     }
-    s->nlast_refs      = 0;
-    s->last_refs_valid = true;
+    s->last_refs       = nsel ? malloc(nsel * sizeof *s->last_refs) : NULL;
+    s->last_refs_valid = s->last_refs != NULL;
     for (uint32_t j = 0; j < nsel; j++) {
         bcast* b = &s->bq[sel[j]];
         if (fill_entry(s, &msg->gossip[n], b->type, b->member, b->inc, b->from)) {
-            sent_ref* r = &s->last_refs[s->nlast_refs++];
-            r->key      = s->members[b->member].key;
-            r->inc      = b->inc;
-            r->member   = b->member;
-            r->type     = b->type;
-            r->pos      = (uint8_t)n;
+            if (s->last_refs) {
+                sent_ref* r = &s->last_refs[s->nlast_refs++];
+                r->addr     = s->members[b->member].addr;
+                r->pid      = s->members[b->member].pid;
+                r->inc      = b->inc;
+                r->member   = b->member;
+                r->type     = b->type;
+                r->pos      = (uint8_t)n;
+            }
             n++;
         }
         b->transmits++;
@@ -694,12 +728,50 @@ static void bq_purge(swim__t* s)
 /* state changes                                                       */
 /* ------------------------------------------------------------------ */
 
+/** The member's suspicion, or NULL (valid until the next susp_alloc). */
+static suspicion* msusp(const swim__t* s, const member* m)
+{
+    return m->susp == NONE ? NULL : &s->susps[m->susp];
+}
+
+/** A zeroed suspicion from the pool; NONE on allocation failure. */
+static uint32_t susp_alloc(swim__t* s)
+{
+    if (s->susp_free == NONE) {
+        uint32_t   nc = s->capsusps ? s->capsusps * 2 : 4;
+        suspicion* ns = realloc(s->susps, (size_t)nc * sizeof *ns);
+        if (!ns) return NONE;
+        s->susps      = ns;
+        uint32_t* nn  = realloc(s->susp_next, (size_t)nc * sizeof *nn);
+        if (!nn) return NONE;
+        s->susp_next  = nn;
+        for (uint32_t i = nc; i > s->capsusps; i--) {
+            s->susp_next[i - 1] = s->susp_free;
+            s->susp_free        = i - 1;
+        }
+        s->capsusps = nc;
+    }
+    uint32_t i   = s->susp_free;
+    s->susp_free = s->susp_next[i];
+    memset(&s->susps[i], 0, sizeof s->susps[i]);
+    return i;
+}
+
 static void free_susp(swim__t* s, member* m)
 {
-    if (m->susp) {
-        free(m->susp);
-        m->susp = NULL;
-        s->nsuspect--;
+    if (m->susp == NONE) return;
+    s->susp_next[m->susp] = s->susp_free;
+    s->susp_free          = m->susp;
+    m->susp               = NONE;
+    s->nsuspect--;
+    if (s->nsuspect == 0 && s->capsusps > 16) {
+        /* a burst of suspicions is over: give the pool back */
+        free(s->susps);
+        free(s->susp_next);
+        s->susps     = NULL;
+        s->susp_next = NULL;
+        s->capsusps  = 0;
+        s->susp_free = NONE;
     }
 }
 
@@ -707,7 +779,7 @@ static void leave_view(swim__t* s, member* m, uint8_t status, double now)
 {
     free_susp(s, m);
     m->status = status;
-    m->since  = now;
+    m->since  = rel_time(s, now);
     view_exit(s, (uint32_t)(m - s->members), now);
     s->ntomb++;
 }
@@ -743,9 +815,10 @@ static void start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t fro
     free_susp(s, m);
     m->status = ST_SUSPECT;
     m->inc    = inc;
-    m->since  = now;
-    suspicion* sp = calloc(1, sizeof *sp);
-    if (sp) {
+    m->since  = rel_time(s, now);
+    uint32_t si = susp_alloc(s);
+    if (si != NONE) {
+        suspicion* sp = &s->susps[si];
         sp->start  = now;
         sp->min_ms = swim__suspicion_min_ms(s->cfg.suspicion_timeout_ms, s->cfg.suspicion_mult,
                                             s->nview, s->cfg.protocol_period_ms);
@@ -759,7 +832,7 @@ static void start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t fro
         }
         sp->confirmers[0] = from_key;
         sp->nconfirmers   = 1;
-        m->susp           = sp;
+        m->susp           = si;
         s->nsuspect++;
         s->next_susp = fmin(s->next_susp, susp_deadline(sp));
     }
@@ -835,7 +908,7 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
         free_susp(s, m);
         m->status = ST_ALIVE;
         m->inc    = e->inc;
-        m->since  = now;
+        m->since  = rel_time(s, now);
         if (was_out) emit_event(s, SWIM_EV_JOINED, m);
         if (requeue || was_out) enqueue(s, idx, SWIM_E_ALIVE, e->inc, NONE);
         return true;
@@ -852,11 +925,12 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
             return true;
         }
         /* already suspected at this incarnation: an independent confirmation? */
-        if (m->susp && fkey) {
-            unsigned before = m->susp->n;
-            confirm_suspicion(m->susp, fkey);
-            s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
-            if (m->susp->n != before) {
+        suspicion* sp = msusp(s, m);
+        if (sp && fkey) {
+            unsigned before = sp->n;
+            confirm_suspicion(sp, fkey);
+            s->next_susp = fmin(s->next_susp, susp_deadline(sp));
+            if (sp->n != before) {
                 if (requeue) enqueue(s, idx, SWIM_E_SUSPECT, e->inc, from);
                 return true;
             }
@@ -875,7 +949,7 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
     }
     if (e->inc > m->inc) {
         m->inc   = e->inc;
-        m->since = now;
+        m->since = rel_time(s, now);
         if (requeue) enqueue(s, idx, e->type, e->inc, NONE);
         return true;
     }
@@ -911,7 +985,7 @@ static bool note_sender(swim__t* s, double now, const char* addr, uint16_t pid, 
         notice->type = m->status == ST_LEFT ? SWIM_E_LEAVE : SWIM_E_CONFIRM;
         notice->pid  = m->pid;
         notice->inc  = m->inc;
-        notice->addr = m->addr; /* borrowed: attach_gossip copies it */
+        notice->addr = (char*)m->addr; /* borrowed: attach_gossip copies it */
         return true;
     }
     return false;
@@ -1016,8 +1090,8 @@ static void send_ping(swim__t* s, uint8_t kind, uint64_t aux, uint32_t idx, doub
         buddy.type      = SWIM_E_SUSPECT;
         buddy.pid       = m->pid;
         buddy.inc       = m->inc;
-        buddy.addr      = m->addr;
-        buddy.from_addr = s->members[s->self].addr;
+        buddy.addr      = (char*)m->addr; /* borrowed */
+        buddy.from_addr = (char*)s->members[s->self].addr;
         buddy.from_pid  = s->members[s->self].pid;
         have_buddy      = true;
     }
@@ -1050,16 +1124,17 @@ static void probe_end(swim__t* s, double now, bool success)
                 swim__awareness_apply(s->awareness, delta, (int)s->cfg.local_health_max);
         if (idx != NONE && in_view(&s->members[idx]) && !s->leaving) {
             member*  m    = &s->members[idx];
-            uint64_t skey = s->members[s->self].key;
+            uint64_t skey = s->self_key;
             if (m->status == ST_ALIVE) {
                 slog(s, SWIM_LOG_DEBUG, "suspecting %s/%u (incarnation %llu)", m->addr,
                      (unsigned)m->pid, (unsigned long long)m->inc);
                 start_suspicion(s, idx, m->inc, skey, s->self, now);
-            } else if (m->susp) {
-                unsigned before = m->susp->n;
-                confirm_suspicion(m->susp, skey);
-                s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
-                if (m->susp->n != before) enqueue(s, idx, SWIM_E_SUSPECT, m->inc, s->self);
+            } else if (msusp(s, m)) {
+                suspicion* sp     = msusp(s, m);
+                unsigned   before = sp->n;
+                confirm_suspicion(sp, skey);
+                s->next_susp = fmin(s->next_susp, susp_deadline(sp));
+                if (sp->n != before) enqueue(s, idx, SWIM_E_SUSPECT, m->inc, s->self);
             }
         }
     }
@@ -1149,6 +1224,9 @@ swim__t* swim__create(const swim__config* cfg, const char* self_addr, uint16_t s
     s->rng ^= hash_member(self_addr, self_pid);
     if (!s->rng) s->rng = 1;
     s->next_susp = INFINITY;
+    s->susp_free = NONE;
+    s->t0        = now;
+    s->self_key  = hash_member(self_addr, self_pid);
     s->self = add_member(s, now, self_addr, self_pid, 1, ST_ALIVE);
     if (s->self == NONE) goto fail;
     return s;
@@ -1160,11 +1238,11 @@ fail:
 void swim__destroy(swim__t* s)
 {
     if (!s) return;
-    for (uint32_t i = 0; i < s->nmembers; i++) {
-        free(s->members[i].addr);
-        free(s->members[i].susp);
-    }
+    for (uint32_t i = 0; i < s->nmembers; i++) swim__unintern(s->members[i].addr);
     free(s->members);
+    free(s->susps);
+    free(s->susp_next);
+    free(s->last_refs);
     free(s->slots);
     free(s->order);
     free(s->bq);
@@ -1224,7 +1302,8 @@ static void compact(swim__t* s, double now)
     bool any = false;
     for (uint32_t i = 0; i < s->nmembers && !any; i++) {
         const member* m = &s->members[i];
-        any = !in_view(m) && now - m->since >= s->cfg.tombstone_timeout_ms && i != s->self;
+        any = !in_view(m) && rel_time(s, now) - m->since >= s->cfg.tombstone_timeout_ms &&
+              i != s->self;
     }
     if (!any) return;
     map = malloc((size_t)s->nmembers * sizeof *map);
@@ -1233,9 +1312,10 @@ static void compact(swim__t* s, double now)
     for (uint32_t i = 0; i < s->nmembers; i++) {
         member* m    = &s->members[i];
         bool    drop = i != s->self && !in_view(m) &&
-                    now - m->since >= s->cfg.tombstone_timeout_ms;
+                    rel_time(s, now) - m->since >= s->cfg.tombstone_timeout_ms;
         if (drop) {
-            free(m->addr);
+            if (m->published) s->npublished--;
+            swim__unintern(m->addr);
             free_susp(s, m);
             s->ntomb--;
             map[i] = NONE;
@@ -1315,9 +1395,10 @@ void swim__tick(swim__t* s, double now)
         s->next_susp = INFINITY;
         for (uint32_t i = 0; i < s->nmembers; i++) {
             member* m = &s->members[i];
-            if (m->status != ST_SUSPECT || !m->susp) continue;
-            if (now < susp_deadline(m->susp)) {
-                s->next_susp = fmin(s->next_susp, susp_deadline(m->susp));
+            const suspicion* sp = msusp(s, m);
+            if (m->status != ST_SUSPECT || !sp) continue;
+            if (now < susp_deadline(sp)) {
+                s->next_susp = fmin(s->next_susp, susp_deadline(sp));
                 continue;
             }
             slog(s, SWIM_LOG_INFO, "declaring %s/%u dead (incarnation %llu)", m->addr,
@@ -1559,15 +1640,45 @@ void swim__foreach_member(const swim__t* s, void (*fn)(void*, const char*, uint1
         if (in_view(&s->members[i])) fn(uargs, s->members[i].addr, s->members[i].pid);
 }
 
+bool swim__publish(swim__t* s, const char* addr, uint16_t pid, bool in)
+{
+    uint32_t idx = find_member(s, addr, pid);
+    if (idx == NONE || s->members[idx].published == in) return false;
+    s->members[idx].published = in;
+    if (in) s->npublished++;
+    else s->npublished--;
+    return true;
+}
+
+size_t swim__published_count(const swim__t* s) { return s->npublished; }
+
+void swim__foreach_published(const swim__t* s, void (*fn)(void*, const char*, uint16_t),
+                             void* uargs)
+{
+    for (uint32_t i = 0; i < s->nmembers; i++)
+        if (s->members[i].published) fn(uargs, s->members[i].addr, s->members[i].pid);
+}
+
+/* bytes glibc takes for an n-byte request (16-byte granules, 8-byte header) */
+static size_t chunk(size_t n)
+{
+    if (n == 0) return 0;
+    size_t c = (n + 8 + 15) & ~(size_t)15;
+    return c < 32 ? 32 : c;
+}
+
 size_t swim__memory_estimate(const swim__t* s)
 {
-    size_t b = sizeof *s;
-    b += (size_t)s->capmembers * sizeof(member) + (size_t)s->capslots * sizeof(uint32_t);
-    b += (size_t)s->caporder * sizeof(uint32_t) + (size_t)s->capbq * sizeof(bcast);
-    b += (size_t)s->capcalls * sizeof(pending);
-    for (uint32_t i = 0; i < s->nmembers; i++) {
-        b += strlen(s->members[i].addr) + 1;
-        if (s->members[i].susp) b += sizeof(suspicion);
-    }
+    size_t b = chunk(sizeof *s);
+    b += chunk((size_t)s->capmembers * sizeof(member)) + chunk((size_t)s->capslots * sizeof(uint32_t));
+    b += chunk((size_t)s->caporder * sizeof(uint32_t)) + chunk((size_t)s->capbq * sizeof(bcast));
+    b += chunk((size_t)s->capcalls * sizeof(pending));
+    b += chunk((size_t)s->capsusps * sizeof(suspicion)) + chunk((size_t)s->capsusps * sizeof(uint32_t));
+    for (uint32_t i = 0; i < s->ncalls; i++) b += chunk((size_t)s->calls[i].nrefs * sizeof(sent_ref));
+    b += chunk((size_t)s->nlast_refs * sizeof(sent_ref));
+    if (s->probe.addr) b += chunk(strlen(s->probe.addr) + 1);
+    b += chunk(s->out.capsends * sizeof(swim__send)) + chunk(s->out.capreplies * sizeof(swim__reply)) +
+         chunk(s->out.capevents * sizeof(swim__event));
+    /* member addresses are interned: swim__intern_bytes() counts them once per process */
     return b;
 }

@@ -243,7 +243,21 @@ int      swim__member_status(const swim__t* s, const char* addr, uint16_t pid,
 void swim__foreach_member(const swim__t* s, void (*fn)(void*, const char*, uint16_t),
                           void* uargs);
 const swim__config* swim__get_config(const swim__t* s);
-/** Bytes of heap this machine holds (approximate, for benchmarks). */
+
+/* ---- the driver's published view ----
+ * A flag per member, kept for the driver: the members it has announced
+ * (initial view + delivered JOINED events - delivered LEFT/DIED events).
+ * The machine itself never reads it. Serves get_view without a second
+ * copy of the membership. */
+/** Set (in) or clear the flag of a known member; true if it changed. */
+bool   swim__publish(swim__t* s, const char* addr, uint16_t pid, bool in);
+size_t swim__published_count(const swim__t* s);
+/** Calls fn for each flagged member (addresses live as long as the member). */
+void   swim__foreach_published(const swim__t* s, void (*fn)(void*, const char*, uint16_t),
+                               void* uargs);
+
+/** Heap bytes this machine holds, as malloc chunks (for benchmarks). Member
+ *  addresses are interned process-wide: see swim__intern_bytes(). */
 size_t swim__memory_estimate(const swim__t* s);
 
 #ifdef __cplusplus

@@ -1,0 +1,131 @@
+/*
+ * swim-intern.c -- process-wide interned address strings (see swim-intern.h).
+ *
+ * A chained hash table under one mutex. Each string lives in one malloc'd
+ * node (header + characters); the caller gets a pointer to the characters
+ * and the node is found back with offsetof. The bucket array doubles when
+ * the table holds as many strings as buckets and is freed when the table
+ * becomes empty.
+ */
+#include "swim-intern.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct inode {
+    struct inode* next;
+    uint64_t      hash;
+    size_t        refs;
+    char          s[];
+} inode;
+
+static pthread_mutex_t g_mtx = PTHREAD_MUTEX_INITIALIZER;
+static inode**         g_buckets;
+static size_t          g_nbuckets, g_count, g_bytes;
+
+static uint64_t str_hash(const char* s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char* p = (const unsigned char*)s; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h ^ (h >> 31);
+}
+
+static inode* node_of(const char* p) { return (inode*)(void*)((char*)p - offsetof(inode, s)); }
+
+static void grow_buckets(void)
+{
+    size_t  nb = g_nbuckets ? g_nbuckets * 2 : 16;
+    inode** b  = calloc(nb, sizeof *b);
+    if (!b) return; /* keep the old (longer chains, still correct) */
+    for (size_t i = 0; i < g_nbuckets; i++) {
+        for (inode* n = g_buckets[i]; n;) {
+            inode* next = n->next;
+            n->next     = b[n->hash & (nb - 1)];
+            b[n->hash & (nb - 1)] = n;
+            n = next;
+        }
+    }
+    free(g_buckets);
+    g_bytes += (nb - g_nbuckets) * sizeof *b;
+    g_buckets  = b;
+    g_nbuckets = nb;
+}
+
+const char* swim__intern(const char* s)
+{
+    if (!s) return NULL;
+    uint64_t h   = str_hash(s);
+    size_t   len = strlen(s);
+    pthread_mutex_lock(&g_mtx);
+    if (g_count >= g_nbuckets) grow_buckets();
+    if (!g_buckets) {
+        pthread_mutex_unlock(&g_mtx);
+        return NULL;
+    }
+    inode** head = &g_buckets[h & (g_nbuckets - 1)];
+    for (inode* n = *head; n; n = n->next) {
+        if (n->hash == h && strcmp(n->s, s) == 0) {
+            n->refs++;
+            pthread_mutex_unlock(&g_mtx);
+            return n->s;
+        }
+    }
+    inode* n = malloc(sizeof *n + len + 1);
+    if (!n) {
+        pthread_mutex_unlock(&g_mtx);
+        return NULL;
+    }
+    n->hash = h;
+    n->refs = 1;
+    memcpy(n->s, s, len + 1);
+    n->next = *head;
+    *head   = n;
+    g_count++;
+    g_bytes += sizeof *n + len + 1;
+    pthread_mutex_unlock(&g_mtx);
+    return n->s;
+}
+
+void swim__unintern(const char* p)
+{
+    if (!p) return;
+    inode* n = node_of(p);
+    pthread_mutex_lock(&g_mtx);
+    if (--n->refs == 0) {
+        inode** pp = &g_buckets[n->hash & (g_nbuckets - 1)];
+        while (*pp != n) pp = &(*pp)->next;
+        *pp = n->next;
+        g_count--;
+        g_bytes -= sizeof *n + strlen(n->s) + 1;
+        free(n);
+        if (g_count == 0) {
+            g_bytes -= g_nbuckets * sizeof *g_buckets;
+            free(g_buckets);
+            g_buckets  = NULL;
+            g_nbuckets = 0;
+        }
+    }
+    pthread_mutex_unlock(&g_mtx);
+}
+
+size_t swim__intern_bytes(void)
+{
+    pthread_mutex_lock(&g_mtx);
+    size_t b = g_bytes;
+    pthread_mutex_unlock(&g_mtx);
+    return b;
+}
+
+size_t swim__intern_count(void)
+{
+    pthread_mutex_lock(&g_mtx);
+    size_t c = g_count;
+    pthread_mutex_unlock(&g_mtx);
+    return c;
+}
