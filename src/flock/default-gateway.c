@@ -10,9 +10,8 @@
 #include "flock/backend-util.h"
 
 typedef struct {
-    char*               address;
-    struct json_object* config;
-} default_gateway;
+    char* address;
+} default_gateway; /* the config ({}) is made on demand: no JSON tree per provider */
 
 static flock_return_t default_init(flock_gateway_init_args_t* args, void** state)
 {
@@ -30,8 +29,7 @@ static flock_return_t default_init(flock_gateway_init_args_t* args, void** state
         goto finish;
     }
     g->address = strdup(a);
-    g->config  = json_object_new_object();
-    if (!g->address || !g->config) {
+    if (!g->address) {
         ret = FLOCK_ERR_ALLOCATION;
         goto finish;
     }
@@ -40,7 +38,6 @@ static flock_return_t default_init(flock_gateway_init_args_t* args, void** state
 finish:
     if (g) {
         free(g->address);
-        json_object_put(g->config);
         free(g);
     }
     return ret;
@@ -51,7 +48,6 @@ static flock_return_t default_destroy(void* state)
     default_gateway* g = (default_gateway*)state;
     if (g) {
         free(g->address);
-        json_object_put(g->config);
         free(g);
     }
     return FLOCK_SUCCESS;
@@ -61,8 +57,11 @@ static flock_return_t default_get_config(void* state,
                                          void (*fn)(void*, const struct json_object*),
                                          void* uargs)
 {
-    default_gateway* g = (default_gateway*)state;
-    fn(uargs, g->config);
+    (void)state;
+    struct json_object* config = json_object_new_object();
+    if (!config) return FLOCK_ERR_ALLOCATION;
+    fn(uargs, config);
+    json_object_put(config);
     return FLOCK_SUCCESS;
 }
 

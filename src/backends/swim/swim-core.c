@@ -484,6 +484,14 @@ static bool take_call(swim__t* s, uint64_t id, pending* out)
         if (s->calls[i].id == id) {
             *out        = s->calls[i];
             s->calls[i] = s->calls[--s->ncalls];
+            if (s->ncalls == 0 && s->capcalls > 8) {
+                /* back to idle after a burst: keep room for a probe only */
+                pending* np = realloc(s->calls, 8 * sizeof *np);
+                if (np) {
+                    s->calls    = np;
+                    s->capcalls = 8;
+                }
+            }
             return true;
         }
     }
@@ -716,8 +724,8 @@ static void bq_purge(swim__t* s)
         else
             i++;
     }
-    if (s->nbq == 0 && s->capbq > 64) {
-        /* a drained queue gives back the memory a burst (bootstrap) took */
+    if (s->nbq == 0 && s->capbq > 0) {
+        /* a drained queue gives its memory back (a bootstrap burst takes O(n)) */
         free(s->bq);
         s->bq    = NULL;
         s->capbq = 0;
@@ -1349,6 +1357,28 @@ static void compact(swim__t* s, double now)
     free(map);
 }
 
+/** Give back the slack of doubling growth once it exceeds 1/4 of the
+ *  members and order arrays (they grow again by doubling if needed). */
+static void trim(swim__t* s)
+{
+    uint32_t want = s->nmembers + s->nmembers / 16 + 4;
+    if (s->capmembers > want && s->capmembers - s->nmembers > s->nmembers / 4 + 8) {
+        member* nm = realloc(s->members, (size_t)want * sizeof *nm);
+        if (nm) {
+            s->members    = nm;
+            s->capmembers = want;
+        }
+    }
+    want = s->norder + s->norder / 16 + 4;
+    if (s->caporder > want && s->caporder - s->norder > s->norder / 4 + 8) {
+        uint32_t* no = realloc(s->order, (size_t)want * sizeof *no);
+        if (no) {
+            s->order    = no;
+            s->caporder = want;
+        }
+    }
+}
+
 static void send_sync(swim__t* s, uint32_t idx)
 {
     swim__msg msg;
@@ -1408,9 +1438,10 @@ void swim__tick(swim__t* s, double now)
             enqueue(s, i, SWIM_E_CONFIRM, m->inc, NONE);
         }
     }
-    /* 2. tombstones */
+    /* 2. tombstones, and the slack of the tables after growth */
     if (now >= s->next_purge) {
         compact(s, now);
+        trim(s);
         s->next_purge = now + 1000.0;
     }
     /* 3. probe round */
