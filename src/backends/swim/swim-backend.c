@@ -300,6 +300,12 @@ static void flush_locked(swim_backend* b)
             }
         }
     }
+    if (b->nreqs == 0 && b->capreqs > 4) {
+        /* idle again after a burst: no table kept */
+        free(b->reqs);
+        b->reqs    = NULL;
+        b->capreqs = 0;
+    }
     /* calls */
     bool sending = !b->closed;
     if (sending) {
@@ -439,7 +445,7 @@ static void on_request(frt_request_t req, const void* in, size_t in_len, swim_ba
         return;
     }
     if (b->nreqs == b->capreqs) {
-        size_t    nc = b->capreqs ? b->capreqs * 2 : 16;
+        size_t    nc = b->capreqs ? b->capreqs * 2 : 4;
         req_slot* nr = realloc(b->reqs, nc * sizeof *nr);
         if (!nr) {
             pthread_mutex_unlock(&b->lock);

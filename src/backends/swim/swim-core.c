@@ -328,12 +328,21 @@ static uint64_t member_key(const member* m) { return hash_member(m->addr, m->pid
 
 static float rel_time(const swim__t* s, double now) { return (float)(now - s->t0); }
 
+/* The hash is linear probing over a table of any size (not a power of
+ * two, so it can stay at 1.25-1.5 slots per member): the home slot of a
+ * hash is its high 32 bits scaled to the table size. */
+static uint32_t slot_home(const swim__t* s, uint64_t h)
+{
+    return (uint32_t)(((h >> 32) * (uint64_t)s->capslots) >> 32);
+}
+
+static uint32_t slot_next(const swim__t* s, uint32_t i) { return i + 1 == s->capslots ? 0 : i + 1; }
+
 static uint32_t find_member(const swim__t* s, const char* addr, uint16_t pid)
 {
     if (!s->capslots || !addr) return NONE;
-    uint64_t h    = hash_member(addr, pid);
-    uint32_t mask = s->capslots - 1;
-    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+    uint64_t h = hash_member(addr, pid);
+    for (uint32_t i = slot_home(s, h);; i = slot_next(s, i)) {
         uint32_t v = s->slots[i];
         if (!v) return NONE;
         const member* m = &s->members[v - 1];
@@ -343,19 +352,21 @@ static uint32_t find_member(const swim__t* s, const char* addr, uint16_t pid)
 
 static void slot_insert(swim__t* s, uint32_t idx)
 {
-    uint32_t mask = s->capslots - 1;
-    uint32_t i    = (uint32_t)member_key(&s->members[idx]) & mask;
-    while (s->slots[i]) i = (i + 1) & mask;
+    uint32_t i = slot_home(s, member_key(&s->members[idx]));
+    while (s->slots[i]) i = slot_next(s, i);
     s->slots[i] = idx + 1;
 }
 
-/** true if n members exceed the hash's load limit (3/4) */
-static bool slots_full(const swim__t* s, uint32_t n) { return (uint64_t)n * 4 > (uint64_t)s->capslots * 3; }
+/** true if n members exceed the hash's load limit (4/5) */
+static bool slots_full(const swim__t* s, uint32_t n)
+{
+    return (uint64_t)n * 5 > (uint64_t)s->capslots * 4;
+}
 
+/** Rebuild the hash for `need` members at load 2/3 (grows by 1.2x steps). */
 static bool rehash(swim__t* s, uint32_t need)
 {
-    uint32_t cap = 16;
-    while ((uint64_t)need * 4 > (uint64_t)cap * 3) cap *= 2;
+    uint32_t cap = need + need / 2 + 8;
     uint32_t* ns = calloc(cap, sizeof *ns);
     if (!ns) return false;
     free(s->slots);
