@@ -26,6 +26,13 @@ static pthread_mutex_t g_mtx = PTHREAD_MUTEX_INITIALIZER;
 static inode**         g_buckets;
 static size_t          g_nbuckets, g_count, g_bytes;
 
+/* bytes glibc takes for an n-byte request (16-byte granules, 8-byte header) */
+static size_t chunk(size_t n)
+{
+    size_t c = (n + 8 + 15) & ~(size_t)15;
+    return c < 32 ? 32 : c;
+}
+
 static uint64_t str_hash(const char* s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -51,8 +58,9 @@ static void grow_buckets(void)
             n = next;
         }
     }
+    if (g_buckets) g_bytes -= chunk(g_nbuckets * sizeof *b);
     free(g_buckets);
-    g_bytes += (nb - g_nbuckets) * sizeof *b;
+    g_bytes += chunk(nb * sizeof *b);
     g_buckets  = b;
     g_nbuckets = nb;
 }
@@ -87,7 +95,7 @@ const char* swim__intern(const char* s)
     n->next = *head;
     *head   = n;
     g_count++;
-    g_bytes += sizeof *n + len + 1;
+    g_bytes += chunk(sizeof *n + len + 1);
     pthread_mutex_unlock(&g_mtx);
     return n->s;
 }
@@ -102,10 +110,10 @@ void swim__unintern(const char* p)
         while (*pp != n) pp = &(*pp)->next;
         *pp = n->next;
         g_count--;
-        g_bytes -= sizeof *n + strlen(n->s) + 1;
+        g_bytes -= chunk(sizeof *n + strlen(n->s) + 1);
         free(n);
         if (g_count == 0) {
-            g_bytes -= g_nbuckets * sizeof *g_buckets;
+            g_bytes -= chunk(g_nbuckets * sizeof *g_buckets);
             free(g_buckets);
             g_buckets  = NULL;
             g_nbuckets = 0;
