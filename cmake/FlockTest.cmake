@@ -25,6 +25,7 @@ function(flock_add_test)
              COMMAND ${FLOCK_VALGRIND_EXECUTABLE} --quiet --error-exitcode=99
                      --leak-check=full --errors-for-leak-kinds=definite,indirect
                      --show-leak-kinds=definite,indirect --trace-children=no
+                     --max-threads=3000
                      $<TARGET_FILE:${T_NAME}> ${T_ARGS})
     set_tests_properties(${T_NAME}-valgrind PROPERTIES TIMEOUT ${vg_timeout}
       LABELS "valgrind-run"

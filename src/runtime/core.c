@@ -34,6 +34,7 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -193,8 +194,11 @@ typedef struct frt__ident {
 
 typedef struct frt__worker {
     pthread_t              tid;
+    pid_t                  os_tid; /* for the monitor's look at its state */
     struct margo_instance* inst;
     bool                   exited, joined;
+    bool                   busy;    /* pool.m: inside a work item */
+    bool                   waiting; /* pool.m: in frt_wait_begin/end */
     struct frt__worker*    next;
 } frt__worker;
 
@@ -217,7 +221,7 @@ typedef struct frt__pool {
     int             target;   /* runnable threads wanted: online CPUs, >= 2 */
     int             boost;    /* granted by the monitor when work stalls */
     uint64_t        nstarted; /* work items started (progress, for the monitor) */
-    bool            mon_started, mon_stop;
+    bool            mon_started, mon_stop, mon_idle;
     pthread_t       mon_tid;
     pthread_cond_t  mon_cv;
 } frt__pool;
@@ -267,6 +271,7 @@ static __thread struct {
     struct margo_instance* finalized;
     struct margo_instance* vacated; /* running an inline handler (lazy hand-off) */
     int                    waiting; /* frt_wait_begin depth */
+    struct frt__worker*    worker;  /* this thread's pool worker */
     frt__entry*            entry;
     struct margo_timer*    timer;
 } frt__tls;
@@ -412,6 +417,24 @@ static void frt__about_to_block(void)
 
 static void* frt__pool_monitor_main(void* arg);
 
+/* Is this thread of ours asleep (blocked, not runnable)? From its
+ * /proc state; unknown counts as asleep so that progress never stops. */
+static bool frt__thread_sleeping(pid_t tid)
+{
+    char path[64];
+    char buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", (long)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return true;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return true;
+    buf[n]        = '\0';
+    const char* r = strrchr(buf, ')'); /* the name may contain spaces */
+    if (!r || r[1] != ' ' || !r[2]) return true;
+    return r[2] != 'R';
+}
+
 /* p->m held: may queued work start now? */
 static bool frt__pool_room(const frt__pool* p)
 {
@@ -423,16 +446,18 @@ static void frt__pool_kick(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
     if (p->nqueued == 0) return;
-    if (!frt__pool_room(p)) {
-        if (!p->mon_started && !p->stop) {
-            if (pthread_create(&p->mon_tid, NULL, frt__pool_monitor_main, mid) == 0)
-                p->mon_started = true;
-            else
-                p->boost++; /* no monitor: never risk a stall */
-        }
+    /* the monitor watches every non-empty queue: work queued while there
+     * was room may be stranded when the room is gone */
+    if (!p->mon_started && !p->stop) {
+        if (pthread_create(&p->mon_tid, NULL, frt__pool_monitor_main, mid) == 0)
+            p->mon_started = true;
+        else
+            p->boost++; /* no monitor: never risk a stall */
+    } else if (p->mon_idle) {
+        p->mon_idle = false;
         pthread_cond_signal(&p->mon_cv);
-        return;
     }
+    if (!frt__pool_room(p)) return;
     if (p->nidle > 0 || p->nthreads >= p->max) {
         pthread_cond_signal(&p->cv);
     } else if (!frt__pool_spawn(mid)) {
@@ -450,8 +475,10 @@ static void* frt__pool_monitor_main(void* arg)
     uint64_t seen = p->nstarted;
     while (!p->mon_stop) {
         if (p->nqueued == 0) {
-            /* woken by frt__pool_kick when work is deferred */
+            /* woken by frt__pool_kick when work is queued */
+            p->mon_idle = true;
             pthread_cond_wait(&p->mon_cv, &p->m);
+            p->mon_idle = false;
             seen = p->nstarted;
             continue;
         }
@@ -465,9 +492,15 @@ static void* frt__pool_monitor_main(void* arg)
         (void)pthread_cond_timedwait(&p->mon_cv, &p->m, &ts);
         if (p->mon_stop) break;
         if (p->nqueued > 0 && p->nstarted == seen) {
-            /* no queued work started for FRT__STALL_MS: the running
-             * threads block outside the runtime; allow one more */
-            if (!frt__pool_room(p) && p->nthreads < p->max) p->boost++;
+            /* no queued work started for FRT__STALL_MS: allow as many
+             * more threads as there are busy workers asleep outside the
+             * runtime (a user lock, a sleep); workers computing keep
+             * their slot, so CPU-bound handlers do not grow the pool */
+            int stuck = 0;
+            for (frt__worker* x = p->workers; x; x = x->next)
+                if (x->busy && !x->waiting && !x->exited && frt__thread_sleeping(x->os_tid))
+                    stuck++;
+            if (stuck > p->boost) p->boost++; /* one per stall: gentle growth */
             frt__pool_kick(mid);
         }
         seen = p->nstarted;
@@ -483,6 +516,7 @@ void frt_wait_begin(void)
     frt__pool* p = &mid->pool;
     pthread_mutex_lock(&p->m);
     p->nblocked++;
+    if (frt__tls.worker) frt__tls.worker->waiting = true;
     frt__pool_kick(mid);
     pthread_mutex_unlock(&p->m);
 }
@@ -494,6 +528,7 @@ void frt_wait_end(void)
     frt__pool* p = &mid->pool;
     pthread_mutex_lock(&p->m);
     p->nblocked--;
+    if (frt__tls.worker) frt__tls.worker->waiting = false;
     pthread_mutex_unlock(&p->m);
 }
 
@@ -516,7 +551,9 @@ static void* frt__worker_main(void* arg)
     margo_instance_id mid  = self->inst;
     frt__pool*        p    = &mid->pool;
     frt__tls.pool_inst     = mid;
+    frt__tls.worker        = self;
     pthread_mutex_lock(&p->m);
+    self->os_tid = (pid_t)syscall(SYS_gettid);
     for (;;) {
         frt__work* w        = NULL;
         bool       stopping = atomic_load(&mid->loop_stop);
@@ -537,6 +574,19 @@ static void* frt__worker_main(void* arg)
                 pthread_cond_broadcast(&p->cv); /* finalize waits for this */
                 continue;
             }
+            if (!frt__pool_room(p)) {
+                /* every CPU is busy: the request waits its turn in the
+                 * queue and this thread goes on leading */
+                w->next = NULL;
+                if (p->tail)
+                    p->tail->next = w;
+                else
+                    p->head = w;
+                p->tail = w;
+                p->nqueued++;
+                frt__pool_kick(mid); /* the monitor watches for a stall */
+                continue;
+            }
             p->vacant = true;
             frt__standby_arm(p, FRT__HANDOFF_NS);
             if (!p->standby) {
@@ -545,12 +595,14 @@ static void* frt__worker_main(void* arg)
             }
             p->nrunning++;
             p->nstarted++;
+            self->busy = true;
             pthread_mutex_unlock(&p->m);
             frt__tls.vacated = mid;
             w->fn(w);
             frt__tls.vacated = NULL;
             if (frt__tls.finalized == mid) goto finalized_by_us;
             pthread_mutex_lock(&p->m);
+            self->busy = false;
             p->nrunning--;
             frt__pool_kick(mid);
             continue;
@@ -565,10 +617,12 @@ static void* frt__worker_main(void* arg)
             p->nqueued--;
             p->nrunning++;
             p->nstarted++;
+            self->busy = true;
             pthread_mutex_unlock(&p->m);
             w->fn(w);
             if (frt__tls.finalized == mid) goto finalized_by_us;
             pthread_mutex_lock(&p->m);
+            self->busy = false;
             p->nrunning--;
             continue;
         }
