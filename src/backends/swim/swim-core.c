@@ -42,7 +42,7 @@ typedef struct suspicion {
     unsigned k;
     unsigned n; /* independent confirmations beyond the first suspector */
     unsigned nconfirmers;
-    uint64_t confirmers[MAX_CONFIRMERS];
+    uint32_t confirmers[MAX_CONFIRMERS]; /* fold32 of the suspectors' member hashes */
 } suspicion;
 
 /* 32 bytes: this array is the bulk of the per-known-member cost */
@@ -818,11 +818,16 @@ static double susp_deadline(const suspicion* sp)
     return sp->start + swim__suspicion_timeout_ms(sp->n, sp->k, sp->min_ms, sp->max_ms);
 }
 
+/* suspectors are told apart by 32 bits of their hash: a collision (odds
+ * ~k^2/2^33 for k suspectors) only counts two confirmations as one */
+static uint32_t fold32(uint64_t key) { return (uint32_t)(key ^ (key >> 32)); }
+
 static void confirm_suspicion(suspicion* sp, uint64_t who)
 {
+    uint32_t w = fold32(who);
     for (unsigned i = 0; i < sp->nconfirmers; i++)
-        if (sp->confirmers[i] == who) return;
-    if (sp->nconfirmers < MAX_CONFIRMERS) sp->confirmers[sp->nconfirmers++] = who;
+        if (sp->confirmers[i] == w) return;
+    if (sp->nconfirmers < MAX_CONFIRMERS) sp->confirmers[sp->nconfirmers++] = w;
     if (sp->n < sp->k) sp->n++;
 }
 
@@ -849,7 +854,7 @@ static void start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t fro
             sp->k      = 0;
             sp->max_ms = sp->min_ms;
         }
-        sp->confirmers[0] = from_key;
+        sp->confirmers[0] = fold32(from_key);
         sp->nconfirmers   = 1;
         m->susp           = si;
         s->nsuspect++;
