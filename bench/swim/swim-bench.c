@@ -24,6 +24,7 @@
  *              [-conv-timeout 90] [-det-timeout 120] [-ml-script path]
  *              [-hold S]   keep the group S more seconds before the crash (false positives)
  *              [-hog K]    run K busy-looping processes during the whole run
+ *              [-v 1]      workers log protocol events (suspicions, deaths, refutations)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +120,7 @@ static size_t view_size(flock_provider_t p)
 #include "../../tests/common/heap-count.h"
 
 static const char* g_cfg;
+static int         g_verbose; /* -v 1: workers log protocol events (info) to stderr */
 
 typedef struct join_job {
     margo_instance_id mid;
@@ -157,6 +159,7 @@ static int worker_main(int first_idx, int k, int n_total)
 {
     margo_instance_id mid = margo_init("tcp://127.0.0.1:0", MARGO_SERVER_MODE, 0, 4);
     if (!mid) return 1;
+    if (g_verbose) margo_set_log_level(mid, MARGO_LOG_INFO); /* -v: protocol events */
     wprov* P = calloc((size_t)k, sizeof *P);
     char   config[2048];
     snprintf(config, sizeof config, "{\"group\":{\"type\":\"swim\",\"config\":%s}}", g_cfg);
@@ -743,6 +746,7 @@ int main(int argc, char** argv)
         else if (!strcmp(a, "-ml-script")) script = v;
         else if (!strcmp(a, "-hold")) g_hold_s = atof(v);
         else if (!strcmp(a, "-hog")) hog = atoi(v);
+        else if (!strcmp(a, "-v")) g_verbose = atoi(v);
         else {
             fprintf(stderr, "unknown flag %s\n", a);
             return 2;

@@ -386,16 +386,29 @@ static void test_suspicion_deadlines(void)
     swim__t* s = S.nodes[0].s;
     /* start() jitters the first probe within one period: push it away */
     REQUIRE(swim__next_deadline(s) > 1e6);
+    /* the machine wakes a ping timeout before each deadline for the
+     * last-chance check (buddy system on) */
+    long long L = (long long)c.ping_timeout_ms;
     suspect_from(s, &S.nodes[5], &S.nodes[1], 0);
     CHECK_EQ_INT(sim_status(&S, 0, 5), 2);
-    CHECK_EQ_INT((long long)swim__next_deadline(s), 30000); /* max = 6 x 5000 */
-    suspect_from(s, &S.nodes[5], &S.nodes[1], 100);          /* same suspector */
-    CHECK_EQ_INT((long long)swim__next_deadline(s), 30000);
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 30000 - L); /* max = 6 x 5000 */
+    suspect_from(s, &S.nodes[5], &S.nodes[1], 100);              /* same suspector */
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 30000 - L);
     suspect_from(s, &S.nodes[5], &S.nodes[2], 200);
-    CHECK_EQ_INT((long long)swim__next_deadline(s), 14226); /* floor(30000 - log2/log3 * 25000) */
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 14226 - L); /* floor(30000 - log2/log3 * 25000) */
     suspect_from(s, &S.nodes[5], &S.nodes[3], 300);
-    CHECK_EQ_INT((long long)swim__next_deadline(s), 5000);
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 5000 - L);
     suspect_from(s, &S.nodes[5], &S.nodes[4], 400); /* beyond k: stays at min */
+    CHECK_EQ_INT((long long)swim__next_deadline(s), 5000 - L);
+    /* the check goes out (one ping to the suspect), then the deadline */
+    swim__tick(s, 5000 - L);
+    swim__outbox* oc = swim__get_outbox(s);
+    CHECK_EQ_INT((long long)oc->nsends, 1);
+    if (oc->nsends == 1) {
+        CHECK(strcmp(oc->sends[0].addr, S.nodes[5].addr) == 0);
+        CHECK_EQ_INT(oc->sends[0].msg.kind, SWIM_MSG_PING);
+    }
+    swim__outbox_clear(oc);
     CHECK_EQ_INT((long long)swim__next_deadline(s), 5000);
     swim__tick(s, 4999);
     CHECK_EQ_INT(sim_status(&S, 0, 5), 2);
@@ -412,7 +425,7 @@ static void test_suspicion_deadlines(void)
     c.lifeguard_suspicion = false;
     full_group(&S2, 16, &c);
     suspect_from(S2.nodes[0].s, &S2.nodes[5], &S2.nodes[1], 0);
-    CHECK_EQ_INT((long long)swim__next_deadline(S2.nodes[0].s), 5000);
+    CHECK_EQ_INT((long long)swim__next_deadline(S2.nodes[0].s), 5000 - L);
     sim_free(&S2);
     sim_free(&S);
 }
@@ -435,6 +448,38 @@ static void test_buddy(void)
         CHECK_EQ_INT(total_died(&S), 0);
         CHECK(swim__self_incarnation(S.nodes[1].s) > 1);
         sim_free(&S);
+    }
+}
+
+/* 10b. last-chance check: a member that alone holds a suspicion of a live
+ * member (it missed the refutation) pings the suspect before the deadline
+ * and learns the refutation from the ack, instead of declaring it dead;
+ * without the buddy system it declares it dead at the deadline. A dead
+ * suspect is still declared at the deadline. */
+static void test_last_chance(void)
+{
+    for (int buddy = 0; buddy < 2; buddy++) {
+        for (int alive = 0; alive < 2; alive++) {
+            sim S;
+            sim_init(&S, 50 + 2 * buddy + alive);
+            swim__config c          = test_cfg();
+            c.lifeguard_buddy       = buddy == 1;
+            c.protocol_period_ms    = 1e9; /* no probes: only the check talks */
+            c.gossip_interval_ms    = 0;
+            c.sync_interval_ms      = 0;
+            c.reconnect_interval_ms = 0;
+            c.anti_entropy          = false;
+            full_group(&S, 8, &c);
+            if (!alive) S.nodes[5].up = false;
+            suspect_from(S.nodes[0].s, &S.nodes[5], &S.nodes[1], S.now);
+            double t0 = S.now;
+            sim_run(&S, t0 + 40000);
+            bool spared = buddy && alive;
+            CHECK_EQ_INT(sim_status(&S, 0, 5), spared ? 1 : 3);
+            CHECK_EQ_INT(S.nodes[0].died_events, spared ? 0 : 1);
+            if (spared) CHECK(swim__self_incarnation(S.nodes[5].s) > 1);
+            sim_free(&S);
+        }
     }
 }
 
@@ -497,6 +542,7 @@ int main(void)
     test_dynamic_suspicion();
     test_suspicion_deadlines();
     test_buddy();
+    test_last_chance();
     test_hostile_values();
     return FT_DONE();
 }
