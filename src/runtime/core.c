@@ -198,6 +198,7 @@ typedef struct frt__worker {
     struct margo_instance* inst;
     bool                   exited, joined;
     bool                   busy;    /* pool.m: inside a work item */
+    uint8_t                asleep;  /* pool.m: stall checks that found it asleep in a row */
     bool                   waiting; /* pool.m: in frt_wait_begin/end */
     struct frt__worker*    next;
 } frt__worker;
@@ -476,6 +477,7 @@ static void* frt__pool_monitor_main(void* arg)
     while (!p->mon_stop) {
         if (p->nqueued == 0) {
             /* woken by frt__pool_kick when work is queued */
+            p->boost    = 0; /* the backlog is gone: back to the CPU bound */
             p->mon_idle = true;
             pthread_cond_wait(&p->mon_cv, &p->m);
             p->mon_idle = false;
@@ -497,9 +499,16 @@ static void* frt__pool_monitor_main(void* arg)
              * runtime (a user lock, a sleep); workers computing keep
              * their slot, so CPU-bound handlers do not grow the pool */
             int stuck = 0;
-            for (frt__worker* x = p->workers; x; x = x->next)
-                if (x->busy && !x->waiting && !x->exited && frt__thread_sleeping(x->os_tid))
+            for (frt__worker* x = p->workers; x; x = x->next) {
+                if (!x->busy || x->waiting || x->exited) continue;
+                /* asleep at two checks in a row: not a passing lock wait */
+                if (!frt__thread_sleeping(x->os_tid))
+                    x->asleep = 0;
+                else if (x->asleep < 2 && ++x->asleep == 2)
                     stuck++;
+                else if (x->asleep >= 2)
+                    stuck++;
+            }
             if (stuck > p->boost) p->boost++; /* one per stall: gentle growth */
             frt__pool_kick(mid);
         }
@@ -595,7 +604,8 @@ static void* frt__worker_main(void* arg)
             }
             p->nrunning++;
             p->nstarted++;
-            self->busy = true;
+            self->busy   = true;
+            self->asleep = 0;
             pthread_mutex_unlock(&p->m);
             frt__tls.vacated = mid;
             w->fn(w);
@@ -617,7 +627,8 @@ static void* frt__worker_main(void* arg)
             p->nqueued--;
             p->nrunning++;
             p->nstarted++;
-            self->busy = true;
+            self->busy   = true;
+            self->asleep = 0;
             pthread_mutex_unlock(&p->m);
             w->fn(w);
             if (frt__tls.finalized == mid) goto finalized_by_us;
