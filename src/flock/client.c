@@ -30,6 +30,7 @@
 struct flock_client {
     margo_instance_id mid;
     ABT_pool          pool;
+    double            timeout_ms; /* each get_view attempt (contact, then failover) */
     atomic_size_t     num_handles;
     atomic_size_t     refs; /* 1 for the owner + 1 per live handle */
 };
@@ -49,7 +50,10 @@ struct flock_group_handle {
     flock_group_view_t   view;         /* guarded by view.mtx */
 };
 
-/* Timeout of each attempt on another member when the contact fails. */
+/* Timeout of each get_view attempt, on the contact and then on each other
+ * member when it fails: a hung contact (stopped process, dropped frames)
+ * fails over instead of blocking the caller forever. FLOCK_CLIENT_TIMEOUT_MS
+ * (milliseconds, > 0) overrides it per client, read at flock_client_init. */
 #define FLOCK__FAILOVER_TIMEOUT_MS 10000.0
 
 struct flock_request {
@@ -70,8 +74,19 @@ flock_return_t flock_client_init(margo_instance_id mid, ABT_pool pool, flock_cli
     if (mid == MARGO_INSTANCE_NULL || !client) return FLOCK_ERR_INVALID_ARGS;
     flock_client_t c = (flock_client_t)calloc(1, sizeof(*c));
     if (!c) return FLOCK_ERR_ALLOCATION;
-    c->mid  = mid;
-    c->pool = pool;
+    c->mid        = mid;
+    c->pool       = pool;
+    c->timeout_ms = FLOCK__FAILOVER_TIMEOUT_MS;
+    const char* env = getenv("FLOCK_CLIENT_TIMEOUT_MS");
+    if (env && *env) {
+        char*  end = NULL;
+        double v   = strtod(env, &end);
+        if (end && *end == '\0' && v > 0 && v <= 86400e3)
+            c->timeout_ms = v;
+        else
+            margo_warning(mid, "[flock] ignoring FLOCK_CLIENT_TIMEOUT_MS=\"%s\": expected "
+                               "milliseconds in (0, 86400000]", env);
+    }
     atomic_init(&c->num_handles, 0);
     atomic_init(&c->refs, 1);
     *client = c;
@@ -193,7 +208,7 @@ static hg_return_t failover(flock_group_handle_t h, const uint8_t* in, size_t in
         hg_addr_t addr = HG_ADDR_NULL;
         if (margo_addr_lookup(h->client->mid, addrs[i], &addr) != HG_SUCCESS) continue;
         hret = frt_forward(h->client->mid, addr, FLOCK__GET_VIEW_RPC, pids[i], in, in_len,
-                           FLOCK__FAILOVER_TIMEOUT_MS, out, out_len);
+                           h->client->timeout_ms, out, out_len);
         if (hret == HG_SUCCESS) {
             margo_warning(h->client->mid,
                           "[flock] group contact %s (provider %u) failed; now using %s "
@@ -275,7 +290,7 @@ flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_reques
 
     if (!req) {
         hg_return_t hret = frt_forward(handle->client->mid, addr, FLOCK__GET_VIEW_RPC, pid, in,
-                                       sizeof in, 0, &out, &out_len);
+                                       sizeof in, handle->client->timeout_ms, &out, &out_len);
         ret = finish_update(handle, hret, out, out_len, in, sizeof in);
         goto finish;
     }
@@ -290,7 +305,8 @@ flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_reques
     memcpy(r->in, in, sizeof in);
     flock_group_handle_ref_incr(handle);
     hg_return_t hret = frt_forward_async(handle->client->mid, addr, FLOCK__GET_VIEW_RPC, pid, in,
-                                         sizeof in, 0, request_complete, r);
+                                         sizeof in, handle->client->timeout_ms, request_complete,
+                                         r);
     if (hret != HG_SUCCESS) {
         /* Could not even be sent: complete the request now (after a
          * failover attempt), so callers can always rely on flock_request_wait. */

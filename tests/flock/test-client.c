@@ -329,6 +329,59 @@ static void test_failover(flock_client_t c)
     flock_group_view_clear(&v);
 }
 
+/* A contact that never answers (its frames are dropped, as with a stopped
+ * process) no longer blocks updates forever: after the client's timeout
+ * (FLOCK_CLIENT_TIMEOUT_MS, 1 s here) the handle fails over to another
+ * member, for blocking and asynchronous updates. */
+static void test_hung_contact(void)
+{
+    margo_instance_id srv2 = margo_init("na+sm", MARGO_SERVER_MODE, 0, 0);
+    REQUIRE(srv2);
+    flock_provider_t   p1 = NULL, p2 = NULL;
+    flock_group_view_t v  = FLOCK_GROUP_VIEW_INITIALIZER;
+    REQUIRE(flock_group_view_add_member(&v, srv_addr, 90));
+    REQUIRE(flock_group_view_add_member(&v, frt_self_addr_str(srv2), 91));
+    for (int i = 0; i < 2; i++) {
+        flock_group_view_t copy = FLOCK_GROUP_VIEW_INITIALIZER;
+        REQUIRE(flock_group_view_copy(&v, &copy));
+        struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
+        args.initial_view               = &copy;
+        CHECK_EQ_INT(flock_provider_register(i == 0 ? srv : srv2, (uint16_t)(90 + i),
+                                             "{\"group\":{\"type\":\"static\"}}", &args,
+                                             i == 0 ? &p1 : &p2),
+                     FLOCK_SUCCESS);
+    }
+    setenv("FLOCK_CLIENT_TIMEOUT_MS", "1000", 1);
+    flock_client_t c = NULL;
+    REQUIRE(flock_client_init(cli, ABT_POOL_NULL, &c) == FLOCK_SUCCESS);
+    unsetenv("FLOCK_CLIENT_TIMEOUT_MS");
+    flock_group_handle_t h = NULL;
+    CHECK_EQ_INT(flock_group_handle_create(c, srv_on_cli, 90, FLOCK_MODE_INIT_UPDATE, &h),
+                 FLOCK_SUCCESS);
+    /* every frame cli sends to the contact's instance is lost */
+    frt_fault_spec drop = {.drop = 1.0};
+    CHECK_EQ_INT(frt_fault_set(cli, srv_addr, &drop), HG_SUCCESS);
+    double t0 = ft_now_ms();
+    CHECK_EQ_INT(flock_group_update_view(h, NULL), FLOCK_SUCCESS);
+    double took = ft_now_ms() - t0;
+    CHECK(took >= 900 && took < 60000); /* waited for the timeout, then failed over */
+    flock_request_t req = NULL;
+    CHECK_EQ_INT(flock_group_update_view(h, &req), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_request_wait(req), FLOCK_SUCCESS);
+    CHECK_EQ_INT(frt_fault_clear(cli), HG_SUCCESS);
+    CHECK_EQ_INT(flock_group_handle_release(h), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_client_finalize(c), FLOCK_SUCCESS);
+    /* a malformed value is ignored (default timeout), not fatal */
+    setenv("FLOCK_CLIENT_TIMEOUT_MS", "soon", 1);
+    REQUIRE(flock_client_init(cli, ABT_POOL_NULL, &c) == FLOCK_SUCCESS);
+    unsetenv("FLOCK_CLIENT_TIMEOUT_MS");
+    CHECK_EQ_INT(flock_client_finalize(c), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_provider_destroy(p1), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_provider_destroy(p2), FLOCK_SUCCESS);
+    flock_group_view_clear(&v);
+    margo_finalize(srv2);
+}
+
 /* ---- ref counting from many threads ---- */
 typedef struct {
     flock_group_handle_t h;
@@ -472,6 +525,7 @@ int main(void)
     test_from_file_and_serialized(c);
     test_refcount_threads(c);
     test_failover(c);
+    test_hung_contact();
     test_hostile(c);
     CHECK_EQ_INT(flock_client_finalize(self_c), FLOCK_SUCCESS);
     CHECK_EQ_INT(flock_client_finalize(c), FLOCK_SUCCESS);
