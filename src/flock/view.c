@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,22 +119,75 @@ static void sync_parent_dir(const char* filename)
     free(dir);
 }
 
+/* This host's name for temporary file names ("localhost" if unknown). */
+static void host_name(char* buf, size_t n)
+{
+    if (gethostname(buf, n) != 0 || !buf[0]) snprintf(buf, n, "localhost");
+    buf[n - 1] = '\0';
+    for (char* c = buf; *c; c++)
+        if (*c == '/') *c = '_';
+}
+
+/*
+ * Remove the temporary files that writers on this host left behind when
+ * they died between creating and renaming them: "<file>.swp.<host>.<pid>.XXXXXX"
+ * whose <host> is ours and whose <pid> no longer exists. Files of other
+ * hosts (a shared filesystem) and of live processes are never touched.
+ * Best effort: errors are ignored.
+ */
+static void sweep_stale_temps(const char* filename, const char* host)
+{
+    const char* slash = strrchr(filename, '/');
+    const char* base  = slash ? slash + 1 : filename;
+    char*       dir   = slash ? (slash == filename ? strdup("/")
+                                                   : strndup(filename, (size_t)(slash - filename)))
+                              : strdup(".");
+    char*       prefix = NULL;
+    DIR*        d      = NULL;
+    if (!dir) return;
+    size_t plen = strlen(base) + strlen(host) + sizeof(".swp..");
+    prefix      = (char*)malloc(plen);
+    if (!prefix) goto finish;
+    snprintf(prefix, plen, "%s.swp.%s.", base, host);
+    plen = strlen(prefix);
+    d    = opendir(dir);
+    if (!d) goto finish;
+    for (struct dirent* e; (e = readdir(d)) != NULL;) {
+        if (strncmp(e->d_name, prefix, plen) != 0) continue;
+        const char* p   = e->d_name + plen;
+        char*       end = NULL;
+        long        pid = strtol(p, &end, 10);
+        /* "<pid>.XXXXXX" exactly */
+        if (end == p || pid <= 0 || pid == (long)getpid() || *end != '.' || strlen(end) != 7)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours to judge */
+        (void)unlinkat(dirfd(d), e->d_name, 0);
+    }
+finish:
+    if (d) closedir(d);
+    free(prefix);
+    free(dir);
+}
+
 flock_return_t flock__write_file_atomic(const char* filename, const char* text)
 {
+    char host[128];
     flock_return_t ret = FLOCK_SUCCESS;
     char*          tmp = NULL;
     int            fd  = -1;
 
     if (!filename || !filename[0] || !text) return FLOCK_ERR_INVALID_ARGS;
     /* A unique temporary name next to the file (same filesystem, so the
-     * rename is atomic; unique, so concurrent writers cannot mix). */
-    size_t n = strlen(filename) + sizeof(".swp.XXXXXX");
+     * rename is atomic; unique, so concurrent writers cannot mix), naming
+     * its writer so that a later write can remove it if the writer died. */
+    host_name(host, sizeof host);
+    size_t n = strlen(filename) + strlen(host) + sizeof(".swp...XXXXXX") + 24;
     tmp      = (char*)malloc(n);
     if (!tmp) {
         ret = FLOCK_ERR_ALLOCATION;
         goto finish;
     }
-    snprintf(tmp, n, "%s.swp.XXXXXX", filename);
+    snprintf(tmp, n, "%s.swp.%s.%ld.XXXXXX", filename, host, (long)getpid());
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         VIEW_ERROR("cannot create a temporary file for \"%s\": %s", filename, strerror(errno));
@@ -167,6 +222,7 @@ flock_return_t flock__write_file_atomic(const char* filename, const char* text)
     free(tmp);
     tmp = NULL;
     sync_parent_dir(filename);
+    sweep_stale_temps(filename, host);
 finish:
     if (fd >= 0) close(fd);
     if (tmp) {

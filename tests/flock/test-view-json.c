@@ -219,6 +219,38 @@ static void test_files(void)
     CHECK_EQ_INT(flock_group_view_from_file(path, &back), FLOCK_SUCCESS);
     CHECK(back.digest == v.digest);
     CHECK_EQ_INT(count_entries(dir), 1);
+    /* temporaries of writers that died before their rename are removed by
+     * the next write on the same host; a live writer's, another host's and
+     * foreign names are kept */
+    {
+        char host[128] = "";
+        if (gethostname(host, sizeof host) != 0 || !host[0]) snprintf(host, sizeof host, "localhost");
+        host[sizeof host - 1] = 0;
+        pid_t dead = fork();
+        REQUIRE(dead >= 0);
+        if (dead == 0) _exit(0);
+        REQUIRE(waitpid(dead, NULL, 0) == dead);
+        char stale[900], live[900], other[900], foreign[900];
+        snprintf(stale, sizeof stale, "%s.swp.%s.%ld.abcdef", path, host, (long)dead);
+        snprintf(live, sizeof live, "%s.swp.%s.%ld.abcdef", path, host, (long)getppid());
+        snprintf(other, sizeof other, "%s.swp.elsewhere-%s.%ld.abcdef", path, host, (long)dead);
+        snprintf(foreign, sizeof foreign, "%s.swp.%s.%ld.notours!", path, host, (long)dead);
+        const char* all[] = {stale, live, other, foreign};
+        for (int i = 0; i < 4; i++) {
+            FILE* tf = fopen(all[i], "w");
+            REQUIRE(tf);
+            fputs("partial", tf);
+            fclose(tf);
+        }
+        CHECK_EQ_INT(count_entries(dir), 5);
+        CHECK_EQ_INT(flock_group_view_serialize_to_file(&v, path), FLOCK_SUCCESS);
+        CHECK(access(stale, F_OK) != 0);
+        CHECK(access(live, F_OK) == 0);
+        CHECK(access(other, F_OK) == 0);
+        CHECK(access(foreign, F_OK) == 0);
+        CHECK_EQ_INT(count_entries(dir), 4);
+        for (int i = 1; i < 4; i++) unlink(all[i]);
+    }
     /* file content is exactly the serialized text */
     char* t = serialize(&v);
     FILE* f = fopen(path, "r");
