@@ -1,17 +1,22 @@
 /*
  * bench-rpc.c -- RPC runtime benchmark (not a test).
  *
- *   bench-rpc [-n iterations] [-t seconds] [-m] [-d dir] [transport...]
+ *   bench-rpc [-n iterations] [-r rounds] [-t seconds] [-a CPU,CPU] [-m] [-d dir] [transport...]
  *
  * For each transport (default: na+sm tcp) a child process (fork) serves
- * both a raw-socket echo (same socket family, blocking read/write, a 4-byte
- * length prefix) and an frt "echo" RPC. The parent measures, in the same
- * run, round-trip latency p50/p99 of an empty and a 1 KiB message for the
- * raw ping-pong and for the RPC, then RPC throughput with 1 and 16 calls
- * in flight (empty RPCs). It prints the figures and the ratios
+ * both a raw-socket echo (same socket family, blocking send/recv, a 4-byte
+ * length prefix sent with the payload in one send) and an frt "echo" RPC.
+ * The parent measures, in the same run, round-trip latency p50/p99 of an
+ * empty and a 1 KiB message for the raw ping-pong and for the RPC: after a
+ * warm-up of each, the n samples of each kind are taken in `rounds`
+ * alternating blocks (raw, RPC, raw, RPC, ...; default 10) so that a load
+ * change on the machine hits both sides alike. Then RPC throughput with 1
+ * and 16 calls in flight (empty RPCs). It prints the figures and the ratios
  * (RPC p50 / raw p50; throughput 16 / throughput 1); -m prints a Markdown
  * table instead. -d writes every latency sample, sorted, one per line, to
  * dir/<transport>-<raw|rpc>-<bytes>.dat, for bench/rpc/latency-cdf.gp.
+ * -a C,S pins the client (parent) to CPU C and the server (child) to CPU S,
+ * every thread included (diagnosis: same core vs cross-core wake-ups).
  */
 #define _GNU_SOURCE
 #include <margo.h>
@@ -26,15 +31,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static int         iters    = 20000;
+static int         rounds   = 10;
+static int         cpu_cli = -1, cpu_srv = -1; /* -a */
 static double      seconds  = 2.0;
 static const char* dump_dir = NULL; /* -d: where sorted samples go */
 static const char* cur_transport = "";
+
+static void pin(int cpu)
+{
+    if (cpu < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity");
+}
 
 static double now_us(void)
 {
@@ -83,6 +100,27 @@ static bool full_io(int fd, void* buf, size_t n, bool wr)
     return true;
 }
 
+/* Receive one length-prefixed message into buf (prefix included), with as
+ * few recv calls as the data allows (usually one). */
+static bool raw_recv_msg(int fd, char* buf, size_t cap, size_t* len)
+{
+    size_t   got = 0;
+    uint32_t n   = 0;
+    for (;;) {
+        if (got >= 4) {
+            memcpy(&n, buf, 4);
+            if (n > cap - 4) return false;
+            if (got >= 4 + (size_t)n) break;
+        }
+        ssize_t r = recv(fd, buf + got, cap - got, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        got += (size_t)r;
+    }
+    *len = n;
+    return true;
+}
+
 static void raw_serve(int lfd)
 {
     for (;;) {
@@ -90,10 +128,9 @@ static void raw_serve(int lfd)
         if (fd < 0) return;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        char     buf[4096];
-        uint32_t len;
-        while (full_io(fd, &len, 4, false) && len <= sizeof buf && full_io(fd, buf, len, false)
-               && full_io(fd, &len, 4, true) && full_io(fd, buf, len, true)) {}
+        char   buf[4 + 4096];
+        size_t len;
+        while (raw_recv_msg(fd, buf, sizeof buf, &len) && full_io(fd, buf, 4 + len, true)) {}
         close(fd);
     }
 }
@@ -127,7 +164,7 @@ static int raw_listen(bool tcp, raw_addr* ra)
     return fd;
 }
 
-static void raw_latency(const raw_addr* ra, size_t size, double* p50, double* p99)
+static int raw_connect(const raw_addr* ra)
 {
     int fd  = socket(ra->tcp ? AF_INET : AF_UNIX, SOCK_STREAM, 0);
     int one = 1;
@@ -136,33 +173,38 @@ static void raw_latency(const raw_addr* ra, size_t size, double* p50, double* p9
         exit(1);
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    char     buf[4096] = {0};
-    uint32_t len       = (uint32_t)size;
-    double*  v         = malloc(sizeof(double) * (size_t)iters);
-    for (int i = -iters / 10; i < iters; i++) {
+    return fd;
+}
+
+/* n raw round trips of size bytes; samples to v (NULL: warm-up). */
+static void raw_block(int fd, size_t size, double* v, int n)
+{
+    char     buf[4 + 4096] = {0};
+    uint32_t len           = (uint32_t)size;
+    size_t   got;
+    for (int i = 0; i < n; i++) {
         double t0 = now_us();
-        full_io(fd, &len, 4, true);
-        full_io(fd, buf, size, true);
-        full_io(fd, &len, 4, false);
-        full_io(fd, buf, len, false);
-        if (i >= 0) v[i] = now_us() - t0;
+        memcpy(buf, &len, 4);
+        if (!full_io(fd, buf, 4 + size, true) || !raw_recv_msg(fd, buf, sizeof buf, &got)
+            || got != size) {
+            fprintf(stderr, "raw ping-pong failed\n");
+            exit(1);
+        }
+        if (v) v[i] = now_us() - t0;
     }
-    percentiles(v, iters, p50, p99, "raw", size);
-    free(v);
-    close(fd);
 }
 
 /* ---------------- RPCs ---------------- */
 
 static void echo(frt_request_t req, const void* in, size_t len, void* u) { frt_respond(req, in, len); }
 
-static void rpc_latency(margo_instance_id mid, hg_addr_t a, size_t size, double* p50, double* p99)
+/* n RPC round trips of size bytes; samples to v (NULL: warm-up). */
+static void rpc_block(margo_instance_id mid, hg_addr_t a, size_t size, double* v, int n)
 {
-    char    buf[4096] = {0};
-    double* v         = malloc(sizeof(double) * (size_t)iters);
-    for (int i = -iters / 10; i < iters; i++) {
-        double      t0 = now_us();
-        void*       out = NULL;
+    char buf[4096] = {0};
+    for (int i = 0; i < n; i++) {
+        double      t0   = now_us();
+        void*       out  = NULL;
         size_t      olen = 0;
         hg_return_t r    = frt_forward(mid, a, "echo", 1, buf, size, 10000, &out, &olen);
         if (r != HG_SUCCESS || olen != size) {
@@ -170,10 +212,29 @@ static void rpc_latency(margo_instance_id mid, hg_addr_t a, size_t size, double*
             exit(1);
         }
         free(out);
-        if (i >= 0) v[i] = now_us() - t0;
+        if (v) v[i] = now_us() - t0;
     }
-    percentiles(v, iters, p50, p99, "rpc", size);
-    free(v);
+}
+
+/* Raw (raw_size bytes) and RPC (rpc_size bytes) latency, interleaved in
+ * `rounds` blocks after a warm-up; p50/p99 of each. */
+static void latency_pair(int fd, margo_instance_id mid, hg_addr_t a, size_t raw_size,
+                         size_t rpc_size, double raw_p[2], double rpc_p[2])
+{
+    double* vr = malloc(sizeof(double) * (size_t)iters);
+    double* vc = malloc(sizeof(double) * (size_t)iters);
+    raw_block(fd, raw_size, NULL, iters / 10);
+    rpc_block(mid, a, rpc_size, NULL, iters / 10);
+    for (int r = 0, done = 0; r < rounds; r++) {
+        int n = (iters - done) / (rounds - r);
+        raw_block(fd, raw_size, vr + done, n);
+        rpc_block(mid, a, rpc_size, vc + done, n);
+        done += n;
+    }
+    percentiles(vr, iters, &raw_p[0], &raw_p[1], "raw", raw_size);
+    percentiles(vc, iters, &rpc_p[0], &rpc_p[1], "rpc", rpc_size);
+    free(vr);
+    free(vc);
 }
 
 typedef struct {
@@ -233,6 +294,7 @@ static void run(const char* transport, bool md)
         snprintf(listen_addr, sizeof listen_addr, "%s://127.0.0.1:0", transport);
     pid_t pid = fork();
     if (pid == 0) {
+        pin(cpu_srv);
         close(pfd[0]);
         margo_instance_id srv = margo_init(listen_addr, MARGO_SERVER_MODE, 0, 0);
         if (!srv) _exit(1);
@@ -257,10 +319,10 @@ static void run(const char* transport, bool md)
     if (!cli || margo_addr_lookup(cli, a, &addr) != HG_SUCCESS) exit(1);
 
     double raw0[2], raw1k[2], rpc0[2], rpc1k[2];
-    raw_latency(&ra, 1, &raw0[0], &raw0[1]);
-    rpc_latency(cli, addr, 0, &rpc0[0], &rpc0[1]);
-    raw_latency(&ra, 1024, &raw1k[0], &raw1k[1]);
-    rpc_latency(cli, addr, 1024, &rpc1k[0], &rpc1k[1]);
+    int    rfd = raw_connect(&ra);
+    latency_pair(rfd, cli, addr, 1, 0, raw0, rpc0);
+    latency_pair(rfd, cli, addr, 1024, 1024, raw1k, rpc1k);
+    close(rfd);
     double t1  = rpc_throughput(cli, addr, 1);
     double t16 = rpc_throughput(cli, addr, 16);
 
@@ -293,12 +355,16 @@ int main(int argc, char** argv)
 {
     bool md = false;
     int  c;
-    while ((c = getopt(argc, argv, "n:t:md:")) != -1) {
+    while ((c = getopt(argc, argv, "n:r:t:a:md:")) != -1) {
+        if (c == 'a' && sscanf(optarg, "%d,%d", &cpu_cli, &cpu_srv) != 2) cpu_cli = cpu_srv = -1;
         if (c == 'n') iters = atoi(optarg) > 0 ? atoi(optarg) : iters;
+        if (c == 'r') rounds = atoi(optarg) > 0 ? atoi(optarg) : rounds;
         if (c == 'd') dump_dir = optarg;
         if (c == 't') seconds = atof(optarg) > 0 ? atof(optarg) : seconds;
         if (c == 'm') md = true;
     }
+    if (rounds > iters) rounds = iters;
+    pin(cpu_cli);
     if (md) {
         printf("| transport | message | raw p50 (us) | raw p99 (us) | RPC p50 (us) | RPC p99 (us) | ratio |\n");
         printf("|---|---|---|---|---|---|---|\n");
