@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -44,6 +45,7 @@
 #define FRT__POOL_MAX        2048
 #define FRT__POOL_IDLE_S     10
 #define FRT__HANDOFF_NS      500000L /* an inline handler keeps the loop this long */
+#define FRT__LAZY_MAX        16 /* items of one batch the leader keeps for itself */
 #define FRT__READ_CHUNK      (64u * 1024u)
 #define FRT__OUTQ_MAX        ((size_t)4 * FRT_MAX_PAYLOAD) /* unsent bytes per connection */
 #define FRT__CONNECT_DEFAULT_MS 10000.0
@@ -124,6 +126,7 @@ typedef struct frt__call {
     frt__conn*        conn; /* identity only; NULL for in-process calls */
     struct frt__call* hnext;
     bool              async;
+    bool              reading; /* the (sync) caller holds conn's reader token */
     frt_completion_fn cb;
     void*             uargs;
     pthread_mutex_t   m;
@@ -206,13 +209,20 @@ typedef struct frt__worker {
 typedef struct frt__pool {
     pthread_mutex_t m;
     pthread_cond_t  cv;
-    frt__work *     head, *tail;
-    int             nqueued, nidle, nthreads, min, max;
+    frt__work *     head, *tail;   /* queued with a wake-up (frt__pool_submit) */
+    frt__work *     lhead, *ltail; /* queued lazily by the leader (its batch) */
+    int             nqueued, nidle, nthreads, min, max; /* nqueued: head list only */
+    int             nlazy;   /* lhead list length */
     int             nexited; /* workers that exited on idle, not yet joined */
     bool            stop;
     bool            leader;  /* a thread runs the progress loop */
-    bool            vacant;  /* the leader left lazily; the standby timer is armed */
+    bool            vacant;  /* the leader left lazily to run a handler inline */
     bool            standby; /* a thread waits on standby_fd */
+    bool            tick_armed;  /* standby_fd is armed (or fired and not yet handled) */
+    bool            handoff_now; /* the inline handler blocks: take the loop over now */
+    uint64_t        inline_seq;  /* counts inline runs */
+    uint64_t        tick_seq;    /* inline_seq at the standby's last wake-up */
+    double          inline_start; /* when the leader left the loop (ms) */
     int             standby_fd;
     frt__worker*    workers;
     /* bounded concurrency: at most `target` (+ `boost`) threads run work
@@ -247,6 +257,7 @@ struct margo_instance {
     _Atomic int memrefs;
     /* state under lock */
     uint64_t             next_id, heap_seq;
+    double               loop_wake_at; /* when the sleeping leader wakes by itself (ms) */
     frt__hnode**         heap;
     size_t               heap_len, heap_cap;
     frt__call*           calls[FRT__NBUCKETS];
@@ -271,6 +282,9 @@ static __thread struct {
     struct margo_instance* pool_inst;
     struct margo_instance* finalized;
     struct margo_instance* vacated; /* running an inline handler (lazy hand-off) */
+    struct margo_instance* lazy;    /* leading: work submitted now needs no wake-up */
+    int                    nlazy;   /* ... how many items were queued that way */
+    uint64_t               vacated_seq; /* ... that inline run (pool.inline_seq) */
     int                    waiting; /* frt_wait_begin depth */
     struct frt__worker*    worker;  /* this thread's pool worker */
     frt__entry*            entry;
@@ -279,12 +293,14 @@ static __thread struct {
 
 static _Atomic unsigned long frt__instance_counter = 0;
 static char                  frt__tag_listen, frt__tag_event;
+static frt__work             frt__lazy_marker; /* frt__lead: "run the queue inline" */
 
 static void frt__inst_unref(margo_instance_id mid);
 static void frt__pool_submit(margo_instance_id mid, frt__work* w);
 static void frt__conn_unref(frt__conn* c);
 static void frt__timer_work(frt__work* w);
 static frt__work* frt__lead(margo_instance_id mid);
+static frt__work* frt__pool_pop(frt__pool* p, bool lazy_only);
 static bool frt__pool_spawn(margo_instance_id mid);
 
 margo_log_level frt__instance_log_level(margo_instance_id mid)
@@ -337,8 +353,9 @@ static void frt__heap_down(margo_instance_id mid, size_t i)
     frt__heap_set(mid, i, n);
 }
 
-/** Insert n (not queued) at deadline. Returns -1 on ENOMEM, 1 if it became
- *  the earliest deadline (the loop must be woken), 0 otherwise. */
+/** Insert n (not queued) at deadline. Returns -1 on ENOMEM, 1 if the loop
+ *  must be woken (the deadline is earlier than the time the leader planned
+ *  to wake up at), 0 otherwise. */
 static int frt__heap_push(margo_instance_id mid, frt__hnode* n, double deadline)
 {
     if (mid->heap_len == mid->heap_cap) {
@@ -353,7 +370,11 @@ static int frt__heap_push(margo_instance_id mid, frt__hnode* n, double deadline)
     mid->heap_len++;
     frt__heap_set(mid, mid->heap_len - 1, n);
     frt__heap_up(mid, mid->heap_len - 1);
-    return n->idx == 0 ? 1 : 0;
+    /* The leader sleeps until loop_wake_at at most (set when it computed
+     * its epoll timeout, not lowered when nodes go away), so a later
+     * deadline needs no wake-up: a client issuing one timed call after the
+     * other costs no loop wake per call. */
+    return deadline < mid->loop_wake_at ? 1 : 0;
 }
 
 static void frt__heap_remove(margo_instance_id mid, frt__hnode* n)
@@ -388,16 +409,27 @@ static void frt__standby_arm(frt__pool* p, long ns)
     if (p->standby_fd >= 0) timerfd_settime(p->standby_fd, 0, &its, NULL);
 }
 
-/* A thread running an inline handler is about to block: let the standby
- * take the loop over now instead of after FRT__HANDOFF_NS. */
+static void frt__pool_unlazy(margo_instance_id mid);
+static void frt__pool_watch(margo_instance_id mid);
+
+/* A thread running an inline handler is about to block in the runtime:
+ * let the standby take the loop over now instead of after
+ * FRT__HANDOFF_NS, and give the rest of its batch threads at once (what
+ * it waits for may be there). */
 static void frt__about_to_block(void)
 {
     margo_instance_id mid = frt__tls.vacated;
     if (!mid) return;
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    if (p->vacant && !p->leader && p->inline_seq == frt__tls.vacated_seq) {
+        p->handoff_now = true;
+        p->tick_armed  = true;
+        frt__standby_arm(p, 1);
+        frt__pool_unlazy(mid);
+    }
     frt__tls.vacated = NULL;
-    pthread_mutex_lock(&mid->pool.m);
-    if (mid->pool.vacant && !mid->pool.leader) frt__standby_arm(&mid->pool, 1);
-    pthread_mutex_unlock(&mid->pool.m);
+    pthread_mutex_unlock(&p->m);
 }
 
 /*
@@ -442,13 +474,10 @@ static bool frt__pool_room(const frt__pool* p)
     return p->stop || p->nrunning - p->nblocked < p->target + p->boost;
 }
 
-/* p->m held: get a thread to run queued work, if there is room for it. */
-static void frt__pool_kick(margo_instance_id mid)
+/* p->m held: have the monitor watch the (non-empty) queue. */
+static void frt__pool_watch(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
-    if (p->nqueued == 0) return;
-    /* the monitor watches every non-empty queue: work queued while there
-     * was room may be stranded when the room is gone */
     if (!p->mon_started && !p->stop) {
         if (pthread_create(&p->mon_tid, NULL, frt__pool_monitor_main, mid) == 0)
             p->mon_started = true;
@@ -458,6 +487,17 @@ static void frt__pool_kick(margo_instance_id mid)
         p->mon_idle = false;
         pthread_cond_signal(&p->mon_cv);
     }
+}
+
+/* p->m held: get a thread to run queued work, if there is room for it. */
+
+static void frt__pool_kick(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (p->nqueued == 0) return;
+    /* the monitor watches every non-empty queue: work queued while there
+     * was room may be stranded when the room is gone */
+    frt__pool_watch(mid);
     if (!frt__pool_room(p)) return;
     if (p->nidle > 0 || p->nthreads >= p->max) {
         pthread_cond_signal(&p->cv);
@@ -544,14 +584,20 @@ void frt_wait_end(void)
 /*
  * Pool threads play three roles (pool.m):
  *  - the leader runs the progress loop (frt__lead). When a batch yields a
- *    request, it leaves the loop *lazily*: it arms the standby timer
- *    (FRT__HANDOFF_NS) and runs the handler itself, then takes the loop
- *    back if nobody did. A handler that blocks in the runtime hands over at
- *    once (frt__about_to_block); one that runs long or blocks elsewhere
- *    loses the loop when the timer fires. No thread wake-up is needed on
- *    the fast path (the cost is two timerfd_settime calls).
- *  - the standby sleeps on the timer fd and becomes the leader when it
- *    fires while the loop is vacant.
+ *    request, it leaves the loop *lazily*: it records the start of this
+ *    inline run and runs the handler itself, then takes the loop back if
+ *    nobody did. A handler that blocks in the runtime hands over at once
+ *    (frt__about_to_block); one that runs long or blocks elsewhere loses
+ *    the loop FRT__HANDOFF_NS after it started. No wake-up and no system
+ *    call are needed on the fast path: the standby timer is armed only
+ *    when it is not armed already, and the standby keeps it armed while
+ *    inline runs keep coming (one standby wake-up per FRT__HANDOFF_NS
+ *    while busy; a request after an idle period pays one timerfd_settime).
+ *  - the standby sleeps on the timer fd. When it fires, it takes the loop
+ *    over if the current inline run is FRT__HANDOFF_NS old (or blocks);
+ *    if a younger run holds it, it re-arms the timer for that run's due
+ *    time; if the leader is back, it re-arms it for a full period if any
+ *    inline run happened since its last wake-up, else lets it lapse.
  *  - the others run queued work (handlers, completions, timer callbacks).
  */
 static void* frt__worker_main(void* arg)
@@ -571,10 +617,11 @@ static void* frt__worker_main(void* arg)
             /* queued work may have woken (or started) this thread: make
              * sure someone else runs it */
             frt__pool_kick(mid);
-            if (p->vacant) {
-                p->vacant = false;
-                frt__standby_arm(p, 0);
-            }
+            /* the rest of the batch of an inline thread that lost the loop
+             * (blocked, or ran FRT__HANDOFF_NS) goes to the pool queue */
+            frt__pool_unlazy(mid);
+            p->vacant      = false; /* the standby timer lapses by itself */
+            p->handoff_now = false;
             pthread_mutex_unlock(&p->m);
             w = frt__lead(mid);
             pthread_mutex_lock(&p->m);
@@ -583,8 +630,9 @@ static void* frt__worker_main(void* arg)
                 pthread_cond_broadcast(&p->cv); /* finalize waits for this */
                 continue;
             }
+            if (w == &frt__lazy_marker && !(w = frt__pool_pop(p, true))) continue; /* moved */
             if (!frt__pool_room(p)) {
-                /* every CPU is busy: the request waits its turn in the
+                /* every CPU is busy: the batch waits its turn in the
                  * queue and this thread goes on leading */
                 w->next = NULL;
                 if (p->tail)
@@ -593,38 +641,52 @@ static void* frt__worker_main(void* arg)
                     p->head = w;
                 p->tail = w;
                 p->nqueued++;
+                frt__pool_unlazy(mid);
                 frt__pool_kick(mid); /* the monitor watches for a stall */
                 continue;
             }
-            p->vacant = true;
-            frt__standby_arm(p, FRT__HANDOFF_NS);
+            p->vacant       = true;
+            p->inline_start = frt_now_ms();
+            p->inline_seq++;
+            if (!p->tick_armed) {
+                p->tick_armed = true;
+                frt__standby_arm(p, FRT__HANDOFF_NS);
+            }
             if (!p->standby) {
                 if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
                     pthread_cond_signal(&p->cv);
             }
+            uint64_t seq = p->inline_seq;
             p->nrunning++;
             p->nstarted++;
             self->busy   = true;
             self->asleep = 0;
             pthread_mutex_unlock(&p->m);
-            frt__tls.vacated = mid;
+        run_next:
+            frt__tls.vacated     = mid;
+            frt__tls.vacated_seq = seq;
             w->fn(w);
             frt__tls.vacated = NULL;
             if (frt__tls.finalized == mid) goto finalized_by_us;
             pthread_mutex_lock(&p->m);
+            /* The rest of the batch (requests, completions, timer runs)
+             * was queued without waking anyone: run it here, unless the
+             * loop was taken over meanwhile (then it is in the pool queue:
+             * frt__pool_unlazy). The FRT__HANDOFF_NS limit counts from when
+             * the loop was left, not per item. */
+            if (p->vacant && !p->leader && p->inline_seq == seq && (w = frt__pool_pop(p, true))) {
+                p->nstarted++;
+                self->asleep = 0;
+                pthread_mutex_unlock(&p->m);
+                goto run_next;
+            }
             self->busy = false;
             p->nrunning--;
             frt__pool_kick(mid);
             continue;
         }
         if (p->head && frt__pool_room(p)) {
-            w       = p->head;
-            p->head = w->next;
-            if (!p->head) {
-                p->tail  = NULL;
-                p->boost = 0;
-            }
-            p->nqueued--;
+            w = frt__pool_pop(p, false);
             p->nrunning++;
             p->nstarted++;
             self->busy   = true;
@@ -639,13 +701,29 @@ static void* frt__worker_main(void* arg)
         }
         if (!p->standby && !stopping) {
             p->standby = true;
-            pthread_mutex_unlock(&p->m);
-            struct pollfd pf = {.fd = p->standby_fd, .events = POLLIN};
-            (void)poll(&pf, 1, -1);
-            uint64_t ticks;
-            (void)!read(p->standby_fd, &ticks, sizeof ticks);
-            pthread_mutex_lock(&p->m);
-            p->standby = false;
+            for (;;) {
+                pthread_mutex_unlock(&p->m);
+                struct pollfd pf = {.fd = p->standby_fd, .events = POLLIN};
+                (void)poll(&pf, 1, -1);
+                uint64_t ticks;
+                (void)!read(p->standby_fd, &ticks, sizeof ticks);
+                pthread_mutex_lock(&p->m);
+                if (atomic_load(&mid->loop_stop) || (!p->leader && !p->vacant)) break;
+                bool busy   = p->inline_seq != p->tick_seq;
+                p->tick_seq = p->inline_seq;
+                if (p->leader) {
+                    if (busy) /* requests keep coming: stay armed (off their path) */
+                        frt__standby_arm(p, FRT__HANDOFF_NS);
+                    else /* idle: let the timer lapse */
+                        p->tick_armed = false;
+                    continue;
+                }
+                double left = p->inline_start + FRT__HANDOFF_NS / 1e6 - frt_now_ms();
+                if (p->handoff_now || left <= 0) break; /* take the loop over */
+                frt__standby_arm(p, (long)(left * 1e6) + 1); /* a younger run: its due time */
+            }
+            p->tick_armed = false;
+            p->standby    = false;
             pthread_cond_broadcast(&p->cv);
             continue;
         }
@@ -674,6 +752,52 @@ finalized_by_us:
     pthread_detach(pthread_self());
     frt__inst_unref(mid);
     return NULL;
+}
+
+/* Take the next item (p->m held), NULL if none: from the lazy list (the
+ * inline thread) or the pool queue (workers). */
+static frt__work* frt__pool_pop(frt__pool* p, bool lazy)
+{
+    frt__work* w;
+    if (!lazy && p->head) {
+        w       = p->head;
+        p->head = w->next;
+        if (!p->head) {
+            p->tail  = NULL;
+            p->boost = 0;
+        }
+        p->nqueued--;
+    } else if (lazy && p->lhead) {
+        w        = p->lhead;
+        p->lhead = w->next;
+        if (!p->lhead) p->ltail = NULL;
+        p->nlazy--;
+    } else {
+        return NULL;
+    }
+    return w;
+}
+
+/* The inline thread lost the loop: move the rest of its batch (at most
+ * FRT__LAZY_MAX items) to the pool queue, get threads for as many as
+ * there is room for, and have the monitor watch the rest (p->m held). */
+static void frt__pool_unlazy(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (!p->lhead) return;
+    int room = p->target + p->boost - (p->nrunning - p->nblocked);
+    while (p->lhead) {
+        frt__work* w = frt__pool_pop(p, true);
+        w->next      = NULL;
+        if (p->tail)
+            p->tail->next = w;
+        else
+            p->head = w;
+        p->tail = w;
+        p->nqueued++;
+        if (room-- > 0) frt__pool_kick(mid);
+    }
+    frt__pool_watch(mid);
 }
 
 /* Join workers that exited on idle (called without p->m). */
@@ -723,11 +847,27 @@ static bool frt__pool_spawn(margo_instance_id mid)
     return true;
 }
 
+/* Queue w for the pool. Work produced by the leader while it processes a
+ * batch (frt__tls.lazy; the first FRT__LAZY_MAX items, the rest of a flood
+ * is queued as usual) goes to the lazy list without a wake-up: the leader
+ * runs it itself after the batch (see frt__worker_main), and threads come
+ * for it only if that thread blocks or runs long (frt__pool_unlazy). */
 static void frt__pool_submit(margo_instance_id mid, frt__work* w)
 {
     frt__pool* p = &mid->pool;
     w->next      = NULL;
     pthread_mutex_lock(&p->m);
+    if (frt__tls.lazy == mid && frt__tls.nlazy < FRT__LAZY_MAX) {
+        if (p->ltail)
+            p->ltail->next = w;
+        else
+            p->lhead = w;
+        p->ltail = w;
+        p->nlazy++;
+        frt__tls.nlazy++;
+        pthread_mutex_unlock(&p->m);
+        return;
+    }
     if (p->tail)
         p->tail->next = w;
     else
@@ -894,14 +1034,18 @@ static void frt__conn_rearm(frt__conn* c)
     pthread_mutex_unlock(&c->wlock);
 }
 
-/* Take the reader token of c; false if another thread holds it. */
-static bool frt__reader_acquire(frt__conn* c)
+/* Take the reader token of c; false if another thread holds it. With
+ * disarm, EPOLLIN is also taken out of the loop's interest set at once (a
+ * caller about to wait for its response), so the response does not wake
+ * the leader too: it only wakes the caller. */
+static bool frt__reader_acquire(frt__conn* c, bool disarm)
 {
     bool ok = false;
     pthread_mutex_lock(&c->wlock);
     if (!c->reader_active && !c->wclosed) {
         c->reader_active = true;
         ok               = true;
+        if (disarm) frt__conn_rearm_locked(c);
     }
     pthread_mutex_unlock(&c->wlock);
     return ok;
@@ -1482,14 +1626,17 @@ static frt__work* frt__lead(margo_instance_id mid)
     while (!atomic_load(&mid->loop_stop)) {
         int timeout = -1;
         pthread_mutex_lock(&mid->lock);
+        mid->loop_wake_at = HUGE_VAL;
         if (mid->heap_len > 0) {
-            double d = mid->heap[0]->deadline - frt_now_ms();
+            double now = frt_now_ms();
+            double d   = mid->heap[0]->deadline - now;
             if (d <= 0)
                 timeout = 0;
             else if (d > 3600e3)
                 timeout = 3600000;
             else
                 timeout = (int)d + 1;
+            mid->loop_wake_at = now + timeout;
         }
         pthread_mutex_unlock(&mid->lock);
         int n = epoll_wait(mid->epfd, evs, 64, timeout);
@@ -1498,6 +1645,8 @@ static frt__work* frt__lead(margo_instance_id mid)
             frt__log(mid, MARGO_LOG_CRITICAL, "epoll_wait: %s", strerror(errno));
             break;
         }
+        frt__tls.lazy  = mid;
+        frt__tls.nlazy = 0;
         for (int i = 0; i < n; i++) {
             void* tag = evs[i].data.ptr;
             if (tag == &frt__tag_listen) {
@@ -1508,7 +1657,7 @@ static frt__work* frt__lead(margo_instance_id mid)
             } else {
                 frt__conn* c = tag;
                 if (evs[i].events & EPOLLOUT) frt__conn_flush(c);
-                if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && frt__reader_acquire(c)) {
+                if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && frt__reader_acquire(c, false)) {
                     if (frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, &inl) < 0) {
                         frt__conn_close(mid, c); /* c may be gone now */
                         continue;
@@ -1520,7 +1669,9 @@ static frt__work* frt__lead(margo_instance_id mid)
             }
         }
         frt__expire(mid);
+        frt__tls.lazy = NULL;
         if (inl) return inl;
+        if (frt__tls.nlazy > 0) return &frt__lazy_marker;
     }
     return NULL;
 }
@@ -1814,6 +1965,11 @@ static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const 
         h.provider_id = provider_id;
         h.name_len    = (uint16_t)nlen;
         h.payload_len = (uint32_t)in_len;
+        /* A synchronous caller reads its own response: it takes the reader
+         * token (and EPOLLIN out of the loop's set) before the request goes
+         * out, so even a response that comes back at once (the peer may run
+         * on this core first) never wakes the loop. */
+        if (keep) k->reading = frt__reader_acquire(conn, true);
         /* a send failure shuts the socket down; the loop then fails k */
         (void)frt__send_frame(conn, &h, name, in);
         if (keep) {
@@ -1841,18 +1997,25 @@ static void frt__forward_wait_reading(margo_instance_id mid, frt__conn* conn, fr
 {
     uint8_t buf[FRT__CALLER_BUF];
     double  end = frt_now_ms() + FRT__CALLER_READ_MS;
-    if (atomic_load(&k->done) || !frt__reader_acquire(conn)) return;
+    if (!k->reading && (atomic_load(&k->done) || !frt__reader_acquire(conn, true))) return;
+    k->reading = false;
+    /* poll first: the response is rarely there already, and poll returns
+     * at once if it is (saves a recv that would fail with EAGAIN) */
+    int r = 0;
     while (!atomic_load(&k->done)) {
-        int r = frt__conn_read_some(mid, conn, buf, sizeof buf, NULL);
+        if (r == 0) {
+            double left = end - frt_now_ms();
+            if (left <= 0) break;
+            struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+            int pr = poll(&p, 1, left < FRT__CALLER_SLICE_MS ? (int)left + 1 : FRT__CALLER_SLICE_MS);
+            if (pr < 0 && errno != EINTR) break;
+            if (pr <= 0 || atomic_load(&k->done)) continue; /* done: e.g. canceled by finalize */
+        }
+        r = frt__conn_read_some(mid, conn, buf, sizeof buf, NULL);
         if (r < 0) {
             shutdown(conn->fd, SHUT_RDWR);
             break;
         }
-        if (r > 0 || atomic_load(&k->done)) continue;
-        double left = end - frt_now_ms();
-        if (left <= 0) break;
-        struct pollfd p = {.fd = conn->fd, .events = POLLIN};
-        (void)poll(&p, 1, left < FRT__CALLER_SLICE_MS ? (int)left + 1 : FRT__CALLER_SLICE_MS);
     }
     frt__reader_release(conn);
 }
@@ -1873,8 +2036,12 @@ hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
     frt__about_to_block();
     frt_wait_begin();
     if (conn) {
+        /* the instance may be finalized by another thread meanwhile: keep
+         * its memory until this thread stops reading for it */
+        atomic_fetch_add(&mid->memrefs, 1);
         frt__forward_wait_reading(mid, conn, k);
         frt__conn_unref(conn);
+        frt__inst_unref(mid);
     }
     pthread_mutex_lock(&k->m);
     while (!k->done) pthread_cond_wait(&k->cv, &k->m);
@@ -2023,7 +2190,12 @@ hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name, uint16_t
         return HG_NOENTRY;
     }
     int self = frt__tls.entry == e ? 1 : 0;
-    while (e->active > self) pthread_cond_wait(&mid->cv, &mid->lock);
+    if (e->active > self) { /* the handlers may be queued behind us */
+        frt__about_to_block();
+        frt_wait_begin();
+        while (e->active > self) pthread_cond_wait(&mid->cv, &mid->lock);
+        frt_wait_end();
+    }
     if (e->active == 0)
         free(e);
     else
@@ -2303,6 +2475,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     atomic_init(&mid->memrefs, 1);
     atomic_init(&mid->log_level, (int)frt__global_log_level());
     atomic_init(&mid->loop_stop, false);
+    mid->loop_wake_at = HUGE_VAL;
     mid->listen_fd = mid->epfd = mid->evfd = mid->pool.standby_fd = -1;
     mid->spare_fd                           = open("/dev/null", O_RDONLY | O_CLOEXEC);
     mid->pool.standby_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -2448,9 +2621,11 @@ void margo_finalize(margo_instance_id mid)
     pthread_mutex_lock(&mid->pool.m);
     atomic_store(&mid->loop_stop, true);
     frt__wake_loop(mid);
+    mid->pool.tick_armed = true;
     frt__standby_arm(&mid->pool, 1); /* wake the standby: it sees loop_stop */
     while (mid->pool.leader || mid->pool.standby)
         pthread_cond_wait(&mid->pool.cv, &mid->pool.m);
+    frt__pool_unlazy(mid); /* the batch of an inline thread that finalized (a quit handler) */
     pthread_mutex_unlock(&mid->pool.m);
     frt__pool_stop_join(mid);
 
@@ -2794,7 +2969,12 @@ static void frt__timer_cancel_locked(margo_instance_id mid, margo_timer_t t)
     frt__heap_remove(mid, &t->node);
     t->gen++;
     t->refire = false;
-    while (t->running && frt__tls.timer != t) pthread_cond_wait(&mid->cv, &mid->lock);
+    if (t->running && frt__tls.timer != t) { /* its run may be queued behind us */
+        frt__about_to_block();
+        frt_wait_begin();
+        while (t->running && frt__tls.timer != t) pthread_cond_wait(&mid->cv, &mid->lock);
+        frt_wait_end();
+    }
 }
 
 hg_return_t margo_timer_cancel(margo_timer_t timer)
