@@ -3,11 +3,14 @@
  * calls, the handler registry, the elastic handler pool and timers.
  *
  * Threads and locks (docs/design.md "Threads"):
- *  - One progress thread per instance owns the epoll loop, the read side of
- *    every connection, accept(), and expiry of the timer heap. It never runs
- *    user code and never blocks on anything but epoll_wait.
- *  - Handler threads (elastic pool) run handlers, async completions and
- *    timer callbacks. Callers of frt_forward write requests themselves.
+ *  - One pool thread at a time (the leader) runs the epoll loop: accept(),
+ *    reads (unless a caller holds a connection's reader token), expiry of
+ *    the timer heap. It runs no user code while it leads; after a batch it
+ *    leaves the loop lazily and runs the batch's work itself (the standby
+ *    takes the loop over if that blocks or lasts; see frt__worker_main).
+ *  - Other pool threads run queued handlers, async completions and timer
+ *    callbacks. Callers of frt_forward write requests themselves and a
+ *    synchronous caller reads its own response.
  *  - Lock order: inst->lock -> conn->wlock -> pool.m -> call->m. The loop
  *    takes inst->lock and conn->wlock but never both in the other order.
  */
