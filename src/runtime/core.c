@@ -855,7 +855,14 @@ static bool frt__pool_spawn(margo_instance_id mid)
  * is queued as usual) goes to the lazy list without a wake-up: the leader
  * runs it itself after the batch (see frt__worker_main), and threads come
  * for it only if that thread blocks or runs long (frt__pool_unlazy). */
+static void frt__pool_enqueue(margo_instance_id mid, frt__work* w, bool front);
 static void frt__pool_submit(margo_instance_id mid, frt__work* w)
+{
+    frt__pool_enqueue(mid, w, false);
+}
+
+/* Queue w (at the head if front: work its submitter is about to wait for). */
+static void frt__pool_enqueue(margo_instance_id mid, frt__work* w, bool front)
 {
     frt__pool* p = &mid->pool;
     w->next      = NULL;
@@ -871,11 +878,17 @@ static void frt__pool_submit(margo_instance_id mid, frt__work* w)
         pthread_mutex_unlock(&p->m);
         return;
     }
-    if (p->tail)
-        p->tail->next = w;
-    else
+    if (front) {
+        w->next = p->head;
         p->head = w;
-    p->tail = w;
+        if (!p->tail) p->tail = w;
+    } else {
+        if (p->tail)
+            p->tail->next = w;
+        else
+            p->head = w;
+        p->tail = w;
+    }
     p->nqueued++;
     frt__pool_kick(mid);
     bool any_exited = p->nexited > 0;
@@ -1951,7 +1964,12 @@ static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const 
         r->in          = b;
         r->in_len      = in_len;
         strcpy(r->source, mid->self);
-        frt__pool_submit(mid, &r->work);
+        /* a handler of this instance calling itself synchronously waits
+         * for this request: it runs first (depth first), so a storm of
+         * nested self-calls keeps few handlers -- and threads -- blocked */
+        frt__pool_enqueue(mid, &r->work,
+                          keep && frt__tls.pool_inst == mid && frt__tls.worker &&
+                              frt__tls.worker->busy);
         return HG_SUCCESS;
     }
 
