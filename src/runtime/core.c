@@ -447,7 +447,8 @@ static void frt__about_to_block(void)
  * (frt_forward, margo_thread_sleep, margo_wait_for_finalize, or any code
  * between frt_wait_begin/frt_wait_end). A handler that blocks elsewhere
  * (a user lock or condition) is covered by the monitor thread: if queued
- * work makes no progress for FRT__STALL_MS, it allows one more thread.
+ * work makes no progress for FRT__STALL_MS and a busy worker is asleep
+ * outside the runtime, it allows one more thread.
  */
 #define FRT__STALL_MS 10
 
@@ -493,7 +494,6 @@ static void frt__pool_watch(margo_instance_id mid)
 }
 
 /* p->m held: get a thread to run queued work, if there is room for it. */
-
 static void frt__pool_kick(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
