@@ -483,6 +483,44 @@ static void test_last_chance(void)
     }
 }
 
+/* 10c. a suspicion heard through gossip makes the suspect the target of
+ * the member's next probe (its confirmation or its refutation comes within
+ * a period instead of after ~N periods of round-robin); with the dynamic
+ * suspicion off the order is unchanged */
+static void test_probe_suspect_first(void)
+{
+    for (int lg = 0; lg < 2; lg++) {
+        int hits = 0;
+        for (int trial = 0; trial < 8; trial++) {
+            sim S;
+            sim_init(&S, 70 + 10 * lg + trial);
+            swim__config c          = test_cfg();
+            c.lifeguard_suspicion   = lg == 1;
+            c.gossip_interval_ms    = 0;
+            c.sync_interval_ms      = 0;
+            c.reconnect_interval_ms = 0;
+            c.anti_entropy          = false;
+            full_group(&S, 32, &c);
+            swim__t* s = S.nodes[0].s;
+            suspect_from(s, &S.nodes[7], &S.nodes[1], S.now);
+            CHECK_EQ_INT(sim_status(&S, 0, 7), 2);
+            double t = swim__next_deadline(s);
+            swim__tick(s, t); /* the first probe round */
+            swim__outbox* o = swim__get_outbox(s);
+            for (size_t k = 0; k < o->nsends; k++)
+                if (o->sends[k].msg.kind == SWIM_MSG_PING &&
+                    strcmp(o->sends[k].addr, S.nodes[7].addr) == 0)
+                    hits++;
+            swim__outbox_clear(o);
+            sim_free(&S);
+        }
+        if (lg)
+            CHECK_EQ_INT(hits, 8);
+        else
+            CHECK(hits <= 2); /* round-robin over 31 members: rarely the suspect */
+    }
+}
+
 /* 11. any ping_req_members value is safe; garbage entries are ignored */
 static void test_hostile_values(void)
 {
@@ -543,6 +581,7 @@ int main(void)
     test_suspicion_deadlines();
     test_buddy();
     test_last_chance();
+    test_probe_suspect_first();
     test_hostile_values();
     return FT_DONE();
 }

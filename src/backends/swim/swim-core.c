@@ -116,6 +116,7 @@ struct swim__t {
 
     uint32_t* order;
     uint32_t  norder, caporder, probe_pos;
+    uint32_t  probe_first; /* a suspect heard of through gossip: probed next (or NONE) */
 
     bcast*   bq;
     uint32_t nbq, capbq;
@@ -975,6 +976,7 @@ static bool apply_entry(swim__t* s, double now, const swim__entry* e, bool reque
         if (m->status == ST_ALIVE || e->inc > m->inc) {
             /* queued even in a state merge: the suspect must hear it to refute */
             start_suspicion(s, idx, e->inc, fkey, from, now);
+            if (s->cfg.lifeguard_suspicion && fkey != s->self_key) s->probe_first = idx;
             return true;
         }
         /* already suspected at this incarnation: an independent confirmation? */
@@ -1201,6 +1203,14 @@ static void probe_end(swim__t* s, double now, bool success)
 static void probe_start(swim__t* s, double now)
 {
     uint32_t target = NONE;
+    /* a suspicion heard through gossip: probe the suspect in this round
+     * (instead of the next member in order) -- a dead one gets the
+     * independent confirmations that shorten the suspicion timeout, a live
+     * one hears the suspicion (buddy notice) and refutes */
+    uint32_t f     = s->probe_first;
+    s->probe_first = NONE;
+    if (f != NONE && f < s->nmembers && f != s->self && s->members[f].status == ST_SUSPECT)
+        target = f;
     for (uint32_t step = 0; step <= s->norder && target == NONE; step++) {
         if (s->probe_pos >= s->norder) {
             order_shuffle(s);
@@ -1276,6 +1286,7 @@ swim__t* swim__create(const swim__config* cfg, const char* self_addr, uint16_t s
     s->rng     = seed ? seed : 0x9E3779B97F4A7C15ULL;
     s->rng ^= hash_member(self_addr, self_pid);
     if (!s->rng) s->rng = 1;
+    s->probe_first = NONE;
     s->next_susp = INFINITY;
     s->susp_free = NONE;
     s->t0        = now;
@@ -1352,6 +1363,7 @@ static void compact(swim__t* s, double now)
 {
     uint32_t* map = NULL;
     if (s->ntomb == 0) return;
+    s->probe_first = NONE; /* indices may move */
     bool any = false;
     for (uint32_t i = 0; i < s->nmembers && !any; i++) {
         const member* m = &s->members[i];
