@@ -671,9 +671,24 @@ static mlres run_memberlist(const char* script, int n)
 {
     mlres r = {0};
     int   base = 0;
+    /* ports below the kernel's ephemeral range: inside it, the outgoing
+     * connections of the harness's own members could take a port one of
+     * its later members must listen on (seen: "bind: address already in
+     * use" at N = 128) */
+    int   lo = 32768, hi = 60999;
+    FILE* pr = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (pr) {
+        if (fscanf(pr, "%d %d", &lo, &hi) != 2) lo = 32768;
+        fclose(pr);
+    }
+    int first = 10000, last = lo - n - 1; /* candidate bases: [first, last] */
+    if (last <= first) { /* no room below: above the range */
+        first = hi + 1;
+        last  = 65535 - n;
+    }
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
-    for (int tries = 0; tries < 50 && !base; tries++) {
-        int b = 20000 + rand() % 30000;
+    for (int tries = 0; tries < 50 && !base && last > first; tries++) {
+        int b = first + rand() % (last - first);
         if (ports_free(b, n)) base = b;
     }
     if (!base) return r;
