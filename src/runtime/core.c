@@ -472,6 +472,24 @@ static bool frt__thread_sleeping(pid_t tid)
     return r[2] != 'R';
 }
 
+/* p->m held: put w in the pool queue (at its head if front). */
+static void frt__queue_push(frt__pool* p, frt__work* w, bool front)
+{
+    if (front) {
+        w->next = p->head;
+        p->head = w;
+        if (!p->tail) p->tail = w;
+    } else {
+        w->next = NULL;
+        if (p->tail)
+            p->tail->next = w;
+        else
+            p->head = w;
+        p->tail = w;
+    }
+    p->nqueued++;
+}
+
 /* p->m held: may queued work start now? */
 static bool frt__pool_room(const frt__pool* p)
 {
@@ -637,13 +655,7 @@ static void* frt__worker_main(void* arg)
             if (!frt__pool_room(p)) {
                 /* every CPU is busy: the batch waits its turn in the
                  * queue and this thread goes on leading */
-                w->next = NULL;
-                if (p->tail)
-                    p->tail->next = w;
-                else
-                    p->head = w;
-                p->tail = w;
-                p->nqueued++;
+                frt__queue_push(p, w, false);
                 frt__pool_unlazy(mid);
                 frt__pool_kick(mid); /* the monitor watches for a stall */
                 continue;
@@ -790,14 +802,7 @@ static void frt__pool_unlazy(margo_instance_id mid)
     if (!p->lhead) return;
     int room = p->target + p->boost - (p->nrunning - p->nblocked);
     while (p->lhead) {
-        frt__work* w = frt__pool_pop(p, true);
-        w->next      = NULL;
-        if (p->tail)
-            p->tail->next = w;
-        else
-            p->head = w;
-        p->tail = w;
-        p->nqueued++;
+        frt__queue_push(p, frt__pool_pop(p, true), false);
         if (room-- > 0) frt__pool_kick(mid);
     }
     frt__pool_watch(mid);
@@ -878,18 +883,7 @@ static void frt__pool_enqueue(margo_instance_id mid, frt__work* w, bool front)
         pthread_mutex_unlock(&p->m);
         return;
     }
-    if (front) {
-        w->next = p->head;
-        p->head = w;
-        if (!p->tail) p->tail = w;
-    } else {
-        if (p->tail)
-            p->tail->next = w;
-        else
-            p->head = w;
-        p->tail = w;
-    }
-    p->nqueued++;
+    frt__queue_push(p, w, front);
     frt__pool_kick(mid);
     bool any_exited = p->nexited > 0;
     pthread_mutex_unlock(&p->m);
