@@ -15,6 +15,16 @@ static swim__config test_cfg(void)
     return c;
 }
 
+/* No background traffic (gossip rounds, push-pull, reconnects,
+ * anti-entropy): only probes, and what a test provokes, send messages. */
+static void quiet(swim__config* c)
+{
+    c->gossip_interval_ms    = 0;
+    c->sync_interval_ms      = 0;
+    c->reconnect_interval_ms = 0;
+    c->anti_entropy          = false;
+}
+
 /* N members that all start from the full view */
 static void full_group(sim* S, int n, const swim__config* cfg)
 {
@@ -378,10 +388,7 @@ static void test_suspicion_deadlines(void)
     sim_init(&S, 12);
     swim__config c          = test_cfg();
     c.protocol_period_ms    = 1e9; /* keep probes out of the deadlines */
-    c.gossip_interval_ms    = 0;
-    c.sync_interval_ms      = 0;
-    c.reconnect_interval_ms = 0;
-    c.anti_entropy          = false;
+    quiet(&c);
     full_group(&S, 16, &c);
     swim__t* s = S.nodes[0].s;
     /* start() jitters the first probe within one period: push it away */
@@ -465,10 +472,7 @@ static void test_last_chance(void)
             swim__config c          = test_cfg();
             c.lifeguard_buddy       = buddy == 1;
             c.protocol_period_ms    = 1e9; /* no probes: only the check talks */
-            c.gossip_interval_ms    = 0;
-            c.sync_interval_ms      = 0;
-            c.reconnect_interval_ms = 0;
-            c.anti_entropy          = false;
+            quiet(&c);
             full_group(&S, 8, &c);
             if (!alive) S.nodes[5].up = false;
             suspect_from(S.nodes[0].s, &S.nodes[5], &S.nodes[1], S.now);
@@ -496,10 +500,7 @@ static void test_probe_suspect_first(void)
             sim_init(&S, 70 + 10 * lg + trial);
             swim__config c          = test_cfg();
             c.lifeguard_suspicion   = lg == 1;
-            c.gossip_interval_ms    = 0;
-            c.sync_interval_ms      = 0;
-            c.reconnect_interval_ms = 0;
-            c.anti_entropy          = false;
+            quiet(&c);
             full_group(&S, 32, &c);
             swim__t* s = S.nodes[0].s;
             suspect_from(s, &S.nodes[7], &S.nodes[1], S.now);
