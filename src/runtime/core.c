@@ -103,6 +103,11 @@ typedef struct frt__conn {
     bool            wclosed;
     bool            want_out;      /* output queued: EPOLLOUT wanted */
     bool            reader_active; /* a thread owns the read side (see below) */
+    bool            in_armed;      /* EPOLLIN is in the loop's interest set */
+    bool            loop_missed;   /* the loop had an event while the token was held */
+    bool            in_debt;       /* on inst->debt: EPOLLIN to be re-armed by the loop */
+    struct frt__conn* debt_next;   /* inst->debt list (debt_lock), holds a ref */
+    _Atomic int     ncalls;        /* pending calls on this connection (inst->lock) */
     uint8_t*        outq;
     size_t          outq_off, outq_len, outq_cap;
     /* read side: only the thread that holds the reader token
@@ -249,6 +254,9 @@ struct margo_instance {
     char            self[FRT_MAX_ADDR_LEN + 1];
     char            self_key[FRT_MAX_ADDR_LEN + 32];
     int             listen_fd, epfd, evfd;
+    int             debt_fd;      /* timerfd: re-arm the reads callers left disarmed */
+    pthread_mutex_t debt_lock;    /* leaf lock: debt */
+    struct frt__conn* debt;       /* connections owing an EPOLLIN re-arm (frt__reader_release) */
     int             spare_fd; /* /dev/null, given up to shed a connection on EMFILE */
     _Atomic bool    loop_stop;
     /* lifetime */
@@ -295,7 +303,7 @@ static __thread struct {
 } frt__tls;
 
 static _Atomic unsigned long frt__instance_counter = 0;
-static char                  frt__tag_listen, frt__tag_event;
+static char                  frt__tag_listen, frt__tag_event, frt__tag_debt;
 static frt__work             frt__lazy_marker; /* frt__lead: "run the queue inline" */
 
 static void frt__inst_unref(margo_instance_id mid);
@@ -951,6 +959,7 @@ static frt__call* frt__call_take(margo_instance_id mid, uint64_t id, frt__conn* 
             if (c->conn != conn) return NULL;
             *pp = c->hnext;
             frt__heap_remove(mid, &c->node);
+            if (conn) atomic_fetch_sub(&conn->ncalls, 1);
             return c;
         }
     }
@@ -1023,31 +1032,35 @@ static void frt__conn_unref(frt__conn* c)
 }
 
 /*
- * Connections are registered EPOLLONESHOT: each event disarms the fd and
- * whoever handled it re-arms it from the current state (under wlock), so
- * the loop and a caller reading its own response never read concurrently.
- * EPOLLIN is armed only while no thread holds the reader token.
+ * Read side of a connection (docs/design.md "Who reads a connection").
+ *
+ * Connections are registered edge-triggered, once: a loop read costs no
+ * epoll_ctl. The reader token (reader_active, under wlock) says which
+ * thread reads: the loop, or a synchronous caller waiting for its own
+ * response. A caller takes EPOLLIN out of the loop's set while it reads
+ * (so its response wakes only the caller), and on release puts it back
+ * only when someone else needs the loop to read: another call pending on
+ * the connection, or an event the loop saw while the caller held the
+ * token. Otherwise the connection goes on inst->debt and the loop re-arms
+ * it within FRT__DEBT_NS (a timerfd); a caller that comes back before
+ * that finds EPOLLIN already out, so back-to-back calls cost no epoll_ctl.
+ * Until the debt is paid, what the peer sends unprompted (a request on a
+ * reused connection, EOF) waits at most FRT__DEBT_NS.
  */
-static void frt__conn_rearm_locked(frt__conn* c)
+#define FRT__DEBT_NS 1000000L
+
+static void frt__conn_ctl_locked(frt__conn* c)
 {
     if (c->wclosed || c->fd < 0) return;
-    struct epoll_event ev = {.events = EPOLLONESHOT, .data.ptr = c};
-    if (!c->reader_active) ev.events |= EPOLLIN;
+    struct epoll_event ev = {.events = EPOLLET, .data.ptr = c};
+    if (c->in_armed) ev.events |= EPOLLIN | EPOLLRDHUP;
     if (c->want_out) ev.events |= EPOLLOUT;
     epoll_ctl(c->inst->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void frt__conn_rearm(frt__conn* c)
-{
-    pthread_mutex_lock(&c->wlock);
-    frt__conn_rearm_locked(c);
-    pthread_mutex_unlock(&c->wlock);
-}
-
-/* Take the reader token of c; false if another thread holds it. With
- * disarm, EPOLLIN is also taken out of the loop's interest set at once (a
- * caller about to wait for its response), so the response does not wake
- * the leader too: it only wakes the caller. */
+/* Take the reader token of c; false if another thread holds it. A caller
+ * (disarm) also takes EPOLLIN out of the loop's set; the loop, when it
+ * cannot have the token, leaves a note for the holder (loop_missed). */
 static bool frt__reader_acquire(frt__conn* c, bool disarm)
 {
     bool ok = false;
@@ -1055,18 +1068,90 @@ static bool frt__reader_acquire(frt__conn* c, bool disarm)
     if (!c->reader_active && !c->wclosed) {
         c->reader_active = true;
         ok               = true;
-        if (disarm) frt__conn_rearm_locked(c);
+        if (disarm && c->in_armed) {
+            c->in_armed = false;
+            frt__conn_ctl_locked(c);
+        }
+    } else if (!disarm) {
+        c->loop_missed = true;
     }
     pthread_mutex_unlock(&c->wlock);
     return ok;
 }
 
-static void frt__reader_release(frt__conn* c)
+/* Put c on inst->debt (wlock held): the loop re-arms EPOLLIN soon. */
+static void frt__conn_debt_locked(frt__conn* c)
+{
+    margo_instance_id mid = c->inst;
+    if (c->in_debt) return;
+    c->in_debt = true;
+    atomic_fetch_add(&c->refs, 1);
+    pthread_mutex_lock(&mid->debt_lock);
+    bool first   = mid->debt == NULL;
+    c->debt_next = mid->debt;
+    mid->debt    = c;
+    pthread_mutex_unlock(&mid->debt_lock);
+    if (first) {
+        struct itimerspec its = {{0, 0}, {0, FRT__DEBT_NS}};
+        timerfd_settime(mid->debt_fd, 0, &its, NULL);
+    }
+}
+
+/* Give the token back. The loop (caller = false) always leaves EPOLLIN
+ * armed; `more`: data may be left unread (re-arming makes epoll report it
+ * again). A caller re-arms only when the loop must read now (see above). */
+static void frt__reader_release(frt__conn* c, bool caller, bool more)
 {
     pthread_mutex_lock(&c->wlock);
     c->reader_active = false;
-    frt__conn_rearm_locked(c);
+    if (!c->wclosed) {
+        if (!caller || more || c->loop_missed || atomic_load(&c->ncalls) > 0) {
+            if (!c->in_armed || more || c->loop_missed) {
+                c->in_armed    = true;
+                c->loop_missed = false;
+                frt__conn_ctl_locked(c);
+            }
+        } else if (!c->in_armed) {
+            frt__conn_debt_locked(c);
+        }
+    }
     pthread_mutex_unlock(&c->wlock);
+}
+
+/* An asynchronous call went out on c: make sure someone will read its
+ * response (c may be in debt, EPOLLIN out, with nobody reading). */
+static void frt__conn_need_reader(frt__conn* c)
+{
+    pthread_mutex_lock(&c->wlock);
+    if (!c->reader_active && !c->in_armed && !c->wclosed) {
+        c->in_armed = true;
+        frt__conn_ctl_locked(c);
+    }
+    pthread_mutex_unlock(&c->wlock);
+}
+
+/* Loop: the debt timer fired; re-arm every connection nobody reads. */
+static void frt__pay_debts(margo_instance_id mid)
+{
+    uint64_t ticks;
+    (void)!read(mid->debt_fd, &ticks, sizeof ticks);
+    pthread_mutex_lock(&mid->debt_lock);
+    frt__conn* list = mid->debt;
+    mid->debt       = NULL;
+    pthread_mutex_unlock(&mid->debt_lock);
+    while (list) {
+        frt__conn* c = list;
+        list         = c->debt_next;
+        pthread_mutex_lock(&c->wlock);
+        c->in_debt = false;
+        /* a caller holding the token decides again when it releases it */
+        if (!c->reader_active && !c->in_armed && !c->wclosed) {
+            c->in_armed = true;
+            frt__conn_ctl_locked(c);
+        }
+        pthread_mutex_unlock(&c->wlock);
+        frt__conn_unref(c);
+    }
 }
 
 static void frt__iov_advance(struct iovec** iov, int* cnt, size_t n)
@@ -1147,7 +1232,7 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
     }
     if (!c->want_out) {
         c->want_out = true;
-        frt__conn_rearm_locked(c);
+        frt__conn_ctl_locked(c);
     }
 finish:
     pthread_mutex_unlock(&c->wlock);
@@ -1172,6 +1257,7 @@ static void frt__conn_flush(frt__conn* c)
     if (c->outq_off == c->outq_len && c->want_out) {
         c->outq_off = c->outq_len = 0;
         c->want_out               = false;
+        frt__conn_ctl_locked(c); /* edge-triggered EPOLLOUT would fire on every read */
     }
     pthread_mutex_unlock(&c->wlock);
 }
@@ -1267,6 +1353,7 @@ static void frt__conn_close(margo_instance_id mid, frt__conn* c)
             if (k->conn == c) {
                 *pp = k->hnext;
                 frt__heap_remove(mid, &k->node);
+                atomic_fetch_sub(&c->ncalls, 1);
                 k->hnext = failed;
                 failed   = k;
             } else {
@@ -1503,16 +1590,23 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
 }
 
 /* Read what is available on c into buf and process it (reader token held).
- * @return 1 more may come, 0 nothing more now, -1 the connection is dead
- * (EOF, error or protocol violation: the caller closes or shuts it down). */
+ * With wait, the first recv blocks for at most FRT__CALLER_SLICE_MS (the
+ * socket's SO_RCVTIMEO; sockets are blocking, every other I/O on them is
+ * MSG_DONTWAIT): one system call where poll + recv would take two.
+ * A short read means the socket was drained: edge-triggered epoll reports
+ * data that comes later. Not so for a hang-up that came with the data
+ * (it is a state, not data): with hup, read on until EOF. 
+ * @return 1 more may come, 0 nothing more now (or the slice passed), -1 the
+ * connection is dead (EOF, error or protocol violation: the caller closes
+ * or shuts it down). */
 static int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size,
-                               frt__work** inl)
+                               frt__work** inl, bool wait, bool hup)
 {
     for (int round = 0; round < 16; round++) {
-        ssize_t n = recv(c->fd, buf, size, MSG_DONTWAIT);
+        ssize_t n = recv(c->fd, buf, size, wait && round == 0 ? 0 : MSG_DONTWAIT);
         if (n > 0) {
             if (!frt__conn_feed(mid, c, buf, (size_t)n, inl)) return -1;
-            if ((size_t)n < size) return 0;
+            if ((size_t)n < size && !hup) return 0;
             continue;
         }
         if (n == 0) {
@@ -1529,19 +1623,30 @@ static int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf
     return 1;
 }
 
-static void frt__set_sockopts(int fd, bool tcp)
+#define FRT__CALLER_READ_MS   20.0 /* a caller reads its own response for this long at most */
+#define FRT__CALLER_SLICE_MS  5    /* ... in blocking reads this long (to notice other completions) */
+#define FRT__CALLER_BUF       16384
+
+/* A connected socket: blocking (only a caller waiting for its response
+ * blocks in recv, for a slice at most; everything else passes
+ * MSG_DONTWAIT), no Nagle on TCP. false: the socket cannot be set up. */
+static bool frt__set_sockopts(int fd, bool tcp)
 {
     if (tcp) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) return false;
+    struct timeval tv = {0, FRT__CALLER_SLICE_MS * 1000};
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0;
 }
 
 /* Loop: accept every pending connection. */
 static void frt__accept_all(margo_instance_id mid)
 {
     for (;;) {
-        int fd = accept4(mid->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if ((errno == EMFILE || errno == ENFILE) && mid->spare_fd >= 0) {
@@ -1558,8 +1663,8 @@ static void frt__accept_all(margo_instance_id mid)
                 frt__log(mid, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
             return;
         }
-        frt__set_sockopts(fd, mid->spec.kind == FRT__AK_TCP);
-        frt__conn* c = frt__conn_new(mid, fd);
+        frt__conn* c = frt__set_sockopts(fd, mid->spec.kind == FRT__AK_TCP) ? frt__conn_new(mid, fd)
+                                                                              : NULL;
         if (!c) {
             close(fd);
             continue;
@@ -1569,7 +1674,8 @@ static void frt__accept_all(margo_instance_id mid)
         c->next    = mid->conns;
         mid->conns = c;
         pthread_mutex_unlock(&mid->lock);
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
+        c->in_armed           = true;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
         if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 || frt__send_hello(mid, c) != HG_SUCCESS)
             frt__conn_close(mid, c);
     }
@@ -1661,20 +1767,23 @@ static frt__work* frt__lead(margo_instance_id mid)
             void* tag = evs[i].data.ptr;
             if (tag == &frt__tag_listen) {
                 frt__accept_all(mid);
+            } else if (tag == &frt__tag_debt) {
+                frt__pay_debts(mid);
             } else if (tag == &frt__tag_event) {
                 uint64_t v;
                 while (read(mid->evfd, &v, sizeof v) < 0 && errno == EINTR) {}
             } else {
                 frt__conn* c = tag;
                 if (evs[i].events & EPOLLOUT) frt__conn_flush(c);
-                if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && frt__reader_acquire(c, false)) {
-                    if (frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, &inl) < 0) {
+                uint32_t hup = evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+                if ((evs[i].events & EPOLLIN || hup) && frt__reader_acquire(c, false)) {
+                    int r = frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, &inl, false,
+                                                hup != 0);
+                    if (r < 0) {
                         frt__conn_close(mid, c); /* c may be gone now */
                         continue;
                     }
-                    frt__reader_release(c); /* re-arms */
-                } else {
-                    frt__conn_rearm(c);
+                    frt__reader_release(c, false, r > 0);
                 }
             }
         }
@@ -1770,7 +1879,10 @@ static int frt__dial(margo_instance_id mid, const frt__addr_spec* spec, double t
         }
         break;
     }
-    frt__set_sockopts(fd, spec->kind == FRT__AK_TCP);
+    if (!frt__set_sockopts(fd, spec->kind == FRT__AK_TCP)) {
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -1822,7 +1934,8 @@ static hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double t
     bool ok = false;
     if (fd >= 0) {
         c->fd                 = fd;
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
+        c->in_armed           = true;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
         /* a failed hello shuts the socket down: the loop then closes it.
          * Sent before the socket is watched, so our hello always precedes any
          * reaction to the peer's (reliability: auth rejections name us). */
@@ -1972,6 +2085,7 @@ static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const 
     pthread_mutex_lock(&mid->lock);
     k->conn = conn;
     ret     = conn->state == FRT__CS_CLOSED ? HG_HOSTUNREACH : frt__call_arm(mid, k, timeout_ms);
+    if (ret == HG_SUCCESS) atomic_fetch_add(&conn->ncalls, 1);
     pthread_mutex_unlock(&mid->lock);
     if (ret == HG_SUCCESS) {
         frt__hdr h    = {0};
@@ -1984,7 +2098,10 @@ static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const 
          * token (and EPOLLIN out of the loop's set) before the request goes
          * out, so even a response that comes back at once (the peer may run
          * on this core first) never wakes the loop. */
-        if (keep) k->reading = frt__reader_acquire(conn, true);
+        if (keep)
+            k->reading = frt__reader_acquire(conn, true);
+        else
+            frt__conn_need_reader(conn);
         /* a send failure shuts the socket down; the loop then fails k */
         (void)frt__send_frame(conn, &h, name, in);
         if (keep) {
@@ -1995,10 +2112,6 @@ static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const 
     frt__conn_unref(conn);
     return ret;
 }
-
-#define FRT__CALLER_READ_MS   20.0 /* a caller reads its own response for this long at most */
-#define FRT__CALLER_SLICE_MS  5    /* ... in poll slices this long (to notice other completions) */
-#define FRT__CALLER_BUF       16384
 
 /*
  * Leader/follower on the client side: a synchronous caller whose request
@@ -2014,25 +2127,16 @@ static void frt__forward_wait_reading(margo_instance_id mid, frt__conn* conn, fr
     double  end = frt_now_ms() + FRT__CALLER_READ_MS;
     if (!k->reading && (atomic_load(&k->done) || !frt__reader_acquire(conn, true))) return;
     k->reading = false;
-    /* poll first: the response is rarely there already, and poll returns
-     * at once if it is (saves a recv that would fail with EAGAIN) */
-    int r = 0;
-    while (!atomic_load(&k->done)) {
-        if (r == 0) {
-            double left = end - frt_now_ms();
-            if (left <= 0) break;
-            struct pollfd p = {.fd = conn->fd, .events = POLLIN};
-            int pr = poll(&p, 1, left < FRT__CALLER_SLICE_MS ? (int)left + 1 : FRT__CALLER_SLICE_MS);
-            if (pr < 0 && errno != EINTR) break;
-            if (pr <= 0 || atomic_load(&k->done)) continue; /* done: e.g. canceled by finalize */
-        }
-        r = frt__conn_read_some(mid, conn, buf, sizeof buf, NULL);
+    int r      = 0;
+    while (!atomic_load(&k->done) && frt_now_ms() < end) {
+        /* blocks for a slice when nothing is there (r == 0 last time) */
+        r = frt__conn_read_some(mid, conn, buf, sizeof buf, NULL, r == 0, false);
         if (r < 0) {
-            shutdown(conn->fd, SHUT_RDWR);
+            shutdown(conn->fd, SHUT_RDWR); /* the loop sees the hang-up and closes it */
             break;
         }
     }
-    frt__reader_release(conn);
+    frt__reader_release(conn, true, r != 0);
 }
 
 hg_return_t frt_forward(margo_instance_id mid, hg_addr_t addr, const char* name,
@@ -2414,6 +2518,7 @@ static void frt__inst_unref(margo_instance_id mid)
     if (atomic_fetch_sub(&mid->memrefs, 1) != 1) return;
     pthread_mutex_destroy(&mid->lock);
     pthread_cond_destroy(&mid->cv);
+    pthread_mutex_destroy(&mid->debt_lock);
     pthread_mutex_destroy(&mid->pool.m);
     pthread_cond_destroy(&mid->pool.cv);
     pthread_cond_destroy(&mid->pool.mon_cv);
@@ -2437,6 +2542,18 @@ static void frt__inst_teardown(margo_instance_id mid)
         shutdown(c->fd, SHUT_RDWR);
         frt__conn_unref(c);
     }
+    /* every connection is wclosed now: nothing joins the debt list again */
+    pthread_mutex_lock(&mid->debt_lock);
+    frt__conn* debt = mid->debt;
+    mid->debt       = NULL;
+    pthread_mutex_unlock(&mid->debt_lock);
+    while (debt) {
+        frt__conn* c = debt;
+        debt         = c->debt_next;
+        frt__conn_unref(c);
+    }
+    if (mid->debt_fd >= 0) close(mid->debt_fd);
+    mid->debt_fd = -1;
     if (mid->listen_fd >= 0) close(mid->listen_fd);
     if (mid->epfd >= 0) close(mid->epfd);
     if (mid->evfd >= 0) close(mid->evfd);
@@ -2484,6 +2601,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     if (!mid) return NULL;
     pthread_mutex_init(&mid->lock, NULL);
     pthread_cond_init(&mid->cv, NULL);
+    pthread_mutex_init(&mid->debt_lock, NULL);
     pthread_mutex_init(&mid->pool.m, NULL);
     pthread_cond_init(&mid->pool.cv, NULL);
     pthread_cond_init(&mid->pool.mon_cv, NULL);
@@ -2494,6 +2612,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     mid->listen_fd = mid->epfd = mid->evfd = mid->pool.standby_fd = -1;
     mid->spare_fd                           = open("/dev/null", O_RDONLY | O_CLOEXEC);
     mid->pool.standby_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    mid->debt_fd         = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     mid->margo_refs                         = 1;
     mid->server                             = mode == MARGO_SERVER_MODE;
     /* the leader, the standby and one worker */
@@ -2531,10 +2650,14 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     mid->rbuf = malloc(FRT__READ_CHUNK);
     mid->epfd = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->pool.standby_fd < 0) goto fail;
+    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->pool.standby_fd < 0
+        || mid->debt_fd < 0)
+        goto fail;
     {
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &frt__tag_event};
         if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->evfd, &ev) != 0) goto fail;
+        struct epoll_event dev = {.events = EPOLLIN, .data.ptr = &frt__tag_debt};
+        if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->debt_fd, &dev) != 0) goto fail;
         if (mid->server) {
             struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &frt__tag_listen};
             if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->listen_fd, &lev) != 0) goto fail;
@@ -2620,6 +2743,7 @@ void margo_finalize(margo_instance_id mid)
             frt__call* k  = mid->calls[b];
             mid->calls[b] = k->hnext;
             frt__heap_remove(mid, &k->node);
+            if (k->conn) atomic_fetch_sub(&k->conn->ncalls, 1);
             k->hnext = canceled;
             canceled = k;
         }
