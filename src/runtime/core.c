@@ -1048,6 +1048,9 @@ static void frt__conn_unref(frt__conn* c)
  * reused connection, EOF) waits at most FRT__DEBT_NS.
  */
 #define FRT__DEBT_NS 1000000L
+static _Atomic long frt__debt_ns = FRT__DEBT_NS;
+
+void frt__set_read_debt_ns(long ns) { atomic_store(&frt__debt_ns, ns > 0 ? ns : FRT__DEBT_NS); }
 
 static void frt__conn_ctl_locked(frt__conn* c)
 {
@@ -1092,7 +1095,8 @@ static void frt__conn_debt_locked(frt__conn* c)
     mid->debt    = c;
     pthread_mutex_unlock(&mid->debt_lock);
     if (first) {
-        struct itimerspec its = {{0, 0}, {0, FRT__DEBT_NS}};
+        long              ns  = atomic_load(&frt__debt_ns);
+        struct itimerspec its = {{0, 0}, {ns / 1000000000L, ns % 1000000000L}};
         timerfd_settime(mid->debt_fd, 0, &its, NULL);
     }
 }

@@ -92,4 +92,13 @@ margo_log_level frt__instance_log_level(margo_instance_id mid);
 const char*     frt__instance_name(margo_instance_id mid);
 margo_log_level frt__global_log_level(void);
 
+/* ------------------------------------------------------------------ */
+/* Test hooks                                                          */
+/* ------------------------------------------------------------------ */
+
+/** How soon the loop re-arms reads a synchronous caller left disarmed
+ *  (core.c, "Read side"; default 1 ms, <= 0 restores it). Process-wide.
+ *  Tests make it long to prove that no path depends on it. */
+void frt__set_read_debt_ns(long ns);
+
 #endif /* FLOCK_FRT_INTERNAL_H */

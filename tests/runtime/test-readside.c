@@ -1,0 +1,198 @@
+/*
+ * test-readside.c -- who reads a connection (core.c "Read side"), over one
+ * transport (argv[1]).
+ *
+ * A synchronous caller reads its own response and leaves the connection's
+ * reads disarmed for the loop, which re-arms them shortly after (the
+ * "debt"). These tests prove that nothing waits on that re-arm when it
+ * matters, by making the re-arm delay far longer than the call timeouts:
+ *  - an asynchronous call after a synchronous one on the same connection;
+ *  - an asynchronous call pending while a synchronous one completes;
+ *  - a burst of synchronous calls from several threads on one connection.
+ * And with the default delay, that what a peer sends unprompted on such a
+ * connection is still read: a request from the server back to a
+ * client-mode instance (which can only come over the client's own
+ * connection), and the peer's hang-up (the next call connects anew).
+ */
+#include "rt-test.h"
+#include "frt-internal.h"
+
+#include <unistd.h>
+
+static const char* transport;
+
+#define LONG_DEBT_NS (600L * 1000000000L) /* 10 minutes: never, for these tests */
+
+/* "sleep": waits the number of ms given as input, then echoes it */
+static void sleep_handler(frt_request_t req, const void* in, size_t len, void* u)
+{
+    (void)u;
+    int ms = 0;
+    if (len == sizeof ms) memcpy(&ms, in, sizeof ms);
+    if (ms > 0) usleep((useconds_t)ms * 1000u);
+    frt_respond(req, in, len);
+}
+
+typedef struct {
+    pthread_mutex_t m;
+    pthread_cond_t  cv;
+    int             done;
+    hg_return_t     ret;
+} async_wait;
+
+static void async_done(void* u, hg_return_t ret, const void* out, size_t out_len)
+{
+    (void)out;
+    (void)out_len;
+    async_wait* w = u;
+    pthread_mutex_lock(&w->m);
+    w->ret = ret;
+    w->done++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->m);
+}
+
+/* Wait up to 20 s for w->done to reach n; false on timeout. */
+static bool async_wait_for(async_wait* w, int n)
+{
+    double end = ft_now_ms() + 20000;
+    pthread_mutex_lock(&w->m);
+    while (w->done < n && ft_now_ms() < end) {
+        pthread_mutex_unlock(&w->m);
+        usleep(1000);
+        pthread_mutex_lock(&w->m);
+    }
+    bool ok = w->done >= n;
+    pthread_mutex_unlock(&w->m);
+    return ok;
+}
+
+static hg_return_t call_sleep(margo_instance_id cli, hg_addr_t a, int ms);
+
+#define BURST_THREADS 6
+#define BURST_CALLS   200
+typedef struct {
+    margo_instance_id cli;
+    hg_addr_t         a;
+    int               i;
+    _Atomic int*      failed;
+} burst_arg;
+
+static void* burst_main(void* p)
+{
+    burst_arg* b = p;
+    for (int k = 0; k < BURST_CALLS; k++)
+        if (call_sleep(b->cli, b->a, (k + b->i) % 7 == 0 ? 1 : 0) != HG_SUCCESS) {
+            atomic_fetch_add(b->failed, 1);
+            break;
+        }
+    return NULL;
+}
+
+static hg_return_t call_sleep(margo_instance_id cli, hg_addr_t a, int ms)
+{
+    void*       out  = NULL;
+    size_t      olen = 0;
+    hg_return_t r    = frt_forward(cli, a, "sleep", 0, &ms, sizeof ms, 10000, &out, &olen);
+    if (r == HG_SUCCESS && (olen != sizeof ms || memcmp(out, &ms, sizeof ms) != 0)) r = HG_OTHER_ERROR;
+    free(out);
+    return r;
+}
+
+/* With a re-arm delay of 10 minutes, every call must still complete. */
+static void test_no_wait_on_rearm(void)
+{
+    frt__set_read_debt_ns(LONG_DEBT_NS);
+    margo_instance_id srv = rt_server(transport);
+    margo_instance_id cli = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
+    REQUIRE(cli);
+    CHECK_EQ_INT(frt_rpc_register(srv, "sleep", 0, sleep_handler, NULL, ABT_POOL_NULL), HG_SUCCESS);
+    hg_addr_t  a = rt_lookup(cli, frt_self_addr_str(srv));
+    async_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, HG_SUCCESS};
+
+    /* 1. synchronous, then asynchronous on the same connection */
+    CHECK_EQ_INT(call_sleep(cli, a, 0), HG_SUCCESS);
+    int zero = 0;
+    CHECK_EQ_INT(frt_forward_async(cli, a, "sleep", 0, &zero, sizeof zero, 10000, async_done, &w),
+                 HG_SUCCESS);
+    if (!async_wait_for(&w, 1)) FT_FAIL("async call after a sync call never completed");
+    CHECK_EQ_INT(w.ret, HG_SUCCESS);
+
+    /* 2. an asynchronous call still pending when a synchronous one ends */
+    int slow = 300;
+    CHECK_EQ_INT(frt_forward_async(cli, a, "sleep", 0, &slow, sizeof slow, 10000, async_done, &w),
+                 HG_SUCCESS);
+    CHECK_EQ_INT(call_sleep(cli, a, 0), HG_SUCCESS);
+    if (!async_wait_for(&w, 2)) FT_FAIL("async call pending over a sync call never completed");
+    CHECK_EQ_INT(w.ret, HG_SUCCESS);
+
+    /* 3. synchronous calls from several threads at once, one connection */
+    burst_arg args[BURST_THREADS];
+    pthread_t th[BURST_THREADS];
+    _Atomic int failed = 0;
+    for (int i = 0; i < BURST_THREADS; i++) {
+        args[i] = (burst_arg){cli, a, i, &failed};
+        REQUIRE(pthread_create(&th[i], NULL, burst_main, &args[i]) == 0);
+    }
+    for (int i = 0; i < BURST_THREADS; i++) pthread_join(th[i], NULL);
+    CHECK_EQ_INT(atomic_load(&failed), 0);
+
+    margo_addr_free(cli, a);
+    margo_finalize(cli);
+    margo_finalize(srv);
+    frt__set_read_debt_ns(0);
+}
+
+/* ---- what a peer sends unprompted, with the default re-arm delay ---- */
+
+static char          caller_addr[256];
+static _Atomic int   backs;
+static void ping_handler(frt_request_t req, const void* in, size_t len, void* u)
+{
+    (void)u;
+    snprintf(caller_addr, sizeof caller_addr, "%s", frt_request_source(req));
+    frt_respond(req, in, len);
+}
+static void back_handler(frt_request_t req, const void* in, size_t len, void* u)
+{
+    (void)u;
+    atomic_fetch_add(&backs, 1);
+    frt_respond(req, in, len);
+}
+
+/* A client-mode instance does not listen: the server's request can only
+ * come over the connection the client opened, which the client's last
+ * synchronous call left disarmed. */
+static void test_request_on_callers_connection(void)
+{
+    margo_instance_id srv = rt_server(transport);
+    margo_instance_id cli = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
+    REQUIRE(cli);
+    CHECK_EQ_INT(frt_rpc_register(srv, "ping", 0, ping_handler, NULL, ABT_POOL_NULL), HG_SUCCESS);
+    CHECK_EQ_INT(frt_rpc_register(cli, "back", 0, back_handler, NULL, ABT_POOL_NULL), HG_SUCCESS);
+    hg_addr_t a = rt_lookup(cli, frt_self_addr_str(srv));
+    enum { ROUNDS = 50 };
+    for (int i = 0; i < ROUNDS; i++) {
+        CHECK_EQ_INT(frt_forward(cli, a, "ping", 0, "p", 1, 10000, NULL, NULL), HG_SUCCESS);
+        hg_addr_t   b = rt_lookup(srv, caller_addr);
+        hg_return_t r = frt_forward(srv, b, "back", 0, "b", 1, 10000, NULL, NULL);
+        margo_addr_free(srv, b);
+        if (r != HG_SUCCESS) {
+            FT_FAIL("round %d: request to the client over its connection: %s", i,
+                    HG_Error_to_string(r));
+            break;
+        }
+    }
+    CHECK_EQ_INT(atomic_load(&backs), ROUNDS);
+    margo_addr_free(cli, a);
+    margo_finalize(cli);
+    margo_finalize(srv);
+}
+
+int main(int argc, char** argv)
+{
+    transport = rt_transport(argc, argv);
+    test_no_wait_on_rearm();
+    test_request_on_callers_connection();
+    return FT_DONE();
+}
