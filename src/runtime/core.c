@@ -108,6 +108,9 @@ typedef struct frt__conn {
     bool            in_debt;       /* on inst->debt: EPOLLIN to be re-armed by the loop */
     struct frt__conn* debt_next;   /* inst->debt list (debt_lock), holds a ref */
     _Atomic int     ncalls;        /* pending calls on this connection (inst->lock) */
+    bool            corked;        /* outq holds frames held back by a batch (wlock) */
+    bool            cork_listed;   /* on pool.cork (pool.m) */
+    struct frt__conn* cork_next;   /* pool.cork list (pool.m), holds a ref */
     uint8_t*        outq;
     size_t          outq_off, outq_len, outq_cap;
     /* read side: only the thread that holds the reader token
@@ -233,6 +236,8 @@ typedef struct frt__pool {
     double          inline_start; /* when the leader left the loop (ms) */
     int             standby_fd;
     frt__worker*    workers;
+    struct frt__conn* cork; /* connections with frames held back (frt__conn_send) */
+    _Atomic uint64_t  cork_seq; /* the inline run allowed to hold frames back (0: none) */
     /* bounded concurrency: at most `target` (+ `boost`) threads run work
      * items at once, not counting those blocked in a runtime wait */
     int             nrunning; /* threads inside a work item */
@@ -255,6 +260,7 @@ struct margo_instance {
     char            self_key[FRT_MAX_ADDR_LEN + 32];
     int             listen_fd, epfd, evfd;
     int             debt_fd;      /* timerfd: re-arm the reads callers left disarmed */
+    _Atomic unsigned long nsends; /* send system calls on connections (tests) */
     pthread_mutex_t debt_lock;    /* leaf lock: debt */
     struct frt__conn* debt;       /* connections owing an EPOLLIN re-arm (frt__reader_release) */
     int             spare_fd; /* /dev/null, given up to shed a connection on EMFILE */
@@ -297,6 +303,8 @@ static __thread struct {
     int                    nlazy;   /* ... how many items were queued that way */
     uint64_t               vacated_seq; /* ... that inline run (pool.inline_seq) */
     int                    waiting; /* frt_wait_begin depth */
+    bool                   cork_ok;  /* running a batch item with more to follow */
+    uint64_t               cork_seq; /* ... of that inline run (pool.cork_seq) */
     struct frt__worker*    worker;  /* this thread's pool worker */
     frt__entry*            entry;
     struct margo_timer*    timer;
@@ -422,6 +430,7 @@ static void frt__standby_arm(frt__pool* p, long ns)
 
 static void frt__pool_unlazy(margo_instance_id mid);
 static void frt__pool_watch(margo_instance_id mid);
+static void frt__uncork_all(margo_instance_id mid);
 
 /* A thread running an inline handler is about to block in the runtime:
  * let the standby take the loop over now instead of after
@@ -440,7 +449,10 @@ static void frt__about_to_block(void)
         frt__pool_unlazy(mid);
     }
     frt__tls.vacated = NULL;
+    frt__tls.cork_ok = false;
+    bool held        = p->cork != NULL;
     pthread_mutex_unlock(&p->m);
+    if (held) frt__uncork_all(mid); /* what it waits for may answer them */
 }
 
 /*
@@ -643,6 +655,14 @@ static void* frt__worker_main(void* arg)
         bool       stopping = atomic_load(&mid->loop_stop);
         if (!p->leader && !stopping) {
             p->leader = true;
+            /* a new leader: no older inline run holds frames back any more */
+            atomic_store(&p->cork_seq, 0);
+            bool held = p->cork != NULL;
+            if (held) {
+                pthread_mutex_unlock(&p->m);
+                frt__uncork_all(mid);
+                pthread_mutex_lock(&p->m);
+            }
             /* queued work may have woken (or started) this thread: make
              * sure someone else runs it */
             frt__pool_kick(mid);
@@ -684,12 +704,16 @@ static void* frt__worker_main(void* arg)
             p->nstarted++;
             self->busy   = true;
             self->asleep = 0;
+            atomic_store(&p->cork_seq, seq);
+            frt__tls.cork_seq = seq;
+            frt__tls.cork_ok  = p->lhead != NULL;
             pthread_mutex_unlock(&p->m);
         run_next:
             frt__tls.vacated     = mid;
             frt__tls.vacated_seq = seq;
             w->fn(w);
             frt__tls.vacated = NULL;
+            frt__tls.cork_ok = false;
             if (frt__tls.finalized == mid) goto finalized_by_us;
             pthread_mutex_lock(&p->m);
             /* The rest of the batch (requests, completions, timer runs)
@@ -700,12 +724,18 @@ static void* frt__worker_main(void* arg)
             if (p->vacant && !p->leader && p->inline_seq == seq && (w = frt__pool_pop(p, true))) {
                 p->nstarted++;
                 self->asleep = 0;
+                frt__tls.cork_ok = p->lhead != NULL;
                 pthread_mutex_unlock(&p->m);
                 goto run_next;
             }
             self->busy = false;
             p->nrunning--;
             frt__pool_kick(mid);
+            if (p->cork) { /* the batch is over: send what it held back */
+                pthread_mutex_unlock(&p->m);
+                frt__uncork_all(mid);
+                pthread_mutex_lock(&p->m);
+            }
             continue;
         }
         if (p->head && frt__pool_room(p)) {
@@ -1050,6 +1080,8 @@ static void frt__conn_unref(frt__conn* c)
 #define FRT__DEBT_NS 1000000L
 static _Atomic long frt__debt_ns = FRT__DEBT_NS;
 
+unsigned long frt__stat_sends(margo_instance_id mid) { return atomic_load(&mid->nsends); }
+
 void frt__set_read_debt_ns(long ns) { atomic_store(&frt__debt_ns, ns > 0 ? ns : FRT__DEBT_NS); }
 
 static void frt__conn_ctl_locked(frt__conn* c)
@@ -1177,20 +1209,120 @@ static void frt__iov_advance(struct iovec** iov, int* cnt, size_t n)
  * On a socket error the connection is shut down (the loop then closes it
  * and fails its calls). @return HG_SUCCESS, HG_HOSTUNREACH, HG_NOMEM.
  */
+/*
+ * Write coalescing. A thread running a batch of work items (the requests
+ * or completions one read brought, see frt__worker_main) has cork_ok set
+ * while more items of the batch follow the current one. Frames it sends
+ * then are held back in the connection's outq (up to FRT__CORK_MAX bytes)
+ * and go out together, in one sendmsg, with the next frame sent without
+ * cork_ok -- typically the batch's last response -- or when the batch
+ * ends, its thread is about to block, or the standby takes the loop over
+ * (frt__uncork_all). So 16 responses cost one system call, not 16, and a
+ * frame is held back at most until the batch's thread finishes the next
+ * item or loses the loop (FRT__HANDOFF_NS).
+ */
+#define FRT__CORK_MAX ((size_t)64 * 1024)
+
+static void frt__conn_cork_locked(frt__conn* c)
+{
+    if (c->corked) return;
+    c->corked    = true;
+    frt__pool* p = &c->inst->pool;
+    pthread_mutex_lock(&p->m);
+    if (!c->cork_listed) {
+        c->cork_listed = true;
+        atomic_fetch_add(&c->refs, 1);
+        c->cork_next = p->cork;
+        p->cork      = c;
+    }
+    pthread_mutex_unlock(&p->m);
+}
+
+/* Append iov to c's output queue (wlock held). false: out of memory. */
+static bool frt__outq_append(frt__conn* c, const struct iovec* iov, int cnt, size_t rest)
+{
+    if (c->outq_len + rest > c->outq_cap) {
+        if (c->outq_off > 0) {
+            memmove(c->outq, c->outq + c->outq_off, c->outq_len - c->outq_off);
+            c->outq_len -= c->outq_off;
+            c->outq_off = 0;
+        }
+        if (c->outq_len + rest > c->outq_cap) {
+            size_t   cap = c->outq_len + rest + 65536;
+            uint8_t* q   = realloc(c->outq, cap);
+            if (!q) return false;
+            c->outq     = q;
+            c->outq_cap = cap;
+        }
+    }
+    for (int i = 0; i < cnt; i++) {
+        memcpy(c->outq + c->outq_len, iov[i].iov_base, iov[i].iov_len);
+        c->outq_len += iov[i].iov_len;
+    }
+    return true;
+}
+
 static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
 {
-    hg_return_t ret = HG_SUCCESS;
+    hg_return_t  ret = HG_SUCCESS;
+    struct iovec all[8];
+    size_t       rest = 0;
+    for (int i = 0; i < cnt; i++) rest += iov[i].iov_len;
     pthread_mutex_lock(&c->wlock);
     if (c->wclosed) {
         ret = HG_HOSTUNREACH;
         goto finish;
     }
-    if (c->outq_off == c->outq_len) {
+    size_t held = c->outq_len - c->outq_off;
+    if (frt__tls.cork_ok && atomic_load(&c->inst->pool.cork_seq) == frt__tls.cork_seq
+        && !c->want_out && held + rest <= FRT__CORK_MAX) {
+        if (!frt__outq_append(c, iov, cnt, rest)) {
+            shutdown(c->fd, SHUT_RDWR);
+            ret = HG_NOMEM;
+            goto finish;
+        }
+        frt__conn_cork_locked(c);
+        goto finish;
+    }
+    if (c->corked && !c->want_out && cnt < 8) {
+        /* frames held back go out first, in the same system call */
+        c->corked         = false;
+        all[0]            = (struct iovec){c->outq + c->outq_off, held};
+        memcpy(all + 1, iov, (size_t)cnt * sizeof *iov);
+        struct iovec* v    = all;
+        int           vc   = cnt + 1;
+        size_t        sent = 0;
+        while (vc > 0) {
+            struct msghdr msg = {0};
+            msg.msg_iov       = v;
+            msg.msg_iovlen    = (size_t)vc;
+            ssize_t n         = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            atomic_fetch_add_explicit(&c->inst->nsends, 1, memory_order_relaxed);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+                shutdown(c->fd, SHUT_RDWR);
+                ret = HG_HOSTUNREACH;
+                goto finish;
+            }
+            sent += (size_t)n;
+            frt__iov_advance(&v, &vc, (size_t)n);
+        }
+        if (sent >= held) {
+            c->outq_off = c->outq_len = 0;
+            iov                       = v; /* what is left of the new frame */
+            cnt                       = vc;
+        } else {
+            c->outq_off += sent; /* the new frame is still whole */
+        }
+        if (cnt == 0) goto finish;
+    } else if (c->outq_off == c->outq_len) {
         while (cnt > 0) {
             struct msghdr msg = {0};
             msg.msg_iov       = iov;
             msg.msg_iovlen    = (size_t)cnt;
             ssize_t n         = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            atomic_fetch_add_explicit(&c->inst->nsends, 1, memory_order_relaxed);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -1203,7 +1335,7 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
         if (cnt == 0) goto finish;
     }
     /* queue the rest */
-    size_t rest = 0;
+    rest = 0;
     for (int i = 0; i < cnt; i++) rest += iov[i].iov_len;
     if (c->outq_len - c->outq_off + rest > FRT__OUTQ_MAX) {
         /* the peer does not read: give up on it rather than grow forever */
@@ -1212,27 +1344,10 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
         ret = HG_HOSTUNREACH;
         goto finish;
     }
-    if (c->outq_len + rest > c->outq_cap) {
-        if (c->outq_off > 0) {
-            memmove(c->outq, c->outq + c->outq_off, c->outq_len - c->outq_off);
-            c->outq_len -= c->outq_off;
-            c->outq_off = 0;
-        }
-        if (c->outq_len + rest > c->outq_cap) {
-            size_t   cap = c->outq_len + rest + 65536;
-            uint8_t* q   = realloc(c->outq, cap);
-            if (!q) {
-                shutdown(c->fd, SHUT_RDWR);
-                ret = HG_NOMEM;
-                goto finish;
-            }
-            c->outq     = q;
-            c->outq_cap = cap;
-        }
-    }
-    for (int i = 0; i < cnt; i++) {
-        memcpy(c->outq + c->outq_len, iov[i].iov_base, iov[i].iov_len);
-        c->outq_len += iov[i].iov_len;
+    if (!frt__outq_append(c, iov, cnt, rest)) {
+        shutdown(c->fd, SHUT_RDWR);
+        ret = HG_NOMEM;
+        goto finish;
     }
     if (!c->want_out) {
         c->want_out = true;
@@ -1243,13 +1358,13 @@ finish:
     return ret;
 }
 
-/* Loop: flush the output queue on EPOLLOUT. */
-static void frt__conn_flush(frt__conn* c)
+/* Send the output queue until it is empty or the socket is full (wlock). */
+static void frt__conn_flush_locked(frt__conn* c)
 {
-    pthread_mutex_lock(&c->wlock);
     while (!c->wclosed && c->outq_off < c->outq_len) {
         ssize_t n = send(c->fd, c->outq + c->outq_off, c->outq_len - c->outq_off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
+        atomic_fetch_add_explicit(&c->inst->nsends, 1, memory_order_relaxed);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -1258,12 +1373,62 @@ static void frt__conn_flush(frt__conn* c)
         }
         c->outq_off += (size_t)n;
     }
-    if (c->outq_off == c->outq_len && c->want_out) {
+    if (c->outq_off == c->outq_len) {
         c->outq_off = c->outq_len = 0;
-        c->want_out               = false;
+        c->corked                 = false;
+    }
+}
+
+/* Loop: flush the output queue on EPOLLOUT. */
+static void frt__conn_flush(frt__conn* c)
+{
+    pthread_mutex_lock(&c->wlock);
+    frt__conn_flush_locked(c);
+    if (c->outq_off == c->outq_len && c->want_out) {
+        c->want_out = false;
         frt__conn_ctl_locked(c); /* edge-triggered EPOLLOUT would fire on every read */
     }
     pthread_mutex_unlock(&c->wlock);
+}
+
+/* Send what was held back on c (see frt__conn_send). */
+static void frt__conn_uncork(frt__conn* c)
+{
+    pthread_mutex_lock(&c->wlock);
+    if (c->corked && !c->want_out && !c->wclosed) {
+        frt__conn_flush_locked(c);
+        if (c->outq_off < c->outq_len) { /* socket full: the loop sends the rest */
+            c->corked   = false;
+            c->want_out = true;
+            frt__conn_ctl_locked(c);
+        }
+    }
+    pthread_mutex_unlock(&c->wlock);
+}
+
+/* Send everything held back on mid's connections (pool.m not held). A
+ * connection may be listed again while this runs: each pass detaches
+ * the entries it handles under pool.m. */
+static void frt__uncork_all(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    for (;;) {
+        frt__conn* got[32];
+        int        n = 0;
+        pthread_mutex_lock(&p->m);
+        while (p->cork && n < 32) {
+            frt__conn* c   = p->cork;
+            p->cork        = c->cork_next;
+            c->cork_listed = false;
+            got[n++]       = c;
+        }
+        pthread_mutex_unlock(&p->m);
+        for (int i = 0; i < n; i++) {
+            frt__conn_uncork(got[i]);
+            frt__conn_unref(got[i]);
+        }
+        if (n < 32) return;
+    }
 }
 
 /* reliability: how the fault-injection seam (fault.c) reaches a connection */
@@ -1308,7 +1473,12 @@ static hg_return_t frt__send_hello(margo_instance_id mid, frt__conn* c)
     frt__hdr h = {0};
     h.type     = FRT__T_HELLO;
     h.name_len = (uint16_t)strlen(mid->self);
-    return frt__send_frame(c, &h, mid->self, NULL);
+    /* never held back: a keyed peer may wait for it before it answers */
+    bool cork_ok     = frt__tls.cork_ok;
+    frt__tls.cork_ok = false;
+    hg_return_t ret  = frt__send_frame(c, &h, mid->self, NULL);
+    frt__tls.cork_ok = cork_ok;
+    return ret;
 }
 
 static void frt__send_error(frt__conn* c, uint64_t id, hg_return_t code)
@@ -2544,6 +2714,12 @@ static void frt__inst_teardown(margo_instance_id mid)
         pthread_mutex_unlock(&c->wlock);
         c->state = FRT__CS_CLOSED;
         shutdown(c->fd, SHUT_RDWR);
+        frt__conn_unref(c);
+    }
+    while (mid->pool.cork) { /* held-back frames of a batch cut short by finalize */
+        frt__conn* c    = mid->pool.cork;
+        mid->pool.cork  = c->cork_next;
+        c->cork_listed  = false;
         frt__conn_unref(c);
     }
     /* every connection is wclosed now: nothing joins the debt list again */

@@ -101,4 +101,8 @@ margo_log_level frt__global_log_level(void);
  *  Tests make it long to prove that no path depends on it. */
 void frt__set_read_debt_ns(long ns);
 
+/** Send system calls made so far on mid's connections (write coalescing
+ *  tests). */
+unsigned long frt__stat_sends(margo_instance_id mid);
+
 #endif /* FLOCK_FRT_INTERNAL_H */

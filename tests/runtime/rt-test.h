@@ -48,8 +48,6 @@ static inline void rt_echo(frt_request_t req, const void* in, size_t len, void* 
     frt_respond(req, in, len);
 }
 
-#endif /* FLOCK_RT_TEST_H */
-
 #include <poll.h>
 
 /** Spawn tests/runtime/rt-server listening on `listen`; returns its pid and
@@ -97,3 +95,5 @@ static inline int rt_wait_child(pid_t pid, double timeout_ms)
     }
     return -1;
 }
+
+#endif /* FLOCK_RT_TEST_H */

@@ -7,55 +7,14 @@
  */
 #include "rt-test.h"
 #include "frt-internal.h"
-
-#include <sys/un.h>
+#include "rt-raw.h"
 
 static const char* transport;
 static char        srv_addr[128];
 
-/* Connect a raw socket to srv_addr. */
-static int raw_connect(void)
-{
-    int fd = -1;
-    if (strncmp(srv_addr, "na+sm://", 8) == 0) {
-        unsigned long pid, n;
-        REQUIRE(sscanf(srv_addr + 8, "%lu-%lu", &pid, &n) == 2);
-        struct sockaddr_un sa = {0};
-        sa.sun_family         = AF_UNIX;
-        int len = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "frt-na+sm-%lu-%lu", pid, n);
-        fd      = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd >= 0);
-        REQUIRE(connect(fd, (struct sockaddr*)&sa,
-                        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len))
-                == 0);
-    } else {
-        const char* hp = strstr(srv_addr, "://") + 3;
-        char        host[64];
-        int         port;
-        REQUIRE(sscanf(hp, "%63[^:]:%d", host, &port) == 2);
-        struct sockaddr_in sa = {0};
-        sa.sin_family         = AF_INET;
-        sa.sin_port           = htons((uint16_t)port);
-        inet_pton(AF_INET, host, &sa.sin_addr);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd >= 0);
-        REQUIRE(connect(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
-    }
-    struct timeval tv = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-static void raw_send(int fd, const void* p, size_t n)
-{
-    const char* c = p;
-    while (n > 0) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w <= 0) return; /* the server may have closed already */
-        c += w;
-        n -= (size_t)w;
-    }
-}
+/* Raw sockets to the server under test (rt-raw.h). */
+static int  raw_connect(void) { return rt_raw_connect(srv_addr); }
+static void raw_send(int fd, const void* p, size_t n) { rt_raw_send(fd, p, n); }
 
 static void send_hdr(int fd, frt__hdr h)
 {

@@ -12,10 +12,16 @@
  * And with the default delay, that what a peer sends unprompted on such a
  * connection is still read: a request from the server back to a
  * client-mode instance (which can only come over the client's own
- * connection), and the peer's hang-up (the next call connects anew).
+ * connection).
+ *
+ * Write coalescing (core.c frt__conn_send): requests that arrive together
+ * are answered with fewer send calls than responses, and every response
+ * arrives whole and right -- also when some are larger than what may be
+ * held back, and when the socket fills up.
  */
 #include "rt-test.h"
 #include "frt-internal.h"
+#include "rt-raw.h"
 
 #include <unistd.h>
 
@@ -189,10 +195,112 @@ static void test_request_on_callers_connection(void)
     margo_finalize(srv);
 }
 
+/* ---- write coalescing ---- */
+
+static void append(uint8_t** buf, size_t* len, const void* p, size_t n)
+{
+    *buf = realloc(*buf, *len + n);
+    REQUIRE(*buf != NULL);
+    memcpy(*buf + *len, p, n);
+    *len += n;
+}
+
+/* Payload of request i: `sizes[i]` bytes derived from i. */
+static void fill(uint8_t* p, size_t n, int i)
+{
+    for (size_t k = 0; k < n; k++) p[k] = (uint8_t)(k * 31 + (size_t)i * 7);
+}
+
+/* Send `n` echo requests (payload sizes[i]) in one write on a raw
+ * connection, check every response; return the server's send calls. */
+static unsigned long batch(margo_instance_id srv, const size_t* sizes, int n)
+{
+    int      fd  = rt_raw_connect(frt_self_addr_str(srv));
+    uint8_t* out = NULL;
+    size_t   len = 0;
+    uint8_t  hb[FRT__HDR_LEN];
+    frt__hdr h;
+    /* the server's hello first: it is sent on accept, before we count */
+    REQUIRE(rt_raw_recv_all(fd, hb, sizeof hb));
+    REQUIRE(frt__hdr_decode(hb, &h) == NULL && h.type == FRT__T_HELLO);
+    uint8_t* skip = malloc(h.name_len + 1u);
+    REQUIRE(skip && rt_raw_recv_all(fd, skip, h.name_len));
+    free(skip);
+    const char* me = "na+sm://1-1";
+    frt__hdr_encode(&(frt__hdr){.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(me)}, hb);
+    append(&out, &len, hb, sizeof hb);
+    append(&out, &len, me, strlen(me));
+    for (int i = 0; i < n; i++) {
+        frt__hdr_encode(&(frt__hdr){.type        = FRT__T_REQUEST,
+                                    .id          = (uint64_t)i + 1,
+                                    .name_len    = 4,
+                                    .payload_len = (uint32_t)sizes[i]},
+                        hb);
+        append(&out, &len, hb, sizeof hb);
+        append(&out, &len, "echo", 4);
+        uint8_t* p = malloc(sizes[i] + 1);
+        REQUIRE(p != NULL);
+        fill(p, sizes[i], i);
+        append(&out, &len, p, sizes[i]);
+        free(p);
+    }
+    unsigned long before = frt__stat_sends(srv);
+    rt_raw_send(fd, out, len);
+    free(out);
+    bool* seen = calloc((size_t)n, sizeof *seen);
+    REQUIRE(seen != NULL);
+    for (int got = 0; got < n; got++) {
+        if (!rt_raw_recv_all(fd, hb, sizeof hb)) {
+            FT_FAIL("response %d of %d never came", got + 1, n);
+            break;
+        }
+        const char* why = frt__hdr_decode(hb, &h);
+        if (why || h.type != FRT__T_RESPONSE || h.id < 1 || h.id > (uint64_t)n || seen[h.id - 1]) {
+            FT_FAIL("response %d: bad frame (%s, type %d, id %llu)", got + 1, why ? why : "ok",
+                    h.type, (unsigned long long)h.id);
+            break;
+        }
+        int i   = (int)h.id - 1;
+        seen[i] = true;
+        uint8_t* p = malloc(h.payload_len + 1u);
+        uint8_t* q = malloc(h.payload_len + 1u);
+        REQUIRE(p && q && rt_raw_recv_all(fd, p, h.payload_len));
+        fill(q, h.payload_len, i);
+        if (h.payload_len != sizes[i] || memcmp(p, q, h.payload_len) != 0)
+            FT_FAIL("response %d: payload of %u bytes differs from the request's %zu", i + 1,
+                    h.payload_len, sizes[i]);
+        free(p);
+        free(q);
+    }
+    free(seen);
+    close(fd);
+    return frt__stat_sends(srv) - before;
+}
+
+static void test_coalescing(void)
+{
+    margo_instance_id srv = rt_server(transport);
+    CHECK_EQ_INT(frt_rpc_register(srv, "echo", 0, rt_echo, NULL, ABT_POOL_NULL), HG_SUCCESS);
+    enum { N = 16 };
+    size_t sizes[N];
+    /* small requests that come together: fewer sends than responses */
+    for (int i = 0; i < N; i++) sizes[i] = (size_t)i * 8;
+    unsigned long sends = batch(srv, sizes, N);
+    if (sends >= N) FT_FAIL("%d responses to one read took %lu send calls", N, sends);
+    /* mixed with frames larger than what is held back (64 KiB) */
+    for (int i = 0; i < N; i++) sizes[i] = i % 5 == 2 ? 100000 + (size_t)i : (size_t)i * 8;
+    (void)batch(srv, sizes, N);
+    /* more than the socket holds: held-back frames meet a full socket */
+    for (int i = 0; i < N; i++) sizes[i] = 60000 + (size_t)i;
+    (void)batch(srv, sizes, N);
+    margo_finalize(srv);
+}
+
 int main(int argc, char** argv)
 {
     transport = rt_transport(argc, argv);
     test_no_wait_on_rearm();
     test_request_on_callers_connection();
+    test_coalescing();
     return FT_DONE();
 }

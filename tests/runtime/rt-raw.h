@@ -1,0 +1,77 @@
+/*
+ * rt-raw.h -- raw sockets to a runtime instance, for the tests that speak
+ * the wire protocol themselves (test-hostile, test-readside).
+ */
+#ifndef FLOCK_RT_RAW_H
+#define FLOCK_RT_RAW_H
+
+#include "rt-test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+/** Connect a blocking socket (10 s receive timeout) to a peer address
+ *  (na+sm://<pid>-<n> or <tcp scheme>://<ip>:<port>); REQUIREs success. */
+static inline int rt_raw_connect(const char* addr)
+{
+    int fd = -1;
+    if (strncmp(addr, "na+sm://", 8) == 0) {
+        unsigned long pid, n;
+        REQUIRE(sscanf(addr + 8, "%lu-%lu", &pid, &n) == 2);
+        struct sockaddr_un sa = {0};
+        sa.sun_family         = AF_UNIX;
+        int len = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "frt-na+sm-%lu-%lu", pid, n);
+        fd      = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        REQUIRE(connect(fd, (struct sockaddr*)&sa,
+                        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len))
+                == 0);
+    } else {
+        const char* hp = strstr(addr, "://");
+        REQUIRE(hp != NULL);
+        char host[64];
+        int  port;
+        REQUIRE(sscanf(hp + 3, "%63[^:]:%d", host, &port) == 2);
+        struct sockaddr_in sa = {0};
+        sa.sin_family         = AF_INET;
+        sa.sin_port           = htons((uint16_t)port);
+        inet_pton(AF_INET, host, &sa.sin_addr);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        REQUIRE(connect(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/** Send all of p (stops quietly if the peer closed). */
+static inline void rt_raw_send(int fd, const void* p, size_t n)
+{
+    const char* c = p;
+    while (n > 0) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w <= 0) return;
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+/** Receive exactly n bytes; false on EOF, error or the 10 s timeout. */
+static inline bool rt_raw_recv_all(int fd, void* p, size_t n)
+{
+    char* c = p;
+    while (n > 0) {
+        ssize_t r = recv(fd, c, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        c += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+#endif /* FLOCK_RT_RAW_H */
