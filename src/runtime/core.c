@@ -1222,6 +1222,7 @@ static void frt__iov_advance(struct iovec** iov, int* cnt, size_t n)
  * item or loses the loop (FRT__HANDOFF_NS).
  */
 #define FRT__CORK_MAX ((size_t)64 * 1024)
+#define FRT__OUTQ_KEEP ((size_t)0) /* output buffer kept once drained: none (memory per member) */
 
 static void frt__conn_cork_locked(frt__conn* c)
 {
@@ -1238,6 +1239,20 @@ static void frt__conn_cork_locked(frt__conn* c)
     pthread_mutex_unlock(&p->m);
 }
 
+/* c's output queue is empty (wlock held): reset it and give its buffer
+ * back (an idle connection holds no output buffer; a malloc per batch
+ * costs far less than the system calls coalescing saves). */
+static void frt__outq_drained(frt__conn* c)
+{
+    c->outq_off = c->outq_len = 0;
+    c->corked                 = false;
+    if (c->outq_cap > FRT__OUTQ_KEEP) {
+        free(c->outq);
+        c->outq     = NULL;
+        c->outq_cap = 0;
+    }
+}
+
 /* Append iov to c's output queue (wlock held). false: out of memory. */
 static bool frt__outq_append(frt__conn* c, const struct iovec* iov, int cnt, size_t rest)
 {
@@ -1248,8 +1263,10 @@ static bool frt__outq_append(frt__conn* c, const struct iovec* iov, int cnt, siz
             c->outq_off = 0;
         }
         if (c->outq_len + rest > c->outq_cap) {
-            size_t   cap = c->outq_len + rest + 65536;
-            uint8_t* q   = realloc(c->outq, cap);
+            /* doubling, from 1 KiB: held-back frames are usually small */
+            size_t cap = c->outq_cap ? c->outq_cap * 2 : 1024;
+            if (cap < c->outq_len + rest) cap = c->outq_len + rest;
+            uint8_t* q = realloc(c->outq, cap);
             if (!q) return false;
             c->outq     = q;
             c->outq_cap = cap;
@@ -1309,9 +1326,9 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
             frt__iov_advance(&v, &vc, (size_t)n);
         }
         if (sent >= held) {
-            c->outq_off = c->outq_len = 0;
-            iov                       = v; /* what is left of the new frame */
-            cnt                       = vc;
+            frt__outq_drained(c);
+            iov = v; /* what is left of the new frame */
+            cnt = vc;
         } else {
             c->outq_off += sent; /* the new frame is still whole */
         }
@@ -1373,10 +1390,7 @@ static void frt__conn_flush_locked(frt__conn* c)
         }
         c->outq_off += (size_t)n;
     }
-    if (c->outq_off == c->outq_len) {
-        c->outq_off = c->outq_len = 0;
-        c->corked                 = false;
-    }
+    if (c->outq_off == c->outq_len) frt__outq_drained(c);
 }
 
 /* Loop: flush the output queue on EPOLLOUT. */
