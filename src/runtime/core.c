@@ -1082,6 +1082,19 @@ static _Atomic long frt__debt_ns = FRT__DEBT_NS;
 
 unsigned long frt__stat_sends(margo_instance_id mid) { return atomic_load(&mid->nsends); }
 
+size_t frt__stat_outq_bytes(margo_instance_id mid)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__conn* c = mid->conns; c; c = c->next) {
+        pthread_mutex_lock(&c->wlock);
+        n += c->outq_cap;
+        pthread_mutex_unlock(&c->wlock);
+    }
+    pthread_mutex_unlock(&mid->lock);
+    return n;
+}
+
 void frt__set_read_debt_ns(long ns) { atomic_store(&frt__debt_ns, ns > 0 ? ns : FRT__DEBT_NS); }
 
 static void frt__conn_ctl_locked(frt__conn* c)

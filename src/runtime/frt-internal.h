@@ -105,4 +105,7 @@ void frt__set_read_debt_ns(long ns);
  *  tests). */
 unsigned long frt__stat_sends(margo_instance_id mid);
 
+/** Bytes of output buffers held by mid's connections (0 when idle). */
+size_t frt__stat_outq_bytes(margo_instance_id mid);
+
 #endif /* FLOCK_FRT_INTERNAL_H */
