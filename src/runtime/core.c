@@ -1216,12 +1216,6 @@ static void frt__iov_advance(struct iovec** iov, int* cnt, size_t n)
     }
 }
 
-/**
- * Send a whole frame (iov) on c from any thread. Writes directly when the
- * queue is empty; what does not fit is queued and flushed by the loop.
- * On a socket error the connection is shut down (the loop then closes it
- * and fails its calls). @return HG_SUCCESS, HG_HOSTUNREACH, HG_NOMEM.
- */
 /*
  * Write coalescing. A thread running a batch of work items (the requests
  * or completions one read brought, see frt__worker_main) has cork_ok set
@@ -1292,6 +1286,13 @@ static bool frt__outq_append(frt__conn* c, const struct iovec* iov, int cnt, siz
     return true;
 }
 
+/**
+ * Send a whole frame (iov) on c from any thread. Writes directly when the
+ * queue is empty; what does not fit is queued and flushed by the loop;
+ * inside a batch, frames may be held back (see above).
+ * On a socket error the connection is shut down (the loop then closes it
+ * and fails its calls). @return HG_SUCCESS, HG_HOSTUNREACH, HG_NOMEM.
+ */
 static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
 {
     hg_return_t  ret = HG_SUCCESS;
@@ -2937,6 +2938,10 @@ void margo_finalize(margo_instance_id mid)
     mid->finalizing = true;
     pthread_mutex_unlock(&mid->lock);
     frt__log(mid, MARGO_LOG_DEBUG, "finalizing");
+    /* a handler that finalizes (a "quit" RPC) may hold its own response
+     * and its batch's back: they go out now, not with the batch's end */
+    frt__tls.cork_ok = false;
+    frt__uncork_all(mid);
 
     /* 1. callbacks, LIFO, while the network works */
     frt__run_callbacks(mid, &mid->prefin);
@@ -2974,6 +2979,8 @@ void margo_finalize(margo_instance_id mid)
     frt__pool_unlazy(mid); /* the batch of an inline thread that finalized (a quit handler) */
     pthread_mutex_unlock(&mid->pool.m);
     frt__pool_stop_join(mid);
+
+    frt__uncork_all(mid); /* held back by a batch that ran while finalize waited */
 
     /* 4. free everything; wake margo_wait_for_finalize */
     bool own_thread = frt__tls.pool_inst == mid;

@@ -319,11 +319,77 @@ static void test_coalescing(void)
     margo_finalize(srv);
 }
 
+/* A "quit" handler answers, then finalizes its instance, in the middle of
+ * a batch: the responses held back so far (its own and the one before)
+ * must still go out -- finalize drains the pool, whose next send on the
+ * connection carries them (finalize also flushes what is held back
+ * itself, before and after the drain, for batches with nothing left to
+ * send). */
+static void quit_handler(frt_request_t req, const void* in, size_t len, void* u)
+{
+    frt_respond(req, in, len);
+    margo_finalize((margo_instance_id)u);
+}
+
+static void* waiter_main(void* p)
+{
+    margo_wait_for_finalize(p);
+    return NULL;
+}
+
+static void test_quit_in_a_batch(void)
+{
+    margo_instance_id srv = rt_server(transport);
+    CHECK_EQ_INT(frt_rpc_register(srv, "echo", 0, rt_echo, NULL, ABT_POOL_NULL), HG_SUCCESS);
+    CHECK_EQ_INT(frt_rpc_register(srv, "quit", 0, quit_handler, srv, ABT_POOL_NULL), HG_SUCCESS);
+    pthread_t waiter;
+    REQUIRE(pthread_create(&waiter, NULL, waiter_main, srv) == 0);
+    ft_sleep_ms(50); /* the waiter must be in margo_wait_for_finalize first */
+    int      fd  = rt_raw_connect(frt_self_addr_str(srv));
+    uint8_t* out = NULL;
+    size_t   len = 0;
+    uint8_t  hb[FRT__HDR_LEN];
+    const char* me = "na+sm://1-1";
+    frt__hdr_encode(&(frt__hdr){.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(me)}, hb);
+    append(&out, &len, hb, sizeof hb);
+    append(&out, &len, me, strlen(me));
+    const char* names[3] = {"echo", "quit", "echo"};
+    for (int i = 0; i < 3; i++) {
+        frt__hdr_encode(&(frt__hdr){.type = FRT__T_REQUEST, .id = (uint64_t)i + 1, .name_len = 4,
+                                    .payload_len = 1},
+                        hb);
+        append(&out, &len, hb, sizeof hb);
+        append(&out, &len, names[i], 4);
+        append(&out, &len, "x", 1);
+    }
+    rt_raw_send(fd, out, len);
+    free(out);
+    /* the server's hello, then responses 1 and 2 (3 may come or not) */
+    bool got[4] = {false};
+    for (;;) {
+        frt__hdr h;
+        if (!rt_raw_recv_all(fd, hb, sizeof hb) || frt__hdr_decode(hb, &h) != NULL) break;
+        size_t   body = (size_t)h.name_len + h.payload_len;
+        uint8_t* b    = malloc(body + 1);
+        REQUIRE(b != NULL);
+        bool ok = rt_raw_recv_all(fd, b, body);
+        free(b);
+        if (!ok) break;
+        if (h.type == FRT__T_RESPONSE && h.id >= 1 && h.id <= 3) got[h.id] = true;
+    }
+    close(fd);
+    if (!got[1] || !got[2])
+        FT_FAIL("responses before a quit handler's finalize were lost (1: %s, 2: %s)",
+                got[1] ? "came" : "lost", got[2] ? "came" : "lost");
+    pthread_join(waiter, NULL);
+}
+
 int main(int argc, char** argv)
 {
     transport = rt_transport(argc, argv);
     test_no_wait_on_rearm();
     test_request_on_callers_connection();
     test_coalescing();
+    test_quit_in_a_batch();
     return FT_DONE();
 }
