@@ -1260,6 +1260,31 @@ static void frt__outq_drained(frt__conn* c)
     }
 }
 
+/* sendmsg *iov on c until all of it is sent or the socket is full (wlock
+ * held); *iov / *cnt are advanced past what went out. @return the bytes
+ * sent, -1 on a socket error (the socket is then shut down: the loop
+ * closes the connection and fails its calls). */
+static ssize_t frt__sendv_locked(frt__conn* c, struct iovec** iov, int* cnt)
+{
+    size_t sent = 0;
+    while (*cnt > 0) {
+        struct msghdr msg = {0};
+        msg.msg_iov       = *iov;
+        msg.msg_iovlen    = (size_t)*cnt;
+        ssize_t n         = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        atomic_fetch_add_explicit(&c->inst->nsends, 1, memory_order_relaxed);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            shutdown(c->fd, SHUT_RDWR);
+            return -1;
+        }
+        sent += (size_t)n;
+        frt__iov_advance(iov, cnt, (size_t)n);
+    }
+    return (ssize_t)sent;
+}
+
 /* Append iov to c's output queue (wlock held). false: out of memory. */
 static bool frt__outq_append(frt__conn* c, const struct iovec* iov, int cnt, size_t rest)
 {
@@ -1317,51 +1342,28 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
     }
     if (c->corked && !c->want_out && cnt < 8) {
         /* frames held back go out first, in the same system call */
-        c->corked         = false;
-        all[0]            = (struct iovec){c->outq + c->outq_off, held};
+        c->corked = false;
+        all[0]    = (struct iovec){c->outq + c->outq_off, held};
         memcpy(all + 1, iov, (size_t)cnt * sizeof *iov);
         struct iovec* v    = all;
         int           vc   = cnt + 1;
-        size_t        sent = 0;
-        while (vc > 0) {
-            struct msghdr msg = {0};
-            msg.msg_iov       = v;
-            msg.msg_iovlen    = (size_t)vc;
-            ssize_t n         = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-            atomic_fetch_add_explicit(&c->inst->nsends, 1, memory_order_relaxed);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-                shutdown(c->fd, SHUT_RDWR);
-                ret = HG_HOSTUNREACH;
-                goto finish;
-            }
-            sent += (size_t)n;
-            frt__iov_advance(&v, &vc, (size_t)n);
+        ssize_t       sent = frt__sendv_locked(c, &v, &vc);
+        if (sent < 0) {
+            ret = HG_HOSTUNREACH;
+            goto finish;
         }
-        if (sent >= held) {
+        if ((size_t)sent >= held) {
             frt__outq_drained(c);
             iov = v; /* what is left of the new frame */
             cnt = vc;
         } else {
-            c->outq_off += sent; /* the new frame is still whole */
+            c->outq_off += (size_t)sent; /* the new frame is still whole */
         }
         if (cnt == 0) goto finish;
     } else if (c->outq_off == c->outq_len) {
-        while (cnt > 0) {
-            struct msghdr msg = {0};
-            msg.msg_iov       = iov;
-            msg.msg_iovlen    = (size_t)cnt;
-            ssize_t n         = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-            atomic_fetch_add_explicit(&c->inst->nsends, 1, memory_order_relaxed);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-                shutdown(c->fd, SHUT_RDWR);
-                ret = HG_HOSTUNREACH;
-                goto finish;
-            }
-            frt__iov_advance(&iov, &cnt, (size_t)n);
+        if (frt__sendv_locked(c, &iov, &cnt) < 0) {
+            ret = HG_HOSTUNREACH;
+            goto finish;
         }
         if (cnt == 0) goto finish;
     }
