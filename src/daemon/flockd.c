@@ -77,7 +77,7 @@ static void flockd__usage(FILE* f)
             "gracefully.\n"
             "\n"
             "  <address or protocol>   where to listen: na+sm, ofi+tcp, tcp, tcp://0.0.0.0:5000,\n"
-            "                          ofi+tcp://127.0.0.1:0, ...\n"
+            "                          ofi+tcp://127.0.0.1:0, ofi+tcp://[::1]:0 (IPv6), ...\n"
             "  -c, --config FILE       the configuration (required)\n"
             "  -v, --verbose LEVEL     log level: trace, debug, info, warning, error, critical\n"
             "                          (default: info)\n"

@@ -2016,6 +2016,27 @@ static bool frt__resolve_ipv4(const char* host, struct in_addr* out)
     return true;
 }
 
+/* The socket address of a tcp spec: an IPv6 literal, or an IPv4 address
+ * or host name (resolved to IPv4). An empty host is the wildcard. */
+static bool frt__tcp_sockaddr(const frt__addr_spec* spec, int port, struct sockaddr_storage* ss,
+                              socklen_t* sl)
+{
+    memset(ss, 0, sizeof *ss);
+    if (spec->v6) {
+        struct sockaddr_in6* s6 = (struct sockaddr_in6*)ss;
+        s6->sin6_family         = AF_INET6;
+        s6->sin6_port           = htons((uint16_t)port);
+        *sl                     = sizeof *s6;
+        return inet_pton(AF_INET6, spec->host, &s6->sin6_addr) == 1;
+    }
+    struct sockaddr_in* sin = (struct sockaddr_in*)ss;
+    sin->sin_family         = AF_INET;
+    sin->sin_port           = htons((uint16_t)port);
+    sin->sin_addr.s_addr    = htonl(INADDR_ANY);
+    *sl                     = sizeof *sin;
+    return !spec->host[0] || frt__resolve_ipv4(spec->host, &sin->sin_addr);
+}
+
 static socklen_t frt__sm_sockaddr(unsigned long pid, unsigned long n, struct sockaddr_un* sa)
 {
     memset(sa, 0, sizeof *sa);
@@ -2033,20 +2054,12 @@ static int frt__dial(margo_instance_id mid, const frt__addr_spec* spec, double t
     double                  end    = frt_now_ms() + timeout_ms;
     if (spec->kind == FRT__AK_SM) {
         sl = frt__sm_sockaddr(spec->pid, spec->n, (struct sockaddr_un*)&ss);
-    } else {
-        struct sockaddr_in* sin = (struct sockaddr_in*)&ss;
-        memset(sin, 0, sizeof *sin);
-        sin->sin_family = AF_INET;
-        sin->sin_port   = htons((uint16_t)spec->port);
-        if (!frt__resolve_ipv4(spec->host, &sin->sin_addr)) {
-            frt__log(mid, MARGO_LOG_DEBUG, "cannot resolve host %s", spec->host);
-            return -1;
-        }
-        sl = sizeof *sin;
+    } else if (!frt__tcp_sockaddr(spec, spec->port, &ss, &sl)) {
+        frt__log(mid, MARGO_LOG_DEBUG, "cannot resolve host %s", spec->host);
+        return -1;
     }
     for (;;) {
-        fd = socket(spec->kind == FRT__AK_SM ? AF_UNIX : AF_INET,
-                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) return -1;
         if (connect(fd, (struct sockaddr*)&ss, sl) == 0) break;
         if (errno == EAGAIN && spec->kind == FRT__AK_SM && frt_now_ms() < end) {
@@ -2665,6 +2678,29 @@ static void frt__routable_ipv4(char* out, size_t size)
     freeifaddrs(ifs);
 }
 
+/* The IPv6 address to report for a [::] bind: FRT_TCP_HOST6 if set, else
+ * the first up, non-loopback interface's global address (link-local ones
+ * need a zone id, which addresses do not carry), else ::1. */
+static void frt__routable_ipv6(char* out, size_t size)
+{
+    const char*     env = getenv("FRT_TCP_HOST6");
+    struct in6_addr a;
+    if (env && inet_pton(AF_INET6, env, &a) == 1 && inet_ntop(AF_INET6, &a, out, (socklen_t)size))
+        return;
+    snprintf(out, size, "::1");
+    struct ifaddrs* ifs = NULL;
+    if (getifaddrs(&ifs) != 0) return;
+    for (struct ifaddrs* i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6) continue;
+        if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
+        const struct in6_addr* x = &((struct sockaddr_in6*)i->ifa_addr)->sin6_addr;
+        if (IN6_IS_ADDR_LINKLOCAL(x) || IN6_IS_ADDR_LOOPBACK(x)) continue;
+        inet_ntop(AF_INET6, x, out, (socklen_t)size);
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
 /* Create, bind (and listen, in server mode) the instance's socket and
  * compute its self address. */
 static bool frt__open_endpoint(margo_instance_id mid, unsigned long n)
@@ -2681,30 +2717,41 @@ static bool frt__open_endpoint(margo_instance_id mid, unsigned long n)
         }
         snprintf(mid->self, sizeof mid->self, "na+sm://%lu-%lu", pid, n);
     } else {
-        struct sockaddr_in sa = {0};
-        char               ip[64];
-        sa.sin_family         = AF_INET;
-        sa.sin_port           = htons((uint16_t)(mid->spec.port > 0 ? mid->spec.port : 0));
-        sa.sin_addr.s_addr    = htonl(INADDR_ANY);
-        if (mid->spec.host[0] && !frt__resolve_ipv4(mid->spec.host, &sa.sin_addr)) {
+        struct sockaddr_storage ss;
+        socklen_t               sl;
+        char                    ip[INET6_ADDRSTRLEN];
+        if (!frt__tcp_sockaddr(&mid->spec, mid->spec.port > 0 ? mid->spec.port : 0, &ss, &sl)) {
             frt__log(NULL, MARGO_LOG_ERROR, "margo_init: cannot resolve host %s", mid->spec.host);
             goto fail;
         }
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        fd      = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int one = 1;
         if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        socklen_t sl = sizeof sa;
-        if (fd < 0 || bind(fd, (struct sockaddr*)&sa, sizeof sa) != 0
-            || getsockname(fd, (struct sockaddr*)&sa, &sl) != 0) {
+        /* [::] means IPv6 only: IPv4 peers use an IPv4 address */
+        if (fd >= 0 && mid->spec.v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (fd < 0 || bind(fd, (struct sockaddr*)&ss, sl) != 0
+            || getsockname(fd, (struct sockaddr*)&ss, &sl) != 0) {
             frt__log(NULL, MARGO_LOG_ERROR, "margo_init: cannot bind tcp socket: %s", strerror(errno));
             goto fail;
         }
-        if (sa.sin_addr.s_addr == htonl(INADDR_ANY))
-            frt__routable_ipv4(ip, sizeof ip);
-        else
-            inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
-        snprintf(mid->self, sizeof mid->self, "%s://%s:%u", mid->spec.scheme, ip,
-                 (unsigned)ntohs(sa.sin_port));
+        unsigned port;
+        if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6* s6 = (struct sockaddr_in6*)&ss;
+            if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+                frt__routable_ipv6(ip, sizeof ip);
+            else
+                inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+            port = ntohs(s6->sin6_port);
+            snprintf(mid->self, sizeof mid->self, "%s://[%s]:%u", mid->spec.scheme, ip, port);
+        } else {
+            struct sockaddr_in* sa = (struct sockaddr_in*)&ss;
+            if (sa->sin_addr.s_addr == htonl(INADDR_ANY))
+                frt__routable_ipv4(ip, sizeof ip);
+            else
+                inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof ip);
+            port = ntohs(sa->sin_port);
+            snprintf(mid->self, sizeof mid->self, "%s://%s:%u", mid->spec.scheme, ip, port);
+        }
     }
     if (mid->server && listen(fd, SOMAXCONN) != 0) {
         frt__log(NULL, MARGO_LOG_ERROR, "margo_init: listen: %s", strerror(errno));

@@ -61,8 +61,9 @@ typedef struct frt__addr_spec {
     char           scheme[16]; /* "na+sm", "tcp" or "ofi+tcp" */
     bool           has_id;     /* na+sm: <pid>-<n> present */
     unsigned long  pid, n;
-    char           host[FRT_MAX_ADDR_LEN + 1]; /* tcp: "" if none */
+    char           host[FRT_MAX_ADDR_LEN + 1]; /* tcp: "" if none; IPv6: canonical, no [] */
     int            port;                       /* tcp: -1 if none */
+    bool           v6;                         /* tcp: host is an IPv6 literal ([...]) */
 } frt__addr_spec;
 
 /**

@@ -4,6 +4,7 @@
  */
 #include "frt-internal.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <linux/futex.h>
@@ -162,6 +163,35 @@ static bool frt__parse_uint(const char* s, size_t n, size_t max_digits, unsigned
     return true;
 }
 
+/* "[IPv6]" or "[IPv6]:port" (the part after "tcp://"): a literal that
+ * inet_pton accepts, kept in canonical form (inet_ntop) so that two
+ * spellings of one address share a key. No zone ids (fe80::1%eth0). */
+static hg_return_t frt__parse_v6(const char* rest, frt__addr_spec* o)
+{
+    const char* close = strchr(rest, ']');
+    if (!close) return HG_INVALID_ARG;
+    size_t hlen = (size_t)(close - rest - 1);
+    char   lit[INET6_ADDRSTRLEN];
+    if (hlen == 0 || hlen >= sizeof lit) return HG_INVALID_ARG;
+    for (size_t i = 0; i < hlen; i++) {
+        char c = rest[1 + i];
+        if (!(isxdigit((unsigned char)c) || c == ':' || c == '.')) return HG_INVALID_ARG;
+    }
+    memcpy(lit, rest + 1, hlen);
+    lit[hlen] = 0;
+    struct in6_addr a;
+    if (inet_pton(AF_INET6, lit, &a) != 1) return HG_INVALID_ARG;
+    if (!inet_ntop(AF_INET6, &a, o->host, sizeof o->host)) return HG_INVALID_ARG;
+    o->v6 = true;
+    if (close[1] == 0) return HG_SUCCESS;
+    if (close[1] != ':') return HG_INVALID_ARG;
+    unsigned long port;
+    if (!frt__parse_uint(close + 2, strlen(close + 2), 5, &port) || port > 65535)
+        return HG_INVALID_ARG;
+    o->port = (int)port;
+    return HG_SUCCESS;
+}
+
 hg_return_t frt__addr_parse(const char* s, frt__addr_spec* o)
 {
     if (!s || !o) return HG_INVALID_ARG;
@@ -201,6 +231,7 @@ hg_return_t frt__addr_parse(const char* s, frt__addr_spec* o)
         o->kind = FRT__AK_TCP;
         strcpy(o->scheme, scheme[0] == 'o' ? "ofi+tcp" : "tcp");
         if (!*rest) return HG_SUCCESS;
+        if (rest[0] == '[') return frt__parse_v6(rest, o);
         const char* colon = strrchr(rest, ':');
         size_t      hlen  = colon ? (size_t)(colon - rest) : strlen(rest);
         for (size_t i = 0; i < hlen; i++) {
@@ -232,5 +263,5 @@ void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size)
     if (spec->kind == FRT__AK_SM)
         snprintf(key, key_size, "sm:%lu-%lu", spec->pid, spec->n);
     else
-        snprintf(key, key_size, "tcp:%s:%d", spec->host, spec->port);
+        snprintf(key, key_size, spec->v6 ? "tcp:[%s]:%d" : "tcp:%s:%d", spec->host, spec->port);
 }

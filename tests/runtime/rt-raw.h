@@ -14,7 +14,8 @@
 #include <sys/un.h>
 
 /** Connect a blocking socket (10 s receive timeout) to a peer address
- *  (na+sm://<pid>-<n> or <tcp scheme>://<ip>:<port>); REQUIREs success. */
+ *  (na+sm://<pid>-<n>, <tcp scheme>://<ip>:<port> or <tcp scheme>://[<ipv6>]:<port>);
+ *  REQUIREs success. */
 static inline int rt_raw_connect(const char* addr)
 {
     int fd = -1;
@@ -29,6 +30,17 @@ static inline int rt_raw_connect(const char* addr)
         REQUIRE(connect(fd, (struct sockaddr*)&sa,
                         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len))
                 == 0);
+    } else if (strstr(addr, "://[")) { /* tcp://[IPv6]:port */
+        char host[64];
+        int  port;
+        REQUIRE(sscanf(strstr(addr, "://[") + 4, "%63[^]]]:%d", host, &port) == 2);
+        struct sockaddr_in6 sa = {0};
+        sa.sin6_family         = AF_INET6;
+        sa.sin6_port           = htons((uint16_t)port);
+        REQUIRE(inet_pton(AF_INET6, host, &sa.sin6_addr) == 1);
+        fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        REQUIRE(connect(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
     } else {
         const char* hp = strstr(addr, "://");
         REQUIRE(hp != NULL);

@@ -8,12 +8,40 @@
 #include "flock-test.h"
 
 #include <margo.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdatomic.h>
 
-/** Transport under test: argv[1] if given ("na+sm", "tcp", "ofi+tcp"), else na+sm. */
+/* "tcp6" runs: servers listen on [::1]; everything else as "tcp" */
+static bool rt_v6;
+
+/** Can this machine bind the IPv6 loopback? */
+/** Transport under test: argv[1] if given ("na+sm", "tcp", "ofi+tcp", or
+ *  "tcp6": tcp with servers on IPv6 loopback), else na+sm. A tcp6 run
+ *  exits 77 (ctest: skipped) when this machine has no IPv6 loopback. */
+static inline bool rt_have_ipv6(void)
+{
+    int                 fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a  = {0};
+    a.sin6_family          = AF_INET6;
+    a.sin6_addr            = in6addr_loopback;
+    bool ok                = fd >= 0 && bind(fd, (struct sockaddr*)&a, sizeof a) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
 static inline const char* rt_transport(int argc, char** argv)
 {
+    if (argc > 1 && strcmp(argv[1], "tcp6") == 0) {
+        if (!rt_have_ipv6()) {
+            printf("no IPv6 loopback here: skipped\n");
+            exit(77);
+        }
+        rt_v6 = true;
+        return "tcp";
+    }
     return argc > 1 ? argv[1] : "na+sm";
 }
 
@@ -23,7 +51,7 @@ static inline const char* rt_listen_addr(const char* transport)
 {
     static char buf[128];
     if (strcmp(transport, "na+sm") == 0) return "na+sm";
-    snprintf(buf, sizeof buf, "%s://127.0.0.1:0", transport);
+    snprintf(buf, sizeof buf, rt_v6 ? "%s://[::1]:0" : "%s://127.0.0.1:0", transport);
     return buf;
 }
 
@@ -31,6 +59,8 @@ static inline margo_instance_id rt_server(const char* transport)
 {
     margo_instance_id mid = margo_init(rt_listen_addr(transport), MARGO_SERVER_MODE, 0, 0);
     REQUIRE(mid != MARGO_INSTANCE_NULL);
+    if (rt_v6 && strcmp(transport, "na+sm") != 0)
+        REQUIRE(strstr(frt_self_addr_str(mid), "://[::1]:") != NULL);
     return mid;
 }
 
