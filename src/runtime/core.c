@@ -1167,16 +1167,33 @@ static void frt__reader_release(frt__conn* c, bool caller, bool more)
     pthread_mutex_unlock(&c->wlock);
 }
 
+/* Nobody reads c and EPOLLIN is out: put it back (wlock held). A caller
+ * holding the token decides itself when it releases it. */
+static void frt__conn_arm_unread_locked(frt__conn* c)
+{
+    if (!c->reader_active && !c->in_armed && !c->wclosed) {
+        c->in_armed = true;
+        frt__conn_ctl_locked(c);
+    }
+}
+
 /* An asynchronous call went out on c: make sure someone will read its
  * response (c may be in debt, EPOLLIN out, with nobody reading). */
 static void frt__conn_need_reader(frt__conn* c)
 {
     pthread_mutex_lock(&c->wlock);
-    if (!c->reader_active && !c->in_armed && !c->wclosed) {
-        c->in_armed = true;
-        frt__conn_ctl_locked(c);
-    }
+    frt__conn_arm_unread_locked(c);
     pthread_mutex_unlock(&c->wlock);
+}
+
+/* Detach the whole debt list (each entry holds a ref). */
+static frt__conn* frt__debt_take(margo_instance_id mid)
+{
+    pthread_mutex_lock(&mid->debt_lock);
+    frt__conn* list = mid->debt;
+    mid->debt       = NULL;
+    pthread_mutex_unlock(&mid->debt_lock);
+    return list;
 }
 
 /* Loop: the debt timer fired; re-arm every connection nobody reads. */
@@ -1184,20 +1201,13 @@ static void frt__pay_debts(margo_instance_id mid)
 {
     uint64_t ticks;
     (void)!read(mid->debt_fd, &ticks, sizeof ticks);
-    pthread_mutex_lock(&mid->debt_lock);
-    frt__conn* list = mid->debt;
-    mid->debt       = NULL;
-    pthread_mutex_unlock(&mid->debt_lock);
+    frt__conn* list = frt__debt_take(mid);
     while (list) {
         frt__conn* c = list;
-        list         = c->debt_next;
+        list         = c->debt_next; /* read before in_debt is cleared */
         pthread_mutex_lock(&c->wlock);
         c->in_debt = false;
-        /* a caller holding the token decides again when it releases it */
-        if (!c->reader_active && !c->in_armed && !c->wclosed) {
-            c->in_armed = true;
-            frt__conn_ctl_locked(c);
-        }
+        frt__conn_arm_unread_locked(c);
         pthread_mutex_unlock(&c->wlock);
         frt__conn_unref(c);
     }
@@ -2800,10 +2810,7 @@ static void frt__inst_teardown(margo_instance_id mid)
         frt__conn_unref(c);
     }
     /* every connection is wclosed now: nothing joins the debt list again */
-    pthread_mutex_lock(&mid->debt_lock);
-    frt__conn* debt = mid->debt;
-    mid->debt       = NULL;
-    pthread_mutex_unlock(&mid->debt_lock);
+    frt__conn* debt = frt__debt_take(mid);
     while (debt) {
         frt__conn* c = debt;
         debt         = c->debt_next;
