@@ -21,6 +21,7 @@
 #include "flock/backend-util.h"
 #include "flock/view-codec.h"
 #include "flock/provider-internal.h"
+#include "flock/view-file.h"
 #include <flock/flock-group-view.h>
 
 #define FLOCK__MAX_VIEW_FILE_SIZE ((size_t)256 << 20)
@@ -243,8 +244,23 @@ flock_return_t flock_group_view_serialize_to_file(const flock_group_view_t* view
     return ret;
 }
 
-/* Validate one member object and add it to v. */
-static flock_return_t parse_member(struct json_object* m, size_t i, flock_group_view_t* v)
+/* A member read from the file, with its index in "members" for messages. */
+typedef struct {
+    flock_member_t m;
+    size_t         index;
+} parsed_member;
+
+static int parsed_member_cmp(const void* a, const void* b)
+{
+    const parsed_member* x = (const parsed_member*)a;
+    const parsed_member* y = (const parsed_member*)b;
+    int c = flock_member_cmp((flock_member_t*)&x->m, (flock_member_t*)&y->m);
+    if (c != 0) return c;
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+/* Validate one member object into *out (address copied). */
+static flock_return_t parse_member(struct json_object* m, size_t i, parsed_member* out)
 {
     struct json_object *addr = NULL, *pid = NULL;
     if (!json_object_is_type(m, json_type_object)) {
@@ -274,12 +290,138 @@ static flock_return_t parse_member(struct json_object* m, size_t i, flock_group_
         VIEW_ERROR("view: members[%zu].provider_id must be in 0..65535", i);
         return FLOCK_ERR_INVALID_CONFIG;
     }
-    if (flock_group_view_find_member(v, a, (uint16_t)val)) {
-        VIEW_ERROR("view: members[%zu] (%s, %d) is a duplicate", i, a, (int)val);
+    out->m.address     = strdup(a);
+    out->m.provider_id = (uint16_t)val;
+    out->index         = i;
+    return out->m.address ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
+}
+
+/* Contract: v is empty. Reads every member, sorts them once and refuses
+ * duplicates: O(n log n) whatever the order of the file (inserting one by
+ * one into the sorted array was quadratic for a file in descending order). */
+static flock_return_t parse_members(struct json_object* members, size_t n,
+                                    flock_group_view_t* v)
+{
+    flock_return_t ret = FLOCK_SUCCESS;
+    size_t         got = 0;
+    parsed_member* pm  = (parsed_member*)calloc(n, sizeof(*pm));
+    flock_member_t* data = (flock_member_t*)calloc(n, sizeof(*data));
+    if (!pm || !data) {
+        ret = FLOCK_ERR_ALLOCATION;
+        goto finish;
+    }
+    for (; got < n; got++) {
+        ret = parse_member(json_object_array_get_idx(members, got), got, &pm[got]);
+        if (ret != FLOCK_SUCCESS) goto finish;
+    }
+    qsort(pm, n, sizeof(*pm), parsed_member_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (flock_member_cmp(&pm[i - 1].m, &pm[i].m) == 0) {
+            VIEW_ERROR("view: members[%zu] (%s, %u) is a duplicate of members[%zu]",
+                       pm[i].index, pm[i].m.address, (unsigned)pm[i].m.provider_id,
+                       pm[i - 1].index);
+            ret = FLOCK_ERR_INVALID_CONFIG;
+            goto finish;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        data[i] = pm[i].m;
+        v->digest ^= flock_hash_member(data[i].provider_id, data[i].address);
+    }
+    v->members.data     = data;
+    v->members.size     = n;
+    v->members.capacity = n;
+    data                = NULL;
+    got                 = 0; /* the addresses now belong to v */
+finish:
+    for (size_t i = 0; i < got; i++) free(pm[i].m.address);
+    free(pm);
+    free(data);
+    return ret;
+}
+
+static int metadata_cmp(const void* a, const void* b)
+{
+    return strcmp(((const flock_metadata_t*)a)->key, ((const flock_metadata_t*)b)->key);
+}
+
+/* Contract: reads one metadata value as text (a non-string JSON value is
+ * kept as its JSON text, e.g. 42 -> "42") into a new string in *out. */
+static flock_return_t parse_metadata_value(const char* key, struct json_object* val, char** out)
+{
+    const char* text = NULL;
+    *out             = NULL;
+    if (val == NULL) {
+        VIEW_ERROR("view: metadata \"%s\" is null", key);
         return FLOCK_ERR_INVALID_CONFIG;
     }
-    if (!flock_group_view_add_member(v, a, (uint16_t)val)) return FLOCK_ERR_ALLOCATION;
+    if (json_object_is_type(val, json_type_string)) {
+        text = json_object_get_string(val);
+        if (strlen(text) != (size_t)json_object_get_string_len(val)) {
+            VIEW_ERROR("view: metadata \"%s\" contains a NUL character", key);
+            return FLOCK_ERR_INVALID_CONFIG;
+        }
+        *out = strdup(text);
+    } else {
+        *out = flock__json_to_string(val);
+    }
+    if (!*out) return FLOCK_ERR_ALLOCATION;
+    if (strlen(*out) > FLOCK__VIEW_MAX_VALUE_LEN) {
+        VIEW_ERROR("view: metadata \"%s\" is too long", key);
+        free(*out);
+        *out = NULL;
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
     return FLOCK_SUCCESS;
+}
+
+/* Contract: v has no metadata. Reads every entry, then sorts once (JSON
+ * object keys are already unique): O(n log n) in any order. */
+static flock_return_t parse_metadata(struct json_object* metadata, flock_group_view_t* v)
+{
+    flock_return_t    ret = FLOCK_SUCCESS;
+    size_t            n   = (size_t)json_object_object_length(metadata), got = 0;
+    flock_metadata_t* md  = NULL;
+    if (n > FLOCK__VIEW_MAX_METADATA) {
+        VIEW_ERROR("view: too many metadata entries (%zu > %u)", n, FLOCK__VIEW_MAX_METADATA);
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    if (n == 0) return FLOCK_SUCCESS;
+    md = (flock_metadata_t*)calloc(n, sizeof(*md));
+    if (!md) return FLOCK_ERR_ALLOCATION;
+    json_object_object_foreach(metadata, key, val)
+    {
+        if (got == n) break;
+        if (!key[0] || strlen(key) > FLOCK__VIEW_MAX_KEY_LEN) {
+            VIEW_ERROR("view: metadata key \"%.32s\" must have 1 to %u characters", key,
+                       FLOCK__VIEW_MAX_KEY_LEN);
+            ret = FLOCK_ERR_INVALID_CONFIG;
+            goto finish;
+        }
+        ret = parse_metadata_value(key, val, &md[got].value);
+        if (ret != FLOCK_SUCCESS) goto finish;
+        md[got].key = strdup(key);
+        got++;
+        if (!md[got - 1].key) {
+            ret = FLOCK_ERR_ALLOCATION;
+            goto finish;
+        }
+    }
+    qsort(md, got, sizeof(*md), metadata_cmp);
+    for (size_t i = 0; i < got; i++) v->digest ^= flock_hash_metadata(md[i].key, md[i].value);
+    v->metadata.data     = md;
+    v->metadata.size     = got;
+    v->metadata.capacity = n;
+    md                   = NULL;
+finish:
+    if (md) {
+        for (size_t i = 0; i < got; i++) {
+            free(md[i].key);
+            free(md[i].value);
+        }
+        free(md);
+    }
+    return ret;
 }
 
 static flock_return_t parse_view(struct json_object* root, flock_group_view_t* v)
@@ -303,52 +445,14 @@ static flock_return_t parse_view(struct json_object* root, flock_group_view_t* v
         VIEW_ERROR("view: too many members (%zu > %u)", n, FLOCK__VIEW_MAX_MEMBERS);
         return FLOCK_ERR_INVALID_CONFIG;
     }
-    for (size_t i = 0; i < n; i++) {
-        flock_return_t r = parse_member(json_object_array_get_idx(members, i), i, v);
-        if (r != FLOCK_SUCCESS) return r;
-    }
+    flock_return_t r = parse_members(members, n, v);
+    if (r != FLOCK_SUCCESS) return r;
     if (!json_object_object_get_ex(root, "metadata", &metadata)) return FLOCK_SUCCESS;
     if (!json_object_is_type(metadata, json_type_object)) {
         VIEW_ERROR("view: \"metadata\" is not an object");
         return FLOCK_ERR_INVALID_CONFIG;
     }
-    if ((size_t)json_object_object_length(metadata) > FLOCK__VIEW_MAX_METADATA) {
-        VIEW_ERROR("view: too many metadata entries");
-        return FLOCK_ERR_INVALID_CONFIG;
-    }
-    json_object_object_foreach(metadata, key, val)
-    {
-        if (!key[0] || strlen(key) > FLOCK__VIEW_MAX_KEY_LEN) {
-            VIEW_ERROR("view: metadata key \"%.32s\" must have 1 to %u characters", key,
-                       FLOCK__VIEW_MAX_KEY_LEN);
-            return FLOCK_ERR_INVALID_CONFIG;
-        }
-        if (val == NULL) {
-            VIEW_ERROR("view: metadata \"%s\" is null", key);
-            return FLOCK_ERR_INVALID_CONFIG;
-        }
-        char*       owned = NULL;
-        const char* text  = NULL;
-        if (json_object_is_type(val, json_type_string)) {
-            text = json_object_get_string(val);
-            if (strlen(text) != (size_t)json_object_get_string_len(val)) {
-                VIEW_ERROR("view: metadata \"%s\" contains a NUL character", key);
-                return FLOCK_ERR_INVALID_CONFIG;
-            }
-        } else {
-            text = owned = flock__json_to_string(val); /* e.g. 42 -> "42" */
-            if (!owned) return FLOCK_ERR_ALLOCATION;
-        }
-        if (strlen(text) > FLOCK__VIEW_MAX_VALUE_LEN) {
-            VIEW_ERROR("view: metadata \"%s\" is too long", key);
-            free(owned);
-            return FLOCK_ERR_INVALID_CONFIG;
-        }
-        bool ok = flock_group_view_add_metadata(v, key, text) != NULL;
-        free(owned);
-        if (!ok) return FLOCK_ERR_ALLOCATION;
-    }
-    return FLOCK_SUCCESS;
+    return parse_metadata(metadata, v);
 }
 
 flock_return_t flock_group_view_from_string(const char* str, size_t len,
@@ -407,52 +511,87 @@ finish:
     return ret;
 }
 
-flock_return_t flock_group_view_from_file(const char* filename, flock_group_view_t* view)
+/* Contract: reads the whole regular file at filename into a new buffer
+ * (*buf, *len). The file is opened with O_NONBLOCK and refused unless it is
+ * a regular file, so a FIFO, a socket or a device never blocks the reader.
+ * Errors are logged with the file name: INVALID_ARGS for a file that cannot
+ * be opened or read or is not a regular file, INVALID_CONFIG for one that is
+ * too large. */
+flock_return_t flock__read_regular_file(const char* filename, size_t max, char** buf,
+                                        size_t* len)
 {
-    flock_return_t ret  = FLOCK_SUCCESS;
-    FILE*          f    = NULL;
-    char*          buf  = NULL;
-    size_t         len  = 0, cap = 0;
+    flock_return_t ret = FLOCK_SUCCESS;
+    struct stat    st;
+    char*          data = NULL;
+    size_t         got  = 0;
+    int            fd   = open(filename, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
-    if (!filename || !view) return FLOCK_ERR_INVALID_ARGS;
-    f = fopen(filename, "rb");
-    if (!f) {
-        VIEW_ERROR("cannot open view file \"%s\": %s", filename, strerror(errno));
+    *buf = NULL;
+    *len = 0;
+    if (fd < 0) {
+        VIEW_ERROR("cannot open \"%s\": %s", filename, strerror(errno));
+        return FLOCK_ERR_INVALID_ARGS;
+    }
+    if (fstat(fd, &st) != 0) {
+        VIEW_ERROR("cannot stat \"%s\": %s", filename, strerror(errno));
         ret = FLOCK_ERR_INVALID_ARGS;
         goto finish;
     }
-    for (;;) {
-        if (len == cap) {
-            if (cap >= FLOCK__MAX_VIEW_FILE_SIZE) {
-                VIEW_ERROR("view file \"%s\" is too large", filename);
-                ret = FLOCK_ERR_INVALID_CONFIG;
-                goto finish;
-            }
-            size_t ncap = cap ? cap * 2 : 4096;
-            char*  nbuf = (char*)realloc(buf, ncap);
-            if (!nbuf) {
-                ret = FLOCK_ERR_ALLOCATION;
-                goto finish;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                VIEW_ERROR("cannot read view file \"%s\": %s", filename, strerror(errno));
-                ret = FLOCK_ERR_INVALID_ARGS;
-                goto finish;
-            }
-            break;
-        }
+    if (!S_ISREG(st.st_mode)) {
+        VIEW_ERROR("\"%s\" is not a regular file (%s)", filename,
+                   S_ISFIFO(st.st_mode)   ? "a FIFO"
+                   : S_ISDIR(st.st_mode)  ? "a directory"
+                   : S_ISSOCK(st.st_mode) ? "a socket"
+                   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                  : "not a file");
+        ret = FLOCK_ERR_INVALID_ARGS;
+        goto finish;
     }
-    ret = flock_group_view_from_string(buf ? buf : "", len, view);
+    if ((uint64_t)st.st_size > max) {
+        VIEW_ERROR("\"%s\" is too large (%lld bytes, at most %zu)", filename,
+                   (long long)st.st_size, max);
+        ret = FLOCK_ERR_INVALID_CONFIG;
+        goto finish;
+    }
+    data = (char*)malloc((size_t)st.st_size + 1);
+    if (!data) {
+        ret = FLOCK_ERR_ALLOCATION;
+        goto finish;
+    }
+    while (got < (size_t)st.st_size) { /* a file that shrinks meanwhile ends early */
+        ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            VIEW_ERROR("cannot read \"%s\": %s", filename, strerror(errno));
+            ret = FLOCK_ERR_INVALID_ARGS;
+            goto finish;
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    data[got] = '\0';
+    *buf      = data;
+    *len      = got;
+    data      = NULL;
+finish:
+    free(data);
+    close(fd);
+    return ret;
+}
+
+flock_return_t flock_group_view_from_file(const char* filename, flock_group_view_t* view)
+{
+    flock_return_t ret = FLOCK_SUCCESS;
+    char*          buf = NULL;
+    size_t         len = 0;
+
+    if (!filename || !view) return FLOCK_ERR_INVALID_ARGS;
+    ret = flock__read_regular_file(filename, FLOCK__MAX_VIEW_FILE_SIZE, &buf, &len);
+    if (ret != FLOCK_SUCCESS) goto finish;
+    ret = flock_group_view_from_string(buf, len, view);
     if (ret == FLOCK_ERR_INVALID_CONFIG)
         VIEW_ERROR("view file \"%s\" is not a valid group view", filename);
 finish:
-    if (f) fclose(f);
     free(buf);
     return ret;
 }

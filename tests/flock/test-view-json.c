@@ -5,6 +5,9 @@
  */
 #include "flock-test.h"
 #include <dirent.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <flock/flock-group-view.h>
 #include <flock/flock-bootstrap.h>
 
@@ -299,6 +302,83 @@ static void test_zero_mutex(void)
     free(v);
 }
 
+/* Something that is not a regular file at the path is refused at once with
+ * INVALID_ARGS (a FIFO with no writer used to block the reader forever). */
+static void test_not_regular(void)
+{
+    char path[512];
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
+    REQUIRE(flock_group_view_add_member(&v, "na+sm://1-0", 1));
+    snprintf(path, sizeof path, "%s/fifo.flock", ft_tmpdir());
+    REQUIRE(mkfifo(path, 0600) == 0);
+    CHECK_EQ_INT(flock_group_view_from_file(path, &v), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_view_init_from_file(path, &v), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(v.members.size, 1); /* untouched */
+    snprintf(path, sizeof path, "%s/dir.flock", ft_tmpdir());
+    REQUIRE(mkdir(path, 0700) == 0);
+    CHECK_EQ_INT(flock_group_view_from_file(path, &v), FLOCK_ERR_INVALID_ARGS);
+    snprintf(path, sizeof path, "%s/sock.flock", ft_tmpdir());
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    REQUIRE(fd >= 0 && bind(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
+    CHECK_EQ_INT(flock_group_view_from_file(path, &v), FLOCK_ERR_INVALID_ARGS);
+    close(fd);
+    CHECK_EQ_INT(flock_group_view_from_file("/dev/null", &v), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(v.members.size, 1);
+    flock_group_view_clear(&v);
+}
+
+/* Members and metadata in any order load into the same sorted view (the
+ * loader sorts once); duplicates are refused whatever their position. */
+static void test_any_order(void)
+{
+    enum { N = 2000 };
+    size_t cap = (size_t)N * 64 + 4096, len = 0;
+    char* asc  = (char*)malloc(cap);
+    char* desc = (char*)malloc(cap);
+    REQUIRE(asc && desc);
+    for (int pass = 0; pass < 2; pass++) {
+        char* t = pass ? desc : asc;
+        len     = (size_t)snprintf(t, cap, "{\"members\":[");
+        for (int k = 0; k < N; k++) {
+            int i = pass ? N - 1 - k : k;
+            len += (size_t)snprintf(t + len, cap - len, "%s{\"address\":\"tcp://10.0.%d.%d:%d\","
+                                    "\"provider_id\":%d}", k ? "," : "", i / 250, i % 250,
+                                    1000 + i, i % 7);
+        }
+        len += (size_t)snprintf(t + len, cap - len, "],\"metadata\":{");
+        for (int k = 0; k < 300; k++) {
+            int i = pass ? 299 - k : k;
+            len += (size_t)snprintf(t + len, cap - len, "%s\"key%04d\":\"v%d\"", k ? "," : "", i, i);
+        }
+        snprintf(t + len, cap - len, "}}");
+    }
+    flock_group_view_t a = FLOCK_GROUP_VIEW_INITIALIZER, d = FLOCK_GROUP_VIEW_INITIALIZER;
+    CHECK_EQ_INT(flock_group_view_from_string(asc, strlen(asc), &a), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_view_from_string(desc, strlen(desc), &d), FLOCK_SUCCESS);
+    CHECK_EQ_INT(a.members.size, N);
+    CHECK_EQ_INT(d.members.size, N);
+    CHECK_EQ_INT(d.metadata.size, 300);
+    CHECK(a.digest == d.digest);
+    for (size_t i = 1; i < d.members.size; i++)
+        CHECK(flock_member_cmp(&d.members.data[i - 1], &d.members.data[i]) < 0);
+    for (size_t i = 1; i < d.metadata.size; i++)
+        CHECK(strcmp(d.metadata.data[i - 1].key, d.metadata.data[i].key) < 0);
+    CHECK(flock_group_view_find_member(&d, "tcp://10.0.3.17:1767", 767 % 7) != NULL);
+    CHECK_EQ_STR(flock_group_view_find_metadata(&d, "key0123"), "v123");
+    flock_group_view_clear(&a);
+    /* a duplicate far from its twin (first and last) is found */
+    const char* dup = "{\"members\":[{\"address\":\"na+sm://9-0\",\"provider_id\":3},"
+                      "{\"address\":\"na+sm://1-0\",\"provider_id\":3},"
+                      "{\"address\":\"na+sm://9-0\",\"provider_id\":3}]}";
+    CHECK_EQ_INT(flock_group_view_from_string(dup, strlen(dup), &d), FLOCK_ERR_INVALID_CONFIG);
+    CHECK_EQ_INT(d.members.size, N); /* untouched on error */
+    flock_group_view_clear(&d);
+    free(asc);
+    free(desc);
+}
+
 int main(void)
 {
     margo_set_global_log_level(MARGO_LOG_CRITICAL); /* expected errors are logged */
@@ -307,5 +387,7 @@ int main(void)
     test_parse_bad();
     test_files();
     test_zero_mutex();
+    test_not_regular();
+    test_any_order();
     return FT_DONE();
 }
