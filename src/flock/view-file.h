@@ -6,6 +6,7 @@
 #define FLOCK_VIEW_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <flock/flock-common.h>
 
 #ifdef __cplusplus
@@ -22,6 +23,17 @@ extern "C" {
  */
 flock_return_t flock__read_regular_file(const char* filename, size_t max, char** buf,
                                         size_t* len);
+
+/**
+ * Write text atomically to filename: a temporary file next to it, fsync,
+ * rename, fsync of the directory. The new file keeps the mode of the file
+ * it replaces; a file that did not exist gets new_mode (0600 for the group
+ * file of a keyed group). Errors are logged naming the file:
+ * FLOCK_ERR_ALLOCATION (no temporary file), FLOCK_ERR_OTHER (write, fsync,
+ * chmod or rename failed: the old file is left as it was).
+ */
+flock_return_t flock__write_file_atomic_mode(const char* filename, const char* text,
+                                             mode_t new_mode);
 
 #ifdef __cplusplus
 }

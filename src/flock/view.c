@@ -170,7 +170,23 @@ finish:
     free(dir);
 }
 
+/* Contract: the mode a rewrite gives the file: that of the file it
+ * replaces (an operator's chmod survives membership changes), else
+ * new_mode. */
+static mode_t file_mode_for(const char* filename, mode_t new_mode)
+{
+    struct stat st;
+    if (stat(filename, &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
+    return new_mode;
+}
+
 flock_return_t flock__write_file_atomic(const char* filename, const char* text)
+{
+    return flock__write_file_atomic_mode(filename, text, 0644);
+}
+
+flock_return_t flock__write_file_atomic_mode(const char* filename, const char* text,
+                                             mode_t new_mode)
 {
     char host[128];
     flock_return_t ret = FLOCK_SUCCESS;
@@ -197,7 +213,11 @@ flock_return_t flock__write_file_atomic(const char* filename, const char* text)
         ret = FLOCK_ERR_ALLOCATION;
         goto finish;
     }
-    (void)fchmod(fd, 0644);
+    if (fchmod(fd, file_mode_for(filename, new_mode)) != 0) {
+        VIEW_ERROR("cannot set the mode of \"%s\": %s", tmp, strerror(errno));
+        ret = FLOCK_ERR_OTHER;
+        goto finish;
+    }
     if (!write_all(fd, text, strlen(text))) {
         VIEW_ERROR("cannot write \"%s\": %s", tmp, strerror(errno));
         ret = FLOCK_ERR_OTHER;

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <flock/flock-group-view.h>
 #include <flock/flock-bootstrap.h>
+#include "flock/view-file.h"
 
 typedef struct {
     char*  text;
@@ -379,6 +380,30 @@ static void test_any_order(void)
     free(desc);
 }
 
+/* A rewrite keeps the mode of the file it replaces; a new file gets the
+ * mode asked for (0600: a keyed group's file). */
+static void test_file_mode(void)
+{
+    char path[512];
+    struct stat st;
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
+    REQUIRE(flock_group_view_add_member(&v, "na+sm://1-0", 1));
+    snprintf(path, sizeof path, "%s/mode.flock", ft_tmpdir());
+    CHECK_EQ_INT(flock_group_view_serialize_to_file(&v, path), FLOCK_SUCCESS);
+    REQUIRE(stat(path, &st) == 0);
+    CHECK_EQ_INT(st.st_mode & 07777, 0644);
+    REQUIRE(chmod(path, 0640) == 0);
+    REQUIRE(flock_group_view_add_member(&v, "na+sm://2-0", 1));
+    CHECK_EQ_INT(flock_group_view_serialize_to_file(&v, path), FLOCK_SUCCESS);
+    REQUIRE(stat(path, &st) == 0);
+    CHECK_EQ_INT(st.st_mode & 07777, 0640);
+    snprintf(path, sizeof path, "%s/keyed.flock", ft_tmpdir());
+    CHECK_EQ_INT(flock__write_file_atomic_mode(path, "{}", 0600), FLOCK_SUCCESS);
+    REQUIRE(stat(path, &st) == 0);
+    CHECK_EQ_INT(st.st_mode & 07777, 0600);
+    flock_group_view_clear(&v);
+}
+
 int main(void)
 {
     margo_set_global_log_level(MARGO_LOG_CRITICAL); /* expected errors are logged */
@@ -389,5 +414,6 @@ int main(void)
     test_zero_mutex();
     test_not_regular();
     test_any_order();
+    test_file_mode();
     return FT_DONE();
 }
