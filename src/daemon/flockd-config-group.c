@@ -109,15 +109,8 @@ static int flockd__check_typed(flockd_parse* ps, const char* path, struct json_o
     if (json_object_object_get_ex(o, "config", &conf)
         && !json_object_is_type(conf, json_type_object))
         return flockd__fail(ps, cpath, "expected an object, got %s", flockd__type_name(conf));
-    json_object_object_foreach(o, key, val)
-    {
-        (void)val;
-        if (strcmp(key, "type") != 0 && strcmp(key, "config") != 0) {
-            char kpath[FLOCKD_PATH_LEN];
-            flockd__path_key(kpath, path, key);
-            flockd__warn(ps, kpath, "unknown key, ignored");
-        }
-    }
+    static const char* const keys[] = {"type", "config", NULL};
+    flockd__warn_unknown_keys(ps, path, o, keys, "unknown key, ignored");
     if (conf && strcmp(what, "backend") == 0) {
         if (strcmp(t, "centralized") == 0 && flockd__check_centralized(ps, cpath, conf) != 0)
             return -1;

@@ -77,6 +77,10 @@ int flockd__get_int(flockd_parse* ps, const char* path, struct json_object* o, i
                     int64_t hi, int64_t* out);
 /* Contract: o must be a finite JSON number (integer or decimal) >= 0. */
 int flockd__check_nonneg_number(flockd_parse* ps, const char* path, struct json_object* o);
+/* Contract: a warning "<path>.<key>: <message>" for each key of object o
+ * that is not in the NULL-terminated list known. */
+void flockd__warn_unknown_keys(flockd_parse* ps, const char* path, struct json_object* o,
+                               const char* const* known, const char* message);
 /* strdup that reports "out of memory" at path; NULL then. */
 char* flockd__strdup(flockd_parse* ps, const char* path, const char* s);
 

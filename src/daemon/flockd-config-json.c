@@ -141,3 +141,17 @@ char* flockd__strdup(flockd_parse* ps, const char* path, const char* s)
     if (!d) flockd__fail(ps, path, "out of memory");
     return d;
 }
+
+void flockd__warn_unknown_keys(flockd_parse* ps, const char* path, struct json_object* o,
+                               const char* const* known, const char* message)
+{
+    json_object_object_foreach(o, key, val)
+    {
+        (void)val;
+        if (!flockd__in_list(key, known)) {
+            char kpath[FLOCKD_PATH_LEN];
+            flockd__path_key(kpath, path, key);
+            flockd__warn(ps, kpath, "%s", message);
+        }
+    }
+}

@@ -144,15 +144,8 @@ static int flockd__parse_view(flockd_parse* ps, const char* path, struct json_ob
             if (flockd__get_string(ps, kpath, val, false, &s) != 0) return -1;
         }
     }
-    json_object_object_foreach(v, key, val)
-    {
-        (void)val;
-        if (strcmp(key, "members") != 0 && strcmp(key, "metadata") != 0) {
-            char kpath[FLOCKD_PATH_LEN];
-            flockd__path_key(kpath, path, key);
-            flockd__warn(ps, kpath, "unknown key, ignored");
-        }
-    }
+    static const char* const keys[] = {"members", "metadata", NULL};
+    flockd__warn_unknown_keys(ps, path, v, keys, "unknown key, ignored");
     p->view_json = flockd__strdup(ps, path, json_object_to_json_string_ext(v, FLOCKD_JSON_FLAGS));
     return p->view_json ? 0 : -1;
 }
@@ -241,24 +234,6 @@ static int flockd__parse_method_inputs(flockd_parse* ps, const char* cpath,
     return 0;
 }
 
-/* Contract: a warning for each key of the provider config that flockd does
- * not read (the provider gets it unchanged). */
-static void flockd__warn_unknown_config_keys(flockd_parse* ps, const char* cpath,
-                                             struct json_object* c)
-{
-    char path[FLOCKD_PATH_LEN];
-    json_object_object_foreach(c, key, val)
-    {
-        (void)val;
-        static const char* const known[] = {"bootstrap", "file",  "mpi_ranks", "view",
-                                            "group",     "gateway", NULL};
-        if (!flockd__in_list(key, known)) {
-            flockd__path_key(path, cpath, key);
-            flockd__warn(ps, path, "unknown key, passed to the provider unchanged");
-        }
-    }
-}
-
 /* Contract: a provider's "config", in the order its errors are reported:
  * bootstrap and file, the method inputs, group and gateway, unknown keys,
  * then whether the bootstrap list can work here; keeps the whole config as
@@ -275,7 +250,9 @@ static int flockd__parse_provider_config(flockd_parse* ps, const char* ppath,
         || flockd__parse_method_inputs(ps, cpath, c, p) != 0
         || flockd__parse_group_sections(ps, cpath, c, p) != 0)
         return -1;
-    flockd__warn_unknown_config_keys(ps, cpath, c);
+    static const char* const known[] = {"bootstrap", "file",  "mpi_ranks", "view",
+                                        "group",     "gateway", NULL};
+    flockd__warn_unknown_keys(ps, cpath, c, known, "unknown key, passed to the provider unchanged");
     if (flockd__check_bootstrap_possible(ps, cpath, p) != 0) return -1;
     if (!(p->config_json = flockd__strdup(ps, cpath, json_object_to_json_string_ext(c, FLOCKD_JSON_FLAGS))))
         return -1;

@@ -84,22 +84,34 @@ static flock_return_t cent__parse_primary_address(struct json_object* v,
     return cfg->primary_address ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
 }
 
+/* Contract: v must be a JSON integer in [lo, hi] (`range` says so in the
+ * message naming key), stored in *out. */
+static flock_return_t cent__get_int_in(struct json_object* v, const char* key, int64_t lo,
+                                       int64_t hi, const char* range, int64_t* out,
+                                       char* errbuf, size_t errlen)
+{
+    if (!json_object_is_type(v, json_type_int)) {
+        cent__err(errbuf, errlen, "\"%s\" must be an integer", key);
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    *out = json_object_get_int64(v);
+    if (*out < lo || *out > hi) {
+        cent__err(errbuf, errlen, "\"%s\" must be in %s (got %lld)", key, range,
+                  (long long)*out);
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    return FLOCK_SUCCESS;
+}
+
 static flock_return_t cent__parse_primary_provider_id(struct json_object* v,
                                                       flock__cent_config_t* cfg,
                                                       char* errbuf, size_t errlen)
 {
     int64_t id;
     if (!v) return FLOCK_SUCCESS;
-    if (!json_object_is_type(v, json_type_int)) {
-        cent__err(errbuf, errlen, "\"primary_provider_id\" must be an integer");
-        return FLOCK_ERR_INVALID_CONFIG;
-    }
-    id = json_object_get_int64(v);
-    if (id < 0 || id >= 65535) {
-        cent__err(errbuf, errlen, "\"primary_provider_id\" must be in [0, 65535) (got %lld)",
-                  (long long)id);
-        return FLOCK_ERR_INVALID_CONFIG;
-    }
+    flock_return_t ret = cent__get_int_in(v, "primary_provider_id", 0, 65534, "[0, 65535)",
+                                          &id, errbuf, errlen);
+    if (ret != FLOCK_SUCCESS) return ret;
     cfg->primary_provider_id = (uint16_t)id;
     cfg->has_primary_provider_id = true;
     return FLOCK_SUCCESS;
@@ -156,17 +168,9 @@ static flock_return_t cent__parse_ping_max_num_timeouts(struct json_object* v,
 {
     int64_t n;
     if (!v) return FLOCK_SUCCESS;
-    if (!json_object_is_type(v, json_type_int)) {
-        cent__err(errbuf, errlen, "\"ping_max_num_timeouts\" must be an integer");
-        return FLOCK_ERR_INVALID_CONFIG;
-    }
-    n = json_object_get_int64(v);
-    if (n < 1 || n > 1000000) {
-        cent__err(errbuf, errlen,
-                  "\"ping_max_num_timeouts\" must be in [1, 1000000] (got %lld)",
-                  (long long)n);
-        return FLOCK_ERR_INVALID_CONFIG;
-    }
+    flock_return_t ret = cent__get_int_in(v, "ping_max_num_timeouts", 1, 1000000,
+                                          "[1, 1000000]", &n, errbuf, errlen);
+    if (ret != FLOCK_SUCCESS) return ret;
     cfg->ping_max_num_timeouts = (int)n;
     return FLOCK_SUCCESS;
 }
