@@ -158,19 +158,18 @@ static int flock_cli__log_level(const char* s)
     return -1;
 }
 
-int flock_cli__parse_args(int argc, char* const argv[], flock_cli_args* out, char* err,
-                          size_t errsize)
+/* Phase 1: the command word (argv[1]). Contract: sets out->cmd; *done is
+ * set for help and --version (their few arguments checked here too).
+ * -1 with the message in err on a bad command line. */
+static int flock_cli__parse_command(int argc, char* const argv[], flock_cli_args* out,
+                                    bool* done, char* err, size_t errsize)
 {
-    memset(out, 0, sizeof *out);
-    out->provider_id = -1;
-    out->interval_ms = FLOCK_CLI_DEFAULT_INTERVAL_MS;
-    out->timeout_ms  = FLOCK_CLI_DEFAULT_TIMEOUT_MS;
-    if (err && errsize) err[0] = 0;
-
+    *done = false;
     if (argc < 2) return flock_cli__usage(err, errsize, "missing command");
     const char* c = argv[1];
     if (strcmp(c, "-h") == 0 || strcmp(c, "--help") == 0 || strcmp(c, "help") == 0) {
         out->cmd = FLOCK_CLI_HELP;
+        *done    = true;
         if (strcmp(c, "help") == 0 && argc >= 3) {
             for (int k = FLOCK_CLI_SHOW; k <= FLOCK_CLI_CHECK; k++)
                 if (strcmp(argv[2], flock_cli__cmd_name((flock_cli_cmd)k)) == 0)
@@ -185,6 +184,7 @@ int flock_cli__parse_args(int argc, char* const argv[], flock_cli_args* out, cha
     }
     if (strcmp(c, "--version") == 0) {
         out->cmd = FLOCK_CLI_VERSION;
+        *done    = true;
         if (argc > 2) return flock_cli__usage(err, errsize, "unexpected argument \"%s\"", argv[2]);
         return 0;
     }
@@ -192,89 +192,109 @@ int flock_cli__parse_args(int argc, char* const argv[], flock_cli_args* out, cha
         if (strcmp(c, flock_cli__cmd_name((flock_cli_cmd)k)) == 0) out->cmd = (flock_cli_cmd)k;
     if (out->cmd == FLOCK_CLI_NONE)
         return flock_cli__usage(err, errsize, "unknown command \"%s\" (expected show, watch or check)", c);
-    const char* cmd = c;
+    return 0;
+}
 
-    for (int i = 2; i < argc; i++) {
-        const char* a     = argv[i];
-        const char* value = NULL;
-        char        name[64];
-        /* --name=value */
-        if (strncmp(a, "--", 2) == 0 && strchr(a, '=')) {
-            size_t n = (size_t)(strchr(a, '=') - a);
-            if (n >= sizeof name) return flock_cli__usage(err, errsize, "unknown option \"%s\"", a);
-            memcpy(name, a, n);
-            name[n] = 0;
-            value   = a + n + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", a);
-        }
-        bool takes_value = false;
-        static const char* const valued[] = {"-a", "--address", "-p", "--provider-id", "-i",
-                                             "--interval", "-n", "--count", "--duration", "-t",
-                                             "--timeout", "--protocol", "-v", "--verbose", NULL};
-        for (size_t k = 0; valued[k]; k++)
-            if (strcmp(name, valued[k]) == 0) takes_value = true;
-        if (takes_value && !value) {
-            if (i + 1 >= argc) return flock_cli__usage(err, errsize, "option %s needs a value", name);
-            value = argv[++i];
-        } else if (!takes_value && value) {
-            return flock_cli__usage(err, errsize, "option %s does not take a value", name);
-        }
-
-        if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
-            out->help_for = out->cmd;
-            out->cmd      = FLOCK_CLI_HELP;
-            return 0;
-        } else if (strcmp(name, "-a") == 0 || strcmp(name, "--address") == 0) {
-            if (!value[0]) return flock_cli__usage(err, errsize, "--address: empty address");
-            out->address = value;
-        } else if (strcmp(name, "-p") == 0 || strcmp(name, "--provider-id") == 0) {
-            long v = 0;
-            if (!flock_cli__parse_long(value, 0, UINT16_MAX, &v))
-                return flock_cli__usage(err, errsize,
-                                        "--provider-id: expected an integer between 0 and 65535, got \"%s\"",
-                                        value);
-            out->provider_id = (int)v;
-        } else if (strcmp(name, "--json") == 0) {
-            out->json = true;
-        } else if (strcmp(name, "--all") == 0 && out->cmd == FLOCK_CLI_SHOW) {
-            out->all = true;
-        } else if ((strcmp(name, "-i") == 0 || strcmp(name, "--interval") == 0)
-                   && out->cmd == FLOCK_CLI_WATCH) {
-            if (!flock_cli__parse_double(value, 1, 3600e3, &out->interval_ms))
-                return flock_cli__usage(err, errsize,
-                                        "--interval: expected milliseconds between 1 and 3600000, got \"%s\"",
-                                        value);
-        } else if ((strcmp(name, "-n") == 0 || strcmp(name, "--count") == 0)
-                   && out->cmd == FLOCK_CLI_WATCH) {
-            if (!flock_cli__parse_long(value, 1, 1000000000L, &out->count))
-                return flock_cli__usage(err, errsize, "--count: expected a positive integer, got \"%s\"", value);
-        } else if (strcmp(name, "--duration") == 0 && out->cmd == FLOCK_CLI_WATCH) {
-            if (!flock_cli__parse_double(value, 0.001, 1e9, &out->duration_s))
-                return flock_cli__usage(err, errsize, "--duration: expected a positive number of seconds, got \"%s\"",
-                                        value);
-        } else if (strcmp(name, "-t") == 0 || strcmp(name, "--timeout") == 0) {
-            if (!flock_cli__parse_double(value, 1, 3600e3, &out->timeout_ms))
-                return flock_cli__usage(err, errsize,
-                                        "--timeout: expected milliseconds between 1 and 3600000, got \"%s\"",
-                                        value);
-        } else if (strcmp(name, "--protocol") == 0) {
-            if (!value[0]) return flock_cli__usage(err, errsize, "--protocol: empty protocol");
-            out->protocol = value;
-        } else if (strcmp(name, "-v") == 0 || strcmp(name, "--verbose") == 0) {
-            out->log_level = flock_cli__log_level(value);
-            if (out->log_level < 0)
-                return flock_cli__usage(err, errsize,
-                                        "--verbose: unknown level \"%s\" (trace, debug, info, warning, error, critical)",
-                                        value);
-        } else if (a[0] == '-' && a[1] != 0) {
-            return flock_cli__usage(err, errsize, "unknown option \"%s\" for \"flock %s\"", name, cmd);
-        } else {
-            if (out->group_file)
-                return flock_cli__usage(err, errsize, "unexpected argument \"%s\" (one group file only)", a);
-            out->group_file = a;
-        }
+/* Phase 2a: split argv[*i] into an option name (name, 64 bytes) and its
+ * value (--name=value, or the next argument for options that take one;
+ * *i then advances). Contract: -1 with the message in err. */
+static int flock_cli__split_option(int argc, char* const argv[], int* i, char* name,
+                                   const char** value, char* err, size_t errsize)
+{
+    const char* a = argv[*i];
+    *value        = NULL;
+    /* --name=value */
+    if (strncmp(a, "--", 2) == 0 && strchr(a, '=')) {
+        size_t n = (size_t)(strchr(a, '=') - a);
+        if (n >= 64) return flock_cli__usage(err, errsize, "unknown option \"%s\"", a);
+        memcpy(name, a, n);
+        name[n] = 0;
+        *value  = a + n + 1;
+    } else {
+        snprintf(name, 64, "%s", a);
     }
+    bool takes_value = false;
+    static const char* const valued[] = {"-a", "--address", "-p", "--provider-id", "-i",
+                                         "--interval", "-n", "--count", "--duration", "-t",
+                                         "--timeout", "--protocol", "-v", "--verbose", NULL};
+    for (size_t k = 0; valued[k]; k++)
+        if (strcmp(name, valued[k]) == 0) takes_value = true;
+    if (takes_value && !*value) {
+        if (*i + 1 >= argc) return flock_cli__usage(err, errsize, "option %s needs a value", name);
+        *value = argv[++*i];
+    } else if (!takes_value && *value) {
+        return flock_cli__usage(err, errsize, "option %s does not take a value", name);
+    }
+    return 0;
+}
+
+/* Phase 2b: apply one option (name, value) or the positional argument a
+ * (the group file) to out. Contract: *done is set by -h/--help; -1 with
+ * the message in err. */
+static int flock_cli__apply_option(flock_cli_args* out, const char* cmd, const char* a,
+                                   const char* name, const char* value, bool* done,
+                                   char* err, size_t errsize)
+{
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        out->help_for = out->cmd;
+        out->cmd      = FLOCK_CLI_HELP;
+        *done         = true;
+    } else if (strcmp(name, "-a") == 0 || strcmp(name, "--address") == 0) {
+        if (!value[0]) return flock_cli__usage(err, errsize, "--address: empty address");
+        out->address = value;
+    } else if (strcmp(name, "-p") == 0 || strcmp(name, "--provider-id") == 0) {
+        long v = 0;
+        if (!flock_cli__parse_long(value, 0, UINT16_MAX, &v))
+            return flock_cli__usage(err, errsize,
+                                    "--provider-id: expected an integer between 0 and 65535, got \"%s\"",
+                                    value);
+        out->provider_id = (int)v;
+    } else if (strcmp(name, "--json") == 0) {
+        out->json = true;
+    } else if (strcmp(name, "--all") == 0 && out->cmd == FLOCK_CLI_SHOW) {
+        out->all = true;
+    } else if ((strcmp(name, "-i") == 0 || strcmp(name, "--interval") == 0)
+               && out->cmd == FLOCK_CLI_WATCH) {
+        if (!flock_cli__parse_double(value, 1, 3600e3, &out->interval_ms))
+            return flock_cli__usage(err, errsize,
+                                    "--interval: expected milliseconds between 1 and 3600000, got \"%s\"",
+                                    value);
+    } else if ((strcmp(name, "-n") == 0 || strcmp(name, "--count") == 0)
+               && out->cmd == FLOCK_CLI_WATCH) {
+        if (!flock_cli__parse_long(value, 1, 1000000000L, &out->count))
+            return flock_cli__usage(err, errsize, "--count: expected a positive integer, got \"%s\"", value);
+    } else if (strcmp(name, "--duration") == 0 && out->cmd == FLOCK_CLI_WATCH) {
+        if (!flock_cli__parse_double(value, 0.001, 1e9, &out->duration_s))
+            return flock_cli__usage(err, errsize, "--duration: expected a positive number of seconds, got \"%s\"",
+                                    value);
+    } else if (strcmp(name, "-t") == 0 || strcmp(name, "--timeout") == 0) {
+        if (!flock_cli__parse_double(value, 1, 3600e3, &out->timeout_ms))
+            return flock_cli__usage(err, errsize,
+                                    "--timeout: expected milliseconds between 1 and 3600000, got \"%s\"",
+                                    value);
+    } else if (strcmp(name, "--protocol") == 0) {
+        if (!value[0]) return flock_cli__usage(err, errsize, "--protocol: empty protocol");
+        out->protocol = value;
+    } else if (strcmp(name, "-v") == 0 || strcmp(name, "--verbose") == 0) {
+        out->log_level = flock_cli__log_level(value);
+        if (out->log_level < 0)
+            return flock_cli__usage(err, errsize,
+                                    "--verbose: unknown level \"%s\" (trace, debug, info, warning, error, critical)",
+                                    value);
+    } else if (a[0] == '-' && a[1] != 0) {
+        return flock_cli__usage(err, errsize, "unknown option \"%s\" for \"flock %s\"", name, cmd);
+    } else {
+        if (out->group_file)
+            return flock_cli__usage(err, errsize, "unexpected argument \"%s\" (one group file only)", a);
+        out->group_file = a;
+    }
+    return 0;
+}
+
+/* Phase 3: exactly one target, a group file or --address with
+ * --provider-id. Contract: -1 with the message in err. */
+static int flock_cli__check_target(const flock_cli_args* out, char* err, size_t errsize)
+{
     if (out->group_file && out->address)
         return flock_cli__usage(err, errsize, "give either a group file or --address, not both");
     if (!out->group_file && !out->address) {
@@ -287,4 +307,28 @@ int flock_cli__parse_args(int argc, char* const argv[], flock_cli_args* out, cha
     if (out->group_file && out->provider_id >= 0)
         return flock_cli__usage(err, errsize, "--provider-id needs --address (not a group file)");
     return 0;
+}
+
+int flock_cli__parse_args(int argc, char* const argv[], flock_cli_args* out, char* err,
+                          size_t errsize)
+{
+    bool done = false;
+    memset(out, 0, sizeof *out);
+    out->provider_id = -1;
+    out->interval_ms = FLOCK_CLI_DEFAULT_INTERVAL_MS;
+    out->timeout_ms  = FLOCK_CLI_DEFAULT_TIMEOUT_MS;
+    if (err && errsize) err[0] = 0;
+
+    if (flock_cli__parse_command(argc, argv, out, &done, err, errsize) != 0) return -1;
+    if (done) return 0;
+    for (int i = 2; i < argc; i++) {
+        const char* a     = argv[i];
+        const char* value = NULL;
+        char        name[64];
+        if (flock_cli__split_option(argc, argv, &i, name, &value, err, errsize) != 0
+            || flock_cli__apply_option(out, argv[1], a, name, value, &done, err, errsize) != 0)
+            return -1;
+        if (done) return 0;
+    }
+    return flock_cli__check_target(out, err, errsize);
 }

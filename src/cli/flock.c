@@ -354,16 +354,96 @@ finish:
 /* check                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Distinct view digests among the members that answered. */
+typedef struct flock_cli_digests {
+    uint64_t* items;
+    size_t    size;
+} flock_cli_digests;
+
+/* One member of check: ask it for its view (if the probe found it alive),
+ * count it and print (or add to jarr) its line. Contract: returns true if
+ * it answered; its digest is recorded in d. */
+static bool flock_cli__check_member(flock_cli_ctx* ctx, const flock_member_t* m, bool alive,
+                                    hg_return_t probe_ret, struct json_object* jarr,
+                                    flock_cli_digests* d)
+{
+    flock_group_handle_t mh = FLOCK_GROUP_HANDLE_NULL;
+    flock_group_view_t   mv = FLOCK_GROUP_VIEW_INITIALIZER;
+    char                 why[256] = "";
+    flock_return_t       fr       = FLOCK_ERR_FROM_MERCURY;
+    if (alive)
+        fr = flock_cli__open(ctx, m->address, m->provider_id, false, &mh, why, sizeof why);
+    else
+        flock_cli__probe_alive(probe_ret, why, sizeof why);
+    if (fr == FLOCK_SUCCESS && flock_group_get_view(mh, &mv) != FLOCK_SUCCESS) {
+        fr = FLOCK_ERR_ALLOCATION;
+        snprintf(why, sizeof why, "cannot copy its view");
+    }
+    bool answered = fr == FLOCK_SUCCESS;
+    if (answered) {
+        bool seen = false;
+        for (size_t k = 0; k < d->size; k++) seen |= d->items[k] == mv.digest;
+        if (!seen) d->items[d->size++] = mv.digest;
+    }
+    if (jarr) {
+        struct json_object* e = json_object_new_object();
+        char                dg[32];
+        snprintf(dg, sizeof dg, "0x%016" PRIx64, mv.digest);
+        json_object_object_add(e, "address", json_object_new_string(m->address));
+        json_object_object_add(e, "provider_id", json_object_new_int(m->provider_id));
+        json_object_object_add(e, "ok", json_object_new_boolean(answered));
+        if (answered) {
+            json_object_object_add(e, "digest", json_object_new_string(dg));
+            json_object_object_add(e, "size", json_object_new_int64((int64_t)mv.members.size));
+        } else {
+            json_object_object_add(e, "error", json_object_new_string(why));
+        }
+        json_object_array_add(jarr, e);
+    } else if (answered) {
+        printf("OK    %s  %u  (view of %zu member%s, digest 0x%016" PRIx64 ")\n", m->address,
+               (unsigned)m->provider_id, (size_t)mv.members.size,
+               mv.members.size == 1 ? "" : "s", mv.digest);
+    } else {
+        printf("FAIL  %s  %u  %s\n", m->address, (unsigned)m->provider_id, why);
+    }
+    fflush(stdout);
+    flock_group_view_clear(&mv);
+    if (mh) flock_group_handle_release(mh);
+    return answered;
+}
+
+/* The last lines of check: the JSON document (jarr moved into jout), or
+ * the count and a note when the members hold different views. */
+static void flock_cli__check_summary(struct json_object* jout, struct json_object** jarr,
+                                     size_t ok, size_t size, size_t ndigests)
+{
+    if (jout) {
+        json_object_object_add(jout, "members", *jarr);
+        *jarr = NULL;
+        json_object_object_add(jout, "answered", json_object_new_int64((int64_t)ok));
+        json_object_object_add(jout, "size", json_object_new_int64((int64_t)size));
+        json_object_object_add(jout, "ok", json_object_new_boolean(ok == size));
+        json_object_object_add(jout, "distinct_views", json_object_new_int64((int64_t)ndigests));
+        printf("%s\n", json_object_to_json_string_ext(jout, FLOCK_CLI_JSON_FLAGS));
+    } else {
+        printf("%zu of %zu member%s answered\n", ok, size, size == 1 ? "" : "s");
+        if (ndigests > 1)
+            printf("note: the members that answered hold %zu different views (views converge "
+                   "after membership changes)\n",
+                   ndigests);
+    }
+}
+
 static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n)
 {
     flock_group_handle_t h    = FLOCK_GROUP_HANDLE_NULL;
     flock_group_view_t   view = FLOCK_GROUP_VIEW_INITIALIZER;
     struct json_object*  jout = NULL;
     struct json_object*  jarr = NULL;
-    uint64_t*            digests = NULL;
+    flock_cli_digests    d    = {NULL, 0};
     bool*                alive   = NULL;
     hg_return_t*         rets    = NULL;
-    size_t               ok = 0, ndigests = 0;
+    size_t               ok = 0;
     int                  rc = FLOCK_CLI_EXIT_FAIL;
 
     if (flock_cli__connect(ctx, c, n, -1, true, &h, NULL) != FLOCK_SUCCESS) {
@@ -376,7 +456,7 @@ static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_
     }
     flock_group_handle_release(h);
     h       = FLOCK_GROUP_HANDLE_NULL;
-    digests = calloc(view.members.size + 1, sizeof *digests);
+    d.items = calloc(view.members.size + 1, sizeof *d.items);
     if (ctx->args->json) {
         jout = json_object_new_object();
         jarr = json_object_new_array();
@@ -384,77 +464,19 @@ static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_
     }
     alive = calloc(view.members.size + 1, sizeof *alive);
     rets  = calloc(view.members.size + 1, sizeof *rets);
-    if (!digests || !alive || !rets) goto finish;
+    if (!d.items || !alive || !rets) goto finish;
     /* every member is probed at once: a stopped process costs one --timeout */
     flock_cli__probe_view(ctx, &view, alive, rets);
-    for (size_t i = 0; i < view.members.size && !flock_cli__stop; i++) {
-        const flock_member_t* m = &view.members.data[i];
-        flock_group_handle_t  mh = FLOCK_GROUP_HANDLE_NULL;
-        flock_group_view_t    mv = FLOCK_GROUP_VIEW_INITIALIZER;
-        char                  why[256] = "";
-        flock_return_t        fr       = FLOCK_ERR_FROM_MERCURY;
-        if (alive[i])
-            fr = flock_cli__open(ctx, m->address, m->provider_id, false, &mh, why, sizeof why);
-        else
-            flock_cli__probe_alive(rets[i], why, sizeof why);
-        if (fr == FLOCK_SUCCESS && flock_group_get_view(mh, &mv) != FLOCK_SUCCESS) {
-            fr = FLOCK_ERR_ALLOCATION;
-            snprintf(why, sizeof why, "cannot copy its view");
-        }
-        bool answered = fr == FLOCK_SUCCESS;
-        if (answered) {
+    for (size_t i = 0; i < view.members.size && !flock_cli__stop; i++)
+        if (flock_cli__check_member(ctx, &view.members.data[i], alive[i], rets[i], jarr, &d))
             ok++;
-            bool seen = false;
-            for (size_t k = 0; k < ndigests; k++) seen |= digests[k] == mv.digest;
-            if (!seen) digests[ndigests++] = mv.digest;
-        }
-        if (jarr) {
-            struct json_object* e = json_object_new_object();
-            char                d[32];
-            snprintf(d, sizeof d, "0x%016" PRIx64, mv.digest);
-            json_object_object_add(e, "address", json_object_new_string(m->address));
-            json_object_object_add(e, "provider_id", json_object_new_int(m->provider_id));
-            json_object_object_add(e, "ok", json_object_new_boolean(answered));
-            if (answered) {
-                json_object_object_add(e, "digest", json_object_new_string(d));
-                json_object_object_add(e, "size", json_object_new_int64((int64_t)mv.members.size));
-            } else {
-                json_object_object_add(e, "error", json_object_new_string(why));
-            }
-            json_object_array_add(jarr, e);
-        } else if (answered) {
-            printf("OK    %s  %u  (view of %zu member%s, digest 0x%016" PRIx64 ")\n", m->address,
-                   (unsigned)m->provider_id, (size_t)mv.members.size,
-                   mv.members.size == 1 ? "" : "s", mv.digest);
-        } else {
-            printf("FAIL  %s  %u  %s\n", m->address, (unsigned)m->provider_id, why);
-        }
-        fflush(stdout);
-        flock_group_view_clear(&mv);
-        if (mh) flock_group_handle_release(mh);
-    }
-    if (jout) {
-        json_object_object_add(jout, "members", jarr);
-        jarr = NULL;
-        json_object_object_add(jout, "answered", json_object_new_int64((int64_t)ok));
-        json_object_object_add(jout, "size", json_object_new_int64((int64_t)view.members.size));
-        json_object_object_add(jout, "ok", json_object_new_boolean(ok == view.members.size));
-        json_object_object_add(jout, "distinct_views", json_object_new_int64((int64_t)ndigests));
-        printf("%s\n", json_object_to_json_string_ext(jout, FLOCK_CLI_JSON_FLAGS));
-    } else {
-        printf("%zu of %zu member%s answered\n", ok, (size_t)view.members.size,
-               view.members.size == 1 ? "" : "s");
-        if (ndigests > 1)
-            printf("note: the members that answered hold %zu different views (views converge "
-                   "after membership changes)\n",
-                   ndigests);
-    }
+    flock_cli__check_summary(jout, &jarr, ok, (size_t)view.members.size, d.size);
     rc = (ok == view.members.size && !flock_cli__stop) ? FLOCK_CLI_EXIT_OK : FLOCK_CLI_EXIT_FAIL;
 finish:
     fflush(stdout);
     json_object_put(jarr);
     json_object_put(jout);
-    free(digests);
+    free(d.items);
     free(alive);
     free(rets);
     flock_group_view_clear(&view);
@@ -545,6 +567,68 @@ static void flock_cli__on_diff(void* uargs, bool joined, const char* address, ui
     w->events++;
 }
 
+/* Watch phase 1: probe the members listed in prev; the unreachable ones go
+ * to pending (they count as evidence from the next round on). -1 when out
+ * of memory. */
+static int flock_cli__watch_probe(flock_cli_ctx* ctx, const flock_group_view_t* prev,
+                                  flock_cli_down* pending)
+{
+    bool* alive = calloc(prev->members.size ? prev->members.size : 1, sizeof *alive);
+    if (!alive) return -1;
+    flock_cli__probe_view(ctx, prev, alive, NULL);
+    for (size_t i = 0; i < prev->members.size; i++)
+        if (!alive[i])
+            flock_cli__down_add(pending, prev->members.data[i].address,
+                                prev->members.data[i].provider_id);
+    free(alive);
+    return 0;
+}
+
+/* Watch phase 2: refresh the view through *h; if its member does not
+ * answer, follow another member of prev (the contacts are kept in
+ * *known). Contract: 0 refreshed, 1 interrupted (stop), -1 failed (no
+ * member answers, message printed; or out of memory). */
+static int flock_cli__watch_refresh(flock_cli_ctx* ctx, flock_group_handle_t* h,
+                                    const flock_group_view_t* prev, flock_cli_member** known,
+                                    size_t* nknown, size_t* contact)
+{
+    if (flock_group_update_view(*h, NULL) == FLOCK_SUCCESS) return 0;
+    flock_cli__free_members(*known, *nknown);
+    *known  = calloc(prev->members.size ? prev->members.size : 1, sizeof **known);
+    *nknown = 0;
+    if (!*known) return -1;
+    for (size_t i = 0; i < prev->members.size; i++) {
+        if (!((*known)[*nknown].address = strdup(prev->members.data[i].address))) return -1;
+        (*known)[(*nknown)++].provider_id = prev->members.data[i].provider_id;
+    }
+    flock_group_handle_release(*h);
+    *h = FLOCK_GROUP_HANDLE_NULL;
+    if (flock_cli__connect(ctx, *known, *nknown, -1, false, h, contact) != FLOCK_SUCCESS) {
+        if (flock_cli__stop) return 1;
+        fprintf(stderr, "flock watch: no member of the group answers any more\n");
+        return -1;
+    }
+    if (ctx->args->log_level > 0)
+        fprintf(stderr, "flock watch: now following %s (provider %u)\n",
+                (*known)[*contact].address, (unsigned)(*known)[*contact].provider_id);
+    return 0;
+}
+
+/* Watch phase 4: this round's probe results become evidence for later
+ * rounds (down), for the members cur still lists; pending is emptied. */
+static void flock_cli__watch_keep_evidence(flock_cli_down* pending, const flock_group_view_t* cur,
+                                           flock_cli_down* down)
+{
+    for (size_t i = 0; i < pending->size; i++) {
+        if (flock_group_view_members_binary_search(cur, pending->items[i].address,
+                                                   pending->items[i].provider_id)
+            >= 0)
+            flock_cli__down_add(down, pending->items[i].address, pending->items[i].provider_id);
+        free(pending->items[i].address);
+    }
+    pending->size = 0;
+}
+
 static int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
 {
     const flock_cli_args* args    = ctx->args;
@@ -573,52 +657,15 @@ static int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
         flock_cli__sleep_ms(args->interval_ms);
         if (flock_cli__stop) break;
 
-        /* 1. probe the listed members (results count from the next round on) */
-        bool* alive = calloc(prev.members.size ? prev.members.size : 1, sizeof *alive);
-        if (!alive) goto finish;
-        flock_cli__probe_view(ctx, &prev, alive, NULL);
-        for (size_t i = 0; i < prev.members.size; i++)
-            if (!alive[i])
-                flock_cli__down_add(&pending, prev.members.data[i].address,
-                                    prev.members.data[i].provider_id);
-        free(alive);
-        /* 2. refresh the view, switching contact if needed */
-        flock_return_t fr = flock_group_update_view(h, NULL);
-        if (fr != FLOCK_SUCCESS) {
-            flock_cli__free_members(known, nknown);
-            known  = calloc(prev.members.size ? prev.members.size : 1, sizeof *known);
-            nknown = 0;
-            if (!known) goto finish;
-            for (size_t i = 0; i < prev.members.size; i++) {
-                if (!(known[nknown].address = strdup(prev.members.data[i].address))) goto finish;
-                known[nknown++].provider_id = prev.members.data[i].provider_id;
-            }
-            flock_group_handle_release(h);
-            h = FLOCK_GROUP_HANDLE_NULL;
-            if (flock_cli__connect(ctx, known, nknown, -1, false, &h, &contact) != FLOCK_SUCCESS) {
-                if (flock_cli__stop) break;
-                fprintf(stderr, "flock watch: no member of the group answers any more\n");
-                goto finish;
-            }
-            if (args->log_level > 0)
-                fprintf(stderr, "flock watch: now following %s (provider %u)\n",
-                        known[contact].address, (unsigned)known[contact].provider_id);
-        }
+        if (flock_cli__watch_probe(ctx, &prev, &pending) != 0) goto finish;
+        int r = flock_cli__watch_refresh(ctx, &h, &prev, &known, &nknown, &contact);
+        if (r > 0) break;
+        if (r < 0) goto finish;
         /* 3. diff */
         flock_group_view_clear(&cur);
         if (flock_group_get_view(h, &cur) != FLOCK_SUCCESS) goto finish;
         flock_cli__view_diff(&prev, &cur, flock_cli__on_diff, &w);
-        /* 4. this round's probe results become evidence for later rounds,
-         *    for members still listed */
-        for (size_t i = 0; i < pending.size; i++) {
-            if (flock_group_view_members_binary_search(&cur, pending.items[i].address,
-                                                       pending.items[i].provider_id)
-                >= 0)
-                flock_cli__down_add(&w.down, pending.items[i].address,
-                                    pending.items[i].provider_id);
-            free(pending.items[i].address);
-        }
-        pending.size = 0;
+        flock_cli__watch_keep_evidence(&pending, &cur, &w.down);
         flock_group_view_clear(&prev);
         FLOCK_GROUP_VIEW_MOVE(&cur, &prev);
     }

@@ -392,16 +392,128 @@ static void* flockd__signal_thread(void* arg)
     }
 }
 
+/* Phase 1: validate everything before starting anything. Contract: cfg
+ * zeroed; prints the warnings; -1 (message printed) on an invalid config. */
+static int flockd__load_config(const flockd_args* args, const flockd_config_options* opts,
+                               flockd_config* cfg)
+{
+    char err[FLOCKD_MSG_LEN];
+    if (flockd__config_load(args->config, opts, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "flockd: invalid configuration %s: %s\n", args->config, err);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->num_warnings; i++)
+        margo_warning(MARGO_INSTANCE_NULL, "[flockd] %s: %s", args->config, cfg->warnings[i]);
+    return 0;
+}
+
+/* Phase 2: signals are blocked in every thread (the runtime's included) and
+ * handled by one thread with sigwait. Contract: -1 (message printed) if the
+ * thread cannot start. */
+static int flockd__start_signal_thread(flockd_state* st, pthread_t* sigthread)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(sigthread, NULL, flockd__signal_thread, st) != 0) {
+        fprintf(stderr, "flockd: cannot create the signal thread\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Phase 3: the runtime, listening on the command line's address. */
+static int flockd__start_runtime(flockd_state* st, const flockd_args* args)
+{
+    st->mid = margo_init(args->address, MARGO_SERVER_MODE, 0, 0);
+    if (st->mid == MARGO_INSTANCE_NULL) {
+        fprintf(stderr, "flockd: cannot listen on \"%s\"\n", args->address);
+        return -1;
+    }
+    margo_set_log_level(st->mid, (margo_log_level)args->log_level);
+    printf("flockd: listening on %s\n", frt_self_addr_str(st->mid));
+    fflush(stdout);
+    return 0;
+}
+
+/* Phase 4: the providers, in order; st->num_started counts those to
+ * destroy. Then "ready". */
+static int flockd__start_providers(flockd_state* st, const flockd_config* cfg)
+{
+    for (size_t i = 0; i < cfg->num_providers; i++) {
+        if (flockd__start_provider(st, &cfg->providers[i], &st->providers[i]) != 0) {
+            fprintf(stderr, "flockd: provider \"%s\" could not start\n", cfg->providers[i].name);
+            return -1;
+        }
+        st->num_started++;
+    }
+    pthread_mutex_lock(&st->mtx);
+    st->started = true;
+    pthread_mutex_unlock(&st->mtx);
+    printf("flockd: ready\n");
+    fflush(stdout);
+    return 0;
+}
+
+/* Phase 5: run until SIGINT/SIGTERM. */
+static void flockd__wait_for_signal(flockd_state* st)
+{
+    pthread_mutex_lock(&st->mtx);
+    while (st->stop_signal == 0) pthread_cond_wait(&st->cv, &st->mtx);
+    pthread_mutex_unlock(&st->mtx);
+    margo_info(st->mid, "[flockd] %s: leaving the groups", strsignal(st->stop_signal));
+}
+
+/* Graceful stop of whatever started: providers in reverse order (each leaves
+ * its group), the runtime, MPI, then the signal thread. */
+static void flockd__stop(flockd_state* st, const flockd_args* args, int rc,
+                         bool have_sigthread, pthread_t sigthread)
+{
+    while (st->num_started > 0) {
+        st->num_started--;
+        flock_provider_destroy(st->providers[st->num_started]);
+    }
+    if (st->mid) margo_finalize(st->mid);
+    pthread_mutex_lock(&st->mtx);
+    st->stopped = true;
+    pthread_mutex_unlock(&st->mtx);
+    if (rc == FLOCKD_EXIT_OK && !args->check && st->mid) {
+        printf("flockd: stopped\n");
+        fflush(stdout);
+    }
+#ifdef FLOCK_HAVE_MPI
+    /* MPI_Finalize waits for every rank of the job: a daemon stopped alone
+     * has already left its groups, but its process ends with the job (exiting
+     * without MPI_Finalize would make mpiexec kill the whole job). */
+    if (st->mpi_initialized_here) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) {
+            fprintf(stderr, "flockd: waiting in MPI_Finalize for the other ranks of the job\n");
+            MPI_Finalize();
+        }
+    }
+#endif
+    if (have_sigthread) {
+        pthread_mutex_lock(&st->mtx);
+        st->quit = true;
+        pthread_mutex_unlock(&st->mtx);
+        pthread_kill(sigthread, SIGTERM); /* blocked: sigwait receives it */
+        pthread_join(sigthread, NULL);
+    }
+}
+
 int main(int argc, char** argv)
 {
     flockd_args           args;
     flockd_config         cfg;
     flockd_state          st;
     flockd_config_options opts = {false, NULL, NULL};
-    char                  err[FLOCKD_MSG_LEN];
     bool                  help = false, version = false, have_sigthread = false;
     pthread_t             sigthread;
-    sigset_t              set;
     int                   rc = FLOCKD_EXIT_FAIL;
 
     memset(&cfg, 0, sizeof cfg);
@@ -426,13 +538,7 @@ int main(int argc, char** argv)
     }
     margo_set_global_log_level((margo_log_level)args.log_level);
 
-    /* 1. validate everything before starting anything */
-    if (flockd__config_load(args.config, &opts, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "flockd: invalid configuration %s: %s\n", args.config, err);
-        goto finish;
-    }
-    for (size_t i = 0; i < cfg.num_warnings; i++)
-        margo_warning(MARGO_INSTANCE_NULL, "[flockd] %s: %s", args.config, cfg.warnings[i]);
+    if (flockd__load_config(&args, &opts, &cfg) != 0) goto finish;
     if (args.check) {
         printf("flockd: configuration %s is valid (%zu provider%s)\n", args.config,
                cfg.num_providers, cfg.num_providers == 1 ? "" : "s");
@@ -444,85 +550,15 @@ int main(int argc, char** argv)
         fprintf(stderr, "flockd: out of memory\n");
         goto finish;
     }
-
-    /* 2. signals: blocked in every thread (the runtime's included), handled
-     *    by one thread with sigwait */
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (pthread_create(&sigthread, NULL, flockd__signal_thread, &st) != 0) {
-        fprintf(stderr, "flockd: cannot create the signal thread\n");
-        goto finish;
-    }
+    if (flockd__start_signal_thread(&st, &sigthread) != 0) goto finish;
     have_sigthread = true;
-
-    /* 3. the runtime */
-    st.mid = margo_init(args.address, MARGO_SERVER_MODE, 0, 0);
-    if (st.mid == MARGO_INSTANCE_NULL) {
-        fprintf(stderr, "flockd: cannot listen on \"%s\"\n", args.address);
+    if (flockd__start_runtime(&st, &args) != 0 || flockd__start_providers(&st, &cfg) != 0)
         goto finish;
-    }
-    margo_set_log_level(st.mid, (margo_log_level)args.log_level);
-    printf("flockd: listening on %s\n", frt_self_addr_str(st.mid));
-    fflush(stdout);
-
-    /* 4. the providers, in order */
-    for (size_t i = 0; i < cfg.num_providers; i++) {
-        if (flockd__start_provider(&st, &cfg.providers[i], &st.providers[i]) != 0) {
-            fprintf(stderr, "flockd: provider \"%s\" could not start\n", cfg.providers[i].name);
-            goto finish;
-        }
-        st.num_started++;
-    }
-    pthread_mutex_lock(&st.mtx);
-    st.started = true;
-    pthread_mutex_unlock(&st.mtx);
-    printf("flockd: ready\n");
-    fflush(stdout);
-
-    /* 5. run until SIGINT/SIGTERM */
-    pthread_mutex_lock(&st.mtx);
-    while (st.stop_signal == 0) pthread_cond_wait(&st.cv, &st.mtx);
-    pthread_mutex_unlock(&st.mtx);
-    margo_info(st.mid, "[flockd] %s: leaving the groups", strsignal(st.stop_signal));
+    flockd__wait_for_signal(&st);
     rc = FLOCKD_EXIT_OK;
 
 finish:
-    /* graceful stop: providers in reverse order (each leaves its group) */
-    while (st.num_started > 0) {
-        st.num_started--;
-        flock_provider_destroy(st.providers[st.num_started]);
-    }
-    if (st.mid) margo_finalize(st.mid);
-    pthread_mutex_lock(&st.mtx);
-    st.stopped = true;
-    pthread_mutex_unlock(&st.mtx);
-    if (rc == FLOCKD_EXIT_OK && !args.check && st.mid) {
-        printf("flockd: stopped\n");
-        fflush(stdout);
-    }
-#ifdef FLOCK_HAVE_MPI
-    /* MPI_Finalize waits for every rank of the job: a daemon stopped alone
-     * has already left its groups, but its process ends with the job (exiting
-     * without MPI_Finalize would make mpiexec kill the whole job). */
-    if (st.mpi_initialized_here) {
-        int finalized = 0;
-        MPI_Finalized(&finalized);
-        if (!finalized) {
-            fprintf(stderr, "flockd: waiting in MPI_Finalize for the other ranks of the job\n");
-            MPI_Finalize();
-        }
-    }
-#endif
-    if (have_sigthread) {
-        pthread_mutex_lock(&st.mtx);
-        st.quit = true;
-        pthread_mutex_unlock(&st.mtx);
-        pthread_kill(sigthread, SIGTERM); /* blocked: sigwait receives it */
-        pthread_join(sigthread, NULL);
-    }
+    flockd__stop(&st, &args, rc, have_sigthread, sigthread);
     free(st.providers);
     flockd__config_free(&cfg);
     return rc;

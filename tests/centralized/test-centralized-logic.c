@@ -150,6 +150,71 @@ static void test_log(void)
     flock__cent_log_destroy(&log); /* idempotent */
 }
 
+/* Rules moved out of the backend: log names of the update kinds, the ping
+ * scheduler's random generator (xorshift64*) and its seed. */
+static void test_names_and_rng(void)
+{
+    static const struct {
+        flock_update_t type;
+        const char* name;
+    } names[] = {
+        {FLOCK_MEMBER_JOINED, "JOINED"}, {FLOCK_MEMBER_LEFT, "LEFT"},
+        {FLOCK_MEMBER_DIED, "DIED"},     {FLOCK_MEMBER_MOVED, "?"},
+        {(flock_update_t)99, "?"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        CHECK_EQ_STR(flock__cent_update_name(names[i].type), names[i].name);
+
+    /* two steps from each seed: the next state and the value x 2^53 (exact) */
+    static const struct {
+        uint64_t seed;
+        uint64_t state[2];
+        double scaled[2];
+    } steps[] = {
+        {1, {0x2000001ULL, 0x4004000802801ULL}, {2529537253518747.0, 6045066965290796.0}},
+        {0x9E3779B97F4A7C15ULL,
+         {0x3f721dffe39b342ULL, 0x5830920757d41153ULL},
+         {475497915171881.0, 2982466348269523.0}},
+        {0xdeadbeefcafef00dULL,
+         {0xb6e8509d3d084e9eULL, 0x868a8934d18aba9aULL},
+         {2860559221411561.0, 4363800167307458.0}},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        uint64_t st = steps[i].seed;
+        for (int k = 0; k < 2; k++) {
+            double u = flock__cent_rand01(&st);
+            if (st != steps[i].state[k] || u * 9007199254740992.0 != steps[i].scaled[k])
+                FT_FAIL("rand01 from %llx, step %d", (unsigned long long)steps[i].seed, k);
+            CHECK(u >= 0 && u < 1);
+        }
+    }
+    /* many draws stay in [0, 1) and the state never reaches 0 */
+    uint64_t st = 12345;
+    for (int k = 0; k < 100000; k++) {
+        double u = flock__cent_rand01(&st);
+        if (!(u >= 0 && u < 1) || st == 0) FT_FAIL("rand01 draw %d out of range", k);
+    }
+
+    static const struct {
+        uint64_t sec, nsec, pid;
+        uint16_t provider_id;
+        uint64_t salt, seed;
+    } seeds[] = {
+        {0, 0, 0, 0, 0, 0x9E3779B97F4A7C15ULL}, /* 0 would stay 0 */
+        {1, 0, 0, 0, 0, 1},
+        {0, 1, 0, 0, 0, 1ULL << 20},
+        {0, 0, 1, 0, 0, 1ULL << 32},
+        {0, 0, 0, 1, 0, 1ULL << 48},
+        {0, 0, 0, 0, 5, 5},
+        {7, 0, 0, 0, 7, 0x9E3779B97F4A7C15ULL}, /* cancels out to 0 */
+        {3, 2, 1, 65535, 0x100, 3 ^ (2ULL << 20) ^ (1ULL << 32) ^ (65535ULL << 48) ^ 0x100},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        if (flock__cent_rng_seed(seeds[i].sec, seeds[i].nsec, seeds[i].pid,
+                                 seeds[i].provider_id, seeds[i].salt) != seeds[i].seed)
+            FT_FAIL("rng_seed row %zu", i);
+}
+
 int main(void)
 {
     test_schedule();
@@ -157,5 +222,6 @@ int main(void)
     test_roles_and_changes();
     test_seq();
     test_log();
+    test_names_and_rng();
     return FT_DONE();
 }

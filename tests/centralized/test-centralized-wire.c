@@ -133,10 +133,33 @@ static void test_small(void)
     CHECK(flock__cent_status_to_return(1000) == FLOCK_ERR_OTHER);
 }
 
+/* One entry of an events list: the list is its u32 count then the entries. */
+static void test_event_entry(void)
+{
+    static const flock__cent_event_t in[] = {
+        {1, FLOCK_MEMBER_JOINED, "na+sm://1-0", 0},
+        {1ULL << 40, FLOCK_MEMBER_LEFT, "ofi+tcp://[::1]:5000", 65535},
+        {3, FLOCK_MEMBER_DIED, "", 7},
+    };
+    const size_t n = sizeof in / sizeof in[0];
+    for (size_t k = 0; k <= n; k++) {
+        frt_wbuf list = FRT_WBUF_INIT, one = FRT_WBUF_INIT;
+        flock__cent_encode_events(&list, in, k);
+        frt_put_u32(&one, (uint32_t)k);
+        for (size_t i = 0; i < k; i++)
+            flock__cent_encode_event(&one, &in[i]);
+        REQUIRE(!list.failed && !one.failed);
+        CHECK(list.len == one.len && memcmp(list.data, one.data, list.len) == 0);
+        frt_wbuf_free(&list);
+        frt_wbuf_free(&one);
+    }
+}
+
 int main(void)
 {
     test_ping();
     test_events();
     test_small();
+    test_event_entry();
     return FT_DONE();
 }

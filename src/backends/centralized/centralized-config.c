@@ -64,139 +64,177 @@ static struct json_object* cent__lookup(struct json_object* view_cfg,
     return NULL;
 }
 
+/* The key parsers: each validates the value of one key (NULL: absent, keep
+ * the default) into cfg, or writes the message naming the key and returns
+ * FLOCK_ERR_INVALID_CONFIG (FLOCK_ERR_ALLOCATION when out of memory). */
+typedef flock_return_t (*cent_key_parser_fn)(struct json_object* v,
+                                             flock__cent_config_t* cfg, char* errbuf,
+                                             size_t errlen);
+
+static flock_return_t cent__parse_primary_address(struct json_object* v,
+                                                  flock__cent_config_t* cfg, char* errbuf,
+                                                  size_t errlen)
+{
+    if (!v) return FLOCK_SUCCESS;
+    if (!json_object_is_type(v, json_type_string)) {
+        cent__err(errbuf, errlen, "\"primary_address\" must be a string");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    cfg->primary_address = strdup(json_object_get_string(v));
+    return cfg->primary_address ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
+}
+
+/* Contract: v must be a JSON integer in [lo, hi] (`range` says so in the
+ * message naming key), stored in *out. */
+static flock_return_t cent__get_int_in(struct json_object* v, const char* key, int64_t lo,
+                                       int64_t hi, const char* range, int64_t* out,
+                                       char* errbuf, size_t errlen)
+{
+    if (!json_object_is_type(v, json_type_int)) {
+        cent__err(errbuf, errlen, "\"%s\" must be an integer", key);
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    *out = json_object_get_int64(v);
+    if (*out < lo || *out > hi) {
+        cent__err(errbuf, errlen, "\"%s\" must be in %s (got %lld)", key, range,
+                  (long long)*out);
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t cent__parse_primary_provider_id(struct json_object* v,
+                                                      flock__cent_config_t* cfg,
+                                                      char* errbuf, size_t errlen)
+{
+    int64_t id;
+    if (!v) return FLOCK_SUCCESS;
+    flock_return_t ret = cent__get_int_in(v, "primary_provider_id", 0, 65534, "[0, 65535)",
+                                          &id, errbuf, errlen);
+    if (ret != FLOCK_SUCCESS) return ret;
+    cfg->primary_provider_id = (uint16_t)id;
+    cfg->has_primary_provider_id = true;
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t cent__parse_ping_timeout(struct json_object* v,
+                                               flock__cent_config_t* cfg, char* errbuf,
+                                               size_t errlen)
+{
+    double d;
+    if (!v) return FLOCK_SUCCESS;
+    if (!cent__get_number(v, &d) || d < 0) {
+        cent__err(errbuf, errlen, "\"ping_timeout_ms\" must be a number >= 0");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    cfg->ping_timeout_ms = d;
+    return FLOCK_SUCCESS;
+}
+
+/* ping_interval_ms: a number, or [min, max] */
+static flock_return_t cent__parse_ping_interval(struct json_object* v,
+                                                flock__cent_config_t* cfg, char* errbuf,
+                                                size_t errlen)
+{
+    double lo, hi;
+    if (!v) return FLOCK_SUCCESS;
+    if (json_object_is_type(v, json_type_array)) {
+        if (json_object_array_length(v) != 2 ||
+            !cent__get_number(json_object_array_get_idx(v, 0), &lo) ||
+            !cent__get_number(json_object_array_get_idx(v, 1), &hi)) {
+            cent__err(errbuf, errlen,
+                      "\"ping_interval_ms\" as an array must be [min, max] (two numbers)");
+            return FLOCK_ERR_INVALID_CONFIG;
+        }
+    } else if (cent__get_number(v, &lo)) {
+        hi = lo;
+    } else {
+        cent__err(errbuf, errlen, "\"ping_interval_ms\" must be a number or [min, max]");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    if (lo < 0 || hi < 0 || lo > hi) {
+        cent__err(errbuf, errlen,
+                  "\"ping_interval_ms\" needs 0 <= min <= max (got %g, %g)", lo, hi);
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    cfg->ping_interval_min_ms = lo;
+    cfg->ping_interval_max_ms = hi;
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t cent__parse_ping_max_num_timeouts(struct json_object* v,
+                                                        flock__cent_config_t* cfg,
+                                                        char* errbuf, size_t errlen)
+{
+    int64_t n;
+    if (!v) return FLOCK_SUCCESS;
+    flock_return_t ret = cent__get_int_in(v, "ping_max_num_timeouts", 1, 1000000,
+                                          "[1, 1000000]", &n, errbuf, errlen);
+    if (ret != FLOCK_SUCCESS) return ret;
+    cfg->ping_max_num_timeouts = (int)n;
+    return FLOCK_SUCCESS;
+}
+
+/* The keys, in the order their errors are reported. */
+static const struct {
+    const char* key;
+    cent_key_parser_fn parse;
+} cent_config_keys[] = {
+    {"primary_address", cent__parse_primary_address},
+    {"primary_provider_id", cent__parse_primary_provider_id},
+    {"ping_timeout_ms", cent__parse_ping_timeout},
+    {"ping_interval_ms", cent__parse_ping_interval},
+    {"ping_max_num_timeouts", cent__parse_ping_max_num_timeouts},
+};
+
+/* Contract: the two sources must be objects: the view's __config__ text (if
+ * any) parsed into *view_cfg (the caller puts it), group.config as given. */
+static flock_return_t cent__open_sources(const char* view_config_json,
+                                         struct json_object* gcfg,
+                                         struct json_object** view_cfg, char* errbuf,
+                                         size_t errlen)
+{
+    if (view_config_json) {
+        enum json_tokener_error jerr = json_tokener_success;
+        *view_cfg = json_tokener_parse_verbose(view_config_json, &jerr);
+        if (!*view_cfg || !json_object_is_type(*view_cfg, json_type_object)) {
+            cent__err(errbuf, errlen,
+                      "the view's __config__ metadata is not a JSON object (%s)",
+                      *view_cfg ? "wrong type" : json_tokener_error_desc(jerr));
+            return FLOCK_ERR_INVALID_ARGS;
+        }
+    }
+    if (gcfg && !json_object_is_type(gcfg, json_type_object)) {
+        cent__err(errbuf, errlen, "group \"config\" must be a JSON object");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    return FLOCK_SUCCESS;
+}
+
 flock_return_t flock__cent_config_parse(const struct json_object* group_config,
                                         const char* view_config_json,
                                         flock__cent_config_t* out, char* errbuf,
                                         size_t errlen)
 {
-    flock_return_t ret = FLOCK_SUCCESS;
     struct json_object* view_cfg = NULL;
     struct json_object* gcfg = (struct json_object*)group_config;
-    struct json_object* v = NULL;
     flock__cent_config_t cfg;
+    flock_return_t ret;
 
     flock__cent_config_default(&cfg);
     flock__cent_config_default(out);
     cent__err(errbuf, errlen, "%s", "");
 
-    /* 1. the view's __config__ metadata */
-    if (view_config_json) {
-        enum json_tokener_error jerr = json_tokener_success;
-        view_cfg = json_tokener_parse_verbose(view_config_json, &jerr);
-        if (!view_cfg || !json_object_is_type(view_cfg, json_type_object)) {
-            cent__err(errbuf, errlen,
-                      "the view's __config__ metadata is not a JSON object (%s)",
-                      view_cfg ? "wrong type" : json_tokener_error_desc(jerr));
-            ret = FLOCK_ERR_INVALID_ARGS;
-            goto finish;
-        }
+    ret = cent__open_sources(view_config_json, gcfg, &view_cfg, errbuf, errlen);
+    for (size_t i = 0; ret == FLOCK_SUCCESS && i < sizeof cent_config_keys /
+                                                       sizeof cent_config_keys[0];
+         i++)
+        ret = cent_config_keys[i].parse(cent__lookup(view_cfg, gcfg, cent_config_keys[i].key),
+                                        &cfg, errbuf, errlen);
+    if (ret == FLOCK_SUCCESS) {
+        *out = cfg;
+        cfg.primary_address = NULL; /* moved */
     }
-    /* 2. group.config */
-    if (gcfg && !json_object_is_type(gcfg, json_type_object)) {
-        cent__err(errbuf, errlen, "group \"config\" must be a JSON object");
-        ret = FLOCK_ERR_INVALID_CONFIG;
-        goto finish;
-    }
-    /* 3. primary_address */
-    v = cent__lookup(view_cfg, gcfg, "primary_address");
-    if (v) {
-        if (!json_object_is_type(v, json_type_string)) {
-            cent__err(errbuf, errlen, "\"primary_address\" must be a string");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        cfg.primary_address = strdup(json_object_get_string(v));
-        if (!cfg.primary_address) {
-            ret = FLOCK_ERR_ALLOCATION;
-            goto finish;
-        }
-    }
-    /* 4. primary_provider_id */
-    v = cent__lookup(view_cfg, gcfg, "primary_provider_id");
-    if (v) {
-        int64_t id;
-        if (!json_object_is_type(v, json_type_int)) {
-            cent__err(errbuf, errlen, "\"primary_provider_id\" must be an integer");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        id = json_object_get_int64(v);
-        if (id < 0 || id >= 65535) {
-            cent__err(errbuf, errlen,
-                      "\"primary_provider_id\" must be in [0, 65535) (got %lld)",
-                      (long long)id);
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        cfg.primary_provider_id = (uint16_t)id;
-        cfg.has_primary_provider_id = true;
-    }
-    /* 5. ping_timeout_ms */
-    v = cent__lookup(view_cfg, gcfg, "ping_timeout_ms");
-    if (v) {
-        double d;
-        if (!cent__get_number(v, &d) || d < 0) {
-            cent__err(errbuf, errlen, "\"ping_timeout_ms\" must be a number >= 0");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        cfg.ping_timeout_ms = d;
-    }
-    /* 6. ping_interval_ms: a number, or [min, max] */
-    v = cent__lookup(view_cfg, gcfg, "ping_interval_ms");
-    if (v) {
-        double lo, hi;
-        if (json_object_is_type(v, json_type_array)) {
-            if (json_object_array_length(v) != 2 ||
-                !cent__get_number(json_object_array_get_idx(v, 0), &lo) ||
-                !cent__get_number(json_object_array_get_idx(v, 1), &hi)) {
-                cent__err(
-                    errbuf, errlen,
-                    "\"ping_interval_ms\" as an array must be [min, max] (two numbers)");
-                ret = FLOCK_ERR_INVALID_CONFIG;
-                goto finish;
-            }
-        } else if (cent__get_number(v, &lo)) {
-            hi = lo;
-        } else {
-            cent__err(errbuf, errlen,
-                      "\"ping_interval_ms\" must be a number or [min, max]");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        if (lo < 0 || hi < 0 || lo > hi) {
-            cent__err(errbuf, errlen,
-                      "\"ping_interval_ms\" needs 0 <= min <= max (got %g, %g)", lo, hi);
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        cfg.ping_interval_min_ms = lo;
-        cfg.ping_interval_max_ms = hi;
-    }
-    /* 7. ping_max_num_timeouts */
-    v = cent__lookup(view_cfg, gcfg, "ping_max_num_timeouts");
-    if (v) {
-        int64_t n;
-        if (!json_object_is_type(v, json_type_int)) {
-            cent__err(errbuf, errlen, "\"ping_max_num_timeouts\" must be an integer");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        n = json_object_get_int64(v);
-        if (n < 1 || n > 1000000) {
-            cent__err(errbuf, errlen,
-                      "\"ping_max_num_timeouts\" must be in [1, 1000000] (got %lld)",
-                      (long long)n);
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        cfg.ping_max_num_timeouts = (int)n;
-    }
-
-    *out = cfg;
-    cfg.primary_address = NULL; /* moved */
-
-finish:
     flock__cent_config_destroy(&cfg);
     if (view_cfg) json_object_put(view_cfg);
     return ret;

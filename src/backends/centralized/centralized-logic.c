@@ -37,6 +37,23 @@ double flock__cent_detection_bound_ms(double interval_max_ms, double timeout_ms,
     return (double)max_failures * (interval_max_ms + timeout_ms) + interval_max_ms;
 }
 
+double flock__cent_rand01(uint64_t* state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+uint64_t flock__cent_rng_seed(uint64_t sec, uint64_t nsec, uint64_t pid,
+                              uint16_t provider_id, uint64_t salt)
+{
+    uint64_t seed = (nsec << 20) ^ sec ^ (pid << 32) ^ ((uint64_t)provider_id << 48) ^ salt;
+    return seed ? seed : 0x9E3779B97F4A7C15ULL;
+}
+
 bool flock__cent_same_member(const char* address, uint16_t pid, const char* self_address,
                              uint16_t self_pid)
 {
@@ -54,6 +71,20 @@ flock__cent_change_t flock__cent_change_for(flock_update_t type, bool present)
         return present ? FLOCK__CENT_REMOVE : FLOCK__CENT_NOOP;
     default:
         return FLOCK__CENT_NOOP;
+    }
+}
+
+const char* flock__cent_update_name(flock_update_t type)
+{
+    switch (type) {
+    case FLOCK_MEMBER_JOINED:
+        return "JOINED";
+    case FLOCK_MEMBER_LEFT:
+        return "LEFT";
+    case FLOCK_MEMBER_DIED:
+        return "DIED";
+    default:
+        return "?";
     }
 }
 

@@ -49,6 +49,20 @@ bool flock__cent_record_ping(unsigned* consecutive_failures, bool success,
 double flock__cent_detection_bound_ms(double interval_max_ms, double timeout_ms,
                                       unsigned max_failures);
 
+/**
+ * One step of the ping scheduler's random generator (xorshift64*): advance
+ * *state (never 0) and return a double uniform in [0, 1).
+ */
+double flock__cent_rand01(uint64_t* state);
+
+/**
+ * The generator's seed from the start time (monotonic seconds and
+ * nanoseconds), the process id, the provider id and a per-instance salt
+ * (the state's address): never 0 (0 would stay 0).
+ */
+uint64_t flock__cent_rng_seed(uint64_t sec, uint64_t nsec, uint64_t pid,
+                              uint16_t provider_id, uint64_t salt);
+
 /* ---------------- roles ---------------- */
 
 /** true if (address, pid) designates (self_address, self_pid). NULL-safe. */
@@ -66,6 +80,9 @@ typedef enum flock__cent_change {
 /** What a JOINED/LEFT/DIED event does to a view where the subject is
  *  (`present`) or is not a member. MOVED and unknown kinds are NOOP. */
 flock__cent_change_t flock__cent_change_for(flock_update_t type, bool present);
+
+/** "JOINED", "LEFT" or "DIED" for logs; "?" for anything else. */
+const char* flock__cent_update_name(flock_update_t type);
 
 /** true if `type` is one of JOINED, LEFT, DIED (valid on the wire). */
 bool flock__cent_valid_update_type(uint32_t type);

@@ -22,15 +22,19 @@ bool flock__cent_decode_ping(const void* data, size_t len, uint64_t* seq,
     return frt_rbuf_done(&r);
 }
 
+void flock__cent_encode_event(frt_wbuf* b, const flock__cent_event_t* e)
+{
+    frt_put_u64(b, e->seq);
+    frt_put_u8(b, (uint8_t)e->type);
+    frt_put_str(b, e->address);
+    frt_put_u16(b, e->provider_id);
+}
+
 void flock__cent_encode_events(frt_wbuf* b, const flock__cent_event_t* evs, size_t n)
 {
     frt_put_u32(b, (uint32_t)n);
-    for (size_t i = 0; i < n; i++) {
-        frt_put_u64(b, evs[i].seq);
-        frt_put_u8(b, (uint8_t)evs[i].type);
-        frt_put_str(b, evs[i].address);
-        frt_put_u16(b, evs[i].provider_id);
-    }
+    for (size_t i = 0; i < n; i++)
+        flock__cent_encode_event(b, &evs[i]);
 }
 
 void flock__cent_events_free(flock__cent_event_t* evs, size_t n)

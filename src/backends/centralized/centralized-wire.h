@@ -41,6 +41,8 @@ void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest);
 bool flock__cent_decode_ping(const void* data, size_t len, uint64_t* seq,
                              uint64_t* digest);
 
+/** Append one entry of an events list (the list's u32 count is the caller's). */
+void flock__cent_encode_event(frt_wbuf* b, const flock__cent_event_t* e);
 /** Append an events list (n entries of evs). */
 void flock__cent_encode_events(frt_wbuf* b, const flock__cent_event_t* evs, size_t n);
 /**

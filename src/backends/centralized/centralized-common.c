@@ -1,0 +1,29 @@
+/*
+ * centralized-common.c -- helpers every room of the centralized backend
+ * uses: answering a request with a status, firing the provider's member
+ * callbacks.
+ *
+ * Owns no state. May call: centralized-wire.c, frt, backend-util.
+ */
+#include "flock/backend-util.h"
+
+#include "centralized-internal.h"
+#include "centralized-wire.h"
+
+void cent__respond_status(frt_request_t req, flock_return_t status)
+{
+    frt_wbuf b = FRT_WBUF_INIT;
+    flock__cent_encode_status(&b, (uint32_t)status);
+    if (b.failed)
+        frt_respond_error(req, HG_NOMEM);
+    else
+        frt_respond(req, b.data, b.len);
+    frt_wbuf_free(&b);
+}
+
+void cent__notify(cent_state_t* s, const flock__cent_event_t* evs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        flock__notify_member(&s->cb_args, evs[i].type, evs[i].address,
+                             evs[i].provider_id);
+}

@@ -1,0 +1,240 @@
+/*
+ * centralized-internal.h -- the state of the "centralized" backend and the
+ * calls between its files (internal; not installed).
+ *
+ * The backend (FLOCK-SPEC 3.2, with the upstream defects of section 10
+ * fixed; design in docs/design.md, "Centralized backend"). One member, the
+ * primary, owns the authoritative view. It
+ *   - admits joiners (flock_centralized_join; the joiner is the RPC source
+ *     address) and leavers (flock_centralized_leave, real provider id),
+ *   - pings every other member once every random[min,max] ms (start to
+ *     start) and declares a member DIED after ping_max_num_timeouts
+ *     consecutive failures,
+ *   - numbers every change (seq) and broadcasts it to every other member
+ *     (flock_centralized_membership_update, in parallel, 1000 ms each),
+ *   - keeps a bounded log of recent changes so a member that missed some
+ *     can fetch exactly those (flock_centralized_get_view), or the full
+ *     view when the log no longer has them.
+ * Secondaries apply changes strictly in seq order, so each change is
+ * applied, and its JOINED/LEFT/DIED callback fired, exactly once per member
+ * whatever the delivery order; a no-op change fires nothing.
+ *
+ * Changes are applied by one "committer" at a time: requests (join, leave,
+ * death) are queued and the thread that finds no active committer drains
+ * the queue batch by batch (group commit). A batch is applied to the view,
+ * the local callbacks run, the batch is broadcast, and only then are the
+ * joiners answered (with the full view), so when a join returns every
+ * reachable member already knows the joiner.
+ *
+ * Files (rooms), from the top down; a file calls only files below it,
+ * except the one call up noted for centralized-ping.c:
+ *
+ *   centralized-backend.c    init / destroy and the ops table: owns the
+ *                            cent_state_t allocation and its teardown.
+ *   centralized-rpc.c        the five RPCs: registration and every handler
+ *                            (decode the message, check the role, hand it
+ *                            to the role below). The one place messages
+ *                            arrive.
+ *   centralized-primary.c    primary role: the change queue (cent_change_t)
+ *                            and the committer (apply a batch, broadcast it,
+ *                            answer the requesters); serving get_view.
+ *   centralized-ping.c       primary role: the peer table (cent_peer_t),
+ *                            the ping timers and failure detection. Calls
+ *                            up once: a DIED change to
+ *                            cent__enqueue_and_commit.
+ *   centralized-secondary.c  secondary role: applying broadcasts in seq
+ *                            order, catching up, answering the primary's
+ *                            pings, joining and leaving.
+ *   centralized-common.c     helpers every room uses (status replies,
+ *                            the provider's callbacks).
+ *   centralized-logic.c, centralized-wire.c, centralized-config.c
+ *                            pure rules, message codecs, the config (no
+ *                            state, no locks, no I/O).
+ *
+ * Threads and locks (lock order: sync_mtx -> mtx -> view lock):
+ *   - view.mtx (FLOCK_GROUP_VIEW_LOCK): the view, seq and the event log;
+ *     never held while calling callbacks or sending RPCs.
+ *   - mtx: peers, the change queue, committing/closing flags, in-flight
+ *     counts, committed (seq, digest), the random generator.
+ *   - sync_mtx (secondaries): serializes applying updates, catching up and
+ *     joining. It is held while callbacks run and while catch-up RPCs to the
+ *     primary are in flight (never the other two locks).
+ */
+#ifndef FLOCK_CENTRALIZED_INTERNAL_H
+#define FLOCK_CENTRALIZED_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <margo.h>
+#include <flock/flock-backend.h>
+#include <flock/flock-group-view.h>
+
+#include "centralized-config.h"
+#include "centralized-logic.h"
+
+#define CENT_LOG_PREFIX          "[flock:centralized] "
+#define CENT_UPDATE_TIMEOUT_MS   1000.0 /* membership_update, per member */
+#define CENT_LEAVE_TIMEOUT_MS    1000.0
+#define CENT_CATCH_UP_TIMEOUT_MS 5000.0
+#define CENT_JOIN_TIMEOUT_MS     60000.0
+#define CENT_JOIN_RETRY_MS       10000.0 /* retry window for unreachable primaries */
+#define CENT_EVENT_LOG_CAPACITY  4096
+#define CENT_NUM_RPCS            5
+
+struct cent_state;
+
+/* A member the primary pings (every member but itself). Owned by
+ * centralized-ping.c: by the peers list while linked; once unlinked
+ * (removed) by whoever sees it neither linked nor in flight. */
+typedef struct cent_peer {
+    struct cent_peer* next;
+    struct cent_state* state;
+    char* address;
+    uint16_t provider_id;
+    hg_addr_t addr;
+    margo_timer_t timer;
+    unsigned failures;
+    double ping_start_ms;
+    double interval_ms; /* drawn for the current cycle */
+    bool in_flight;
+    bool removed;  /* unlinked from the peers list */
+    bool declared; /* DIED already queued: stop pinging */
+} cent_peer_t;
+
+/* A queued change request (primary). Owned by centralized-primary.c: by
+ * the queue, then by the committer that took its batch. */
+typedef struct cent_change {
+    struct cent_change* next;
+    flock_update_t type;
+    char* address;
+    uint16_t provider_id;
+    frt_request_t req;     /* join/leave request to answer, NULL for DIED */
+    flock_return_t result; /* set by the committer */
+    bool applied;
+} cent_change_t;
+
+/* The backend's state: allocated and freed by centralized-backend.c. Which
+ * room writes what: the view, seq and log -- the primary's committer
+ * (centralized-primary.c) or the secondary's appliers
+ * (centralized-secondary.c), each under the view lock; peers and rng --
+ * centralized-ping.c; the queue, committing, committed_* --
+ * centralized-primary.c; rpc_registered -- centralized-rpc.c; joined and
+ * the rest -- centralized-backend.c at init. */
+typedef struct cent_state {
+    margo_instance_id mid;
+    uint16_t provider_id;
+    ABT_pool pool;
+    char* self_addr;
+    flock_backend_init_args_t cb_args; /* callbacks + context only */
+    flock__cent_config_t config;
+    struct json_object* config_json; /* effective config */
+    bool is_primary;
+    bool joined; /* secondary that is a member */
+    hg_addr_t primary_addr;
+
+    /* protected by view.mtx */
+    flock_group_view_t view;
+    uint64_t seq;          /* primary: last assigned; secondary: last applied */
+    flock__cent_log_t log; /* primary only */
+
+    /* protected by mtx */
+    pthread_mutex_t mtx;
+    pthread_cond_t cv;
+    cent_peer_t* peers;
+    cent_change_t* queue_head;
+    cent_change_t* queue_tail;
+    bool committing;
+    bool closing;
+    unsigned inflight; /* ping round trips + ping-completion committers */
+    uint64_t committed_seq;
+    uint64_t committed_digest;
+    uint64_t rng;
+
+    pthread_mutex_t sync_mtx;
+    bool rpc_registered[CENT_NUM_RPCS];
+} cent_state_t;
+
+/* ---------------- centralized-common.c ---------------- */
+
+/* Contract: replies `status` (u32) to req; req is released. */
+void cent__respond_status(frt_request_t req, flock_return_t status);
+
+/* Contract: no lock held. Fire the provider's member callback for each event. */
+void cent__notify(cent_state_t* s, const flock__cent_event_t* evs, size_t n);
+
+/* ---------------- centralized-ping.c (primary) ---------------- */
+
+/* Contract: no lock held; primary; not closing. Create the peer for
+ * (address, pid), link it and arm its first ping after a random interval.
+ * Failures are logged: the member then is not pinged. */
+void cent__peer_add(cent_state_t* s, const char* address, uint16_t pid);
+
+/* Contract: no lock held. Unlink the peer of (address, pid), if any, and
+ * free it now, or let its in-flight ping completion free it. */
+void cent__peer_remove(cent_state_t* s, const char* address, uint16_t pid);
+
+/* Contract: no lock held; init of the primary. Start pinging every member
+ * of the view but this one. FLOCK_ERR_ALLOCATION. */
+flock_return_t cent__ping_start_all(cent_state_t* s);
+
+/* Contract: no lock held; closing is set. Unlink every peer and cancel its
+ * timer (waits for a running timer callback); the caller frees the
+ * returned list with cent__peer_free_list once no ping is in flight. */
+cent_peer_t* cent__ping_stop_all(cent_state_t* s);
+
+/* Free a list of unlinked peers (NULL-safe). */
+void cent__peer_free_list(cent_peer_t* peers);
+
+/* ---------------- centralized-primary.c ---------------- */
+
+/* A new change (address copied), or NULL when out of memory. */
+cent_change_t* cent__change_new(flock_update_t type, const char* address, uint16_t pid);
+
+/* Free a change (NULL-safe); its request must have been answered. */
+void cent__change_free(cent_change_t* c);
+
+/* Contract: no lock held; primary. Queue a join/leave of (src, pid) that
+ * answers req (now or from the committer). */
+void cent__primary_queue_request(cent_state_t* s, frt_request_t req, flock_update_t type,
+                                 const char* src, uint16_t pid);
+
+/* Contract: no lock held. Queue c (ownership taken) and, if no other thread
+ * is committing, drain the queue on this thread. */
+void cent__enqueue_and_commit(cent_state_t* s, cent_change_t* c);
+
+/* Contract: primary; no lock held. Answer a get_view request: the changes
+ * after `since`, or the full view. */
+void cent__primary_serve_view(cent_state_t* s, frt_request_t req, uint64_t since,
+                              bool want_full);
+
+/* ---------------- centralized-secondary.c ---------------- */
+
+/* Contract: secondary; no lock held. Apply a broadcast batch of events in
+ * seq order, catching up on a gap. */
+void cent__secondary_apply_update(cent_state_t* s, const flock__cent_event_t* evs, size_t n);
+
+/* Contract: secondary; no lock held; the ping has been answered. Catch up
+ * if the primary's committed (seq, digest) says this member is behind. */
+void cent__secondary_on_ping(cent_state_t* s, uint64_t seq, uint64_t digest);
+
+/* Contract: sync_mtx held by the caller; RPCs registered. Join through the
+ * primary, retrying while it is unreachable, and install its view. */
+flock_return_t cent__secondary_join(cent_state_t* s);
+
+/* Contract: a joined secondary; no lock held. Tell the primary this member
+ * leaves (CENT_LEAVE_TIMEOUT_MS); failures are logged. */
+void cent__secondary_leave(cent_state_t* s);
+
+/* ---------------- centralized-rpc.c ---------------- */
+
+/* Contract: no lock held. Register the five RPCs (handlers get s). */
+flock_return_t cent__register_all(cent_state_t* s);
+
+/* Contract: no lock held. Deregister what is registered (waits for running
+ * handlers). Safe to call twice. */
+void cent__deregister_all(cent_state_t* s);
+
+#endif /* FLOCK_CENTRALIZED_INTERNAL_H */

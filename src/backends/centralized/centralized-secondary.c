@@ -1,0 +1,329 @@
+/*
+ * centralized-secondary.c -- the secondary's side: applying the primary's
+ * broadcasts strictly in seq order, catching up (the missing changes or the
+ * full view, through get_view), reacting to the primary's pings, joining
+ * through the primary (with retries) and leaving.
+ *
+ * Owns: on a secondary, s->view and s->seq (written under the view lock,
+ * always with sync_mtx held: sync_mtx serializes the appliers and is held
+ * while callbacks run and while catch-up RPCs are in flight).
+ * May call: centralized-common.c, centralized-logic.c, centralized-wire.c,
+ * view-codec, frt/margo. Called by: centralized-rpc.c (update, ping),
+ * centralized-backend.c (join at init, leave at destroy).
+ */
+#include <stdlib.h>
+
+#include "flock/view-codec.h"
+
+#include "centralized-internal.h"
+#include "centralized-wire.h"
+
+/* ------------------------------------------------------------------ */
+/* Applying changes                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Contract: sync_mtx held, view lock not held. Apply evs in seq order,
+ * skipping those already applied; stop at a gap (*gap = true). Callbacks
+ * fire (without the view lock) for the events that changed the view. */
+static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, size_t n,
+                               bool* gap)
+{
+    flock__cent_event_t* fired = NULL;
+    size_t nfired = 0;
+    *gap = false;
+    if (n == 0) return;
+    fired = calloc(n, sizeof(*fired));
+    FLOCK_GROUP_VIEW_LOCK(&s->view);
+    for (size_t i = 0; i < n; i++) {
+        const flock__cent_event_t* e = &evs[i];
+        flock__cent_seq_action_t a = flock__cent_classify_seq(s->seq, e->seq);
+        if (a == FLOCK__CENT_SEQ_SKIP) continue;
+        if (a == FLOCK__CENT_SEQ_GAP) {
+            *gap = true;
+            break;
+        }
+        flock_member_t* m =
+            flock_group_view_find_member(&s->view, e->address, e->provider_id);
+        flock__cent_change_t ch = flock__cent_change_for(e->type, m != NULL);
+        if (ch == FLOCK__CENT_ADD) {
+            if (!flock_group_view_add_member(&s->view, e->address, e->provider_id)) {
+                /* out of memory: leave seq behind, a later ping resyncs us */
+                margo_error(s->mid, CENT_LOG_PREFIX "out of memory applying an update");
+                *gap = true;
+                break;
+            }
+        } else if (ch == FLOCK__CENT_REMOVE) {
+            flock_group_view_remove_member(&s->view, m);
+        }
+        s->seq = e->seq;
+        if (ch != FLOCK__CENT_NOOP && fired) fired[nfired++] = *e; /* address borrowed */
+    }
+    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+    for (size_t i = 0; i < nfired; i++) {
+        if (flock__cent_same_member(fired[i].address, fired[i].provider_id, s->self_addr,
+                                    s->provider_id) &&
+            fired[i].type != FLOCK_MEMBER_JOINED)
+            margo_warning(s->mid, CENT_LOG_PREFIX "the primary removed this member (%s)",
+                          flock__cent_update_name(fired[i].type));
+    }
+    cent__notify(s, fired, nfired);
+    free(fired);
+}
+
+/* Contract: sync_mtx held, view lock not held. Replace the view with *v
+ * (moved) at seq; no callback fires (applied silently, as upstream). */
+static void cent__install_view(cent_state_t* s, flock_group_view_t* v, uint64_t seq)
+{
+    FLOCK_GROUP_VIEW_LOCK(&s->view);
+    flock_group_view_clear(&s->view);
+    FLOCK_GROUP_VIEW_MOVE(v, &s->view);
+    s->seq = seq;
+    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+}
+
+/* ------------------------------------------------------------------ */
+/* Catching up                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef enum cent_catch_up_step {
+    CENT_CATCH_UP_DONE = 0,  /* applied, or the primary refused (logged) */
+    CENT_CATCH_UP_AGAIN,     /* the events left a gap: ask for the full view */
+    CENT_CATCH_UP_MALFORMED  /* a bad reply (the caller logs it) */
+} cent_catch_up_step_t;
+
+/* Contract: sync_mtx held, no other lock. Validate and apply one get_view
+ * reply (the missing events, or the full view). */
+static cent_catch_up_step_t cent__catch_up_apply_reply(cent_state_t* s, const void* out,
+                                                       size_t olen)
+{
+    cent_catch_up_step_t step = CENT_CATCH_UP_MALFORMED;
+    frt_rbuf r;
+    uint32_t status;
+    uint8_t kind;
+    uint64_t seq;
+    flock__cent_event_t* evs = NULL;
+    size_t n = 0;
+    bool gap = false;
+    flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
+
+    frt_rbuf_init(&r, out, olen);
+    if (!flock__cent_decode_status(&r, &status)) goto finish;
+    if (status != FLOCK_SUCCESS) {
+        margo_warning(s->mid, CENT_LOG_PREFIX "the primary refused to resync us (%u)",
+                      status);
+        step = CENT_CATCH_UP_DONE;
+        goto finish;
+    }
+    kind = frt_get_u8(&r);
+    seq = frt_get_u64(&r);
+    if (!frt_rbuf_ok(&r)) goto finish;
+    if (kind == FLOCK__CENT_KIND_EVENTS) {
+        if (!flock__cent_decode_events(&r, &evs, &n) || !frt_rbuf_done(&r)) goto finish;
+        cent__apply_events(s, evs, n, &gap);
+        step = gap ? CENT_CATCH_UP_AGAIN : CENT_CATCH_UP_DONE;
+    } else if (kind == FLOCK__CENT_KIND_VIEW) {
+        if (flock__view_decode(&r, &tmp) != FLOCK_SUCCESS || !frt_rbuf_done(&r))
+            goto finish;
+        cent__install_view(s, &tmp, seq);
+        margo_debug(s->mid,
+                    CENT_LOG_PREFIX "view resynchronized from the primary (seq %llu)",
+                    (unsigned long long)seq);
+        step = CENT_CATCH_UP_DONE;
+    }
+finish:
+    flock__cent_events_free(evs, n);
+    flock_group_view_clear(&tmp);
+    return step;
+}
+
+/* Contract: sync_mtx held, no other lock. Ask the primary for what this
+ * member misses (or the full view) and apply it; a gap in the events it
+ * sends asks once more, for the full view. Errors are logged; the next
+ * ping retries. */
+static void cent__catch_up_locked(cent_state_t* s, bool want_full)
+{
+    frt_wbuf req = FRT_WBUF_INIT;
+    void* out = NULL;
+    size_t olen = 0;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        uint64_t since;
+        FLOCK_GROUP_VIEW_LOCK(&s->view);
+        since = s->seq;
+        FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+        frt_wbuf_free(&req);
+        flock__cent_encode_view_req(&req, since, want_full);
+        if (req.failed) break;
+        free(out);
+        out = NULL;
+        hg_return_t hret = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_VIEW,
+                                       s->config.primary_provider_id, req.data, req.len,
+                                       CENT_CATCH_UP_TIMEOUT_MS, &out, &olen);
+        if (hret != HG_SUCCESS) {
+            margo_warning(s->mid,
+                          CENT_LOG_PREFIX "cannot reach the primary to resync: %s",
+                          HG_Error_to_string(hret));
+            break;
+        }
+        cent_catch_up_step_t step = cent__catch_up_apply_reply(s, out, olen);
+        if (step == CENT_CATCH_UP_MALFORMED)
+            margo_error(s->mid,
+                        CENT_LOG_PREFIX "malformed resync reply from the primary dropped");
+        if (step != CENT_CATCH_UP_AGAIN) break;
+        want_full = true; /* inconsistent log: take the whole view */
+    }
+    frt_wbuf_free(&req);
+    free(out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages from the primary                                            */
+/* ------------------------------------------------------------------ */
+
+void cent__secondary_apply_update(cent_state_t* s, const flock__cent_event_t* evs, size_t n)
+{
+    bool gap = false;
+    pthread_mutex_lock(&s->sync_mtx);
+    cent__apply_events(s, evs, n, &gap);
+    if (gap) cent__catch_up_locked(s, false);
+    pthread_mutex_unlock(&s->sync_mtx);
+}
+
+void cent__secondary_on_ping(cent_state_t* s, uint64_t seq, uint64_t digest)
+{
+    pthread_mutex_lock(&s->sync_mtx);
+    FLOCK_GROUP_VIEW_LOCK(&s->view);
+    bool behind = s->seq < seq;
+    bool need = flock__cent_needs_catch_up(s->seq, s->view.digest, seq, digest);
+    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+    if (need && s->joined) cent__catch_up_locked(s, !behind);
+    pthread_mutex_unlock(&s->sync_mtx);
+}
+
+/* ------------------------------------------------------------------ */
+/* Joining and leaving                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Contract: sync_mtx held by the caller; RPCs registered. Join through the
+ * primary (waiting at most timeout_ms) and install the view it returns. */
+static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
+                                 hg_return_t* transport)
+{
+    flock_return_t ret = FLOCK_SUCCESS;
+    frt_wbuf b = FRT_WBUF_INIT;
+    void* out = NULL;
+    size_t olen = 0;
+    frt_rbuf r;
+    uint32_t status;
+    uint64_t seq;
+    hg_return_t hret;
+    flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
+
+    flock__cent_encode_u16(&b, s->provider_id);
+    if (b.failed) {
+        ret = FLOCK_ERR_ALLOCATION;
+        goto finish;
+    }
+    hret = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_JOIN,
+                       s->config.primary_provider_id, b.data, b.len, timeout_ms, &out,
+                       &olen);
+    *transport = hret;
+    if (hret != HG_SUCCESS) {
+        margo_warning(s->mid,
+                      CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
+                      s->config.primary_address, s->config.primary_provider_id,
+                      HG_Error_to_string(hret));
+        ret = FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
+    frt_rbuf_init(&r, out, olen);
+    if (!flock__cent_decode_status(&r, &status)) goto malformed;
+    if (status != FLOCK_SUCCESS) {
+        ret = flock__cent_status_to_return(status);
+        margo_error(s->mid, CENT_LOG_PREFIX "the primary refused the join of %s (%u): %s",
+                    s->self_addr, s->provider_id,
+                    status == FLOCK_ERR_INVALID_ARGS ? "already a member" : "error");
+        goto finish;
+    }
+    seq = frt_get_u64(&r);
+    if (!frt_rbuf_ok(&r) || flock__view_decode(&r, &tmp) != FLOCK_SUCCESS ||
+        !frt_rbuf_done(&r))
+        goto malformed;
+    if (!flock_group_view_find_member(&tmp, s->self_addr, s->provider_id)) {
+        margo_error(s->mid,
+                    CENT_LOG_PREFIX
+                    "joined, but the primary's view does not list %s (%u): the "
+                    "primary sees this process under another address",
+                    s->self_addr, s->provider_id);
+        ret = FLOCK_ERR_OTHER;
+        goto finish;
+    }
+    cent__install_view(s, &tmp, seq);
+    goto finish;
+malformed:
+    margo_error(s->mid, CENT_LOG_PREFIX "malformed join reply from the primary");
+    ret = FLOCK_ERR_FROM_MERCURY;
+finish:
+    flock_group_view_clear(&tmp);
+    frt_wbuf_free(&b);
+    free(out);
+    return ret;
+}
+
+/* A primary that cannot be reached (connection refused or lost: a
+ * restarting link, a primary still starting; then "no such provider" while
+ * that primary finishes registering) is retried every 200 ms for
+ * CENT_JOIN_RETRY_MS. If a lost connection hid a join the primary did
+ * apply, the retry is refused as a duplicate: the full view is then fetched
+ * and the join succeeds if it lists this member. */
+flock_return_t cent__secondary_join(cent_state_t* s)
+{
+    double deadline = frt_now_ms() + CENT_JOIN_RETRY_MS;
+    bool retried = false;
+    flock_return_t ret;
+    for (;;) {
+        hg_return_t transport = HG_SUCCESS;
+        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport);
+        if (ret == FLOCK_SUCCESS) break;
+        if (ret == FLOCK_ERR_INVALID_ARGS && retried) {
+            bool listed;
+            cent__catch_up_locked(s, true);
+            FLOCK_GROUP_VIEW_LOCK(&s->view);
+            listed = flock_group_view_find_member(&s->view, s->self_addr,
+                                                  s->provider_id) != NULL;
+            FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+            ret = listed ? FLOCK_SUCCESS : ret;
+            break;
+        }
+        /* HG_NOENTRY after a refused connection: the primary's process is
+         * now listening but has not registered its provider yet (it is
+         * still starting); keep retrying. HG_NOENTRY on the first attempt
+         * (a wrong provider id, say) fails at once. */
+        bool starting = retried && transport == HG_NOENTRY;
+        if ((transport != HG_HOSTUNREACH && !starting) || frt_now_ms() >= deadline) break;
+        retried = true;
+        margo_thread_sleep(s->mid, 200);
+    }
+    if (ret != FLOCK_SUCCESS)
+        margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)",
+                    s->config.primary_address, s->config.primary_provider_id);
+    return ret;
+}
+
+void cent__secondary_leave(cent_state_t* s)
+{
+    frt_wbuf b = FRT_WBUF_INIT;
+    void* out = NULL;
+    size_t olen = 0;
+    flock__cent_encode_u16(&b, s->provider_id);
+    if (!b.failed) {
+        hg_return_t h = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_LEAVE,
+                                    s->config.primary_provider_id, b.data, b.len,
+                                    CENT_LEAVE_TIMEOUT_MS, &out, &olen);
+        if (h != HG_SUCCESS)
+            margo_warning(s->mid, CENT_LOG_PREFIX "leave notification failed: %s",
+                          HG_Error_to_string(h));
+    }
+    free(out);
+    frt_wbuf_free(&b);
+}
