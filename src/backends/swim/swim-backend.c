@@ -26,7 +26,7 @@
 #include "swim-wire.h"
 
 #include "flock/backend-util.h"
-#include "flock/provider-internal.h"
+#include "flock/builtin.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -42,7 +42,8 @@
 
 static _Atomic uint64_t g_msgs, g_bytes, g_providers, g_bad;
 
-/* every live backend of the process, for flock__swim_get_stats */
+/* every live backend of the process, for flock__swim_get_stats and
+ * flock_swim_set_crash_mode (which finds a provider's backend here) */
 static pthread_mutex_t        g_list_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct swim_backend*   g_list     = NULL;
 
@@ -79,6 +80,8 @@ typedef struct swim_backend {
     evq_item*                 evq;
     size_t                    nevq, capevq;
     bool                      delivering;
+    const void*               owner; /* the provider's handle (flock__backend_owner):
+                                        compared by flock_swim_set_crash_mode only */
     struct swim_backend*      next_live; /* g_list */
     struct swim_backend*      prev_live;
     bool                      listed;
@@ -531,6 +534,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     b->pid       = args->provider_id;
     b->timer_at  = INFINITY;
     b->args      = *args;
+    b->owner     = flock__backend_owner(args);
     memset(&b->args.initial_view, 0, sizeof b->args.initial_view);
     FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &init);
 
@@ -765,17 +769,22 @@ static flock_backend_impl swim_impl = {
 
 flock_return_t flock_register_swim_backend(void) { return flock_register_backend(&swim_impl); }
 
+/* The provider's swim backend is found among this process's live swim
+ * backends by the provider handle it was given at init_group
+ * (flock__backend_owner): no call back into the provider. */
 flock_return_t flock_swim_set_crash_mode(flock_provider_t provider, bool crash)
 {
-    flock_backend_impl* impl  = NULL;
-    void*               state = NULL;
+    flock_return_t ret = FLOCK_ERR_INVALID_BACKEND;
     if (!provider) return FLOCK_ERR_INVALID_ARGS;
-    flock_return_t ret = flock__provider_get_backend(provider, &impl, &state);
-    if (ret != FLOCK_SUCCESS) return ret;
-    if (impl != &swim_impl || !state) return FLOCK_ERR_INVALID_BACKEND;
-    swim_backend* b = state;
-    pthread_mutex_lock(&b->lock);
-    b->crash_mode = crash;
-    pthread_mutex_unlock(&b->lock);
-    return FLOCK_SUCCESS;
+    pthread_mutex_lock(&g_list_mtx);
+    for (swim_backend* b = g_list; b; b = b->next_live) {
+        if (b->owner != (const void*)provider) continue;
+        pthread_mutex_lock(&b->lock);
+        b->crash_mode = crash;
+        pthread_mutex_unlock(&b->lock);
+        ret = FLOCK_SUCCESS;
+        break;
+    }
+    pthread_mutex_unlock(&g_list_mtx);
+    return ret;
 }
