@@ -21,6 +21,11 @@
  *     init_group (e.g. members learnt while joining); the provider tolerates
  *     them before init_group has returned.
  *
+ * What a backend gets from its provider is exactly flock_backend_init_args_t
+ * and the helpers below; a backend never calls into provider.c (the
+ * provider calls builtin.c, which registers the backends: a call back would
+ * close a loop). See flock__backend_owner for recognizing a provider handle.
+ *
  * Reserved metadata: every backend stores "__config__" (its effective
  * config, flock__json_to_string format) and "__type__" (its name) in its
  * view at init; flock__view_set_reserved_metadata does both.
@@ -33,6 +38,10 @@
 #include <flock/flock-gateway.h>
 #include <flock/flock-common.h>
 #include <flock/flock-group-view.h>
+
+/* transitional: the built-in registration prototypes moved to builtin.h;
+ * kept visible here until every backend includes builtin.h itself */
+#include "flock/builtin.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,15 +70,19 @@ void flock__notify_member(const flock_backend_init_args_t* args, flock_update_t 
 void flock__notify_metadata(const flock_backend_init_args_t* args, const char* key,
                             const char* value);
 
-/* Registration of the built-in backends and gateways (idempotent; called
- * at the start of every flock_provider_register). */
-flock_return_t flock_register_static_backend(void);
-flock_return_t flock_register_centralized_backend(void);
-flock_return_t flock_register_swim_backend(void);
-flock_return_t flock_register_default_gateway(void);
-flock_return_t flock_register_pinggy_gateway(void);
-/** Registers every built-in backend/gateway compiled in this library. */
-flock_return_t flock__register_builtins(void);
+/**
+ * The provider that owns a group, as an identity only. The provider passes
+ * its handle (flock_provider_t) as args->callback_context, the context of
+ * its dispatchers. A built-in backend whose own API takes a provider handle
+ * (flock_swim_set_crash_mode) keeps this value to recognize its group; it
+ * may compare it, never dereference it nor hand it to the provider's
+ * internals (provider-internal.h is not for backends). Valid from
+ * init_group until destroy_group returns.
+ */
+static inline const void* flock__backend_owner(const flock_backend_init_args_t* args)
+{
+    return args ? args->callback_context : NULL;
+}
 
 #ifdef __cplusplus
 }

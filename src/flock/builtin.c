@@ -1,9 +1,11 @@
 /*
  * builtin.c -- registration of the built-in backends and gateways that are
  * compiled into this flock-server (FLOCK_HAVE_BACKEND_<NAME> is defined by
- * src/flock/CMakeLists.txt for each backend directory present).
+ * src/flock/CMakeLists.txt for each backend directory present). The only
+ * file that names every backend (see builtin.h). Calls: each built-in's
+ * registration function; nothing calls back into this file but provider.c.
  */
-#include "flock/backend-util.h"
+#include "flock/builtin.h"
 
 flock_return_t flock__register_builtins(void)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "flock/backend-util.h"
+#include "flock/builtin.h"
 
 typedef struct {
     char* address;

@@ -1,6 +1,10 @@
 /*
- * provider-internal.h -- what the Flock libraries (and built-in backends,
- * e.g. flock_swim_set_crash_mode) may know about a provider. Not installed.
+ * provider-internal.h -- what the Flock libraries (client, views, registry)
+ * and the tests, benchmarks and fuzz targets may know about a provider.
+ * Not installed. Not for backends: a backend gets what it needs from its
+ * provider through flock_backend_init_args_t (see backend-util.h,
+ * flock__backend_owner), so that no call goes from a backend back into the
+ * provider that registers it.
  */
 #ifndef FLOCK_PROVIDER_INTERNAL_H
 #define FLOCK_PROVIDER_INTERNAL_H
@@ -17,7 +21,8 @@ extern "C" {
 
 /**
  * The backend of a provider: *impl and *state (either out-param may be
- * NULL). Valid while the provider is alive.
+ * NULL). Valid while the provider is alive. For tests and benchmarks
+ * (backends must not call it, see above).
  * @return FLOCK_SUCCESS; FLOCK_ERR_INVALID_ARGS (NULL provider, or its
  *         group is not initialized / already destroyed).
  */

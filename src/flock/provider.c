@@ -28,6 +28,7 @@
 #include <flock/flock-server.h>
 
 #include "flock/backend-util.h"
+#include "flock/builtin.h"
 #include "flock/provider-internal.h"
 #include "flock/view-codec.h"
 
@@ -304,307 +305,362 @@ static flock_return_t section_type(margo_instance_id mid, struct json_object* se
     return FLOCK_SUCCESS;
 }
 
+/*
+ * Registration runs as phases over one context (reg_ctx). Each phase
+ * either succeeds or logs and returns the error; it leaves whatever it
+ * built in the context, and reg_finish releases it all (on failure the
+ * provider is torn down by its flags, see provider_teardown). The order
+ * is that of flock_provider_register's body.
+ */
+typedef struct {
+    margo_instance_id         mid;
+    uint16_t                  provider_id;
+    ABT_pool                  pool;
+    flock_backend_impl*       backend; /* explicit (args) or chosen from "group.type" */
+    flock_gateway_impl*       gateway; /* explicit (args) or chosen from "gateway.type" */
+    flock_group_view_t        view;    /* the initial view, taken from args */
+    bool                      self_only; /* no initial view given: a group of one */
+    struct json_object*       root;    /* the parsed config */
+    struct json_object*       gw_config;
+    struct json_object*       bk_config;
+    flock_backend_init_args_t bargs;
+    flock_provider_t          p;       /* NULL until reg_new_provider; NULL again once
+                                          handed to the caller */
+} reg_ctx;
+
+/* Phase 1: take the optional args; the caller's initial view is moved out
+ * (left empty). Cannot fail. */
+static void reg_take_args(reg_ctx* r, margo_instance_id mid, uint16_t provider_id,
+                          const struct flock_provider_args* args)
+{
+    memset(r, 0, sizeof *r);
+    flock_group_view_t empty = FLOCK_GROUP_VIEW_INITIALIZER;
+    r->view        = empty;
+    r->mid         = mid;
+    r->provider_id = provider_id;
+    r->pool        = ABT_POOL_NULL;
+    r->self_only   = true;
+    if (!args) return;
+    r->pool    = args->pool;
+    r->backend = args->backend;
+    r->gateway = args->gateway;
+    if (args->initial_view) {
+        r->self_only = false;
+        FLOCK_GROUP_VIEW_MOVE(args->initial_view, &r->view);
+    }
+}
+
+/* Phase 2: the built-ins are registered; explicit implementations are
+ * complete; the instance is a server; the provider id is free.
+ * FLOCK_ERR_INVALID_ARGS / FLOCK_ERR_INVALID_PROVIDER. */
+static flock_return_t reg_check(reg_ctx* r)
+{
+    flock__register_builtins();
+    if ((r->backend && !flock__backend_impl_valid(r->backend))
+        || (r->gateway && !flock__gateway_impl_valid(r->gateway))) {
+        margo_error(r->mid, "[flock] flock_provider_register: explicit backend or gateway with "
+                            "a NULL name or function");
+        return FLOCK_ERR_INVALID_ARGS;
+    }
+    if (r->mid == MARGO_INSTANCE_NULL || !margo_is_listening(r->mid)) {
+        margo_error(r->mid, "[flock] flock_provider_register: %s",
+                    r->mid ? "the runtime instance is not in server mode"
+                           : "NULL runtime instance");
+        return FLOCK_ERR_INVALID_ARGS;
+    }
+    if (margo_provider_registered_identity(r->mid, r->provider_id)
+        || frt_rpc_is_registered(r->mid, FLOCK__GET_VIEW_RPC, r->provider_id)) {
+        margo_error(r->mid, "[flock] flock_provider_register: provider id %u is already in use",
+                    (unsigned)r->provider_id);
+        return FLOCK_ERR_INVALID_PROVIDER;
+    }
+    return FLOCK_SUCCESS;
+}
+
+/* Phase 3: parse the config (a JSON object; NULL = {}) and apply "auth":
+ * {"key_file": "<path>"}, which gives the instance its group key
+ * (frt_auth_set_key_file; reliability helper, docs/reliability.md). The
+ * key is never logged nor part of flock_provider_get_config's output.
+ * FLOCK_ERR_INVALID_CONFIG. */
+static flock_return_t reg_parse_config(reg_ctx* r, const char* config)
+{
+    enum json_tokener_error jerr = json_tokener_success;
+    struct json_object *    auth = NULL, *kf = NULL;
+    r->root = json_tokener_parse_verbose(config ? config : "{}", &jerr);
+    if (!r->root) {
+        margo_error(r->mid, "[flock] config: JSON syntax error: %s",
+                    json_tokener_error_desc(jerr));
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    if (!json_object_is_type(r->root, json_type_object)) {
+        margo_error(r->mid, "[flock] config: the configuration must be a JSON object");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    if (!json_object_object_get_ex(r->root, "auth", &auth)) return FLOCK_SUCCESS;
+    if (!json_object_is_type(auth, json_type_object)
+        || !json_object_object_get_ex(auth, "key_file", &kf)
+        || !json_object_is_type(kf, json_type_string)) {
+        margo_error(r->mid, "[flock] config: \"auth\" must be an object with a "
+                            "\"key_file\" string");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    if (frt_auth_set_key_file(r->mid, json_object_get_string(kf)) != HG_SUCCESS) {
+        margo_error(r->mid, "[flock] config: cannot use auth.key_file \"%s\"",
+                    json_object_get_string(kf));
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    return FLOCK_SUCCESS;
+}
+
+/* Phase 4: the provider object (nothing registered yet) and its "file".
+ * FLOCK_ERR_ALLOCATION / FLOCK_ERR_INVALID_CONFIG. */
+static flock_return_t reg_new_provider(reg_ctx* r)
+{
+    struct json_object* f = NULL;
+    flock_provider_t    p = (flock_provider_t)calloc(1, sizeof(*p));
+    if (!p) return FLOCK_ERR_ALLOCATION;
+    r->p           = p;
+    p->mid         = r->mid;
+    p->provider_id = r->provider_id;
+    p->pool        = r->pool;
+    pthread_rwlock_init(&p->cb_lock, NULL);
+    pthread_mutex_init(&p->file_mutex, NULL);
+    atomic_init(&p->backend_state, NULL);
+    atomic_init(&p->closing, false);
+    if (!json_object_object_get_ex(r->root, "file", &f)) return FLOCK_SUCCESS;
+    if (!json_object_is_type(f, json_type_string) || !json_object_get_string_len(f)) {
+        margo_error(r->mid, "[flock] config: \"file\" must be a non-empty string");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    p->filename = strdup(json_object_get_string(f));
+    return p->filename ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
+}
+
+/* The "gateway" or "group" section of the config: NULL if absent,
+ * FLOCK_ERR_INVALID_CONFIG if not an object. When an implementation was
+ * given explicitly, a "type" in the section is ignored with a warning. */
+static flock_return_t reg_section(reg_ctx* r, const char* section, const char* explicit_name,
+                                  const char* what, struct json_object** sec)
+{
+    *sec = NULL;
+    if (json_object_object_get_ex(r->root, section, sec)
+        && !json_object_is_type(*sec, json_type_object)) {
+        margo_error(r->mid, "[flock] config: \"%s\" must be an object", section);
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    if (explicit_name && *sec && json_object_object_get_ex(*sec, "type", NULL))
+        margo_warning(r->mid, "[flock] config: \"%s.type\" ignored (explicit %s \"%s\" given)",
+                      section, what, explicit_name);
+    return FLOCK_SUCCESS;
+}
+
+/* Phase 5: the gateway: explicit, "gateway.type", or "default"; and its
+ * "gateway.config" ({} if absent). FLOCK_ERR_INVALID_CONFIG. */
+static flock_return_t reg_choose_gateway(reg_ctx* r)
+{
+    struct json_object* sec = NULL;
+    flock_return_t      ret =
+        reg_section(r, "gateway", r->gateway ? r->gateway->name : NULL, "gateway", &sec);
+    if (ret != FLOCK_SUCCESS) return ret;
+    if (!r->gateway && sec) {
+        const char* type = NULL;
+        ret              = section_type(r->mid, sec, "gateway", &type);
+        if (ret != FLOCK_SUCCESS) return ret;
+        r->gateway = flock__find_gateway(type);
+        if (!r->gateway) {
+            margo_error(r->mid, "[flock] config: unknown gateway type \"%s\"", type);
+            return FLOCK_ERR_INVALID_CONFIG;
+        }
+    } else if (!r->gateway) {
+        r->gateway = flock__find_gateway("default");
+        if (!r->gateway) return FLOCK_ERR_OTHER;
+    }
+    return sub_config(r->mid, sec, "gateway", &r->gw_config);
+}
+
+/* Phase 6: the backend: explicit or "group.type" (required then); and its
+ * "group.config" ({} if absent). FLOCK_ERR_INVALID_CONFIG. */
+static flock_return_t reg_choose_backend(reg_ctx* r)
+{
+    struct json_object* sec = NULL;
+    flock_return_t      ret =
+        reg_section(r, "group", r->backend ? r->backend->name : NULL, "backend", &sec);
+    if (ret != FLOCK_SUCCESS) return ret;
+    if (!r->backend && sec) {
+        const char* type = NULL;
+        ret              = section_type(r->mid, sec, "group", &type);
+        if (ret != FLOCK_SUCCESS) return ret;
+        r->backend = flock__find_backend(type);
+        if (!r->backend) {
+            margo_error(r->mid, "[flock] config: unknown group (backend) type \"%s\"", type);
+            return FLOCK_ERR_INVALID_CONFIG;
+        }
+    } else if (!r->backend) {
+        margo_error(r->mid, "[flock] config: no \"group\" section and no explicit backend");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    ret = sub_config(r->mid, sec, "group", &r->bk_config);
+    if (ret != FLOCK_SUCCESS) return ret;
+    r->p->backend = r->backend;
+    r->p->gateway = r->gateway;
+    return FLOCK_SUCCESS;
+}
+
+/* Phase 7: start the gateway and copy its public and local addresses.
+ * The gateway's error, FLOCK_ERR_OTHER (no address), FLOCK_ERR_ALLOCATION. */
+static flock_return_t reg_start_gateway(reg_ctx* r)
+{
+    flock_provider_t          p     = r->p;
+    flock_gateway_init_args_t gargs = {r->mid, r->provider_id, r->pool, r->gw_config};
+    void*                     gs    = NULL;
+    flock_return_t            ret   = r->gateway->init_gateway(&gargs, &gs);
+    if (ret != FLOCK_SUCCESS) {
+        margo_error(r->mid, "[flock] gateway \"%s\" failed to initialize (%d)", r->gateway->name,
+                    (int)ret);
+        return ret;
+    }
+    p->gateway_state = gs;
+    const char* pub  = r->gateway->get_public_address(gs);
+    const char* loc  = r->gateway->get_local_address(gs);
+    if (!pub || !loc) {
+        margo_error(r->mid, "[flock] gateway \"%s\" gave no address", r->gateway->name);
+        return FLOCK_ERR_OTHER;
+    }
+    p->self_addr  = strdup(pub);
+    p->local_addr = strdup(loc);
+    return p->self_addr && p->local_addr ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
+}
+
+/* Phase 8: this provider in the initial view: a group of one if no view
+ * was given; join iff absent; listed under the local address -> replaced
+ * by the public one (remove + add keeps the order and the digest right).
+ * FLOCK_ERR_ALLOCATION. */
+static flock_return_t reg_place_self(reg_ctx* r)
+{
+    flock_provider_t p = r->p;
+    if (r->self_only && !flock_group_view_add_member(&r->view, p->self_addr, r->provider_id))
+        return FLOCK_ERR_ALLOCATION;
+    r->bargs.join = true;
+    if (flock_group_view_find_member(&r->view, p->self_addr, r->provider_id)) {
+        r->bargs.join = false;
+        return FLOCK_SUCCESS;
+    }
+    flock_member_t* m = flock_group_view_find_member(&r->view, p->local_addr, r->provider_id);
+    if (!m) return FLOCK_SUCCESS;
+    r->bargs.join = false;
+    flock_group_view_remove_member(&r->view, m);
+    if (!flock_group_view_add_member(&r->view, p->self_addr, r->provider_id))
+        return FLOCK_ERR_ALLOCATION;
+    return FLOCK_SUCCESS;
+}
+
+/* Phase 9: the client-facing RPC (flock_get_view).
+ * FLOCK_ERR_INVALID_PROVIDER (id taken), FLOCK_ERR_FROM_MERCURY. */
+static flock_return_t reg_get_view_rpc(reg_ctx* r)
+{
+    hg_return_t hret = frt_rpc_register(r->mid, FLOCK__GET_VIEW_RPC, r->provider_id,
+                                        get_view_handler, r->p, r->pool);
+    if (hret == HG_EXIST) {
+        margo_error(r->mid, "[flock] provider id %u is already in use", (unsigned)r->provider_id);
+        return FLOCK_ERR_INVALID_PROVIDER;
+    }
+    if (hret != HG_SUCCESS) {
+        margo_error(r->mid, "[flock] cannot register %s: %s", FLOCK__GET_VIEW_RPC,
+                    HG_Error_to_string(hret));
+        return FLOCK_ERR_FROM_MERCURY;
+    }
+    r->p->rpc_registered = true;
+    return FLOCK_SUCCESS;
+}
+
+/* Phase 10: the backend's group. The initial view moves into the init
+ * args. callback_context is this provider's handle: the dispatchers' context
+ * and, by the contract of backend-util.h (flock__backend_owner), the only
+ * thing a backend knows of its provider. The state is published once
+ * init_group returned. The backend's error. */
+static flock_return_t reg_start_backend(reg_ctx* r)
+{
+    void*                      state = NULL;
+    flock_backend_init_args_t* ba    = &r->bargs;
+    ba->mid                          = r->mid;
+    ba->provider_id                  = r->provider_id;
+    ba->pool                         = r->pool;
+    ba->config                       = r->bk_config;
+    ba->self_addr_str                = r->p->self_addr;
+    ba->member_update_callback       = dispatch_member_update;
+    ba->metadata_update_callback     = dispatch_metadata_update;
+    ba->callback_context             = r->p;
+    FLOCK_GROUP_VIEW_MOVE(&r->view, &ba->initial_view);
+    flock_return_t ret = r->backend->init_group(ba, &state);
+    if (ret != FLOCK_SUCCESS) {
+        margo_error(r->mid, "[flock] backend \"%s\" failed to initialize the group (%d)",
+                    r->backend->name, (int)ret);
+        return ret;
+    }
+    atomic_store(&r->p->backend_state, state);
+    return FLOCK_SUCCESS;
+}
+
+/* Phase 11: live: the finalize callback, the provider identity, the group
+ * file (failures logged only), a reference on the instance (kept as long
+ * as the provider). FLOCK_ERR_INVALID_PROVIDER / FLOCK_ERR_FROM_MERCURY
+ * (identity). */
+static flock_return_t reg_go_live(reg_ctx* r)
+{
+    flock_provider_t p = r->p;
+    margo_provider_push_finalize_callback(r->mid, p, provider_finalize_cb, p);
+    p->finalize_pushed = true;
+    hg_return_t hret   = margo_provider_register_identity(r->mid, r->provider_id, "flock");
+    if (hret != HG_SUCCESS) {
+        margo_error(r->mid, "[flock] cannot register identity for provider id %u: %s",
+                    (unsigned)r->provider_id, HG_Error_to_string(hret));
+        return hret == HG_EXIST ? FLOCK_ERR_INVALID_PROVIDER : FLOCK_ERR_FROM_MERCURY;
+    }
+    p->identity_registered = true;
+    provider_write_file(p, true); /* failures are logged only */
+    margo_instance_ref_incr(r->mid);
+    p->ref_taken = true;
+    return FLOCK_SUCCESS;
+}
+
+/* Release the context; a provider still in it (a failed phase) is torn
+ * down by its flags. */
+static void reg_finish(reg_ctx* r)
+{
+    if (r->p) {
+        if (r->p->finalize_pushed) margo_provider_pop_finalize_callback(r->mid, r->p);
+        provider_teardown(r->p);
+    }
+    flock_group_view_clear(&r->bargs.initial_view);
+    flock_group_view_clear(&r->view);
+    json_object_put(r->bk_config);
+    json_object_put(r->gw_config);
+    json_object_put(r->root);
+}
+
 flock_return_t flock_provider_register(margo_instance_id mid, uint16_t provider_id,
                                        const char* config,
                                        const struct flock_provider_args* args,
                                        flock_provider_t* provider)
 {
-    flock_return_t            ret       = FLOCK_SUCCESS;
-    flock_provider_t          p         = NULL;
-    struct json_object*       root      = NULL;
-    struct json_object*       gw_config = NULL;
-    struct json_object*       bk_config = NULL;
-    flock_group_view_t        view      = FLOCK_GROUP_VIEW_INITIALIZER;
-    flock_backend_init_args_t bargs;
-    bool                      self_only = true;
-    ABT_pool                  pool      = ABT_POOL_NULL;
-    flock_backend_impl*       backend   = NULL;
-    flock_gateway_impl*       gateway   = NULL;
-
-    memset(&bargs, 0, sizeof bargs);
-    /* 1. take the initial view (the caller's view is left empty) */
-    if (args) {
-        pool    = args->pool;
-        backend = args->backend;
-        gateway = args->gateway;
-        if (args->initial_view) {
-            self_only = false;
-            FLOCK_GROUP_VIEW_MOVE(args->initial_view, &view);
-        }
+    reg_ctx        r;
+    flock_return_t ret;
+    reg_take_args(&r, mid, provider_id, args);
+    ret = reg_check(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_parse_config(&r, config);
+    if (ret == FLOCK_SUCCESS) ret = reg_new_provider(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_choose_gateway(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_choose_backend(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_start_gateway(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_place_self(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_get_view_rpc(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_start_backend(&r);
+    if (ret == FLOCK_SUCCESS) ret = reg_go_live(&r);
+    if (ret == FLOCK_SUCCESS) {
+        if (provider) *provider = r.p;
+        r.p = NULL; /* the caller's now */
     }
-    /* 2. built-ins; explicit implementations must be complete */
-    flock__register_builtins();
-    if ((backend && !flock__backend_impl_valid(backend))
-        || (gateway && !flock__gateway_impl_valid(gateway))) {
-        margo_error(mid, "[flock] flock_provider_register: explicit backend or gateway with a "
-                         "NULL name or function");
-        ret = FLOCK_ERR_INVALID_ARGS;
-        goto finish;
-    }
-    /* 3. instance */
-    if (mid == MARGO_INSTANCE_NULL || !margo_is_listening(mid)) {
-        margo_error(mid, "[flock] flock_provider_register: %s",
-                    mid ? "the runtime instance is not in server mode"
-                        : "NULL runtime instance");
-        ret = FLOCK_ERR_INVALID_ARGS;
-        goto finish;
-    }
-    /* 4. provider id free? */
-    if (margo_provider_registered_identity(mid, provider_id)
-        || frt_rpc_is_registered(mid, FLOCK__GET_VIEW_RPC, provider_id)) {
-        margo_error(mid, "[flock] flock_provider_register: provider id %u is already in use",
-                    (unsigned)provider_id);
-        ret = FLOCK_ERR_INVALID_PROVIDER;
-        goto finish;
-    }
-    /* 5. config */
-    {
-        enum json_tokener_error jerr = json_tokener_success;
-        root = json_tokener_parse_verbose(config ? config : "{}", &jerr);
-        if (!root) {
-            margo_error(mid, "[flock] config: JSON syntax error: %s",
-                        json_tokener_error_desc(jerr));
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        if (!json_object_is_type(root, json_type_object)) {
-            margo_error(mid, "[flock] config: the configuration must be a JSON object");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-    }
-    /* 5b. authenticated group (reliability helper, docs/reliability.md):
-     * "auth": {"key_file": "<path>"} gives the instance its group key
-     * (frt_auth_set_key_file). The key is never logged nor part of
-     * flock_provider_get_config's output. */
-    {
-        struct json_object *auth = NULL, *kf = NULL;
-        if (json_object_object_get_ex(root, "auth", &auth)) {
-            if (!json_object_is_type(auth, json_type_object)
-                || !json_object_object_get_ex(auth, "key_file", &kf)
-                || !json_object_is_type(kf, json_type_string)) {
-                margo_error(mid, "[flock] config: \"auth\" must be an object with a "
-                                 "\"key_file\" string");
-                ret = FLOCK_ERR_INVALID_CONFIG;
-                goto finish;
-            }
-            if (frt_auth_set_key_file(mid, json_object_get_string(kf)) != HG_SUCCESS) {
-                margo_error(mid, "[flock] config: cannot use auth.key_file \"%s\"",
-                            json_object_get_string(kf));
-                ret = FLOCK_ERR_INVALID_CONFIG;
-                goto finish;
-            }
-        }
-    }
-    p = (flock_provider_t)calloc(1, sizeof(*p));
-    if (!p) {
-        ret = FLOCK_ERR_ALLOCATION;
-        goto finish;
-    }
-    p->mid         = mid;
-    p->provider_id = provider_id;
-    p->pool        = pool;
-    pthread_rwlock_init(&p->cb_lock, NULL);
-    pthread_mutex_init(&p->file_mutex, NULL);
-    atomic_init(&p->backend_state, NULL);
-    atomic_init(&p->closing, false);
-    /* 6. file */
-    {
-        struct json_object* f = NULL;
-        if (json_object_object_get_ex(root, "file", &f)) {
-            if (!json_object_is_type(f, json_type_string) || !json_object_get_string_len(f)) {
-                margo_error(mid, "[flock] config: \"file\" must be a non-empty string");
-                ret = FLOCK_ERR_INVALID_CONFIG;
-                goto finish;
-            }
-            p->filename = strdup(json_object_get_string(f));
-            if (!p->filename) {
-                ret = FLOCK_ERR_ALLOCATION;
-                goto finish;
-            }
-        }
-    }
-    /* 7. gateway */
-    {
-        struct json_object* sec = NULL;
-        if (json_object_object_get_ex(root, "gateway", &sec)
-            && !json_object_is_type(sec, json_type_object)) {
-            margo_error(mid, "[flock] config: \"gateway\" must be an object");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        if (gateway) {
-            if (sec && json_object_object_get_ex(sec, "type", NULL))
-                margo_warning(mid, "[flock] config: \"gateway.type\" ignored (explicit "
-                                   "gateway \"%s\" given)", gateway->name);
-        } else if (sec) {
-            const char* type = NULL;
-            ret              = section_type(mid, sec, "gateway", &type);
-            if (ret != FLOCK_SUCCESS) goto finish;
-            gateway = flock__find_gateway(type);
-            if (!gateway) {
-                margo_error(mid, "[flock] config: unknown gateway type \"%s\"", type);
-                ret = FLOCK_ERR_INVALID_CONFIG;
-                goto finish;
-            }
-        } else {
-            gateway = flock__find_gateway("default");
-            if (!gateway) {
-                ret = FLOCK_ERR_OTHER;
-                goto finish;
-            }
-        }
-        ret = sub_config(mid, sec, "gateway", &gw_config);
-        if (ret != FLOCK_SUCCESS) goto finish;
-    }
-    /* 8. group */
-    {
-        struct json_object* sec = NULL;
-        if (json_object_object_get_ex(root, "group", &sec)
-            && !json_object_is_type(sec, json_type_object)) {
-            margo_error(mid, "[flock] config: \"group\" must be an object");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        if (backend) {
-            if (sec && json_object_object_get_ex(sec, "type", NULL))
-                margo_warning(mid, "[flock] config: \"group.type\" ignored (explicit backend "
-                                   "\"%s\" given)", backend->name);
-        } else if (sec) {
-            const char* type = NULL;
-            ret              = section_type(mid, sec, "group", &type);
-            if (ret != FLOCK_SUCCESS) goto finish;
-            backend = flock__find_backend(type);
-            if (!backend) {
-                margo_error(mid, "[flock] config: unknown group (backend) type \"%s\"", type);
-                ret = FLOCK_ERR_INVALID_CONFIG;
-                goto finish;
-            }
-        } else {
-            margo_error(mid, "[flock] config: no \"group\" section and no explicit backend");
-            ret = FLOCK_ERR_INVALID_CONFIG;
-            goto finish;
-        }
-        ret = sub_config(mid, sec, "group", &bk_config);
-        if (ret != FLOCK_SUCCESS) goto finish;
-    }
-    p->backend = backend;
-    p->gateway = gateway;
-    /* 9. gateway instance and addresses */
-    {
-        flock_gateway_init_args_t gargs = {mid, provider_id, pool, gw_config};
-        void*                     gs    = NULL;
-        ret                             = gateway->init_gateway(&gargs, &gs);
-        if (ret != FLOCK_SUCCESS) {
-            margo_error(mid, "[flock] gateway \"%s\" failed to initialize (%d)", gateway->name,
-                        (int)ret);
-            goto finish;
-        }
-        p->gateway_state = gs;
-        const char* pub  = gateway->get_public_address(gs);
-        const char* loc  = gateway->get_local_address(gs);
-        if (!pub || !loc) {
-            margo_error(mid, "[flock] gateway \"%s\" gave no address", gateway->name);
-            ret = FLOCK_ERR_OTHER;
-            goto finish;
-        }
-        p->self_addr  = strdup(pub);
-        p->local_addr = strdup(loc);
-        if (!p->self_addr || !p->local_addr) {
-            ret = FLOCK_ERR_ALLOCATION;
-            goto finish;
-        }
-    }
-    /* 10. join flag */
-    if (self_only) {
-        if (!flock_group_view_add_member(&view, p->self_addr, provider_id)) {
-            ret = FLOCK_ERR_ALLOCATION;
-            goto finish;
-        }
-    }
-    bargs.join = true;
-    if (flock_group_view_find_member(&view, p->self_addr, provider_id)) {
-        bargs.join = false;
-    } else {
-        flock_member_t* m = flock_group_view_find_member(&view, p->local_addr, provider_id);
-        if (m) {
-            /* Listed under the local address: advertise the public one
-             * (remove + add keeps the order and the digest right). */
-            bargs.join = false;
-            flock_group_view_remove_member(&view, m);
-            if (!flock_group_view_add_member(&view, p->self_addr, provider_id)) {
-                ret = FLOCK_ERR_ALLOCATION;
-                goto finish;
-            }
-        }
-    }
-    /* 11. client-facing RPC */
-    {
-        hg_return_t hret = frt_rpc_register(mid, FLOCK__GET_VIEW_RPC, provider_id,
-                                            get_view_handler, p, pool);
-        if (hret == HG_EXIST) {
-            margo_error(mid, "[flock] provider id %u is already in use", (unsigned)provider_id);
-            ret = FLOCK_ERR_INVALID_PROVIDER;
-            goto finish;
-        }
-        if (hret != HG_SUCCESS) {
-            margo_error(mid, "[flock] cannot register %s: %s", FLOCK__GET_VIEW_RPC,
-                        HG_Error_to_string(hret));
-            ret = FLOCK_ERR_FROM_MERCURY;
-            goto finish;
-        }
-        p->rpc_registered = true;
-    }
-    /* 12. backend */
-    {
-        void* state                    = NULL;
-        bargs.mid                      = mid;
-        bargs.provider_id              = provider_id;
-        bargs.pool                     = pool;
-        bargs.config                   = bk_config;
-        bargs.self_addr_str            = p->self_addr;
-        bargs.member_update_callback   = dispatch_member_update;
-        bargs.metadata_update_callback = dispatch_metadata_update;
-        bargs.callback_context         = p;
-        FLOCK_GROUP_VIEW_MOVE(&view, &bargs.initial_view);
-        ret = backend->init_group(&bargs, &state);
-        if (ret != FLOCK_SUCCESS) {
-            margo_error(mid, "[flock] backend \"%s\" failed to initialize the group (%d)",
-                        backend->name, (int)ret);
-            goto finish;
-        }
-        atomic_store(&p->backend_state, state);
-    }
-    /* 13. finalize callback, identity, group file */
-    margo_provider_push_finalize_callback(mid, p, provider_finalize_cb, p);
-    p->finalize_pushed = true;
-    {
-        hg_return_t hret = margo_provider_register_identity(mid, provider_id, "flock");
-        if (hret != HG_SUCCESS) {
-            margo_error(mid, "[flock] cannot register identity for provider id %u: %s",
-                        (unsigned)provider_id, HG_Error_to_string(hret));
-            ret = hret == HG_EXIST ? FLOCK_ERR_INVALID_PROVIDER : FLOCK_ERR_FROM_MERCURY;
-            goto finish;
-        }
-        p->identity_registered = true;
-    }
-    provider_write_file(p, true); /* failures are logged only */
-    /* 14. keep the instance alive as long as the provider */
-    margo_instance_ref_incr(mid);
-    p->ref_taken = true;
-    if (provider) *provider = p;
-    p = NULL;
-
-finish:
-    if (p) {
-        if (p->finalize_pushed) margo_provider_pop_finalize_callback(mid, p);
-        provider_teardown(p);
-    }
-    flock_group_view_clear(&bargs.initial_view);
-    flock_group_view_clear(&view);
-    json_object_put(bk_config);
-    json_object_put(gw_config);
-    json_object_put(root);
+    reg_finish(&r);
     return ret;
 }
 

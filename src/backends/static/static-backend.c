@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "flock/backend-util.h"
+#include "flock/builtin.h"
 
 typedef struct {
     flock_group_view_t  view;   /* immutable after init: no lock needed to modify */

@@ -26,7 +26,7 @@
 #include "swim-wire.h"
 
 #include "flock/backend-util.h"
-#include "flock/provider-internal.h"
+#include "flock/builtin.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -42,7 +42,8 @@
 
 static _Atomic uint64_t g_msgs, g_bytes, g_providers, g_bad;
 
-/* every live backend of the process, for flock__swim_get_stats */
+/* every live backend of the process, for flock__swim_get_stats and
+ * flock_swim_set_crash_mode (which finds a provider's backend here) */
 static pthread_mutex_t        g_list_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct swim_backend*   g_list     = NULL;
 
@@ -79,6 +80,8 @@ typedef struct swim_backend {
     evq_item*                 evq;
     size_t                    nevq, capevq;
     bool                      delivering;
+    const void*               owner; /* the provider's handle (flock__backend_owner):
+                                        compared by flock_swim_set_crash_mode only */
     struct swim_backend*      next_live; /* g_list */
     struct swim_backend*      prev_live;
     bool                      listed;
@@ -262,20 +265,11 @@ static void deliver_events(swim_backend* b)
     pthread_mutex_unlock(&b->lock);
 }
 
-/**
- * Called with b->lock held after feeding the machine; releases it. Sends
- * the machine's calls, answers deferred requests, re-arms the timer and
- * delivers membership events.
- */
-static void flush_locked(swim_backend* b)
+/* b->lock held: move the outbox's events to the ordered delivery queue
+ * (stops early, dropping the rest, if the queue cannot grow). */
+static void queue_events(swim_backend* b, swim__outbox* ob)
 {
-    swim__outbox* o  = swim__get_outbox(b->sm);
-    swim__outbox  ob = *o;
-    memset(o, 0, sizeof *o);
-    frt_request_t* rq = NULL;
-
-    /* events -> ordered queue */
-    for (size_t i = 0; i < ob.nevents; i++) {
+    for (size_t i = 0; i < ob->nevents; i++) {
         if (b->nevq == b->capevq) {
             size_t    nc = b->capevq ? b->capevq * 2 : 16;
             evq_item* ne = realloc(b->evq, nc * sizeof *ne);
@@ -283,17 +277,24 @@ static void flush_locked(swim_backend* b)
             b->evq    = ne;
             b->capevq = nc;
         }
-        b->evq[b->nevq].type = ob.events[i].type;
-        b->evq[b->nevq].addr = ob.events[i].addr;
-        b->evq[b->nevq].pid  = ob.events[i].pid;
-        ob.events[i].addr    = NULL;
+        b->evq[b->nevq].type = ob->events[i].type;
+        b->evq[b->nevq].addr = ob->events[i].addr;
+        b->evq[b->nevq].pid  = ob->events[i].pid;
+        ob->events[i].addr   = NULL;
         b->nevq++;
     }
-    /* replies: find the requests */
-    if (ob.nreplies) rq = calloc(ob.nreplies, sizeof *rq);
-    for (size_t i = 0; rq && i < ob.nreplies; i++) {
+}
+
+/* b->lock held: take the requests the replies answer out of the table
+ * (rq[i] for reply i, NULL if unknown; NULL array on allocation failure:
+ * those requests stay in the table until destroy fails them). */
+static frt_request_t* take_requests(swim_backend* b, const swim__outbox* ob)
+{
+    frt_request_t* rq = NULL;
+    if (ob->nreplies) rq = calloc(ob->nreplies, sizeof *rq);
+    for (size_t i = 0; rq && i < ob->nreplies; i++) {
         for (size_t k = 0; k < b->nreqs; k++) {
-            if (b->reqs[k].token == ob.replies[i].token) {
+            if (b->reqs[k].token == ob->replies[i].token) {
                 rq[i]      = b->reqs[k].req;
                 b->reqs[k] = b->reqs[--b->nreqs];
                 break;
@@ -306,28 +307,30 @@ static void flush_locked(swim_backend* b)
         b->reqs    = NULL;
         b->capreqs = 0;
     }
-    /* calls */
-    bool sending = !b->closed;
-    if (sending) {
-        b->inflight += (int)ob.nsends;
-        atomic_fetch_add(&b->refs, (int)ob.nsends);
-    }
-    /* timer */
+    return rq;
+}
+
+/* b->lock held: re-arm the timer if the machine's next deadline is earlier
+ * than the armed one. */
+static void arm_timer(swim_backend* b)
+{
     double d = b->closed ? INFINITY : swim__next_deadline(b->sm);
     if (d < b->timer_at - 0.5 && b->timer) {
         double delay = d - frt_now_ms();
         if (delay < 0) delay = 0;
         if (margo_timer_start(b->timer, delay) == HG_SUCCESS) b->timer_at = d;
     }
-    bool deliver = !b->delivering && b->nevq > 0;
-    if (deliver) b->delivering = true;
-    pthread_mutex_unlock(&b->lock);
+}
 
-    /* send */
-    uint64_t* failed  = NULL;
-    size_t    nfailed = 0;
-    for (size_t i = 0; sending && i < ob.nsends; i++) {
-        swim__send* sd = &ob.sends[i];
+/* No lock held: start the calls (each holds a reference on b, taken by
+ * the caller). Returns the ids of the calls that could not be started
+ * (*nfailed of them; malloc'd, may be NULL). */
+static uint64_t* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfailed)
+{
+    uint64_t* failed = NULL;
+    *nfailed         = 0;
+    for (size_t i = 0; i < ob->nsends; i++) {
+        swim__send* sd = &ob->sends[i];
         call_ctx*   cc = calloc(1, sizeof *cc);
         bool        ok = false;
         if (cc) {
@@ -348,18 +351,23 @@ static void flush_locked(swim_backend* b)
             cc_release(cc);
         }
         if (!ok) {
-            uint64_t* nf = realloc(failed, (nfailed + 1) * sizeof *nf);
+            uint64_t* nf = realloc(failed, (*nfailed + 1) * sizeof *nf);
             if (nf) {
-                failed            = nf;
-                failed[nfailed++] = sd->call_id;
+                failed              = nf;
+                failed[(*nfailed)++] = sd->call_id;
             }
         }
     }
-    /* reply */
-    for (size_t i = 0; i < ob.nreplies; i++) {
+    return failed;
+}
+
+/* No lock held: answer the requests (an empty reply, kind 0, fails it). */
+static void send_replies(swim__outbox* ob, frt_request_t* rq)
+{
+    for (size_t i = 0; i < ob->nreplies; i++) {
         frt_request_t r = rq ? rq[i] : NULL;
         if (!r) continue;
-        swim__msg* m = &ob.replies[i].msg;
+        swim__msg* m = &ob->replies[i].msg;
         if (m->kind == 0) {
             frt_respond_error(r, HG_OTHER_ERROR);
             continue;
@@ -374,21 +382,58 @@ static void flush_locked(swim_backend* b)
         }
         frt_wbuf_free(&w);
     }
+}
+
+static void flush_locked(swim_backend* b);
+
+/* No lock held: calls that could not even be started fail at once (fed
+ * back to the machine, whose new outputs are flushed in turn); drops the
+ * references they held. Frees failed. */
+static void fail_calls(swim_backend* b, uint64_t* failed, size_t nfailed)
+{
+    pthread_mutex_lock(&b->lock);
+    for (size_t i = 0; i < nfailed; i++) {
+        swim__handle_response(b->sm, frt_now_ms(), failed[i], false, NULL);
+        b->inflight--;
+    }
+    pthread_cond_broadcast(&b->cond);
+    flush_locked(b);
+    for (size_t i = 0; i < nfailed; i++) backend_release(b);
+    free(failed);
+}
+
+/**
+ * Called with b->lock held after feeding the machine; releases it. Under
+ * the lock: take the outbox, queue its events, take the requests its
+ * replies answer, count the calls in flight, re-arm the timer. Then,
+ * without it: send the calls, answer the requests, deliver the events
+ * (one drainer at a time), fail the calls that could not be started.
+ */
+static void flush_locked(swim_backend* b)
+{
+    swim__outbox* o  = swim__get_outbox(b->sm);
+    swim__outbox  ob = *o;
+    memset(o, 0, sizeof *o);
+
+    queue_events(b, &ob);
+    frt_request_t* rq      = take_requests(b, &ob);
+    bool           sending = !b->closed;
+    if (sending) {
+        b->inflight += (int)ob.nsends;
+        atomic_fetch_add(&b->refs, (int)ob.nsends);
+    }
+    arm_timer(b);
+    bool deliver = !b->delivering && b->nevq > 0;
+    if (deliver) b->delivering = true;
+    pthread_mutex_unlock(&b->lock);
+
+    size_t    nfailed = 0;
+    uint64_t* failed  = sending ? send_calls(b, &ob, &nfailed) : NULL;
+    send_replies(&ob, rq);
     free(rq);
     swim__outbox_free(&ob);
     if (deliver) deliver_events(b);
-    /* calls that could not even be started fail at once */
-    if (nfailed) {
-        pthread_mutex_lock(&b->lock);
-        for (size_t i = 0; i < nfailed; i++) {
-            swim__handle_response(b->sm, frt_now_ms(), failed[i], false, NULL);
-            b->inflight--;
-        }
-        pthread_cond_broadcast(&b->cond);
-        flush_locked(b);
-        for (size_t i = 0; i < nfailed; i++) backend_release(b);
-        free(failed);
-    }
+    if (nfailed) fail_calls(b, failed, nfailed);
 }
 
 static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t out_len)
@@ -511,12 +556,96 @@ static void wait_until(swim_backend* b, bool (*pred)(swim_backend*), double dead
 static bool join_settled(swim_backend* b) { return swim__join_settled(b->sm); }
 static bool calls_done(swim_backend* b) { return b->inflight == 0; }
 
+/* init phase: keep the initial view's metadata except __config__/__type__,
+ * which get_view generates (the joiner's own effective config replaces any
+ * inherited __config__). FLOCK_ERR_ALLOCATION. */
+static flock_return_t keep_metadata(swim_backend* b, const flock_group_view_t* init)
+{
+    for (uint64_t i = 0; i < init->metadata.size; i++) {
+        const flock_metadata_t* md = &init->metadata.data[i];
+        if (strcmp(md->key, "__config__") == 0 || strcmp(md->key, "__type__") == 0) continue;
+        if (!flock_group_view_add_metadata(&b->meta, md->key, md->value))
+            return FLOCK_ERR_ALLOCATION;
+    }
+    return FLOCK_SUCCESS;
+}
+
+/* init phase: the state machine, with the initial view's members (all
+ * published, self included). FLOCK_ERR_INVALID_ARGS (an address too long
+ * or invalid), FLOCK_ERR_ALLOCATION. */
+static flock_return_t create_machine(swim_backend* b, const flock_backend_init_args_t* args,
+                                     const swim__config* cfg, const flock_group_view_t* init)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t seed = (uint64_t)ts.tv_nsec * 6364136223846793005ULL ^ (uint64_t)ts.tv_sec ^
+                    ((uint64_t)args->provider_id << 48) ^ (uint64_t)(uintptr_t)b;
+    b->sm = swim__create(cfg, args->self_addr_str, args->provider_id, seed, frt_now_ms(),
+                         sm_log, b);
+    if (!b->sm)
+        return strlen(args->self_addr_str) > SWIM_MAX_ADDR_LEN ? FLOCK_ERR_INVALID_ARGS
+                                                               : FLOCK_ERR_ALLOCATION;
+    for (size_t i = 0; i < init->members.size; i++) {
+        const flock_member_t* m = &init->members.data[i];
+        if (swim__add_initial(b->sm, m->address, m->provider_id) != 0) {
+            margo_error(b->mid, "[flock:swim] invalid member address in the initial view");
+            return FLOCK_ERR_INVALID_ARGS;
+        }
+        swim__publish(b->sm, m->address, m->provider_id, true);
+    }
+    swim__publish(b->sm, args->self_addr_str, args->provider_id, true);
+    return FLOCK_SUCCESS;
+}
+
+/* init phase: the three RPCs (all or none) and the timer.
+ * FLOCK_ERR_FROM_MERCURY. */
+static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
+{
+    if (frt_rpc_register(b->mid, RPC_PING, b->pid, h_ping, b, pool) != HG_SUCCESS)
+        return FLOCK_ERR_FROM_MERCURY;
+    if (frt_rpc_register(b->mid, RPC_PING_REQ, b->pid, h_ping_req, b, pool) != HG_SUCCESS) {
+        frt_rpc_deregister(b->mid, RPC_PING, b->pid);
+        return FLOCK_ERR_FROM_MERCURY;
+    }
+    if (frt_rpc_register(b->mid, RPC_ANNOUNCE, b->pid, h_announce, b, pool) != HG_SUCCESS) {
+        frt_rpc_deregister(b->mid, RPC_PING, b->pid);
+        frt_rpc_deregister(b->mid, RPC_PING_REQ, b->pid);
+        return FLOCK_ERR_FROM_MERCURY;
+    }
+    b->rpcs_registered = true;
+    if (margo_timer_create(b->mid, on_timer, b, &b->timer) != HG_SUCCESS) {
+        b->timer = NULL;
+        return FLOCK_ERR_FROM_MERCURY;
+    }
+    return FLOCK_SUCCESS;
+}
+
+/* init phase: start the protocol; a joiner waits (bounded by
+ * announce_timeout_ms + 1 s) until a JOIN was answered or every JOIN
+ * call failed, and continues with its initial view if none answered. */
+static void start_protocol(swim_backend* b, bool join, const swim__config* cfg)
+{
+    pthread_mutex_lock(&b->lock);
+    swim__start(b->sm, join, frt_now_ms());
+    flush_locked(b);
+    if (!join) return;
+    pthread_mutex_lock(&b->lock);
+    wait_until(b, join_settled, frt_now_ms() + cfg->announce_timeout_ms + 1000.0);
+    if (!swim__join_succeeded(b->sm) && swim__view_size(b->sm) > 1)
+        margo_warning(b->mid,
+                      "[flock:swim] no member answered the JOIN announcement; "
+                      "continuing with the initial view");
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* init_group: the backend (one reference: the provider's), then its
+ * metadata, machine, RPCs and timer, then the protocol starts (a joiner
+ * waits for its JOIN's answer); listed for stats and crash mode last. */
 static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
 {
-    flock_return_t ret = FLOCK_ERR_ALLOCATION;
-    swim_backend*  b   = NULL;
-    swim__config   cfg;
-    bool           counted = false;
+    flock_return_t     ret  = FLOCK_ERR_ALLOCATION;
+    swim_backend*      b    = NULL;
+    swim__config       cfg;
     flock_group_view_t init = FLOCK_GROUP_VIEW_INITIALIZER;
 
     if (!args || !state || !args->self_addr_str) return FLOCK_ERR_INVALID_ARGS;
@@ -526,90 +655,29 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     pthread_cond_init(&b->cond, NULL);
     atomic_init(&b->refs, 1);
     atomic_fetch_add(&g_providers, 1);
-    counted      = true;
-    b->mid       = args->mid;
-    b->pid       = args->provider_id;
-    b->timer_at  = INFINITY;
-    b->args      = *args;
+    b->mid      = args->mid;
+    b->pid      = args->provider_id;
+    b->timer_at = INFINITY;
+    b->args     = *args;
+    b->owner    = flock__backend_owner(args);
     memset(&b->args.initial_view, 0, sizeof b->args.initial_view);
     FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &init);
-
     swim__config_from_json(args->config, &cfg);
-    /* metadata: the initial view's, except __config__/__type__, which
-     * get_view generates (the joiner's own effective config replaces any
-     * inherited __config__) */
-    for (uint64_t i = 0; i < init.metadata.size; i++) {
-        const flock_metadata_t* md = &init.metadata.data[i];
-        if (strcmp(md->key, "__config__") == 0 || strcmp(md->key, "__type__") == 0) continue;
-        if (!flock_group_view_add_metadata(&b->meta, md->key, md->value)) goto fail;
-    }
 
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t seed = (uint64_t)ts.tv_nsec * 6364136223846793005ULL ^ (uint64_t)ts.tv_sec ^
-                    ((uint64_t)args->provider_id << 48) ^ (uint64_t)(uintptr_t)b;
-    b->sm = swim__create(&cfg, args->self_addr_str, args->provider_id, seed, frt_now_ms(),
-                         sm_log, b);
-    if (!b->sm) {
-        ret = strlen(args->self_addr_str) > SWIM_MAX_ADDR_LEN ? FLOCK_ERR_INVALID_ARGS
-                                                               : FLOCK_ERR_ALLOCATION;
-        goto fail;
-    }
-    for (size_t i = 0; i < init.members.size; i++) {
-        const flock_member_t* m = &init.members.data[i];
-        if (swim__add_initial(b->sm, m->address, m->provider_id) != 0) {
-            ret = FLOCK_ERR_INVALID_ARGS;
-            margo_error(b->mid, "[flock:swim] invalid member address in the initial view");
-            goto fail;
-        }
-        swim__publish(b->sm, m->address, m->provider_id, true);
-    }
-    swim__publish(b->sm, args->self_addr_str, args->provider_id, true);
+    ret = keep_metadata(b, &init);
+    if (ret == FLOCK_SUCCESS) ret = create_machine(b, args, &cfg, &init);
     flock_group_view_clear(&init);
-
-    ret = FLOCK_ERR_FROM_MERCURY;
-    if (frt_rpc_register(b->mid, RPC_PING, b->pid, h_ping, b, args->pool) != HG_SUCCESS)
-        goto fail;
-    if (frt_rpc_register(b->mid, RPC_PING_REQ, b->pid, h_ping_req, b, args->pool) !=
-        HG_SUCCESS) {
-        frt_rpc_deregister(b->mid, RPC_PING, b->pid);
-        goto fail;
-    }
-    if (frt_rpc_register(b->mid, RPC_ANNOUNCE, b->pid, h_announce, b, args->pool) !=
-        HG_SUCCESS) {
-        frt_rpc_deregister(b->mid, RPC_PING, b->pid);
-        frt_rpc_deregister(b->mid, RPC_PING_REQ, b->pid);
-        goto fail;
-    }
-    b->rpcs_registered = true;
-    if (margo_timer_create(b->mid, on_timer, b, &b->timer) != HG_SUCCESS) {
-        b->timer = NULL;
-        goto fail;
-    }
-
-    pthread_mutex_lock(&b->lock);
-    swim__start(b->sm, args->join, frt_now_ms());
-    flush_locked(b);
-    if (args->join) {
-        pthread_mutex_lock(&b->lock);
-        wait_until(b, join_settled, frt_now_ms() + cfg.announce_timeout_ms + 1000.0);
-        if (!swim__join_succeeded(b->sm) && swim__view_size(b->sm) > 1)
-            margo_warning(b->mid,
-                          "[flock:swim] no member answered the JOIN announcement; "
-                          "continuing with the initial view");
-        pthread_mutex_unlock(&b->lock);
-    }
+    if (ret == FLOCK_SUCCESS) ret = register_rpcs(b, args->pool);
+    if (ret != FLOCK_SUCCESS) goto fail;
+    start_protocol(b, args->join, &cfg);
     list_add(b);
     *state = b;
     return FLOCK_SUCCESS;
 
 fail:
-    flock_group_view_clear(&init);
     if (b->timer) margo_timer_destroy(b->timer);
     deregister_rpcs(b);
-    if (counted) {
-        atomic_fetch_sub(&g_providers, 1);
-    }
+    atomic_fetch_sub(&g_providers, 1);
     backend_free(b);
     return ret;
 }
@@ -765,17 +833,22 @@ static flock_backend_impl swim_impl = {
 
 flock_return_t flock_register_swim_backend(void) { return flock_register_backend(&swim_impl); }
 
+/* The provider's swim backend is found among this process's live swim
+ * backends by the provider handle it was given at init_group
+ * (flock__backend_owner): no call back into the provider. */
 flock_return_t flock_swim_set_crash_mode(flock_provider_t provider, bool crash)
 {
-    flock_backend_impl* impl  = NULL;
-    void*               state = NULL;
+    flock_return_t ret = FLOCK_ERR_INVALID_BACKEND;
     if (!provider) return FLOCK_ERR_INVALID_ARGS;
-    flock_return_t ret = flock__provider_get_backend(provider, &impl, &state);
-    if (ret != FLOCK_SUCCESS) return ret;
-    if (impl != &swim_impl || !state) return FLOCK_ERR_INVALID_BACKEND;
-    swim_backend* b = state;
-    pthread_mutex_lock(&b->lock);
-    b->crash_mode = crash;
-    pthread_mutex_unlock(&b->lock);
-    return FLOCK_SUCCESS;
+    pthread_mutex_lock(&g_list_mtx);
+    for (swim_backend* b = g_list; b; b = b->next_live) {
+        if (b->owner != (const void*)provider) continue;
+        pthread_mutex_lock(&b->lock);
+        b->crash_mode = crash;
+        pthread_mutex_unlock(&b->lock);
+        ret = FLOCK_SUCCESS;
+        break;
+    }
+    pthread_mutex_unlock(&g_list_mtx);
+    return ret;
 }

@@ -25,9 +25,10 @@ flock_return_t flock_register_swim_backend(void);
  * @brief Crash simulation: when crash is true, destroying the provider skips
  * the LEAVE announcement, so the other members must detect the "crash"
  * through failed probes and suspicion (and report FLOCK_MEMBER_DIED).
- * @return FLOCK_SUCCESS; FLOCK_ERR_INVALID_ARGS for a NULL provider or a
- *         provider without a group; FLOCK_ERR_INVALID_BACKEND if the
- *         provider's backend is not "swim".
+ * @return FLOCK_SUCCESS; FLOCK_ERR_INVALID_ARGS for a NULL provider;
+ *         FLOCK_ERR_INVALID_BACKEND if the provider has no live "swim"
+ *         group (its backend is not "swim"). A registered provider always
+ *         has its group until flock_provider_destroy.
  */
 flock_return_t flock_swim_set_crash_mode(flock_provider_t provider, bool crash);
 

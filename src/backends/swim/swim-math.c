@@ -1,5 +1,8 @@
 /* swim-math.c -- pure protocol math of the SWIM backend (see swim-math.h). */
 #include "swim-math.h"
+#include "swim-core.h" /* entry types (swim__etype) */
+
+#include <stdbool.h>
 
 #include <math.h>
 
@@ -75,4 +78,65 @@ unsigned swim__ping_req_count(int64_t configured, uint64_t candidates)
     if (k > candidates) k = candidates;
     if (k > SWIM_MAX_PING_REQ) k = SWIM_MAX_PING_REQ;
     return (unsigned)k;
+}
+
+swim__verdict swim__entry_verdict(int etype, uint64_t inc, int status, uint64_t cur_inc)
+{
+    bool alive_kind = etype == SWIM_E_ALIVE || etype == SWIM_E_JOIN;
+    bool dead_kind  = etype == SWIM_E_CONFIRM || etype == SWIM_E_LEAVE;
+    bool in_view    = status == SWIM_ST_ALIVE || status == SWIM_ST_SUSPECT;
+    if (status == SWIM_ST_UNKNOWN)
+        return alive_kind ? SWIM_V_ALIVE : dead_kind ? SWIM_V_TOMBSTONE : SWIM_V_IGNORE;
+    if (alive_kind) return inc > cur_inc ? SWIM_V_ALIVE : SWIM_V_IGNORE;
+    if (etype == SWIM_E_SUSPECT) {
+        if (!in_view || inc < cur_inc) return SWIM_V_IGNORE;
+        return status == SWIM_ST_ALIVE || inc > cur_inc ? SWIM_V_SUSPECT : SWIM_V_CONFIRM;
+    }
+    if (!dead_kind) return SWIM_V_IGNORE;
+    if (in_view) return inc >= cur_inc ? SWIM_V_GONE : SWIM_V_IGNORE;
+    return inc > cur_inc ? SWIM_V_TOMBSTONE : SWIM_V_IGNORE;
+}
+
+swim__self_verdict swim__entry_self_verdict(int etype, uint64_t inc, uint64_t my_inc)
+{
+    if (etype == SWIM_E_SUSPECT && inc >= my_inc) return SWIM_SELF_REFUTE_SUSPECT;
+    if ((etype == SWIM_E_CONFIRM || etype == SWIM_E_LEAVE) && inc >= my_inc)
+        return SWIM_SELF_REFUTE_GONE;
+    if ((etype == SWIM_E_ALIVE || etype == SWIM_E_JOIN) && inc > my_inc)
+        return SWIM_SELF_REFUTE_ALIVE;
+    return SWIM_SELF_IGNORE;
+}
+
+uint64_t swim__refute_incarnation(uint64_t seen, uint64_t mine)
+{
+    return seen >= mine ? seen + 1 : mine + 1;
+}
+
+int swim__probe_fail_delta(int expected_nacks, int nacks)
+{
+    if (expected_nacks > 0) return nacks < expected_nacks ? expected_nacks - nacks : 0;
+    return 1;
+}
+
+uint32_t swim__feedback_transmits(uint32_t transmits, unsigned limit)
+{
+    unsigned penalty = limit / 3 > 1 ? limit / 3 : 1;
+    /* the first third of the budget always goes out (initial spread) */
+    return transmits >= limit / 3 ? transmits + penalty : transmits;
+}
+
+int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n)
+{
+    uint64_t gap = our_n / 32 > 2 ? our_n / 32 : 2;
+    return peer_n >= (uint64_t)our_n + gap;
+}
+
+double swim__sync_spacing_ms(double period_ms, uint32_t n)
+{
+    return period_ms * (n > 64 ? n / 64.0 : 1.0);
+}
+
+double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms)
+{
+    return scaled_ping_timeout_ms < 0.5 * min_ms ? scaled_ping_timeout_ms : 0.5 * min_ms;
 }

@@ -1,8 +1,10 @@
 /*
  * swim-math.h -- the timing and sizing rules of the SWIM backend as small
  * pure functions (no state, no clock, no allocation), table-tested in
- * tests/swim/test-swim-math.c. Modelled on memberlist's util.go,
- * suspicion.go and awareness.go (Lifeguard).
+ * tests/swim/test-swim-math.c and test-swim-rules.c. Modelled on
+ * memberlist's util.go, suspicion.go and awareness.go (Lifeguard); also the
+ * membership precedence rules and the small decisions of probing, gossip
+ * feedback and anti-entropy that the state machine (swim-core*.c) applies.
  */
 #ifndef FLOCK_SWIM_MATH_H
 #define FLOCK_SWIM_MATH_H
@@ -59,6 +61,79 @@ unsigned swim__ping_req_count(int64_t configured, uint64_t candidates);
 
 /** Hard cap on ping-req helpers per probe. */
 #define SWIM_MAX_PING_REQ 16u
+
+/* ---- membership precedence (memberlist's rules; see swim-core.h) ---- */
+
+/** Member status, as swim__member_status reports it. */
+enum { SWIM_ST_UNKNOWN = 0, SWIM_ST_ALIVE = 1, SWIM_ST_SUSPECT = 2, SWIM_ST_DEAD = 3,
+       SWIM_ST_LEFT = 4 };
+
+/** What an entry (gossip or state) does to a member that is not self. */
+typedef enum swim__verdict {
+    SWIM_V_IGNORE = 0, /* not news */
+    SWIM_V_ALIVE,      /* ALIVE at the entry's incarnation (added, refreshed, or back
+                          from a tombstone) */
+    SWIM_V_SUSPECT,    /* a new suspicion at the entry's incarnation */
+    SWIM_V_CONFIRM,    /* the same suspicion: the suspector may confirm it */
+    SWIM_V_GONE,       /* leaves the view (DEAD or LEFT, by the entry's type) */
+    SWIM_V_TOMBSTONE   /* a tombstone: added (unknown member) or its incarnation raised */
+} swim__verdict;
+
+/**
+ * The precedence rule for an entry of type etype (swim__etype) at
+ * incarnation inc about a member in `status` (SWIM_ST_*, UNKNOWN if not in
+ * the table) at incarnation cur_inc:
+ *   ALIVE/JOIN(i): unknown -> ALIVE; known -> ALIVE iff i > cur;
+ *   SUSPECT(i):    ALIVE(j) -> SUSPECT iff i >= j; SUSPECT(j) -> SUSPECT iff
+ *                  i > j, CONFIRM iff i == j; unknown or tombstone -> IGNORE;
+ *   CONFIRM/LEAVE(i): unknown -> TOMBSTONE; ALIVE/SUSPECT(j) -> GONE iff
+ *                  i >= j; tombstone(j) -> TOMBSTONE iff i > j.
+ * Unknown entry types -> IGNORE.
+ */
+swim__verdict swim__entry_verdict(int etype, uint64_t inc, int status, uint64_t cur_inc);
+
+/** What an entry about self (at my_inc) does: refute or nothing. */
+typedef enum swim__self_verdict {
+    SWIM_SELF_IGNORE = 0,
+    SWIM_SELF_REFUTE_SUSPECT, /* SUSPECT(i >= mine): refute (health penalty) */
+    SWIM_SELF_REFUTE_GONE,    /* CONFIRM/LEAVE(i >= mine): declared dead, rejoin (penalty) */
+    SWIM_SELF_REFUTE_ALIVE    /* ALIVE/JOIN(i > mine): someone else's news, overtake it */
+} swim__self_verdict;
+
+swim__self_verdict swim__entry_self_verdict(int etype, uint64_t inc, uint64_t my_inc);
+
+/** The incarnation a refutation takes: above both seen and mine. */
+uint64_t swim__refute_incarnation(uint64_t seen, uint64_t mine);
+
+/* ---- probing, gossip and anti-entropy rules ---- */
+
+/**
+ * Local-health delta of a failed probe: the missing nacks when helpers
+ * were asked (expected_nacks > 0), else 1.
+ */
+int swim__probe_fail_delta(int expected_nacks, int nacks);
+
+/**
+ * Transmissions an entry counts after a response reported it as already
+ * known (feedback): unchanged during the first third of the budget
+ * (limit), then + max(1, limit / 3) per report.
+ */
+uint32_t swim__feedback_transmits(uint32_t transmits, unsigned limit);
+
+/**
+ * Anti-entropy: a peer's view of peer_n members is "far behind"-worthy of
+ * an immediate push-pull when it exceeds ours (our_n) by max(2, our_n / 32).
+ */
+int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n);
+
+/** Minimum spacing of mismatch push-pulls: period x max(1, n / 64). */
+double swim__sync_spacing_ms(double period_ms, uint32_t n);
+
+/**
+ * Lead of the last-chance check before a suspicion deadline: the (health
+ * scaled) ping timeout, at most half the minimum suspicion timeout.
+ */
+double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,414 @@
+/*
+ * swim-core-internal.h -- the inside of the SWIM state machine (swim__t),
+ * shared by the files that implement it. Not for the driver: swim-backend.c
+ * and the tests use swim-core.h only.
+ *
+ * Who owns what (each structure is written by one file; the others read it
+ * or go through the functions declared below):
+ *
+ *   file                 owns                                       may call
+ *   swim-core.c          swim__t lifecycle, the config defaults,    every file below
+ *                        the entry points (tick phases, request
+ *                        and response dispatch), introspection
+ *   swim-merge.c         how entries change members: precedence     members, suspicion,
+ *                        (swim__entry_verdict), refutation, JOINED/ gossip, outbox, math
+ *                        LEFT/DIED events, note_sender
+ *   swim-probe.c         s->probe, s->probe_pos, s->probe_first     members, suspicion,
+ *                        (reader), s->awareness: probe rounds,      merge, gossip, outbox,
+ *                        indirect probes, relayed pings             math
+ *   swim-suspicion.c     s->susps pool, s->nsuspect, s->next_susp:  members, gossip, probe
+ *                        suspicion timers, confirmations, the       (send_ping), outbox,
+ *                        last-chance check, expiry                  math
+ *   swim-gossip.c        s->bq queue, bq_seq, s->last_refs:         outbox, math
+ *                        piggyback selection, retransmit counts,
+ *                        feedback, the dedicated gossip round
+ *   swim-sync.c          s->next_sync, next_reconnect,              members, merge,
+ *                        next_mismatch_sync, join_*: state          gossip, outbox, math
+ *                        exchange (push-pull), JOIN/LEAVE/SYNC
+ *                        announcements and their answers
+ *   swim-members.c       s->members, slots, order, nview,           suspicion (free_susp),
+ *                        view_digest, ntomb, npublished: lookup,    intern, math
+ *                        insert, view enter/exit, compaction, trim,
+ *                        random picks, the published flags
+ *   swim-outbox.c        s->out, s->calls, next_call_id: messages,  members (read)
+ *                        the outbox, the pending-call table, log
+ *   swim-math.c          nothing: pure rules (table-tested)         --
+ *   swim-intern.c        the process-wide address table             --
+ *
+ * Calls go down this list (core at the top); swim-probe.c and
+ * swim-suspicion.c call each other (a failed probe starts a suspicion; the
+ * last-chance check sends a ping), as the protocol ties them.
+ *
+ * Indices: members are referred to by their index in s->members; indices
+ * change only in swim__compact (which remaps every index held elsewhere).
+ */
+#ifndef FLOCK_SWIM_CORE_INTERNAL_H
+#define FLOCK_SWIM_CORE_INTERNAL_H
+
+#include "swim-core.h"
+#include "swim-intern.h"
+#include "swim-math.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+/* member status (the numbering of swim__member_status and swim-math.h) */
+enum { ST_ALIVE = SWIM_ST_ALIVE, ST_SUSPECT = SWIM_ST_SUSPECT, ST_DEAD = SWIM_ST_DEAD, ST_LEFT = SWIM_ST_LEFT };
+
+enum call_kind {
+    CALL_PROBE_PING = 1,
+    CALL_PROBE_PING_REQ,
+    CALL_RELAY,
+    CALL_GOSSIP,
+    CALL_JOIN,
+    CALL_LEAVE,
+    CALL_SYNC,
+    CALL_CHECK /* last-chance ping of a suspect before its deadline */
+};
+
+#define MAX_CONFIRMERS 16
+
+typedef struct suspicion {
+    double   start;
+    double   min_ms, max_ms;
+    unsigned k;
+    unsigned n; /* independent confirmations beyond the first suspector */
+    unsigned nconfirmers;
+    bool     checked; /* the last-chance ping was sent */
+    uint32_t confirmers[MAX_CONFIRMERS]; /* fold32 of the suspectors' member hashes */
+} suspicion;
+
+/* 32 bytes: this array is the bulk of the per-known-member cost */
+typedef struct member {
+    const char* addr; /* interned (swim-intern.h) */
+    uint64_t    inc;
+    uint32_t    susp;  /* index in s->susps or NONE */
+    uint32_t    bq;    /* index in the gossip queue or NONE */
+    float       since; /* time of the last status change, ms after s->t0 */
+    uint16_t    pid;
+    uint8_t     status;
+    uint8_t     published; /* in the driver's published view (swim__publish) */
+} member;
+
+_Static_assert(sizeof(member) <= 32, "member entries should stay compact");
+
+typedef struct bcast {
+    uint64_t inc;
+    uint64_t seq; /* newer first among equal transmit counts */
+    uint32_t member;
+    uint32_t from; /* SUSPECT: suspector index, or NONE */
+    uint32_t transmits;
+    uint8_t  type;
+} bcast;
+
+/* identity of a gossip entry sent in a request, for the feedback in its
+ * response (rumor mongering with feedback, Demers et al. 1987) */
+typedef struct sent_ref {
+    const char* addr; /* interned: equal pointers = same address */
+    uint64_t    inc;
+    uint32_t    member;
+    uint16_t    pid;
+    uint8_t     type, pos;
+} sent_ref;
+
+typedef struct pending {
+    uint64_t  id;
+    uint64_t  aux;  /* probe seq or request token */
+    uint64_t  mask; /* RELAY: feedback for the PING_REQ being relayed */
+    sent_ref* refs; /* entries piggybacked on the request */
+    uint8_t   nrefs;
+    uint8_t   kind;
+} pending;
+
+struct swim__t {
+    swim__config cfg;
+    swim__outbox out;
+    swim__log_fn log;
+    void*        log_ctx;
+    uint64_t     rng;
+
+    double    t0; /* time origin of member.since */
+    uint64_t  self_key; /* hash_member of self */
+    member*   members;
+    uint32_t  nmembers, capmembers;
+    uint32_t  npublished; /* members with published set */
+    suspicion* susps; /* pool: free entries chained through susp_free */
+    uint32_t*  susp_next;
+    uint32_t   capsusps, susp_free;
+    uint32_t* slots; /* hash: member index + 1, 0 = empty */
+    uint32_t  capslots;
+    uint32_t  self;
+    uint32_t  nview; /* ALIVE + SUSPECT, self included */
+    uint64_t  view_digest;      /* XOR of the keys of the members in the view */
+    double    last_view_change; /* time nview/view_digest last changed */
+    double    next_mismatch_sync;
+    uint32_t  nsuspect, ntomb;
+    double    next_susp; /* earliest suspicion deadline (may be early, never late) */
+
+    uint32_t* order;
+    uint32_t  norder, caporder, probe_pos;
+    uint32_t  probe_first; /* a suspect heard of through gossip: probed next (or NONE) */
+
+    bcast*   bq;
+    uint32_t nbq, capbq;
+    uint64_t bq_seq;
+
+    pending* calls;
+    uint32_t ncalls, capcalls;
+    sent_ref* last_refs; /* of the last swim__attach_gossip (owned until add_call takes it) */
+    uint8_t   nlast_refs;
+    bool      last_refs_valid;
+    uint64_t next_call_id;
+
+    int    awareness;
+    bool   started, leaving;
+    int    join_pending;
+    bool   join_ok, join_started;
+    double next_probe, next_gossip, next_sync, next_reconnect, next_purge;
+
+    struct {
+        bool     active;
+        uint64_t seq;
+        char*    addr;
+        uint16_t pid;
+        int      outstanding;
+        int      expected_nacks, nacks;
+        bool     ping_failed;
+    } probe;
+};
+
+/* ------------------------------------------------------------------ */
+/* small helpers (inline: they are on every path)                      */
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t swim__rng_next(swim__t* s)
+{
+    /* xorshift64* */
+    uint64_t x = s->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    s->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static inline uint32_t swim__rng_below(swim__t* s, uint32_t n) { return n ? (uint32_t)(swim__rng_next(s) % n) : 0; }
+
+static inline uint64_t swim__hash_member(const char* addr, uint16_t pid)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char* p = (const unsigned char*)addr; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    h ^= pid;
+    h *= 1099511628211ULL;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+static inline bool swim__valid_addr(const char* a)
+{
+    if (!a || !a[0]) return false;
+    return strnlen(a, SWIM_MAX_ADDR_LEN + 1) <= SWIM_MAX_ADDR_LEN;
+}
+
+static inline bool swim__grow(void** p, uint32_t* cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap) return true;
+    uint32_t nc = *cap ? *cap : 8;
+    while (nc < need) nc *= 2;
+    void* np = realloc(*p, (size_t)nc * elem);
+    if (!np) return false;
+    *p   = np;
+    *cap = nc;
+    return true;
+}
+
+static inline bool swim__growz(void** p, size_t* cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return true;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need) nc *= 2;
+    void* np = realloc(*p, nc * elem);
+    if (!np) return false;
+    *p   = np;
+    *cap = nc;
+    return true;
+}
+
+static inline uint64_t swim__member_key(const member* m) { return swim__hash_member(m->addr, m->pid); }
+
+static inline float swim__rel_time(const swim__t* s, double now) { return (float)(now - s->t0); }
+
+static inline bool swim__in_view(const member* m) { return m->status == ST_ALIVE || m->status == ST_SUSPECT; }
+
+/* The hash is linear probing over a table of any size (not a power of
+ * two, so it can stay at 1.25-1.5 slots per member): the home slot of a
+ * hash is its high 32 bits scaled to the table size. */
+static inline uint32_t swim__slot_home(const swim__t* s, uint64_t h)
+{
+    return (uint32_t)(((h >> 32) * (uint64_t)s->capslots) >> 32);
+}
+
+static inline uint32_t swim__slot_next(const swim__t* s, uint32_t i) { return i + 1 == s->capslots ? 0 : i + 1; }
+
+static inline uint32_t swim__find_member(const swim__t* s, const char* addr, uint16_t pid)
+{
+    if (!s->capslots || !addr) return NONE;
+    uint64_t h = swim__hash_member(addr, pid);
+    for (uint32_t i = swim__slot_home(s, h);; i = swim__slot_next(s, i)) {
+        uint32_t v = s->slots[i];
+        if (!v) return NONE;
+        const member* m = &s->members[v - 1];
+        if (m->pid == pid && (m->addr == addr || strcmp(m->addr, addr) == 0)) return v - 1;
+    }
+}
+
+/** The member's suspicion, or NULL (valid until the next susp_alloc). */
+static inline suspicion* swim__msusp(const swim__t* s, const member* m)
+{
+    return m->susp == NONE ? NULL : &s->susps[m->susp];
+}
+
+static inline double swim__scaled(const swim__t* s, double ms)
+{
+    return s->cfg.lifeguard_local_health ? swim__awareness_scale(ms, s->awareness) : ms;
+}
+
+/* ------------------------------------------------------------------ */
+/* swim-outbox.c: messages, the outbox, pending calls, log             */
+/* ------------------------------------------------------------------ */
+
+void swim__logf(swim__t* s, int level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+/** Queue a membership event about m. */
+void swim__emit_event(swim__t* s, int type, const member* m);
+/** Forget the entries of the last attach_gossip (no call will carry them). */
+void swim__drop_last_refs(swim__t* s);
+/** Remove the pending call `id` into *out; false if unknown. */
+bool swim__take_call(swim__t* s, uint64_t id, pending* out);
+/** Queue a call to (addr, pid). Takes ownership of *msg (cleared on failure
+ *  too). Returns false if nothing was queued. */
+bool swim__emit_send(swim__t* s, uint8_t kind, uint64_t aux, const char* addr, uint16_t pid,
+                     double timeout_ms, swim__msg* msg);
+/** Queue the reply to request `token`; takes *msg (kind 0 = fail it). */
+void swim__emit_reply(swim__t* s, uint64_t token, swim__msg* msg);
+/** A message of `kind` from self (sender fields and view summary). */
+bool swim__init_msg(swim__t* s, swim__msg* m, uint8_t kind);
+/** An announcement (JOIN / LEAVE / SYNC) about this member itself.
+ *  false (and m cleared) on allocation failure. */
+bool swim__init_self_announce(swim__t* s, swim__msg* m, uint8_t ann_type);
+
+/* ------------------------------------------------------------------ */
+/* swim-members.c: the member table                                    */
+/* ------------------------------------------------------------------ */
+
+/** Add a member (no event, no gossip). Returns its index or NONE. */
+uint32_t swim__add_member(swim__t* s, double now, const char* addr, uint16_t pid, uint64_t inc,
+                          uint8_t status);
+/** A tombstone (or unknown) member re-enters the view and the probe order. */
+void swim__view_enter(swim__t* s, uint32_t idx, double now);
+/** ALIVE/SUSPECT -> status (DEAD or LEFT); frees its suspicion. */
+void swim__leave_view(swim__t* s, member* m, uint8_t status, double now);
+void swim__order_add(swim__t* s, uint32_t idx);
+void swim__order_shuffle(swim__t* s);
+/** Drop tombstones older than tombstone_timeout_ms and remap indices. */
+void swim__compact(swim__t* s, double now);
+/** Give back the slack of doubling growth of the members and order arrays. */
+void swim__trim(swim__t* s);
+/** A uniformly random view member other than self and `exclude`, or NONE. */
+uint32_t swim__random_view_member(swim__t* s, uint32_t exclude);
+/** Pick up to k distinct random view members (not self, not exclude). */
+uint32_t swim__pick_members(swim__t* s, uint32_t k, uint32_t exclude, uint32_t* out);
+
+/* ------------------------------------------------------------------ */
+/* swim-gossip.c: the gossip queue                                     */
+/* ------------------------------------------------------------------ */
+
+/** Queue news about member idx (replacing older news about it). */
+void swim__enqueue(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc, uint32_t from);
+/** Fill e with news about member idx (strings copied); false on OOM. */
+bool swim__fill_entry(swim__t* s, swim__entry* e, uint8_t type, uint32_t idx, uint64_t inc,
+                      uint32_t from);
+/** Piggyback gossip onto msg (an optional first entry, then the queue). */
+void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first);
+/** Feedback from a response: entries the peer already knew. */
+void swim__apply_feedback(swim__t* s, const pending* pc, uint64_t mask);
+/** Remap member indices after compaction (map[old] = new or NONE). */
+void swim__gossip_remap(swim__t* s, const uint32_t* map);
+/** Tick phase: dedicated gossip to gossip_fanout members when news is queued. */
+void swim__gossip_due(swim__t* s, double now);
+
+/* ------------------------------------------------------------------ */
+/* swim-suspicion.c: suspicion timers                                  */
+/* ------------------------------------------------------------------ */
+
+void swim__free_susp(swim__t* s, member* m);
+/** When the machine must look at this suspicion next. */
+double swim__susp_wake(const swim__t* s, const suspicion* sp);
+/** Count `who` (a suspector's member key) as an independent confirmation. */
+void swim__confirm_suspicion(suspicion* sp, uint64_t who);
+/** Start suspecting member idx (ALIVE -> SUSPECT). */
+void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from_key,
+                           uint32_t from, double now);
+/** Tick phase: last-chance checks and expired suspicions (-> DEAD). */
+void swim__suspicions_due(swim__t* s, double now);
+
+/* ------------------------------------------------------------------ */
+/* swim-merge.c: entries -> member state                               */
+/* ------------------------------------------------------------------ */
+
+/** Apply one gossip/state entry. `requeue`: re-gossip changes (false for
+ *  state merges). true if the entry changed our state. */
+bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeue);
+/** Apply entries; returns the feedback mask (bit i: entry i was not news). */
+uint64_t swim__apply_list(swim__t* s, double now, const swim__entry* list, uint32_t n,
+                          bool requeue);
+/** The sender of a message is alive at its incarnation; *notice (if not NULL)
+ *  gets the tombstone we hold for it, if any (true then). */
+bool swim__note_sender(swim__t* s, double now, const char* addr, uint16_t pid, uint64_t inc,
+                       swim__entry* notice);
+
+/* ------------------------------------------------------------------ */
+/* swim-probe.c: probe rounds                                          */
+/* ------------------------------------------------------------------ */
+
+/** Ping member idx (with the buddy notice if it is suspected). */
+void swim__send_ping(swim__t* s, uint8_t kind, uint64_t aux, uint32_t idx, double timeout);
+/** Tick phase: start the next probe round if due. */
+void swim__probe_due(swim__t* s, double now);
+/** Completions of CALL_PROBE_PING / CALL_PROBE_PING_REQ / CALL_RELAY. */
+void swim__probe_ping_done(swim__t* s, double now, const pending* pc, bool ok,
+                           const swim__msg* resp);
+void swim__probe_ping_req_done(swim__t* s, double now, const pending* pc, bool ok,
+                               const swim__msg* resp);
+void swim__relay_done(swim__t* s, const pending* pc, bool ok, const swim__msg* resp);
+/** Answer a PING_REQ: at once into *rep (false), or by relaying a ping to
+ *  the target and answering when it completes (true: no reply now). */
+bool swim__answer_ping_req(swim__t* s, uint64_t token, const swim__msg* req, uint64_t known,
+                           const swim__entry* notice, swim__msg* rep);
+
+/* ------------------------------------------------------------------ */
+/* swim-sync.c: state exchange and announcements                       */
+/* ------------------------------------------------------------------ */
+
+/** Full state (every member and tombstone) for a state exchange. */
+void swim__attach_state(swim__t* s, swim__msg* m);
+/** Push-pull with a peer whose view differs from ours (anti-entropy). */
+void swim__maybe_sync(swim__t* s, double now, const swim__msg* m);
+/** Tick phases: periodic push-pull, push-pull with a DEAD member. */
+void swim__sync_due(swim__t* s, double now);
+void swim__reconnect_due(swim__t* s, double now);
+/** Announce JOIN to the first members of the view (swim__start). */
+void swim__announce_join(swim__t* s);
+/** Completion of a CALL_JOIN. */
+void swim__join_done(swim__t* s, bool ok, const swim__msg* resp);
+/** Announce LEAVE to random members (swim__leave). */
+void swim__announce_leave(swim__t* s);
+/** Answer an ANNOUNCE into *rep. */
+void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
+                           const swim__entry* notice, swim__msg* rep);
+
+#endif /* FLOCK_SWIM_CORE_INTERNAL_H */

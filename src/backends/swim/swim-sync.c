@@ -1,0 +1,151 @@
+/*
+ * swim-sync.c -- whole-state exchanges and announcements: JOIN (the
+ * joiner announces itself to the first members of its view; each answers
+ * with its whole membership), LEAVE (announced to random members), SYNC
+ * (push-pull: on a view mismatch -- anti-entropy --, periodically with a
+ * random member, and with a DEAD member to heal partitions).
+ *
+ * Owns: s->next_sync, s->next_reconnect, s->next_mismatch_sync,
+ * s->join_pending/join_ok/join_started.
+ * May call: the member table (random picks), the merge (announced and
+ * exchanged entries), the gossip queue, the outbox, pure math.
+ * See swim-core-internal.h.
+ */
+#include "swim-core-internal.h"
+
+/** Full state (every member and tombstone) for a state exchange. */
+void swim__attach_state(swim__t* s, swim__msg* m)
+{
+    uint32_t n = s->nmembers < SWIM_MAX_STATE_WIRE ? s->nmembers : SWIM_MAX_STATE_WIRE;
+    m->state   = calloc(n ? n : 1, sizeof *m->state);
+    if (!m->state) return;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const member* mb = &s->members[i];
+        uint8_t       t  = mb->status == ST_ALIVE     ? SWIM_E_ALIVE
+                           : mb->status == ST_SUSPECT ? SWIM_E_SUSPECT
+                           : mb->status == ST_LEFT    ? SWIM_E_LEAVE
+                                                      : SWIM_E_CONFIRM;
+        if (swim__fill_entry(s, &m->state[k], t, i, mb->inc, NONE)) k++;
+    }
+    m->nstate = k;
+}
+
+static void send_sync(swim__t* s, uint32_t idx)
+{
+    swim__msg msg;
+    if (!swim__init_self_announce(s, &msg, SWIM_ANN_SYNC)) return;
+    swim__attach_state(s, &msg);
+    swim__attach_gossip(s, &msg, NULL);
+    const member* m = &s->members[idx];
+    swim__emit_send(s, CALL_SYNC, 0, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
+}
+
+/**
+ * Anti-entropy: a peer reports a view different from ours while ours has
+ * not changed for half a protocol period (so gossip is not simply still in
+ * flight), or a view larger than ours by two or more members: push-pull
+ * with it (at most once per period). A settled member thus repairs a
+ * straggler whose own view is still changing.
+ */
+void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
+{
+    if (!s->cfg.anti_entropy || s->leaving || !m || !swim__valid_addr(m->sender_addr)) return;
+    if (m->sender_view_size == 0) return; /* peer did not say */
+    if (m->sender_view_size == s->nview && m->sender_view_digest == s->view_digest) return;
+    /* behind by several members (two, or n/32 in large groups): sync even
+     * while our view is still changing (e.g. an early joiner during a
+     * bootstrap); a join or leave in flight is left to gossip */
+    bool far_behind = swim__sync_far_behind(m->sender_view_size, s->nview);
+    if (!far_behind && now - s->last_view_change < 0.5 * s->cfg.protocol_period_ms) return;
+    if (now < s->next_mismatch_sync) return;
+    uint32_t idx = swim__find_member(s, m->sender_addr, m->sender_pid);
+    if (idx == NONE || idx == s->self || !swim__in_view(&s->members[idx])) return;
+    /* a state exchange costs O(n): in large groups space them out so that
+     * the whole group spends about as much on them as on probes */
+    s->next_mismatch_sync = now + swim__sync_spacing_ms(s->cfg.protocol_period_ms, s->nview);
+    send_sync(s, idx);
+}
+
+/* Tick phase 5: push-pull with a random member every sync_interval_ms. */
+void swim__sync_due(swim__t* s, double now)
+{
+    if (!(s->cfg.sync_interval_ms > 0 && now >= s->next_sync)) return;
+    s->next_sync = now + s->cfg.sync_interval_ms;
+    uint32_t idx = swim__random_view_member(s, NONE);
+    if (idx != NONE) send_sync(s, idx);
+}
+
+/* Tick phase 6: partition healing: push-pull with a member we declared
+ * dead (reservoir sampling over the DEAD tombstones). */
+void swim__reconnect_due(swim__t* s, double now)
+{
+    if (!(s->cfg.reconnect_interval_ms > 0 && now >= s->next_reconnect)) return;
+    s->next_reconnect = now + s->cfg.reconnect_interval_ms;
+    uint32_t ndead = 0, pick = NONE;
+    for (uint32_t i = 0; i < s->nmembers; i++) {
+        if (s->members[i].status != ST_DEAD) continue;
+        ndead++;
+        if (swim__rng_below(s, ndead) == 0) pick = i; /* reservoir sampling */
+    }
+    if (pick != NONE) send_sync(s, pick);
+}
+
+void swim__announce_join(swim__t* s)
+{
+    member* me = &s->members[s->self];
+    swim__enqueue(s, s->self, SWIM_E_JOIN, me->inc, NONE);
+    unsigned k = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
+    s->join_started = true;
+    for (uint32_t i = 0; i < s->nmembers && (unsigned)s->join_pending < k; i++) {
+        if (i == s->self || !swim__in_view(&s->members[i])) continue;
+        swim__msg msg;
+        if (!swim__init_self_announce(s, &msg, SWIM_ANN_JOIN)) continue;
+        swim__attach_gossip(s, &msg, NULL);
+        if (swim__emit_send(s, CALL_JOIN, 0, s->members[i].addr, s->members[i].pid,
+                            s->cfg.announce_timeout_ms, &msg))
+            s->join_pending++;
+    }
+}
+
+void swim__join_done(swim__t* s, bool ok, const swim__msg* resp)
+{
+    if (s->join_pending > 0) s->join_pending--;
+    if (ok && resp && resp->kind == SWIM_MSG_ANNOUNCE_ACK) s->join_ok = true;
+}
+
+void swim__announce_leave(swim__t* s)
+{
+    swim__enqueue(s, s->self, SWIM_E_LEAVE, s->members[s->self].inc, NONE);
+    unsigned k = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
+    uint32_t dest[256];
+    if (k > 256) k = 256;
+    uint32_t n = s->started ? swim__pick_members(s, k, NONE, dest) : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        swim__msg msg;
+        if (!swim__init_self_announce(s, &msg, SWIM_ANN_LEAVE)) continue;
+        swim__attach_gossip(s, &msg, NULL);
+        const member* d = &s->members[dest[i]];
+        swim__emit_send(s, CALL_LEAVE, 0, d->addr, d->pid, s->cfg.announce_timeout_ms, &msg);
+    }
+}
+
+void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
+                           const swim__entry* notice, swim__msg* rep)
+{
+    if (!s->leaving && swim__valid_addr(req->target_addr)) {
+        if (req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_LEAVE) {
+            swim__entry e = {.type = req->ann_type == SWIM_ANN_JOIN ? SWIM_E_JOIN : SWIM_E_LEAVE,
+                             .pid  = req->target_pid,
+                             .inc  = req->target_inc,
+                             .addr = req->target_addr};
+            swim__apply_entry(s, now, &e, true);
+        }
+        if (req->ann_type == SWIM_ANN_SYNC)
+            swim__apply_list(s, now, req->state, req->nstate, false);
+    }
+    if (!swim__init_msg(s, rep, SWIM_MSG_ANNOUNCE_ACK)) return;
+    if (req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_SYNC)
+        swim__attach_state(s, rep);
+    swim__attach_gossip(s, rep, notice);
+}
