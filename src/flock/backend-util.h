@@ -39,9 +39,6 @@
 #include <flock/flock-common.h>
 #include <flock/flock-group-view.h>
 
-/* transitional: the built-in registration prototypes moved to builtin.h;
- * kept visible here until every backend includes builtin.h itself */
-#include "flock/builtin.h"
 
 #ifdef __cplusplus
 extern "C" {

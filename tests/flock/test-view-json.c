@@ -321,7 +321,8 @@ static void test_not_regular(void)
     snprintf(path, sizeof path, "%s/sock.flock", ft_tmpdir());
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    REQUIRE(strlen(path) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
     REQUIRE(fd >= 0 && bind(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
     CHECK_EQ_INT(flock_group_view_from_file(path, &v), FLOCK_ERR_INVALID_ARGS);
     close(fd);
