@@ -32,10 +32,10 @@
 #include <flock/flock-server.h>
 #ifdef FLOCK_HAVE_MPI
 #include <mpi.h>
-#include <flock/flock-bootstrap-mpi.h>
 #endif
 
 #include "flockd-config.h"
+#include "flockd-bootstrap.h"
 
 #ifndef FLOCKD_VERSION
 #define FLOCKD_VERSION "unknown"
@@ -93,13 +93,17 @@ static void flockd__usage(FILE* f)
             "                              \"group\": {\"type\": \"centralized\", \"config\": {}}}}]}\n"
             "\n"
             "Bootstrap methods (a string or a list tried in order):\n"
-            "  self   start a new group of just this provider\n"
-            "  join   join the group described by \"file\" (fails if the file is missing or\n"
-            "         already lists this provider)\n"
-            "  file   load \"file\": take this provider's place if it is listed, else join\n"
+            "  self   start a new group of just this provider (if \"file\" exists, only when\n"
+            "         none of its members answers: a live group is never replaced)\n"
+            "  join   join the group described by \"file\"; a provider the file lists takes\n"
+            "         its place again (a restart)\n"
+            "  file   the same as join\n"
             "  view   like \"file\" with an inline view: \"view\": {\"members\": [{\"address\":\n"
             "         ..., \"provider_id\": ...}], \"metadata\": {...}}\n"
             "  mpi    all ranks of the MPI job (or those in \"mpi_ranks\") form the group\n"
+            "A list moves on from join/file only when the group file does not exist; a file\n"
+            "that cannot be read, is not a group view, is of another backend type, or whose\n"
+            "group cannot be joined is an error, and nothing is written.\n"
             "\n"
             "Output: \"flockd: listening on <address>\" once the runtime is up, then\n"
             "\"flockd: ready\" once every provider started (stdout, flushed); logs on stderr.\n"
@@ -170,182 +174,6 @@ static int flockd__parse_args(int argc, char** argv, flockd_args* a, bool* help,
         return -1;
     }
     return 0;
-}
-
-static const char* flockd__strerror(flock_return_t r)
-{
-#define X(__err__, __msg__) __msg__,
-    static const char* const msgs[] = {FLOCK_RETURN_VALUES};
-#undef X
-    if ((int)r < 0 || (size_t)r >= sizeof msgs / sizeof msgs[0]) return "unknown error";
-    if (r == FLOCK_ERR_FROM_MERCURY) return "RPC/network error";
-    return msgs[r];
-}
-
-/* ------------------------------------------------------------------ */
-/* bootstrap methods                                                   */
-/* ------------------------------------------------------------------ */
-
-#ifdef FLOCK_HAVE_MPI
-/* Contract: builds the view of the MPI job (or of p->mpi_ranks of
- * MPI_COMM_WORLD; a process not listed fails this method). Initializes MPI
- * if needed (remembered, to finalize it at exit). */
-static int flockd__bootstrap_mpi(flockd_state* st, const flockd_provider_config* p,
-                                 flock_group_view_t* view, char* why, size_t whysize)
-{
-    int       initialized = 0, rank = 0, size = 0, provided = 0, ret = -1;
-    MPI_Group world = MPI_GROUP_NULL, sub = MPI_GROUP_NULL;
-    MPI_Comm  comm  = MPI_COMM_NULL;
-    MPI_Initialized(&initialized);
-    if (!initialized) {
-        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
-            snprintf(why, whysize, "MPI_Init_thread failed");
-            goto finish;
-        }
-        st->mpi_initialized_here = true;
-        MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    }
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    if (p->has_mpi_ranks) {
-        bool listed = false;
-        for (size_t i = 0; i < p->num_mpi_ranks; i++) {
-            if (p->mpi_ranks[i] >= size) {
-                snprintf(why, whysize, "mpi_ranks: rank %d is out of range (the job has %d ranks)",
-                         p->mpi_ranks[i], size);
-                goto finish;
-            }
-            if (p->mpi_ranks[i] == rank) listed = true;
-        }
-        if (!listed) {
-            snprintf(why, whysize, "this process (rank %d) is not listed in mpi_ranks", rank);
-            goto finish;
-        }
-        if (MPI_Comm_group(MPI_COMM_WORLD, &world) != MPI_SUCCESS
-            || MPI_Group_incl(world, (int)p->num_mpi_ranks, p->mpi_ranks, &sub) != MPI_SUCCESS
-            || MPI_Comm_create_group(MPI_COMM_WORLD, sub, (int)p->provider_id, &comm) != MPI_SUCCESS) {
-            snprintf(why, whysize, "cannot create the communicator of mpi_ranks");
-            goto finish;
-        }
-    }
-    flock_return_t fr = flock_group_view_init_from_mpi(
-        st->mid, p->provider_id, comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, view);
-    if (fr != FLOCK_SUCCESS) {
-        snprintf(why, whysize, "flock_group_view_init_from_mpi: %s", flockd__strerror(fr));
-        goto finish;
-    }
-    ret = 0;
-finish:
-    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
-    if (sub != MPI_GROUP_NULL) MPI_Group_free(&sub);
-    if (world != MPI_GROUP_NULL) MPI_Group_free(&world);
-    return ret;
-}
-#endif
-
-/* Contract: builds the initial view for one bootstrap method. On failure
- * returns -1 with the reason in why (view left empty). */
-static int flockd__bootstrap_view(flockd_state* st, const flockd_provider_config* p,
-                                  flockd_bootstrap method, flock_group_view_t* view, char* why,
-                                  size_t whysize)
-{
-    flock_return_t fr   = FLOCK_SUCCESS;
-    const char*    self = frt_self_addr_str(st->mid);
-    switch (method) {
-    case FLOCKD_BOOTSTRAP_SELF:
-        fr = flock_group_view_init_from_self(st->mid, p->provider_id, view);
-        if (fr != FLOCK_SUCCESS) {
-            snprintf(why, whysize, "flock_group_view_init_from_self: %s", flockd__strerror(fr));
-            return -1;
-        }
-        return 0;
-    case FLOCKD_BOOTSTRAP_JOIN:
-    case FLOCKD_BOOTSTRAP_FILE: {
-        FILE* f = fopen(p->file, "r");
-        if (!f) {
-            snprintf(why, whysize, "cannot read group file \"%s\": %s", p->file, strerror(errno));
-            return -1;
-        }
-        fclose(f);
-        fr = flock_group_view_init_from_file(p->file, view);
-        if (fr != FLOCK_SUCCESS) {
-            snprintf(why, whysize, "group file \"%s\": %s", p->file,
-                     fr == FLOCK_ERR_INVALID_CONFIG ? "not a valid group view" : flockd__strerror(fr));
-            return -1;
-        }
-        if (method == FLOCKD_BOOTSTRAP_JOIN
-            && flock_group_view_members_binary_search(view, self, p->provider_id) >= 0) {
-            snprintf(why, whysize,
-                     "group file \"%s\" already lists this provider (%s, %u); use \"file\" to "
-                     "take its place",
-                     p->file, self, (unsigned)p->provider_id);
-            flock_group_view_clear(view);
-            return -1;
-        }
-        return 0;
-    }
-    case FLOCKD_BOOTSTRAP_VIEW:
-        fr = flock_group_view_from_string(p->view_json, strlen(p->view_json), view);
-        if (fr != FLOCK_SUCCESS) {
-            snprintf(why, whysize, "inline view: %s", flockd__strerror(fr));
-            return -1;
-        }
-        return 0;
-    case FLOCKD_BOOTSTRAP_MPI:
-#ifdef FLOCK_HAVE_MPI
-        return flockd__bootstrap_mpi(st, p, view, why, whysize);
-#else
-        snprintf(why, whysize, "flockd was built without MPI");
-        return -1;
-#endif
-    default:
-        snprintf(why, whysize, "unknown bootstrap method");
-        return -1;
-    }
-}
-
-/* Contract: starts provider p, trying its bootstrap methods in order; each
- * failure is logged as a warning, the last one as an error. */
-static int flockd__start_provider(flockd_state* st, const flockd_provider_config* p,
-                                  flock_provider_t* out)
-{
-    char why[512] = "no bootstrap method";
-    for (size_t i = 0; i < p->num_bootstrap; i++) {
-        flock_group_view_t view   = FLOCK_GROUP_VIEW_INITIALIZER;
-        flockd_bootstrap   method = p->bootstrap[i];
-        const char*        mname  = flockd__bootstrap_name(method);
-        if (flockd__bootstrap_view(st, p, method, &view, why, sizeof why) == 0) {
-            size_t size    = view.members.size;
-            bool   listed  = flock_group_view_members_binary_search(
-                              &view, frt_self_addr_str(st->mid), p->provider_id)
-                          >= 0;
-            struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
-            args.initial_view               = &view;
-            margo_debug(st->mid, "[flockd] provider \"%s\": bootstrap \"%s\": initial view of %zu "
-                        "member(s), %s",
-                        p->name, mname, size, listed ? "this provider included" : "joining");
-            flock_return_t fr = flock_provider_register(st->mid, p->provider_id, p->config_json,
-                                                        &args, out);
-            flock_group_view_clear(&view);
-            if (fr == FLOCK_SUCCESS) {
-                margo_info(st->mid,
-                           "[flockd] provider \"%s\" (id %u, %s backend) started with bootstrap "
-                           "\"%s\"%s%s",
-                           p->name, (unsigned)p->provider_id, p->backend, mname,
-                           p->file ? ", group file " : "", p->file ? p->file : "");
-                return 0;
-            }
-            snprintf(why, sizeof why, "flock_provider_register: %s", flockd__strerror(fr));
-        }
-        flock_group_view_clear(&view);
-        if (i + 1 < p->num_bootstrap)
-            margo_warning(st->mid, "[flockd] provider \"%s\": bootstrap \"%s\" failed (%s); trying \"%s\"",
-                          p->name, mname, why, flockd__bootstrap_name(p->bootstrap[i + 1]));
-        else
-            margo_error(st->mid, "[flockd] provider \"%s\": bootstrap \"%s\" failed: %s", p->name,
-                        mname, why);
-    }
-    return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -444,7 +272,8 @@ static int flockd__start_runtime(flockd_state* st, const flockd_args* args)
 static int flockd__start_providers(flockd_state* st, const flockd_config* cfg)
 {
     for (size_t i = 0; i < cfg->num_providers; i++) {
-        if (flockd__start_provider(st, &cfg->providers[i], &st->providers[i]) != 0) {
+        if (flockd__start_provider(st->mid, &st->mpi_initialized_here, &cfg->providers[i],
+                                   &st->providers[i]) != 0) {
             fprintf(stderr, "flockd: provider \"%s\" could not start\n", cfg->providers[i].name);
             return -1;
         }

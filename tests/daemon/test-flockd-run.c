@@ -201,7 +201,8 @@ static void check_two_providers(void)
     CHECK(tt_file_contains(tt_path("two-a.flock"), a));
     CHECK(tt_file_contains(tt_path("two-b.flock"), b));
     /* b: join failed (no file yet), then self */
-    CHECK(tt_file_contains(err, "provider \"b\": bootstrap \"join\" failed (cannot read group file"));
+    CHECK(tt_file_contains(err, "provider \"b\": bootstrap \"join\" failed (group file"));
+    CHECK(tt_file_contains(err, "No such file or directory); trying \"self\""));
     CHECK(tt_file_contains(err, "provider \"b\" (id 2, static backend) started with bootstrap \"self\""));
     kill(pid, SIGTERM);
     CHECK_EQ_INT(tt_wait_exit(pid, TT_EXIT_TIMEOUT_MS), 0);
@@ -219,7 +220,8 @@ static void check_start_failures(void)
     snprintf(json, sizeof json, ONE("{'bootstrap':'join','file':'%s'," GRP "}"), tt_path("missing.flock"));
     tt_write_file(cfg, json, true);
     CHECK_EQ_INT(tt_run(out, err, "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
-    CHECK(tt_file_contains(err, "bootstrap \"join\" failed: cannot read group file"));
+    CHECK(tt_file_contains(err, "bootstrap \"join\" failed: group file"));
+    CHECK(tt_file_contains(err, "No such file or directory"));
     CHECK(tt_file_contains(err, "flockd: provider \"p\" could not start"));
     CHECK(!tt_file_contains(out, "flockd: ready"));
 
@@ -238,7 +240,8 @@ static void check_start_failures(void)
              tt_path("other.flock"));
     tt_write_file(cfg, json, true);
     CHECK_EQ_INT(tt_run(out, err, "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
-    CHECK(tt_file_contains(err, "bootstrap \"file\" failed: flock_provider_register: Forbidden operation"));
+    CHECK(tt_file_contains(err, "bootstrap \"file\" failed: joining the group of"));
+    CHECK(tt_file_contains(err, "failed: Forbidden operation"));
 
     /* second provider fails: the first is stopped again, exit 1 */
     snprintf(json, sizeof json,
@@ -293,15 +296,88 @@ static void check_view_and_file(void)
     kill(pid, SIGINT);
     CHECK_EQ_INT(tt_wait_exit(pid, TT_EXIT_TIMEOUT_MS), 0);
 
-    /* "join" refuses a file that already lists this provider, then "self" */
+    /* "join" with a file that lists this provider: it takes its place again
+     * (a restart), "self" is not tried and the group file is kept */
     port = ft_free_tcp_port();
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", port);
-    snprintf(json, sizeof json, "{'members':[{'address':'%s','provider_id':42}],'metadata':{}}", listen);
+    snprintf(json, sizeof json,
+             "{'members':[{'address':'%s','provider_id':42},{'address':'tcp://127.0.0.2:1',"
+             "'provider_id':42}],'metadata':{'kept':'yes'}}", listen);
     tt_write_file(file, json, true);
     snprintf(json, sizeof json, ONE("{'bootstrap':['join','self'],'file':'%s','group':{'type':'static'}}"), file);
     tt_write_file(cfg, json, true);
     pid = tt_start_flockd(listen, cfg, out, err);
-    CHECK(tt_file_contains(err, "already lists this provider"));
+    CHECK(tt_file_contains(err, "taking its place again"));
+    CHECK(tt_file_contains(err, "started with bootstrap \"join\""));
+    CHECK(!tt_file_contains(err, "trying \"self\""));
+    CHECK(tt_file_contains(file, "tcp://127.0.0.2:1"));
+    CHECK(tt_file_contains(file, "\"kept\":\"yes\""));
+    kill(pid, SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(pid, TT_EXIT_TIMEOUT_MS), 0);
+}
+
+/* A group file is never destroyed nor taken over: ["join","self"] falls back
+ * to "self" only when the file does not exist. */
+static void check_file_protection(void)
+{
+    const char* out  = tt_path("prot.out");
+    const char* err  = tt_path("prot.err");
+    const char* cfg  = tt_path("prot.json");
+    const char* file = tt_path("prot.flock");
+    const char* live = tt_path("live.flock");
+    char        json[4096];
+
+    /* invalid JSON: error naming the file, file untouched */
+    tt_write_file(file, "{'members':[{'address'", true);
+    snprintf(json, sizeof json, ONE("{'bootstrap':['join','self'],'file':'%s'," GRP "}"), file);
+    tt_write_file(cfg, json, true);
+    CHECK_EQ_INT(tt_run(out, err, "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
+    CHECK(tt_file_contains(err, "is not a valid group view"));
+    CHECK(tt_file_contains(err, file));
+    CHECK(!tt_file_contains(err, "trying \"self\""));
+    CHECK(tt_file_contains(file, "{\"members\":[{\"address\""));
+
+    /* unreadable (mode 000; root reads anyway, so only checked for others) */
+    if (geteuid() != 0) {
+        tt_write_file(file, "{'members':[{'address':'na+sm://1-0','provider_id':1}]}", true);
+        REQUIRE(chmod(file, 0) == 0);
+        CHECK_EQ_INT(tt_run(out, err, "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
+        CHECK(tt_file_contains(err, "Permission denied"));
+        REQUIRE(chmod(file, 0644) == 0);
+    }
+
+    /* a directory (not a regular file) at the path */
+    snprintf(json, sizeof json, ONE("{'bootstrap':['join','self'],'file':'%s'," GRP "}"),
+             tt_path("adir"));
+    tt_write_file(cfg, json, true);
+    REQUIRE(mkdir(tt_path("adir"), 0700) == 0);
+    CHECK_EQ_INT(tt_run(out, err, "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
+    CHECK(tt_file_contains(err, "is not a regular file"));
+
+    /* a file of another backend type: error naming both, file untouched */
+    tt_write_file(file,
+                  "{'members':[{'address':'na+sm://1-0','provider_id':1}],'metadata':"
+                  "{'__type__':'centralized','__config__':'{}'}}", true);
+    snprintf(json, sizeof json,
+             ONE("{'bootstrap':['join','self'],'file':'%s','group':{'type':'swim'}}"), file);
+    tt_write_file(cfg, json, true);
+    CHECK_EQ_INT(tt_run(out, err, "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
+    CHECK(tt_file_contains(err, "describes a \"centralized\" group"));
+    CHECK(tt_file_contains(err, "configured for the \"swim\" backend"));
+    CHECK(tt_file_contains(file, "na+sm://1-0"));
+
+    /* "self" next to a live group's file refuses; next to a dead one starts */
+    snprintf(json, sizeof json, ONE("{'bootstrap':'self','file':'%s'," GRP "}"), live);
+    tt_write_file(cfg, json, true);
+    unlink(live);
+    pid_t pid = tt_start_flockd("na+sm", cfg, out, err);
+    REQUIRE(tt_file_contains(live, "na+sm://"));
+    CHECK_EQ_INT(tt_run(tt_path("prot2.out"), tt_path("prot2.err"), "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
+    CHECK(tt_file_contains(tt_path("prot2.err"), "describes a live group"));
+    kill(pid, SIGKILL);
+    tt_wait_exit(pid, TT_EXIT_TIMEOUT_MS);
+    pid = tt_start_flockd("na+sm", cfg, out, err);
+    CHECK(tt_file_contains(err, "none of the 1 member(s) listed"));
     CHECK(tt_file_contains(err, "started with bootstrap \"self\""));
     kill(pid, SIGTERM);
     CHECK_EQ_INT(tt_wait_exit(pid, TT_EXIT_TIMEOUT_MS), 0);
@@ -316,5 +392,6 @@ int main(void)
     check_two_providers();
     check_start_failures();
     check_view_and_file();
+    check_file_protection();
     return FT_DONE();
 }
