@@ -253,7 +253,7 @@ typedef struct frt__pool {
 struct margo_instance {
     pthread_mutex_t lock;
     pthread_cond_t  cv; /* registry, timers, connection state changes */
-    _Atomic int     log_level;
+    frt__log_ctx    log; /* level and name of this instance's log lines */
     bool            server;
     frt__addr_spec  spec;
     char            self[FRT_MAX_ADDR_LEN + 1];
@@ -322,13 +322,6 @@ static frt__work* frt__lead(margo_instance_id mid);
 static frt__work* frt__pool_pop(frt__pool* p, bool lazy_only);
 static bool frt__pool_spawn(margo_instance_id mid);
 
-margo_log_level frt__instance_log_level(margo_instance_id mid)
-{
-    return (margo_log_level)atomic_load(&mid->log_level);
-}
-const char* frt__instance_name(margo_instance_id mid) { return mid->self; }
-frt__fault* frt__instance_fault(margo_instance_id mid) { return mid->fault; }
-frt__auth*  frt__instance_auth(margo_instance_id mid) { return mid->auth; }
 
 /* ------------------------------------------------------------------ */
 /* Timer heap (inst->lock held)                                        */
@@ -544,7 +537,7 @@ static void frt__pool_kick(margo_instance_id mid)
         pthread_cond_signal(&p->cv);
     } else if (!frt__pool_spawn(mid)) {
         if (p->nthreads == 0)
-            frt__log(mid, MARGO_LOG_CRITICAL, "cannot start any handler thread");
+            frt__log(&mid->log, MARGO_LOG_CRITICAL, "cannot start any handler thread");
         pthread_cond_signal(&p->cv);
     }
 }
@@ -1382,7 +1375,7 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
     for (int i = 0; i < cnt; i++) rest += iov[i].iov_len;
     if (c->outq_len - c->outq_off + rest > FRT__OUTQ_MAX) {
         /* the peer does not read: give up on it rather than grow forever */
-        frt__log(c->inst, MARGO_LOG_WARNING, "connection to %s: peer not reading, closing", c->peer);
+        frt__log(&c->inst->log, MARGO_LOG_WARNING, "connection to %s: peer not reading, closing", c->peer);
         shutdown(c->fd, SHUT_RDWR);
         ret = HG_HOSTUNREACH;
         goto finish;
@@ -1538,7 +1531,7 @@ static void frt__protocol_warning(margo_instance_id mid, frt__conn* c, const cha
     if (now - win > 1000 && atomic_compare_exchange_strong(&mid->warn_window, &win, now))
         atomic_store(&mid->warn_count, 0);
     if (atomic_fetch_add(&mid->warn_count, 1) < 10)
-        frt__log(mid, MARGO_LOG_WARNING, "closing connection from %s: %s",
+        frt__log(&mid->log, MARGO_LOG_WARNING, "closing connection from %s: %s",
                  c->peer[0] ? c->peer : "(no hello yet)", why);
 }
 
@@ -1645,7 +1638,7 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
             else
                 snprintf(who, sizeof who, "%.*s", (int)strnlen((const char*)body, h->name_len),
                          (const char*)body);
-            frt__auth_reject(mid, mid->auth, who, why);
+            frt__auth_reject(&mid->log, mid->auth, who, why);
             free(body);
             return false;
         }
@@ -1706,7 +1699,7 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
         pthread_mutex_unlock(&mid->lock);
         if (!e) {
             free(body);
-            frt__log(mid, MARGO_LOG_DEBUG, "request for unknown RPC %s (provider %u) from %s",
+            frt__log(&mid->log, MARGO_LOG_DEBUG, "request for unknown RPC %s (provider %u) from %s",
                      name, h->provider_id, c->peer);
             frt__send_error(c, h->id, HG_NOENTRY);
             return true;
@@ -1745,7 +1738,7 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
         pthread_mutex_unlock(&mid->lock);
         if (!k) {
             free(body);
-            frt__log(mid, MARGO_LOG_DEBUG, "late or unknown response %llu from %s",
+            frt__log(&mid->log, MARGO_LOG_DEBUG, "late or unknown response %llu from %s",
                      (unsigned long long)h->id, c->peer);
             return true;
         }
@@ -1826,12 +1819,12 @@ static int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf
         if (n == 0) {
             if (c->hdr_got || c->body)
                 frt__protocol_warning(mid, c, "peer closed in the middle of a frame");
-            frt__log(mid, MARGO_LOG_DEBUG, "connection to %s closed by peer", c->peer);
+            frt__log(&mid->log, MARGO_LOG_DEBUG, "connection to %s closed by peer", c->peer);
             return -1;
         }
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        frt__log(mid, MARGO_LOG_DEBUG, "connection to %s: %s", c->peer, strerror(errno));
+        frt__log(&mid->log, MARGO_LOG_DEBUG, "connection to %s: %s", c->peer, strerror(errno));
         return -1;
     }
     return 1;
@@ -1866,7 +1859,7 @@ static void frt__accept_all(margo_instance_id mid)
             if ((errno == EMFILE || errno == ENFILE) && mid->spare_fd >= 0) {
                 /* out of fds: accept and drop the connection (instead of
                  * spinning on a listen socket that stays readable) */
-                frt__log(mid, MARGO_LOG_ERROR, "accept: %s; dropping a connection", strerror(errno));
+                frt__log(&mid->log, MARGO_LOG_ERROR, "accept: %s; dropping a connection", strerror(errno));
                 close(mid->spare_fd);
                 int drop = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
                 if (drop >= 0) close(drop);
@@ -1874,7 +1867,7 @@ static void frt__accept_all(margo_instance_id mid)
                 continue;
             }
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                frt__log(mid, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
+                frt__log(&mid->log, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
             return;
         }
         frt__conn* c = frt__set_sockopts(fd, mid->spec.kind == FRT__AK_TCP) ? frt__conn_new(mid, fd)
@@ -1925,7 +1918,7 @@ static void frt__expire(margo_instance_id mid)
         }
         frt__timer_run* run = calloc(1, sizeof *run);
         if (!run) {
-            frt__log(mid, MARGO_LOG_ERROR, "out of memory running a timer");
+            frt__log(&mid->log, MARGO_LOG_ERROR, "out of memory running a timer");
             continue;
         }
         run->work.fn = frt__timer_work;
@@ -1972,7 +1965,7 @@ static frt__work* frt__lead(margo_instance_id mid)
         int n = epoll_wait(mid->epfd, evs, 64, timeout);
         if (n < 0) {
             if (errno == EINTR) continue;
-            frt__log(mid, MARGO_LOG_CRITICAL, "epoll_wait: %s", strerror(errno));
+            frt__log(&mid->log, MARGO_LOG_CRITICAL, "epoll_wait: %s", strerror(errno));
             break;
         }
         frt__tls.lazy  = mid;
@@ -2065,7 +2058,7 @@ static int frt__dial(margo_instance_id mid, const frt__addr_spec* spec, double t
     if (spec->kind == FRT__AK_SM) {
         sl = frt__sm_sockaddr(spec->pid, spec->n, (struct sockaddr_un*)&ss);
     } else if (!frt__tcp_sockaddr(spec, spec->port, &ss, &sl)) {
-        frt__log(mid, MARGO_LOG_DEBUG, "cannot resolve host %s", spec->host);
+        frt__log(&mid->log, MARGO_LOG_DEBUG, "cannot resolve host %s", spec->host);
         return -1;
     }
     for (;;) {
@@ -2213,7 +2206,7 @@ static hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double t
         pthread_mutex_unlock(&mid->lock); /* the loop closed it already */
     }
     frt__conn_unref(c); /* caller ref */
-    frt__log(mid, MARGO_LOG_DEBUG, "cannot connect to %s", addr->str);
+    frt__log(&mid->log, MARGO_LOG_DEBUG, "cannot connect to %s", addr->str);
     return HG_HOSTUNREACH;
 }
 
@@ -2870,7 +2863,8 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     pthread_cond_init(&mid->pool.cv, NULL);
     pthread_cond_init(&mid->pool.mon_cv, NULL);
     atomic_init(&mid->memrefs, 1);
-    atomic_init(&mid->log_level, (int)frt__global_log_level());
+    atomic_init(&mid->log.level, (int)frt__global_log_level());
+    mid->log.name = mid->self;
     atomic_init(&mid->loop_stop, false);
     mid->loop_wake_at = HUGE_VAL;
     mid->listen_fd = mid->epfd = mid->evfd = mid->pool.standby_fd = -1;
@@ -2904,7 +2898,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
         if (frt__addr_parse(mid->self, &self_spec) != HG_SUCCESS) goto fail;
         frt__addr_key(&self_spec, mid->self_key, sizeof mid->self_key);
     }
-    mid->fault = frt__fault_new(mid, &frt__fault_ops); /* reliability; NULL: no seam */
+    mid->fault = frt__fault_new(&mid->log, &frt__fault_ops); /* reliability; NULL: no seam */
     mid->auth  = frt__auth_new();                      /* reliability: group key */
     if (!mid->auth) goto fail;
     {
@@ -2933,7 +2927,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     if (started) (void)frt__pool_spawn(mid);
     pthread_mutex_unlock(&mid->pool.m);
     if (!started) goto fail;
-    frt__log(mid, MARGO_LOG_INFO, "instance started (%s mode)", mid->server ? "server" : "client");
+    frt__log(&mid->log, MARGO_LOG_INFO, "instance started (%s mode)", mid->server ? "server" : "client");
     return mid;
 fail:
     frt__inst_teardown(mid);
@@ -2993,7 +2987,7 @@ void margo_finalize(margo_instance_id mid)
     }
     mid->finalizing = true;
     pthread_mutex_unlock(&mid->lock);
-    frt__log(mid, MARGO_LOG_DEBUG, "finalizing");
+    frt__log(&mid->log, MARGO_LOG_DEBUG, "finalizing");
     /* a handler that finalizes (a "quit" RPC) may hold its own response
      * and its batch's back: they go out now, not with the batch's end */
     frt__tls.cork_ok = false;
@@ -3117,7 +3111,7 @@ int margo_set_log_level(margo_instance_id mid, margo_log_level level)
 {
     if ((int)level < MARGO_LOG_EXTERNAL || (int)level > MARGO_LOG_CRITICAL) return -1;
     if (!mid) return margo_set_global_log_level(level);
-    atomic_store(&mid->log_level, (int)level);
+    atomic_store(&mid->log.level, (int)level);
     return 0;
 }
 
@@ -3225,7 +3219,7 @@ static void frt__push_cb(margo_instance_id mid, frt__fcb** list, const void* own
     if (!mid || !cb) return;
     frt__fcb* f = calloc(1, sizeof *f);
     if (!f) {
-        frt__log(mid, MARGO_LOG_ERROR, "out of memory pushing a finalize callback");
+        frt__log(&mid->log, MARGO_LOG_ERROR, "out of memory pushing a finalize callback");
         return;
     }
     f->owner = owner;
@@ -3422,3 +3416,54 @@ hg_return_t margo_timer_destroy(margo_timer_t timer)
     if (!later) free(timer);
     return HG_SUCCESS;
 }
+
+/* ------------------------------------------------------------------ */
+/* Logging, fault injection and group keys: the instance's state       */
+/* ------------------------------------------------------------------ */
+
+#define FRT__LOGFN(name, level)                          \
+    void name(margo_instance_id mid, const char* fmt, ...) \
+    {                                                     \
+        va_list ap;                                       \
+        va_start(ap, fmt);                                \
+        frt__vlog(mid ? &mid->log : NULL, level, fmt, ap);              \
+        va_end(ap);                                       \
+    }
+FRT__LOGFN(margo_trace, MARGO_LOG_TRACE)
+FRT__LOGFN(margo_debug, MARGO_LOG_DEBUG)
+FRT__LOGFN(margo_info, MARGO_LOG_INFO)
+FRT__LOGFN(margo_warning, MARGO_LOG_WARNING)
+FRT__LOGFN(margo_error, MARGO_LOG_ERROR)
+FRT__LOGFN(margo_critical, MARGO_LOG_CRITICAL)
+
+hg_return_t frt_fault_set(margo_instance_id mid, const char* peer, const frt_fault_spec* spec)
+{
+    return mid ? frt__fault_set(mid->fault, peer, spec) : HG_INVALID_ARG;
+}
+
+hg_return_t frt_fault_clear(margo_instance_id mid)
+{
+    return frt__fault_clear(mid ? mid->fault : NULL);
+}
+
+hg_return_t frt_fault_seed(margo_instance_id mid, uint64_t seed)
+{
+    return frt__fault_seed(mid ? mid->fault : NULL, seed);
+}
+
+hg_return_t frt_fault_get_stats(margo_instance_id mid, frt_fault_stats* stats)
+{
+    return frt__fault_get_stats(mid ? mid->fault : NULL, stats);
+}
+
+hg_return_t frt_auth_set_key(margo_instance_id mid, const void* key, size_t key_len)
+{
+    return mid ? frt__auth_set_key(mid->auth, key, key_len) : HG_INVALID_ARG;
+}
+
+hg_return_t frt_auth_set_key_file(margo_instance_id mid, const char* path)
+{
+    return mid ? frt__auth_set_key_file(mid->auth, &mid->log, path) : HG_INVALID_ARG;
+}
+
+bool frt_auth_enabled(margo_instance_id mid) { return mid && frt__auth_active(mid->auth); }
