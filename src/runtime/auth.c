@@ -5,7 +5,7 @@
  * Locks: a->m guards the key, the creation of per-connection state and the
  * rejection log; ac->m serializes one connection's sends (counter order =
  * stream order) and guards its keys. Receive-side state is touched only by
- * the thread holding the connection's reader token (core.c). ac->m is held
+ * the thread holding the connection's reader token (conn-read.c). ac->m is held
  * while the frame is written (it takes the connection's write lock inside):
  * order ac->m -> conn->wlock; a->m is never held with either.
  */

@@ -4,7 +4,7 @@
  *
  * Locks: f->m protects rules, the generator, stats and the pending list.
  * It is never held while calling ops->send / ops->unref (which take the
- * connection's write lock), so the seam adds no lock-order edge to core.c.
+ * connection's write lock), so the seam adds no lock-order edge to the runtime.
  * Frames that are delayed or held for reordering are copied and keep a
  * reference on their connection until the delay thread (started on first
  * use) sends them or frt__fault_free drops them.

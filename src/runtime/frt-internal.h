@@ -104,7 +104,7 @@ margo_log_level frt__global_log_level(void);
 /* ------------------------------------------------------------------ */
 
 /** How soon the loop re-arms reads a synchronous caller left disarmed
- *  (core.c, "Read side"; default 1 ms, <= 0 restores it). Process-wide.
+ *  (conn-read.c, "Read side"; default 1 ms, <= 0 restores it). Process-wide.
  *  Tests make it long to prove that no path depends on it. */
 void frt__set_read_debt_ns(long ns);
 

@@ -164,12 +164,7 @@ static int frt__tcp_dial(const frt__addr_spec* spec, double timeout_ms, const fr
         frt__log(log, MARGO_LOG_DEBUG, "cannot resolve host %s", spec->host);
         return -1;
     }
-    int fd = frt__sock_dial(&ss, sl, end, false);
-    if (fd >= 0 && !frt__tcp_sockopts(fd)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return frt__sock_dial(&ss, sl, end, false, frt__tcp_sockopts);
 }
 
 const frt__transport frt__transport_tcp = {

@@ -43,12 +43,7 @@ static int frt__unix_dial(const frt__addr_spec* spec, double timeout_ms, const f
     struct sockaddr_storage ss;
     double                  end = frt_now_ms() + timeout_ms;
     socklen_t               sl  = frt__sm_sockaddr(spec->pid, spec->n, (struct sockaddr_un*)&ss);
-    int                     fd  = frt__sock_dial(&ss, sl, end, true);
-    if (fd >= 0 && !frt__sock_connected(fd)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return frt__sock_dial(&ss, sl, end, true, frt__sock_connected);
 }
 
 const frt__transport frt__transport_unix = {

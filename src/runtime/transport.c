@@ -55,7 +55,8 @@ static bool frt__sock_connect_wait(int fd, double end)
     }
 }
 
-int frt__sock_dial(const struct sockaddr_storage* ss, socklen_t sl, double end, bool retry_full)
+static int frt__sock_connect(const struct sockaddr_storage* ss, socklen_t sl, double end,
+                             bool retry_full)
 {
     for (;;) {
         int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -80,6 +81,17 @@ int frt__sock_listen(int fd, bool server)
 {
     if (server && listen(fd, SOMAXCONN) != 0) {
         frt__log(NULL, MARGO_LOG_ERROR, "margo_init: listen: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int frt__sock_dial(const struct sockaddr_storage* ss, socklen_t sl, double end, bool retry_full,
+                  bool (*setup)(int fd))
+{
+    int fd = frt__sock_connect(ss, sl, end, retry_full);
+    if (fd >= 0 && !setup(fd)) {
         close(fd);
         return -1;
     }

@@ -68,9 +68,11 @@ const frt__transport* frt__transport_of(frt__addr_kind kind);
 bool frt__sock_connected(int fd);
 
 /** socket() + connect() to ss before the absolute deadline end (ms,
- *  frt_now_ms clock); retry_full: retry while the listen backlog is full
- *  (EAGAIN, Unix sockets). @return the fd (not yet set up) or -1. */
-int frt__sock_dial(const struct sockaddr_storage* ss, socklen_t sl, double end, bool retry_full);
+ *  frt_now_ms clock), then setup(fd) (the transport's sockopts);
+ *  retry_full: retry while the listen backlog is full (EAGAIN, Unix
+ *  sockets). @return the connected, set-up fd or -1. */
+int frt__sock_dial(const struct sockaddr_storage* ss, socklen_t sl, double end, bool retry_full,
+                   bool (*setup)(int fd));
 
 /** listen() on fd when server; on failure log, close fd. @return fd or -1. */
 int frt__sock_listen(int fd, bool server);
