@@ -5,7 +5,7 @@
  * Locks: a->m guards the key, the creation of per-connection state and the
  * rejection log; ac->m serializes one connection's sends (counter order =
  * stream order) and guards its keys. Receive-side state is touched only by
- * the thread holding the connection's reader token (core.c). ac->m is held
+ * the thread holding the connection's reader token (conn-read.c). ac->m is held
  * while the frame is written (it takes the connection's write lock inside):
  * order ac->m -> conn->wlock; a->m is never held with either.
  */
@@ -391,37 +391,36 @@ finish:
     return why;
 }
 
-void frt__auth_reject(margo_instance_id mid, frt__auth* a, const char* peer, const char* why)
+void frt__auth_reject(const frt__log_ctx* log, frt__auth* a, const char* peer, const char* why)
 {
-    bool log = true;
+    bool say = true;
     if (!peer || !*peer) peer = "(unidentified peer)";
     pthread_mutex_lock(&a->m);
     for (size_t i = 0; i < a->nlogged; i++)
-        if (strcmp(a->logged[i], peer) == 0) log = false;
-    if (log) {
+        if (strcmp(a->logged[i], peer) == 0) say = false;
+    if (say) {
         if (a->nlogged < FRT__AUTH_LOGGED_MAX) {
             a->logged[a->nlogged] = strdup(peer);
             if (a->logged[a->nlogged]) a->nlogged++;
         } else {
-            log = (a->unlogged++ % 1000) == 0; /* too many peers: sample */
+            say = (a->unlogged++ % 1000) == 0; /* too many peers: sample */
         }
     }
     pthread_mutex_unlock(&a->m);
-    if (log)
-        frt__log(mid, MARGO_LOG_WARNING,
+    if (say)
+        frt__log(log, MARGO_LOG_WARNING,
                  "rejected connection from %s: %s (further rejections from this peer are not "
                  "logged)",
                  peer, why);
 }
 
 /* ------------------------------------------------------------------ */
-/* API                                                                 */
+/* Key setting (the frt_auth_* API in margo.c passes the instance's state) */
 /* ------------------------------------------------------------------ */
 
-hg_return_t frt_auth_set_key(margo_instance_id mid, const void* key, size_t key_len)
+hg_return_t frt__auth_set_key(frt__auth* a, const void* key, size_t key_len)
 {
-    frt__auth* a = mid ? frt__instance_auth(mid) : NULL;
-    if (!a) return mid ? HG_NOMEM : HG_INVALID_ARG;
+    if (!a) return HG_NOMEM;
     if (!key || key_len < 16 || key_len > FRT__AUTH_MAX_KEY) return HG_INVALID_ARG;
     pthread_mutex_lock(&a->m);
     memcpy(a->key, key, key_len);
@@ -431,23 +430,23 @@ hg_return_t frt_auth_set_key(margo_instance_id mid, const void* key, size_t key_
     return HG_SUCCESS;
 }
 
-hg_return_t frt_auth_set_key_file(margo_instance_id mid, const char* path)
+hg_return_t frt__auth_set_key_file(frt__auth* a, const frt__log_ctx* log, const char* path)
 {
     uint8_t     buf[FRT__AUTH_MAX_KEY + 2];
     hg_return_t ret = HG_SUCCESS;
     int         fd  = -1;
     size_t      len = 0;
     struct stat st;
-    if (!mid || !path) return HG_INVALID_ARG;
+    if (!path) return HG_INVALID_ARG;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0) {
-        frt__log(mid, MARGO_LOG_ERROR, "cannot read group key file \"%s\": %s", path,
+        frt__log(log, MARGO_LOG_ERROR, "cannot read group key file \"%s\": %s", path,
                  strerror(errno));
         ret = HG_INVALID_ARG;
         goto finish;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO))
-        frt__log(mid, MARGO_LOG_WARNING,
+        frt__log(log, MARGO_LOG_WARNING,
                  "group key file \"%s\" is accessible by group/others (chmod 600 it)", path);
     for (;;) {
         ssize_t r = read(fd, buf + len, sizeof buf - len);
@@ -459,20 +458,15 @@ hg_return_t frt_auth_set_key_file(margo_instance_id mid, const char* path)
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
         len--;
     if (len < 16 || len > FRT__AUTH_MAX_KEY) {
-        frt__log(mid, MARGO_LOG_ERROR,
+        frt__log(log, MARGO_LOG_ERROR,
                  "group key file \"%s\": the key must have 16 to %u bytes (it has %zu)", path,
                  FRT__AUTH_MAX_KEY, len);
         ret = HG_INVALID_ARG;
         goto finish;
     }
-    ret = frt_auth_set_key(mid, buf, len);
+    ret = frt__auth_set_key(a, buf, len);
 finish:
     memset(buf, 0, sizeof buf);
     if (fd >= 0) close(fd);
     return ret;
-}
-
-bool frt_auth_enabled(margo_instance_id mid)
-{
-    return mid && frt__auth_active(frt__instance_auth(mid));
 }

@@ -4,7 +4,7 @@
  *
  * Locks: f->m protects rules, the generator, stats and the pending list.
  * It is never held while calling ops->send / ops->unref (which take the
- * connection's write lock), so the seam adds no lock-order edge to core.c.
+ * connection's write lock), so the seam adds no lock-order edge to the runtime.
  * Frames that are delayed or held for reordering are copied and keep a
  * reference on their connection until the delay thread (started on first
  * use) sends them or frt__fault_free drops them.
@@ -41,7 +41,6 @@ typedef struct frt__pending {
 } frt__pending;
 
 struct frt__fault {
-    margo_instance_id          mid;
     const frt__fault_conn_ops* ops;
     pthread_mutex_t            m;
     pthread_cond_t             cv;
@@ -332,11 +331,10 @@ static void frt__env_apply(void* ctx, const char* peer, const frt_fault_spec* sp
     pthread_mutex_unlock(&c->f->m);
 }
 
-frt__fault* frt__fault_new(margo_instance_id mid, const frt__fault_conn_ops* ops)
+frt__fault* frt__fault_new(const frt__log_ctx* log, const frt__fault_conn_ops* ops)
 {
     frt__fault* f = calloc(1, sizeof *f);
     if (!f) return NULL;
-    f->mid = mid;
     f->ops = ops;
     pthread_mutex_init(&f->m, NULL);
     pthread_cond_init(&f->cv, NULL);
@@ -352,7 +350,7 @@ frt__fault* frt__fault_new(margo_instance_id mid, const frt__fault_conn_ops* ops
         frt__env_ctx c   = {f, HG_SUCCESS};
         const char*  why = frt__fault_parse(env, frt__env_apply, &c);
         if (why || c.ret != HG_SUCCESS) {
-            frt__log(mid, MARGO_LOG_ERROR, "FRT_FAULTS ignored: %s",
+            frt__log(log, MARGO_LOG_ERROR, "FRT_FAULTS ignored: %s",
                      why ? why : "bad peer address or out of memory");
             pthread_mutex_lock(&f->m);
             while (f->rules) {
@@ -363,7 +361,7 @@ frt__fault* frt__fault_new(margo_instance_id mid, const frt__fault_conn_ops* ops
             atomic_store(&f->enabled, false);
             pthread_mutex_unlock(&f->m);
         } else {
-            frt__log(mid, MARGO_LOG_WARNING, "fault injection enabled (FRT_FAULTS=%s)", env);
+            frt__log(log, MARGO_LOG_WARNING, "fault injection enabled (FRT_FAULTS=%s)", env);
         }
     }
     return f;
@@ -465,14 +463,13 @@ const char* frt__fault_parse(const char* text,
     return NULL;
 }
 
-/* ---------------- public API ---------------- */
+/* ---------------- rules (the frt_fault_* API in margo.c passes the seam) ---------------- */
 
-hg_return_t frt_fault_set(margo_instance_id mid, const char* peer, const frt_fault_spec* spec)
+hg_return_t frt__fault_set(frt__fault* f, const char* peer, const frt_fault_spec* spec)
 {
     char        key[FRT__FAULT_KEY_LEN];
     hg_return_t ret = HG_SUCCESS;
-    frt__fault* f   = mid ? frt__instance_fault(mid) : NULL;
-    if (!f) return mid ? HG_NOMEM : HG_INVALID_ARG;
+    if (!f) return HG_NOMEM;
     if (spec && !frt__spec_valid(spec)) return HG_INVALID_ARG;
     bool any = !peer || strcmp(peer, "*") == 0;
     if (!any && !frt__fault_key(peer, key, sizeof key)) return HG_INVALID_ARG;
@@ -482,9 +479,8 @@ hg_return_t frt_fault_set(margo_instance_id mid, const char* peer, const frt_fau
     return ret;
 }
 
-hg_return_t frt_fault_clear(margo_instance_id mid)
+hg_return_t frt__fault_clear(frt__fault* f)
 {
-    frt__fault* f = mid ? frt__instance_fault(mid) : NULL;
     if (!f) return HG_INVALID_ARG;
     pthread_mutex_lock(&f->m);
     while (f->rules) {
@@ -497,9 +493,8 @@ hg_return_t frt_fault_clear(margo_instance_id mid)
     return HG_SUCCESS;
 }
 
-hg_return_t frt_fault_seed(margo_instance_id mid, uint64_t seed)
+hg_return_t frt__fault_seed(frt__fault* f, uint64_t seed)
 {
-    frt__fault* f = mid ? frt__instance_fault(mid) : NULL;
     if (!f) return HG_INVALID_ARG;
     pthread_mutex_lock(&f->m);
     f->rng = seed * 2654435761ULL + 1;
@@ -507,9 +502,8 @@ hg_return_t frt_fault_seed(margo_instance_id mid, uint64_t seed)
     return HG_SUCCESS;
 }
 
-hg_return_t frt_fault_get_stats(margo_instance_id mid, frt_fault_stats* stats)
+hg_return_t frt__fault_get_stats(frt__fault* f, frt_fault_stats* stats)
 {
-    frt__fault* f = mid ? frt__instance_fault(mid) : NULL;
     if (!f || !stats) return HG_INVALID_ARG;
     pthread_mutex_lock(&f->m);
     *stats = f->stats;

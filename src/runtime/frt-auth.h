@@ -67,7 +67,7 @@ void frt__auth_conn_free(frt__auth_conn* ac);
 /** Trailer length of a frame of this type when authenticated. */
 size_t frt__auth_trailer_len(uint8_t type);
 
-/** How frt__auth_send writes the tagged frame (core.c: fault seam or socket). */
+/** How frt__auth_send writes the tagged frame (conn-write.c: fault seam or socket). */
 typedef hg_return_t (*frt__auth_write_fn)(void* conn, uint8_t type, struct iovec* iov, int cnt);
 
 /**
@@ -89,10 +89,16 @@ const char* frt__auth_check(frt__auth* a, frt__auth_conn** pac, bool dialer,
                             const uint8_t* body);
 
 /** Log a rejection, once per peer (and at most 64 distinct peers per second). */
-void frt__auth_reject(margo_instance_id mid, frt__auth* a, const char* peer, const char* why);
+void frt__auth_reject(const frt__log_ctx* log, frt__auth* a, const char* peer, const char* why);
 
-/** The instance's auth state (core.c). */
-frt__auth* frt__instance_auth(margo_instance_id mid);
+/** Set the group key (16..FRT__AUTH_MAX_KEY bytes) of a.
+ *  @return HG_SUCCESS; HG_NOMEM (a NULL); HG_INVALID_ARG (key). */
+hg_return_t frt__auth_set_key(frt__auth* a, const void* key, size_t key_len);
+
+/** Read the group key of a from a file (trailing blanks/newlines cut;
+ *  a warning through log if group/others can read it).
+ *  @return as frt__auth_set_key; HG_INVALID_ARG (unreadable file, bad length). */
+hg_return_t frt__auth_set_key_file(frt__auth* a, const frt__log_ctx* log, const char* path);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
  * the byte stream stays well-formed (what a lossy, reordering datagram
  * network would do to messages, on top of a stream transport).
  *
- * The seam knows nothing about connections: core.c passes opaque conn
+ * The seam knows nothing about connections or instances: conn-write.c passes opaque conn
  * pointers and an ops table to reference and write them.
  */
 #ifndef FLOCK_FRT_FAULT_H
@@ -25,9 +25,9 @@
 extern "C" {
 #endif
 
-/** How the seam reaches a connection (implemented by core.c). */
+/** How the seam reaches a connection (implemented by conn-write.c). */
 typedef struct frt__fault_conn_ops {
-    /** Write a whole frame now (same contract as core.c's frt__conn_send). */
+    /** Write a whole frame now (same contract as conn-write.c's frt__conn_send). */
     hg_return_t (*send)(void* conn, struct iovec* iov, int cnt);
     void (*ref)(void* conn);   /**< take a reference (frame held for later) */
     void (*unref)(void* conn); /**< drop it */
@@ -37,10 +37,11 @@ typedef struct frt__fault frt__fault;
 
 /**
  * Create the (disabled) seam of an instance, then apply FRT_FAULTS /
- * FRT_FAULT_SEED if set (a malformed FRT_FAULTS is logged and ignored).
+ * FRT_FAULT_SEED if set (a malformed FRT_FAULTS is logged through log and
+ * ignored; log is only used during the call).
  * @return NULL on allocation failure (the instance then runs without it).
  */
-frt__fault* frt__fault_new(margo_instance_id mid, const frt__fault_conn_ops* ops);
+frt__fault* frt__fault_new(const frt__log_ctx* log, const frt__fault_conn_ops* ops);
 
 /** Stop the delay thread, drop held frames (unref their conns), free.
  *  Call once no thread can send any more (after the handler pool is joined). */
@@ -59,8 +60,15 @@ bool frt__fault_enabled(const frt__fault* f);
 hg_return_t frt__fault_send(frt__fault* f, void* conn, const char* peer_key, struct iovec* iov,
                             int cnt);
 
-/** The instance's seam (core.c). NULL if it could not be created. */
-frt__fault* frt__instance_fault(margo_instance_id mid);
+/** Set (spec) or remove (NULL) the rule for peer ("*" or NULL: every peer).
+ *  @return HG_SUCCESS; HG_NOMEM (f NULL, or allocation); HG_INVALID_ARG. */
+hg_return_t frt__fault_set(frt__fault* f, const char* peer, const frt_fault_spec* spec);
+/** Remove every rule. @return HG_SUCCESS; HG_INVALID_ARG (f NULL). */
+hg_return_t frt__fault_clear(frt__fault* f);
+/** Reseed the generator. @return HG_SUCCESS; HG_INVALID_ARG (f NULL). */
+hg_return_t frt__fault_seed(frt__fault* f, uint64_t seed);
+/** Copy the counters. @return HG_SUCCESS; HG_INVALID_ARG (f or stats NULL). */
+hg_return_t frt__fault_get_stats(frt__fault* f, frt_fault_stats* stats);
 
 /**
  * Parse a fault specification list (the FRT_FAULTS grammar, see frt.h):

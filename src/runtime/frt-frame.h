@@ -1,7 +1,7 @@
 /*
  * frt-frame.h -- a pure parser for complete runtime frames (internal).
  *
- * The progress loop parses frames incrementally from a socket (core.c,
+ * The progress loop parses frames incrementally from a socket (conn-read.c,
  * frt__conn_feed / frt__process_frame). This is the same validation as a
  * pure function over a byte buffer, so that it can be fuzzed and unit
  * tested without sockets or threads: header (frt__hdr_decode), body length,

@@ -11,6 +11,7 @@
 
 #include <margo.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 /* ------------------------------------------------------------------ */
 /* Wire format (docs/design.md "Wire format")                          */
@@ -83,14 +84,19 @@ void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size);
 /* Logging                                                             */
 /* ------------------------------------------------------------------ */
 
-/** Log with the instance's level (mid may be NULL: global level). */
-void frt__log(margo_instance_id mid, margo_log_level level, const char* fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void frt__vlog(margo_instance_id mid, margo_log_level level, const char* fmt, va_list ap);
+/** What a log line needs from its emitter: the minimum level and the name
+ *  shown in each line. The instance owns one (instance.c, `log`); lower
+ *  rooms (auth.c, fault.c) are handed a pointer to it and never see the
+ *  instance. A NULL ctx logs at the global level with the name "-". */
+typedef struct frt__log_ctx {
+    _Atomic int level; /* margo_log_level (margo_set_log_level) */
+    const char* name;  /* the instance's self address; "" until it is known */
+} frt__log_ctx;
 
-/** Level and self address of an instance (core.c); used by the logger. */
-margo_log_level frt__instance_log_level(margo_instance_id mid);
-const char*     frt__instance_name(margo_instance_id mid);
+void frt__log(const frt__log_ctx* lc, margo_log_level level, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void frt__vlog(const frt__log_ctx* lc, margo_log_level level, const char* fmt, va_list ap);
+
 margo_log_level frt__global_log_level(void);
 
 /* ------------------------------------------------------------------ */
@@ -98,7 +104,7 @@ margo_log_level frt__global_log_level(void);
 /* ------------------------------------------------------------------ */
 
 /** How soon the loop re-arms reads a synchronous caller left disarmed
- *  (core.c, "Read side"; default 1 ms, <= 0 restores it). Process-wide.
+ *  (conn-read.c, "Read side"; default 1 ms, <= 0 restores it). Process-wide.
  *  Tests make it long to prove that no path depends on it. */
 void frt__set_read_debt_ns(long ns);
 

@@ -108,9 +108,9 @@ static const char* frt__level_name(margo_log_level l)
     return "?";
 }
 
-void frt__vlog(margo_instance_id mid, margo_log_level level, const char* fmt, va_list ap)
+void frt__vlog(const frt__log_ctx* lc, margo_log_level level, const char* fmt, va_list ap)
 {
-    margo_log_level min = mid ? frt__instance_log_level(mid) : frt__global_log_level();
+    margo_log_level min = lc ? (margo_log_level)atomic_load(&lc->level) : frt__global_log_level();
     if (level < min) return;
     char            msg[1024];
     char            ts[64];
@@ -122,31 +122,17 @@ void frt__vlog(margo_instance_id mid, margo_log_level level, const char* fmt, va
     vsnprintf(msg, sizeof msg, fmt, ap);
     /* one fprintf call: lines from different threads do not interleave */
     fprintf(stderr, "[%s.%03ld] [%s] [%s] %s\n", ts, now.tv_nsec / 1000000, frt__level_name(level),
-            mid ? frt__instance_name(mid) : "-", msg);
+            lc ? lc->name : "-", msg);
 }
 
-void frt__log(margo_instance_id mid, margo_log_level level, const char* fmt, ...)
+void frt__log(const frt__log_ctx* lc, margo_log_level level, const char* fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    frt__vlog(mid, level, fmt, ap);
+    frt__vlog(lc, level, fmt, ap);
     va_end(ap);
 }
 
-#define FRT__LOGFN(name, level)                          \
-    void name(margo_instance_id mid, const char* fmt, ...) \
-    {                                                     \
-        va_list ap;                                       \
-        va_start(ap, fmt);                                \
-        frt__vlog(mid, level, fmt, ap);                   \
-        va_end(ap);                                       \
-    }
-FRT__LOGFN(margo_trace, MARGO_LOG_TRACE)
-FRT__LOGFN(margo_debug, MARGO_LOG_DEBUG)
-FRT__LOGFN(margo_info, MARGO_LOG_INFO)
-FRT__LOGFN(margo_warning, MARGO_LOG_WARNING)
-FRT__LOGFN(margo_error, MARGO_LOG_ERROR)
-FRT__LOGFN(margo_critical, MARGO_LOG_CRITICAL)
 
 /* ---------------- address grammar ---------------- */
 

@@ -1,0 +1,269 @@
+/*
+ * conn.c -- connections: creation and refs, the instance's list and key
+ * table, closing (failing the calls pending on it), connecting to a peer
+ * (one connect per key, the keyed dialer's wait for the peer's hello), and
+ * the teardown of every connection of an instance.
+ *
+ * Owns: frt__conn (refs, fd, state, in_table, key, peer, next, dialer,
+ * hello_seen), the instance's conns list (inst->lock).
+ * Calls: transport.h (dial), conn-write.c (frt__send_hello), conn-read.c
+ * (frt__debt_take), call.c (frt__calls_take_locked, frt__calls_fail).
+ * Called by loop.c (accept, close), call.c (frt__get_conn), instance.c.
+ */
+#define _GNU_SOURCE
+#include "frt-core.h"
+#include "transport.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+frt__conn* frt__conn_new(margo_instance_id mid, int fd)
+{
+    frt__conn* c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    atomic_init(&c->refs, 1);
+    c->fd    = fd;
+    c->inst  = mid;
+    c->state = FRT__CS_CONNECTING;
+    pthread_mutex_init(&c->wlock, NULL);
+    return c;
+}
+
+void frt__conn_unref(frt__conn* c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
+    if (c->fd >= 0) close(c->fd);
+    frt__auth_conn_free(c->auth); /* reliability */
+    pthread_mutex_destroy(&c->wlock);
+    free(c->outq);
+    free(c->body);
+    free(c);
+}
+
+unsigned long frt__stat_sends(margo_instance_id mid) { return atomic_load(&mid->nsends); }
+
+size_t frt__stat_outq_bytes(margo_instance_id mid)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__conn* c = mid->conns; c; c = c->next) {
+        pthread_mutex_lock(&c->wlock);
+        n += c->outq_cap;
+        pthread_mutex_unlock(&c->wlock);
+    }
+    pthread_mutex_unlock(&mid->lock);
+    return n;
+}
+
+/* The open or connecting connection in the key table under key, NULL if
+ * none (inst->lock held). */
+frt__conn* frt__conn_find_locked(margo_instance_id mid, const char* key)
+{
+    for (frt__conn* k = mid->conns; k; k = k->next)
+        if (k->in_table && strcmp(k->key, key) == 0) return k;
+    return NULL;
+}
+
+/* Mark c CLOSED and take it off the list and the key table (inst->lock
+ * held; the list's ref is the caller's to drop). */
+static void frt__conn_unlist_locked(margo_instance_id mid, frt__conn* c)
+{
+    c->state    = FRT__CS_CLOSED;
+    c->in_table = false;
+    for (frt__conn** pp = &mid->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+}
+
+/* Register c's socket with the loop, edge-triggered, once (the caller set
+ * c->in_armed). @return false if epoll refuses it. */
+bool frt__conn_watch(margo_instance_id mid, frt__conn* c)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    return epoll_ctl(mid->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0;
+}
+
+/**
+ * Close a connection: unlist it, fail its pending calls with HG_HOSTUNREACH,
+ * drop the list's ref. Loop thread (or finalize once the loop is stopped).
+ */
+void frt__conn_close(margo_instance_id mid, frt__conn* c)
+{
+    pthread_mutex_lock(&mid->lock);
+    if (c->state == FRT__CS_CLOSED) {
+        pthread_mutex_unlock(&mid->lock);
+        return;
+    }
+    frt__conn_unlist_locked(mid, c);
+    frt__call* failed = frt__calls_take_locked(mid, c, false);
+    pthread_cond_broadcast(&mid->cv);
+    pthread_mutex_unlock(&mid->lock);
+
+    pthread_mutex_lock(&c->wlock);
+    c->wclosed = true;
+    pthread_mutex_unlock(&c->wlock);
+    epoll_ctl(mid->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    shutdown(c->fd, SHUT_RDWR);
+    frt__calls_fail(mid, failed, HG_HOSTUNREACH);
+    frt__conn_unref(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connecting                                                          */
+/* ------------------------------------------------------------------ */
+
+/* The open connection to addr (a new ref in *out, *fresh false), or a new
+ * CONNECTING one that claims addr's key (refs: the list's and the
+ * caller's; *fresh true); a connect already under way for the key is
+ * waited for. @return HG_SUCCESS, HG_CANCELED (finalizing), HG_NOMEM. */
+static hg_return_t frt__conn_find_or_claim(margo_instance_id mid, hg_addr_t addr,
+                                           frt__conn** out, bool* fresh)
+{
+    pthread_mutex_lock(&mid->lock);
+    for (;;) {
+        if (mid->stopping) {
+            pthread_mutex_unlock(&mid->lock);
+            return HG_CANCELED;
+        }
+        frt__conn* found = frt__conn_find_locked(mid, addr->key);
+        if (!found) break;
+        if (found->state == FRT__CS_OPEN) {
+            atomic_fetch_add(&found->refs, 1);
+            pthread_mutex_unlock(&mid->lock);
+            *out   = found;
+            *fresh = false;
+            return HG_SUCCESS;
+        }
+        pthread_cond_wait(&mid->cv, &mid->lock); /* CONNECTING: wait */
+    }
+    frt__conn* c = frt__conn_new(mid, -1);
+    if (!c) {
+        pthread_mutex_unlock(&mid->lock);
+        return HG_NOMEM;
+    }
+    atomic_fetch_add(&c->refs, 1); /* caller's ref */
+    c->dialer = true; /* reliability: auth role */
+    strcpy(c->key, addr->key);
+    strcpy(c->peer, addr->str);
+    c->in_table = true;
+    c->next     = mid->conns;
+    mid->conns  = c;
+    pthread_mutex_unlock(&mid->lock);
+    *out   = c;
+    *fresh = true;
+    return HG_SUCCESS;
+}
+
+/* Dial c's peer (blocking, within timeout_ms), send our hello, register the
+ * socket with the loop. @return false if the peer cannot be reached. */
+static bool frt__conn_dial(margo_instance_id mid, frt__conn* c, const frt__addr_spec* spec,
+                           double timeout_ms)
+{
+    int fd = frt__transport_of(spec->kind)->dial(spec, timeout_ms, &mid->log);
+    if (fd < 0) return false;
+    c->fd       = fd;
+    c->in_armed = true;
+    /* a failed hello shuts the socket down: the loop then closes it.
+     * Sent before the socket is watched, so our hello always precedes any
+     * reaction to the peer's (reliability: auth rejections name us). */
+    (void)frt__send_hello(mid, c);
+    return frt__conn_watch(mid, c);
+}
+
+/* reliability: with a group key, wait for the peer's (authenticated)
+ * hello so that the session keys exist before the first request; a peer
+ * that rejects us closes the connection (the loop marks it CLOSED)
+ * (inst->lock held). */
+static void frt__conn_wait_hello_locked(margo_instance_id mid, frt__conn* c, double timeout_ms)
+{
+    double end = frt_now_ms() + timeout_ms;
+    bool   cut = false;
+    while (!c->hello_seen && c->state == FRT__CS_CONNECTING) {
+        double left = end - frt_now_ms();
+        if (left <= 0 && !cut) {
+            shutdown(c->fd, SHUT_RDWR); /* the loop then closes it */
+            cut = true;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long long ns = (long long)ts.tv_nsec + (long long)((left > 0 ? left : 50) * 1e6);
+        ts.tv_sec += (time_t)(ns / 1000000000LL);
+        ts.tv_nsec = (long)(ns % 1000000000LL);
+        pthread_cond_timedwait(&mid->cv, &mid->lock, &ts);
+    }
+}
+
+/**
+ * Get an open connection to addr (a new ref for the caller), connecting if
+ * needed. Concurrent callers for the same key wait for one connect.
+ * @return HG_SUCCESS, HG_HOSTUNREACH, HG_NOMEM, HG_CANCELED.
+ */
+hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,
+                          frt__conn** out)
+{
+    frt__conn*  c     = NULL;
+    bool        fresh = false;
+    hg_return_t ret   = frt__conn_find_or_claim(mid, addr, &c, &fresh);
+    if (ret != HG_SUCCESS) return ret;
+    if (!fresh) {
+        *out = c;
+        return HG_SUCCESS;
+    }
+    double ms = timeout_ms > 0 ? timeout_ms : FRT__CONNECT_DEFAULT_MS;
+    bool   ok = frt__conn_dial(mid, c, &addr->spec, ms);
+    pthread_mutex_lock(&mid->lock);
+    if (ok && frt__auth_active(mid->auth)) frt__conn_wait_hello_locked(mid, c, ms);
+    if (ok && c->state == FRT__CS_CONNECTING) {
+        c->state = FRT__CS_OPEN;
+        pthread_cond_broadcast(&mid->cv);
+        pthread_mutex_unlock(&mid->lock);
+        *out = c;
+        return HG_SUCCESS;
+    }
+    if (c->state == FRT__CS_CONNECTING) {
+        /* failed before the loop could see it: unlist it ourselves */
+        frt__conn_unlist_locked(mid, c);
+        pthread_cond_broadcast(&mid->cv);
+        pthread_mutex_unlock(&mid->lock);
+        frt__conn_unref(c); /* list ref */
+    } else {
+        pthread_mutex_unlock(&mid->lock); /* the loop closed it already */
+    }
+    frt__conn_unref(c); /* caller ref */
+    frt__log(&mid->log, MARGO_LOG_DEBUG, "cannot connect to %s", addr->str);
+    return HG_HOSTUNREACH;
+}
+
+/* Teardown (threads are gone): close every connection and drop the refs
+ * of the cork and debt lists. */
+void frt__conns_release(margo_instance_id mid)
+{
+    while (mid->conns) {
+        frt__conn* c = mid->conns;
+        mid->conns   = c->next;
+        pthread_mutex_lock(&c->wlock);
+        c->wclosed = true;
+        pthread_mutex_unlock(&c->wlock);
+        c->state = FRT__CS_CLOSED;
+        shutdown(c->fd, SHUT_RDWR);
+        frt__conn_unref(c);
+    }
+    while (mid->pool.cork) { /* held-back frames of a batch cut short by finalize */
+        frt__conn* c    = mid->pool.cork;
+        mid->pool.cork  = c->cork_next;
+        c->cork_listed  = false;
+        frt__conn_unref(c);
+    }
+    /* every connection is wclosed now: nothing joins the debt list again */
+    frt__conn* debt = frt__debt_take(mid);
+    while (debt) {
+        frt__conn* c = debt;
+        debt         = c->debt_next;
+        frt__conn_unref(c);
+    }
+}

@@ -1,0 +1,231 @@
+/*
+ * loop.c -- the progress loop run by the current leader (one pool thread at
+ * a time, see pool.c): wait in epoll until the next deadline, then handle
+ * each event (accept, pay the read debts, wake-ups, a connection's output
+ * and input), then expire due calls and timers. Also the loop's fds.
+ *
+ * Owns: the instance's epfd, evfd, debt_fd, listen_fd (closing), spare_fd,
+ * rbuf, loop_stop, and the event tags.
+ * Calls: conn.c (accept, close), conn-read.c (reads, reader token, debts),
+ * conn-write.c (flush, hello), call.c and timer.c (expiry), transport.h
+ * (accepted sockets). Called by pool.c (frt__lead), instance.c (init,
+ * teardown) and whoever must wake the loop (frt__wake_loop).
+ */
+#define _GNU_SOURCE
+#include "frt-core.h"
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+static char frt__tag_listen, frt__tag_event, frt__tag_debt;
+frt__work   frt__lazy_marker; /* frt__lead: "run the queue inline" */
+
+void frt__wake_loop(margo_instance_id mid)
+{
+    uint64_t one = 1;
+    ssize_t  r;
+    do {
+        r = write(mid->evfd, &one, sizeof one);
+    } while (r < 0 && errno == EINTR);
+}
+
+/* Instance setup: the loop's scratch buffer, epoll set, wake-up eventfd
+ * and read-debt timer, with the listen socket watched in server mode.
+ * @return false on failure (frt__loop_close then releases what exists). */
+bool frt__loop_init(margo_instance_id mid)
+{
+    mid->debt_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    mid->rbuf    = malloc(FRT__READ_CHUNK);
+    mid->epfd    = epoll_create1(EPOLL_CLOEXEC);
+    mid->evfd    = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->debt_fd < 0) return false;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &frt__tag_event};
+    if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->evfd, &ev) != 0) return false;
+    struct epoll_event dev = {.events = EPOLLIN, .data.ptr = &frt__tag_debt};
+    if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->debt_fd, &dev) != 0) return false;
+    if (mid->server) {
+        struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &frt__tag_listen};
+        if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->listen_fd, &lev) != 0) return false;
+    }
+    return true;
+}
+
+/* Teardown (threads are gone): close the loop's fds and the endpoint, free
+ * the scratch buffer. Safe after a failed or partial init. */
+void frt__loop_close(margo_instance_id mid)
+{
+    if (mid->debt_fd >= 0) close(mid->debt_fd);
+    if (mid->tp) mid->tp->close(mid->listen_fd);
+    if (mid->epfd >= 0) close(mid->epfd);
+    if (mid->evfd >= 0) close(mid->evfd);
+    if (mid->spare_fd >= 0) close(mid->spare_fd);
+    mid->debt_fd = mid->listen_fd = mid->epfd = mid->evfd = mid->spare_fd = -1;
+    free(mid->rbuf);
+    mid->rbuf = NULL;
+}
+
+/* Loop: accept every pending connection. */
+static void frt__accept_all(margo_instance_id mid)
+{
+    for (;;) {
+        int fd = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if ((errno == EMFILE || errno == ENFILE) && mid->spare_fd >= 0) {
+                /* out of fds: accept and drop the connection (instead of
+                 * spinning on a listen socket that stays readable) */
+                frt__log(&mid->log, MARGO_LOG_ERROR, "accept: %s; dropping a connection", strerror(errno));
+                close(mid->spare_fd);
+                int drop = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (drop >= 0) close(drop);
+                mid->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                frt__log(&mid->log, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
+            return;
+        }
+        frt__conn* c = mid->tp->sockopts(fd) ? frt__conn_new(mid, fd) : NULL;
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->state = FRT__CS_OPEN;
+        pthread_mutex_lock(&mid->lock);
+        c->next    = mid->conns;
+        mid->conns = c;
+        pthread_mutex_unlock(&mid->lock);
+        c->in_armed = true;
+        if (!frt__conn_watch(mid, c) || frt__send_hello(mid, c) != HG_SUCCESS)
+            frt__conn_close(mid, c);
+    }
+}
+
+/* Loop: the debt timer fired; re-arm every connection nobody reads. */
+static void frt__pay_debts(margo_instance_id mid)
+{
+    uint64_t ticks;
+    (void)!read(mid->debt_fd, &ticks, sizeof ticks);
+    frt__conn* list = frt__debt_take(mid);
+    while (list) {
+        frt__conn* c = list;
+        list         = c->debt_next; /* read before in_debt is cleared */
+        pthread_mutex_lock(&c->wlock);
+        c->in_debt = false;
+        frt__conn_arm_unread_locked(c);
+        pthread_mutex_unlock(&c->wlock);
+        frt__conn_unref(c);
+    }
+}
+
+/* Loop: expire due heap nodes: calls fail with HG_TIMEOUT, timers run. */
+static void frt__expire(margo_instance_id mid)
+{
+    frt__call* expired = NULL;
+    double     now     = frt_now_ms();
+    pthread_mutex_lock(&mid->lock);
+    while (mid->heap_len > 0 && mid->heap[0]->deadline <= now) {
+        frt__hnode* n = mid->heap[0];
+        frt__heap_remove(mid, n);
+        if (n->kind == FRT__HK_CALL) {
+            frt__call* k = FRT__CONTAINER(n, frt__call, node);
+            frt__call* t = frt__call_take(mid, k->id, k->conn);
+            if (t) {
+                t->hnext = expired;
+                expired  = t;
+            }
+            continue;
+        }
+        frt__timer_due_locked(mid, n, now);
+    }
+    pthread_mutex_unlock(&mid->lock);
+    frt__calls_fail(mid, expired, HG_TIMEOUT);
+}
+
+/* How long epoll may sleep: until the heap's first deadline (-1: no
+ * deadline); records when the leader wakes by itself (loop_wake_at, see
+ * frt__heap_push). */
+static int frt__loop_timeout(margo_instance_id mid)
+{
+    int timeout = -1;
+    pthread_mutex_lock(&mid->lock);
+    mid->loop_wake_at = HUGE_VAL;
+    if (mid->heap_len > 0) {
+        double now = frt_now_ms();
+        double d   = mid->heap[0]->deadline - now;
+        if (d <= 0)
+            timeout = 0;
+        else if (d > 3600e3)
+            timeout = 3600000;
+        else
+            timeout = (int)d + 1;
+        mid->loop_wake_at = now + timeout;
+    }
+    pthread_mutex_unlock(&mid->lock);
+    return timeout;
+}
+
+/* One epoll event: accept, pay the debts, drain the wake-up, or a
+ * connection's output (flush) and input (read unless a caller holds its
+ * reader token; closed on EOF, error or bad input). */
+static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev, frt__work** inl)
+{
+    void* tag = ev->data.ptr;
+    if (tag == &frt__tag_listen) {
+        frt__accept_all(mid);
+    } else if (tag == &frt__tag_debt) {
+        frt__pay_debts(mid);
+    } else if (tag == &frt__tag_event) {
+        uint64_t v;
+        while (read(mid->evfd, &v, sizeof v) < 0 && errno == EINTR) {}
+    } else {
+        frt__conn* c = tag;
+        if (ev->events & EPOLLOUT) frt__conn_flush(c);
+        uint32_t hup = ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+        if ((ev->events & EPOLLIN || hup) && frt__reader_acquire(c, false)) {
+            int r = frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, inl, false, hup != 0);
+            if (r < 0) {
+                frt__conn_close(mid, c); /* c may be gone now */
+                return;
+            }
+            frt__reader_release(c, false, r > 0);
+        }
+    }
+}
+
+/*
+ * The progress loop, run by the current leader (one pool thread at a time,
+ * see pool.c). Returns when the loop stops (NULL) or after a batch that
+ * produced work: the leader then hands leadership to another thread and
+ * runs that work itself (the request, or &frt__lazy_marker: the lazy
+ * list), so a request costs no thread hop before its handler starts.
+ */
+frt__work* frt__lead(margo_instance_id mid)
+{
+    struct epoll_event evs[64];
+    frt__work*         inl = NULL;
+    while (!atomic_load(&mid->loop_stop)) {
+        int timeout = frt__loop_timeout(mid);
+        int n       = epoll_wait(mid->epfd, evs, 64, timeout);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            frt__log(&mid->log, MARGO_LOG_CRITICAL, "epoll_wait: %s", strerror(errno));
+            break;
+        }
+        frt__tls.lazy  = mid; /* work the batch produces: the lazy list */
+        frt__tls.nlazy = 0;
+        for (int i = 0; i < n; i++) frt__loop_event(mid, &evs[i], &inl);
+        frt__expire(mid);
+        frt__tls.lazy = NULL;
+        if (inl) return inl;
+        if (frt__tls.nlazy > 0) return &frt__lazy_marker;
+    }
+    return NULL;
+}

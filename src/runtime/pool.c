@@ -1,0 +1,684 @@
+/*
+ * pool.c -- the elastic handler pool: worker threads and their three roles
+ * (leader of the progress loop, standby, worker), the lazy hand-off of a
+ * batch, bounded concurrency and its monitor thread, frt_wait_begin/end.
+ *
+ * Owns: frt__pool (but its cork list: conn-write.c), frt__worker, the
+ * per-thread context frt__tls.
+ * Calls: loop.c (frt__lead, frt__wake_loop), conn-write.c
+ * (frt__uncork_all), instance.c (frt__inst_unref, for a thread that
+ * finalized its instance). Called by everything that queues work
+ * (frt__pool_submit) or blocks (frt__about_to_block, frt_wait_*).
+ */
+#define _GNU_SOURCE
+#include "frt-core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+__thread frt__tls_t frt__tls;
+
+static frt__work* frt__pool_pop(frt__pool* p, bool lazy_only);
+static bool frt__pool_spawn(margo_instance_id mid);
+static void frt__pool_unlazy(margo_instance_id mid);
+static void frt__pool_watch(margo_instance_id mid);
+
+/* Arm the standby timer to fire after ns nanoseconds (0: disarm). */
+static void frt__standby_arm(frt__pool* p, long ns)
+{
+    struct itimerspec its = {{0, 0}, {0, ns}};
+    if (p->standby_fd >= 0) timerfd_settime(p->standby_fd, 0, &its, NULL);
+}
+
+/* A thread running an inline handler is about to block in the runtime:
+ * let the standby take the loop over now instead of after
+ * FRT__HANDOFF_NS, and give the rest of its batch threads at once (what
+ * it waits for may be there). */
+void frt__about_to_block(void)
+{
+    margo_instance_id mid = frt__tls.vacated;
+    if (!mid) return;
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    if (p->vacant && !p->leader && p->inline_seq == frt__tls.vacated_seq) {
+        p->handoff_now = true;
+        p->tick_armed  = true;
+        frt__standby_arm(p, 1);
+        frt__pool_unlazy(mid);
+    }
+    frt__tls.vacated = NULL;
+    frt__tls.cork_ok = false;
+    bool held        = p->cork != NULL;
+    pthread_mutex_unlock(&p->m);
+    if (held) frt__uncork_all(mid); /* what it waits for may answer them */
+}
+
+/*
+ * Bounded concurrency. The pool grows a thread whenever queued work finds
+ * no idle thread, because a handler may block (a nested forward, a sleep)
+ * and the work it waits for must still run. But under CPU overload that
+ * rule turns a backlog into hundreds of threads fighting for the cores
+ * (seen: 200-500 threads per process in a 1024-member SWIM group on 2
+ * cores, which made every RPC late and the group collapse). So queued work
+ * starts only while fewer than `target` threads (the number of CPUs) are
+ * running work items, not counting those blocked in a runtime wait
+ * (frt_forward, margo_thread_sleep, margo_wait_for_finalize, or any code
+ * between frt_wait_begin/frt_wait_end). A handler that blocks elsewhere
+ * (a user lock or condition) is covered by the monitor thread: if queued
+ * work makes no progress for FRT__STALL_MS and a busy worker is asleep
+ * outside the runtime, it allows one more thread.
+ */
+#define FRT__STALL_MS 10
+static void* frt__pool_monitor_main(void* arg);
+
+/* Is this thread of ours asleep (blocked, not runnable)? From its
+ * /proc state; unknown counts as asleep so that progress never stops. */
+static bool frt__thread_sleeping(pid_t tid)
+{
+    char path[64];
+    char buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", (long)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return true;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return true;
+    buf[n]        = '\0';
+    const char* r = strrchr(buf, ')'); /* the name may contain spaces */
+    if (!r || r[1] != ' ' || !r[2]) return true;
+    return r[2] != 'R';
+}
+
+/* p->m held: put w in the pool queue (at its head if front). */
+static void frt__queue_push(frt__pool* p, frt__work* w, bool front)
+{
+    if (front) {
+        w->next = p->head;
+        p->head = w;
+        if (!p->tail) p->tail = w;
+    } else {
+        w->next = NULL;
+        if (p->tail)
+            p->tail->next = w;
+        else
+            p->head = w;
+        p->tail = w;
+    }
+    p->nqueued++;
+}
+
+/* p->m held: may queued work start now? */
+static bool frt__pool_room(const frt__pool* p)
+{
+    return p->stop || p->nrunning - p->nblocked < p->target + p->boost;
+}
+
+/* p->m held: have the monitor watch the (non-empty) queue. */
+static void frt__pool_watch(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (!p->mon_started && !p->stop) {
+        if (pthread_create(&p->mon_tid, NULL, frt__pool_monitor_main, mid) == 0)
+            p->mon_started = true;
+        else
+            p->boost++; /* no monitor: never risk a stall */
+    } else if (p->mon_idle) {
+        p->mon_idle = false;
+        pthread_cond_signal(&p->mon_cv);
+    }
+}
+
+/* p->m held: get a thread to run queued work, if there is room for it. */
+static void frt__pool_kick(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (p->nqueued == 0) return;
+    /* the monitor watches every non-empty queue: work queued while there
+     * was room may be stranded when the room is gone */
+    frt__pool_watch(mid);
+    if (!frt__pool_room(p)) return;
+    if (p->nidle > 0 || p->nthreads >= p->max) {
+        pthread_cond_signal(&p->cv);
+    } else if (!frt__pool_spawn(mid)) {
+        if (p->nthreads == 0)
+            frt__log(&mid->log, MARGO_LOG_CRITICAL, "cannot start any handler thread");
+        pthread_cond_signal(&p->cv);
+    }
+}
+
+static void* frt__pool_monitor_main(void* arg)
+{
+    margo_instance_id mid  = arg;
+    frt__pool*        p    = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    uint64_t seen = p->nstarted;
+    while (!p->mon_stop) {
+        if (p->nqueued == 0) {
+            /* woken by frt__pool_kick when work is queued */
+            p->boost    = 0; /* the backlog is gone: back to the CPU bound */
+            p->mon_idle = true;
+            pthread_cond_wait(&p->mon_cv, &p->m);
+            p->mon_idle = false;
+            seen = p->nstarted;
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += FRT__STALL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&p->mon_cv, &p->m, &ts);
+        if (p->mon_stop) break;
+        if (p->nqueued > 0 && p->nstarted == seen) {
+            /* no queued work started for FRT__STALL_MS: allow as many
+             * more threads as there are busy workers asleep outside the
+             * runtime (a user lock, a sleep); workers computing keep
+             * their slot, so CPU-bound handlers do not grow the pool */
+            int stuck = 0;
+            for (frt__worker* x = p->workers; x; x = x->next) {
+                if (!x->busy || x->waiting || x->exited) continue;
+                /* asleep at two checks in a row: not a passing lock wait */
+                if (!frt__thread_sleeping(x->os_tid))
+                    x->asleep = 0;
+                else if (x->asleep < 2 && ++x->asleep == 2)
+                    stuck++;
+                else if (x->asleep >= 2)
+                    stuck++;
+            }
+            if (stuck > p->boost) p->boost++; /* one per stall: gentle growth */
+            frt__pool_kick(mid);
+        }
+        seen = p->nstarted;
+    }
+    pthread_mutex_unlock(&p->m);
+    return NULL;
+}
+
+void frt_wait_begin(void)
+{
+    margo_instance_id mid = frt__tls.pool_inst;
+    if (!mid || frt__tls.waiting++ > 0) return;
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    p->nblocked++;
+    if (frt__tls.worker) frt__tls.worker->waiting = true;
+    frt__pool_kick(mid);
+    pthread_mutex_unlock(&p->m);
+}
+
+void frt_wait_end(void)
+{
+    margo_instance_id mid = frt__tls.pool_inst;
+    if (!mid || frt__tls.waiting == 0 || --frt__tls.waiting > 0) return;
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    p->nblocked--;
+    if (frt__tls.worker) frt__tls.worker->waiting = false;
+    pthread_mutex_unlock(&p->m);
+}
+
+/*
+ * Pool threads play three roles (pool.m):
+ *  - the leader runs the progress loop (frt__lead). When a batch yields a
+ *    request, it leaves the loop *lazily*: it records the start of this
+ *    inline run and runs the handler itself, then takes the loop back if
+ *    nobody did. A handler that blocks in the runtime hands over at once
+ *    (frt__about_to_block); one that runs long or blocks elsewhere loses
+ *    the loop FRT__HANDOFF_NS after it started. No wake-up and no system
+ *    call are needed on the fast path: the standby timer is armed only
+ *    when it is not armed already, and the standby keeps it armed while
+ *    inline runs keep coming (one standby wake-up per FRT__HANDOFF_NS
+ *    while busy; a request after an idle period pays one timerfd_settime).
+ *  - the standby sleeps on the timer fd. When it fires, it takes the loop
+ *    over if the current inline run is FRT__HANDOFF_NS old (or blocks);
+ *    if a younger run holds it, it re-arms the timer for that run's due
+ *    time; if the leader is back, it re-arms it for a full period if any
+ *    inline run happened since its last wake-up, else lets it lapse.
+ *  - the others run queued work (handlers, completions, timer callbacks).
+ * frt__worker_main shows the roles in order; each phase below runs with
+ * p->m held on entry and on return unless it says otherwise.
+ */
+
+/* Lead: become the leader, run the progress loop (p->m released meanwhile),
+ * step down. @return the first item of the batch for this thread to run
+ * inline; NULL if none (the loop stopped, or the batch went to the queue
+ * because every CPU is busy). */
+static frt__work* frt__worker_lead(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    p->leader    = true;
+    /* a new leader: no older inline run holds frames back any more */
+    atomic_store(&p->cork_seq, 0);
+    bool held = p->cork != NULL;
+    if (held) {
+        pthread_mutex_unlock(&p->m);
+        frt__uncork_all(mid);
+        pthread_mutex_lock(&p->m);
+    }
+    /* queued work may have woken (or started) this thread: make
+     * sure someone else runs it */
+    frt__pool_kick(mid);
+    /* the rest of the batch of an inline thread that lost the loop
+     * (blocked, or ran FRT__HANDOFF_NS) goes to the pool queue */
+    frt__pool_unlazy(mid);
+    p->vacant      = false; /* the standby timer lapses by itself */
+    p->handoff_now = false;
+    pthread_mutex_unlock(&p->m);
+    frt__work* w = frt__lead(mid);
+    pthread_mutex_lock(&p->m);
+    p->leader = false;
+    if (!w) {
+        pthread_cond_broadcast(&p->cv); /* finalize waits for this */
+        return NULL;
+    }
+    if (w == &frt__lazy_marker && !(w = frt__pool_pop(p, true))) return NULL; /* moved */
+    if (!frt__pool_room(p)) {
+        /* every CPU is busy: the batch waits its turn in the
+         * queue and this thread goes on leading */
+        frt__queue_push(p, w, false);
+        frt__pool_unlazy(mid);
+        frt__pool_kick(mid); /* the monitor watches for a stall */
+        return NULL;
+    }
+    return w;
+}
+
+/* Vacate: leave the loop lazily for an inline run: date it, arm the
+ * standby timer if it is not armed, make sure a standby exists, count this
+ * thread as running. @return the inline run's sequence number. */
+static uint64_t frt__worker_vacate(margo_instance_id mid, frt__worker* self)
+{
+    frt__pool* p    = &mid->pool;
+    p->vacant       = true;
+    p->inline_start = frt_now_ms();
+    p->inline_seq++;
+    if (!p->tick_armed) {
+        p->tick_armed = true;
+        frt__standby_arm(p, FRT__HANDOFF_NS);
+    }
+    if (!p->standby) {
+        if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
+            pthread_cond_signal(&p->cv);
+    }
+    uint64_t seq = p->inline_seq;
+    p->nrunning++;
+    p->nstarted++;
+    self->busy   = true;
+    self->asleep = 0;
+    atomic_store(&p->cork_seq, seq);
+    frt__tls.cork_seq = seq;
+    frt__tls.cork_ok  = p->lhead != NULL;
+    return seq;
+}
+
+/* Run inline (p->m NOT held on entry): run w, then the rest of the batch
+ * while nobody took the loop over; send what the batch held back.
+ * @return false if this thread finalized the instance (p->m not held). */
+static bool frt__worker_run_inline(margo_instance_id mid, frt__worker* self, frt__work* w,
+                                   uint64_t seq)
+{
+    frt__pool* p = &mid->pool;
+    for (;;) {
+        frt__tls.vacated     = mid;
+        frt__tls.vacated_seq = seq;
+        w->fn(w);
+        frt__tls.vacated = NULL;
+        frt__tls.cork_ok = false;
+        if (frt__tls.finalized == mid) return false;
+        pthread_mutex_lock(&p->m);
+        /* The rest of the batch (requests, completions, timer runs)
+         * was queued without waking anyone: run it here, unless the
+         * loop was taken over meanwhile (then it is in the pool queue:
+         * frt__pool_unlazy). The FRT__HANDOFF_NS limit counts from when
+         * the loop was left, not per item. */
+        if (!(p->vacant && !p->leader && p->inline_seq == seq && (w = frt__pool_pop(p, true))))
+            break;
+        p->nstarted++;
+        self->asleep     = 0;
+        frt__tls.cork_ok = p->lhead != NULL;
+        pthread_mutex_unlock(&p->m);
+    }
+    self->busy = false;
+    p->nrunning--;
+    frt__pool_kick(mid);
+    if (p->cork) { /* the batch is over: send what it held back */
+        pthread_mutex_unlock(&p->m);
+        frt__uncork_all(mid);
+        pthread_mutex_lock(&p->m);
+    }
+    return true;
+}
+
+/* Work: run the next queued item (there is one, and room for it).
+ * @return false if this thread finalized the instance (p->m not held). */
+static bool frt__worker_run_queued(margo_instance_id mid, frt__worker* self)
+{
+    frt__pool* p = &mid->pool;
+    frt__work* w = frt__pool_pop(p, false);
+    p->nrunning++;
+    p->nstarted++;
+    self->busy   = true;
+    self->asleep = 0;
+    pthread_mutex_unlock(&p->m);
+    w->fn(w);
+    if (frt__tls.finalized == mid) return false;
+    pthread_mutex_lock(&p->m);
+    self->busy = false;
+    p->nrunning--;
+    return true;
+}
+
+/* Standby: sleep on the standby timer until the loop must be taken over
+ * (the inline run is FRT__HANDOFF_NS old or blocks) or stops. */
+static void frt__worker_standby(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    p->standby   = true;
+    for (;;) {
+        pthread_mutex_unlock(&p->m);
+        struct pollfd pf = {.fd = p->standby_fd, .events = POLLIN};
+        (void)poll(&pf, 1, -1);
+        uint64_t ticks;
+        (void)!read(p->standby_fd, &ticks, sizeof ticks);
+        pthread_mutex_lock(&p->m);
+        if (atomic_load(&mid->loop_stop) || (!p->leader && !p->vacant)) break;
+        bool busy   = p->inline_seq != p->tick_seq;
+        p->tick_seq = p->inline_seq;
+        if (p->leader) {
+            if (busy) /* requests keep coming: stay armed (off their path) */
+                frt__standby_arm(p, FRT__HANDOFF_NS);
+            else /* idle: let the timer lapse */
+                p->tick_armed = false;
+            continue;
+        }
+        double left = p->inline_start + FRT__HANDOFF_NS / 1e6 - frt_now_ms();
+        if (p->handoff_now || left <= 0) break; /* take the loop over */
+        frt__standby_arm(p, (long)(left * 1e6) + 1); /* a younger run: its due time */
+    }
+    p->tick_armed = false;
+    p->standby    = false;
+    pthread_cond_broadcast(&p->cv);
+}
+
+/* Idle: wait for work. @return true if this thread should exit (idle for
+ * FRT__POOL_IDLE_S with a leader and a standby and more than min threads). */
+static bool frt__worker_idle(frt__pool* p)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += FRT__POOL_IDLE_S;
+    p->nidle++;
+    int rc = pthread_cond_timedwait(&p->cv, &p->m, &ts);
+    p->nidle--;
+    return rc == ETIMEDOUT && !p->head && !p->stop && p->leader && p->standby
+           && p->nthreads > p->min;
+}
+
+/* This thread finalized the instance from user code; every other thread
+ * is joined and the pool is gone (p->m not held). */
+static void* frt__worker_finalized(margo_instance_id mid)
+{
+    frt__tls.finalized = NULL;
+    frt__tls.pool_inst = NULL;
+    pthread_detach(pthread_self());
+    frt__inst_unref(mid);
+    return NULL;
+}
+
+static void* frt__worker_main(void* arg)
+{
+    frt__worker*      self = arg;
+    margo_instance_id mid  = self->inst;
+    frt__pool*        p    = &mid->pool;
+    frt__tls.pool_inst     = mid;
+    frt__tls.worker        = self;
+    pthread_mutex_lock(&p->m);
+    self->os_tid = (pid_t)syscall(SYS_gettid);
+    for (;;) {
+        bool stopping = atomic_load(&mid->loop_stop);
+        if (!p->leader && !stopping) {
+            frt__work* w = frt__worker_lead(mid);
+            if (!w) continue;
+            uint64_t seq = frt__worker_vacate(mid, self);
+            pthread_mutex_unlock(&p->m);
+            if (!frt__worker_run_inline(mid, self, w, seq)) return frt__worker_finalized(mid);
+            continue;
+        }
+        if (p->head && frt__pool_room(p)) {
+            if (!frt__worker_run_queued(mid, self)) return frt__worker_finalized(mid);
+            continue;
+        }
+        if (!p->standby && !stopping) {
+            frt__worker_standby(mid);
+            continue;
+        }
+        if (p->stop || frt__worker_idle(p)) break;
+    }
+    p->nthreads--;
+    p->nexited++;
+    self->exited = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->m);
+    return NULL;
+}
+
+/* Take the next item (p->m held), NULL if none: from the lazy list (the
+ * inline thread) or the pool queue (workers). */
+static frt__work* frt__pool_pop(frt__pool* p, bool lazy)
+{
+    frt__work* w;
+    if (!lazy && p->head) {
+        w       = p->head;
+        p->head = w->next;
+        if (!p->head) {
+            p->tail  = NULL;
+            p->boost = 0;
+        }
+        p->nqueued--;
+    } else if (lazy && p->lhead) {
+        w        = p->lhead;
+        p->lhead = w->next;
+        if (!p->lhead) p->ltail = NULL;
+        p->nlazy--;
+    } else {
+        return NULL;
+    }
+    return w;
+}
+
+/* The inline thread lost the loop: move the rest of its batch (at most
+ * FRT__LAZY_MAX items) to the pool queue, get threads for as many as
+ * there is room for, and have the monitor watch the rest (p->m held). */
+static void frt__pool_unlazy(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (!p->lhead) return;
+    int room = p->target + p->boost - (p->nrunning - p->nblocked);
+    while (p->lhead) {
+        frt__queue_push(p, frt__pool_pop(p, true), false);
+        if (room-- > 0) frt__pool_kick(mid);
+    }
+    frt__pool_watch(mid);
+}
+
+/* Join workers that exited on idle (called without p->m). */
+static void frt__pool_reap(frt__pool* p)
+{
+    frt__worker* dead = NULL;
+    pthread_mutex_lock(&p->m);
+    for (frt__worker** pp = &p->workers; *pp;) {
+        frt__worker* w = *pp;
+        if (w->exited && !p->stop) {
+            p->nexited--;
+            *pp     = w->next;
+            w->next = dead;
+            dead    = w;
+        } else {
+            pp = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&p->m);
+    while (dead) {
+        frt__worker* n = dead->next;
+        pthread_join(dead->tid, NULL);
+        free(dead);
+        dead = n;
+    }
+}
+
+/* Start one worker; p->m held. */
+static bool frt__pool_spawn(margo_instance_id mid)
+{
+    frt__pool*   p = &mid->pool;
+    frt__worker* w = calloc(1, sizeof *w);
+    if (!w) return false;
+    w->inst = mid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 4u << 20);
+    int rc = pthread_create(&w->tid, &attr, frt__worker_main, w);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(w);
+        return false;
+    }
+    w->next    = p->workers;
+    p->workers = w;
+    p->nthreads++;
+    return true;
+}
+
+void frt__pool_submit(margo_instance_id mid, frt__work* w)
+{
+    frt__pool_enqueue(mid, w, false);
+}
+
+/* Queue w (at the head if front: work its submitter is about to wait for). */
+void frt__pool_enqueue(margo_instance_id mid, frt__work* w, bool front)
+{
+    frt__pool* p = &mid->pool;
+    w->next      = NULL;
+    pthread_mutex_lock(&p->m);
+    if (frt__tls.lazy == mid && frt__tls.nlazy < FRT__LAZY_MAX) {
+        if (p->ltail)
+            p->ltail->next = w;
+        else
+            p->lhead = w;
+        p->ltail = w;
+        p->nlazy++;
+        frt__tls.nlazy++;
+        pthread_mutex_unlock(&p->m);
+        return;
+    }
+    frt__queue_push(p, w, front);
+    frt__pool_kick(mid);
+    bool any_exited = p->nexited > 0;
+    pthread_mutex_unlock(&p->m);
+    if (any_exited) frt__pool_reap(p);
+}
+
+/* Stop the pool: queued work still runs; join every worker but the caller. */
+static void frt__pool_stop_join(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    pthread_mutex_lock(&p->m);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    if (p->mon_started) {
+        p->mon_stop = true;
+        pthread_cond_signal(&p->mon_cv);
+        pthread_mutex_unlock(&p->m);
+        pthread_join(p->mon_tid, NULL);
+        pthread_mutex_lock(&p->m);
+        p->mon_started = false;
+    }
+    for (;;) {
+        frt__worker* target = NULL;
+        for (frt__worker* w = p->workers; w; w = w->next)
+            if (!w->joined && !pthread_equal(w->tid, pthread_self())) {
+                target = w;
+                break;
+            }
+        if (!target) break;
+        target->joined = true;
+        pthread_mutex_unlock(&p->m);
+        pthread_join(target->tid, NULL);
+        pthread_mutex_lock(&p->m);
+    }
+    while (p->workers) {
+        frt__worker* n = p->workers->next;
+        free(p->workers);
+        p->workers = n;
+    }
+    pthread_mutex_unlock(&p->m);
+}
+
+/* Instance setup: the pool's locks, sizes and standby timer (pool not
+ * started). @return false if the standby timer cannot be created (the
+ * pool is then still safe to close and destroy). */
+bool frt__pool_init(frt__pool* p, int rpc_thread_count)
+{
+    pthread_mutex_init(&p->m, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->mon_cv, NULL);
+    p->standby_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    /* the leader, the standby and one worker */
+    p->min  = rpc_thread_count > 2 ? rpc_thread_count : 3;
+    p->max  = FRT__POOL_MAX > p->min ? FRT__POOL_MAX : p->min;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    p->target = ncpu < 2 ? 2 : ncpu > 256 ? 256 : (int)ncpu;
+    return p->standby_fd >= 0;
+}
+
+/* Start the first two threads: they become the loop's leader and standby.
+ * @return false if not even one could start. */
+bool frt__pool_start(margo_instance_id mid)
+{
+    pthread_mutex_lock(&mid->pool.m);
+    bool started = frt__pool_spawn(mid);
+    if (started) (void)frt__pool_spawn(mid);
+    pthread_mutex_unlock(&mid->pool.m);
+    return started;
+}
+
+/* Finalize: stop the loop, wait for the leader and the standby to leave,
+ * queue the batch of an inline thread, then drain the queue and join every
+ * worker but the caller. */
+void frt__pool_stop(margo_instance_id mid)
+{
+    pthread_mutex_lock(&mid->pool.m);
+    atomic_store(&mid->loop_stop, true);
+    frt__wake_loop(mid);
+    mid->pool.tick_armed = true;
+    frt__standby_arm(&mid->pool, 1); /* wake the standby: it sees loop_stop */
+    while (mid->pool.leader || mid->pool.standby)
+        pthread_cond_wait(&mid->pool.cv, &mid->pool.m);
+    frt__pool_unlazy(mid); /* the batch of an inline thread that finalized (a quit handler) */
+    pthread_mutex_unlock(&mid->pool.m);
+    frt__pool_stop_join(mid);
+}
+
+/* Teardown: close the standby timer (threads are gone; -1 safe). */
+void frt__pool_close(frt__pool* p)
+{
+    if (p->standby_fd >= 0) close(p->standby_fd);
+    p->standby_fd = -1;
+}
+
+/* Last ref: destroy the pool's locks. */
+void frt__pool_destroy(frt__pool* p)
+{
+    pthread_mutex_destroy(&p->m);
+    pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->mon_cv);
+}

@@ -1,0 +1,314 @@
+/*
+ * rpc.c -- the RPC registry (handlers by name and provider id), the dispatch
+ * of a request to its handler, and provider identities (the builtin
+ * __frt_identity RPC).
+ *
+ * Owns: frt__entry, frt__ident, the creation of struct frt_request; the
+ * instance's entries, identity_entry and idents (inst->lock).
+ * Calls: pool.c (frt__pool_submit, frt__about_to_block, frt_wait_*),
+ * conn-write.c (frt__send_error), conn-read.c (frt__protocol_warning),
+ * call.c (frt_forward, frt_respond*). Called by conn-read.c (dispatch),
+ * call.c (in-process calls), instance.c (init, teardown).
+ */
+#include "frt-core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Lookup of a handler; inst->lock held. */
+frt__entry* frt__entry_find(margo_instance_id mid, const char* name, uint16_t provider_id)
+{
+    if (strcmp(name, FRT__IDENTITY_RPC) == 0) return &mid->identity_entry;
+    for (frt__entry* e = mid->entries; e; e = e->next)
+        if (e->provider_id == provider_id && strcmp(e->name, name) == 0) return e;
+    return NULL;
+}
+
+void frt__request_free(struct frt_request* r)
+{
+    frt__conn_unref(r->conn);
+    free(r->body);
+    free(r);
+}
+
+/* Pool: run a handler, then release the invocation count. */
+void frt__handler_run(frt__work* w)
+{
+    struct frt_request* r     = FRT__CONTAINER(w, struct frt_request, work);
+    margo_instance_id   mid   = r->inst;
+    frt__entry*         e     = r->entry;
+    frt__entry*         saved = frt__tls.entry;
+    frt__tls.entry            = e;
+    e->fn(r, r->in, r->in_len, e->uargs); /* r may be gone after this */
+    frt__tls.entry = saved;
+    if (frt__tls.finalized == mid) return;
+    pthread_mutex_lock(&mid->lock);
+    e->active--;
+    if (e->active == 0) {
+        if (e->orphaned)
+            free(e);
+        else
+            pthread_cond_broadcast(&mid->cv);
+    }
+    pthread_mutex_unlock(&mid->lock);
+}
+
+/* Fill a new (zeroed) request for entry e, whose invocation count the
+ * caller took; conn (a ref the request now holds) is NULL in-process. */
+void frt__request_init(struct frt_request* r, margo_instance_id mid, frt__conn* conn,
+                       frt__entry* e, uint64_t id, uint16_t provider_id, void* body,
+                       const void* in, size_t in_len, const char* source)
+{
+    r->work.fn     = frt__handler_run;
+    r->inst        = mid;
+    r->conn        = conn;
+    r->entry       = e;
+    r->id          = id;
+    r->provider_id = provider_id;
+    r->body        = body;
+    r->in          = in;
+    r->in_len      = in_len;
+    strcpy(r->source, source);
+}
+
+/* A request frame arrived on c (consumes body): find its handler and queue
+ * it (to *inl if inl and *inl is empty: the leader runs it itself after
+ * handing off), or answer an error (unknown RPC, out of memory).
+ * @return false if c must be closed (a NUL in the RPC name). */
+bool frt__rpc_dispatch(margo_instance_id mid, frt__conn* c, const frt__hdr* h, uint8_t* body,
+                       frt__work** inl)
+{
+    char name[FRT_MAX_RPC_NAME_LEN + 1];
+    memcpy(name, body, h->name_len);
+    name[h->name_len] = 0;
+    if (memchr(body, 0, h->name_len)) {
+        free(body);
+        frt__protocol_warning(mid, c, "RPC name contains a NUL byte");
+        return false;
+    }
+    pthread_mutex_lock(&mid->lock);
+    frt__entry* e = frt__entry_find(mid, name, h->provider_id);
+    if (e) e->active++;
+    pthread_mutex_unlock(&mid->lock);
+    if (!e) {
+        free(body);
+        frt__log(&mid->log, MARGO_LOG_DEBUG, "request for unknown RPC %s (provider %u) from %s",
+                 name, h->provider_id, c->peer);
+        frt__send_error(c, h->id, HG_NOENTRY);
+        return true;
+    }
+    struct frt_request* r = calloc(1, sizeof *r);
+    if (!r) {
+        free(body);
+        pthread_mutex_lock(&mid->lock);
+        e->active--;
+        pthread_cond_broadcast(&mid->cv);
+        pthread_mutex_unlock(&mid->lock);
+        frt__send_error(c, h->id, HG_NOMEM);
+        return true;
+    }
+    atomic_fetch_add(&c->refs, 1);
+    frt__request_init(r, mid, c, e, h->id, h->provider_id, body,
+                      h->payload_len ? body + h->name_len : NULL, h->payload_len, c->peer);
+    if (inl && !*inl)
+        *inl = &r->work; /* the leader runs it itself after handing off */
+    else
+        frt__pool_submit(mid, &r->work);
+    return true;
+}
+
+hg_return_t frt_rpc_register(margo_instance_id mid, const char* name, uint16_t provider_id,
+                             frt_handler_fn handler, void* uargs, ABT_pool pool)
+{
+    (void)pool;
+    if (!mid || !name || !handler) return HG_INVALID_ARG;
+    size_t n = strlen(name);
+    if (n == 0 || n > FRT_MAX_RPC_NAME_LEN || strcmp(name, FRT__IDENTITY_RPC) == 0)
+        return HG_INVALID_ARG;
+    frt__entry* e = calloc(1, sizeof *e);
+    if (!e) return HG_NOMEM;
+    memcpy(e->name, name, n + 1);
+    e->provider_id  = provider_id;
+    e->fn           = handler;
+    e->uargs        = uargs;
+    hg_return_t ret = HG_SUCCESS;
+    pthread_mutex_lock(&mid->lock);
+    if (frt__entry_find(mid, name, provider_id)) {
+        ret = HG_EXIST;
+    } else {
+        e->next      = mid->entries;
+        mid->entries = e;
+        e            = NULL;
+    }
+    pthread_mutex_unlock(&mid->lock);
+    free(e);
+    return ret;
+}
+
+hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name, uint16_t provider_id)
+{
+    if (!mid || !name) return HG_INVALID_ARG;
+    frt__entry* e = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__entry** pp = &mid->entries; *pp; pp = &(*pp)->next)
+        if ((*pp)->provider_id == provider_id && strcmp((*pp)->name, name) == 0) {
+            e   = *pp;
+            *pp = e->next;
+            break;
+        }
+    if (!e) {
+        pthread_mutex_unlock(&mid->lock);
+        return HG_NOENTRY;
+    }
+    int self = frt__tls.entry == e ? 1 : 0;
+    if (e->active > self) { /* the handlers may be queued behind us */
+        frt__about_to_block();
+        frt_wait_begin();
+        while (e->active > self) pthread_cond_wait(&mid->cv, &mid->lock);
+        frt_wait_end();
+    }
+    if (e->active == 0)
+        free(e);
+    else
+        e->orphaned = true; /* freed by frt__handler_run when its handler returns */
+    pthread_mutex_unlock(&mid->lock);
+    return HG_SUCCESS;
+}
+
+bool frt_rpc_is_registered(margo_instance_id mid, const char* name, uint16_t provider_id)
+{
+    if (!mid || !name) return false;
+    pthread_mutex_lock(&mid->lock);
+    frt__entry* e = frt__entry_find(mid, name, provider_id);
+    pthread_mutex_unlock(&mid->lock);
+    return e != NULL && !e->builtin;
+}
+
+/* ------------------------------------------------------------------ */
+/* Identities                                                          */
+/* ------------------------------------------------------------------ */
+
+hg_return_t margo_provider_register_identity(margo_instance_id mid, uint16_t provider_id,
+                                             const char* identity)
+{
+    if (!mid || !identity) return HG_INVALID_ARG;
+    hg_return_t ret = HG_SUCCESS;
+    frt__ident* n   = calloc(1, sizeof *n);
+    char*       s   = strdup(identity);
+    if (!n || !s) {
+        free(n);
+        free(s);
+        return HG_NOMEM;
+    }
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident* k = mid->idents; k; k = k->next)
+        if (k->provider_id == provider_id) ret = HG_EXIST;
+    if (ret == HG_SUCCESS) {
+        n->provider_id = provider_id;
+        n->identity    = s;
+        n->next        = mid->idents;
+        mid->idents    = n;
+        n              = NULL;
+        s              = NULL;
+    }
+    pthread_mutex_unlock(&mid->lock);
+    free(n);
+    free(s);
+    return ret;
+}
+
+hg_return_t margo_provider_deregister_identity(margo_instance_id mid, uint16_t provider_id)
+{
+    if (!mid) return HG_INVALID_ARG;
+    frt__ident* found = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident** pp = &mid->idents; *pp; pp = &(*pp)->next)
+        if ((*pp)->provider_id == provider_id) {
+            found = *pp;
+            *pp   = found->next;
+            break;
+        }
+    pthread_mutex_unlock(&mid->lock);
+    if (!found) return HG_NOENTRY;
+    free(found->identity);
+    free(found);
+    return HG_SUCCESS;
+}
+
+const char* margo_provider_registered_identity(margo_instance_id mid, uint16_t provider_id)
+{
+    if (!mid) return NULL;
+    const char* s = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident* k = mid->idents; k; k = k->next)
+        if (k->provider_id == provider_id) s = k->identity;
+    pthread_mutex_unlock(&mid->lock);
+    return s;
+}
+
+/* Builtin handler of FRT__IDENTITY_RPC (any provider id). */
+static void frt__identity_handler(frt_request_t req, const void* in, size_t in_len, void* uargs)
+{
+    margo_instance_id mid = req->inst;
+    char*             s   = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__ident* k = mid->idents; k; k = k->next)
+        if (k->provider_id == req->provider_id) s = strdup(k->identity);
+    pthread_mutex_unlock(&mid->lock);
+    if (s)
+        frt_respond(req, s, strlen(s));
+    else
+        frt_respond_error(req, HG_NOENTRY);
+    free(s);
+}
+
+hg_return_t margo_provider_get_identity(margo_instance_id mid, hg_addr_t address,
+                                        uint16_t provider_id, char* buffer, size_t* bufsize)
+{
+    void*       out = NULL;
+    size_t      len = 0;
+    hg_return_t ret;
+    if (!mid || !address || !bufsize) return HG_INVALID_ARG;
+    ret = frt_forward(mid, address, FRT__IDENTITY_RPC, provider_id, NULL, 0,
+                      FRT__IDENTITY_TIMEOUT_MS, &out, &len);
+    if (ret != HG_SUCCESS) goto finish;
+    if (memchr(out, 0, len)) {
+        ret = HG_PROTOCOL_ERROR;
+        goto finish;
+    }
+    if (!buffer || *bufsize < len + 1) {
+        *bufsize = len + 1;
+        ret      = HG_OVERFLOW;
+        goto finish;
+    }
+    if (len) memcpy(buffer, out, len);
+    buffer[len] = 0;
+    *bufsize    = len + 1;
+finish:
+    free(out);
+    return ret;
+}
+
+/* Instance setup: the builtin identity RPC. */
+void frt__rpc_init(margo_instance_id mid)
+{
+    strcpy(mid->identity_entry.name, FRT__IDENTITY_RPC);
+    mid->identity_entry.fn      = frt__identity_handler;
+    mid->identity_entry.builtin = true;
+}
+
+/* Teardown: free the registry and the identities (threads are gone). */
+void frt__rpc_free(margo_instance_id mid)
+{
+    while (mid->entries) {
+        frt__entry* e = mid->entries;
+        mid->entries  = e->next;
+        free(e);
+    }
+    while (mid->idents) {
+        frt__ident* k = mid->idents;
+        mid->idents   = k->next;
+        free(k->identity);
+        free(k);
+    }
+}
