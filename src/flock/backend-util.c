@@ -4,8 +4,12 @@
  */
 #include "flock/backend-util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 char* flock__json_to_string(const struct json_object* obj)
 {
@@ -53,4 +57,70 @@ void flock__notify_metadata(const flock_backend_init_args_t* args, const char* k
 {
     if (args && args->metadata_update_callback)
         args->metadata_update_callback(args->callback_context, key, value);
+}
+
+/* splitmix64 finalizer: spreads the bits of a hash. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+uint64_t flock__group_id_new(const flock_group_view_t* v, const char* type)
+{
+    uint64_t id = 0;
+    if (v->members.size <= 1) {
+        if (getrandom(&id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            id = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 16)
+               ^ (uint64_t)(uintptr_t)v;
+        }
+    } else {
+        id = flock_djb2_hash(type ? type : "");
+        for (uint64_t i = 0; i < v->members.size; i++) /* sorted: the same order everywhere */
+            id = mix64(id ^ flock_hash_member(v->members.data[i].provider_id,
+                                              v->members.data[i].address));
+    }
+    id = mix64(id);
+    return id ? id : 1;
+}
+
+bool flock__group_id_parse(const char* text, uint64_t* id)
+{
+    uint64_t v = 0;
+    size_t   n = 0;
+    if (!text) return false;
+    for (; text[n]; n++) {
+        char c = text[n];
+        int  d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0 || n >= 16) return false;
+        v = (v << 4) | (uint64_t)d;
+    }
+    if (n == 0 || v == 0) return false;
+    *id = v;
+    return true;
+}
+
+void flock__group_id_format(uint64_t id, char out[17])
+{
+    snprintf(out, 17, "%016llx", (unsigned long long)id);
+}
+
+uint64_t flock__view_group_id(const flock_group_view_t* v)
+{
+    const char*         cfg = flock_group_view_find_metadata((flock_group_view_t*)v, "__config__");
+    struct json_object* o   = cfg ? json_tokener_parse(cfg) : NULL;
+    struct json_object* g   = NULL;
+    uint64_t            id  = 0;
+    if (o && json_object_object_get_ex(o, FLOCK__GROUP_ID_KEY, &g)
+        && json_object_is_type(g, json_type_string))
+        (void)flock__group_id_parse(json_object_get_string(g), &id);
+    json_object_put(o);
+    return id;
 }

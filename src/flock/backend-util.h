@@ -57,6 +57,34 @@ char* flock__json_to_string(const struct json_object* obj);
 flock_return_t flock__view_set_reserved_metadata(flock_group_view_t* v, const char* type,
                                                  const struct json_object* config);
 
+/*
+ * Group identity. A group is named by a 64-bit id made when it is founded,
+ * written as 16 lowercase hex digits in the "group_id" key of its
+ * "__config__" (so in its group file) and carried in the backends'
+ * membership messages: a member never joins, answers for or merges with a
+ * group of another id. 0 means "unknown" (a file written by Mochi Flock or
+ * an older version): such a member adopts the id of the group it joins.
+ */
+#define FLOCK__GROUP_ID_KEY "group_id"
+
+/** The id of a group founded with initial view v by (self_addr,
+ *  provider_id) for backend type: random (getrandom) when v has one member
+ *  (a new group of itself: never the id of an earlier group at the same
+ *  address); otherwise derived from the member set and the type, so that
+ *  every member of a view/mpi bootstrap, which all start from the same
+ *  view, names the group the same. Never 0. No locking (v is private). */
+uint64_t flock__group_id_new(const flock_group_view_t* v, const char* type);
+
+/** Parse 1 to 16 hex digits into *id (non-zero); false if text is not that. */
+bool flock__group_id_parse(const char* text, uint64_t* id);
+
+/** Write id as 16 lowercase hex digits and a NUL into out[17]. */
+void flock__group_id_format(uint64_t id, char out[17]);
+
+/** The "group_id" of the view's "__config__" (0 if absent or invalid;
+ *  the caller holds the view lock if the view is shared). */
+uint64_t flock__view_group_id(const flock_group_view_t* v);
+
 /** Call args->member_update_callback(args->callback_context, ...) if set.
  *  Must be called without holding the view lock. */
 void flock__notify_member(const flock_backend_init_args_t* args, flock_update_t update,
