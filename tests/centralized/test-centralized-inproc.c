@@ -20,6 +20,7 @@
 #include <flock/flock-server.h>
 #include <flock/flock-bootstrap.h>
 #include "flock/provider-internal.h"
+#include "flock/backend-util.h"
 #include "backends/centralized/centralized-wire.h"
 
 /* ---------------- callback recorder ---------------- */
@@ -162,6 +163,8 @@ static long raw_call(margo_instance_id mid, const char* addr, const char* rpc,
     return st;
 }
 
+static uint64_t group_id; /* of test_group's group */
+
 static void test_group(void)
 {
     margo_instance_id m1 = margo_init("na+sm", MARGO_SERVER_MODE, 0, 0);
@@ -195,12 +198,20 @@ static void test_group(void)
         flock_group_view_t pv = view_of(p2);
         CHECK_EQ_STR(flock_group_view_find_metadata(&pv, "__type__"), "centralized");
         const char* c = flock_group_view_find_metadata(&pv, "__config__");
-        char expect[1024];
+        char expect[1024], gid[17];
+        /* the group id of a view founding: derived from the member set, the
+         * same at every founder; the primary opened term 1 */
+        flock_group_view_t same = FLOCK_GROUP_VIEW_INITIALIZER;
+        flock_group_view_add_member(&same, a1, 2);
+        flock_group_view_add_member(&same, a1, 1);
+        group_id = flock__group_id_new(&same, "centralized");
+        flock_group_view_clear(&same);
+        flock__group_id_format(group_id, gid);
         snprintf(expect, sizeof expect,
                  "{\"ping_timeout_ms\":2000.0,\"ping_interval_ms\":[20.0,40.0],"
                  "\"ping_max_num_timeouts\":3,\"primary_address\":\"%s\","
-                 "\"primary_provider_id\":2}",
-                 a1);
+                 "\"primary_provider_id\":2,\"group_id\":\"%s\",\"term\":1}",
+                 a1, gid);
         CHECK_EQ_STR(c, expect);
         char* gc = flock_provider_get_config(p2);
         char full[2048];
@@ -225,12 +236,13 @@ static void test_group(void)
     CHECK_EQ_INT(r5.n, 0);
     CHECK(no_duplicates(p1) && no_duplicates(p2) && no_duplicates(p5));
 
-    /* duplicate join: explicit error, nothing duplicated */
+    /* a second join of a member: a rejoin (a restart), answered with the
+     * view, nothing duplicated, no event */
     {
         frt_wbuf b = FRT_WBUF_INIT;
+        flock__cent_encode_envelope(&b, group_id, 1);
         flock__cent_encode_u16(&b, 5);
-        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 2, &b),
-                     FLOCK_ERR_INVALID_ARGS);
+        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 2, &b), FLOCK_SUCCESS);
         /* a join sent to a secondary is refused */
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 1, &b),
                      FLOCK_ERR_OP_FORBIDDEN);
@@ -242,13 +254,24 @@ static void test_group(void)
         frt_wbuf_free(&b);
         /* a replayed (already applied) update: no callback, no change */
         flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, a2, 5};
+        flock__cent_encode_envelope(&b, group_id, 1);
         flock__cent_encode_events(&b, &e, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_SUCCESS);
         frt_wbuf_free(&b);
         /* an update from the future (gap): the member resyncs from the primary */
         flock__cent_event_t f = {1000, FLOCK_MEMBER_JOINED, "na+sm://1-0", 9};
+        flock__cent_encode_envelope(&b, group_id, 1);
         flock__cent_encode_events(&b, &f, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_SUCCESS);
+        frt_wbuf_free(&b);
+        /* the same from another group, or from an older term: refused */
+        flock__cent_encode_envelope(&b, group_id ^ 1, 1);
+        flock__cent_encode_events(&b, &f, 1);
+        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_ERR_INVALID_GROUP);
+        frt_wbuf_free(&b);
+        flock__cent_encode_envelope(&b, group_id, 0);
+        flock__cent_encode_events(&b, &f, 1);
+        CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_ERR_OP_FORBIDDEN);
         frt_wbuf_free(&b);
         CHECK(ft_wait_until(converged, &c3, 30000));
         CHECK_EQ_INT(rec_count(&r1, FLOCK_MEMBER_JOINED, a2, 5), 1);
@@ -272,10 +295,11 @@ static void test_group(void)
             uint16_t pid = (round & 1) ? 1 : 2;
             for (size_t k = 0; k < len; k++)
                 junk[k] = (uint8_t)rand_r(&seed);
-            /* lengths 2 and 3 could be a well-formed join/leave of pid 5;
-             * skip those so the group really is unchanged */
+            /* length 18 could be a well-formed join/leave of pid 5 (a
+             * 16-byte envelope + a u16); skip those so the group really is
+             * unchanged */
             const char* rpc = names[round % 5];
-            if ((rpc == names[3] || rpc == names[4]) && len == 2) continue;
+            if ((rpc == names[3] || rpc == names[4]) && len == 18) continue;
             void* out = NULL;
             size_t olen = 0;
             frt_forward(m2, target, rpc, pid, junk, len, 5000, &out, &olen);

@@ -190,6 +190,7 @@ int main(int argc, char** argv)
     CHECK_EQ_INT(tt_run(out, err, "'%s' show --address %s --provider-id 42", FLOCK, addr[3]), 0);
     CHECK(tt_file_contains(out, "2 members, digest"));
     CHECK(tt_file_contains(out, addr[0]));
+    if (ft_failures) tt_dump("show", out);
 
     /* 9. the watcher stops on SIGTERM with status 0; every line is well formed */
     kill(w, SIGTERM);

@@ -117,6 +117,23 @@ static flock_return_t cent__check_args(flock_backend_init_args_t* args, void** s
     return FLOCK_SUCCESS;
 }
 
+/* Contract: config parsed, role known. The group id and term: a primary
+ * that starts from a view (a new group, or a restart from its group file)
+ * opens a new term, one above the file's (the first is 1), and names a new
+ * group if the view has no id (flock__group_id_new: random for a group of
+ * one, the same at every founder of a view/mpi group); a secondary keeps
+ * what its view says (0 when unknown) until it hears from the primary. */
+static void cent__resolve_identity(cent_state_t* s, const flock_backend_init_args_t* args)
+{
+    if (s->is_primary && !args->join) {
+        if (!s->config.group_id)
+            s->config.group_id = flock__group_id_new(&args->initial_view, "centralized");
+        s->config.term += 1;
+    }
+    s->group_id = s->config.group_id;
+    s->term = s->config.term;
+}
+
 /* Contract: s fresh. Parse the config (the view's __config__ wins over
  * group.config), pick the primary (else the first member of the initial
  * view; a joiner must be told), check it is in the view, set the role,
@@ -157,6 +174,7 @@ static flock_return_t cent__resolve_primary(cent_state_t* s,
     s->is_primary =
         flock__cent_same_member(s->config.primary_address, s->config.primary_provider_id,
                                 s->self_addr, s->provider_id);
+    cent__resolve_identity(s, args);
     s->config_json = flock__cent_config_to_json(&s->config);
     if (!s->config_json) return FLOCK_ERR_ALLOCATION;
     if (margo_addr_lookup(s->mid, s->config.primary_address, &s->primary_addr) !=
@@ -186,6 +204,24 @@ static flock_return_t cent__install_initial_view(cent_state_t* s,
     return FLOCK_SUCCESS;
 }
 
+/* Contract: a secondary listed in its initial view, RPCs registered, no
+ * lock held. It may be a restart (the group file lists it): take the
+ * primary's current view at once, or rejoin if the primary no longer lists
+ * it. A primary that does not answer yet (a group whose members all start
+ * together, a restarting primary) is no error: the watch tries again. */
+static void cent__sync_listed(cent_state_t* s)
+{
+    bool listed = false;
+    pthread_mutex_lock(&s->sync_mtx);
+    flock_return_t ret = cent__secondary_check_locked(s, CENT_SYNC_TIMEOUT_MS, &listed);
+    if (ret == FLOCK_SUCCESS && !listed) {
+        margo_info(s->mid, CENT_LOG_PREFIX "the primary no longer lists this member: rejoining");
+        if (cent__secondary_rejoin_locked(s) != FLOCK_SUCCESS)
+            cent__watch_removed(s, "the primary does not list it");
+    }
+    pthread_mutex_unlock(&s->sync_mtx);
+}
+
 /* Contract: view installed, nothing registered. Register the RPCs and take
  * up the role: a joiner joins through the primary (holding sync_mtx from
  * before registering until the view is in, so early updates wait); the
@@ -198,13 +234,15 @@ static flock_return_t cent__start_role(cent_state_t* s, bool join)
         s->joined = !s->is_primary;
         ret = cent__register_all(s);
         if (ret == FLOCK_SUCCESS && s->is_primary) ret = cent__ping_start_all(s);
-        return ret;
+        if (ret == FLOCK_SUCCESS && !s->is_primary) cent__sync_listed(s);
+    } else {
+        pthread_mutex_lock(&s->sync_mtx); /* updates wait until we are in */
+        ret = cent__register_all(s);
+        if (ret == FLOCK_SUCCESS) ret = cent__secondary_join(s);
+        if (ret == FLOCK_SUCCESS) s->joined = true;
+        pthread_mutex_unlock(&s->sync_mtx);
     }
-    pthread_mutex_lock(&s->sync_mtx); /* updates wait until we are in */
-    ret = cent__register_all(s);
-    if (ret == FLOCK_SUCCESS) ret = cent__secondary_join(s);
-    if (ret == FLOCK_SUCCESS) s->joined = true;
-    pthread_mutex_unlock(&s->sync_mtx);
+    if (ret == FLOCK_SUCCESS && !s->is_primary) ret = cent__watch_start(s);
     return ret;
 }
 
@@ -222,6 +260,7 @@ static flock_return_t cent_init(flock_backend_init_args_t* args, void** state)
     if (ret == FLOCK_SUCCESS) ret = cent__start_role(s, args->join);
     if (ret != FLOCK_SUCCESS) {
         cent__stop_accepting(s);
+        cent__watch_stop(s);
         cent__wait_idle(s);
         cent__state_free(s);
         return ret;
@@ -245,6 +284,7 @@ static flock_return_t cent_destroy(void* state)
 
     if (!s->is_primary && s->joined) cent__secondary_leave(s); /* leave gracefully */
     cent__stop_accepting(s);       /* waits for running handlers */
+    cent__watch_stop(s);           /* waits for a running check */
     peers = cent__ping_stop_all(s); /* waits for running timer callbacks */
     cent__wait_idle(s);            /* in-flight pings, an active committer */
     cent__peer_free_list(peers);
@@ -269,7 +309,12 @@ static flock_return_t
 cent_get_view(void* state, void (*fn)(void*, const flock_group_view_t*), void* uargs)
 {
     cent_state_t* s = state;
+    bool removed;
     if (!s || !fn) return FLOCK_ERR_INVALID_ARGS;
+    pthread_mutex_lock(&s->mtx);
+    removed = s->removed;
+    pthread_mutex_unlock(&s->mtx);
+    if (removed) return FLOCK_ERR_NOT_A_MEMBER; /* never a stale view as current */
     fn(uargs, &s->view); /* the caller locks the view */
     return FLOCK_SUCCESS;
 }

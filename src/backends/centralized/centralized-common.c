@@ -1,9 +1,10 @@
 /*
  * centralized-common.c -- helpers every room of the centralized backend
  * uses: answering a request with a status, firing the provider's member
- * callbacks.
+ * callbacks, the member's identity (group id and term) and the envelope
+ * that opens every request.
  *
- * Owns no state. May call: centralized-wire.c, frt, backend-util.
+ * Owns: s->group_id and s->term (under mtx). May call: centralized-wire.c, frt, backend-util.
  */
 #include "flock/backend-util.h"
 
@@ -26,4 +27,27 @@ void cent__notify(cent_state_t* s, const flock__cent_event_t* evs, size_t n)
     for (size_t i = 0; i < n; i++)
         flock__notify_member(&s->cb_args, evs[i].type, evs[i].address,
                              evs[i].provider_id);
+}
+
+void cent__identity(cent_state_t* s, uint64_t* group_id, uint64_t* term)
+{
+    pthread_mutex_lock(&s->mtx);
+    *group_id = s->group_id;
+    *term = s->term;
+    pthread_mutex_unlock(&s->mtx);
+}
+
+void cent__put_envelope(cent_state_t* s, frt_wbuf* b)
+{
+    uint64_t group_id, term;
+    cent__identity(s, &group_id, &term);
+    flock__cent_encode_envelope(b, group_id, term);
+}
+
+void cent__adopt(cent_state_t* s, uint64_t group_id, uint64_t term)
+{
+    pthread_mutex_lock(&s->mtx);
+    if (group_id && !s->group_id) s->group_id = group_id;
+    if (term > s->term) s->term = term;
+    pthread_mutex_unlock(&s->mtx);
 }

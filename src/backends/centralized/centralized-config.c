@@ -175,6 +175,32 @@ static flock_return_t cent__parse_ping_max_num_timeouts(struct json_object* v,
     return FLOCK_SUCCESS;
 }
 
+static flock_return_t cent__parse_group_id(struct json_object* v, flock__cent_config_t* cfg,
+                                           char* errbuf, size_t errlen)
+{
+    const char* t = v ? json_object_get_string(v) : NULL;
+    char*       end = NULL;
+    if (!v) return FLOCK_SUCCESS;
+    if (!json_object_is_type(v, json_type_string) || !t[0] || strlen(t) > 16
+        || strspn(t, "0123456789abcdefABCDEF") != strlen(t)
+        || (cfg->group_id = strtoull(t, &end, 16)) == 0) {
+        cent__err(errbuf, errlen, "\"group_id\" must be a string of 1 to 16 hex digits, not 0");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t cent__parse_term(struct json_object* v, flock__cent_config_t* cfg,
+                                       char* errbuf, size_t errlen)
+{
+    int64_t n;
+    if (!v) return FLOCK_SUCCESS;
+    flock_return_t ret = cent__get_int_in(v, "term", 1, INT64_MAX, "[1, 2^63-1]", &n, errbuf,
+                                          errlen);
+    if (ret == FLOCK_SUCCESS) cfg->term = (uint64_t)n;
+    return ret;
+}
+
 /* The keys, in the order their errors are reported. */
 static const struct {
     const char* key;
@@ -185,6 +211,8 @@ static const struct {
     {"ping_timeout_ms", cent__parse_ping_timeout},
     {"ping_interval_ms", cent__parse_ping_interval},
     {"ping_max_num_timeouts", cent__parse_ping_max_num_timeouts},
+    {"group_id", cent__parse_group_id},
+    {"term", cent__parse_term},
 };
 
 /* Contract: the two sources must be objects: the view's __config__ text (if
@@ -299,6 +327,13 @@ struct json_object* flock__cent_config_to_json(const flock__cent_config_t* cfg)
                        json_object_new_int(cfg->primary_provider_id)))
             goto fail;
     }
+    if (cfg->group_id) {
+        char id[17];
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)cfg->group_id);
+        if (!cent__add(obj, "group_id", json_object_new_string(id))) goto fail;
+    }
+    if (cfg->term && !cent__add(obj, "term", json_object_new_int64((int64_t)cfg->term)))
+        goto fail;
     return obj;
 fail:
     if (obj) json_object_put(obj);

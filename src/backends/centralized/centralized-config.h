@@ -37,6 +37,8 @@ typedef struct flock__cent_config {
     char* primary_address;       /**< owned, NULL if not configured */
     bool has_primary_provider_id;
     uint16_t primary_provider_id; /**< < 65535 */
+    uint64_t group_id;            /**< "group_id" (16 hex digits); 0 = unknown */
+    uint64_t term;                /**< "term" (>= 1); 0 = unknown */
 } flock__cent_config_t;
 
 /** Fill *cfg with the defaults (primary_address NULL). */
@@ -66,7 +68,8 @@ flock_return_t flock__cent_config_set_primary(flock__cent_config_t* cfg,
 /**
  * @brief The effective config as a new json-c object, keys in the order
  * ping_timeout_ms, ping_interval_ms, ping_max_num_timeouts, primary_address,
- * primary_provider_id (the last two only when the primary is known).
+ * primary_provider_id (these two only when the primary is known), group_id
+ * and term (each only when known, i.e. non-zero).
  * Doubles print with ".0". Caller puts the reference. NULL on allocation failure.
  */
 struct json_object* flock__cent_config_to_json(const flock__cent_config_t* cfg);

@@ -79,6 +79,8 @@
 #define CENT_UPDATE_TIMEOUT_MS   1000.0 /* membership_update, per member */
 #define CENT_LEAVE_TIMEOUT_MS    1000.0
 #define CENT_CATCH_UP_TIMEOUT_MS 5000.0
+#define CENT_FOREIGN_WARN_MS     10000.0 /* one "another group" line per 10 s */
+#define CENT_SYNC_TIMEOUT_MS     1000.0 /* a listed secondary's first look at the primary */
 #define CENT_JOIN_TIMEOUT_MS     60000.0
 #define CENT_JOIN_RETRY_MS       10000.0 /* retry window for unreachable primaries */
 #define CENT_EVENT_LOG_CAPACITY  4096
@@ -114,6 +116,7 @@ typedef struct cent_change {
     frt_request_t req;     /* join/leave request to answer, NULL for DIED */
     flock_return_t result; /* set by the committer */
     bool applied;
+    bool rejoin; /* a join of a listed member (a restart): answered, no event */
 } cent_change_t;
 
 /* The backend's state: allocated and freed by centralized-backend.c. Which
@@ -153,6 +156,22 @@ typedef struct cent_state {
     uint64_t committed_digest;
     uint64_t rng;
 
+    /* identity (protected by mtx): the group id (0 = unknown: a member
+     * started from a file without one, until it hears from the primary)
+     * and the term: the primary's own, or the newest a secondary accepted
+     * (0 = none yet). See docs/design.md, "Group identity and terms". */
+    uint64_t group_id;
+    uint64_t term;
+    double last_foreign_ms; /* rate limit of "refused: another group" (rpc) */
+
+    /* the secondary's watch over its membership (centralized-watch.c;
+     * protected by mtx) */
+    margo_timer_t watch_timer;
+    double last_contact_ms; /* last ping or update from the primary */
+    bool removed;           /* the group no longer lists this member */
+    bool checking;          /* a check (and maybe a rejoin) runs */
+    double last_warning_ms; /* rate limit of "cannot reach the primary" */
+
     pthread_mutex_t sync_mtx;
     bool rpc_registered[CENT_NUM_RPCS];
 } cent_state_t;
@@ -175,6 +194,10 @@ void cent__peer_add(cent_state_t* s, const char* address, uint16_t pid);
 /* Contract: no lock held. Unlink the peer of (address, pid), if any, and
  * free it now, or let its in-flight ping completion free it. */
 void cent__peer_remove(cent_state_t* s, const char* address, uint16_t pid);
+
+/* Contract: no lock held. A listed member rejoined (restarted): forget the
+ * failures counted against it. */
+void cent__peer_reset(cent_state_t* s, const char* address, uint16_t pid);
 
 /* Contract: no lock held; init of the primary. Start pinging every member
  * of the view but this one. FLOCK_ERR_ALLOCATION. */
@@ -217,16 +240,65 @@ void cent__primary_serve_view(cent_state_t* s, frt_request_t req, uint64_t since
 void cent__secondary_apply_update(cent_state_t* s, const flock__cent_event_t* evs, size_t n);
 
 /* Contract: secondary; no lock held; the ping has been answered. Catch up
- * if the primary's committed (seq, digest) says this member is behind. */
-void cent__secondary_on_ping(cent_state_t* s, uint64_t seq, uint64_t digest);
+ * if the primary's committed (seq, digest) says this member is behind, or
+ * take the whole view when the ping opened a newer term (adopt). */
+void cent__secondary_on_ping(cent_state_t* s, uint64_t seq, uint64_t digest, bool adopt);
+
+/* Contract: secondary; no lock held. A newer term started (a restarted or
+ * new primary): take the whole view from the primary, callbacks for what
+ * differs. */
+void cent__secondary_resync(cent_state_t* s);
+
+/* Contract: sync_mtx held; no other lock. Ask the primary for the whole
+ * view (timeout_ms). FLOCK_SUCCESS with *listed telling whether it lists
+ * this member (the view is then installed, callbacks for what differs);
+ * FLOCK_ERR_FROM_MERCURY when the primary cannot be reached; another error
+ * when it refused. */
+flock_return_t cent__secondary_check_locked(cent_state_t* s, double timeout_ms, bool* listed);
 
 /* Contract: sync_mtx held by the caller; RPCs registered. Join through the
  * primary, retrying while it is unreachable, and install its view. */
 flock_return_t cent__secondary_join(cent_state_t* s);
 
+/* Contract: sync_mtx held; RPCs registered. Join again after the group
+ * removed this member (no retry loop: the watch tries again later). */
+flock_return_t cent__secondary_rejoin_locked(cent_state_t* s);
+
 /* Contract: a joined secondary; no lock held. Tell the primary this member
  * leaves (CENT_LEAVE_TIMEOUT_MS); failures are logged. */
 void cent__secondary_leave(cent_state_t* s);
+
+/* Contract: no lock held. This member's (group_id, term), read under mtx. */
+void cent__identity(cent_state_t* s, uint64_t* group_id, uint64_t* term);
+
+/* Contract: no lock held. Take a group id this member did not know yet and
+ * a term newer than its own (a secondary that heard from the primary). */
+void cent__adopt(cent_state_t* s, uint64_t group_id, uint64_t term);
+
+/* Contract: no lock held. Append the request envelope (this member's
+ * group id and term) to b. */
+void cent__put_envelope(cent_state_t* s, frt_wbuf* b);
+
+/* ---------------- centralized-watch.c (secondary) ---------------- */
+
+/* Contract: no lock held; a secondary with RPCs registered. Start the
+ * periodic watch: a member the primary has stopped pinging, or that heard
+ * of its own removal, checks with the primary and rejoins if the group no
+ * longer lists it. FLOCK_ERR_FROM_MERCURY if no timer can be made. */
+flock_return_t cent__watch_start(cent_state_t* s);
+
+/* Contract: no lock held; closing set. Stop the watch (waits for a running
+ * check). Safe if it never started. */
+void cent__watch_stop(cent_state_t* s);
+
+/* Contract: any lock but mtx may be held. Note a ping or an update from
+ * the primary (the watch's clock). */
+void cent__watch_contact(cent_state_t* s);
+
+/* Contract: no lock but sync_mtx held. This member learnt that the group
+ * removed it (a broadcast about itself, or a view that does not list it):
+ * one warning line; the watch rejoins at its next tick. */
+void cent__watch_removed(cent_state_t* s, const char* why);
 
 /* ---------------- centralized-rpc.c ---------------- */
 

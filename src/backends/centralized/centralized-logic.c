@@ -101,6 +101,23 @@ flock__cent_seq_action_t flock__cent_classify_seq(uint64_t applied_seq, uint64_t
     return FLOCK__CENT_SEQ_GAP;
 }
 
+flock__cent_verdict_t flock__cent_judge(uint64_t my_group, uint64_t my_term,
+                                        uint64_t msg_group, uint64_t msg_term)
+{
+    if (my_group && msg_group && my_group != msg_group) return FLOCK__CENT_FOREIGN;
+    if (msg_term > my_term) return FLOCK__CENT_ADOPT;
+    if (msg_term < my_term) return FLOCK__CENT_STALE;
+    if (!my_group && msg_group) return FLOCK__CENT_ADOPT; /* learn the id */
+    return FLOCK__CENT_ACCEPT;
+}
+
+double flock__cent_watch_window_ms(double interval_max_ms, double timeout_ms,
+                                   int max_timeouts)
+{
+    if (max_timeouts < 1) max_timeouts = 1;
+    return (double)max_timeouts * (interval_max_ms + timeout_ms) + interval_max_ms;
+}
+
 bool flock__cent_needs_catch_up(uint64_t applied_seq, uint64_t my_digest,
                                 uint64_t primary_seq, uint64_t primary_digest)
 {

@@ -97,6 +97,33 @@ typedef enum flock__cent_seq_action {
  *  has applied every event up to applied_seq. */
 flock__cent_seq_action_t flock__cent_classify_seq(uint64_t applied_seq, uint64_t ev_seq);
 
+/** What a member does with a message from the primary of (group, term). */
+typedef enum flock__cent_verdict {
+    FLOCK__CENT_ACCEPT = 0, /**< this group, this term (or a term still unknown) */
+    FLOCK__CENT_ADOPT,      /**< this group (or ours unknown), a newer term: take the
+                                 group id and term, resynchronize the whole view */
+    FLOCK__CENT_STALE,      /**< an older term: refuse (the sender is a former primary) */
+    FLOCK__CENT_FOREIGN     /**< another group: refuse, never merge */
+} flock__cent_verdict_t;
+
+/**
+ * Judge a message of (msg_group, msg_term) at a member of (my_group,
+ * my_term); 0 means unknown (a file without an id, a member that has not
+ * heard from a primary yet): an unknown group id matches any, an unknown
+ * term is older than every known one.
+ */
+flock__cent_verdict_t flock__cent_judge(uint64_t my_group, uint64_t my_term,
+                                        uint64_t msg_group, uint64_t msg_term);
+
+/**
+ * The window after which a secondary that has not been pinged checks with
+ * the primary whether it is still a member: longer than the primary takes
+ * to declare a silent member dead (max_timeouts pings, each an interval
+ * plus its timeout), plus one interval.
+ */
+double flock__cent_watch_window_ms(double interval_max_ms, double timeout_ms,
+                                   int max_timeouts);
+
 /**
  * A secondary received a ping announcing the primary's committed state
  * (seq, digest). @return true if it must catch up with the primary: it is

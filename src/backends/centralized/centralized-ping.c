@@ -97,6 +97,15 @@ void cent__peer_remove(cent_state_t* s, const char* address, uint16_t pid)
     if (now) cent__peer_free(victim); /* waits for a running timer callback */
 }
 
+void cent__peer_reset(cent_state_t* s, const char* address, uint16_t pid)
+{
+    pthread_mutex_lock(&s->mtx);
+    for (cent_peer_t* p = s->peers; p; p = p->next)
+        if (flock__cent_same_member(p->address, p->provider_id, address, pid))
+            p->failures = 0;
+    pthread_mutex_unlock(&s->mtx);
+}
+
 flock_return_t cent__ping_start_all(cent_state_t* s)
 {
     for (size_t i = 0; i < s->view.members.size; i++) {
@@ -144,6 +153,7 @@ static void cent__ping_timer_cb(void* uargs)
     p->in_flight = true;
     p->ping_start_ms = frt_now_ms();
     s->inflight++;
+    flock__cent_encode_envelope(&b, s->group_id, s->term);
     flock__cent_encode_ping(&b, s->committed_seq, s->committed_digest);
     pthread_mutex_unlock(&s->mtx);
 
@@ -180,6 +190,24 @@ static cent_change_t* cent__ping_record_locked(cent_state_t* s, cent_peer_t* p,
     return died;
 }
 
+/* Contract: a ping answered (no lock held; p not freed). A member that
+ * answers for another group or another term is no member of this one: its
+ * answer counts as a failure (HG_OTHER_ERROR), logged. */
+static hg_return_t cent__ping_reply_status(cent_state_t* s, cent_peer_t* p, const void* out,
+                                           size_t out_len)
+{
+    frt_rbuf r;
+    uint32_t status = FLOCK_ERR_OTHER;
+    frt_rbuf_init(&r, out, out_len);
+    if (flock__cent_decode_status(&r, &status) && status == FLOCK_SUCCESS) return HG_SUCCESS;
+    margo_warning(s->mid, CENT_LOG_PREFIX "%s (%u) answers the ping with %s",
+                  p->address, p->provider_id,
+                  status == FLOCK_ERR_INVALID_GROUP ? "\"another group\""
+                  : status == FLOCK_ERR_OP_FORBIDDEN ? "\"not this primary's member\""
+                                                     : "an error");
+    return HG_OTHER_ERROR;
+}
+
 /* Ping completion: count it, re-arm the timer start-to-start, commit a
  * death; frees a peer removed while its ping was in flight. */
 static void cent__ping_done(void* uargs, hg_return_t ret, const void* out, size_t out_len)
@@ -189,6 +217,7 @@ static void cent__ping_done(void* uargs, hg_return_t ret, const void* out, size_
     cent_change_t* died = NULL;
     bool free_it = false;
 
+    if (ret == HG_SUCCESS) ret = cent__ping_reply_status(s, p, out, out_len);
     pthread_mutex_lock(&s->mtx);
     p->in_flight = false;
     if (p->removed) {

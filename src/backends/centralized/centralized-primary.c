@@ -220,10 +220,14 @@ static void cent__commit_apply_locked(cent_state_t* s, cent_commit_t* cm)
             break;
         default:
             if (c->type == FLOCK_MEMBER_JOINED) {
-                margo_error(s->mid,
-                            CENT_LOG_PREFIX "join refused: %s (%u) is already a member",
-                            c->address, c->provider_id);
-                c->result = FLOCK_ERR_INVALID_ARGS;
+                /* a listed member joins again: it restarted (same address)
+                 * or lost the answer to its join; answered with the view,
+                 * no event (it never left the group) */
+                margo_info(s->mid, CENT_LOG_PREFIX "%s (%u) rejoined (it is still a member)",
+                           c->address, c->provider_id);
+                c->rejoin = true;
+                c->result = FLOCK_SUCCESS;
+                cm->any_join = true;
             } else {
                 if (c->type == FLOCK_MEMBER_LEFT)
                     margo_error(s->mid,
@@ -304,6 +308,7 @@ static void cent__commit_answer_leavers(cent_commit_t* cm)
 static void cent__commit_update_peers(cent_state_t* s, cent_commit_t* cm)
 {
     for (cent_change_t* c = cm->batch; c; c = c->next) {
+        if (c->rejoin) cent__peer_reset(s, c->address, c->provider_id);
         if (!c->applied) continue;
         if (c->type == FLOCK_MEMBER_JOINED)
             cent__peer_add(s, c->address, c->provider_id);
@@ -328,6 +333,7 @@ static void cent__commit_broadcast(cent_state_t* s, cent_commit_t* cm)
 {
     frt_wbuf update = FRT_WBUF_INIT;
     if (cm->nevs > 0 && cm->ntargets > 0) {
+        cent__put_envelope(s, &update);
         flock__cent_encode_events(&update, cm->evs, cm->nevs);
         if (update.failed)
             margo_error(s->mid, CENT_LOG_PREFIX "out of memory: update not broadcast");
@@ -353,10 +359,11 @@ static void cent__commit_finish(cent_commit_t* cm)
 {
     for (cent_change_t* c = cm->batch; c; c = c->next) {
         if (!c->req) continue;
-        if (c->applied && c->type == FLOCK_MEMBER_JOINED && !cm->joinmsg.failed)
+        if ((c->applied || c->rejoin) && c->type == FLOCK_MEMBER_JOINED && !cm->joinmsg.failed)
             frt_respond(c->req, cm->joinmsg.data, cm->joinmsg.len);
         else
-            cent__respond_status(c->req, c->applied ? FLOCK_ERR_ALLOCATION : c->result);
+            cent__respond_status(c->req, c->applied || c->rejoin ? FLOCK_ERR_ALLOCATION
+                                                                 : c->result);
         c->req = NULL;
     }
     while (cm->batch) {

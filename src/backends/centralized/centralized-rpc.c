@@ -4,8 +4,13 @@
  * a handler validates the message completely (centralized-wire.c), checks
  * that this member's role may serve it, and hands it to that role.
  *
+ * Every request opens with the sender's (group id, term) envelope: a
+ * request of another group is refused (INVALID_GROUP) before anything
+ * else; a ping or update of an older term is refused (OP_FORBIDDEN: its
+ * sender is a former primary); one of a newer term is adopted.
+ *
  *   RPC                 served by   hands to
- *   ping                everyone    (answered here) cent__secondary_on_ping
+ *   ping                secondary   (answered here) cent__secondary_on_ping
  *   membership_update   secondary   cent__secondary_apply_update
  *   get_view            primary     cent__primary_serve_view
  *   leave, join         primary     cent__primary_queue_request
@@ -16,6 +21,41 @@
 #include "centralized-internal.h"
 #include "centralized-wire.h"
 
+/* Contract: decode the envelope of a request and judge it against this
+ * member's identity. false (req answered: INVALID_ARGS for a truncated
+ * envelope, INVALID_GROUP for another group, logged) when the handler must
+ * stop; otherwise *body is the rest of the message and *v the verdict. */
+static bool cent__open(cent_state_t* s, frt_request_t req, const void* in, size_t in_len,
+                       const char* what, frt_rbuf* body, flock__cent_verdict_t* v,
+                       uint64_t* msg_group, uint64_t* msg_term)
+{
+    uint64_t my_group, my_term;
+    if (!flock__cent_decode_envelope(body, in, in_len, msg_group, msg_term)) {
+        margo_error(s->mid, CENT_LOG_PREFIX "malformed %s request from %s dropped", what,
+                    frt_request_source(req));
+        cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
+        return false;
+    }
+    cent__identity(s, &my_group, &my_term);
+    *v = flock__cent_judge(my_group, my_term, *msg_group, *msg_term);
+    if (*v == FLOCK__CENT_FOREIGN) {
+        double now = frt_now_ms();
+        pthread_mutex_lock(&s->mtx);
+        bool say = now - s->last_foreign_ms >= CENT_FOREIGN_WARN_MS || s->last_foreign_ms == 0;
+        if (say) s->last_foreign_ms = now;
+        pthread_mutex_unlock(&s->mtx);
+        if (say) /* at most one line per CENT_FOREIGN_WARN_MS: a peer cannot flood the log */
+            margo_warning(s->mid,
+                      CENT_LOG_PREFIX "%s from %s refused: it belongs to group %016llx, this "
+                      "member to group %016llx",
+                      what, frt_request_source(req), (unsigned long long)*msg_group,
+                      (unsigned long long)my_group);
+        cent__respond_status(req, FLOCK_ERR_INVALID_GROUP);
+        return false;
+    }
+    return true;
+}
+
 /* join/leave: the joiner is the RPC source address, the payload its pid. */
 static void cent__membership_request(cent_state_t* s, frt_request_t req,
                                      flock_update_t type, const void* in, size_t in_len)
@@ -23,8 +63,12 @@ static void cent__membership_request(cent_state_t* s, frt_request_t req,
     uint16_t pid;
     const char* src = frt_request_source(req);
     const char* what = type == FLOCK_MEMBER_JOINED ? "join" : "leave";
+    frt_rbuf body;
+    flock__cent_verdict_t v;
+    uint64_t g, t;
 
-    if (!flock__cent_decode_u16(in, in_len, &pid) || !src || !*src) {
+    if (!cent__open(s, req, in, in_len, what, &body, &v, &g, &t)) return;
+    if (!flock__cent_decode_u16(body.p, body.left, &pid) || !src || !*src) {
         margo_error(s->mid, CENT_LOG_PREFIX "malformed %s request dropped", what);
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
@@ -56,10 +100,13 @@ static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_
                                    void* uargs)
 {
     cent_state_t* s = uargs;
-    uint64_t since;
+    uint64_t since, g, t;
     bool want_full;
+    frt_rbuf body;
+    flock__cent_verdict_t v;
 
-    if (!flock__cent_decode_view_req(in, in_len, &since, &want_full)) {
+    if (!cent__open(s, req, in, in_len, "get_view", &body, &v, &g, &t)) return;
+    if (!flock__cent_decode_view_req(body.p, body.left, &since, &want_full)) {
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
@@ -67,7 +114,34 @@ static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_
         cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
         return;
     }
-    cent__primary_serve_view(s, req, since, want_full);
+    cent__primary_serve_view(s, req, since, want_full || v == FLOCK__CENT_STALE);
+}
+
+/* Contract: a message of the primary (ping, update) judged v at a
+ * secondary. false (req answered with the reason) unless it is from this
+ * group's current primary; adopts a new term or a group id. */
+static bool cent__from_primary(cent_state_t* s, frt_request_t req, const char* what,
+                               flock__cent_verdict_t v, uint64_t g, uint64_t t)
+{
+    if (s->is_primary) {
+        margo_warning(s->mid, CENT_LOG_PREFIX "%s from %s (term %llu) refused: this member is "
+                      "the primary", what, frt_request_source(req), (unsigned long long)t);
+        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
+        return false;
+    }
+    if (v == FLOCK__CENT_STALE) {
+        margo_debug(s->mid, CENT_LOG_PREFIX "%s of an older term (%llu) from %s refused", what,
+                    (unsigned long long)t, frt_request_source(req));
+        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
+        return false;
+    }
+    if (v == FLOCK__CENT_ADOPT) {
+        margo_info(s->mid, CENT_LOG_PREFIX "the primary %s opened term %llu",
+                   frt_request_source(req), (unsigned long long)t);
+        cent__adopt(s, g, t);
+    }
+    cent__watch_contact(s);
+    return true;
 }
 
 /* The primary broadcasts a batch of changes. */
@@ -78,8 +152,10 @@ static void cent__update_handler(frt_request_t req, const void* in, size_t in_le
     flock__cent_event_t* evs = NULL;
     size_t n = 0;
     frt_rbuf r;
+    flock__cent_verdict_t v;
+    uint64_t g, t;
 
-    frt_rbuf_init(&r, in, in_len);
+    if (!cent__open(s, req, in, in_len, "membership update", &r, &v, &g, &t)) return;
     if (!flock__cent_decode_events(&r, &evs, &n) || !frt_rbuf_done(&r)) {
         margo_error(s->mid, CENT_LOG_PREFIX "malformed membership update from %s dropped",
                     frt_request_source(req));
@@ -87,12 +163,14 @@ static void cent__update_handler(frt_request_t req, const void* in, size_t in_le
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
-    if (s->is_primary) {
+    if (!cent__from_primary(s, req, "membership update", v, g, t)) {
         flock__cent_events_free(evs, n);
-        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
         return;
     }
-    cent__secondary_apply_update(s, evs, n);
+    if (v == FLOCK__CENT_ADOPT)
+        cent__secondary_resync(s); /* a new term: its seq restarts, take the view */
+    else
+        cent__secondary_apply_update(s, evs, n);
     flock__cent_events_free(evs, n);
     cent__respond_status(req, FLOCK_SUCCESS);
 }
@@ -102,15 +180,18 @@ static void cent__ping_handler(frt_request_t req, const void* in, size_t in_len,
                                void* uargs)
 {
     cent_state_t* s = uargs;
-    uint64_t seq, digest;
+    uint64_t seq, digest, g, t;
+    frt_rbuf body;
+    flock__cent_verdict_t v;
 
-    if (!flock__cent_decode_ping(in, in_len, &seq, &digest)) {
-        frt_respond_error(req, HG_PROTOCOL_ERROR);
+    if (!cent__open(s, req, in, in_len, "ping", &body, &v, &g, &t)) return;
+    if (!flock__cent_decode_ping(body.p, body.left, &seq, &digest)) {
+        cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
-    frt_respond(req, NULL, 0); /* answer first: the primary is timing us */
-    if (s->is_primary) return;
-    cent__secondary_on_ping(s, seq, digest);
+    if (!cent__from_primary(s, req, "ping", v, g, t)) return;
+    cent__respond_status(req, FLOCK_SUCCESS); /* answer first: the primary is timing us */
+    cent__secondary_on_ping(s, seq, digest, v == FLOCK__CENT_ADOPT);
 }
 
 static const char* const cent_rpc_names[CENT_NUM_RPCS] = {

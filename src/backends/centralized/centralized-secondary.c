@@ -63,22 +63,58 @@ static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, 
         if (flock__cent_same_member(fired[i].address, fired[i].provider_id, s->self_addr,
                                     s->provider_id) &&
             fired[i].type != FLOCK_MEMBER_JOINED)
-            margo_warning(s->mid, CENT_LOG_PREFIX "the primary removed this member (%s)",
-                          flock__cent_update_name(fired[i].type));
+            cent__watch_removed(s, fired[i].type == FLOCK_MEMBER_LEFT
+                                       ? "the primary reports that it left"
+                                       : "the primary declared it dead");
     }
     cent__notify(s, fired, nfired);
     free(fired);
 }
 
+/* Contract: view lock held. Append to *evs the differences from the view
+ * to v: members only in v JOINED, members only in the view DIED (a whole
+ * view does not say why a member went); this member is left out. */
+static void cent__diff_locked(cent_state_t* s, const flock_group_view_t* v,
+                              flock__cent_event_t** evs, size_t* n)
+{
+    size_t cap = (size_t)(s->view.members.size + v->members.size);
+    *evs = cap ? calloc(cap, sizeof(**evs)) : NULL;
+    *n = 0;
+    if (!*evs) return;
+    for (int side = 0; side < 2; side++) {
+        const flock_group_view_t* from = side ? &s->view : v;
+        flock_group_view_t* other = side ? (flock_group_view_t*)v : &s->view;
+        for (size_t i = 0; i < from->members.size; i++) {
+            const flock_member_t* m = &from->members.data[i];
+            if (flock__cent_same_member(m->address, m->provider_id, s->self_addr,
+                                        s->provider_id) ||
+                flock_group_view_find_member(other, m->address, m->provider_id))
+                continue;
+            flock__cent_event_t* e = &(*evs)[(*n)++];
+            e->type = side ? FLOCK_MEMBER_DIED : FLOCK_MEMBER_JOINED;
+            e->address = strdup(m->address);
+            e->provider_id = m->provider_id;
+            if (!e->address) (*n)--;
+        }
+    }
+}
+
 /* Contract: sync_mtx held, view lock not held. Replace the view with *v
- * (moved) at seq; no callback fires (applied silently, as upstream). */
+ * (moved) at seq and fire the callbacks for what differs, so that a member
+ * that catches up with a whole view misses no change (it cannot tell a
+ * leave from a death: removals are reported as DIED). */
 static void cent__install_view(cent_state_t* s, flock_group_view_t* v, uint64_t seq)
 {
+    flock__cent_event_t* evs = NULL;
+    size_t n = 0;
     FLOCK_GROUP_VIEW_LOCK(&s->view);
+    cent__diff_locked(s, v, &evs, &n);
     flock_group_view_clear(&s->view);
     FLOCK_GROUP_VIEW_MOVE(v, &s->view);
     s->seq = seq;
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+    cent__notify(s, evs, n);
+    flock__cent_events_free(evs, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -152,6 +188,7 @@ static void cent__catch_up_locked(cent_state_t* s, bool want_full)
         since = s->seq;
         FLOCK_GROUP_VIEW_UNLOCK(&s->view);
         frt_wbuf_free(&req);
+        cent__put_envelope(s, &req);
         flock__cent_encode_view_req(&req, since, want_full);
         if (req.failed) break;
         free(out);
@@ -189,20 +226,79 @@ void cent__secondary_apply_update(cent_state_t* s, const flock__cent_event_t* ev
     pthread_mutex_unlock(&s->sync_mtx);
 }
 
-void cent__secondary_on_ping(cent_state_t* s, uint64_t seq, uint64_t digest)
+void cent__secondary_on_ping(cent_state_t* s, uint64_t seq, uint64_t digest, bool adopt)
 {
     pthread_mutex_lock(&s->sync_mtx);
     FLOCK_GROUP_VIEW_LOCK(&s->view);
     bool behind = s->seq < seq;
-    bool need = flock__cent_needs_catch_up(s->seq, s->view.digest, seq, digest);
+    bool need = adopt || flock__cent_needs_catch_up(s->seq, s->view.digest, seq, digest);
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
-    if (need && s->joined) cent__catch_up_locked(s, !behind);
+    if (need && s->joined) cent__catch_up_locked(s, adopt || !behind);
     pthread_mutex_unlock(&s->sync_mtx);
+}
+
+void cent__secondary_resync(cent_state_t* s)
+{
+    pthread_mutex_lock(&s->sync_mtx);
+    if (s->joined) cent__catch_up_locked(s, true);
+    pthread_mutex_unlock(&s->sync_mtx);
+}
+
+flock_return_t cent__secondary_check_locked(cent_state_t* s, double timeout_ms, bool* listed)
+{
+    frt_wbuf req = FRT_WBUF_INIT;
+    void* out = NULL;
+    size_t olen = 0;
+    flock_return_t ret = FLOCK_SUCCESS;
+
+    *listed = false;
+    cent__put_envelope(s, &req);
+    flock__cent_encode_view_req(&req, 0, true);
+    hg_return_t hret = req.failed ? HG_NOMEM
+                                  : frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_VIEW,
+                                                s->config.primary_provider_id, req.data,
+                                                req.len, timeout_ms, &out, &olen);
+    if (hret != HG_SUCCESS) {
+        ret = FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
+    frt_rbuf r;
+    uint32_t status;
+    frt_rbuf_init(&r, out, olen);
+    if (!flock__cent_decode_status(&r, &status) || status != FLOCK_SUCCESS) {
+        ret = flock__cent_status_to_return(status);
+        if (ret == FLOCK_SUCCESS) ret = FLOCK_ERR_OTHER; /* malformed */
+        goto finish;
+    }
+    if (cent__catch_up_apply_reply(s, out, olen) != CENT_CATCH_UP_DONE) {
+        ret = FLOCK_ERR_OTHER;
+        goto finish;
+    }
+    FLOCK_GROUP_VIEW_LOCK(&s->view);
+    *listed = flock_group_view_find_member(&s->view, s->self_addr, s->provider_id) != NULL;
+    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+finish:
+    frt_wbuf_free(&req);
+    free(out);
+    return ret;
 }
 
 /* ------------------------------------------------------------------ */
 /* Joining and leaving                                                  */
 /* ------------------------------------------------------------------ */
+
+/* Contract: no lock held. Take the group id and term of the primary's
+ * view (its __config__), as a joiner that started from a file without
+ * them, or from an older term, must. */
+static void cent__adopt_from_view(cent_state_t* s, flock_group_view_t* v)
+{
+    flock__cent_config_t cfg;
+    const char* text = flock_group_view_find_metadata(v, "__config__");
+    if (text && flock__cent_config_parse(NULL, text, &cfg, NULL, 0) == FLOCK_SUCCESS) {
+        cent__adopt(s, cfg.group_id, cfg.term);
+        flock__cent_config_destroy(&cfg);
+    }
+}
 
 /* Contract: sync_mtx held by the caller; RPCs registered. Join through the
  * primary (waiting at most timeout_ms) and install the view it returns. */
@@ -219,6 +315,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
     hg_return_t hret;
     flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
 
+    cent__put_envelope(s, &b);
     flock__cent_encode_u16(&b, s->provider_id);
     if (b.failed) {
         ret = FLOCK_ERR_ALLOCATION;
@@ -242,7 +339,9 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
         ret = flock__cent_status_to_return(status);
         margo_error(s->mid, CENT_LOG_PREFIX "the primary refused the join of %s (%u): %s",
                     s->self_addr, s->provider_id,
-                    status == FLOCK_ERR_INVALID_ARGS ? "already a member" : "error");
+                    status == FLOCK_ERR_INVALID_GROUP ? "it is the primary of another group"
+                    : status == FLOCK_ERR_OP_FORBIDDEN ? "it is not the primary"
+                                                       : "error");
         goto finish;
     }
     seq = frt_get_u64(&r);
@@ -258,6 +357,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
         ret = FLOCK_ERR_OTHER;
         goto finish;
     }
+    cent__adopt_from_view(s, &tmp);
     cent__install_view(s, &tmp, seq);
     goto finish;
 malformed:
@@ -268,6 +368,12 @@ finish:
     frt_wbuf_free(&b);
     free(out);
     return ret;
+}
+
+flock_return_t cent__secondary_rejoin_locked(cent_state_t* s)
+{
+    hg_return_t transport = HG_SUCCESS;
+    return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport);
 }
 
 /* A primary that cannot be reached (connection refused or lost: a
@@ -315,6 +421,7 @@ void cent__secondary_leave(cent_state_t* s)
     frt_wbuf b = FRT_WBUF_INIT;
     void* out = NULL;
     size_t olen = 0;
+    cent__put_envelope(s, &b);
     flock__cent_encode_u16(&b, s->provider_id);
     if (!b.failed) {
         hg_return_t h = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_LEAVE,

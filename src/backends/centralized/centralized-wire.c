@@ -6,6 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+void flock__cent_encode_envelope(frt_wbuf* b, uint64_t group_id, uint64_t term)
+{
+    frt_put_u64(b, group_id);
+    frt_put_u64(b, term);
+}
+
+bool flock__cent_decode_envelope(frt_rbuf* r, const void* data, size_t len,
+                                 uint64_t* group_id, uint64_t* term)
+{
+    frt_rbuf_init(r, data, len);
+    *group_id = frt_get_u64(r);
+    *term = frt_get_u64(r);
+    return frt_rbuf_ok(r);
+}
+
 void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest)
 {
     frt_put_u64(b, seq);

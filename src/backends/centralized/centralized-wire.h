@@ -4,8 +4,11 @@
  * update kinds, string sizes) before anything is used, and reports a bad
  * frame as false / an error instead of trusting the peer.
  *
- * Messages (little-endian, frt codec; "str" = u32 length + bytes):
- *   ping                in: u64 seq, u64 digest              out: (empty)
+ * Every request opens with the envelope {u64 group_id, u64 term}: the
+ * sender's group (0 = unknown) and the term it knows (0 = unknown); see
+ * docs/design.md, "Group identity and terms". Then (little-endian, frt
+ * codec; "str" = u32 length + bytes):
+ *   ping                in: u64 seq, u64 digest              out: u32 ret
  *   membership_update   in: events                           out: u32 ret
  *   get_view            in: u64 since_seq, u8 want_full      out: u32 ret, u8 kind,
  *                                                                 u64 seq, events|view
@@ -35,6 +38,13 @@ extern "C" {
 /** get_view reply kinds. */
 #define FLOCK__CENT_KIND_EVENTS 0u
 #define FLOCK__CENT_KIND_VIEW   1u
+
+/** Append the envelope that opens every request. */
+void flock__cent_encode_envelope(frt_wbuf* b, uint64_t group_id, uint64_t term);
+/** Read the envelope at the start of data; r is left on the body. false if
+ *  truncated. */
+bool flock__cent_decode_envelope(frt_rbuf* r, const void* data, size_t len,
+                                 uint64_t* group_id, uint64_t* term);
 
 void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest);
 /** false if the frame is not exactly a ping. */
