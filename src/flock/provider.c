@@ -22,15 +22,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include <flock/flock-server.h>
+#include <frt.h>
 
 #include "flock/backend-util.h"
 #include "flock/builtin.h"
 #include "flock/provider-internal.h"
 #include "flock/view-codec.h"
+#include "flock/view-file.h"
 
 typedef struct {
     flock_membership_update_fn member_fn;
@@ -73,24 +76,75 @@ typedef struct {
     flock_provider_t p;
     char*            text;
     bool             oom;
+    uint64_t         group_id; /* of the view written */
 } file_ctx;
+
+/* Contract: view lock held. Whether the view's __config__ names a primary
+ * (primary_address, primary_provider_id: a backend with a primary, such as
+ * centralized), and whether that primary is this provider. */
+static bool file_named_primary_locked(flock_group_view_t* v, flock_provider_t p, bool* is_self)
+{
+    const char*         cfg = flock_group_view_find_metadata(v, "__config__");
+    struct json_object* o   = cfg ? json_tokener_parse(cfg) : NULL;
+    struct json_object *a = NULL, *id = NULL;
+    bool named = o && json_object_object_get_ex(o, "primary_address", &a)
+              && json_object_is_type(a, json_type_string)
+              && json_object_object_get_ex(o, "primary_provider_id", &id)
+              && json_object_is_type(id, json_type_int);
+    *is_self = named && strcmp(json_object_get_string(a), p->self_addr) == 0
+            && json_object_get_int64(id) == (int64_t)p->provider_id;
+    json_object_put(o);
+    return named;
+}
 
 static void file_view_cb(void* uargs, const flock_group_view_t* cv)
 {
     file_ctx*           c = (file_ctx*)uargs;
     flock_group_view_t* v = (flock_group_view_t*)cv; /* the lock is ours to take */
+    bool                writer, is_primary = false;
     FLOCK_GROUP_VIEW_LOCK(v);
-    flock_member_t* first = flock_group_view_member_at(v, 0);
-    bool is_first = first && first->provider_id == c->p->provider_id
-                 && strcmp(first->address, c->p->self_addr) == 0;
-    if (is_first || c->p->file_owner) {
-        c->text = flock__view_to_json(v);
-        c->oom  = (c->text == NULL);
+    if (file_named_primary_locked(v, c->p, &is_primary)) {
+        writer = is_primary;
+    } else {
+        flock_member_t* first = flock_group_view_member_at(v, 0);
+        writer = (first && first->provider_id == c->p->provider_id
+                  && strcmp(first->address, c->p->self_addr) == 0)
+              || c->p->file_owner;
+    }
+    if (writer) {
+        c->text     = flock__view_to_json(v);
+        c->oom      = (c->text == NULL);
+        c->group_id = flock__view_group_id(v);
     }
     FLOCK_GROUP_VIEW_UNLOCK(v);
 }
 
-/* Rewrite the group file if this provider is member 0 of its view (the
+/* Contract: file_mutex held. false (logged) if the file at p->filename
+ * describes another group than group_id: a group file is only ever
+ * rewritten by a member of the group it describes. A missing, unreadable
+ * or id-less file (Mochi Flock, older versions) does not stop the write. */
+static bool file_is_ours(flock_provider_t p, uint64_t group_id)
+{
+    flock_group_view_t old = FLOCK_GROUP_VIEW_INITIALIZER;
+    uint64_t           theirs = 0;
+    if (!group_id || access(p->filename, F_OK) != 0) return true;
+    if (flock_group_view_from_file(p->filename, &old) == FLOCK_SUCCESS)
+        theirs = flock__view_group_id(&old);
+    flock_group_view_clear(&old);
+    if (!theirs || theirs == group_id) return true;
+    margo_error(p->mid,
+                "[flock] provider %u: group file \"%s\" now describes group %016llx, not this "
+                "member's group %016llx: it is left as it is",
+                (unsigned)p->provider_id, p->filename, (unsigned long long)theirs,
+                (unsigned long long)group_id);
+    return false;
+}
+
+/* Rewrite the group file if the view's __config__ names this provider as
+ * the group's primary (centralized: the primary writes, whatever the sort
+ * order, so that a restarted primary or its successor keeps the file
+ * current and no secondary writes a view older than the primary's); for a
+ * group without a primary, if this provider is member 0 of its view (the
  * reference rule), or if it is the provider that wrote the file when it
  * registered (its "owner"). The second case goes beyond the reference: when
  * joiners sort before the member that created the file (na+sm pids, tcp
@@ -104,7 +158,7 @@ static flock_return_t provider_write_file(flock_provider_t p, bool registering)
 {
     flock_return_t ret   = FLOCK_SUCCESS;
     void*          state = atomic_load(&p->backend_state);
-    file_ctx       c     = {p, NULL, false};
+    file_ctx       c     = {p, NULL, false, 0};
 
     if (!p->filename || !state) return FLOCK_SUCCESS;
     pthread_mutex_lock(&p->file_mutex);
@@ -121,8 +175,9 @@ static flock_return_t provider_write_file(flock_provider_t p, bool registering)
                     (unsigned)p->provider_id, p->filename);
         goto finish;
     }
-    if (c.text) {
-        ret = flock__write_file_atomic(p->filename, c.text);
+    if (c.text && file_is_ours(p, c.group_id)) {
+        ret = flock__write_file_atomic_mode(p->filename, c.text,
+                                            frt_auth_enabled(p->mid) ? 0600 : 0644);
         if (ret == FLOCK_SUCCESS && registering) p->file_owner = true;
         if (ret != FLOCK_SUCCESS)
             margo_error(p->mid, "[flock] provider %u: cannot write group file \"%s\" (%d)",
