@@ -1,17 +1,18 @@
 /*
  * provider.c -- flock_provider_register / destroy / get_config, the update
- * callback list, the dispatcher given to backends, the group-file writer
- * and the "flock_get_view" RPC handler (FLOCK-SPEC 2.1, 3.0, 3.4, 5.5, 5.6).
+ * callback list, the dispatcher given to backends (which asks group-file.c
+ * to rewrite the group file after each change) and the "flock_get_view" RPC
+ * handler (FLOCK-SPEC 2.1, 3.0, 3.4, 5.5, 5.6).
  *
  * Locking (see docs/design.md, "Flock core"):
  *   - cb_lock (rwlock) protects the user callback list; dispatchers hold it
  *     for reading while calling user callbacks, add/remove take it for
  *     writing (so remove waits for running callbacks). User callbacks must
  *     not add/remove callbacks of the same provider.
- *   - file_mutex serializes group-file writes of this provider, so a newer
- *     view is never overwritten by an older one. Order: file_mutex, then
- *     the backend's view lock (taken inside the get_view callback); the
- *     file is written after the view lock is released.
+ *   - the group file's mutex (group-file.c) serializes its writes, so a
+ *     newer view is never overwritten by an older one. Order: that mutex,
+ *     then the backend's view lock (taken inside the get_view callback);
+ *     the file is written after the view lock is released.
  *   - the backend's view lock is taken by the provider's get_view callbacks
  *     (RPC handler, file writer), never while calling into user code.
  *   - backend_state is published atomically once init_group returned; the
@@ -22,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -33,7 +33,7 @@
 #include "flock/builtin.h"
 #include "flock/provider-internal.h"
 #include "flock/view-codec.h"
-#include "flock/view-file.h"
+#include "flock/group-file.h"
 
 typedef struct {
     flock_membership_update_fn member_fn;
@@ -45,7 +45,6 @@ struct flock_provider {
     margo_instance_id mid;
     uint16_t          provider_id;
     ABT_pool          pool;
-    char*             filename;   /* group file, or NULL */
     char*             self_addr;  /* public address (gateway) */
     char*             local_addr; /* local address (gateway) */
 
@@ -58,8 +57,7 @@ struct flock_provider {
     update_cb*       cbs;
     size_t           ncbs, cbcap;
 
-    pthread_mutex_t file_mutex;
-    bool            file_owner; /* wrote the group file at registration (under file_mutex) */
+    flock__group_file_t gfile; /* the group file (group-file.c) */
     atomic_bool     closing;
 
     bool rpc_registered;
@@ -72,121 +70,16 @@ struct flock_provider {
 /* Group file                                                          */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-    flock_provider_t p;
-    char*            text;
-    bool             oom;
-    uint64_t         group_id; /* of the view written */
-} file_ctx;
-
-/* Contract: view lock held. Whether the view's __config__ names a primary
- * (primary_address, primary_provider_id: a backend with a primary, such as
- * centralized), and whether that primary is this provider. */
-static bool file_named_primary_locked(flock_group_view_t* v, flock_provider_t p, bool* is_self)
+/* The group file's view source: the backend's view (none before
+ * init_group returned or after destroy began). */
+static flock_return_t provider_view_source(void* ctx,
+                                           void (*fn)(void*, const flock_group_view_t*),
+                                           void* uargs)
 {
-    const char*         cfg = flock_group_view_find_metadata(v, "__config__");
-    struct json_object* o   = cfg ? json_tokener_parse(cfg) : NULL;
-    struct json_object *a = NULL, *id = NULL;
-    bool named = o && json_object_object_get_ex(o, "primary_address", &a)
-              && json_object_is_type(a, json_type_string)
-              && json_object_object_get_ex(o, "primary_provider_id", &id)
-              && json_object_is_type(id, json_type_int);
-    *is_self = named && strcmp(json_object_get_string(a), p->self_addr) == 0
-            && json_object_get_int64(id) == (int64_t)p->provider_id;
-    json_object_put(o);
-    return named;
-}
-
-static void file_view_cb(void* uargs, const flock_group_view_t* cv)
-{
-    file_ctx*           c = (file_ctx*)uargs;
-    flock_group_view_t* v = (flock_group_view_t*)cv; /* the lock is ours to take */
-    bool                writer, is_primary = false;
-    FLOCK_GROUP_VIEW_LOCK(v);
-    if (file_named_primary_locked(v, c->p, &is_primary)) {
-        writer = is_primary;
-    } else {
-        flock_member_t* first = flock_group_view_member_at(v, 0);
-        writer = (first && first->provider_id == c->p->provider_id
-                  && strcmp(first->address, c->p->self_addr) == 0)
-              || c->p->file_owner;
-    }
-    if (writer) {
-        c->text     = flock__view_to_json(v);
-        c->oom      = (c->text == NULL);
-        c->group_id = flock__view_group_id(v);
-    }
-    FLOCK_GROUP_VIEW_UNLOCK(v);
-}
-
-/* Contract: file_mutex held. false (logged) if the file at p->filename
- * describes another group than group_id: a group file is only ever
- * rewritten by a member of the group it describes. A missing, unreadable
- * or id-less file (Mochi Flock, older versions) does not stop the write. */
-static bool file_is_ours(flock_provider_t p, uint64_t group_id)
-{
-    flock_group_view_t old = FLOCK_GROUP_VIEW_INITIALIZER;
-    uint64_t           theirs = 0;
-    if (!group_id || access(p->filename, F_OK) != 0) return true;
-    if (flock_group_view_from_file(p->filename, &old) == FLOCK_SUCCESS)
-        theirs = flock__view_group_id(&old);
-    flock_group_view_clear(&old);
-    if (!theirs || theirs == group_id) return true;
-    margo_error(p->mid,
-                "[flock] provider %u: group file \"%s\" now describes group %016llx, not this "
-                "member's group %016llx: it is left as it is",
-                (unsigned)p->provider_id, p->filename, (unsigned long long)theirs,
-                (unsigned long long)group_id);
-    return false;
-}
-
-/* Rewrite the group file if the view's __config__ names this provider as
- * the group's primary (centralized: the primary writes, whatever the sort
- * order, so that a restarted primary or its successor keeps the file
- * current and no secondary writes a view older than the primary's); for a
- * group without a primary, if this provider is member 0 of its view (the
- * reference rule), or if it is the provider that wrote the file when it
- * registered (its "owner"). The second case goes beyond the reference: when
- * joiners sort before the member that created the file (na+sm pids, tcp
- * ports), nobody would otherwise keep the file current, and later joiners
- * would load a stale view. Two writers of one path are safe: each write is
- * an atomic replace of a complete view.
- * `registering` marks the write at the end of registration, which decides
- * ownership. Errors are logged and returned. Must not be called with the
- * view locked. */
-static flock_return_t provider_write_file(flock_provider_t p, bool registering)
-{
-    flock_return_t ret   = FLOCK_SUCCESS;
-    void*          state = atomic_load(&p->backend_state);
-    file_ctx       c     = {p, NULL, false, 0};
-
-    if (!p->filename || !state) return FLOCK_SUCCESS;
-    pthread_mutex_lock(&p->file_mutex);
-    ret = p->backend->get_view(state, file_view_cb, &c);
-    if (ret != FLOCK_SUCCESS) {
-        margo_error(p->mid, "[flock] provider %u: backend get_view failed (%d), group file "
-                            "\"%s\" not written", (unsigned)p->provider_id, (int)ret,
-                    p->filename);
-        goto finish;
-    }
-    if (c.oom) {
-        ret = FLOCK_ERR_ALLOCATION;
-        margo_error(p->mid, "[flock] provider %u: out of memory writing \"%s\"",
-                    (unsigned)p->provider_id, p->filename);
-        goto finish;
-    }
-    if (c.text && file_is_ours(p, c.group_id)) {
-        ret = flock__write_file_atomic_mode(p->filename, c.text,
-                                            frt_auth_enabled(p->mid) ? 0600 : 0644);
-        if (ret == FLOCK_SUCCESS && registering) p->file_owner = true;
-        if (ret != FLOCK_SUCCESS)
-            margo_error(p->mid, "[flock] provider %u: cannot write group file \"%s\" (%d)",
-                        (unsigned)p->provider_id, p->filename, (int)ret);
-    }
-finish:
-    pthread_mutex_unlock(&p->file_mutex);
-    free(c.text);
-    return ret;
+    flock_provider_t p     = (flock_provider_t)ctx;
+    void*            state = atomic_load(&p->backend_state);
+    if (!state) return FLOCK_ERR_INVALID_GROUP;
+    return p->backend->get_view(state, fn, uargs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -203,7 +96,7 @@ static void dispatch_member_update(void* ctx, flock_update_t update, const char*
         if (p->cbs[i].member_fn)
             p->cbs[i].member_fn(p->cbs[i].context, update, address, provider_id);
     pthread_rwlock_unlock(&p->cb_lock);
-    provider_write_file(p, false);
+    flock__group_file_write(&p->gfile, false);
 }
 
 static void dispatch_metadata_update(void* ctx, const char* key, const char* value)
@@ -214,7 +107,7 @@ static void dispatch_metadata_update(void* ctx, const char* key, const char* val
     for (size_t i = 0; i < p->ncbs; i++)
         if (p->cbs[i].metadata_fn) p->cbs[i].metadata_fn(p->cbs[i].context, key, value);
     pthread_rwlock_unlock(&p->cb_lock);
-    provider_write_file(p, false);
+    flock__group_file_write(&p->gfile, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -297,6 +190,7 @@ static void get_view_handler(frt_request_t req, const void* in, size_t in_len, v
 static void provider_teardown(flock_provider_t p)
 {
     atomic_store(&p->closing, true);
+    flock__group_file_destroy(&p->gfile); /* no retry from now on */
     if (p->rpc_registered) frt_rpc_deregister(p->mid, FLOCK__GET_VIEW_RPC, p->provider_id);
     if (p->identity_registered) margo_provider_deregister_identity(p->mid, p->provider_id);
     pthread_rwlock_wrlock(&p->cb_lock); /* waits for running user callbacks */
@@ -310,8 +204,7 @@ static void provider_teardown(flock_provider_t p)
     margo_instance_id mid = p->mid;
     bool              ref = p->ref_taken;
     pthread_rwlock_destroy(&p->cb_lock);
-    pthread_mutex_destroy(&p->file_mutex);
-    free(p->filename);
+    flock__group_file_destroy(&p->gfile);
     free(p->self_addr);
     free(p->local_addr);
     free(p);
@@ -479,16 +372,18 @@ static flock_return_t reg_new_provider(reg_ctx* r)
     p->provider_id = r->provider_id;
     p->pool        = r->pool;
     pthread_rwlock_init(&p->cb_lock, NULL);
-    pthread_mutex_init(&p->file_mutex, NULL);
     atomic_init(&p->backend_state, NULL);
     atomic_init(&p->closing, false);
-    if (!json_object_object_get_ex(r->root, "file", &f)) return FLOCK_SUCCESS;
-    if (!json_object_is_type(f, json_type_string) || !json_object_get_string_len(f)) {
+    if (json_object_object_get_ex(r->root, "file", &f)
+        && (!json_object_is_type(f, json_type_string) || !json_object_get_string_len(f))) {
         margo_error(r->mid, "[flock] config: \"file\" must be a non-empty string");
+        flock__group_file_init(&p->gfile, r->mid, r->provider_id, NULL, NULL,
+                               provider_view_source, p);
         return FLOCK_ERR_INVALID_CONFIG;
     }
-    p->filename = strdup(json_object_get_string(f));
-    return p->filename ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
+    return flock__group_file_init(&p->gfile, r->mid, r->provider_id,
+                                  f ? json_object_get_string(f) : NULL, NULL,
+                                  provider_view_source, p);
 }
 
 /* The "gateway" or "group" section of the config: NULL if absent,
@@ -672,7 +567,14 @@ static flock_return_t reg_go_live(reg_ctx* r)
         return hret == HG_EXIST ? FLOCK_ERR_INVALID_PROVIDER : FLOCK_ERR_FROM_MERCURY;
     }
     p->identity_registered = true;
-    provider_write_file(p, true); /* failures are logged only */
+    p->gfile.self_addr     = p->self_addr;
+    flock_return_t wret    = flock__group_file_write(&p->gfile, true);
+    if (wret != FLOCK_SUCCESS) {
+        /* a group nobody can find: stop now rather than report success */
+        margo_error(r->mid, "[flock] provider %u: cannot write its group file \"%s\"",
+                    (unsigned)r->provider_id, p->gfile.filename);
+        return wret;
+    }
     margo_instance_ref_incr(r->mid);
     p->ref_taken = true;
     return FLOCK_SUCCESS;
@@ -829,8 +731,8 @@ char* flock_provider_get_config(flock_provider_t provider)
         goto finish;
     gw_type = json_string_literal(provider->gateway->name);
     bk_type = json_string_literal(provider->backend->name);
-    if (provider->filename) file = json_string_literal(provider->filename);
-    if (!gw.text || !bk.text || !gw_type || !bk_type || (provider->filename && !file))
+    if (provider->gfile.filename) file = json_string_literal(provider->gfile.filename);
+    if (!gw.text || !bk.text || !gw_type || !bk_type || (provider->gfile.filename && !file))
         goto finish;
     {
         size_t n = strlen(gw.text) + strlen(bk.text) + strlen(gw_type) + strlen(bk_type)
