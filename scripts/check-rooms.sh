@@ -34,20 +34,25 @@ mapfile -t all_files < <(find src -type f | LC_ALL=C sort)
 mapfile -t code_files < <(find src -type f -name '*.[ch]' | LC_ALL=C sort)
 
 # (a) size
-for f in "${all_files[@]}"; do
-    n=$(wc -l < "$f")
+while read -r n f; do
+    [ "$f" = total ] && continue
     if [ "$n" -gt "$max_lines" ]; then
         err "$f has $n lines (more than $max_lines): split it into rooms"
     fi
-done
+done < <(wc -l -- "${all_files[@]}")
 
 # (b) opening comment block: the first non-blank line starts with /*
-for f in "${code_files[@]}"; do
-    first=$(grep -m1 -v '^[[:space:]]*$' "$f" || true)
-    case "$first" in
+declare -A opened=()
+while IFS=$'\t' read -r f first; do
+    opened[$f]=1
+    case "${first#"${first%%[![:space:]]*}"}" in
         /\**) ;;
         *) err "$f does not open with a comment block saying what it owns (first line: '${first:0:60}')" ;;
     esac
+done < <(awk '!(FILENAME in seen) && $0 !~ /^[[:space:]]*$/ {print FILENAME "\t" $0; seen[FILENAME] = 1}' \
+             "${code_files[@]}")
+for f in "${code_files[@]}"; do
+    [ -n "${opened[$f]:-}" ] || err "$f is empty: it does not open with a comment block saying what it owns"
 done
 
 # (c) the map against the tree
