@@ -383,6 +383,53 @@ static void check_file_protection(void)
     CHECK_EQ_INT(tt_wait_exit(pid, TT_EXIT_TIMEOUT_MS), 0);
 }
 
+/* A group file that cannot be written: at start a non-zero exit with the
+ * reason; later, the failed rewrite is retried until it succeeds (as root a
+ * read-only directory does not stop a write, so the directory is taken
+ * away and given back). */
+static void check_file_write_failures(void)
+{
+    const char* out = tt_path("wf.out");
+    const char* err = tt_path("wf.err");
+    const char* cfg = tt_path("wf.json");
+    char        json[2048], dir[512], away[512], file[600], moved[600], member[600];
+
+    snprintf(json, sizeof json, ONE("{'bootstrap':'self','file':'%s/nodir/g.flock'," GRP "}"),
+             ft_tmpdir());
+    tt_write_file(cfg, json, true);
+    CHECK_EQ_INT(tt_run(out, err, "'%s' na+sm -c '%s'", FLOCKD, cfg), 1);
+    CHECK(tt_file_contains(err, "cannot write its group file"));
+    CHECK(tt_file_contains(err, "could not start"));
+    CHECK(!tt_file_contains(out, "flockd: ready"));
+
+    snprintf(dir, sizeof dir, "%s/wfdir", ft_tmpdir());
+    snprintf(away, sizeof away, "%s/wfdir.away", ft_tmpdir());
+    snprintf(file, sizeof file, "%s/g.flock", dir);
+    snprintf(moved, sizeof moved, "%s/g.flock", away);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    snprintf(json, sizeof json, ONE("{'bootstrap':'self','file':'%s'," GRP "}"), file);
+    tt_write_file(cfg, json, true);
+    pid_t primary = tt_start_flockd("na+sm", cfg, out, err);
+    REQUIRE(tt_wait_contains(file, "na+sm://", 1, 20000));
+    REQUIRE(rename(dir, away) == 0);
+    /* a joiner through the moved file: the primary's rewrite fails */
+    snprintf(json, sizeof json, ONE("{'bootstrap':'join','file':'%s'," GRP "}"), moved);
+    tt_write_file(tt_path("wf2.json"), json, true);
+    pid_t joiner = tt_start_flockd("na+sm", tt_path("wf2.json"), tt_path("wf2.out"),
+                                   tt_path("wf2.err"));
+    const char* jaddr = tt_flockd_address(tt_path("wf2.out"));
+    REQUIRE(jaddr != NULL);
+    snprintf(member, sizeof member, "{\"address\":\"%s\",\"provider_id\":42}", jaddr);
+    CHECK(tt_wait_contains(err, "retrying until it can", 1, 20000));
+    REQUIRE(mkdir(dir, 0700) == 0); /* the directory is back: the retry writes */
+    CHECK(tt_wait_contains(file, member, 1, 30000));
+    CHECK(tt_wait_contains(err, "written again", 1, 20000));
+    kill(joiner, SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(joiner, TT_EXIT_TIMEOUT_MS), 0);
+    kill(primary, SIGTERM);
+    CHECK_EQ_INT(tt_wait_exit(primary, TT_EXIT_TIMEOUT_MS), 0);
+}
+
 int main(void)
 {
     check_command_line();
@@ -393,5 +440,6 @@ int main(void)
     check_start_failures();
     check_view_and_file();
     check_file_protection();
+    check_file_write_failures();
     return FT_DONE();
 }
