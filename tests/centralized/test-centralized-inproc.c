@@ -240,7 +240,7 @@ static void test_group(void)
      * view, nothing duplicated, no event */
     {
         frt_wbuf b = FRT_WBUF_INIT;
-        flock__cent_encode_envelope(&b, group_id, 1);
+        flock__cent_encode_envelope(&b, group_id, 1, 2);
         flock__cent_encode_u16(&b, 5);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_JOIN, 2, &b), FLOCK_SUCCESS);
         /* a join sent to a secondary is refused */
@@ -254,22 +254,22 @@ static void test_group(void)
         frt_wbuf_free(&b);
         /* a replayed (already applied) update: no callback, no change */
         flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, a2, 5};
-        flock__cent_encode_envelope(&b, group_id, 1);
+        flock__cent_encode_envelope(&b, group_id, 1, 2);
         flock__cent_encode_events(&b, &e, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_SUCCESS);
         frt_wbuf_free(&b);
         /* an update from the future (gap): the member resyncs from the primary */
         flock__cent_event_t f = {1000, FLOCK_MEMBER_JOINED, "na+sm://1-0", 9};
-        flock__cent_encode_envelope(&b, group_id, 1);
+        flock__cent_encode_envelope(&b, group_id, 1, 2);
         flock__cent_encode_events(&b, &f, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_SUCCESS);
         frt_wbuf_free(&b);
         /* the same from another group, or from an older term: refused */
-        flock__cent_encode_envelope(&b, group_id ^ 1, 1);
+        flock__cent_encode_envelope(&b, group_id ^ 1, 1, 2);
         flock__cent_encode_events(&b, &f, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_ERR_INVALID_GROUP);
         frt_wbuf_free(&b);
-        flock__cent_encode_envelope(&b, group_id, 0);
+        flock__cent_encode_envelope(&b, group_id, 0, 2);
         flock__cent_encode_events(&b, &f, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_ERR_OP_FORBIDDEN);
         frt_wbuf_free(&b);
@@ -295,11 +295,11 @@ static void test_group(void)
             uint16_t pid = (round & 1) ? 1 : 2;
             for (size_t k = 0; k < len; k++)
                 junk[k] = (uint8_t)rand_r(&seed);
-            /* length 18 could be a well-formed join/leave of pid 5 (a
-             * 16-byte envelope + a u16); skip those so the group really is
+            /* length 20 could be a well-formed join/leave of pid 5 (an
+             * 18-byte envelope + a u16); skip those so the group really is
              * unchanged */
             const char* rpc = names[round % 5];
-            if ((rpc == names[3] || rpc == names[4]) && len == 18) continue;
+            if ((rpc == names[3] || rpc == names[4]) && len == 20) continue;
             void* out = NULL;
             size_t olen = 0;
             frt_forward(m2, target, rpc, pid, junk, len, 5000, &out, &olen);

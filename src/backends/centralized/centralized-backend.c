@@ -70,6 +70,8 @@ static void cent__state_free(cent_state_t* s)
     flock__cent_log_destroy(&s->log);
     flock__cent_config_destroy(&s->config);
     if (s->config_json) json_object_put(s->config_json);
+    for (unsigned i = 0; i < s->nretired; i++)
+        json_object_put(s->retired_json[i]);
     free(s->self_addr);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mtx);
@@ -177,8 +179,9 @@ static flock_return_t cent__resolve_primary(cent_state_t* s,
     cent__resolve_identity(s, args);
     s->config_json = flock__cent_config_to_json(&s->config);
     if (!s->config_json) return FLOCK_ERR_ALLOCATION;
-    if (margo_addr_lookup(s->mid, s->config.primary_address, &s->primary_addr) !=
-        HG_SUCCESS) {
+    s->failover = !s->config.no_failover;
+    if (cent__set_primary(s, s->config.primary_address, s->config.primary_provider_id) !=
+        FLOCK_SUCCESS) {
         margo_error(s->mid, CENT_LOG_PREFIX "cannot resolve the primary address %s",
                     s->config.primary_address);
         return FLOCK_ERR_FROM_MERCURY;
@@ -242,7 +245,7 @@ static flock_return_t cent__start_role(cent_state_t* s, bool join)
         if (ret == FLOCK_SUCCESS) s->joined = true;
         pthread_mutex_unlock(&s->sync_mtx);
     }
-    if (ret == FLOCK_SUCCESS && !s->is_primary) ret = cent__watch_start(s);
+    if (ret == FLOCK_SUCCESS) ret = cent__watch_start(s); /* every role: see watch.c */
     return ret;
 }
 
@@ -284,6 +287,7 @@ static flock_return_t cent_destroy(void* state)
 
     if (!s->is_primary && s->joined) cent__secondary_leave(s); /* leave gracefully */
     cent__stop_accepting(s);       /* waits for running handlers */
+    if (s->is_primary) cent__failover_hand_over(s); /* a successor takes over at once */
     cent__watch_stop(s);           /* waits for a running check */
     peers = cent__ping_stop_all(s); /* waits for running timer callbacks */
     cent__wait_idle(s);            /* in-flight pings, an active committer */
@@ -300,8 +304,13 @@ static flock_return_t
 cent_get_config(void* state, void (*fn)(void*, const struct json_object*), void* uargs)
 {
     cent_state_t* s = state;
+    struct json_object* json;
     if (!s || !fn) return FLOCK_ERR_INVALID_ARGS;
-    fn(uargs, s->config_json);
+    pthread_mutex_lock(&s->mtx); /* a takeover replaces it */
+    json = json_object_get(s->config_json);
+    pthread_mutex_unlock(&s->mtx);
+    fn(uargs, json);
+    json_object_put(json);
     return FLOCK_SUCCESS;
 }
 

@@ -41,7 +41,7 @@ void cent__put_envelope(cent_state_t* s, frt_wbuf* b)
 {
     uint64_t group_id, term;
     cent__identity(s, &group_id, &term);
-    flock__cent_encode_envelope(b, group_id, term);
+    flock__cent_encode_envelope(b, group_id, term, s->provider_id);
 }
 
 void cent__adopt(cent_state_t* s, uint64_t group_id, uint64_t term)

@@ -201,6 +201,18 @@ static flock_return_t cent__parse_term(struct json_object* v, flock__cent_config
     return ret;
 }
 
+static flock_return_t cent__parse_failover(struct json_object* v, flock__cent_config_t* cfg,
+                                           char* errbuf, size_t errlen)
+{
+    if (!v) return FLOCK_SUCCESS;
+    if (!json_object_is_type(v, json_type_boolean)) {
+        cent__err(errbuf, errlen, "\"failover\" must be true or false");
+        return FLOCK_ERR_INVALID_CONFIG;
+    }
+    cfg->no_failover = !json_object_get_boolean(v);
+    return FLOCK_SUCCESS;
+}
+
 /* The keys, in the order their errors are reported. */
 static const struct {
     const char* key;
@@ -213,6 +225,7 @@ static const struct {
     {"ping_max_num_timeouts", cent__parse_ping_max_num_timeouts},
     {"group_id", cent__parse_group_id},
     {"term", cent__parse_term},
+    {"failover", cent__parse_failover},
 };
 
 /* Contract: the two sources must be objects: the view's __config__ text (if
@@ -334,6 +347,7 @@ struct json_object* flock__cent_config_to_json(const flock__cent_config_t* cfg)
     }
     if (cfg->term && !cent__add(obj, "term", json_object_new_int64((int64_t)cfg->term)))
         goto fail;
+    if (cfg->no_failover && !cent__add(obj, "failover", json_object_new_boolean(0))) goto fail;
     return obj;
 fail:
     if (obj) json_object_put(obj);

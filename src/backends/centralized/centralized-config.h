@@ -39,6 +39,7 @@ typedef struct flock__cent_config {
     uint16_t primary_provider_id; /**< < 65535 */
     uint64_t group_id;            /**< "group_id" (16 hex digits); 0 = unknown */
     uint64_t term;                /**< "term" (>= 1); 0 = unknown */
+    bool no_failover;             /**< "failover": false (the reference's behaviour) */
 } flock__cent_config_t;
 
 /** Fill *cfg with the defaults (primary_address NULL). */
@@ -69,7 +70,7 @@ flock_return_t flock__cent_config_set_primary(flock__cent_config_t* cfg,
  * @brief The effective config as a new json-c object, keys in the order
  * ping_timeout_ms, ping_interval_ms, ping_max_num_timeouts, primary_address,
  * primary_provider_id (these two only when the primary is known), group_id
- * and term (each only when known, i.e. non-zero).
+ * and term (each only when known, i.e. non-zero), failover (only when false).
  * Doubles print with ".0". Caller puts the reference. NULL on allocation failure.
  */
 struct json_object* flock__cent_config_to_json(const flock__cent_config_t* cfg);

@@ -64,11 +64,13 @@
 #define FLOCK_CENTRALIZED_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
 #include <margo.h>
+#include <frt.h>
 #include <flock/flock-backend.h>
 #include <flock/flock-group-view.h>
 
@@ -80,11 +82,12 @@
 #define CENT_LEAVE_TIMEOUT_MS    1000.0
 #define CENT_CATCH_UP_TIMEOUT_MS 5000.0
 #define CENT_FOREIGN_WARN_MS     10000.0 /* one "another group" line per 10 s */
-#define CENT_SYNC_TIMEOUT_MS     1000.0 /* a listed secondary's first look at the primary */
+#define CENT_SYNC_TIMEOUT_MS     1000.0
+#define CENT_MAX_REDIRECTS       4      /* hops a request follows to the primary */ /* a listed secondary's first look at the primary */
 #define CENT_JOIN_TIMEOUT_MS     60000.0
 #define CENT_JOIN_RETRY_MS       10000.0 /* retry window for unreachable primaries */
 #define CENT_EVENT_LOG_CAPACITY  4096
-#define CENT_NUM_RPCS            5
+#define CENT_NUM_RPCS            7
 
 struct cent_state;
 
@@ -134,9 +137,22 @@ typedef struct cent_state {
     flock_backend_init_args_t cb_args; /* callbacks + context only */
     flock__cent_config_t config;
     struct json_object* config_json; /* effective config */
-    bool is_primary;
+    _Atomic bool is_primary; /* changes on a takeover or a step-down */
     bool joined; /* secondary that is a member */
+    bool failover; /* "failover" (default true): succession, quorum rules */
+
+    /* the current primary (centralized-failover.c; under mtx): who this
+     * member's requests go to; changes on a takeover, a step-down, or a
+     * newer term heard of */
     hg_addr_t primary_addr;
+    char primary_str[FRT_MAX_ADDR_LEN + 1];
+    uint16_t primary_pid;
+    uint64_t voted_term;   /* the newest term this member voted in (mtx) */
+    bool step_down;        /* primary: a newer term exists (mtx) */
+    bool handover;         /* the primary left and named this member (mtx) */
+    bool quorum_lost;      /* primary: no majority reachable (mtx) */
+    struct json_object* retired_json[8]; /* config_json of earlier terms */
+    unsigned nretired;
 
     /* protected by view.mtx */
     flock_group_view_t view;
@@ -207,6 +223,11 @@ flock_return_t cent__ping_start_all(cent_state_t* s);
  * timer (waits for a running timer callback); the caller frees the
  * returned list with cent__peer_free_list once no ping is in flight. */
 cent_peer_t* cent__ping_stop_all(cent_state_t* s);
+
+/* Contract: no lock held; a primary stepping down. Unlink every peer and
+ * stop its pings (a peer whose ping is in flight is freed by its
+ * completion). */
+void cent__ping_drop_all(cent_state_t* s);
 
 /* Free a list of unlinked peers (NULL-safe). */
 void cent__peer_free_list(cent_peer_t* peers);
@@ -299,6 +320,66 @@ void cent__watch_contact(cent_state_t* s);
  * removed it (a broadcast about itself, or a view that does not list it):
  * one warning line; the watch rejoins at its next tick. */
 void cent__watch_removed(cent_state_t* s, const char* why);
+
+/* ---------------- centralized-failover.c ---------------- */
+
+/* Contract: no lock held. Call the current primary (a copy of its address
+ * is taken under mtx). */
+hg_return_t cent__call_primary(cent_state_t* s, const char* rpc, const frt_wbuf* in,
+                               double timeout_ms, void** out, size_t* out_len);
+
+/* Contract: no lock held. The current primary's address (copied into
+ * buf) and provider id, for messages. */
+void cent__primary_name(cent_state_t* s, char* buf, size_t size, uint16_t* pid);
+
+/* Contract: no lock held. Make (address, pid) the current primary.
+ * FLOCK_ERR_FROM_MERCURY if the address cannot be resolved (unchanged). */
+flock_return_t cent__set_primary(cent_state_t* s, const char* address, uint16_t pid);
+
+/* Contract: no lock held. Answer req (a request meant for the primary,
+ * received by a member that is not) with OP_FORBIDDEN and a redirect to
+ * the primary this member knows. */
+void cent__respond_redirect(cent_state_t* s, frt_request_t req);
+
+/* Contract: no lock held. Read the answer to a request sent to the primary
+ * (after its status, OP_FORBIDDEN): follow a redirect (the current primary
+ * changes). true if there is a new primary to try. */
+bool cent__follow_redirect(cent_state_t* s, frt_rbuf* r);
+
+/* Contract: handler of the vote RPC (no lock held): grant the candidate
+ * (candidate address, cand_pid) a vote for term `term` if this member has
+ * not voted in that term, knows no newer term, has a view no newer than
+ * the candidate's, and cannot reach the current primary itself. */
+void cent__failover_vote(cent_state_t* s, frt_request_t req, uint64_t term,
+                         uint16_t cand_pid, uint64_t cand_last_term, uint64_t cand_seq);
+
+/* Contract: sync_mtx held (the watch); a secondary whose primary does not
+ * answer, silent for silent_ms. If this member is next in the succession
+ * (view order after the primary, each later successor waiting one more
+ * window) and a majority of the last view confirms that the primary is
+ * unreachable, take over with a new term; *died then names the old
+ * primary's DIED change, to commit once sync_mtx is released. */
+void cent__failover_maybe_take_over(cent_state_t* s, double silent_ms, double window_ms,
+                                    cent_change_t** died);
+
+/* Contract: no lock held; a primary being destroyed, its RPCs deregistered
+ * (so that voters find it gone). Ask its successor (the next in view order
+ * that answers) to take over at once; the successor reports it LEFT. */
+void cent__failover_hand_over(cent_state_t* s);
+
+/* Contract: handler of the handover RPC (no lock held): the primary left
+ * and names this member; the watch takes over at its next tick. */
+void cent__failover_on_handover(cent_state_t* s, frt_request_t req);
+
+/* Contract: no lock held; a primary that learnt of a newer term (step_down
+ * set). Stop pinging, become a secondary of the newer primary (already set)
+ * and let the watch rejoin. */
+void cent__failover_step_down(cent_state_t* s);
+
+/* Contract: mtx held; a primary. Update quorum_lost from the peers'
+ * failures: true when this member and the peers that answer their last
+ * ping are no majority of the view. Logs each change. */
+void cent__failover_quorum_locked(cent_state_t* s);
 
 /* ---------------- centralized-rpc.c ---------------- */
 

@@ -111,6 +111,16 @@ flock__cent_verdict_t flock__cent_judge(uint64_t my_group, uint64_t my_term,
     return FLOCK__CENT_ACCEPT;
 }
 
+bool flock__cent_is_majority(size_t k, size_t n)
+{
+    return n > 0 && k * 2 > n;
+}
+
+bool flock__cent_may_declare(size_t reachable, size_t n)
+{
+    return reachable * 2 >= n;
+}
+
 double flock__cent_watch_window_ms(double interval_max_ms, double timeout_ms,
                                    int max_timeouts)
 {

@@ -115,6 +115,18 @@ typedef enum flock__cent_verdict {
 flock__cent_verdict_t flock__cent_judge(uint64_t my_group, uint64_t my_term,
                                         uint64_t msg_group, uint64_t msg_term);
 
+/** true if k members are a majority of n (k > n / 2): what elects a
+ *  primary. */
+bool flock__cent_is_majority(size_t k, size_t n);
+
+/** true if a primary that reaches `reachable` of the n members of its view
+ *  (itself included) may declare the others dead: they are no majority
+ *  (reachable >= n / 2). Otherwise it may be the one cut off: it suspects
+ *  them and refuses joins, and the majority side elects a new primary. A
+ *  group of two can lose either member; a 2 | 2 split keeps the primary's
+ *  side (the other cannot elect: it has no majority). */
+bool flock__cent_may_declare(size_t reachable, size_t n);
+
 /**
  * The window after which a secondary that has not been pinged checks with
  * the primary whether it is still a member: longer than the primary takes

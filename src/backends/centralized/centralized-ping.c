@@ -123,6 +123,27 @@ flock_return_t cent__ping_start_all(cent_state_t* s)
     return FLOCK_SUCCESS;
 }
 
+void cent__ping_drop_all(cent_state_t* s)
+{
+    cent_peer_t* peers;
+    cent_peer_t* idle = NULL; /* not in flight: freed here */
+    pthread_mutex_lock(&s->mtx);
+    peers = s->peers;
+    s->peers = NULL;
+    while (peers) {
+        cent_peer_t* p = peers;
+        peers = p->next;
+        p->removed = true;
+        p->next = NULL;
+        if (!p->in_flight) {
+            p->next = idle;
+            idle = p;
+        } /* else its completion frees it */
+    }
+    pthread_mutex_unlock(&s->mtx);
+    cent__peer_free_list(idle); /* waits for running timer callbacks */
+}
+
 cent_peer_t* cent__ping_stop_all(cent_state_t* s)
 {
     cent_peer_t* peers;
@@ -153,7 +174,7 @@ static void cent__ping_timer_cb(void* uargs)
     p->in_flight = true;
     p->ping_start_ms = frt_now_ms();
     s->inflight++;
-    flock__cent_encode_envelope(&b, s->group_id, s->term);
+    flock__cent_encode_envelope(&b, s->group_id, s->term, s->provider_id);
     flock__cent_encode_ping(&b, s->committed_seq, s->committed_digest);
     pthread_mutex_unlock(&s->mtx);
 
@@ -179,6 +200,14 @@ static cent_change_t* cent__ping_record_locked(cent_state_t* s, cent_peer_t* p,
     if (ret != HG_SUCCESS)
         margo_debug(s->mid, CENT_LOG_PREFIX "ping to %s (%u) failed (%s), %u in a row",
                     p->address, p->provider_id, HG_Error_to_string(ret), p->failures);
+    if (s->failover) cent__failover_quorum_locked(s);
+    if (dead && s->quorum_lost) {
+        /* no majority reachable: the members this primary cannot reach may
+         * be the majority; suspect them, declare nobody (a partition heals,
+         * or the majority side elects a new primary) */
+        p->failures = (unsigned)s->config.ping_max_num_timeouts - 1;
+        dead = false;
+    }
     if (dead) {
         p->declared = true;
         died = cent__change_new(FLOCK_MEMBER_DIED, p->address, p->provider_id);
@@ -200,6 +229,13 @@ static hg_return_t cent__ping_reply_status(cent_state_t* s, cent_peer_t* p, cons
     uint32_t status = FLOCK_ERR_OTHER;
     frt_rbuf_init(&r, out, out_len);
     if (flock__cent_decode_status(&r, &status) && status == FLOCK_SUCCESS) return HG_SUCCESS;
+    if (status == FLOCK_ERR_OP_FORBIDDEN && s->is_primary && cent__follow_redirect(s, &r)) {
+        /* the member follows a primary of a newer term: step down */
+        pthread_mutex_lock(&s->mtx);
+        s->step_down = true;
+        pthread_mutex_unlock(&s->mtx);
+        return HG_OTHER_ERROR;
+    }
     margo_warning(s->mid, CENT_LOG_PREFIX "%s (%u) answers the ping with %s",
                   p->address, p->provider_id,
                   status == FLOCK_ERR_INVALID_GROUP ? "\"another group\""

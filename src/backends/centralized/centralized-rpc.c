@@ -27,10 +27,10 @@
  * stop; otherwise *body is the rest of the message and *v the verdict. */
 static bool cent__open(cent_state_t* s, frt_request_t req, const void* in, size_t in_len,
                        const char* what, frt_rbuf* body, flock__cent_verdict_t* v,
-                       uint64_t* msg_group, uint64_t* msg_term)
+                       uint64_t* msg_group, uint64_t* msg_term, uint16_t* msg_pid)
 {
     uint64_t my_group, my_term;
-    if (!flock__cent_decode_envelope(body, in, in_len, msg_group, msg_term)) {
+    if (!flock__cent_decode_envelope(body, in, in_len, msg_group, msg_term, msg_pid)) {
         margo_error(s->mid, CENT_LOG_PREFIX "malformed %s request from %s dropped", what,
                     frt_request_source(req));
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
@@ -56,6 +56,15 @@ static bool cent__open(cent_state_t* s, frt_request_t req, const void* in, size_
     return true;
 }
 
+/* true if this primary reaches no majority of its group (joins wait). */
+static bool cent__no_quorum(cent_state_t* s)
+{
+    pthread_mutex_lock(&s->mtx);
+    bool lost = s->quorum_lost;
+    pthread_mutex_unlock(&s->mtx);
+    return lost;
+}
+
 /* join/leave: the joiner is the RPC source address, the payload its pid. */
 static void cent__membership_request(cent_state_t* s, frt_request_t req,
                                      flock_update_t type, const void* in, size_t in_len)
@@ -66,18 +75,24 @@ static void cent__membership_request(cent_state_t* s, frt_request_t req,
     frt_rbuf body;
     flock__cent_verdict_t v;
     uint64_t g, t;
+    uint16_t spid;
 
-    if (!cent__open(s, req, in, in_len, what, &body, &v, &g, &t)) return;
+    if (!cent__open(s, req, in, in_len, what, &body, &v, &g, &t, &spid)) return;
     if (!flock__cent_decode_u16(body.p, body.left, &pid) || !src || !*src) {
         margo_error(s->mid, CENT_LOG_PREFIX "malformed %s request dropped", what);
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
     if (!s->is_primary) {
-        margo_error(s->mid,
-                    CENT_LOG_PREFIX "%s request from %s sent to a non-primary member",
-                    what, src);
-        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
+        margo_info(s->mid, CENT_LOG_PREFIX "%s request from %s sent to a member that is not "
+                   "the primary: redirected", what, src);
+        cent__respond_redirect(s, req);
+        return;
+    }
+    if (type == FLOCK_MEMBER_JOINED && cent__no_quorum(s)) {
+        margo_warning(s->mid, CENT_LOG_PREFIX "join of %s (%u) refused: this primary cannot "
+                      "reach a majority of its group", src, pid);
+        cent__respond_status(req, FLOCK_ERR_OTHER);
         return;
     }
     cent__primary_queue_request(s, req, type, src, pid);
@@ -104,14 +119,15 @@ static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_
     bool want_full;
     frt_rbuf body;
     flock__cent_verdict_t v;
+    uint16_t spid;
 
-    if (!cent__open(s, req, in, in_len, "get_view", &body, &v, &g, &t)) return;
+    if (!cent__open(s, req, in, in_len, "get_view", &body, &v, &g, &t, &spid)) return;
     if (!flock__cent_decode_view_req(body.p, body.left, &since, &want_full)) {
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
     if (!s->is_primary) {
-        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
+        cent__respond_redirect(s, req);
         return;
     }
     cent__primary_serve_view(s, req, since, want_full || v == FLOCK__CENT_STALE);
@@ -121,23 +137,26 @@ static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_
  * secondary. false (req answered with the reason) unless it is from this
  * group's current primary; adopts a new term or a group id. */
 static bool cent__from_primary(cent_state_t* s, frt_request_t req, const char* what,
-                               flock__cent_verdict_t v, uint64_t g, uint64_t t)
+                               flock__cent_verdict_t v, uint64_t g, uint64_t t, uint16_t spid)
 {
-    if (s->is_primary) {
-        margo_warning(s->mid, CENT_LOG_PREFIX "%s from %s (term %llu) refused: this member is "
-                      "the primary", what, frt_request_source(req), (unsigned long long)t);
-        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
-        return false;
-    }
-    if (v == FLOCK__CENT_STALE) {
-        margo_debug(s->mid, CENT_LOG_PREFIX "%s of an older term (%llu) from %s refused", what,
-                    (unsigned long long)t, frt_request_source(req));
-        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
+    const char* src = frt_request_source(req);
+    if (v == FLOCK__CENT_STALE || (s->is_primary && v != FLOCK__CENT_ADOPT)) {
+        /* a former primary, or a member probing whether this primary is
+         * alive: answered with the primary this member knows */
+        margo_debug(s->mid, CENT_LOG_PREFIX "%s of term %llu from %s refused", what,
+                    (unsigned long long)t, src);
+        cent__respond_redirect(s, req);
         return false;
     }
     if (v == FLOCK__CENT_ADOPT) {
-        margo_info(s->mid, CENT_LOG_PREFIX "the primary %s opened term %llu",
-                   frt_request_source(req), (unsigned long long)t);
+        if (s->is_primary) { /* a newer primary exists: step down (the watch does it) */
+            pthread_mutex_lock(&s->mtx);
+            s->step_down = true;
+            pthread_mutex_unlock(&s->mtx);
+        }
+        if (src && t > 0) cent__set_primary(s, src, spid);
+        margo_info(s->mid, CENT_LOG_PREFIX "the primary %s (%u) opened term %llu", src ? src : "?",
+                   spid, (unsigned long long)t);
         cent__adopt(s, g, t);
     }
     cent__watch_contact(s);
@@ -155,7 +174,8 @@ static void cent__update_handler(frt_request_t req, const void* in, size_t in_le
     flock__cent_verdict_t v;
     uint64_t g, t;
 
-    if (!cent__open(s, req, in, in_len, "membership update", &r, &v, &g, &t)) return;
+    uint16_t spid;
+    if (!cent__open(s, req, in, in_len, "membership update", &r, &v, &g, &t, &spid)) return;
     if (!flock__cent_decode_events(&r, &evs, &n) || !frt_rbuf_done(&r)) {
         margo_error(s->mid, CENT_LOG_PREFIX "malformed membership update from %s dropped",
                     frt_request_source(req));
@@ -163,7 +183,7 @@ static void cent__update_handler(frt_request_t req, const void* in, size_t in_le
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
-    if (!cent__from_primary(s, req, "membership update", v, g, t)) {
+    if (!cent__from_primary(s, req, "membership update", v, g, t, spid)) {
         flock__cent_events_free(evs, n);
         return;
     }
@@ -183,24 +203,63 @@ static void cent__ping_handler(frt_request_t req, const void* in, size_t in_len,
     uint64_t seq, digest, g, t;
     frt_rbuf body;
     flock__cent_verdict_t v;
+    uint16_t spid;
 
-    if (!cent__open(s, req, in, in_len, "ping", &body, &v, &g, &t)) return;
+    if (!cent__open(s, req, in, in_len, "ping", &body, &v, &g, &t, &spid)) return;
     if (!flock__cent_decode_ping(body.p, body.left, &seq, &digest)) {
         cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
         return;
     }
-    if (!cent__from_primary(s, req, "ping", v, g, t)) return;
+    if (!cent__from_primary(s, req, "ping", v, g, t, spid)) return;
     cent__respond_status(req, FLOCK_SUCCESS); /* answer first: the primary is timing us */
     cent__secondary_on_ping(s, seq, digest, v == FLOCK__CENT_ADOPT);
 }
 
+/* A candidate asks for this member's vote in a new term. */
+static void cent__vote_handler(frt_request_t req, const void* in, size_t in_len, void* uargs)
+{
+    cent_state_t* s = uargs;
+    uint64_t g, t, last_term, last_seq;
+    uint16_t cand_pid;
+    frt_rbuf body;
+    flock__cent_verdict_t v;
+
+    if (!cent__open(s, req, in, in_len, "vote", &body, &v, &g, &t, &cand_pid)) return;
+    last_term = frt_get_u64(&body);
+    last_seq = frt_get_u64(&body);
+    if (!frt_rbuf_done(&body)) {
+        cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
+        return;
+    }
+    cent__failover_vote(s, req, t, cand_pid, last_term, last_seq);
+}
+
+/* The primary leaves gracefully and names this member its successor. */
+static void cent__handover_handler(frt_request_t req, const void* in, size_t in_len,
+                                   void* uargs)
+{
+    cent_state_t* s = uargs;
+    uint64_t g, t;
+    uint16_t spid;
+    frt_rbuf body;
+    flock__cent_verdict_t v;
+    if (!cent__open(s, req, in, in_len, "handover", &body, &v, &g, &t, &spid)) return;
+    if (v == FLOCK__CENT_STALE || !frt_rbuf_done(&body)) {
+        cent__respond_status(req, FLOCK_ERR_OP_FORBIDDEN);
+        return;
+    }
+    cent__failover_on_handover(s, req);
+}
+
 static const char* const cent_rpc_names[CENT_NUM_RPCS] = {
     FLOCK__CENT_RPC_PING, FLOCK__CENT_RPC_UPDATE, FLOCK__CENT_RPC_VIEW,
-    FLOCK__CENT_RPC_LEAVE, FLOCK__CENT_RPC_JOIN};
+    FLOCK__CENT_RPC_LEAVE, FLOCK__CENT_RPC_JOIN, FLOCK__CENT_RPC_VOTE,
+    FLOCK__CENT_RPC_HANDOVER};
 
 static const frt_handler_fn cent_rpc_handlers[CENT_NUM_RPCS] = {
     cent__ping_handler, cent__update_handler, cent__get_view_handler,
-    cent__leave_handler, cent__join_handler};
+    cent__leave_handler, cent__join_handler, cent__vote_handler,
+    cent__handover_handler};
 
 void cent__deregister_all(cent_state_t* s)
 {

@@ -11,6 +11,7 @@
  * view-codec, frt/margo. Called by: centralized-rpc.c (update, ping),
  * centralized-backend.c (join at init, leave at destroy).
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flock/view-codec.h"
@@ -193,9 +194,8 @@ static void cent__catch_up_locked(cent_state_t* s, bool want_full)
         if (req.failed) break;
         free(out);
         out = NULL;
-        hg_return_t hret = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_VIEW,
-                                       s->config.primary_provider_id, req.data, req.len,
-                                       CENT_CATCH_UP_TIMEOUT_MS, &out, &olen);
+        hg_return_t hret = cent__call_primary(s, FLOCK__CENT_RPC_VIEW, &req,
+                                              CENT_CATCH_UP_TIMEOUT_MS, &out, &olen);
         if (hret != HG_SUCCESS) {
             margo_warning(s->mid,
                           CENT_LOG_PREFIX "cannot reach the primary to resync: %s",
@@ -254,19 +254,26 @@ flock_return_t cent__secondary_check_locked(cent_state_t* s, double timeout_ms, 
     *listed = false;
     cent__put_envelope(s, &req);
     flock__cent_encode_view_req(&req, 0, true);
-    hg_return_t hret = req.failed ? HG_NOMEM
-                                  : frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_VIEW,
-                                                s->config.primary_provider_id, req.data,
-                                                req.len, timeout_ms, &out, &olen);
-    if (hret != HG_SUCCESS) {
-        ret = FLOCK_ERR_FROM_MERCURY;
-        goto finish;
-    }
-    frt_rbuf r;
-    uint32_t status;
-    frt_rbuf_init(&r, out, olen);
-    if (!flock__cent_decode_status(&r, &status) || status != FLOCK_SUCCESS) {
-        ret = flock__cent_status_to_return(status);
+    for (int hop = 0;; hop++) { /* a member that is not the primary redirects */
+        free(out);
+        out = NULL;
+        hg_return_t hret = req.failed ? HG_NOMEM
+                                      : cent__call_primary(s, FLOCK__CENT_RPC_VIEW, &req,
+                                                           timeout_ms, &out, &olen);
+        if (hret != HG_SUCCESS) {
+            ret = FLOCK_ERR_FROM_MERCURY;
+            goto finish;
+        }
+        frt_rbuf r;
+        uint32_t status = FLOCK_ERR_OTHER;
+        frt_rbuf_init(&r, out, olen);
+        if (flock__cent_decode_status(&r, &status) && status == FLOCK_SUCCESS) break;
+        if (status == FLOCK_ERR_OP_FORBIDDEN && hop < CENT_MAX_REDIRECTS &&
+            cent__follow_redirect(s, &r))
+            continue;
+        /* a member that is no primary and knows none: as if unreachable */
+        ret = status == FLOCK_ERR_OP_FORBIDDEN ? FLOCK_ERR_FROM_MERCURY
+                                               : flock__cent_status_to_return(status);
         if (ret == FLOCK_SUCCESS) ret = FLOCK_ERR_OTHER; /* malformed */
         goto finish;
     }
@@ -321,27 +328,36 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
         ret = FLOCK_ERR_ALLOCATION;
         goto finish;
     }
-    hret = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_JOIN,
-                       s->config.primary_provider_id, b.data, b.len, timeout_ms, &out,
-                       &olen);
-    *transport = hret;
-    if (hret != HG_SUCCESS) {
-        margo_warning(s->mid,
-                      CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
-                      s->config.primary_address, s->config.primary_provider_id,
-                      HG_Error_to_string(hret));
-        ret = FLOCK_ERR_FROM_MERCURY;
-        goto finish;
+    for (int hop = 0;; hop++) {
+        char paddr[FRT_MAX_ADDR_LEN + 1];
+        uint16_t ppid;
+        free(out);
+        out = NULL;
+        hret = cent__call_primary(s, FLOCK__CENT_RPC_JOIN, &b, timeout_ms, &out, &olen);
+        *transport = hret;
+        if (hret != HG_SUCCESS) {
+            cent__primary_name(s, paddr, sizeof paddr, &ppid);
+            margo_warning(s->mid,
+                          CENT_LOG_PREFIX "join request to the primary %s (%u) failed: %s",
+                          paddr, ppid, HG_Error_to_string(hret));
+            ret = FLOCK_ERR_FROM_MERCURY;
+            goto finish;
+        }
+        frt_rbuf_init(&r, out, olen);
+        if (!flock__cent_decode_status(&r, &status)) goto malformed;
+        /* a member that is no longer (or not) the primary names the primary */
+        if (status != FLOCK_ERR_OP_FORBIDDEN || hop >= CENT_MAX_REDIRECTS ||
+            !cent__follow_redirect(s, &r))
+            break;
     }
-    frt_rbuf_init(&r, out, olen);
-    if (!flock__cent_decode_status(&r, &status)) goto malformed;
     if (status != FLOCK_SUCCESS) {
         ret = flock__cent_status_to_return(status);
         margo_error(s->mid, CENT_LOG_PREFIX "the primary refused the join of %s (%u): %s",
                     s->self_addr, s->provider_id,
                     status == FLOCK_ERR_INVALID_GROUP ? "it is the primary of another group"
-                    : status == FLOCK_ERR_OP_FORBIDDEN ? "it is not the primary"
-                                                       : "error");
+                    : status == FLOCK_ERR_OP_FORBIDDEN ? "it is not the primary and knows none"
+                    : status == FLOCK_ERR_OTHER ? "it cannot reach a majority of its group now"
+                                                : "error");
         goto finish;
     }
     seq = frt_get_u64(&r);
@@ -382,10 +398,36 @@ flock_return_t cent__secondary_rejoin_locked(cent_state_t* s)
  * CENT_JOIN_RETRY_MS. If a lost connection hid a join the primary did
  * apply, the retry is refused as a duplicate: the full view is then fetched
  * and the join succeeds if it lists this member. */
+/* Contract: sync_mtx held (joining). Make the member after *next (in the
+ * view this joiner started from) the one its join goes to; false after a
+ * whole round (then *next restarts). */
+static bool cent__try_next_member(cent_state_t* s, size_t* next)
+{
+    char addr[FRT_MAX_ADDR_LEN + 1] = "";
+    uint16_t pid = 0;
+    FLOCK_GROUP_VIEW_LOCK(&s->view);
+    size_t n = s->view.members.size;
+    while (*next < n) {
+        const flock_member_t* m = &s->view.members.data[(*next)++];
+        if (flock__cent_same_member(m->address, m->provider_id, s->self_addr, s->provider_id))
+            continue;
+        snprintf(addr, sizeof addr, "%s", m->address);
+        pid = m->provider_id;
+        break;
+    }
+    FLOCK_GROUP_VIEW_UNLOCK(&s->view);
+    if (!addr[0]) {
+        *next = 0;
+        return false;
+    }
+    return cent__set_primary(s, addr, pid) == FLOCK_SUCCESS;
+}
+
 flock_return_t cent__secondary_join(cent_state_t* s)
 {
     double deadline = frt_now_ms() + CENT_JOIN_RETRY_MS;
     bool retried = false;
+    size_t next = 0;
     flock_return_t ret;
     for (;;) {
         hg_return_t transport = HG_SUCCESS;
@@ -408,11 +450,18 @@ flock_return_t cent__secondary_join(cent_state_t* s)
         bool starting = retried && transport == HG_NOENTRY;
         if ((transport != HG_HOSTUNREACH && !starting) || frt_now_ms() >= deadline) break;
         retried = true;
+        /* the primary named by the file may be gone (a takeover since):
+         * any other member of the file's view redirects to the current one */
+        if (transport == HG_HOSTUNREACH && cent__try_next_member(s, &next)) continue;
         margo_thread_sleep(s->mid, 200);
     }
-    if (ret != FLOCK_SUCCESS)
-        margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)",
-                    s->config.primary_address, s->config.primary_provider_id);
+    if (ret != FLOCK_SUCCESS) {
+        char paddr[FRT_MAX_ADDR_LEN + 1];
+        uint16_t ppid;
+        cent__primary_name(s, paddr, sizeof paddr, &ppid);
+        margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)", paddr,
+                    ppid);
+    }
     return ret;
 }
 
@@ -424,9 +473,8 @@ void cent__secondary_leave(cent_state_t* s)
     cent__put_envelope(s, &b);
     flock__cent_encode_u16(&b, s->provider_id);
     if (!b.failed) {
-        hg_return_t h = frt_forward(s->mid, s->primary_addr, FLOCK__CENT_RPC_LEAVE,
-                                    s->config.primary_provider_id, b.data, b.len,
-                                    CENT_LEAVE_TIMEOUT_MS, &out, &olen);
+        hg_return_t h = cent__call_primary(s, FLOCK__CENT_RPC_LEAVE, &b,
+                                           CENT_LEAVE_TIMEOUT_MS, &out, &olen);
         if (h != HG_SUCCESS)
             margo_warning(s->mid, CENT_LOG_PREFIX "leave notification failed: %s",
                           HG_Error_to_string(h));

@@ -52,22 +52,34 @@ static void cent__watch_warn_unreachable(cent_state_t* s, double silent_ms)
     say = now - s->last_warning_ms >= CENT_WATCH_WARN_MS;
     if (say) s->last_warning_ms = now;
     pthread_mutex_unlock(&s->mtx);
-    if (say)
+    if (say) {
+        char paddr[FRT_MAX_ADDR_LEN + 1];
+        uint16_t ppid;
+        cent__primary_name(s, paddr, sizeof paddr, &ppid);
         margo_warning(s->mid,
                       CENT_LOG_PREFIX "no word from the primary %s (%u) for %.1f s, and it "
                       "does not answer",
-                      s->config.primary_address, s->config.primary_provider_id,
-                      silent_ms / 1000.0);
+                      paddr, ppid, silent_ms / 1000.0);
+    }
 }
 
 /* Contract: sync_mtx held; the tick owns `checking`. Ask the primary
- * whether it still lists this member; mark it removed if not. */
-static void cent__watch_check_locked(cent_state_t* s, double silent_ms)
+ * whether it still lists this member; mark it removed if not. A primary
+ * that does not answer may be replaced (centralized-failover.c): *died is
+ * then the old primary's change to commit. */
+static void cent__watch_check_locked(cent_state_t* s, double silent_ms, double window_ms,
+                                     bool handover, cent_change_t** died)
 {
     bool listed = false;
-    flock_return_t ret = cent__secondary_check_locked(s, CENT_CATCH_UP_TIMEOUT_MS, &listed);
+    /* a primary that answers nothing within a few ping timeouts is as good
+     * as gone for this check (a stopped process never refuses) */
+    double timeout = 4 * s->config.ping_timeout_ms > 1000.0 ? 4 * s->config.ping_timeout_ms
+                                                            : 1000.0;
+    flock_return_t ret = handover ? FLOCK_ERR_FROM_MERCURY
+                                  : cent__secondary_check_locked(s, timeout, &listed);
     if (ret == FLOCK_ERR_FROM_MERCURY) {
-        cent__watch_warn_unreachable(s, silent_ms);
+        cent__failover_maybe_take_over(s, silent_ms, window_ms, died);
+        if (!*died && !s->is_primary) cent__watch_warn_unreachable(s, silent_ms);
     } else if (ret == FLOCK_SUCCESS && !listed) {
         cent__watch_removed(s, "the primary's view does not list it: it was declared dead "
                                "while it could not be reached");
@@ -99,21 +111,27 @@ static void cent__watch_tick(void* uargs)
     double window = flock__cent_watch_window_ms(s->config.ping_interval_max_ms,
                                                 s->config.ping_timeout_ms,
                                                 s->config.ping_max_num_timeouts);
+    cent_change_t* died = NULL;
     pthread_mutex_lock(&s->mtx);
     double silent = now - s->last_contact_ms;
-    bool removed = s->removed;
-    bool due = !s->closing && !s->checking && s->joined && (removed || silent > window);
+    bool removed = s->removed, handover = s->handover, step_down = s->step_down;
+    bool primary = s->is_primary;
+    bool due = !s->closing && !s->checking &&
+               (primary ? step_down
+                        : s->joined && (removed || handover || silent > window));
     if (due) s->checking = true;
     pthread_mutex_unlock(&s->mtx);
     if (!due) return;
 
+    if (primary) cent__failover_step_down(s); /* marks it removed: rejoin below */
     pthread_mutex_lock(&s->sync_mtx);
-    if (!removed) cent__watch_check_locked(s, silent);
+    if (!primary && !removed) cent__watch_check_locked(s, silent, window, handover, &died);
     pthread_mutex_lock(&s->mtx);
-    removed = s->removed && !s->closing;
+    removed = s->removed && !s->closing && !s->is_primary;
     pthread_mutex_unlock(&s->mtx);
     if (removed) cent__watch_rejoin_locked(s);
     pthread_mutex_unlock(&s->sync_mtx);
+    if (died) cent__enqueue_and_commit(s, died); /* the new primary's first change */
 
     pthread_mutex_lock(&s->mtx);
     s->checking = false;

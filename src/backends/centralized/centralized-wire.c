@@ -6,19 +6,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-void flock__cent_encode_envelope(frt_wbuf* b, uint64_t group_id, uint64_t term)
+void flock__cent_encode_envelope(frt_wbuf* b, uint64_t group_id, uint64_t term,
+                                 uint16_t provider_id)
 {
     frt_put_u64(b, group_id);
     frt_put_u64(b, term);
+    frt_put_u16(b, provider_id);
 }
 
 bool flock__cent_decode_envelope(frt_rbuf* r, const void* data, size_t len,
-                                 uint64_t* group_id, uint64_t* term)
+                                 uint64_t* group_id, uint64_t* term, uint16_t* provider_id)
 {
     frt_rbuf_init(r, data, len);
     *group_id = frt_get_u64(r);
     *term = frt_get_u64(r);
+    *provider_id = frt_get_u16(r);
     return frt_rbuf_ok(r);
+}
+
+void flock__cent_encode_redirect(frt_wbuf* b, uint8_t kind, const char* address,
+                                 uint16_t provider_id, uint64_t term)
+{
+    frt_put_u8(b, kind);
+    if (kind != FLOCK__CENT_REDIRECT_PRIMARY) return;
+    frt_put_str(b, address ? address : "");
+    frt_put_u16(b, provider_id);
+    frt_put_u64(b, term);
+}
+
+bool flock__cent_decode_redirect(frt_rbuf* r, uint8_t* kind, char** address,
+                                 uint16_t* provider_id, uint64_t* term)
+{
+    *address = NULL;
+    *kind = frt_get_u8(r);
+    if (!frt_rbuf_ok(r)) return false;
+    if (*kind == FLOCK__CENT_REDIRECT_NONE) return frt_rbuf_done(r);
+    if (*kind != FLOCK__CENT_REDIRECT_PRIMARY) return false;
+    *address = frt_get_str(r, FRT_MAX_ADDR_LEN);
+    *provider_id = frt_get_u16(r);
+    *term = frt_get_u64(r);
+    if (!*address || !(*address)[0] || !frt_rbuf_done(r)) {
+        free(*address);
+        *address = NULL;
+        return false;
+    }
+    return true;
 }
 
 void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest)

@@ -4,11 +4,16 @@
  * update kinds, string sizes) before anything is used, and reports a bad
  * frame as false / an error instead of trusting the peer.
  *
- * Every request opens with the envelope {u64 group_id, u64 term}: the
- * sender's group (0 = unknown) and the term it knows (0 = unknown); see
- * docs/design.md, "Group identity and terms". Then (little-endian, frt
- * codec; "str" = u32 length + bytes):
- *   ping                in: u64 seq, u64 digest              out: u32 ret
+ * Every request opens with the envelope {u64 group_id, u64 term, u16
+ * provider_id}: the sender's group (0 = unknown), the term it knows (0 =
+ * unknown) and its provider id (its address is the RPC source); see
+ * docs/design.md, "Group identity, terms and failover". A member that is not
+ * the primary answers a request meant for the primary with OP_FORBIDDEN and
+ * a redirect {u8 kind, [str primary, u16 pid, u64 term]} (kind 1: here is
+ * the primary; kind 0: no primary known / the primary has no majority).
+ * Then (little-endian, frt codec; "str" = u32 length + bytes):
+ *   ping                in: u64 seq, u64 digest              out: u32 ret [, redirect]
+ *   vote                in: u64 last_term, u64 last_seq      out: u32 ret, u64 term
  *   membership_update   in: events                           out: u32 ret
  *   get_view            in: u64 since_seq, u8 want_full      out: u32 ret, u8 kind,
  *                                                                 u64 seq, events|view
@@ -31,6 +36,12 @@ extern "C" {
 #define FLOCK__CENT_RPC_VIEW   "flock_centralized_get_view"
 #define FLOCK__CENT_RPC_LEAVE  "flock_centralized_leave"
 #define FLOCK__CENT_RPC_JOIN   "flock_centralized_join"
+#define FLOCK__CENT_RPC_VOTE   "flock_centralized_vote"
+#define FLOCK__CENT_RPC_HANDOVER "flock_centralized_handover"
+
+/** Redirect kinds (after an OP_FORBIDDEN status). */
+#define FLOCK__CENT_REDIRECT_NONE    0u /* no primary to name (or it lacks a majority) */
+#define FLOCK__CENT_REDIRECT_PRIMARY 1u /* the current primary follows */
 
 /** Most events accepted in one message (a peer cannot make us allocate more). */
 #define FLOCK__CENT_MAX_EVENTS 65536u
@@ -40,11 +51,20 @@ extern "C" {
 #define FLOCK__CENT_KIND_VIEW   1u
 
 /** Append the envelope that opens every request. */
-void flock__cent_encode_envelope(frt_wbuf* b, uint64_t group_id, uint64_t term);
+void flock__cent_encode_envelope(frt_wbuf* b, uint64_t group_id, uint64_t term,
+                                 uint16_t provider_id);
 /** Read the envelope at the start of data; r is left on the body. false if
  *  truncated. */
 bool flock__cent_decode_envelope(frt_rbuf* r, const void* data, size_t len,
-                                 uint64_t* group_id, uint64_t* term);
+                                 uint64_t* group_id, uint64_t* term, uint16_t* provider_id);
+
+/** Append a redirect (kind FLOCK__CENT_REDIRECT_*; address may be NULL for NONE). */
+void flock__cent_encode_redirect(frt_wbuf* b, uint8_t kind, const char* address,
+                                 uint16_t provider_id, uint64_t term);
+/** Read a redirect after an OP_FORBIDDEN status: *address malloc'd (NULL for
+ *  NONE). false (nothing allocated) if absent, truncated or unknown. */
+bool flock__cent_decode_redirect(frt_rbuf* r, uint8_t* kind, char** address,
+                                 uint16_t* provider_id, uint64_t* term);
 
 void flock__cent_encode_ping(frt_wbuf* b, uint64_t seq, uint64_t digest);
 /** false if the frame is not exactly a ping. */
