@@ -208,10 +208,16 @@ void cent__failover_vote(cent_state_t* s, frt_request_t req, uint64_t term,
         refused = "the primary still answers this member";
     if (!refused) {
         pthread_mutex_lock(&s->mtx);
-        if (term > s->voted_term && term > s->term)
+        if (term > s->voted_term && term > s->term) {
             s->voted_term = term;
-        else
+            /* give the candidate time to win before standing itself */
+            double w = flock__cent_watch_window_ms(s->config.ping_interval_max_ms,
+                                                   s->config.ping_timeout_ms,
+                                                   s->config.ping_max_num_timeouts);
+            s->next_candidacy_ms = frt_now_ms() + 2 * w;
+        } else {
             refused = "it voted in that term meanwhile";
+        }
         my_term = s->term;
         pthread_mutex_unlock(&s->mtx);
     }
@@ -387,6 +393,10 @@ void cent__failover_maybe_take_over(cent_state_t* s, double silent_ms, double wi
     s->handover = false;
     pthread_mutex_unlock(&s->mtx);
     if (rank < 0 || (!handover && silent_ms < window_ms * (double)(rank + 1))) return;
+    pthread_mutex_lock(&s->mtx);
+    bool wait = !handover && frt_now_ms() < s->next_candidacy_ms;
+    pthread_mutex_unlock(&s->mtx);
+    if (wait) return;
 
     pthread_mutex_lock(&s->mtx);
     term = (s->term > s->voted_term ? s->term : s->voted_term) + 1;
@@ -398,6 +408,11 @@ void cent__failover_maybe_take_over(cent_state_t* s, double silent_ms, double wi
     bool moved_on = s->term != my_term || s->is_primary; /* a primary spoke meanwhile */
     pthread_mutex_unlock(&s->mtx);
     if (moved_on || newest >= term || !flock__cent_is_majority(granted, n)) {
+        /* lost: stand again after a randomized pause (no split-vote livelock) */
+        pthread_mutex_lock(&s->mtx);
+        s->next_candidacy_ms =
+            frt_now_ms() + window_ms * (1.0 + (double)n * flock__cent_rand01(&s->rng));
+        pthread_mutex_unlock(&s->mtx);
         margo_warning(s->mid,
                       CENT_LOG_PREFIX "the primary %s (%u) does not answer; %zu of %zu members "
                       "agree to replace it in term %llu: %s",

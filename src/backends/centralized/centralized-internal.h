@@ -148,6 +148,9 @@ typedef struct cent_state {
     char primary_str[FRT_MAX_ADDR_LEN + 1];
     uint16_t primary_pid;
     uint64_t voted_term;   /* the newest term this member voted in (mtx) */
+    double next_candidacy_ms; /* no candidacy before (mtx): after a vote given or
+                                 an election lost, randomized so that candidates
+                                 do not keep splitting the votes */
     bool step_down;        /* primary: a newer term exists (mtx) */
     bool handover;         /* the primary left and named this member (mtx) */
     bool quorum_lost;      /* primary: no majority reachable (mtx) */
@@ -184,6 +187,7 @@ typedef struct cent_state {
      * protected by mtx) */
     margo_timer_t watch_timer;
     double last_contact_ms; /* last ping or update from the primary */
+    double last_check_ms;   /* last check with the primary (one per window) */
     bool removed;           /* the group no longer lists this member */
     bool checking;          /* a check (and maybe a rejoin) runs */
     double last_warning_ms; /* rate limit of "cannot reach the primary" */

@@ -10,7 +10,7 @@
  * about its own removal, makes it rejoin by itself (one warning line);
  * until it is back its get_view answers FLOCK_ERR_NOT_A_MEMBER.
  *
- * Owns: s->watch_timer, s->last_contact_ms, s->removed, s->checking,
+ * Owns: s->watch_timer, s->last_contact_ms, s->last_check_ms, s->removed, s->checking,
  * s->last_warning_ms (under mtx). May call: centralized-secondary.c (check,
  * rejoin), centralized-logic.c, frt/margo. Called by: centralized-rpc.c
  * (contact), centralized-secondary.c (removed), centralized-backend.c
@@ -118,7 +118,8 @@ static void cent__watch_tick(void* uargs)
     bool primary = s->is_primary;
     bool due = !s->closing && !s->checking &&
                (primary ? step_down
-                        : s->joined && (removed || handover || silent > window));
+                        : s->joined && (removed || handover ||
+                                        (silent > window && now - s->last_check_ms >= window)));
     if (due) s->checking = true;
     pthread_mutex_unlock(&s->mtx);
     if (!due) return;
@@ -135,8 +136,7 @@ static void cent__watch_tick(void* uargs)
 
     pthread_mutex_lock(&s->mtx);
     s->checking = false;
-    if (!s->removed && frt_now_ms() - s->last_contact_ms > window)
-        s->last_contact_ms = frt_now_ms(); /* checked: wait a whole window again */
+    s->last_check_ms = frt_now_ms(); /* the next check a window later; silence goes on */
     pthread_mutex_unlock(&s->mtx);
 }
 
