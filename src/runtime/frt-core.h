@@ -59,6 +59,12 @@
 #define FRT__READ_CHUNK      (64u * 1024u) /* loop.c: bytes per loop read */
 #define FRT__OUTQ_MAX        ((size_t)4 * FRT_MAX_PAYLOAD) /* conn-write.c: unsent bytes per connection */
 #define FRT__CONNECT_DEFAULT_MS 10000.0 /* conn.c */
+#define FRT__MAINT_MS        1000   /* loop.c: housekeeping period (reaping) */
+#define FRT__ACCEPT_PAUSE_MS 100    /* loop.c: accept paused after EMFILE with nothing to shed */
+#define FRT__HELLO_TIMEOUT_MS 10000.0 /* conn.c: an accepted peer must say hello by then */
+#define FRT__IDLE_SHED_MS    1000.0 /* conn.c: idle this long: shed when out of fds */
+#define FRT__SHED_MAX        32     /* conn.c: connections shed per EMFILE */
+#define FRT__FD_REPORT_MS    10000.0 /* loop.c: one fd-exhaustion log line per period */
 #define FRT__IDENTITY_RPC    "__frt_identity" /* rpc.c */
 #define FRT__IDENTITY_TIMEOUT_MS 30000.0      /* rpc.c */
 
@@ -132,6 +138,9 @@ typedef struct frt__conn {
     struct frt__auth_conn* auth;       /* NULL until the instance has a key */
     bool                   dialer;     /* we connected (vs accepted) */
     bool                   hello_seen; /* inst->lock: the peer's hello was processed */
+    /* hardening (conn.c reaper; loop thread only) */
+    double since_ms; /* accepted at, then the last input the loop read */
+    int    dial_errno; /* why the dial failed (frt__get_conn's thread) */
 } frt__conn;
 
 /** A pending call (call.c). Lives in inst->calls (and the heap if timed) until one
@@ -280,6 +289,11 @@ struct margo_instance {
     pthread_mutex_t debt_lock;    /* leaf lock: debt */
     struct frt__conn* debt;       /* conn-read.c: connections owing an EPOLLIN re-arm (frt__reader_release) */
     int             spare_fd; /* /dev/null, given up to shed a connection on EMFILE */
+    int             maint_fd; /* timerfd: housekeeping (reaping), accept back-off */
+    bool            accept_paused;  /* loop thread: listen_fd out of the set (EMFILE) */
+    double          fd_report_at;   /* loop thread: last fd-exhaustion log line (ms) */
+    unsigned long   fd_refused, fd_shed; /* loop thread: since that line */
+    _Atomic bool    fd_short;       /* a dial found no fd: the loop sheds idle connections */
     _Atomic bool    loop_stop;
     /* lifetime */
     bool        finalizing, stopping, finalized; /* lock */
@@ -349,6 +363,8 @@ void frt__inst_unref(margo_instance_id mid);
 
 /* ---------------- loop.c ---------------- */
 extern frt__work frt__lazy_marker; /* frt__lead's "run the lazy list" */
+/** A dial found no free fd: the loop sheds idle connections (any thread). */
+void frt__fd_short(margo_instance_id mid);
 /** Wake the leader out of epoll_wait (any thread, no lock needed). */
 void frt__wake_loop(margo_instance_id mid);
 /** Create the loop's fds and watch them. false: frt__loop_close cleans up. */
@@ -423,6 +439,11 @@ void frt__conn_close(margo_instance_id mid, frt__conn* c);
 hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,
                           frt__conn** out);
 void frt__conns_release(margo_instance_id mid);
+/** Loop: close accepted connections that never said hello within
+ *  FRT__HELLO_TIMEOUT_MS and, when shed (out of fds), up to FRT__SHED_MAX
+ *  accepted ones idle for FRT__IDLE_SHED_MS (silent ones first, then the
+ *  oldest). @return how many were closed. */
+int frt__conns_reap(margo_instance_id mid, bool shed);
 
 /* ---------------- conn-read.c ---------------- */
 /** Take c's reader token (a caller: disarm EPOLLIN). false: held. */
