@@ -245,6 +245,46 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
     }
 }
 
+void frt__conn_input_release(frt__conn* c)
+{
+    if (c->in_charged) atomic_fetch_sub(&c->inst->in_bytes, c->in_charged);
+    c->in_charged = 0;
+}
+
+/* A header was decoded on c: admit its frame before buffering any of it.
+ * Nothing but a hello may come before the hello (so a peer that has not
+ * proven the group key -- the hello is authenticated -- can make us hold
+ * no more than a hello), and the body must fit in the instance's input
+ * budget (in_max: every connection's partial frames together), charged
+ * until the frame is processed. false: close c (logged, rate-limited). */
+static bool frt__frame_admit(margo_instance_id mid, frt__conn* c)
+{
+    c->body_len = (size_t)c->hdr.name_len + c->hdr.payload_len;
+    if (c->hdr.flags & FRT__F_AUTH) /* reliability: auth trailer (auth.c) */
+        c->body_len += frt__auth_trailer_len(c->hdr.type);
+    c->body_got = 0;
+    if (!c->got_hello && c->hdr.type != FRT__T_HELLO) {
+        frt__protocol_warning(mid, c, "first frame is not a hello");
+        return false;
+    }
+    size_t was = atomic_fetch_add(&mid->in_bytes, c->body_len);
+    c->in_charged = c->body_len;
+    if (was + c->body_len > mid->in_max) {
+        char why[128];
+        snprintf(why, sizeof why, "a %zu-byte frame is over the input budget (%zu of %zu bytes "
+                 "in use)", c->body_len, was, mid->in_max);
+        frt__conn_input_release(c);
+        frt__protocol_warning(mid, c, why);
+        return false;
+    }
+    c->body = c->body_len ? malloc(c->body_len) : NULL;
+    if (c->body_len && !c->body) {
+        frt__protocol_warning(mid, c, "out of memory for a frame");
+        return false;
+    }
+    return true;
+}
+
 /* Loop: feed received bytes into c's frame parser. false: close c. */
 static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p, size_t n,
                           frt__work** inl)
@@ -263,15 +303,7 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
                 frt__protocol_warning(mid, c, why);
                 return false;
             }
-            c->body_len = (size_t)c->hdr.name_len + c->hdr.payload_len;
-            if (c->hdr.flags & FRT__F_AUTH) /* reliability: auth trailer (auth.c) */
-                c->body_len += frt__auth_trailer_len(c->hdr.type);
-            c->body_got = 0;
-            c->body     = c->body_len ? malloc(c->body_len) : NULL;
-            if (c->body_len && !c->body) {
-                frt__protocol_warning(mid, c, "out of memory for a frame");
-                return false;
-            }
+            if (!frt__frame_admit(mid, c)) return false;
         }
         size_t k = c->body_len - c->body_got;
         if (k > n) k = n;
@@ -283,6 +315,7 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
         }
         if (c->body_got == c->body_len) {
             c->hdr_got = 0;
+            frt__conn_input_release(c); /* the frame is complete: handed on */
             if (!frt__process_frame(mid, c, inl)) return false;
         }
     }

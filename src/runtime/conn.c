@@ -39,7 +39,8 @@ void frt__conn_unref(frt__conn* c)
     if (c->fd >= 0) close(c->fd);
     frt__auth_conn_free(c->auth); /* reliability */
     pthread_mutex_destroy(&c->wlock);
-    free(c->outq);
+    frt__outq_free_locked(c);
+    frt__conn_input_release(c);
     free(c->body);
     free(c);
 }

@@ -65,6 +65,7 @@
 #define FRT__IDLE_SHED_MS    1000.0 /* conn.c: idle this long: shed when out of fds */
 #define FRT__SHED_MAX        32     /* conn.c: connections shed per EMFILE */
 #define FRT__FD_REPORT_MS    10000.0 /* loop.c: one fd-exhaustion log line per period */
+#define FRT__BUDGET_DEFAULT  ((size_t)64 << 20) /* instance.c: input / output budget */
 #define FRT__IDENTITY_RPC    "__frt_identity" /* rpc.c */
 #define FRT__IDENTITY_TIMEOUT_MS 30000.0      /* rpc.c */
 
@@ -141,6 +142,8 @@ typedef struct frt__conn {
     /* hardening (conn.c reaper; loop thread only) */
     double since_ms; /* accepted at, then the last input the loop read */
     int    dial_errno; /* why the dial failed (frt__get_conn's thread) */
+    size_t in_charged; /* reader token: bytes of body charged to inst->in_bytes */
+    bool   cut;        /* wlock: over the output budget, shut down, logged once */
 } frt__conn;
 
 /** A pending call (call.c). Lives in inst->calls (and the heap if timed) until one
@@ -294,6 +297,10 @@ struct margo_instance {
     double          fd_report_at;   /* loop thread: last fd-exhaustion log line (ms) */
     unsigned long   fd_refused, fd_shed; /* loop thread: since that line */
     _Atomic bool    fd_short;       /* a dial found no fd: the loop sheds idle connections */
+    /* memory budgets (instance.c reads them; conn-read.c / conn-write.c charge) */
+    size_t          in_max, out_max;   /* FRT_INPUT_BUDGET, FRT_OUTPUT_BUDGET (bytes) */
+    _Atomic size_t  in_bytes;          /* bodies of frames being received */
+    _Atomic size_t  out_bytes;         /* output buffers of every connection */
     _Atomic bool    loop_stop;
     /* lifetime */
     bool        finalizing, stopping, finalized; /* lock */
@@ -457,6 +464,8 @@ frt__conn* frt__debt_take(margo_instance_id mid);
 /** Read and process what c has (reader token held): 1 more, 0 none, -1 dead. */
 int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size,
                         frt__work** inl, bool wait, bool hup);
+/** Give back what c's partial frame holds of the input budget. */
+void frt__conn_input_release(frt__conn* c);
 /** Rate-limited warning about a peer's bad input. */
 void frt__protocol_warning(margo_instance_id mid, frt__conn* c, const char* why);
 
@@ -471,5 +480,8 @@ hg_return_t frt__send_frame(frt__conn* c, const frt__hdr* h, const void* name, c
 /** Send our hello on c (never held back). */
 hg_return_t frt__send_hello(margo_instance_id mid, frt__conn* c);
 void frt__send_error(frt__conn* c, uint64_t id, hg_return_t code);
+/** Free c's output buffer and give its bytes back to the budget (wlock
+ *  held, or the last ref). */
+void frt__outq_free_locked(frt__conn* c);
 
 #endif /* FLOCK_FRT_CORE_H */

@@ -251,3 +251,29 @@ void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size)
     else
         snprintf(key, key_size, spec->v6 ? "tcp:[%s]:%d" : "tcp:%s:%d", spec->host, spec->port);
 }
+
+/* A byte count from the environment: digits with an optional K, M or G
+ * suffix (powers of 1024; "KiB"/"MiB"/"GiB" too), at least 64 KiB. Unset:
+ * dflt; malformed or too small: dflt with a warning. */
+size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt)
+{
+    const char* v = getenv(name);
+    if (!v || !*v) return dflt;
+    char*              end = NULL;
+    errno                  = 0;
+    unsigned long long n   = strtoull(v, &end, 10);
+    unsigned           sh  = 0;
+    if (end != v && *end) {
+        sh = (*end == 'k' || *end == 'K') ? 10 : (*end == 'm' || *end == 'M') ? 20
+             : (*end == 'g' || *end == 'G') ? 30 : 99;
+        end++;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0) end += strlen(end);
+    }
+    if (end == v || *end || errno || sh == 99 || n > (SIZE_MAX >> sh)
+        || (n << sh) < ((size_t)64 << 10)) {
+        frt__log(lc, MARGO_LOG_WARNING, "%s=\"%s\" is not a byte count of at least 64K; using %zu",
+                 name, v, dflt);
+        return dflt;
+    }
+    return (size_t)(n << sh);
+}

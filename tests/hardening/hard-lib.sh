@@ -47,7 +47,7 @@ EOC
     done
     grep -q "^flockd: ready" "$WORK/flockd.out" || fail "flockd not ready in 20 s"
     ADDR=$(sed -n 's/^flockd: listening on //p' "$WORK/flockd.out")
-    note "member $MPID at $ADDR (ulimit -n $nofile)"
+    note "member $MPID at $ADDR (ulimit -n ${nofile/#0/unchanged})"
 }
 
 # check_ok [TIMEOUT_MS]: flock check of the group answers (exit 0).
