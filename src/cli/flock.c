@@ -116,6 +116,14 @@ static void flock_cli__fini(flock_cli_ctx* ctx)
 static bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
 {
     switch (hr) {
+    case HG_CHECKSUM_ERROR: /* it answered, but we cannot talk to it */
+        if (why)
+            snprintf(why, whysize, "authentication failed: wrong or missing group key "
+                                   "(FRT_AUTH_KEY_FILE)");
+        return false;
+    case HG_AGAIN:
+        if (why) snprintf(why, whysize, "no file descriptor left for a socket here");
+        return false;
     case HG_HOSTUNREACH:
     case HG_TIMEOUT:
     case HG_NA_ERROR:
@@ -238,7 +246,9 @@ static flock_return_t flock_cli__open(flock_cli_ctx* ctx, const char* address,
         goto finish;
     }
     fr = flock_group_handle_create(ctx->client, addr, provider_id, FLOCK_MODE_INIT_UPDATE, h);
-    if (fr == FLOCK_ERR_INVALID_PROVIDER)
+    if (fr == FLOCK_ERR_INVALID_PROVIDER && !flock_cli__probe(ctx, address, provider_id, why, whysize))
+        ; /* the transport's reason (an authentication failure, ...) is in why */
+    else if (fr == FLOCK_ERR_INVALID_PROVIDER)
         snprintf(why, whysize, "no Flock provider with id %u there", (unsigned)provider_id);
     else if (fr != FLOCK_SUCCESS)
         snprintf(why, whysize, "%s", flock_cli__strerror(fr));

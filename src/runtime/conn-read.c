@@ -162,6 +162,11 @@ static bool frt__frame_authentic(margo_instance_id mid, frt__conn* c, const frt_
                  (const char*)body);
     frt__auth_reject(&mid->log, mid->auth, who, why);
     free(body);
+    /* hardening: the calls on c fail with an authentication error, not
+     * "connection lost"; a peer whose hello we accepted is told so in a
+     * frame it can verify (error, id 0) before we hang up */
+    atomic_store(&c->fail_ret, (int)HG_CHECKSUM_ERROR);
+    if (c->got_hello && frt__auth_active(mid->auth)) frt__send_error(c, 0, HG_CHECKSUM_ERROR);
     return false;
 }
 
@@ -188,7 +193,9 @@ static bool frt__on_hello(margo_instance_id mid, frt__conn* c, const frt__hdr* h
     pthread_mutex_lock(&mid->lock);
     c->hello_seen = true;              /* reliability: a keyed dialer waits for it */
     pthread_cond_broadcast(&mid->cv);
-    strcpy(c->peer, addr);
+    /* hardening: one name per endpoint (the source of its requests) */
+    if (frt_addr_canonical(addr, NULL, c->peer, sizeof c->peer) != HG_SUCCESS)
+        strcpy(c->peer, addr);
     if (!c->in_table) {
         char key[sizeof c->key];
         frt__addr_key(&spec, key, sizeof key);
@@ -202,10 +209,21 @@ static bool frt__on_hello(margo_instance_id mid, frt__conn* c, const frt__hdr* h
 }
 
 /* Response or error: complete the call it answers (a late or unknown
- * response is dropped). Consumes body. */
+ * response is dropped; an error with id 0 closes c). Consumes body.
+ * false: close c. */
 static bool frt__on_response(margo_instance_id mid, frt__conn* c, const frt__hdr* h,
                              uint8_t* body)
 {
+    if (h->id == 0 && h->type == FRT__T_ERROR) {
+        /* hardening: no call has id 0; the peer rejected this connection
+         * (an authenticated frame: it holds the key) and hangs up */
+        free(body);
+        frt__log(&mid->log, MARGO_LOG_WARNING, "%s rejected our frames on this connection: %s",
+                 c->peer, HG_Error_to_string((hg_return_t)h->status));
+        atomic_store(&c->fail_ret, h->status == HG_CHECKSUM_ERROR ? (int)HG_CHECKSUM_ERROR
+                                                                  : (int)HG_PROTOCOL_ERROR);
+        return false;
+    }
     pthread_mutex_lock(&mid->lock);
     frt__call* k = frt__call_take(mid, h->id, c);
     pthread_mutex_unlock(&mid->lock);

@@ -90,8 +90,18 @@ bool frt__conn_watch(margo_instance_id mid, frt__conn* c)
     return epoll_ctl(mid->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0;
 }
 
+/* What the calls of a closing connection fail with: HG_HOSTUNREACH, or
+ * the reason recorded on c (HG_CHECKSUM_ERROR: a side rejected the other's
+ * group key or frames). */
+hg_return_t frt__conn_fail_ret(frt__conn* c)
+{
+    int r = atomic_load(&c->fail_ret);
+    return r ? (hg_return_t)r : HG_HOSTUNREACH;
+}
+
 /**
- * Close a connection: unlist it, fail its pending calls with HG_HOSTUNREACH,
+ * Close a connection: unlist it, fail its pending calls with HG_HOSTUNREACH
+ * (or the reason recorded in c->fail_ret),
  * drop the list's ref. Loop thread (or finalize once the loop is stopped).
  */
 void frt__conn_close(margo_instance_id mid, frt__conn* c)
@@ -111,7 +121,7 @@ void frt__conn_close(margo_instance_id mid, frt__conn* c)
     pthread_mutex_unlock(&c->wlock);
     epoll_ctl(mid->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     shutdown(c->fd, SHUT_RDWR);
-    frt__calls_fail(mid, failed, HG_HOSTUNREACH);
+    frt__calls_fail(mid, failed, frt__conn_fail_ret(c));
     frt__conn_unref(c);
 }
 
@@ -228,7 +238,8 @@ static hg_return_t frt__conn_failure(margo_instance_id mid, hg_addr_t addr, int 
  * Get an open connection to addr (a new ref for the caller), connecting if
  * needed. Concurrent callers for the same key wait for one connect.
  * @return HG_SUCCESS, HG_HOSTUNREACH, HG_AGAIN (no fd for a socket),
- * HG_NOMEM, HG_CANCELED.
+ * HG_CHECKSUM_ERROR (the peer's hello failed authentication: a wrong or
+ * missing group key on one side), HG_NOMEM, HG_CANCELED.
  */
 hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,
                           frt__conn** out)
@@ -261,8 +272,14 @@ hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_
     } else {
         pthread_mutex_unlock(&mid->lock); /* the loop closed it already */
     }
-    int derr = c->dial_errno;
+    int         derr = c->dial_errno;
+    hg_return_t why  = frt__conn_fail_ret(c);
     frt__conn_unref(c); /* caller ref */
+    if (why != HG_HOSTUNREACH) { /* the peer's hello failed authentication */
+        frt__log(&mid->log, MARGO_LOG_DEBUG, "cannot connect to %s: %s", addr->str,
+                 HG_Error_to_string(why));
+        return why;
+    }
     return frt__conn_failure(mid, addr, derr);
 }
 

@@ -144,6 +144,8 @@ typedef struct frt__conn {
     int    dial_errno; /* why the dial failed (frt__get_conn's thread) */
     size_t in_charged; /* reader token: bytes of body charged to inst->in_bytes */
     bool   cut;        /* wlock: over the output budget, shut down, logged once */
+    _Atomic int fail_ret; /* why it closes, for its calls (0: HG_HOSTUNREACH);
+                           * HG_CHECKSUM_ERROR after an authentication failure */
 } frt__conn;
 
 /** A pending call (call.c). Lives in inst->calls (and the heap if timed) until one
@@ -440,7 +442,9 @@ void frt__conn_unref(frt__conn* c);
 frt__conn* frt__conn_find_locked(margo_instance_id mid, const char* key);
 /** Watch c's socket in the loop's epoll set. false: epoll refused it. */
 bool frt__conn_watch(margo_instance_id mid, frt__conn* c);
-/** Unlist c, fail its calls (HG_HOSTUNREACH), drop the list's ref. */
+/** What c's calls fail with when it closes (HG_HOSTUNREACH or fail_ret). */
+hg_return_t frt__conn_fail_ret(frt__conn* c);
+/** Unlist c, fail its calls (frt__conn_fail_ret), drop the list's ref. */
 void frt__conn_close(margo_instance_id mid, frt__conn* c);
 /** An open connection to addr (new ref), connecting if needed (blocks). */
 hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,

@@ -244,6 +244,26 @@ bool frt__addr_is_peer(const frt__addr_spec* spec)
     return spec->host[0] != 0 && spec->port > 0;
 }
 
+hg_return_t frt_addr_canonical(const char* addr, const char* tcp_scheme, char* out,
+                               size_t size)
+{
+    frt__addr_spec spec;
+    hg_return_t    ret = frt__addr_parse(addr, &spec);
+    if (ret != HG_SUCCESS) return ret;
+    if (!frt__addr_is_peer(&spec) || !out) return HG_INVALID_ARG;
+    int n;
+    if (spec.kind == FRT__AK_SM) {
+        n = snprintf(out, size, "na+sm://%lu-%lu", spec.pid, spec.n);
+    } else {
+        const char* scheme = spec.scheme;
+        if (tcp_scheme && (strcmp(tcp_scheme, "tcp") == 0 || strcmp(tcp_scheme, "ofi+tcp") == 0))
+            scheme = tcp_scheme;
+        n = snprintf(out, size, spec.v6 ? "%s://[%s]:%d" : "%s://%s:%d", scheme, spec.host,
+                     spec.port);
+    }
+    return n < 0 || (size_t)n >= size ? HG_OVERFLOW : HG_SUCCESS;
+}
+
 void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size)
 {
     if (spec->kind == FRT__AK_SM)
