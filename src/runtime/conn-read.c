@@ -273,8 +273,9 @@ void frt__conn_input_release(frt__conn* c)
  * Nothing but a hello may come before the hello (so a peer that has not
  * proven the group key -- the hello is authenticated -- can make us hold
  * no more than a hello), and the body must fit in the instance's input
- * budget (in_max: every connection's partial frames together), charged
- * until the frame is processed. false: close c (logged, rate-limited). */
+ * budget (in_max: every connection's partial frames and the requests
+ * not yet answered together), charged until the frame is processed, or
+ * for a request until it is freed. false: close c (logged, rate-limited). */
 static bool frt__frame_admit(margo_instance_id mid, frt__conn* c)
 {
     c->body_len = (size_t)c->hdr.name_len + c->hdr.payload_len;
@@ -333,8 +334,11 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
         }
         if (c->body_got == c->body_len) {
             c->hdr_got = 0;
-            frt__conn_input_release(c); /* the frame is complete: handed on */
-            if (!frt__process_frame(mid, c, inl)) return false;
+            /* a request takes its charge along until it is freed (rpc.c);
+             * any other frame gives it back once processed */
+            bool ok = frt__process_frame(mid, c, inl);
+            frt__conn_input_release(c);
+            if (!ok) return false;
         }
     }
     return true;

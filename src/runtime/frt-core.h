@@ -192,6 +192,7 @@ struct frt_request {
     const void*            in;
     size_t                 in_len;
     char                   source[FRT_MAX_ADDR_LEN + 1];
+    size_t                 charged; /* bytes of inst->in_bytes it holds (input budget) */
 };
 
 /** A timer (timer.c). */
