@@ -42,6 +42,9 @@ EOC
     [ "$tr" = tcp ] && listen=tcp://127.0.0.1:0
     (
         [ "$nofile" -gt 0 ] && ulimit -n "$nofile"
+        # under ASan, freed memory waits in a quarantine (256 MiB by default):
+        # keep it small so that RSS measures what the member holds
+        export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4:thread_local_quarantine_size_kb=64"
         exec env "$@" "$FLOCKD" "$listen" -c "$WORK/flockd.json" > "$WORK/flockd.out" 2> "$LOG"
     ) &
     MPID=$!
