@@ -83,8 +83,6 @@ int flockd__get_int(flockd_parse* ps, const char* path, struct json_object* o, i
  * [lo, hi]; the message names the unit ("milliseconds"). *out may be NULL. */
 int flockd__get_number(flockd_parse* ps, const char* path, struct json_object* o, double lo,
                        double hi, const char* unit, double* out);
-/* Contract: o must be a finite JSON number (integer or decimal) >= 0. */
-int flockd__check_nonneg_number(flockd_parse* ps, const char* path, struct json_object* o);
 /* Contract: a warning "<path>.<key>: <message>" for each key of object o
  * that is not in the NULL-terminated list known. */
 void flockd__warn_unknown_keys(flockd_parse* ps, const char* path, struct json_object* o,
