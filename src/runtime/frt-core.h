@@ -66,6 +66,7 @@
 #define FRT__SHED_MAX        32     /* conn.c: connections shed per EMFILE */
 #define FRT__FD_REPORT_MS    10000.0 /* loop.c: one fd-exhaustion log line per period */
 #define FRT__BUDGET_DEFAULT  ((size_t)64 << 20) /* instance.c: input / output budget */
+#define FRT__REQUEST_COST    (sizeof(struct frt_request) + 64) /* rpc.c: charged per request */
 #define FRT__IDENTITY_RPC    "__frt_identity" /* rpc.c */
 #define FRT__IDENTITY_TIMEOUT_MS 30000.0      /* rpc.c */
 

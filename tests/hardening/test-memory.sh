@@ -7,7 +7,8 @@
 #     forged one): nothing but a hello is buffered before the key is
 #     proven, so the peak RSS stays under 64 MiB.
 #  3. 6 peers send 60k flock_get_view requests each and never read a reply
-#     (FRT_OUTPUT_BUDGET=4M): they are cut off, each with at most one log
+#     (FRT_OUTPUT_BUDGET=4M, FRT_INPUT_BUDGET=16M: requests queued for a
+#     handler count too): they are cut off, each with at most one log
 #     line, the peak RSS stays under 64 MiB, and the member still answers.
 . "$(dirname "$0")/hard-lib.sh"
 TR=${1:-tcp}
@@ -43,7 +44,7 @@ stop_member
 R2="keyed_preauth_hwm_mib=$((hwm / MIB))"
 
 # peers that never read their replies
-start_member "$TR" 0 FRT_OUTPUT_BUDGET=4M
+start_member "$TR" 0 FRT_OUTPUT_BUDGET=4M FRT_INPUT_BUDGET=16M
 "$HARD_PEER" noread "$ADDR" 6 60000 6 > "$WORK/peer.out"
 cat "$WORK/peer.out"
 hwm=$(hwm_kb "$MPID")
