@@ -63,7 +63,7 @@ bool frt__loop_init(margo_instance_id mid)
         return false;
     struct epoll_event mev = {.events = EPOLLIN, .data.ptr = &frt__tag_maint};
     if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->maint_fd, &mev) != 0) return false;
-    frt__maint_arm(mid, FRT__MAINT_MS);
+    if (mid->server) frt__maint_arm(mid, FRT__MAINT_MS); /* clients: on demand (fd_short) */
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &frt__tag_event};
     if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->evfd, &ev) != 0) return false;
     struct epoll_event dev = {.events = EPOLLIN, .data.ptr = &frt__tag_debt};
