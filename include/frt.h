@@ -175,6 +175,20 @@ hg_return_t frt_timer_start_periodic(margo_timer_t timer, double first_ms,
 const char* frt_self_addr_str(margo_instance_id mid);
 /** The stable string form of addr (lives as long as addr). */
 const char* frt_addr_str(hg_addr_t addr);
+/**
+ * The canonical text of a peer address, so that one endpoint has one name
+ * (hardening, issue #19): "na+sm://<pid>-<n>" (also for "sm://"); for the
+ * tcp family "<scheme>://<host>:<port>" (an IPv6 host in its canonical
+ * "[...]" form) where the scheme is tcp_scheme if given ("tcp" or
+ * "ofi+tcp": the one a group already uses), else "tcp" for tcp and na+tcp
+ * and "ofi+tcp" for ofi+tcp and ofi+tcp;ofi_rxm. Two addresses name the
+ * same endpoint iff their canonical texts with the same tcp_scheme match.
+ * Pure function.
+ * @return HG_SUCCESS; HG_INVALID_ARG / HG_PROTONOSUPPORT (not a peer
+ * address: out untouched); HG_OVERFLOW (out too small).
+ */
+hg_return_t frt_addr_canonical(const char* addr, const char* tcp_scheme, char* out,
+                               size_t size);
 /** Monotonic clock in milliseconds. */
 double frt_now_ms(void);
 

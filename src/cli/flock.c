@@ -7,6 +7,9 @@
 #include "flock-cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -113,6 +116,14 @@ static void flock_cli__fini(flock_cli_ctx* ctx)
 static bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
 {
     switch (hr) {
+    case HG_CHECKSUM_ERROR: /* it answered, but we cannot talk to it */
+        if (why)
+            snprintf(why, whysize, "authentication failed: wrong or missing group key "
+                                   "(FRT_AUTH_KEY_FILE)");
+        return false;
+    case HG_AGAIN:
+        if (why) snprintf(why, whysize, "no file descriptor left for a socket here");
+        return false;
     case HG_HOSTUNREACH:
     case HG_TIMEOUT:
     case HG_NA_ERROR:
@@ -235,7 +246,9 @@ static flock_return_t flock_cli__open(flock_cli_ctx* ctx, const char* address,
         goto finish;
     }
     fr = flock_group_handle_create(ctx->client, addr, provider_id, FLOCK_MODE_INIT_UPDATE, h);
-    if (fr == FLOCK_ERR_INVALID_PROVIDER)
+    if (fr == FLOCK_ERR_INVALID_PROVIDER && !flock_cli__probe(ctx, address, provider_id, why, whysize))
+        ; /* the transport's reason (an authentication failure, ...) is in why */
+    else if (fr == FLOCK_ERR_INVALID_PROVIDER)
         snprintf(why, whysize, "no Flock provider with id %u there", (unsigned)provider_id);
     else if (fr != FLOCK_SUCCESS)
         snprintf(why, whysize, "%s", flock_cli__strerror(fr));
@@ -248,6 +261,29 @@ static void flock_cli__free_members(flock_cli_member* m, size_t n)
 {
     for (size_t i = 0; i < n; i++) free(m[i].address);
     free(m);
+}
+
+/* Contract: true if path opens (O_NONBLOCK: a FIFO never blocks us) as a
+ * regular file; otherwise why says what it is or why it cannot be opened.
+ * The same rule as flock__read_regular_file, checked here so that the CLI
+ * prints one clear line of its own. */
+static bool flock_cli__regular_file(const char* path, char* why, size_t size)
+{
+    struct stat st;
+    int         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        snprintf(why, size, "%s", strerror(errno));
+        return false;
+    }
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (!ok)
+        snprintf(why, size, "not a regular file (%s)",
+                 S_ISFIFO(st.st_mode)  ? "a FIFO"
+                 : S_ISDIR(st.st_mode) ? "a directory"
+                 : S_ISSOCK(st.st_mode) ? "a socket"
+                                        : "a device or special file");
+    close(fd);
+    return ok;
 }
 
 /* Contract: the candidate contacts of the target (group file members in
@@ -266,13 +302,11 @@ static int flock_cli__candidates(const flock_cli_args* args, flock_cli_member** 
         ret                   = 0;
         goto finish;
     }
-    FILE* f = fopen(args->group_file, "r");
-    if (!f) {
-        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file,
-                strerror(errno));
+    char why[64];
+    if (!flock_cli__regular_file(args->group_file, why, sizeof why)) {
+        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file, why);
         goto finish;
     }
-    fclose(f);
     flock_return_t fr = flock_group_view_from_file(args->group_file, &view);
     if (fr != FLOCK_SUCCESS) {
         fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file,

@@ -14,67 +14,78 @@
 static const char* const flockd__default_backends[] = {"static", "centralized", "swim", NULL};
 static const char* const flockd__default_gateways[] = {"default", "pinggy", NULL};
 
-/* Contract: type checks of the centralized backend's keys (FLOCK-SPEC 3.2;
- * integers are accepted where numbers are expected). */
+/* Contract: a duration key: a number of milliseconds in [FLOCKD_MIN_MS,
+ * FLOCKD_MAX_MS] (0 made a busy loop). */
+static int flockd__check_ms(flockd_parse* ps, const char* path, struct json_object* v, double* out)
+{
+    return flockd__get_number(ps, path, v, FLOCKD_MIN_MS, FLOCKD_MAX_MS, "milliseconds", out);
+}
+
+/* Contract: ping_interval_ms: a duration or [min, max] with min <= max. */
+static int flockd__check_interval(flockd_parse* ps, const char* kpath, struct json_object* val)
+{
+    double lo = 0, hi = 0;
+    if (!json_object_is_type(val, json_type_array)) {
+        if (!json_object_is_type(val, json_type_int) && !json_object_is_type(val, json_type_double))
+            return flockd__fail(ps, kpath,
+                                "expected a number or an array of 2 numbers [min, max], got %s",
+                                flockd__type_name(val));
+        return flockd__check_ms(ps, kpath, val, NULL);
+    }
+    if (json_object_array_length(val) != 2)
+        return flockd__fail(ps, kpath, "expected a number or an array of 2 numbers [min, max]");
+    char epath[FLOCKD_PATH_LEN];
+    flockd__path_idx(epath, kpath, 0);
+    if (flockd__check_ms(ps, epath, json_object_array_get_idx(val, 0), &lo) != 0) return -1;
+    flockd__path_idx(epath, kpath, 1);
+    if (flockd__check_ms(ps, epath, json_object_array_get_idx(val, 1), &hi) != 0) return -1;
+    if (lo > hi) return flockd__fail(ps, kpath, "min is greater than max");
+    return 0;
+}
+
+/* Contract: type and bounds checks of the centralized backend's keys
+ * (FLOCK-SPEC 3.2; integers are accepted where numbers are expected). */
 static int flockd__check_centralized(flockd_parse* ps, const char* path, struct json_object* c)
 {
     json_object_object_foreach(c, key, val)
     {
-        char    kpath[FLOCKD_PATH_LEN];
-        int64_t iv = 0;
+        char        kpath[FLOCKD_PATH_LEN];
+        int64_t     iv = 0;
+        const char* s  = NULL;
+        int         rc = 0;
         flockd__path_key(kpath, path, key);
-        if (strcmp(key, "ping_timeout_ms") == 0) {
-            if (flockd__check_nonneg_number(ps, kpath, val) != 0) return -1;
-        } else if (strcmp(key, "ping_interval_ms") == 0) {
-            if (json_object_is_type(val, json_type_array)) {
-                if (json_object_array_length(val) != 2)
-                    return flockd__fail(ps, kpath,
-                                        "expected a number or an array of 2 numbers [min, max]");
-                for (size_t i = 0; i < 2; i++) {
-                    char epath[FLOCKD_PATH_LEN];
-                    flockd__path_idx(epath, kpath, i);
-                    if (flockd__check_nonneg_number(ps, epath, json_object_array_get_idx(val, i))
-                        != 0)
-                        return -1;
-                }
-                if (json_object_get_double(json_object_array_get_idx(val, 0))
-                    > json_object_get_double(json_object_array_get_idx(val, 1)))
-                    return flockd__fail(ps, kpath, "min is greater than max");
-            } else if (!json_object_is_type(val, json_type_int)
-                       && !json_object_is_type(val, json_type_double)) {
-                return flockd__fail(ps, kpath,
-                                    "expected a number or an array of 2 numbers [min, max], got %s",
-                                    flockd__type_name(val));
-            } else if (flockd__check_nonneg_number(ps, kpath, val) != 0) {
-                return -1;
-            }
-        } else if (strcmp(key, "ping_max_num_timeouts") == 0) {
-            if (flockd__get_int(ps, kpath, val, 1, INT32_MAX, &iv) != 0) return -1;
-        } else if (strcmp(key, "primary_address") == 0) {
-            const char* s = NULL;
-            if (flockd__get_string(ps, kpath, val, true, &s) != 0) return -1;
-        } else if (strcmp(key, "primary_provider_id") == 0) {
-            if (flockd__get_int(ps, kpath, val, 0, UINT16_MAX - 1, &iv) != 0) return -1;
-        } else {
+        if (strcmp(key, "ping_timeout_ms") == 0)
+            rc = flockd__check_ms(ps, kpath, val, NULL);
+        else if (strcmp(key, "ping_interval_ms") == 0)
+            rc = flockd__check_interval(ps, kpath, val);
+        else if (strcmp(key, "ping_max_num_timeouts") == 0)
+            rc = flockd__get_int(ps, kpath, val, 1, FLOCKD_MAX_COUNT, &iv);
+        else if (strcmp(key, "primary_address") == 0)
+            rc = flockd__get_string(ps, kpath, val, true, &s);
+        else if (strcmp(key, "primary_provider_id") == 0)
+            rc = flockd__get_int(ps, kpath, val, 0, UINT16_MAX - 1, &iv);
+        else
             flockd__warn(ps, kpath, "unknown key for the centralized backend, ignored");
-        }
+        if (rc != 0) return -1;
     }
     return 0;
 }
 
-/* Contract: type checks of the swim backend's keys (FLOCK-SPEC 3.3). */
+/* Contract: type and bounds checks of the swim backend's keys that
+ * flockd knows (FLOCK-SPEC 3.3); the backend checks the others. */
 static int flockd__check_swim(flockd_parse* ps, const char* path, struct json_object* c)
 {
+    static const char* const durations[] = {"protocol_period_ms", "ping_timeout_ms",
+                                            "ping_req_timeout_ms", "suspicion_timeout_ms", NULL};
     json_object_object_foreach(c, key, val)
     {
         char    kpath[FLOCKD_PATH_LEN];
         int64_t iv = 0;
         flockd__path_key(kpath, path, key);
-        if (strcmp(key, "protocol_period_ms") == 0 || strcmp(key, "ping_timeout_ms") == 0
-            || strcmp(key, "ping_req_timeout_ms") == 0 || strcmp(key, "suspicion_timeout_ms") == 0) {
-            if (flockd__check_nonneg_number(ps, kpath, val) != 0) return -1;
+        if (flockd__in_list(key, durations)) {
+            if (flockd__check_ms(ps, kpath, val, NULL) != 0) return -1;
         } else if (strcmp(key, "ping_req_members") == 0) {
-            if (flockd__get_int(ps, kpath, val, 0, INT32_MAX, &iv) != 0) return -1;
+            if (flockd__get_int(ps, kpath, val, 0, FLOCKD_MAX_COUNT, &iv) != 0) return -1;
         }
         /* other keys: left to the backend (it may accept more than the spec) */
     }
@@ -82,12 +93,15 @@ static int flockd__check_swim(flockd_parse* ps, const char* path, struct json_ob
 }
 
 /* Contract: validates a {"type": <name in known>, "config": {...}} object. */
-static int flockd__check_typed(flockd_parse* ps, const char* path, struct json_object* o,
-                               const char* what, const char* const* known, bool required,
-                               const char** type_out)
+static int flockd__check_typed(flockd_parse* ps, const char* path, bool present,
+                               struct json_object* o, const char* what,
+                               const char* const* known, bool required, const char** type_out)
 {
     struct json_object *type = NULL, *conf = NULL;
     char                tpath[FLOCKD_PATH_LEN], cpath[FLOCKD_PATH_LEN], names[256];
+    if (!o && present) /* "gateway": null is a mistake, not an absence */
+        return flockd__fail(ps, path, "expected an object {\"type\": ..., \"config\": {...}}, "
+                                      "got null");
     if (!o) {
         if (required)
             return flockd__fail(ps, path,
@@ -132,13 +146,14 @@ int flockd__parse_group_sections(flockd_parse* ps, const char* cpath, struct jso
         ps->opts->gateways ? ps->opts->gateways : flockd__default_gateways;
     const char* gw = NULL;
     flockd__path_key(path, cpath, "group");
-    json_object_object_get_ex(c, "group", &group);
-    if (flockd__check_typed(ps, path, group, "backend", known_backends, true, &backends) != 0)
+    bool present = json_object_object_get_ex(c, "group", &group);
+    if (flockd__check_typed(ps, path, present, group, "backend", known_backends, true, &backends)
+        != 0)
         return -1;
     if (!(p->backend = flockd__strdup(ps, path, backends))) return -1;
     flockd__path_key(path, cpath, "gateway");
-    json_object_object_get_ex(c, "gateway", &gateway);
-    if (flockd__check_typed(ps, path, gateway, "gateway", known_gateways, false, &gw) != 0)
+    present = json_object_object_get_ex(c, "gateway", &gateway);
+    if (flockd__check_typed(ps, path, present, gateway, "gateway", known_gateways, false, &gw) != 0)
         return -1;
     return 0;
 }

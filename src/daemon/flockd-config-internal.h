@@ -75,8 +75,14 @@ int flockd__get_string(flockd_parse* ps, const char* path, struct json_object* o
 /* Contract: o must be a JSON integer in [lo, hi]. */
 int flockd__get_int(flockd_parse* ps, const char* path, struct json_object* o, int64_t lo,
                     int64_t hi, int64_t* out);
-/* Contract: o must be a finite JSON number (integer or decimal) >= 0. */
-int flockd__check_nonneg_number(flockd_parse* ps, const char* path, struct json_object* o);
+/* Bounds of the intervals, timeouts and counts flockd checks (flockd-config-group.c). */
+#define FLOCKD_MIN_MS   1.0        /* 0 would make a busy loop */
+#define FLOCKD_MAX_MS   86400000.0 /* one day */
+#define FLOCKD_MAX_COUNT 1000      /* ping_max_num_timeouts, ping_req_members */
+/* Contract: o must be a finite JSON number (integer or decimal) in
+ * [lo, hi]; the message names the unit ("milliseconds"). *out may be NULL. */
+int flockd__get_number(flockd_parse* ps, const char* path, struct json_object* o, double lo,
+                       double hi, const char* unit, double* out);
 /* Contract: a warning "<path>.<key>: <message>" for each key of object o
  * that is not in the NULL-terminated list known. */
 void flockd__warn_unknown_keys(flockd_parse* ps, const char* path, struct json_object* o,

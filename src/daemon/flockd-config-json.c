@@ -125,13 +125,16 @@ int flockd__get_int(flockd_parse* ps, const char* path, struct json_object* o, i
     return 0;
 }
 
-/* Contract: o must be a finite JSON number (integer or decimal) >= 0. */
-int flockd__check_nonneg_number(flockd_parse* ps, const char* path, struct json_object* o)
+int flockd__get_number(flockd_parse* ps, const char* path, struct json_object* o, double lo,
+                       double hi, const char* unit, double* out)
 {
     if (!json_object_is_type(o, json_type_int) && !json_object_is_type(o, json_type_double))
-        return flockd__fail(ps, path, "expected a number, got %s", flockd__type_name(o));
+        return flockd__fail(ps, path, "expected a number (%s), got %s", unit,
+                            flockd__type_name(o));
     double v = json_object_get_double(o);
-    if (!isfinite(v) || v < 0) return flockd__fail(ps, path, "must be a finite number >= 0");
+    if (!isfinite(v) || v < lo || v > hi)
+        return flockd__fail(ps, path, "must be a number of %s between %g and %g", unit, lo, hi);
+    if (out) *out = v;
     return 0;
 }
 

@@ -234,6 +234,33 @@ static int flockd__parse_method_inputs(flockd_parse* ps, const char* cpath,
     return 0;
 }
 
+/* Contract: "auth" (optional; docs/reliability.md section 10): an object
+ * {"key_file": "<path>"} and nothing else. The key file itself is read by
+ * the provider at start-up (frt_auth_set_key_file). */
+static int flockd__parse_auth(flockd_parse* ps, const char* cpath, struct json_object* c)
+{
+    struct json_object *auth = NULL, *kf = NULL;
+    char                path[FLOCKD_PATH_LEN], kpath[FLOCKD_PATH_LEN];
+    const char*         s = NULL;
+    flockd__path_key(path, cpath, "auth");
+    if (!json_object_object_get_ex(c, "auth", &auth)) return 0;
+    if (!json_object_is_type(auth, json_type_object))
+        return flockd__fail(ps, path, "expected an object {\"key_file\": \"<path>\"}, got %s",
+                            flockd__type_name(auth));
+    json_object_object_foreach(auth, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "key_file") != 0) {
+            flockd__path_key(kpath, path, key);
+            return flockd__fail(ps, kpath, "unknown key (\"auth\" only has \"key_file\")");
+        }
+    }
+    flockd__path_key(kpath, path, "key_file");
+    if (!json_object_object_get_ex(auth, "key_file", &kf))
+        return flockd__fail(ps, kpath, "missing (the path of the group key file)");
+    return flockd__get_string(ps, kpath, kf, true, &s);
+}
+
 /* Contract: a provider's "config", in the order its errors are reported:
  * bootstrap and file, the method inputs, group and gateway, unknown keys,
  * then whether the bootstrap list can work here; keeps the whole config as
@@ -248,10 +275,10 @@ static int flockd__parse_provider_config(flockd_parse* ps, const char* ppath,
         return flockd__fail(ps, cpath, "expected an object, got %s", flockd__type_name(c));
     if (flockd__parse_bootstrap_and_file(ps, cpath, c, p) != 0
         || flockd__parse_method_inputs(ps, cpath, c, p) != 0
-        || flockd__parse_group_sections(ps, cpath, c, p) != 0)
+        || flockd__parse_group_sections(ps, cpath, c, p) != 0 || flockd__parse_auth(ps, cpath, c) != 0)
         return -1;
-    static const char* const known[] = {"bootstrap", "file",  "mpi_ranks", "view",
-                                        "group",     "gateway", NULL};
+    static const char* const known[] = {"bootstrap", "file",    "mpi_ranks", "view",
+                                        "group",     "gateway", "auth",      NULL};
     flockd__warn_unknown_keys(ps, cpath, c, known, "unknown key, passed to the provider unchanged");
     if (flockd__check_bootstrap_possible(ps, cpath, p) != 0) return -1;
     if (!(p->config_json = flockd__strdup(ps, cpath, json_object_to_json_string_ext(c, FLOCKD_JSON_FLAGS))))

@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char* const flockd__bootstrap_names[FLOCKD_BOOTSTRAP_COUNT] = {
     "self", "join", "mpi", "file", "view"};
@@ -265,12 +269,86 @@ int flockd__config_parse(const char* text, size_t len, const flockd_config_optio
     return ret;
 }
 
+/* Open path for reading without ever blocking (O_NONBLOCK: a FIFO or a
+ * device at the path must not hang flockd) and refuse anything but a
+ * regular file. @return the fd (blocking again), or -1 with err set. */
+static int flockd__open_regular(const char* path, size_t* size, char* err, size_t errsize)
+{
+    struct stat st;
+    int         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (err && errsize) snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const char* what = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                           : S_ISDIR(st.st_mode)  ? "a directory"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                  : "a device or special file";
+        if (err && errsize) snprintf(err, errsize, "%s: not a regular file (%s)", path, what);
+        close(fd);
+        return -1;
+    }
+    if ((uint64_t)st.st_size > (uint64_t)FLOCKD_MAX_CONFIG_SIZE) {
+        if (err && errsize)
+            snprintf(err, errsize, "%s: larger than %u bytes", path, FLOCKD_MAX_CONFIG_SIZE);
+        close(fd);
+        return -1;
+    }
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
+/* Read at most FLOCKD_MAX_CONFIG_SIZE bytes of fd (about size bytes: the
+ * file may change meanwhile) into *buf (NUL added). @return 0, or -1 with
+ * err set. */
+static int flockd__read_all(int fd, const char* path, size_t size, char** buf, size_t* len,
+                            char* err, size_t errsize)
+{
+    size_t cap = size + 1;
+    char*  b   = malloc(cap + 1);
+    *len       = 0;
+    if (!b) {
+        if (err && errsize) snprintf(err, errsize, "%s: out of memory", path);
+        return -1;
+    }
+    for (;;) {
+        if (*len == cap && cap <= (size_t)FLOCKD_MAX_CONFIG_SIZE) { /* it grew */
+            size_t ncap = cap * 2 > (size_t)FLOCKD_MAX_CONFIG_SIZE + 1
+                              ? (size_t)FLOCKD_MAX_CONFIG_SIZE + 1 : cap * 2;
+            char*  nb   = realloc(b, ncap + 1);
+            if (!nb) break; /* read what fits */
+            b   = nb;
+            cap = ncap;
+        }
+        if (*len == cap) break;
+        ssize_t r = read(fd, b + *len, cap - *len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            if (err && errsize) snprintf(err, errsize, "%s: read error: %s", path, strerror(errno));
+            free(b);
+            return -1;
+        }
+        if (r == 0) break;
+        *len += (size_t)r;
+        if (*len > (size_t)FLOCKD_MAX_CONFIG_SIZE) {
+            if (err && errsize)
+                snprintf(err, errsize, "%s: larger than %u bytes", path, FLOCKD_MAX_CONFIG_SIZE);
+            free(b);
+            return -1;
+        }
+    }
+    b[*len] = 0;
+    *buf    = b;
+    return 0;
+}
+
 int flockd__config_load(const char* path, const flockd_config_options* opts, flockd_config* out,
                         char* err, size_t errsize)
 {
-    FILE*  f   = NULL;
+    int    fd  = -1;
     char*  buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0, size = 0;
     int    ret = -1;
 
     memset(out, 0, sizeof *out);
@@ -278,42 +356,12 @@ int flockd__config_load(const char* path, const flockd_config_options* opts, flo
         if (err && errsize) snprintf(err, errsize, "(config): no file given");
         goto finish;
     }
-    f = fopen(path, "rb");
-    if (!f) {
-        if (err && errsize) snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
-        goto finish;
-    }
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            if (ncap > (size_t)FLOCKD_MAX_CONFIG_SIZE + 1) ncap = (size_t)FLOCKD_MAX_CONFIG_SIZE + 1;
-            if (ncap == cap) {
-                if (err && errsize)
-                    snprintf(err, errsize, "%s: larger than %u bytes", path, FLOCKD_MAX_CONFIG_SIZE);
-                goto finish;
-            }
-            char* nbuf = realloc(buf, ncap);
-            if (!nbuf) {
-                if (err && errsize) snprintf(err, errsize, "%s: out of memory", path);
-                goto finish;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                if (err && errsize) snprintf(err, errsize, "%s: read error: %s", path, strerror(errno));
-                goto finish;
-            }
-            break;
-        }
-    }
-    ret = flockd__config_parse(buf ? buf : "", len, opts, out, err, errsize);
+    fd = flockd__open_regular(path, &size, err, errsize);
+    if (fd < 0 || flockd__read_all(fd, path, size, &buf, &len, err, errsize) != 0) goto finish;
+    ret = flockd__config_parse(buf, len, opts, out, err, errsize);
 
 finish:
-    if (f) fclose(f);
+    if (fd >= 0) close(fd);
     free(buf);
     return ret;
 }

@@ -397,6 +397,12 @@ flock_return_t flock_group_handle_create(flock_client_t client, hg_addr_t addr,
     if (!client || addr == HG_ADDR_NULL || !handle) return FLOCK_ERR_INVALID_ARGS;
     hg_return_t hret =
         margo_provider_get_identity(client->mid, addr, provider_id, id, &id_size);
+    if (hret == HG_CHECKSUM_ERROR) { /* not "no provider": the key is wrong or missing */
+        margo_error(client->mid, "[flock] %s: authentication failed (wrong or missing group key)",
+                    frt_addr_str(addr) ? frt_addr_str(addr) : "?");
+        ret = FLOCK_ERR_INVALID_PROVIDER;
+        goto finish;
+    }
     if (hret != HG_SUCCESS || strcmp(id, "flock") != 0) {
         margo_error(client->mid, "[flock] no Flock provider with id %u at %s (%s)",
                     (unsigned)provider_id, frt_addr_str(addr) ? frt_addr_str(addr) : "?",

@@ -316,6 +316,34 @@ static flock_return_t parse_member(struct json_object* m, size_t i, parsed_membe
     return out->m.address ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
 }
 
+/* Contract: rewrites each member address that names a peer into its
+ * canonical text (frt_addr_canonical), so one endpoint has one name in a
+ * view: "sm://" is "na+sm://", IPv6 hosts take their canonical form, and
+ * the tcp family takes the scheme the group already uses -- that of its
+ * first tcp or ofi+tcp member in file order -- so "tcp://X" and
+ * "ofi+tcp://X" are one member (and a file listing both, a duplicate).
+ * Other strings are left as written. pm is in file order. */
+static flock_return_t canonicalize_members(parsed_member* pm, size_t n)
+{
+    char        buf[FRT_MAX_ADDR_LEN + 1];
+    const char* scheme = NULL;
+    for (size_t i = 0; i < n && !scheme; i++)
+        if (frt_addr_canonical(pm[i].m.address, NULL, buf, sizeof buf) == HG_SUCCESS)
+            scheme = strncmp(buf, "tcp://", 6) == 0       ? "tcp"
+                     : strncmp(buf, "ofi+tcp://", 10) == 0 ? "ofi+tcp"
+                                                           : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (frt_addr_canonical(pm[i].m.address, scheme, buf, sizeof buf) != HG_SUCCESS
+            || strcmp(buf, pm[i].m.address) == 0)
+            continue;
+        char* a = strdup(buf);
+        if (!a) return FLOCK_ERR_ALLOCATION;
+        free(pm[i].m.address);
+        pm[i].m.address = a;
+    }
+    return FLOCK_SUCCESS;
+}
+
 /* Contract: v is empty. Reads every member, sorts them once and refuses
  * duplicates: O(n log n) whatever the order of the file (inserting one by
  * one into the sorted array was quadratic for a file in descending order). */
@@ -334,6 +362,8 @@ static flock_return_t parse_members(struct json_object* members, size_t n,
         ret = parse_member(json_object_array_get_idx(members, got), got, &pm[got]);
         if (ret != FLOCK_SUCCESS) goto finish;
     }
+    ret = canonicalize_members(pm, n);
+    if (ret != FLOCK_SUCCESS) goto finish;
     qsort(pm, n, sizeof(*pm), parsed_member_cmp);
     for (size_t i = 1; i < n; i++) {
         if (flock_member_cmp(&pm[i - 1].m, &pm[i].m) == 0) {

@@ -162,6 +162,11 @@ static bool frt__frame_authentic(margo_instance_id mid, frt__conn* c, const frt_
                  (const char*)body);
     frt__auth_reject(&mid->log, mid->auth, who, why);
     free(body);
+    /* hardening: the calls on c fail with an authentication error, not
+     * "connection lost"; a peer whose hello we accepted is told so in a
+     * frame it can verify (error, id 0) before we hang up */
+    atomic_store(&c->fail_ret, (int)HG_CHECKSUM_ERROR);
+    if (c->got_hello && frt__auth_active(mid->auth)) frt__send_error(c, 0, HG_CHECKSUM_ERROR);
     return false;
 }
 
@@ -188,7 +193,9 @@ static bool frt__on_hello(margo_instance_id mid, frt__conn* c, const frt__hdr* h
     pthread_mutex_lock(&mid->lock);
     c->hello_seen = true;              /* reliability: a keyed dialer waits for it */
     pthread_cond_broadcast(&mid->cv);
-    strcpy(c->peer, addr);
+    /* hardening: one name per endpoint (the source of its requests) */
+    if (frt_addr_canonical(addr, NULL, c->peer, sizeof c->peer) != HG_SUCCESS)
+        strcpy(c->peer, addr);
     if (!c->in_table) {
         char key[sizeof c->key];
         frt__addr_key(&spec, key, sizeof key);
@@ -202,10 +209,21 @@ static bool frt__on_hello(margo_instance_id mid, frt__conn* c, const frt__hdr* h
 }
 
 /* Response or error: complete the call it answers (a late or unknown
- * response is dropped). Consumes body. */
+ * response is dropped; an error with id 0 closes c). Consumes body.
+ * false: close c. */
 static bool frt__on_response(margo_instance_id mid, frt__conn* c, const frt__hdr* h,
                              uint8_t* body)
 {
+    if (h->id == 0 && h->type == FRT__T_ERROR) {
+        /* hardening: no call has id 0; the peer rejected this connection
+         * (an authenticated frame: it holds the key) and hangs up */
+        free(body);
+        frt__log(&mid->log, MARGO_LOG_WARNING, "%s rejected our frames on this connection: %s",
+                 c->peer, HG_Error_to_string((hg_return_t)h->status));
+        atomic_store(&c->fail_ret, h->status == HG_CHECKSUM_ERROR ? (int)HG_CHECKSUM_ERROR
+                                                                  : (int)HG_PROTOCOL_ERROR);
+        return false;
+    }
     pthread_mutex_lock(&mid->lock);
     frt__call* k = frt__call_take(mid, h->id, c);
     pthread_mutex_unlock(&mid->lock);
@@ -245,6 +263,47 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
     }
 }
 
+void frt__conn_input_release(frt__conn* c)
+{
+    if (c->in_charged) atomic_fetch_sub(&c->inst->in_bytes, c->in_charged);
+    c->in_charged = 0;
+}
+
+/* A header was decoded on c: admit its frame before buffering any of it.
+ * Nothing but a hello may come before the hello (so a peer that has not
+ * proven the group key -- the hello is authenticated -- can make us hold
+ * no more than a hello), and the body must fit in the instance's input
+ * budget (in_max: every connection's partial frames and the requests
+ * not yet answered together), charged until the frame is processed, or
+ * for a request until it is freed. false: close c (logged, rate-limited). */
+static bool frt__frame_admit(margo_instance_id mid, frt__conn* c)
+{
+    c->body_len = (size_t)c->hdr.name_len + c->hdr.payload_len;
+    if (c->hdr.flags & FRT__F_AUTH) /* reliability: auth trailer (auth.c) */
+        c->body_len += frt__auth_trailer_len(c->hdr.type);
+    c->body_got = 0;
+    if (!c->got_hello && c->hdr.type != FRT__T_HELLO) {
+        frt__protocol_warning(mid, c, "first frame is not a hello");
+        return false;
+    }
+    size_t was = atomic_fetch_add(&mid->in_bytes, c->body_len);
+    c->in_charged = c->body_len;
+    if (was + c->body_len > mid->in_max) {
+        char why[128];
+        snprintf(why, sizeof why, "a %zu-byte frame is over the input budget (%zu of %zu bytes "
+                 "in use)", c->body_len, was, mid->in_max);
+        frt__conn_input_release(c);
+        frt__protocol_warning(mid, c, why);
+        return false;
+    }
+    c->body = c->body_len ? malloc(c->body_len) : NULL;
+    if (c->body_len && !c->body) {
+        frt__protocol_warning(mid, c, "out of memory for a frame");
+        return false;
+    }
+    return true;
+}
+
 /* Loop: feed received bytes into c's frame parser. false: close c. */
 static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p, size_t n,
                           frt__work** inl)
@@ -263,15 +322,7 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
                 frt__protocol_warning(mid, c, why);
                 return false;
             }
-            c->body_len = (size_t)c->hdr.name_len + c->hdr.payload_len;
-            if (c->hdr.flags & FRT__F_AUTH) /* reliability: auth trailer (auth.c) */
-                c->body_len += frt__auth_trailer_len(c->hdr.type);
-            c->body_got = 0;
-            c->body     = c->body_len ? malloc(c->body_len) : NULL;
-            if (c->body_len && !c->body) {
-                frt__protocol_warning(mid, c, "out of memory for a frame");
-                return false;
-            }
+            if (!frt__frame_admit(mid, c)) return false;
         }
         size_t k = c->body_len - c->body_got;
         if (k > n) k = n;
@@ -283,7 +334,11 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
         }
         if (c->body_got == c->body_len) {
             c->hdr_got = 0;
-            if (!frt__process_frame(mid, c, inl)) return false;
+            /* a request takes its charge along until it is freed (rpc.c);
+             * any other frame gives it back once processed */
+            bool ok = frt__process_frame(mid, c, inl);
+            frt__conn_input_release(c);
+            if (!ok) return false;
         }
     }
     return true;

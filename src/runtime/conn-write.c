@@ -68,11 +68,31 @@ static void frt__outq_drained(frt__conn* c)
 {
     c->outq_off = c->outq_len = 0;
     c->corked                 = false;
-    if (c->outq_cap > FRT__OUTQ_KEEP) {
-        free(c->outq);
-        c->outq     = NULL;
-        c->outq_cap = 0;
-    }
+    if (c->outq_cap > FRT__OUTQ_KEEP) frt__outq_free_locked(c);
+}
+
+void frt__outq_free_locked(frt__conn* c)
+{
+    if (c->outq_cap) atomic_fetch_sub(&c->inst->out_bytes, c->outq_cap);
+    free(c->outq);
+    c->outq     = NULL;
+    c->outq_cap = 0;
+    c->outq_off = c->outq_len = 0;
+}
+
+/* c's peer does not read what we send (its queue would pass the
+ * per-connection cap) or the instance's output budget is spent: cut it
+ * (wlock held). Logged once per connection; later sends fail quietly
+ * with HG_HOSTUNREACH and the loop closes it on the hang-up. */
+static void frt__conn_cut_locked(frt__conn* c, const char* why)
+{
+    if (!c->cut)
+        frt__log(&c->inst->log, MARGO_LOG_WARNING, "closing connection to %s: %s",
+                 c->peer[0] ? c->peer : "(no hello yet)", why);
+    c->cut    = true;
+    c->corked = false;
+    frt__outq_free_locked(c);
+    shutdown(c->fd, SHUT_RDWR);
 }
 
 /* sendmsg *iov on c until all of it is sent or the socket is full (wlock
@@ -100,7 +120,8 @@ static ssize_t frt__sendv_locked(frt__conn* c, struct iovec** iov, int* cnt)
     return (ssize_t)sent;
 }
 
-/* Append iov to c's output queue (wlock held). false: out of memory. */
+/* Append iov to c's output queue (wlock held), growing it within the
+ * instance's output budget. false: over budget or out of memory. */
 static bool frt__outq_append(frt__conn* c, const struct iovec* iov, int cnt, size_t rest)
 {
     if (c->outq_len + rest > c->outq_cap) {
@@ -113,8 +134,16 @@ static bool frt__outq_append(frt__conn* c, const struct iovec* iov, int cnt, siz
             /* doubling, from 1 KiB: held-back frames are usually small */
             size_t cap = c->outq_cap ? c->outq_cap * 2 : 1024;
             if (cap < c->outq_len + rest) cap = c->outq_len + rest;
+            size_t was = atomic_fetch_add(&c->inst->out_bytes, cap - c->outq_cap);
+            if (was + (cap - c->outq_cap) > c->inst->out_max) {
+                atomic_fetch_sub(&c->inst->out_bytes, cap - c->outq_cap);
+                return false;
+            }
             uint8_t* q = realloc(c->outq, cap);
-            if (!q) return false;
+            if (!q) {
+                atomic_fetch_sub(&c->inst->out_bytes, cap - c->outq_cap);
+                return false;
+            }
             c->outq     = q;
             c->outq_cap = cap;
         }
@@ -140,7 +169,7 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
     size_t       rest = 0;
     for (int i = 0; i < cnt; i++) rest += iov[i].iov_len;
     pthread_mutex_lock(&c->wlock);
-    if (c->wclosed) {
+    if (c->wclosed || c->cut) {
         ret = HG_HOSTUNREACH;
         goto finish;
     }
@@ -148,7 +177,7 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
     if (frt__tls.cork_ok && atomic_load(&c->inst->pool.cork_seq) == frt__tls.cork_seq
         && !c->want_out && held + rest <= FRT__CORK_MAX) {
         if (!frt__outq_append(c, iov, cnt, rest)) {
-            shutdown(c->fd, SHUT_RDWR);
+            frt__conn_cut_locked(c, "over the output budget");
             ret = HG_NOMEM;
             goto finish;
         }
@@ -187,14 +216,14 @@ static hg_return_t frt__conn_send(frt__conn* c, struct iovec* iov, int cnt)
     for (int i = 0; i < cnt; i++) rest += iov[i].iov_len;
     if (c->outq_len - c->outq_off + rest > FRT__OUTQ_MAX) {
         /* the peer does not read: give up on it rather than grow forever */
-        frt__log(&c->inst->log, MARGO_LOG_WARNING, "connection to %s: peer not reading, closing", c->peer);
-        shutdown(c->fd, SHUT_RDWR);
+        frt__conn_cut_locked(c, "the peer does not read (its unsent output passed the "
+                                "per-connection cap)");
         ret = HG_HOSTUNREACH;
         goto finish;
     }
     if (!frt__outq_append(c, iov, cnt, rest)) {
-        shutdown(c->fd, SHUT_RDWR);
-        ret = HG_NOMEM;
+        frt__conn_cut_locked(c, "its unsent output is over the instance's output budget");
+        ret = HG_HOSTUNREACH;
         goto finish;
     }
     if (!c->want_out) {

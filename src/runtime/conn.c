@@ -14,6 +14,7 @@
 #include "frt-core.h"
 #include "transport.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,7 +39,8 @@ void frt__conn_unref(frt__conn* c)
     if (c->fd >= 0) close(c->fd);
     frt__auth_conn_free(c->auth); /* reliability */
     pthread_mutex_destroy(&c->wlock);
-    free(c->outq);
+    frt__outq_free_locked(c);
+    frt__conn_input_release(c);
     free(c->body);
     free(c);
 }
@@ -88,8 +90,18 @@ bool frt__conn_watch(margo_instance_id mid, frt__conn* c)
     return epoll_ctl(mid->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0;
 }
 
+/* What the calls of a closing connection fail with: HG_HOSTUNREACH, or
+ * the reason recorded on c (HG_CHECKSUM_ERROR: a side rejected the other's
+ * group key or frames). */
+hg_return_t frt__conn_fail_ret(frt__conn* c)
+{
+    int r = atomic_load(&c->fail_ret);
+    return r ? (hg_return_t)r : HG_HOSTUNREACH;
+}
+
 /**
- * Close a connection: unlist it, fail its pending calls with HG_HOSTUNREACH,
+ * Close a connection: unlist it, fail its pending calls with HG_HOSTUNREACH
+ * (or the reason recorded in c->fail_ret),
  * drop the list's ref. Loop thread (or finalize once the loop is stopped).
  */
 void frt__conn_close(margo_instance_id mid, frt__conn* c)
@@ -109,7 +121,7 @@ void frt__conn_close(margo_instance_id mid, frt__conn* c)
     pthread_mutex_unlock(&c->wlock);
     epoll_ctl(mid->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     shutdown(c->fd, SHUT_RDWR);
-    frt__calls_fail(mid, failed, HG_HOSTUNREACH);
+    frt__calls_fail(mid, failed, frt__conn_fail_ret(c));
     frt__conn_unref(c);
 }
 
@@ -164,8 +176,12 @@ static hg_return_t frt__conn_find_or_claim(margo_instance_id mid, hg_addr_t addr
 static bool frt__conn_dial(margo_instance_id mid, frt__conn* c, const frt__addr_spec* spec,
                            double timeout_ms)
 {
+    errno  = 0;
     int fd = frt__transport_of(spec->kind)->dial(spec, timeout_ms, &mid->log);
-    if (fd < 0) return false;
+    if (fd < 0) {
+        c->dial_errno = errno;
+        return false;
+    }
     c->fd       = fd;
     c->in_armed = true;
     /* a failed hello shuts the socket down: the loop then closes it.
@@ -198,10 +214,32 @@ static void frt__conn_wait_hello_locked(margo_instance_id mid, frt__conn* c, dou
     }
 }
 
+/* Why a connect failed, as the caller's error: out of file descriptors
+ * is HG_AGAIN (nothing is wrong with the peer; the loop sheds idle
+ * connections and a retry may succeed), logged as an error at most once a
+ * second; anything else is HG_HOSTUNREACH (debug). */
+static hg_return_t frt__conn_failure(margo_instance_id mid, hg_addr_t addr, int err)
+{
+    static _Atomic long last_ms;
+    if (err == EMFILE || err == ENFILE) {
+        frt__fd_short(mid);
+        long now = (long)frt_now_ms(), was = atomic_load(&last_ms);
+        if (now - was >= 1000 && atomic_compare_exchange_strong(&last_ms, &was, now))
+            frt__log(&mid->log, MARGO_LOG_ERROR,
+                     "cannot open a socket to %s: %s (out of file descriptors)", addr->str,
+                     strerror(err));
+        return HG_AGAIN;
+    }
+    frt__log(&mid->log, MARGO_LOG_DEBUG, "cannot connect to %s", addr->str);
+    return HG_HOSTUNREACH;
+}
+
 /**
  * Get an open connection to addr (a new ref for the caller), connecting if
  * needed. Concurrent callers for the same key wait for one connect.
- * @return HG_SUCCESS, HG_HOSTUNREACH, HG_NOMEM, HG_CANCELED.
+ * @return HG_SUCCESS, HG_HOSTUNREACH, HG_AGAIN (no fd for a socket),
+ * HG_CHECKSUM_ERROR (the peer's hello failed authentication: a wrong or
+ * missing group key on one side), HG_NOMEM, HG_CANCELED.
  */
 hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,
                           frt__conn** out)
@@ -234,9 +272,15 @@ hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_
     } else {
         pthread_mutex_unlock(&mid->lock); /* the loop closed it already */
     }
+    int         derr = c->dial_errno;
+    hg_return_t why  = frt__conn_fail_ret(c);
     frt__conn_unref(c); /* caller ref */
-    frt__log(&mid->log, MARGO_LOG_DEBUG, "cannot connect to %s", addr->str);
-    return HG_HOSTUNREACH;
+    if (why != HG_HOSTUNREACH) { /* the peer's hello failed authentication */
+        frt__log(&mid->log, MARGO_LOG_DEBUG, "cannot connect to %s: %s", addr->str,
+                 HG_Error_to_string(why));
+        return why;
+    }
+    return frt__conn_failure(mid, addr, derr);
 }
 
 /* Teardown (threads are gone): close every connection and drop the refs
@@ -266,4 +310,73 @@ void frt__conns_release(margo_instance_id mid)
         debt         = c->debt_next;
         frt__conn_unref(c);
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* Reaping (hardening: file-descriptor exhaustion, silent peers)      */
+/* ------------------------------------------------------------------ */
+
+/* Can c be closed without losing anything of ours: an accepted
+ * connection with no call pending, no output held, nobody reading it and
+ * no user but the list (and the debt list)? (inst->lock held.) */
+static bool frt__conn_idle_locked(frt__conn* c)
+{
+    if (c->dialer || c->state != FRT__CS_OPEN || atomic_load(&c->ncalls) > 0) return false;
+    pthread_mutex_lock(&c->wlock);
+    bool idle = !c->wclosed && !c->reader_active && !c->want_out && !c->corked
+                && c->outq_off == c->outq_len && !c->cork_listed
+                && atomic_load(&c->refs) <= 1 + (c->in_debt ? 1 : 0);
+    pthread_mutex_unlock(&c->wlock);
+    return idle;
+}
+
+/* Shedding order: peers that never said hello first, then the longest idle. */
+static int frt__shed_cmp(const void* a, const void* b)
+{
+    const frt__conn* x = *(frt__conn* const*)a;
+    const frt__conn* y = *(frt__conn* const*)b;
+    if (x->hello_seen != y->hello_seen) return x->hello_seen ? 1 : -1;
+    return x->since_ms < y->since_ms ? -1 : x->since_ms > y->since_ms;
+}
+
+/* The connections to close (each with a new ref) into a new array; *n
+ * their number (inst->lock taken here). See frt__conns_reap. */
+static frt__conn** frt__reap_pick(margo_instance_id mid, bool shed, double now, size_t* n)
+{
+    size_t      cap = 0, got = 0, late = 0;
+    frt__conn** v   = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__conn* c = mid->conns; c; c = c->next) cap++;
+    v = cap ? malloc(cap * sizeof *v) : NULL;
+    for (frt__conn* c = mid->conns; v && c; c = c->next) {
+        if (!frt__conn_idle_locked(c)) continue;
+        if (!c->hello_seen && now - c->since_ms >= FRT__HELLO_TIMEOUT_MS) {
+            if (got != late) v[got] = v[late]; /* keep the silent ones at the front */
+            v[late++] = c;
+            got++;
+        } else if (shed && now - c->since_ms >= FRT__IDLE_SHED_MS) {
+            v[got++] = c;
+        }
+    }
+    if (got > late) qsort(v + late, got - late, sizeof *v, frt__shed_cmp);
+    if (got > late + FRT__SHED_MAX) got = late + FRT__SHED_MAX;
+    for (size_t i = 0; i < got; i++) atomic_fetch_add(&v[i]->refs, 1);
+    pthread_mutex_unlock(&mid->lock);
+    *n = got;
+    return v;
+}
+
+int frt__conns_reap(margo_instance_id mid, bool shed)
+{
+    size_t      n = 0;
+    frt__conn** v = frt__reap_pick(mid, shed, frt_now_ms(), &n);
+    for (size_t i = 0; i < n; i++) {
+        frt__log(&mid->log, MARGO_LOG_DEBUG, "closing %s connection from %s",
+                 v[i]->hello_seen ? "an idle" : "a silent",
+                 v[i]->peer[0] ? v[i]->peer : "(no hello)");
+        frt__conn_close(mid, v[i]);
+        frt__conn_unref(v[i]);
+    }
+    free(v);
+    return (int)n;
 }

@@ -59,6 +59,14 @@
 #define FRT__READ_CHUNK      (64u * 1024u) /* loop.c: bytes per loop read */
 #define FRT__OUTQ_MAX        ((size_t)4 * FRT_MAX_PAYLOAD) /* conn-write.c: unsent bytes per connection */
 #define FRT__CONNECT_DEFAULT_MS 10000.0 /* conn.c */
+#define FRT__MAINT_MS        1000   /* loop.c: housekeeping period (reaping) */
+#define FRT__ACCEPT_PAUSE_MS 100    /* loop.c: accept paused after EMFILE with nothing to shed */
+#define FRT__HELLO_TIMEOUT_MS 10000.0 /* conn.c: an accepted peer must say hello by then */
+#define FRT__IDLE_SHED_MS    1000.0 /* conn.c: idle this long: shed when out of fds */
+#define FRT__SHED_MAX        32     /* conn.c: connections shed per EMFILE */
+#define FRT__FD_REPORT_MS    10000.0 /* loop.c: one fd-exhaustion log line per period */
+#define FRT__BUDGET_DEFAULT  ((size_t)64 << 20) /* instance.c: input / output budget */
+#define FRT__REQUEST_COST    (sizeof(struct frt_request) + 64) /* rpc.c: charged per request */
 #define FRT__IDENTITY_RPC    "__frt_identity" /* rpc.c */
 #define FRT__IDENTITY_TIMEOUT_MS 30000.0      /* rpc.c */
 
@@ -132,6 +140,13 @@ typedef struct frt__conn {
     struct frt__auth_conn* auth;       /* NULL until the instance has a key */
     bool                   dialer;     /* we connected (vs accepted) */
     bool                   hello_seen; /* inst->lock: the peer's hello was processed */
+    /* hardening (conn.c reaper; loop thread only) */
+    double since_ms; /* accepted at, then the last input the loop read */
+    int    dial_errno; /* why the dial failed (frt__get_conn's thread) */
+    size_t in_charged; /* reader token: bytes of body charged to inst->in_bytes */
+    bool   cut;        /* wlock: over the output budget, shut down, logged once */
+    _Atomic int fail_ret; /* why it closes, for its calls (0: HG_HOSTUNREACH);
+                           * HG_CHECKSUM_ERROR after an authentication failure */
 } frt__conn;
 
 /** A pending call (call.c). Lives in inst->calls (and the heap if timed) until one
@@ -178,6 +193,7 @@ struct frt_request {
     const void*            in;
     size_t                 in_len;
     char                   source[FRT_MAX_ADDR_LEN + 1];
+    size_t                 charged; /* bytes of inst->in_bytes it holds (input budget) */
 };
 
 /** A timer (timer.c). */
@@ -280,6 +296,15 @@ struct margo_instance {
     pthread_mutex_t debt_lock;    /* leaf lock: debt */
     struct frt__conn* debt;       /* conn-read.c: connections owing an EPOLLIN re-arm (frt__reader_release) */
     int             spare_fd; /* /dev/null, given up to shed a connection on EMFILE */
+    int             maint_fd; /* timerfd: housekeeping (reaping), accept back-off */
+    bool            accept_paused;  /* loop thread: listen_fd out of the set (EMFILE) */
+    double          fd_report_at;   /* loop thread: last fd-exhaustion log line (ms) */
+    unsigned long   fd_refused, fd_shed; /* loop thread: since that line */
+    _Atomic bool    fd_short;       /* a dial found no fd: the loop sheds idle connections */
+    /* memory budgets (instance.c reads them; conn-read.c / conn-write.c charge) */
+    size_t          in_max, out_max;   /* FRT_INPUT_BUDGET, FRT_OUTPUT_BUDGET (bytes) */
+    _Atomic size_t  in_bytes;          /* bodies of frames being received */
+    _Atomic size_t  out_bytes;         /* output buffers of every connection */
     _Atomic bool    loop_stop;
     /* lifetime */
     bool        finalizing, stopping, finalized; /* lock */
@@ -349,6 +374,8 @@ void frt__inst_unref(margo_instance_id mid);
 
 /* ---------------- loop.c ---------------- */
 extern frt__work frt__lazy_marker; /* frt__lead's "run the lazy list" */
+/** A dial found no free fd: the loop sheds idle connections (any thread). */
+void frt__fd_short(margo_instance_id mid);
 /** Wake the leader out of epoll_wait (any thread, no lock needed). */
 void frt__wake_loop(margo_instance_id mid);
 /** Create the loop's fds and watch them. false: frt__loop_close cleans up. */
@@ -417,12 +444,19 @@ void frt__conn_unref(frt__conn* c);
 frt__conn* frt__conn_find_locked(margo_instance_id mid, const char* key);
 /** Watch c's socket in the loop's epoll set. false: epoll refused it. */
 bool frt__conn_watch(margo_instance_id mid, frt__conn* c);
-/** Unlist c, fail its calls (HG_HOSTUNREACH), drop the list's ref. */
+/** What c's calls fail with when it closes (HG_HOSTUNREACH or fail_ret). */
+hg_return_t frt__conn_fail_ret(frt__conn* c);
+/** Unlist c, fail its calls (frt__conn_fail_ret), drop the list's ref. */
 void frt__conn_close(margo_instance_id mid, frt__conn* c);
 /** An open connection to addr (new ref), connecting if needed (blocks). */
 hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,
                           frt__conn** out);
 void frt__conns_release(margo_instance_id mid);
+/** Loop: close accepted connections that never said hello within
+ *  FRT__HELLO_TIMEOUT_MS and, when shed (out of fds), up to FRT__SHED_MAX
+ *  accepted ones idle for FRT__IDLE_SHED_MS (silent ones first, then the
+ *  oldest). @return how many were closed. */
+int frt__conns_reap(margo_instance_id mid, bool shed);
 
 /* ---------------- conn-read.c ---------------- */
 /** Take c's reader token (a caller: disarm EPOLLIN). false: held. */
@@ -436,6 +470,8 @@ frt__conn* frt__debt_take(margo_instance_id mid);
 /** Read and process what c has (reader token held): 1 more, 0 none, -1 dead. */
 int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size,
                         frt__work** inl, bool wait, bool hup);
+/** Give back what c's partial frame holds of the input budget. */
+void frt__conn_input_release(frt__conn* c);
 /** Rate-limited warning about a peer's bad input. */
 void frt__protocol_warning(margo_instance_id mid, frt__conn* c, const char* why);
 
@@ -450,5 +486,8 @@ hg_return_t frt__send_frame(frt__conn* c, const frt__hdr* h, const void* name, c
 /** Send our hello on c (never held back). */
 hg_return_t frt__send_hello(margo_instance_id mid, frt__conn* c);
 void frt__send_error(frt__conn* c, uint64_t id, hg_return_t code);
+/** Free c's output buffer and give its bytes back to the budget (wlock
+ *  held, or the last ref). */
+void frt__outq_free_locked(frt__conn* c);
 
 #endif /* FLOCK_FRT_CORE_H */

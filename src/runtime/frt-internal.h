@@ -99,6 +99,10 @@ void frt__vlog(const frt__log_ctx* lc, margo_log_level level, const char* fmt, v
 
 margo_log_level frt__global_log_level(void);
 
+/** A byte count from the environment variable name ("64M", "1048576",
+ *  "512KiB"; at least 64 KiB), dflt when unset or malformed (warned). */
+size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt);
+
 /* ------------------------------------------------------------------ */
 /* Test hooks                                                          */
 /* ------------------------------------------------------------------ */

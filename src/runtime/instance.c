@@ -70,7 +70,7 @@ static margo_instance_id frt__inst_alloc(int mode, int rpc_thread_count, bool* o
     mid->log.name = mid->self;
     atomic_init(&mid->loop_stop, false);
     mid->loop_wake_at = HUGE_VAL;
-    mid->listen_fd = mid->epfd = mid->evfd = mid->debt_fd = -1;
+    mid->listen_fd = mid->epfd = mid->evfd = mid->debt_fd = mid->maint_fd = -1;
     mid->spare_fd   = open("/dev/null", O_RDONLY | O_CLOEXEC);
     *ok             = frt__pool_init(&mid->pool, rpc_thread_count);
     mid->margo_refs = 1;
@@ -100,13 +100,16 @@ static bool frt__inst_open_endpoint(margo_instance_id mid, const char* addr_str)
     return true;
 }
 
-/* init phase 3 (reliability): the fault seam (NULL: no seam) and the group
- * key state, with the key file of FRT_AUTH_KEY_FILE if set. */
+/* init phase 3 (reliability): the fault seam (NULL: no seam), the memory
+ * budgets (FRT_INPUT_BUDGET, FRT_OUTPUT_BUDGET) and the group key state,
+ * with the key file of FRT_AUTH_KEY_FILE if set. */
 static bool frt__inst_reliability(margo_instance_id mid)
 {
     mid->fault = frt__fault_new(&mid->log, &frt__conn_fault_ops);
     mid->auth  = frt__auth_new();
     if (!mid->auth) return false;
+    mid->in_max  = frt__env_bytes(&mid->log, "FRT_INPUT_BUDGET", FRT__BUDGET_DEFAULT);
+    mid->out_max = frt__env_bytes(&mid->log, "FRT_OUTPUT_BUDGET", FRT__BUDGET_DEFAULT);
     const char* kf = getenv("FRT_AUTH_KEY_FILE");
     return !(kf && *kf && frt__auth_set_key_file(mid->auth, &mid->log, kf) != HG_SUCCESS);
 }

@@ -24,7 +24,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-static char frt__tag_listen, frt__tag_event, frt__tag_debt;
+static char frt__tag_listen, frt__tag_event, frt__tag_debt, frt__tag_maint;
 frt__work   frt__lazy_marker; /* frt__lead: "run the queue inline" */
 
 void frt__wake_loop(margo_instance_id mid)
@@ -36,6 +36,19 @@ void frt__wake_loop(margo_instance_id mid)
     } while (r < 0 && errno == EINTR);
 }
 
+/* (Re)arm the housekeeping timer to fire in ms (any thread). */
+static void frt__maint_arm(margo_instance_id mid, long ms)
+{
+    struct itimerspec its = {{0, 0}, {ms / 1000, (ms % 1000) * 1000000L}};
+    timerfd_settime(mid->maint_fd, 0, &its, NULL);
+}
+
+/* A dial found no free fd: have the loop shed idle connections soon. */
+void frt__fd_short(margo_instance_id mid)
+{
+    if (!atomic_exchange(&mid->fd_short, true)) frt__maint_arm(mid, 1);
+}
+
 /* Instance setup: the loop's scratch buffer, epoll set, wake-up eventfd
  * and read-debt timer, with the listen socket watched in server mode.
  * @return false on failure (frt__loop_close then releases what exists). */
@@ -45,7 +58,12 @@ bool frt__loop_init(margo_instance_id mid)
     mid->rbuf    = malloc(FRT__READ_CHUNK);
     mid->epfd    = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd    = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->debt_fd < 0) return false;
+    mid->maint_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->debt_fd < 0 || mid->maint_fd < 0)
+        return false;
+    struct epoll_event mev = {.events = EPOLLIN, .data.ptr = &frt__tag_maint};
+    if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->maint_fd, &mev) != 0) return false;
+    if (mid->server) frt__maint_arm(mid, FRT__MAINT_MS); /* clients: on demand (fd_short) */
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &frt__tag_event};
     if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->evfd, &ev) != 0) return false;
     struct epoll_event dev = {.events = EPOLLIN, .data.ptr = &frt__tag_debt};
@@ -62,6 +80,8 @@ bool frt__loop_init(margo_instance_id mid)
 void frt__loop_close(margo_instance_id mid)
 {
     if (mid->debt_fd >= 0) close(mid->debt_fd);
+    if (mid->maint_fd >= 0) close(mid->maint_fd);
+    mid->maint_fd = -1;
     if (mid->tp) mid->tp->close(mid->listen_fd);
     if (mid->epfd >= 0) close(mid->epfd);
     if (mid->evfd >= 0) close(mid->evfd);
@@ -71,41 +91,107 @@ void frt__loop_close(margo_instance_id mid)
     mid->rbuf = NULL;
 }
 
-/* Loop: accept every pending connection. */
+/* Loop: an accepted socket becomes an open connection that sends its
+ * hello (closed at once if that fails). */
+static void frt__accept_one(margo_instance_id mid, int fd)
+{
+    frt__conn* c = mid->tp->sockopts(fd) ? frt__conn_new(mid, fd) : NULL;
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->state    = FRT__CS_OPEN;
+    c->since_ms = frt_now_ms();
+    pthread_mutex_lock(&mid->lock);
+    c->next    = mid->conns;
+    mid->conns = c;
+    pthread_mutex_unlock(&mid->lock);
+    c->in_armed = true;
+    if (!frt__conn_watch(mid, c) || frt__send_hello(mid, c) != HG_SUCCESS)
+        frt__conn_close(mid, c);
+}
+
+/* Loop: one log line per FRT__FD_REPORT_MS about running out of fds (a
+ * flood of connections must not flood the log). */
+static void frt__fd_report(margo_instance_id mid, int err)
+{
+    double now = frt_now_ms();
+    if (mid->fd_report_at > 0 && now - mid->fd_report_at < FRT__FD_REPORT_MS) return;
+    frt__log(&mid->log, MARGO_LOG_ERROR,
+             "accept: %s: out of file descriptors; %lu connection(s) refused and %lu idle "
+             "one(s) closed since the last report (at most one report per %.0f s)",
+             strerror(err), mid->fd_refused, mid->fd_shed, FRT__FD_REPORT_MS / 1e3);
+    mid->fd_report_at = now;
+    mid->fd_refused = mid->fd_shed = 0;
+}
+
+/* Loop: take listen_fd out of (paused) or back into the epoll set. */
+static void frt__accept_pause(margo_instance_id mid, bool pause)
+{
+    struct epoll_event lev = {.events = pause ? 0 : EPOLLIN, .data.ptr = &frt__tag_listen};
+    mid->accept_paused     = pause;
+    epoll_ctl(mid->epfd, EPOLL_CTL_MOD, mid->listen_fd, &lev);
+    frt__maint_arm(mid, pause ? FRT__ACCEPT_PAUSE_MS : FRT__MAINT_MS);
+}
+
+/* Loop: accept failed with EMFILE/ENFILE. Shed idle connections (the
+ * peers reconnect when they need us); with nothing to shed, refuse one
+ * pending connection through the spare fd and stop accepting for
+ * FRT__ACCEPT_PAUSE_MS: accept() keeps failing while no fd is free, even
+ * with an empty queue, so retrying at once would spin.
+ * @return true to try accept() again now. */
+static bool frt__accept_starved(margo_instance_id mid, int err)
+{
+    int shed = frt__conns_reap(mid, true);
+    mid->fd_shed += (unsigned long)shed;
+    frt__fd_report(mid, err);
+    if (shed > 0) return true;
+    if (mid->spare_fd >= 0) {
+        close(mid->spare_fd);
+        int drop = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (drop >= 0) {
+            close(drop);
+            mid->fd_refused++;
+        }
+        mid->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    frt__accept_pause(mid, true);
+    return false;
+}
+
+/* Loop: accept the pending connections (at most 256 per event, so that a
+ * flood cannot keep the loop from everything else). */
 static void frt__accept_all(margo_instance_id mid)
 {
-    for (;;) {
+    for (int i = 0; i < 256; i++) {
         int fd = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            if ((errno == EMFILE || errno == ENFILE) && mid->spare_fd >= 0) {
-                /* out of fds: accept and drop the connection (instead of
-                 * spinning on a listen socket that stays readable) */
-                frt__log(&mid->log, MARGO_LOG_ERROR, "accept: %s; dropping a connection", strerror(errno));
-                close(mid->spare_fd);
-                int drop = accept4(mid->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-                if (drop >= 0) close(drop);
-                mid->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                continue;
-            }
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                frt__log(&mid->log, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
-            return;
-        }
-        frt__conn* c = mid->tp->sockopts(fd) ? frt__conn_new(mid, fd) : NULL;
-        if (!c) {
-            close(fd);
+        if (fd >= 0) {
+            frt__accept_one(mid, fd);
             continue;
         }
-        c->state = FRT__CS_OPEN;
-        pthread_mutex_lock(&mid->lock);
-        c->next    = mid->conns;
-        mid->conns = c;
-        pthread_mutex_unlock(&mid->lock);
-        c->in_armed = true;
-        if (!frt__conn_watch(mid, c) || frt__send_hello(mid, c) != HG_SUCCESS)
-            frt__conn_close(mid, c);
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (frt__accept_starved(mid, errno)) continue;
+            return;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            frt__log(&mid->log, MARGO_LOG_ERROR, "accept: %s", strerror(errno));
+        return;
     }
+}
+
+/* Loop: the housekeeping timer fired: resume accepting after a pause,
+ * reap silent connections, shed idle ones if a dial found no fd. */
+static void frt__maint(margo_instance_id mid)
+{
+    uint64_t ticks;
+    (void)!read(mid->maint_fd, &ticks, sizeof ticks);
+    bool short_fd = atomic_exchange(&mid->fd_short, false);
+    mid->fd_shed += (unsigned long)frt__conns_reap(mid, short_fd);
+    if (mid->accept_paused && mid->server)
+        frt__accept_pause(mid, false); /* level-triggered: pending ones show up at once */
+    else if (mid->server)
+        frt__maint_arm(mid, FRT__MAINT_MS);
 }
 
 /* Loop: the debt timer fired; re-arm every connection nobody reads. */
@@ -182,6 +268,8 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
         frt__accept_all(mid);
     } else if (tag == &frt__tag_debt) {
         frt__pay_debts(mid);
+    } else if (tag == &frt__tag_maint) {
+        frt__maint(mid);
     } else if (tag == &frt__tag_event) {
         uint64_t v;
         while (read(mid->evfd, &v, sizeof v) < 0 && errno == EINTR) {}
@@ -190,6 +278,7 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
         if (ev->events & EPOLLOUT) frt__conn_flush(c);
         uint32_t hup = ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
         if ((ev->events & EPOLLIN || hup) && frt__reader_acquire(c, false)) {
+            c->since_ms = frt_now_ms(); /* reaping: last input */
             int r = frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, inl, false, hup != 0);
             if (r < 0) {
                 frt__conn_close(mid, c); /* c may be gone now */

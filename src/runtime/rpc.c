@@ -26,6 +26,7 @@ frt__entry* frt__entry_find(margo_instance_id mid, const char* name, uint16_t pr
 
 void frt__request_free(struct frt_request* r)
 {
+    if (r->charged) atomic_fetch_sub(&r->inst->in_bytes, r->charged); /* input budget */
     frt__conn_unref(r->conn);
     free(r->body);
     free(r);
@@ -110,6 +111,11 @@ bool frt__rpc_dispatch(margo_instance_id mid, frt__conn* c, const frt__hdr* h, u
     atomic_fetch_add(&c->refs, 1);
     frt__request_init(r, mid, c, e, h->id, h->provider_id, body,
                       h->payload_len ? body + h->name_len : NULL, h->payload_len, c->peer);
+    /* its input, and the request itself, stay on the input budget until it
+     * is freed: requests queued faster than handlers run are bounded too */
+    r->charged    = c->in_charged + FRT__REQUEST_COST;
+    c->in_charged = 0;
+    atomic_fetch_add(&mid->in_bytes, FRT__REQUEST_COST);
     if (inl && !*inl)
         *inl = &r->work; /* the leader runs it itself after handing off */
     else

@@ -244,10 +244,56 @@ bool frt__addr_is_peer(const frt__addr_spec* spec)
     return spec->host[0] != 0 && spec->port > 0;
 }
 
+hg_return_t frt_addr_canonical(const char* addr, const char* tcp_scheme, char* out,
+                               size_t size)
+{
+    frt__addr_spec spec;
+    hg_return_t    ret = frt__addr_parse(addr, &spec);
+    if (ret != HG_SUCCESS) return ret;
+    if (!frt__addr_is_peer(&spec) || !out) return HG_INVALID_ARG;
+    int n;
+    if (spec.kind == FRT__AK_SM) {
+        n = snprintf(out, size, "na+sm://%lu-%lu", spec.pid, spec.n);
+    } else {
+        const char* scheme = spec.scheme;
+        if (tcp_scheme && (strcmp(tcp_scheme, "tcp") == 0 || strcmp(tcp_scheme, "ofi+tcp") == 0))
+            scheme = tcp_scheme;
+        n = snprintf(out, size, spec.v6 ? "%s://[%s]:%d" : "%s://%s:%d", scheme, spec.host,
+                     spec.port);
+    }
+    return n < 0 || (size_t)n >= size ? HG_OVERFLOW : HG_SUCCESS;
+}
+
 void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size)
 {
     if (spec->kind == FRT__AK_SM)
         snprintf(key, key_size, "sm:%lu-%lu", spec->pid, spec->n);
     else
         snprintf(key, key_size, spec->v6 ? "tcp:[%s]:%d" : "tcp:%s:%d", spec->host, spec->port);
+}
+
+/* A byte count from the environment: digits with an optional K, M or G
+ * suffix (powers of 1024; "KiB"/"MiB"/"GiB" too), at least 64 KiB. Unset:
+ * dflt; malformed or too small: dflt with a warning. */
+size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt)
+{
+    const char* v = getenv(name);
+    if (!v || !*v) return dflt;
+    char*              end = NULL;
+    errno                  = 0;
+    unsigned long long n   = strtoull(v, &end, 10);
+    unsigned           sh  = 0;
+    if (end != v && *end) {
+        sh = (*end == 'k' || *end == 'K') ? 10 : (*end == 'm' || *end == 'M') ? 20
+             : (*end == 'g' || *end == 'G') ? 30 : 99;
+        end++;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0) end += strlen(end);
+    }
+    if (end == v || *end || errno || sh == 99 || n > (SIZE_MAX >> sh)
+        || (n << sh) < ((size_t)64 << 10)) {
+        frt__log(lc, MARGO_LOG_WARNING, "%s=\"%s\" is not a byte count of at least 64K; using %zu",
+                 name, v, dflt);
+        return dflt;
+    }
+    return (size_t)(n << sh);
 }

@@ -9,6 +9,9 @@
 #include "flock-test.h"
 #include "daemon/flockd-config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 /* a valid group section reused by many cases */
 #define GROUP "'group':{'type':'centralized','config':{}}"
 #define PROV(config) "{'providers':[{'type':'flock','name':'p','provider_id':42,'config':" config "}]}"
@@ -51,6 +54,7 @@ static const config_case cases[] = {
     {"whitespace and newlines", "\n{ 'providers' : [ { 'type' : 'flock' , 'name' : 'p' ,\n 'config' : { 'bootstrap' : 'self' , " GROUP " } } ] }\n\n", false, NULL},
     {"empty bedrock sections accepted", "{'ssg':[],'clients':[],'providers':[{'type':'flock','name':'p','config':{'bootstrap':'self'," GROUP "}}]}", false, NULL},
     {"tags", "{'providers':[{'type':'flock','name':'p','tags':['a','b'],'config':{'bootstrap':'self'," GROUP "}}]}", false, NULL},
+    {"auth key file", PROV("{'bootstrap':'self'," GROUP ",'auth':{'key_file':'/etc/flock/key'}}"), false, NULL},
     {"centralized int timeouts", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':2000,'ping_interval_ms':1000,'primary_provider_id':3}}}"), false, NULL},
 
     /* ---- bad JSON / top level ---- */
@@ -129,14 +133,35 @@ static const config_case cases[] = {
     {"group without type", PROV("{'bootstrap':'self','group':{'config':{}}}"), false, "providers[0].config.group.type: missing"},
     {"unknown backend", PROV("{'bootstrap':'self','group':{'type':'raft'}}"), false, "providers[0].config.group.type: unknown backend \"raft\""},
     {"group config not object", PROV("{'bootstrap':'self','group':{'type':'static','config':[]}}"), false, "providers[0].config.group.config: expected an object, got an array"},
-    {"centralized bad timeout", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':'fast'}}}"), false, "providers[0].config.group.config.ping_timeout_ms: expected a number, got a string"},
-    {"centralized negative timeout", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':-5.0}}}"), false, "providers[0].config.group.config.ping_timeout_ms: must be a finite number >= 0"},
+    {"centralized bad timeout", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':'fast'}}}"), false, "providers[0].config.group.config.ping_timeout_ms: expected a number (milliseconds), got a string"},
+    {"centralized negative timeout", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':-5.0}}}"), false, "providers[0].config.group.config.ping_timeout_ms: must be a number of milliseconds between 1 and 8.64e+07"},
     {"centralized interval wrong length", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_interval_ms':[1.0,2.0,3.0]}}}"), false, "providers[0].config.group.config.ping_interval_ms: expected a number or an array of 2 numbers"},
     {"centralized interval min > max", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_interval_ms':[9.0,2.0]}}}"), false, "providers[0].config.group.config.ping_interval_ms: min is greater than max"},
     {"centralized interval bool", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_interval_ms':true}}}"), false, "providers[0].config.group.config.ping_interval_ms: expected a number or an array of 2 numbers [min, max], got a boolean"},
     {"centralized max timeouts zero", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_max_num_timeouts':0}}}"), false, "providers[0].config.group.config.ping_max_num_timeouts: must be an integer between 1"},
     {"centralized primary pid", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'primary_provider_id':65535}}}"), false, "providers[0].config.group.config.primary_provider_id: must be an integer between 0 and 65534"},
     {"swim bad period", PROV("{'bootstrap':'self','group':{'type':'swim','config':{'protocol_period_ms':'1s'}}}"), false, "providers[0].config.group.config.protocol_period_ms: expected a number"},
+    /* strict: every key type-checked and bounded (issue #19 item 7) */
+    {"gateway null", PROV("{'bootstrap':'self'," GROUP ",'gateway':null}"), false, "providers[0].config.gateway: expected an object {\"type\": ..., \"config\": {...}}, got null"},
+    {"group null", PROV("{'bootstrap':'self','group':null}"), false, "providers[0].config.group: expected an object {\"type\": ..., \"config\": {...}}, got null"},
+    {"group config null", PROV("{'bootstrap':'self','group':{'type':'swim','config':null}}"), false, "providers[0].config.group.config: expected an object, got null"},
+    {"auth integer", PROV("{'bootstrap':'self'," GROUP ",'auth':5}"), false, "providers[0].config.auth: expected an object {\"key_file\": \"<path>\"}, got an integer"},
+    {"auth null", PROV("{'bootstrap':'self'," GROUP ",'auth':null}"), false, "providers[0].config.auth: expected an object {\"key_file\": \"<path>\"}, got null"},
+    {"auth without key_file", PROV("{'bootstrap':'self'," GROUP ",'auth':{}}"), false, "providers[0].config.auth.key_file: missing"},
+    {"auth key_file integer", PROV("{'bootstrap':'self'," GROUP ",'auth':{'key_file':1}}"), false, "providers[0].config.auth.key_file: expected a string, got an integer"},
+    {"auth key_file empty", PROV("{'bootstrap':'self'," GROUP ",'auth':{'key_file':''}}"), false, "providers[0].config.auth.key_file: must not be empty"},
+    {"auth unknown key", PROV("{'bootstrap':'self'," GROUP ",'auth':{'key_file':'k','key':'secret'}}"), false, "providers[0].config.auth.key: unknown key"},
+    {"file null", PROV("{'bootstrap':'self','file':null," GROUP "}"), false, "providers[0].config.file: expected a string, got null"},
+    {"provider id null", "{'providers':[{'type':'flock','name':'p','provider_id':null,'config':{}}]}", false, "providers[0].provider_id: expected an integer, got null"},
+    {"swim period zero", PROV("{'bootstrap':'self','group':{'type':'swim','config':{'protocol_period_ms':0}}}"), false, "providers[0].config.group.config.protocol_period_ms: must be a number of milliseconds between 1 and"},
+    {"swim ping timeout huge", PROV("{'bootstrap':'self','group':{'type':'swim','config':{'ping_timeout_ms':1e12}}}"), false, "providers[0].config.group.config.ping_timeout_ms: must be a number of milliseconds between 1 and"},
+    {"swim ping_req_members too many", PROV("{'bootstrap':'self','group':{'type':'swim','config':{'ping_req_members':100000}}}"), false, "providers[0].config.group.config.ping_req_members: must be an integer between 0 and 1000"},
+    {"swim period null", PROV("{'bootstrap':'self','group':{'type':'swim','config':{'protocol_period_ms':null}}}"), false, "providers[0].config.group.config.protocol_period_ms: expected a number (milliseconds), got null"},
+    {"centralized interval zero", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_interval_ms':0}}}"), false, "providers[0].config.group.config.ping_interval_ms: must be a number of milliseconds between 1 and"},
+    {"centralized interval pair zero", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_interval_ms':[0,5]}}}"), false, "providers[0].config.group.config.ping_interval_ms[0]: must be a number of milliseconds between 1 and"},
+    {"centralized interval pair string", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_interval_ms':[1,'x']}}}"), false, "providers[0].config.group.config.ping_interval_ms[1]: expected a number (milliseconds), got a string"},
+    {"centralized timeouts too many", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_max_num_timeouts':5000}}}"), false, "providers[0].config.group.config.ping_max_num_timeouts: must be an integer between 1 and 1000"},
+    {"centralized primary address null", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'primary_address':null}}}"), false, "providers[0].config.group.config.primary_address: expected a string, got null"},
     {"gateway not object", PROV("{'bootstrap':'self'," GROUP ",'gateway':'default'}"), false, "providers[0].config.gateway: expected an object"},
     {"unknown gateway", PROV("{'bootstrap':'self'," GROUP ",'gateway':{'type':'ngrok'}}"), false, "providers[0].config.gateway.type: unknown gateway \"ngrok\""},
     {"second provider error path", "{'providers':[{'type':'flock','name':'a','provider_id':1,'config':{'bootstrap':'self'," GROUP "}},{'type':'flock','name':'b','provider_id':2,'config':{'bootstrap':'join'," GROUP "}}]}", false, "providers[1].config.file: missing"},
@@ -238,6 +263,31 @@ static void check_content(void)
     CHECK(saw_mpi);
     flockd__config_free(&cfg);
     free(json);
+
+    /* the documented provider key "auth" is known: no "unknown key" warning */
+    json = dequote(PROV("{'bootstrap':'self'," GROUP ",'auth':{'key_file':'k.key'}}"));
+    REQUIRE(flockd__config_parse(json, strlen(json), NULL, &cfg, err, sizeof err) == 0);
+    CHECK_EQ_INT((int)cfg.num_warnings, 0);
+    flockd__config_free(&cfg);
+    free(json);
+}
+
+/* flockd__config_load: a FIFO or a directory at the config path is refused
+ * at once (O_NONBLOCK + fstat), never waited on (issue #19 item 5). */
+static void check_non_regular(void)
+{
+    flockd_config cfg;
+    char          err[FLOCKD_MSG_LEN];
+    char          dir[] = "/tmp/flockd-config-XXXXXX", fifo[64];
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    REQUIRE(mkfifo(fifo, 0600) == 0);
+    CHECK_EQ_INT(flockd__config_load(fifo, NULL, &cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "not a regular file (a FIFO)") != NULL);
+    CHECK_EQ_INT(flockd__config_load(dir, NULL, &cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "not a regular file (a directory)") != NULL);
+    unlink(fifo);
+    rmdir(dir);
 }
 
 /* Inputs that are not NUL-terminated, contain NULs, or come from files. */
@@ -315,5 +365,6 @@ int main(void)
     check_cases();
     check_content();
     check_edges();
+    check_non_regular();
     return FT_DONE();
 }

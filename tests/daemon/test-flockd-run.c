@@ -109,7 +109,7 @@ static const struct {
     {"static join only", ONE("{'bootstrap':'join','file':'g','group':{'type':'static'}}"), "providers[0].config.bootstrap: \"join\" is impossible with the static backend"},
     {"missing group", ONE("{'bootstrap':'self'}"), "providers[0].config.group: missing"},
     {"unknown backend", ONE("{'bootstrap':'self','group':{'type':'paxos'}}"), "providers[0].config.group.type: unknown backend \"paxos\""},
-    {"backend config wrong type", ONE("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':'1s'}}}"), "providers[0].config.group.config.ping_timeout_ms: expected a number, got a string"},
+    {"backend config wrong type", ONE("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':'1s'}}}"), "providers[0].config.group.config.ping_timeout_ms: expected a number (milliseconds), got a string"},
     {"unknown gateway", ONE("{'bootstrap':'self'," GRP ",'gateway':{'type':'vpn'}}"), "providers[0].config.gateway.type: unknown gateway \"vpn\""},
 };
 
