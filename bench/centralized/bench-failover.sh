@@ -21,7 +21,7 @@ WINDOW_S=0.8
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flock-bench-failover-XXXXXX")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../tests/integrity/integrity-lib.sh"
-cleanup() { stop_all; rm -rf "$WORK"; }
+cleanup() { stop_all; [ -n "${FLOCK_BENCH_KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 

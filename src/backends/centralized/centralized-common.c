@@ -48,6 +48,9 @@ void cent__adopt(cent_state_t* s, uint64_t group_id, uint64_t term)
 {
     pthread_mutex_lock(&s->mtx);
     if (group_id && !s->group_id) s->group_id = group_id;
-    if (term > s->term) s->term = term;
+    if (term > s->term) {
+        s->term = term;
+        s->next_candidacy_ms = 0; /* the election it waited for is over */
+    }
     pthread_mutex_unlock(&s->mtx);
 }
