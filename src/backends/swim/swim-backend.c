@@ -597,6 +597,35 @@ static flock_return_t create_machine(swim_backend* b, const flock_backend_init_a
     return FLOCK_SUCCESS;
 }
 
+/* init phase: the group's identity and where this member starts from.
+ * The id: the initial view's __config__ "group_id" (a group file), else the
+ * config's, else unknown (0) for a joiner (adopted from the first answer)
+ * or a new one for a founder (flock__group_id_new: random alone, derived
+ * from the members for a view/mpi founding). A member that joins, or that
+ * finds itself in a group file's view of several members (a restart:
+ * *returning), starts at an incarnation taken from the clock (ms since the
+ * epoch), above any incarnation of an earlier life at the same address
+ * (a refutation adds 1), so its announcement overrides what the group
+ * holds about that address, DEAD included. */
+static void choose_identity(swim_backend* b, const flock_backend_init_args_t* args,
+                            const flock_group_view_t* init, bool* returning)
+{
+    uint64_t            id = flock__view_group_id(init);
+    struct json_object* g  = NULL;
+    if (!id && args->config && json_object_object_get_ex(args->config, FLOCK__GROUP_ID_KEY, &g) &&
+        json_object_is_type(g, json_type_string))
+        (void)flock__group_id_parse(json_object_get_string(g), &id);
+    *returning = !args->join && init->members.size > 1 &&
+                 flock_group_view_find_metadata((flock_group_view_t*)init, "__type__");
+    if (!id && !args->join) id = flock__group_id_new(init, "swim");
+    swim__set_group_id(b->sm, id);
+    if (args->join || *returning) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        swim__set_incarnation(b->sm, (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+    }
+}
+
 /* init phase: the three RPCs (all or none) and the timer.
  * FLOCK_ERR_FROM_MERCURY. */
 static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
@@ -620,23 +649,42 @@ static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
     return FLOCK_SUCCESS;
 }
 
-/* init phase: start the protocol; a joiner waits (bounded by
- * announce_timeout_ms + 1 s) until a JOIN was answered or every JOIN
- * call failed, and continues with its initial view if none answered. */
-static void start_protocol(swim_backend* b, bool join, const swim__config* cfg)
+/* init phase: start the protocol; a joiner or a returning member announces
+ * JOIN to the first members of its view and waits (bounded by
+ * announce_timeout_ms + 1 s) until one answered or every call failed.
+ * FLOCK_ERR_INVALID_GROUP if only members of another group answered;
+ * FLOCK_ERR_FROM_MERCURY if a joiner (not a returning member: the whole
+ * group may be restarting) reached no member. Nothing is written then. */
+static flock_return_t start_protocol(swim_backend* b, bool join, bool returning,
+                                     const swim__config* cfg)
 {
+    flock_return_t ret = FLOCK_SUCCESS;
     pthread_mutex_lock(&b->lock);
-    swim__start(b->sm, join, frt_now_ms());
+    swim__start(b->sm, join || returning, frt_now_ms());
     flush_locked(b);
-    if (!join) return;
+    if (!join && !returning) return FLOCK_SUCCESS;
     pthread_mutex_lock(&b->lock);
     wait_until(b, join_settled, frt_now_ms() + cfg->announce_timeout_ms + 1000.0);
-    if (!swim__join_succeeded(b->sm) && swim__view_size(b->sm) > 1)
-        margo_warning(b->mid,
-                      "[flock:swim] no member answered the JOIN announcement; "
-                      "continuing with the initial view");
+    char ours[17], theirs[17];
+    flock__group_id_format(swim__group_id(b->sm), ours);
+    flock__group_id_format(swim__join_foreign_id(b->sm), theirs);
+    if (!swim__join_succeeded(b->sm) && swim__join_foreign_id(b->sm)) {
+        margo_error(b->mid, "[flock:swim] the group file names group %s, but its members "
+                            "answered for group %s: not joining another group", ours, theirs);
+        ret = FLOCK_ERR_INVALID_GROUP;
+    } else if (!swim__join_succeeded(b->sm) && join && swim__view_size(b->sm) > 1) {
+        margo_error(b->mid, "[flock:swim] no member of group %s answered the JOIN "
+                            "announcement: cannot join", ours);
+        ret = FLOCK_ERR_FROM_MERCURY;
+    } else if (!swim__join_succeeded(b->sm) && returning) {
+        margo_info(b->mid, "[flock:swim] taking its place again in group %s: no member answered "
+                           "yet (the group may be restarting)", ours);
+    }
     pthread_mutex_unlock(&b->lock);
+    return ret;
 }
+
+static flock_return_t swim_destroy(void* state);
 
 /* init_group: the backend (one reference: the provider's), then its
  * metadata, machine, RPCs and timer, then the protocol starts (a joiner
@@ -647,6 +695,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     swim_backend*      b    = NULL;
     swim__config       cfg;
     flock_group_view_t init = FLOCK_GROUP_VIEW_INITIALIZER;
+    bool               returning = false;
 
     if (!args || !state || !args->self_addr_str) return FLOCK_ERR_INVALID_ARGS;
     b = calloc(1, sizeof *b);
@@ -666,10 +715,18 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
 
     ret = keep_metadata(b, &init);
     if (ret == FLOCK_SUCCESS) ret = create_machine(b, args, &cfg, &init);
+    if (ret == FLOCK_SUCCESS) choose_identity(b, args, &init, &returning);
     flock_group_view_clear(&init);
     if (ret == FLOCK_SUCCESS) ret = register_rpcs(b, args->pool);
     if (ret != FLOCK_SUCCESS) goto fail;
-    start_protocol(b, args->join, &cfg);
+    ret = start_protocol(b, args->join, returning, &cfg);
+    if (ret != FLOCK_SUCCESS) {
+        /* calls may be in flight: the ordinary teardown, without a LEAVE
+         * (it never was a member), frees b when the last one completes */
+        b->crash_mode = true;
+        swim_destroy(b);
+        return ret;
+    }
     list_add(b);
     *state = b;
     return FLOCK_SUCCESS;
@@ -718,13 +775,32 @@ static flock_return_t swim_destroy(void* state)
     return FLOCK_SUCCESS;
 }
 
+/* The effective config with the group's id (adopted by a joiner, so read
+ * under the lock); NULL on allocation failure. */
+static struct json_object* effective_config(swim_backend* b)
+{
+    struct json_object* j = swim__config_to_json(swim__get_config(b->sm));
+    char                id[17];
+    pthread_mutex_lock(&b->lock);
+    uint64_t gid = swim__group_id(b->sm);
+    pthread_mutex_unlock(&b->lock);
+    if (j && gid) {
+        flock__group_id_format(gid, id);
+        if (json_object_object_add(j, FLOCK__GROUP_ID_KEY, json_object_new_string(id)) != 0) {
+            json_object_put(j);
+            j = NULL;
+        }
+    }
+    return j;
+}
+
 static flock_return_t swim_get_config(void* state, void (*fn)(void*, const struct json_object*),
                                       void* uargs)
 {
     swim_backend* b = state;
     if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
-    /* generated on demand (the config never changes; no JSON tree is kept) */
-    struct json_object* j = swim__config_to_json(swim__get_config(b->sm));
+    /* generated on demand (no JSON tree is kept) */
+    struct json_object* j = effective_config(b);
     if (!j) return FLOCK_ERR_ALLOCATION;
     fn(uargs, j);
     json_object_put(j);
@@ -773,12 +849,18 @@ static flock_return_t swim_get_view(void* state, void (*fn)(void*, const flock_g
     build_ctx          c;
     memset(&c, 0, sizeof c);
     if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
+    /* declared dead and not back yet: no view is current (FLOCK-SPEC's
+     * "not a member"; flock check reports this member out of the group) */
+    pthread_mutex_lock(&b->lock);
+    bool removed = swim__removed(b->sm);
+    pthread_mutex_unlock(&b->lock);
+    if (removed) return FLOCK_ERR_NOT_A_MEMBER;
     /* metadata: the initial view's + __config__ and __type__ */
     for (uint64_t i = 0; i < b->meta.metadata.size; i++)
         if (!flock_group_view_add_metadata(&v, b->meta.metadata.data[i].key,
                                            b->meta.metadata.data[i].value))
             goto finish;
-    struct json_object* j = swim__config_to_json(swim__get_config(b->sm));
+    struct json_object* j = effective_config(b);
     flock_return_t      r = j ? flock__view_set_reserved_metadata(&v, "swim", j)
                               : FLOCK_ERR_ALLOCATION;
     if (j) json_object_put(j);

@@ -130,6 +130,18 @@ void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from
     swim__enqueue(s, idx, SWIM_E_SUSPECT, inc, from);
 }
 
+/** A suspicion started by a DEAD verdict from another member (which
+ *  suspected it for its whole timeout): as if fully confirmed, so a dead
+ *  member is declared after the minimum timeout, and a live one (told by
+ *  the SUSPECT gossip and the last-chance check) refutes before that. */
+void swim__suspicion_shortest(swim__t* s, uint32_t idx)
+{
+    suspicion* sp = swim__msusp(s, &s->members[idx]);
+    if (!sp) return;
+    sp->n        = sp->k;
+    s->next_susp = fmin(s->next_susp, swim__susp_wake(s, sp));
+}
+
 /* Tick phase 1: for every suspicion due, the last-chance check (if not
  * sent yet and its lead has come) or, past the deadline, DEAD. next_susp
  * becomes the earliest time another suspicion needs looking at. */
