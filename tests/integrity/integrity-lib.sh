@@ -1,0 +1,87 @@
+# integrity-lib.sh -- helpers for the group-integrity tests and benchmarks:
+# flockd members over tcp on loopback, each with its own config file and one
+# shared group file. Source it after setting FLOCKD, FLOCK (binaries), WORK
+# (a private directory), BACKEND and GROUP_CONFIG (the group's "config").
+#   member_config NAME       writes $WORK/NAME.json (bootstrap ["join","self"])
+#   member_start NAME PORT   starts flockd NAME on tcp://127.0.0.1:PORT
+#   member_kill NAME [SIG]   signal (default KILL) and reap NAME
+#   free_ports N             N free tcp ports on 127.0.0.1
+#   group_agrees N           every one of N members answers with one view of N
+#   wait_until SECONDS CMD   polls CMD every 50 ms; false on timeout
+#   now                      seconds since the epoch (ns resolution)
+#   stop_all                 SIGKILL every member started here
+declare -A MEMBER_PID MEMBER_PORT
+GROUP_FILE="$WORK/group.json"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b - a}'; }
+
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+member_config() {
+    cat >"$WORK/$1.json" <<X
+{"providers":[{"type":"flock","name":"g","provider_id":1,"config":{"bootstrap":["join","self"],"file":"$GROUP_FILE","group":{"type":"$BACKEND","config":$GROUP_CONFIG}}}]}
+X
+}
+
+member_start() {
+    local name=$1 port=$2
+    [ -f "$WORK/$name.json" ] || member_config "$name"
+    "$FLOCKD" "tcp://127.0.0.1:$port" -c "$WORK/$name.json" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
+    MEMBER_PID[$name]=$!
+    MEMBER_PORT[$name]=$port
+}
+
+member_kill() {
+    local name=$1 sig=${2:-KILL} pid=${MEMBER_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -"$sig" "$pid" 2>/dev/null
+    if [ "$sig" = KILL ] || [ "$sig" = TERM ]; then
+        wait "$pid" 2>/dev/null
+        MEMBER_PID[$name]=""
+    fi
+}
+
+member_ready() { grep -q '^flockd: ready' "$WORK/$1.out" 2>/dev/null; }
+
+stop_all() {
+    local n
+    for n in "${!MEMBER_PID[@]}"; do
+        [ -n "${MEMBER_PID[$n]}" ] && kill -CONT "${MEMBER_PID[$n]}" 2>/dev/null
+        [ -n "${MEMBER_PID[$n]}" ] && kill -9 "${MEMBER_PID[$n]}" 2>/dev/null
+    done
+    wait 2>/dev/null
+}
+
+# `flock check` of the group file: every member answers, one view, n members
+group_agrees() {
+    local n=$1 out
+    out=$("$FLOCK" check "$GROUP_FILE" --json -t 1000 2>/dev/null) || return 1
+    echo "$out" >"$WORK/last-check.json"
+    echo "$out" | grep -q "\"answered\":$n,\"size\":$n,\"ok\":true,\"distinct_views\":1"
+}
+
+# the view of one member (by port) lists that many members, as a digest
+member_view() {
+    "$FLOCK" show -a "tcp://127.0.0.1:$1" -p 1 --json -t 1000 2>/dev/null
+}
+
+wait_until() {
+    local t=$1
+    shift
+    local end
+    end=$(awk -v a="$(now)" -v t="$t" 'BEGIN{printf "%.3f", a + t}')
+    while :; do
+        "$@" && return 0
+        awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
+        sleep 0.05
+    done
+}
