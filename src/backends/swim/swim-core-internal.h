@@ -78,6 +78,8 @@ typedef struct suspicion {
     unsigned n; /* independent confirmations beyond the first suspector */
     unsigned nconfirmers;
     bool     checked; /* the last-chance ping was sent */
+    bool     doubt;   /* a DEAD verdict from another member was heard: only
+                         this suspicion's own expiry removes the member */
     uint32_t confirmers[MAX_CONFIRMERS]; /* fold32 of the suspectors' member hashes */
 } suspicion;
 
@@ -360,8 +362,10 @@ void swim__confirm_suspicion(suspicion* sp, uint64_t who);
 /** Start suspecting member idx (ALIVE -> SUSPECT). */
 void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from_key,
                            uint32_t from, double now);
-/** The suspicion of member idx as if fully confirmed (minimum timeout). */
-void swim__suspicion_shortest(swim__t* s, uint32_t idx);
+/** A DEAD verdict about member idx (in the view) from another member:
+ *  suspect it at inc until at least now + the minimum timeout (a doubt);
+ *  true if our state changed. */
+bool swim__suspicion_doubt(swim__t* s, double now, uint32_t idx, uint64_t inc);
 /** Tick phase: last-chance checks and expired suspicions (-> DEAD). */
 void swim__suspicions_due(swim__t* s, double now);
 

@@ -147,11 +147,8 @@ bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeu
         return apply_suspect(s, now, idx, e, requeue, true);
     case SWIM_V_CONFIRM:
         return apply_suspect(s, now, idx, e, requeue, false);
-    case SWIM_V_DOUBT: /* DEAD about a member we hold ALIVE */
-        swim__start_suspicion(s, idx, e->inc, 0, NONE, now);
-        swim__suspicion_shortest(s, idx);
-        if (s->cfg.lifeguard_suspicion) s->probe_first = idx;
-        return true;
+    case SWIM_V_DOUBT: /* DEAD about a member in our view */
+        return swim__suspicion_doubt(s, now, idx, e->inc);
     case SWIM_V_GONE: { /* CONFIRM / LEAVE about a member in the view */
         uint8_t st = e->type == SWIM_E_LEAVE ? ST_LEFT : ST_DEAD;
         m->inc     = e->inc;

@@ -130,16 +130,32 @@ void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from
     swim__enqueue(s, idx, SWIM_E_SUSPECT, inc, from);
 }
 
-/** A suspicion started by a DEAD verdict from another member (which
- *  suspected it for its whole timeout): as if fully confirmed, so a dead
- *  member is declared after the minimum timeout, and a live one (told by
- *  the SUSPECT gossip and the last-chance check) refutes before that. */
-void swim__suspicion_shortest(swim__t* s, uint32_t idx)
+/** A DEAD verdict from another member about a member of our view: a
+ *  doubt, never a removal. An ALIVE member (or one suspected at a lower
+ *  incarnation) is suspected at inc; the suspicion then runs until at least
+ *  now + the minimum timeout (as if fully confirmed: a dead member is
+ *  still declared soon), and only its expiry removes the member; further
+ *  DEAD verdicts at that incarnation are not news. A live member hears the
+ *  SUSPECT gossip or the last-chance check and refutes. */
+bool swim__suspicion_doubt(swim__t* s, double now, uint32_t idx, uint64_t inc)
 {
-    suspicion* sp = swim__msusp(s, &s->members[idx]);
-    if (!sp) return;
-    sp->n        = sp->k;
+    member*    m  = &s->members[idx];
+    suspicion* sp = swim__msusp(s, m);
+    if (m->status == ST_SUSPECT && m->inc == inc && sp && sp->doubt) return false;
+    if (m->status != ST_SUSPECT || inc > m->inc || !sp) {
+        swim__start_suspicion(s, idx, inc, 0, NONE, now);
+        sp = swim__msusp(s, &s->members[idx]);
+        if (!sp) return true;
+        sp->n = sp->k;
+    } else if (susp_deadline(sp) < now + sp->min_ms) {
+        sp->start   = now; /* at least the minimum timeout from now */
+        sp->n       = sp->k;
+        sp->checked = false;
+    }
+    sp->doubt    = true;
     s->next_susp = fmin(s->next_susp, swim__susp_wake(s, sp));
+    if (s->cfg.lifeguard_suspicion) s->probe_first = idx;
+    return true;
 }
 
 /* Tick phase 1: for every suspicion due, the last-chance check (if not
