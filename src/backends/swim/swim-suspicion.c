@@ -132,11 +132,12 @@ void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from
 
 /** A DEAD verdict from another member about a member of our view: a
  *  doubt, never a removal. An ALIVE member (or one suspected at a lower
- *  incarnation) is suspected at inc; the suspicion then runs until at least
- *  now + the minimum timeout (as if fully confirmed: a dead member is
- *  still declared soon), and only its expiry removes the member; further
- *  DEAD verdicts at that incarnation are not news. A live member hears the
- *  SUSPECT gossip or the last-chance check and refutes. */
+ *  incarnation) is suspected at inc; the suspicion's deadline becomes now +
+ *  min(minimum timeout, 4 ping timeouts scaled by local health), only its
+ *  expiry removes the member, and further DEAD verdicts at that
+ *  incarnation are not news. Meanwhile the member is probed first (with
+ *  the buddy notice) and gets the last-chance check: a live one refutes in
+ *  its ack. */
 bool swim__suspicion_doubt(swim__t* s, double now, uint32_t idx, uint64_t inc)
 {
     member*    m  = &s->members[idx];
@@ -146,13 +147,15 @@ bool swim__suspicion_doubt(swim__t* s, double now, uint32_t idx, uint64_t inc)
         swim__start_suspicion(s, idx, inc, 0, NONE, now);
         sp = swim__msusp(s, &s->members[idx]);
         if (!sp) return true;
-        sp->n = sp->k;
-    } else if (susp_deadline(sp) < now + sp->min_ms) {
-        sp->start   = now; /* at least the minimum timeout from now */
-        sp->n       = sp->k;
-        sp->checked = false;
     }
-    sp->doubt    = true;
+    /* the window: long enough for a probe and the last-chance check to
+     * reach a live member, which refutes in its ack; short enough that a
+     * dead one leaves every view soon after the first declaration */
+    double window = fmin(sp->min_ms, 4.0 * swim__scaled(s, s->cfg.ping_timeout_ms));
+    sp->n         = sp->k; /* deadline = start + min_ms */
+    sp->start     = now + window - sp->min_ms;
+    sp->checked   = false;
+    sp->doubt     = true;
     s->next_susp = fmin(s->next_susp, swim__susp_wake(s, sp));
     if (s->cfg.lifeguard_suspicion) s->probe_first = idx;
     return true;
