@@ -147,9 +147,12 @@ bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeu
         return apply_suspect(s, now, idx, e, requeue, true);
     case SWIM_V_CONFIRM:
         return apply_suspect(s, now, idx, e, requeue, false);
-    case SWIM_V_DOUBT: /* DEAD about a member in our view */
+    case SWIM_V_DOUBT: /* DEAD about a member we hold ALIVE */
         return swim__suspicion_doubt(s, now, idx, e->inc);
     case SWIM_V_GONE: { /* CONFIRM / LEAVE about a member in the view */
+        const suspicion* sp = swim__msusp(s, m);
+        if (e->type == SWIM_E_CONFIRM && sp && sp->doubt && e->inc == m->inc)
+            return false; /* a doubt: only its own expiry removes the member */
         uint8_t st = e->type == SWIM_E_LEAVE ? ST_LEFT : ST_DEAD;
         m->inc     = e->inc;
         swim__leave_view(s, m, st, now);

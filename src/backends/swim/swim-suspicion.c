@@ -130,9 +130,8 @@ void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from
     swim__enqueue(s, idx, SWIM_E_SUSPECT, inc, from);
 }
 
-/** A DEAD verdict from another member about a member of our view: a
- *  doubt, never a removal. An ALIVE member (or one suspected at a lower
- *  incarnation) is suspected at inc; the suspicion's deadline becomes now +
+/** A DEAD verdict from another member about a member we hold ALIVE: a
+ *  doubt, never a removal. It is suspected at inc; the suspicion's deadline becomes now +
  *  min(minimum timeout, 4 ping timeouts scaled by local health), only its
  *  expiry removes the member, and further DEAD verdicts at that
  *  incarnation are not news. Meanwhile the member is probed first (with
