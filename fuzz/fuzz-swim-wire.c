@@ -1,7 +1,7 @@
 /*
  * fuzz-swim-wire.c -- the SWIM backend's message decoder (swim__decode) for
  * every message kind (first byte; 0 = any). A decoded message must
- * re-encode and decode again with the same kind.
+ * re-encode and decode again with the same kind and group id.
  */
 #include "backends/swim/swim-wire.h"
 #include "fuzz-common.h"
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             const char* why2 = NULL;
             memset(&m2, 0, sizeof m2);
             if (!swim__decode(b.data, b.len, m.kind, &m2, &why2)) abort();
-            if (m2.kind != m.kind) abort();
+            if (m2.kind != m.kind || m2.group_id != m.group_id) abort();
             swim__msg_clear(&m2);
         }
         frt_wbuf_free(&b);

@@ -147,11 +147,22 @@ static int frt__tcp_listen(const frt__addr_spec* spec, unsigned long n, bool ser
     return frt__sock_listen(fd, server);
 }
 
-/* No Nagle, then what every connected socket gets. */
+/* Data unacknowledged this long (a cut wire: the peer's kernel would have
+ * acked, even for a stopped process) aborts the connection, so calls fail
+ * and the next one redials instead of queueing behind the kernel's
+ * retransmission backoff (minutes) after a partition heals. */
+#define FRT_TCP_USER_TIMEOUT_MS 3000
+
+/* No Nagle, a bound on unacknowledged data, then what every connected
+ * socket gets. */
 static bool frt__tcp_sockopts(int fd)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef TCP_USER_TIMEOUT
+    unsigned int uto = FRT_TCP_USER_TIMEOUT_MS;
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof uto);
+#endif
     return frt__sock_connected(fd);
 }
 

@@ -13,6 +13,7 @@
  *   digest <16 hex digits>
  *   members <n>        then n lines "m <address> <provider_id>"
  *   end
+ * or, while the backend's get_view fails: self, "error <code>", "members 0", end.
  * stdout: "ready <address>" once registered. Exit 2 if registration fails.
  * SIGTERM/SIGINT: provider destroyed (graceful leave), finalize, exit 0.
  */
@@ -63,8 +64,10 @@ static void write_status(flock_provider_t p, const char* path, const char* self)
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE* f = fopen(tmp, "w");
     if (!f) return;
-    status_ctx c = {f, self};
-    impl->get_view(state, write_view, &c);
+    status_ctx     c  = {f, self};
+    flock_return_t gv = impl->get_view(state, write_view, &c);
+    /* a backend that serves no view (e.g. declared dead, not back yet) */
+    if (gv != FLOCK_SUCCESS) fprintf(f, "self %s\nerror %d\nmembers 0\nend\n", self, (int)gv);
     if (fclose(f) == 0) rename(tmp, path);
 }
 

@@ -3,10 +3,17 @@
 #
 # Two network namespaces joined by a veth pair (iproute2). Members talk over
 # tcp: m0 (founder; the centralized primary) and m1 live in namespace A,
-# m2 and m3 in namespace B. The link is cut (veth down), then restored.
-#   swim:        each side removes the other side within the detection
-#                bound, never a member of its own side; after the link is
-#                restored all four members converge to one view (same digest).
+# m2 and m3 in namespace B. The link is cut, then restored.
+#   swim:        cut silently, as a failed switch would: nftables drop rules
+#                on the input hook in both namespaces (a drop on output makes
+#                sendto fail at once, which no cut wire does); held
+#                PARTITION_HOLD_S (default 20) s. Each side removes the other
+#                side within the detection bound, never a member of its own
+#                side (not even for a moment); after the heal all four
+#                members converge to one view (same digest); the time from
+#                the heal to one view is printed (bench/integrity/ measures
+#                it; the timeout here is generous).
+#   (centralized: veth down; its owner may move it to nftables too)
 #   centralized: the primary removes the unreachable side (m2, m3) within
 #                ping_max_num_timeouts x (interval + timeout) plus slack, and
 #                never the reachable m1; m1 follows; after the link is
@@ -25,6 +32,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
 
 command -v ip >/dev/null 2>&1 || skip "iproute2 ('ip') is not installed"
+if [ "$BACKEND" = swim ] && ! command -v nft >/dev/null 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends nftables >/dev/null 2>&1
+    command -v nft >/dev/null 2>&1 || skip "nftables ('nft') is not installed and could not be"
+fi
 [ "$(id -u)" = 0 ] || skip "not root: creating network namespaces needs CAP_NET_ADMIN"
 [ -x "$MEMBER" ] || fail "no member binary $MEMBER"
 
@@ -90,6 +101,10 @@ self_of() { field "$1" self; }
 count_of() { field "$1" members; }
 digest_of() { field "$1" digest; }
 has() { grep -q "^m $2 " "$WORK/$1.status" 2>/dev/null; }
+# keeps MEMBER in its view, or serves no view (status "error <code>": it
+# learnt it was declared dead and is not back yet; it drops nobody). One
+# read of the status file: it is replaced every 50 ms.
+keeps() { grep -qE "^(m $2 |error )" "$WORK/$1.status" 2>/dev/null; }
 alive() { eval "kill -0 \$PID_$1" 2>/dev/null; }
 # wait_for SECONDS COMMAND...: poll every 100 ms
 wait_for() {
@@ -125,15 +140,38 @@ A0=$(self_of m0) A1=$(self_of m1) B2=$(self_of m2) B3=$(self_of m3)
 log "group of 4 formed: $A0 $A1 | $B2 $B3"
 
 # ---- cut ----
-ip -n "$NSA" link set "$VA" down || fail "cutting the link"
+cut_link() {
+    if [ "$BACKEND" = swim ]; then
+        local ns dev
+        for ns in "$NSA" "$NSB"; do
+            dev=$([ "$ns" = "$NSA" ] && echo "$VA" || echo "$VB")
+            ip netns exec "$ns" nft -f - <<NFT || return 1
+table inet flockcut {
+    chain input { type filter hook input priority 0; iifname "$dev" drop; }
+}
+NFT
+        done
+    else
+        ip -n "$NSA" link set "$VA" down
+    fi
+}
+heal_link() {
+    if [ "$BACKEND" = swim ]; then
+        ip netns exec "$NSA" nft delete table inet flockcut &&
+            ip netns exec "$NSB" nft delete table inet flockcut
+    else
+        ip -n "$NSA" link set "$VA" up
+    fi
+}
+cut_link || fail "cutting the link"
 T_CUT=$(date +%s.%N)
 log "link cut"
 same_side_kept() { # a member never loses its own side
-    has m0 "$A1" || { echo "m0 removed reachable m1"; return 1; }
+    keeps m0 "$A1" || { echo "m0 removed reachable m1"; return 1; }
     if [ "$BACKEND" = swim ]; then
-        has m1 "$A0" || { echo "m1 removed reachable m0"; return 1; }
-        has m2 "$B3" || { echo "m2 removed reachable m3"; return 1; }
-        has m3 "$B2" || { echo "m3 removed reachable m2"; return 1; }
+        keeps m1 "$A0" || { echo "m1 removed reachable m0"; return 1; }
+        keeps m2 "$B3" || { echo "m2 removed reachable m3"; return 1; }
+        keeps m3 "$B2" || { echo "m3 removed reachable m2"; return 1; }
     fi
     return 0
 }
@@ -157,17 +195,30 @@ done
 T_SPLIT=$(date +%s.%N)
 log "split detected after $(awk "BEGIN{printf \"%.1f\", $T_SPLIT - $T_CUT}") s (bound ${BOUND_S} s)"
 check_alive m0 m1 m2 m3
-# stays split, and nobody removes its own side, for a while
-for _ in 1 2 3 4 5 6 7 8 9 10; do
+# stays split, and nobody removes its own side, for a while (swim: until
+# PARTITION_HOLD_S after the cut)
+HOLD_S=$([ "$BACKEND" = swim ] && echo "${PARTITION_HOLD_S:-20}" || echo 1)
+hold_end=$(awk -v t="$T_CUT" -v h="$HOLD_S" 'BEGIN{printf "%d", t + h}')
+while :; do
     same_side_kept >"$WORK/violation" || fail "$(cat "$WORK/violation")"
+    [ "$(date +%s)" -ge "$hold_end" ] && break
     sleep 0.1
 done
 
 # ---- restore ----
-ip -n "$NSA" link set "$VA" up || fail "restoring the link"
+heal_link || fail "restoring the link"
+T_HEAL=$(date +%s.%N)
 log "link restored"
 if [ "$BACKEND" = swim ]; then
-    wait_for 60 converged 4 m0 m1 m2 m3 || fail "no convergence after the partition healed: $(for m in m0 m1 m2 m3; do echo "$m=$(count_of $m)/$(digest_of $m)"; done)"
+    # one view again; meanwhile nobody drops a member of its own side
+    heal_end=$(($(date +%s) + 60))
+    until converged 4 m0 m1 m2 m3; do
+        same_side_kept >"$WORK/violation" || fail "after the heal: $(cat "$WORK/violation")"
+        [ "$(date +%s)" -gt "$heal_end" ] && fail "no convergence after the partition healed: $(for m in m0 m1 m2 m3; do echo "$m=$(count_of $m)/$(digest_of $m)"; done)"
+        sleep 0.05
+    done
+    T_ONE=$(date +%s.%N)
+    echo "heal_to_one_view_s $(awk "BEGIN{printf \"%.2f\", $T_ONE - $T_HEAL}")"
     log "healed: all 4 members share digest $(digest_of m0)"
 else
     start m4 "$NSB" 10.77.0.2 --join "$GROUP"

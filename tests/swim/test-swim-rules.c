@@ -30,8 +30,10 @@ static void test_entry_verdict(void)
         {S, 0, ALV, 1, SWIM_V_IGNORE},  {S, 2, SUS, 1, SWIM_V_SUSPECT},
         {S, 1, SUS, 1, SWIM_V_CONFIRM}, {S, 0, SUS, 1, SWIM_V_IGNORE},
         {S, 9, DED, 1, SWIM_V_IGNORE},  {S, 9, LFT, 1, SWIM_V_IGNORE},
-        /* DEAD/LEFT(i) override ALIVE/SUSPECT(j) iff i >= j; a tombstone iff i > j */
-        {C, 1, ALV, 1, SWIM_V_GONE},      {L, 3, ALV, 1, SWIM_V_GONE},
+        /* DEAD/LEFT(i) override ALIVE/SUSPECT(j) iff i >= j; a tombstone iff i > j;
+         * but DEAD about a member we hold ALIVE only makes us suspect it */
+        {C, 1, ALV, 1, SWIM_V_DOUBT},     {C, 4, ALV, 1, SWIM_V_DOUBT},
+        {C, 1, SUS, 1, SWIM_V_GONE},      {L, 3, ALV, 1, SWIM_V_GONE},
         {C, 0, ALV, 1, SWIM_V_IGNORE},    {L, 1, SUS, 1, SWIM_V_GONE},
         {C, 0, SUS, 1, SWIM_V_IGNORE},    {C, 2, DED, 1, SWIM_V_TOMBSTONE},
         {C, 1, DED, 1, SWIM_V_IGNORE},    {L, 2, DED, 1, SWIM_V_TOMBSTONE},

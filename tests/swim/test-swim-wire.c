@@ -27,6 +27,7 @@ static void fill(swim__msg* m, uint8_t kind)
     m->sender_addr = strdup("tcp://127.0.0.1:4000");
     m->sender_pid  = 3;
     m->sender_inc  = 42;
+    m->group_id    = 0xfedcba9876543210ULL;
     m->ngossip     = 3;
     m->gossip      = calloc(3, sizeof *m->gossip);
     m->gossip[0]   = mk(SWIM_E_ALIVE, "tcp://a:1", 1, 5);
@@ -77,6 +78,7 @@ static void test_roundtrip(void)
         CHECK_EQ_INT(d.kind, k);
         CHECK_EQ_STR(d.sender_addr, m.sender_addr);
         CHECK_EQ_INT(d.sender_inc, 42);
+        CHECK(d.group_id == 0xfedcba9876543210ULL); /* 8 bytes once per message */
         CHECK_EQ_INT(d.ngossip, 3);
         for (uint32_t i = 0; i < d.ngossip && i < 3; i++) CHECK(same_entry(&m.gossip[i], &d.gossip[i]));
         CHECK_EQ_INT(d.nstate, m.nstate);
@@ -108,6 +110,7 @@ static void test_roundtrip(void)
 static void put_header(frt_wbuf* w, uint8_t kind, const char* addr)
 {
     frt_put_u8(w, kind);
+    frt_put_u64(w, 0x1234); /* group id */
     frt_put_str(w, addr);
     frt_put_u16(w, 1);
     frt_put_u64(w, 1);

@@ -20,6 +20,7 @@
  */
 #include "swim-backend.h"
 #include "swim-backend-internal.h"
+#include "swim-backend-state.h"
 #include "swim-config.h"
 #include "swim-core.h"
 #include "swim-intern.h"
@@ -47,45 +48,6 @@ static _Atomic uint64_t g_msgs, g_bytes, g_providers, g_bad;
 static pthread_mutex_t        g_list_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct swim_backend*   g_list     = NULL;
 
-typedef struct evq_item {
-    int      type;
-    char*    addr;
-    uint16_t pid;
-} evq_item;
-
-typedef struct req_slot {
-    uint64_t      token;
-    frt_request_t req;
-} req_slot;
-
-typedef struct swim_backend {
-    pthread_mutex_t           lock;
-    pthread_cond_t            cond;
-    _Atomic int               refs;
-    margo_instance_id         mid;
-    uint16_t                  pid;
-    flock_backend_init_args_t args; /* copy; initial_view moved out */
-    flock_group_view_t        meta; /* metadata of the initial view other than
-                                       __config__/__type__ (no members); immutable */
-    swim__t*                  sm;
-    margo_timer_t             timer;
-    double                    timer_at; /* armed deadline, INFINITY if none */
-    bool                      closed;
-    bool                      crash_mode;
-    bool                      rpcs_registered;
-    int                       inflight;
-    req_slot*                 reqs;
-    size_t                    nreqs, capreqs;
-    uint64_t                  next_token;
-    evq_item*                 evq;
-    size_t                    nevq, capevq;
-    bool                      delivering;
-    const void*               owner; /* the provider's handle (flock__backend_owner):
-                                        compared by flock_swim_set_crash_mode only */
-    struct swim_backend*      next_live; /* g_list */
-    struct swim_backend*      prev_live;
-    bool                      listed;
-} swim_backend;
 
 static void list_add(swim_backend* b)
 {
@@ -597,6 +559,35 @@ static flock_return_t create_machine(swim_backend* b, const flock_backend_init_a
     return FLOCK_SUCCESS;
 }
 
+/* init phase: the group's identity and where this member starts from.
+ * The id: the initial view's __config__ "group_id" (a group file), else the
+ * config's, else unknown (0) for a joiner (adopted from the first answer)
+ * or a new one for a founder (flock__group_id_new: random alone, derived
+ * from the members for a view/mpi founding). A member that joins, or that
+ * finds itself in a group file's view of several members (a restart:
+ * *returning), starts at an incarnation taken from the clock (ms since the
+ * epoch), above any incarnation of an earlier life at the same address
+ * (a refutation adds 1), so its announcement overrides what the group
+ * holds about that address, DEAD included. */
+static void choose_identity(swim_backend* b, const flock_backend_init_args_t* args,
+                            const flock_group_view_t* init, bool* returning)
+{
+    uint64_t            id = flock__view_group_id(init);
+    struct json_object* g  = NULL;
+    if (!id && args->config && json_object_object_get_ex(args->config, FLOCK__GROUP_ID_KEY, &g) &&
+        json_object_is_type(g, json_type_string))
+        (void)flock__group_id_parse(json_object_get_string(g), &id);
+    *returning = !args->join && init->members.size > 1 &&
+                 flock_group_view_find_metadata((flock_group_view_t*)init, "__type__");
+    if (!id && !args->join) id = flock__group_id_new(init, "swim");
+    swim__set_group_id(b->sm, id);
+    if (args->join || *returning) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        swim__set_incarnation(b->sm, (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+    }
+}
+
 /* init phase: the three RPCs (all or none) and the timer.
  * FLOCK_ERR_FROM_MERCURY. */
 static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
@@ -620,23 +611,42 @@ static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
     return FLOCK_SUCCESS;
 }
 
-/* init phase: start the protocol; a joiner waits (bounded by
- * announce_timeout_ms + 1 s) until a JOIN was answered or every JOIN
- * call failed, and continues with its initial view if none answered. */
-static void start_protocol(swim_backend* b, bool join, const swim__config* cfg)
+/* init phase: start the protocol; a joiner or a returning member announces
+ * JOIN to the first members of its view and waits (bounded by
+ * announce_timeout_ms + 1 s) until one answered or every call failed.
+ * FLOCK_ERR_INVALID_GROUP if only members of another group answered;
+ * FLOCK_ERR_FROM_MERCURY if a joiner (not a returning member: the whole
+ * group may be restarting) reached no member. Nothing is written then. */
+static flock_return_t start_protocol(swim_backend* b, bool join, bool returning,
+                                     const swim__config* cfg)
 {
+    flock_return_t ret = FLOCK_SUCCESS;
     pthread_mutex_lock(&b->lock);
-    swim__start(b->sm, join, frt_now_ms());
+    swim__start(b->sm, join || returning, frt_now_ms());
     flush_locked(b);
-    if (!join) return;
+    if (!join && !returning) return FLOCK_SUCCESS;
     pthread_mutex_lock(&b->lock);
     wait_until(b, join_settled, frt_now_ms() + cfg->announce_timeout_ms + 1000.0);
-    if (!swim__join_succeeded(b->sm) && swim__view_size(b->sm) > 1)
-        margo_warning(b->mid,
-                      "[flock:swim] no member answered the JOIN announcement; "
-                      "continuing with the initial view");
+    char ours[17], theirs[17];
+    flock__group_id_format(swim__group_id(b->sm), ours);
+    flock__group_id_format(swim__join_foreign_id(b->sm), theirs);
+    if (!swim__join_succeeded(b->sm) && swim__join_foreign_id(b->sm)) {
+        margo_error(b->mid, "[flock:swim] the group file names group %s, but its members "
+                            "answered for group %s: not joining another group", ours, theirs);
+        ret = FLOCK_ERR_INVALID_GROUP;
+    } else if (!swim__join_succeeded(b->sm) && join && swim__view_size(b->sm) > 1) {
+        margo_error(b->mid, "[flock:swim] no member of group %s answered the JOIN "
+                            "announcement: cannot join", ours);
+        ret = FLOCK_ERR_FROM_MERCURY;
+    } else if (!swim__join_succeeded(b->sm) && returning) {
+        margo_info(b->mid, "[flock:swim] taking its place again in group %s: no member answered "
+                           "yet (the group may be restarting)", ours);
+    }
     pthread_mutex_unlock(&b->lock);
+    return ret;
 }
+
+static flock_return_t swim_destroy(void* state);
 
 /* init_group: the backend (one reference: the provider's), then its
  * metadata, machine, RPCs and timer, then the protocol starts (a joiner
@@ -647,6 +657,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     swim_backend*      b    = NULL;
     swim__config       cfg;
     flock_group_view_t init = FLOCK_GROUP_VIEW_INITIALIZER;
+    bool               returning = false;
 
     if (!args || !state || !args->self_addr_str) return FLOCK_ERR_INVALID_ARGS;
     b = calloc(1, sizeof *b);
@@ -666,10 +677,18 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
 
     ret = keep_metadata(b, &init);
     if (ret == FLOCK_SUCCESS) ret = create_machine(b, args, &cfg, &init);
+    if (ret == FLOCK_SUCCESS) choose_identity(b, args, &init, &returning);
     flock_group_view_clear(&init);
     if (ret == FLOCK_SUCCESS) ret = register_rpcs(b, args->pool);
     if (ret != FLOCK_SUCCESS) goto fail;
-    start_protocol(b, args->join, &cfg);
+    ret = start_protocol(b, args->join, returning, &cfg);
+    if (ret != FLOCK_SUCCESS) {
+        /* calls may be in flight: the ordinary teardown, without a LEAVE
+         * (it never was a member), frees b when the last one completes */
+        b->crash_mode = true;
+        swim_destroy(b);
+        return ret;
+    }
     list_add(b);
     *state = b;
     return FLOCK_SUCCESS;
@@ -718,99 +737,6 @@ static flock_return_t swim_destroy(void* state)
     return FLOCK_SUCCESS;
 }
 
-static flock_return_t swim_get_config(void* state, void (*fn)(void*, const struct json_object*),
-                                      void* uargs)
-{
-    swim_backend* b = state;
-    if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
-    /* generated on demand (the config never changes; no JSON tree is kept) */
-    struct json_object* j = swim__config_to_json(swim__get_config(b->sm));
-    if (!j) return FLOCK_ERR_ALLOCATION;
-    fn(uargs, j);
-    json_object_put(j);
-    return FLOCK_SUCCESS;
-}
-
-/* get_view: a private flock view built from the published members */
-typedef struct build_ctx {
-    flock_member_t* members;
-    size_t          n, cap;
-    char*           arena; /* the addresses, back to back */
-    size_t          used, size;
-} build_ctx;
-
-static void count_addr(void* u, const char* addr, uint16_t pid)
-{
-    build_ctx* c = u;
-    c->size += strlen(addr) + 1;
-    c->cap++;
-}
-
-static void copy_member(void* u, const char* addr, uint16_t pid)
-{
-    build_ctx* c = u;
-    size_t     l = strlen(addr) + 1;
-    if (c->n == c->cap || c->used + l > c->size) return;
-    memcpy(c->arena + c->used, addr, l);
-    flock_member_t* m = &c->members[c->n++];
-    memset(m, 0, sizeof *m);
-    m->address     = c->arena + c->used;
-    m->provider_id = pid;
-    c->used += l;
-}
-
-static int member_order(const void* a, const void* b)
-{
-    return flock_member_cmp((flock_member_t*)a, (flock_member_t*)b);
-}
-
-static flock_return_t swim_get_view(void* state, void (*fn)(void*, const flock_group_view_t*),
-                                    void* uargs)
-{
-    swim_backend*      b   = state;
-    flock_return_t     ret = FLOCK_ERR_ALLOCATION;
-    flock_group_view_t v   = FLOCK_GROUP_VIEW_INITIALIZER;
-    build_ctx          c;
-    memset(&c, 0, sizeof c);
-    if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
-    /* metadata: the initial view's + __config__ and __type__ */
-    for (uint64_t i = 0; i < b->meta.metadata.size; i++)
-        if (!flock_group_view_add_metadata(&v, b->meta.metadata.data[i].key,
-                                           b->meta.metadata.data[i].value))
-            goto finish;
-    struct json_object* j = swim__config_to_json(swim__get_config(b->sm));
-    flock_return_t      r = j ? flock__view_set_reserved_metadata(&v, "swim", j)
-                              : FLOCK_ERR_ALLOCATION;
-    if (j) json_object_put(j);
-    if (r != FLOCK_SUCCESS) goto finish;
-    /* members: copied out under the machine's lock, then sorted */
-    pthread_mutex_lock(&b->lock);
-    swim__foreach_published(b->sm, count_addr, &c);
-    c.members = c.cap ? malloc(c.cap * sizeof *c.members) : NULL;
-    c.arena   = c.size ? malloc(c.size) : NULL;
-    if ((c.cap && !c.members) || (c.size && !c.arena)) {
-        pthread_mutex_unlock(&b->lock);
-        goto finish;
-    }
-    swim__foreach_published(b->sm, copy_member, &c);
-    pthread_mutex_unlock(&b->lock);
-    qsort(c.members, c.n, sizeof *c.members, member_order);
-    for (size_t i = 0; i < c.n; i++)
-        v.digest ^= flock_hash_member(c.members[i].provider_id, c.members[i].address);
-    v.members.data     = c.members;
-    v.members.size     = c.n;
-    v.members.capacity = c.cap;
-    fn(uargs, &v);
-    v.members.data = NULL; /* freed below: the addresses live in the arena */
-    v.members.size = v.members.capacity = 0;
-    ret = FLOCK_SUCCESS;
-finish:
-    free(c.members);
-    free(c.arena);
-    flock_group_view_clear(&v);
-    return ret;
-}
-
 static flock_return_t swim_add_metadata(void* state, const char* key, const char* value)
 {
     return FLOCK_ERR_OP_UNSUPPORTED;
@@ -825,8 +751,8 @@ static flock_backend_impl swim_impl = {
     .name            = "swim",
     .init_group      = swim_init,
     .destroy_group   = swim_destroy,
-    .get_config      = swim_get_config,
-    .get_view        = swim_get_view,
+    .get_config      = swim__backend_get_config,
+    .get_view        = swim__backend_get_view,
     .add_metadata    = swim_add_metadata,
     .remove_metadata = swim_remove_metadata,
 };

@@ -65,7 +65,8 @@ enum call_kind {
     CALL_JOIN,
     CALL_LEAVE,
     CALL_SYNC,
-    CALL_CHECK /* last-chance ping of a suspect before its deadline */
+    CALL_CHECK, /* last-chance ping of a suspect before its deadline */
+    CALL_REJOIN /* JOIN after learning we were declared dead/departed */
 };
 
 #define MAX_CONFIRMERS 16
@@ -77,6 +78,8 @@ typedef struct suspicion {
     unsigned n; /* independent confirmations beyond the first suspector */
     unsigned nconfirmers;
     bool     checked; /* the last-chance ping was sent */
+    bool     doubt;   /* a DEAD verdict from another member was heard: only
+                         this suspicion's own expiry removes the member */
     uint32_t confirmers[MAX_CONFIRMERS]; /* fold32 of the suspectors' member hashes */
 } suspicion;
 
@@ -166,6 +169,12 @@ struct swim__t {
     bool   started, leaving;
     int    join_pending;
     bool   join_ok, join_started;
+    uint64_t group_id;       /* 0 = unknown: adopted from the first JOIN answer */
+    uint64_t join_foreign;   /* first other group id that answered a JOIN (0: none) */
+    uint64_t foreign_drops;  /* messages of another group dropped since the last log */
+    double   next_foreign_log;
+    bool     removed;        /* declared dead/departed, no rejoin answered yet */
+    double   next_rejoin;
     double next_probe, next_gossip, next_sync, next_reconnect, next_purge;
 
     struct {
@@ -353,6 +362,10 @@ void swim__confirm_suspicion(suspicion* sp, uint64_t who);
 /** Start suspecting member idx (ALIVE -> SUSPECT). */
 void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from_key,
                            uint32_t from, double now);
+/** A DEAD verdict about member idx (in the view) from another member:
+ *  suspect it at inc until at least now + the minimum timeout (a doubt);
+ *  true if our state changed. */
+bool swim__suspicion_doubt(swim__t* s, double now, uint32_t idx, uint64_t inc);
 /** Tick phase: last-chance checks and expired suspicions (-> DEAD). */
 void swim__suspicions_due(swim__t* s, double now);
 
@@ -360,6 +373,8 @@ void swim__suspicions_due(swim__t* s, double now);
 /* swim-merge.c: entries -> member state                               */
 /* ------------------------------------------------------------------ */
 
+/** Self was declared dead/departed: rejoin (see swim__rejoin_due). */
+void swim__mark_removed(swim__t* s, double now);
 /** Apply one gossip/state entry. `requeue`: re-gossip changes (false for
  *  state merges). true if the entry changed our state. */
 bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeue);
@@ -405,6 +420,10 @@ void swim__reconnect_due(swim__t* s, double now);
 void swim__announce_join(swim__t* s);
 /** Completion of a CALL_JOIN. */
 void swim__join_done(swim__t* s, bool ok, const swim__msg* resp);
+/** Tick phase 7: while removed, announce JOIN to a few members each period. */
+void swim__rejoin_due(swim__t* s, double now);
+/** Completion of a CALL_REJOIN (an answer from our group: back in it). */
+void swim__rejoin_done(swim__t* s, bool ok);
 /** Announce LEAVE to random members (swim__leave). */
 void swim__announce_leave(swim__t* s);
 /** Answer an ANNOUNCE into *rep. */

@@ -174,6 +174,7 @@ void swim__tick(swim__t* s, double now)
     swim__gossip_due(s, now);     /* 4. dedicated gossip (only when there is news) */
     swim__sync_due(s, now);       /* 5. anti-entropy push-pull */
     swim__reconnect_due(s, now);  /* 6. partition healing: push-pull with a DEAD member */
+    swim__rejoin_due(s, now);     /* 7. declared dead: JOIN again until answered */
 }
 
 double swim__next_deadline(const swim__t* s)
@@ -186,6 +187,7 @@ double swim__next_deadline(const swim__t* s)
     if (s->cfg.reconnect_interval_ms > 0) d = fmin(d, s->next_reconnect);
     if (s->ntomb) d = fmin(d, s->next_purge);
     if (s->nsuspect) d = fmin(d, s->next_susp); /* O(1): cached */
+    if (s->removed) d = fmin(d, s->next_rejoin);
     return d;
 }
 /* A PING: ack it, maybe push-pull with a sender whose view differs. */
@@ -197,7 +199,72 @@ static void answer_ping(swim__t* s, double now, const swim__msg* req, const swim
     swim__attach_gossip(s, rep, notice);
 }
 
+static void handle_request_ours(swim__t* s, double now, uint64_t token, const swim__msg* req);
+
+/* Group identity: a message belongs to our group if it carries our id, or
+ * if either side does not know its id yet (a joiner whose group file had
+ * none, before the first answer). */
+static bool same_group(const swim__t* s, uint64_t id)
+{
+    return id == s->group_id || id == 0 || s->group_id == 0;
+}
+
+/* A message of another group: one log line per 10 s (with the count). */
+static void note_foreign(swim__t* s, double now, const char* what, const swim__msg* m)
+{
+    s->foreign_drops++;
+    if (now < s->next_foreign_log) return;
+    swim__logf(s, SWIM_LOG_WARN,
+               "dropping %s from %s/%u of group %016llx (this member is in group %016llx; "
+               "%llu such message(s) since the last report)",
+               what, m->sender_addr ? m->sender_addr : "?", (unsigned)m->sender_pid,
+               (unsigned long long)m->group_id, (unsigned long long)s->group_id,
+               (unsigned long long)s->foreign_drops);
+    s->foreign_drops    = 0;
+    s->next_foreign_log = now + 10000.0;
+}
+
+/* A request of another group: nothing merged; answered with a bare message
+ * that carries our id only (its sender learns it reached another group). */
+static void answer_foreign(swim__t* s, double now, uint64_t token, const swim__msg* req)
+{
+    static const uint8_t reply_kind[] = {0, SWIM_MSG_ACK, SWIM_MSG_PING_REQ_ACK,
+                                         SWIM_MSG_ANNOUNCE_ACK};
+    swim__msg rep;
+    note_foreign(s, now, "a request", req);
+    if (!swim__init_msg(s, &rep, req->kind <= SWIM_MSG_ANNOUNCE ? reply_kind[req->kind] : 0))
+        memset(&rep, 0, sizeof rep);
+    swim__emit_reply(s, token, &rep);
+}
+
 void swim__handle_request(swim__t* s, double now, uint64_t token, const swim__msg* req)
+{
+    if (!same_group(s, req->group_id)) {
+        answer_foreign(s, now, token, req);
+        return;
+    }
+    handle_request_ours(s, now, token, req);
+}
+
+/* A response: adopt the group id from the first JOIN answer if ours is not
+ * known; a response of another group is a failed call (the id of a JOIN
+ * answer is kept to name it). */
+static bool accept_response(swim__t* s, double now, const pending* pc, const swim__msg* resp)
+{
+    if (!same_group(s, resp->group_id)) {
+        if (pc->kind == CALL_JOIN && !s->join_foreign) s->join_foreign = resp->group_id;
+        note_foreign(s, now, "a response", resp);
+        return false;
+    }
+    if (s->group_id == 0 && resp->group_id != 0 && pc->kind == CALL_JOIN) {
+        s->group_id = resp->group_id;
+        swim__logf(s, SWIM_LOG_INFO, "joined group %016llx (the group file named none)",
+                   (unsigned long long)s->group_id);
+    }
+    return true;
+}
+
+static void handle_request_ours(swim__t* s, double now, uint64_t token, const swim__msg* req)
 {
     swim__msg   rep;
     swim__entry notice;
@@ -234,6 +301,7 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
 {
     pending pc;
     if (!swim__take_call(s, call_id, &pc)) return;
+    if (ok && resp && !accept_response(s, now, &pc, resp)) ok = false;
     /* 1. feedback on the gossip the call carried */
     if (ok && resp && !s->leaving) swim__apply_feedback(s, &pc, resp->known_mask);
     free(pc.refs);
@@ -242,7 +310,8 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
     if (ok && resp && !s->leaving) {
         swim__note_sender(s, now, resp->sender_addr, resp->sender_pid, resp->sender_inc, NULL);
         swim__apply_list(s, now, resp->gossip, resp->ngossip, true);
-        if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC))
+        if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC ||
+                             pc.kind == CALL_REJOIN))
             swim__apply_list(s, now, resp->state, resp->nstate, false);
         if (resp->kind == SWIM_MSG_ACK) swim__maybe_sync(s, now, resp);
     }
@@ -252,6 +321,7 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
     case CALL_PROBE_PING_REQ: swim__probe_ping_req_done(s, now, &pc, ok, resp); break;
     case CALL_RELAY: swim__relay_done(s, &pc, ok, resp); break;
     case CALL_JOIN: swim__join_done(s, ok, resp); break;
+    case CALL_REJOIN: swim__rejoin_done(s, ok); break;
     default: break; /* GOSSIP, LEAVE, SYNC, CHECK: nothing more */
     }
 }
@@ -266,6 +336,14 @@ void swim__leave(swim__t* s, double now)
 void swim__leave_silently(swim__t* s) { s->leaving = true; }
 
 size_t swim__pending_calls(const swim__t* s) { return s->ncalls; }
+void swim__set_group_id(swim__t* s, uint64_t id) { s->group_id = id; }
+uint64_t swim__group_id(const swim__t* s) { return s->group_id; }
+uint64_t swim__join_foreign_id(const swim__t* s) { return s->join_foreign; }
+bool swim__removed(const swim__t* s) { return s->removed; }
+void swim__set_incarnation(swim__t* s, uint64_t inc)
+{
+    if (!s->started && inc > s->members[s->self].inc) s->members[s->self].inc = inc;
+}
 swim__outbox* swim__get_outbox(swim__t* s) { return &s->out; }
 size_t swim__view_size(const swim__t* s) { return s->nview; }
 uint64_t swim__self_incarnation(const swim__t* s) { return s->members[s->self].inc; }

@@ -80,6 +80,7 @@ typedef struct swim__msg {
     uint8_t      kind;
     uint8_t      ann_type;  /* ANNOUNCE */
     uint8_t      responded; /* PING_REQ_ACK */
+    uint64_t     group_id;  /* the sender's group (0 = not known yet) */
     char*        sender_addr;
     uint16_t     sender_pid;
     uint64_t     sender_inc;
@@ -191,6 +192,21 @@ void     swim__destroy(swim__t* s);
  *  Self and duplicates are ignored. 0 on success, -1 on allocation failure
  *  or an invalid address. */
 int swim__add_initial(swim__t* s, const char* addr, uint16_t pid);
+
+/** The group's id (carried in every message; 0 = unknown, adopted from
+ *  the first JOIN answer). Set before swim__start. */
+void     swim__set_group_id(swim__t* s, uint64_t id);
+uint64_t swim__group_id(const swim__t* s);
+/** The id of the first member of another group that answered a JOIN (0 if
+ *  none): a joiner pointed at the wrong group names it. */
+uint64_t swim__join_foreign_id(const swim__t* s);
+/** Raise self's starting incarnation (before swim__start; e.g. a restarted
+ *  member starts above any incarnation of its previous life). */
+void     swim__set_incarnation(swim__t* s, uint64_t inc);
+/** true from the moment this member hears it was declared dead or departed
+ *  until a member of its group answers its JOIN with the new incarnation
+ *  (the driver serves no view meanwhile). */
+bool     swim__removed(const swim__t* s);
 
 /** Start the protocol. If join, announce JOIN (with a state exchange) to
  *  the first min(retransmit_limit(n), n-1) other members in view order. */

@@ -93,7 +93,13 @@ swim__verdict swim__entry_verdict(int etype, uint64_t inc, int status, uint64_t 
         return status == SWIM_ST_ALIVE || inc > cur_inc ? SWIM_V_SUSPECT : SWIM_V_CONFIRM;
     }
     if (!dead_kind) return SWIM_V_IGNORE;
-    if (in_view) return inc >= cur_inc ? SWIM_V_GONE : SWIM_V_IGNORE;
+    if (in_view && inc < cur_inc) return SWIM_V_IGNORE;
+    /* a DEAD verdict removes only a member we suspect ourselves; one we
+     * hold ALIVE (e.g. reached all along, and declared by the other side
+     * of a healed partition) is suspected first and may refute (a doubt:
+     * swim-merge.c keeps later DEAD verdicts from cutting it short) */
+    if (in_view) return etype == SWIM_E_CONFIRM && status == SWIM_ST_ALIVE ? SWIM_V_DOUBT
+                                                                            : SWIM_V_GONE;
     return inc > cur_inc ? SWIM_V_TOMBSTONE : SWIM_V_IGNORE;
 }
 

@@ -76,6 +76,9 @@ typedef enum swim__verdict {
     SWIM_V_SUSPECT,    /* a new suspicion at the entry's incarnation */
     SWIM_V_CONFIRM,    /* the same suspicion: the suspector may confirm it */
     SWIM_V_GONE,       /* leaves the view (DEAD or LEFT, by the entry's type) */
+    SWIM_V_DOUBT,      /* DEAD about a member we hold ALIVE: suspect it (at the entry's
+                          incarnation) for a short window; only that suspicion's expiry
+                          removes it, so it can refute first */
     SWIM_V_TOMBSTONE   /* a tombstone: added (unknown member) or its incarnation raised */
 } swim__verdict;
 

@@ -27,7 +27,7 @@ static void refute(swim__t* s, uint64_t seen_inc, bool health_penalty)
 }
 
 /** News about self: refute what does not hold (not while leaving). */
-static bool apply_about_self(swim__t* s, const swim__entry* e)
+static bool apply_about_self(swim__t* s, double now, const swim__entry* e)
 {
     member* me = &s->members[s->self];
     if (s->leaving) return false;
@@ -39,6 +39,7 @@ static bool apply_about_self(swim__t* s, const swim__entry* e)
         return true;
     case SWIM_SELF_REFUTE_GONE:
         refute(s, e->inc, true);
+        swim__mark_removed(s, now);
         swim__logf(s, SWIM_LOG_WARN,
                    "this member was declared %s by the group (incarnation %llu); rejoining "
                    "with incarnation %llu",
@@ -134,7 +135,7 @@ bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeu
 {
     if (!swim__valid_addr(e->addr) || e->type > SWIM_E_MAX) return false;
     uint32_t idx = swim__find_member(s, e->addr, e->pid);
-    if (idx == s->self) return apply_about_self(s, e);
+    if (idx == s->self) return apply_about_self(s, now, e);
     if (idx == NONE) return apply_about_unknown(s, now, e, requeue);
 
     member* m = &s->members[idx];
@@ -146,7 +147,12 @@ bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeu
         return apply_suspect(s, now, idx, e, requeue, true);
     case SWIM_V_CONFIRM:
         return apply_suspect(s, now, idx, e, requeue, false);
+    case SWIM_V_DOUBT: /* DEAD about a member we hold ALIVE */
+        return swim__suspicion_doubt(s, now, idx, e->inc);
     case SWIM_V_GONE: { /* CONFIRM / LEAVE about a member in the view */
+        const suspicion* sp = swim__msusp(s, m);
+        if (e->type == SWIM_E_CONFIRM && sp && sp->doubt && e->inc == m->inc)
+            return false; /* a doubt: only its own expiry removes the member */
         uint8_t st = e->type == SWIM_E_LEAVE ? ST_LEFT : ST_DEAD;
         m->inc     = e->inc;
         swim__leave_view(s, m, st, now);

@@ -174,6 +174,7 @@ bool swim__init_msg(swim__t* s, swim__msg* m, uint8_t kind)
 {
     memset(m, 0, sizeof *m);
     m->kind        = kind;
+    m->group_id    = s->group_id;
     m->sender_addr = strdup(s->members[s->self].addr);
     m->sender_pid  = s->members[s->self].pid;
     m->sender_inc  = s->members[s->self].inc;

@@ -130,6 +130,36 @@ void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from
     swim__enqueue(s, idx, SWIM_E_SUSPECT, inc, from);
 }
 
+/** A DEAD verdict from another member about a member we hold ALIVE: a
+ *  doubt, never a removal. It is suspected at inc; the suspicion's deadline becomes now +
+ *  min(minimum timeout, 4 ping timeouts scaled by local health), only its
+ *  expiry removes the member, and further DEAD verdicts at that
+ *  incarnation are not news. Meanwhile the member is probed first (with
+ *  the buddy notice) and gets the last-chance check: a live one refutes in
+ *  its ack. */
+bool swim__suspicion_doubt(swim__t* s, double now, uint32_t idx, uint64_t inc)
+{
+    member*    m  = &s->members[idx];
+    suspicion* sp = swim__msusp(s, m);
+    if (m->status == ST_SUSPECT && m->inc == inc && sp && sp->doubt) return false;
+    if (m->status != ST_SUSPECT || inc > m->inc || !sp) {
+        swim__start_suspicion(s, idx, inc, 0, NONE, now);
+        sp = swim__msusp(s, &s->members[idx]);
+        if (!sp) return true;
+    }
+    /* the window: long enough for a probe and the last-chance check to
+     * reach a live member, which refutes in its ack; short enough that a
+     * dead one leaves every view soon after the first declaration */
+    double window = fmin(sp->min_ms, 4.0 * swim__scaled(s, s->cfg.ping_timeout_ms));
+    sp->n         = sp->k; /* deadline = start + min_ms */
+    sp->start     = now + window - sp->min_ms;
+    sp->checked   = false;
+    sp->doubt     = true;
+    s->next_susp = fmin(s->next_susp, swim__susp_wake(s, sp));
+    if (s->cfg.lifeguard_suspicion) s->probe_first = idx;
+    return true;
+}
+
 /* Tick phase 1: for every suspicion due, the last-chance check (if not
  * sent yet and its lead has come) or, past the deadline, DEAD. next_susp
  * becomes the earliest time another suspicion needs looking at. */

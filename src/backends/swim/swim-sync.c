@@ -114,6 +114,47 @@ void swim__join_done(swim__t* s, bool ok, const swim__msg* resp)
     if (ok && resp && resp->kind == SWIM_MSG_ANNOUNCE_ACK) s->join_ok = true;
 }
 
+/** Self was declared dead or departed (we refuted already): until a member
+ *  of our group answers a JOIN with the new incarnation, the machine is
+ *  "removed" (the driver serves no view) and rejoins every period. */
+void swim__mark_removed(swim__t* s, double now)
+{
+    if (!s->removed) s->next_rejoin = now;
+    s->removed = true;
+}
+
+/* Tick phase 7: while removed, JOIN (with our state) to up to three random
+ * members of our view, or to a random DEAD member if the view is empty. */
+void swim__rejoin_due(swim__t* s, double now)
+{
+    if (!s->removed || now < s->next_rejoin) return;
+    s->next_rejoin = now + s->cfg.protocol_period_ms;
+    uint32_t dest[3];
+    uint32_t n = swim__pick_members(s, 3, NONE, dest);
+    if (n == 0) {
+        uint32_t ndead = 0;
+        for (uint32_t i = 0; i < s->nmembers; i++)
+            if (s->members[i].status == ST_DEAD && swim__rng_below(s, ++ndead) == 0)
+                dest[0] = i; /* reservoir sampling */
+        n = ndead ? 1 : 0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        swim__msg msg;
+        if (!swim__init_self_announce(s, &msg, SWIM_ANN_JOIN)) continue;
+        swim__attach_gossip(s, &msg, NULL);
+        const member* d = &s->members[dest[i]];
+        swim__emit_send(s, CALL_REJOIN, 0, d->addr, d->pid, s->cfg.announce_timeout_ms, &msg);
+    }
+}
+
+void swim__rejoin_done(swim__t* s, bool ok)
+{
+    if (!ok || !s->removed) return;
+    s->removed = false;
+    swim__logf(s, SWIM_LOG_INFO, "back in the group (incarnation %llu)",
+               (unsigned long long)s->members[s->self].inc);
+}
+
 void swim__announce_leave(swim__t* s)
 {
     swim__enqueue(s, s->self, SWIM_E_LEAVE, s->members[s->self].inc, NONE);

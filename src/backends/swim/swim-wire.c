@@ -24,6 +24,7 @@ static void put_list(frt_wbuf* b, const swim__entry* e, uint32_t n)
 bool swim__encode(const swim__msg* m, frt_wbuf* b)
 {
     frt_put_u8(b, m->kind);
+    frt_put_u64(b, m->group_id);
     frt_put_str(b, m->sender_addr);
     frt_put_u16(b, m->sender_pid);
     frt_put_u64(b, m->sender_inc);
@@ -132,6 +133,7 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
         w = "unexpected message kind";
         goto finish;
     }
+    out->group_id    = frt_get_u64(&r);
     out->sender_addr = frt_get_str(&r, SWIM_MAX_ADDR_LEN);
     out->sender_pid  = frt_get_u16(&r);
     out->sender_inc  = frt_get_u64(&r);

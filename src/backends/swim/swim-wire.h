@@ -5,7 +5,9 @@
  * allocated, and trailing bytes are an error.
  *
  * Layout (little-endian, strings = u32 length + bytes):
- *   u8 kind; str sender_addr; u16 sender_pid; u64 sender_inc; then by kind
+ *   u8 kind; u64 group_id (0 = unknown: a joiner whose file had no id);
+ *   str sender_addr; u16 sender_pid; u64 sender_inc; u32 view_size;
+ *   u64 view_digest; responses: u64 known_mask; then by kind
  *   PING / ACK:     gossip
  *   PING_REQ:       str target; u16 target_pid; f64 timeout_ms; gossip
  *   PING_REQ_ACK:   u8 responded; u64 target_inc; gossip

@@ -1,0 +1,69 @@
+/*
+ * swim-backend-state.h -- the swim backend's per-provider state, shared by
+ * swim-backend.c (the driver: lifecycle, RPCs, calls, events) and
+ * swim-backend-view.c (get_view / get_config built on demand). Locking and
+ * lifetime rules: see swim-backend.c's header comment.
+ */
+#ifndef FLOCK_SWIM_BACKEND_STATE_H
+#define FLOCK_SWIM_BACKEND_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <frt.h>
+#include <json-c/json.h>
+#include <flock/flock-backend.h>
+#include <flock/flock-group-view.h>
+
+#include "swim-core.h"
+
+typedef struct evq_item {
+    int      type;
+    char*    addr;
+    uint16_t pid;
+} evq_item;
+
+typedef struct req_slot {
+    uint64_t      token;
+    frt_request_t req;
+} req_slot;
+
+typedef struct swim_backend {
+    pthread_mutex_t           lock;
+    pthread_cond_t            cond;
+    _Atomic int               refs;
+    margo_instance_id         mid;
+    uint16_t                  pid;
+    flock_backend_init_args_t args; /* copy; initial_view moved out */
+    flock_group_view_t        meta; /* metadata of the initial view other than
+                                       __config__/__type__ (no members); immutable */
+    swim__t*                  sm;
+    margo_timer_t             timer;
+    double                    timer_at; /* armed deadline, INFINITY if none */
+    bool                      closed;
+    bool                      crash_mode;
+    bool                      rpcs_registered;
+    int                       inflight;
+    req_slot*                 reqs;
+    size_t                    nreqs, capreqs;
+    uint64_t                  next_token;
+    evq_item*                 evq;
+    size_t                    nevq, capevq;
+    bool                      delivering;
+    const void*               owner; /* the provider's handle (flock__backend_owner):
+                                        compared by flock_swim_set_crash_mode only */
+    struct swim_backend*      next_live; /* g_list */
+    struct swim_backend*      prev_live;
+    bool                      listed;
+} swim_backend;
+
+/** get_view slot: a private view of the published members (FLOCK_ERR_NOT_A_MEMBER
+ *  while the machine knows it was declared dead and is not back yet). */
+flock_return_t swim__backend_get_view(void* state, void (*fn)(void*, const flock_group_view_t*),
+                                      void* uargs);
+/** get_config slot: the effective config with the group's "group_id". */
+flock_return_t swim__backend_get_config(void* state,
+                                        void (*fn)(void*, const struct json_object*), void* uargs);
+
+#endif /* FLOCK_SWIM_BACKEND_STATE_H */
