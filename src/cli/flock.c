@@ -468,6 +468,34 @@ static void flock_cli__check_summary(struct json_object* jout, struct json_objec
     }
 }
 
+/* With a group file: when the members that answered agree on one view
+ * (digest) and the file holds another, the file is stale (a rewrite failed
+ * or is behind): say so (a WARN line, or "file" in the JSON document). The
+ * exit status is not changed: the file follows each change a moment later. */
+static void flock_cli__check_file(flock_cli_ctx* ctx, const flock_cli_digests* d,
+                                  struct json_object* jout)
+{
+    const char*        path = ctx->args->group_file;
+    flock_group_view_t fv   = FLOCK_GROUP_VIEW_INITIALIZER;
+    if (!path || d->size != 1 || flock_group_view_from_file(path, &fv) != FLOCK_SUCCESS) return;
+    bool stale = fv.digest != d->items[0];
+    if (jout) {
+        struct json_object* f = json_object_new_object();
+        char                dg[32];
+        snprintf(dg, sizeof dg, "0x%016" PRIx64, fv.digest);
+        json_object_object_add(f, "path", json_object_new_string(path));
+        json_object_object_add(f, "digest", json_object_new_string(dg));
+        json_object_object_add(f, "stale", json_object_new_boolean(stale));
+        json_object_object_add(jout, "file", f);
+    } else if (stale) {
+        printf("WARN  group file \"%s\" is stale: it lists %zu member%s (digest 0x%016" PRIx64
+               "), the group holds digest 0x%016" PRIx64 "\n",
+               path, (size_t)fv.members.size, fv.members.size == 1 ? "" : "s", fv.digest,
+               d->items[0]);
+    }
+    flock_group_view_clear(&fv);
+}
+
 static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n)
 {
     flock_group_handle_t h    = FLOCK_GROUP_HANDLE_NULL;
@@ -504,7 +532,9 @@ static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_
     for (size_t i = 0; i < view.members.size && !flock_cli__stop; i++)
         if (flock_cli__check_member(ctx, &view.members.data[i], alive[i], rets[i], jarr, &d))
             ok++;
+    if (jout) flock_cli__check_file(ctx, &d, jout); /* joins the JSON document */
     flock_cli__check_summary(jout, &jarr, ok, (size_t)view.members.size, d.size);
+    if (!jout) flock_cli__check_file(ctx, &d, NULL);
     rc = (ok == view.members.size && !flock_cli__stop) ? FLOCK_CLI_EXIT_OK : FLOCK_CLI_EXIT_FAIL;
 finish:
     fflush(stdout);
