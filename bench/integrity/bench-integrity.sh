@@ -5,9 +5,11 @@
 #                           ["join","self"]) is SIGKILLed and restarted at once;
 #                           from its start to one view of 4 at every member
 #                           (`flock check`)
-#   heal_to_one_view_s      tests/reliability/test-partition.sh (2 | 2 in network
-#                           namespaces, nftables input drops, 20 s): from the heal
-#                           to one view at every member (needs root; skipped if not)
+#   heal_to_one_view_s      swim: tests/reliability/test-partition.sh (2 | 2 in network
+#                           namespaces, nftables input drops, 20 s); centralized:
+#                           tests/integrity/test-centralized-partition.sh (2 | 3, the
+#                           primary on the minority side, ~10 s): from the heal to
+#                           one view at every member (needs root; skipped if not)
 # BACKEND: swim (centralized: same harness, its config below).
 # BUILD_DIR: a build tree with src/daemon/flockd, src/cli/flock and
 # tests/reliability/rel-member (the "before" figures: a build of an older commit).
@@ -59,9 +61,14 @@ heal_runs() {
     local r out vals=()
     [ "$(id -u)" = 0 ] || { echo "heal_to_one_view_s        skipped (not root)"; return 0; }
     for r in $(seq 1 "$RUNS"); do
-        out=$(PARTITION_HOLD_S=20 bash "$SRC/tests/reliability/test-partition.sh" "$BACKEND" \
-              "$BUILD/tests/reliability/rel-member" 2>&1)
-        v=$(echo "$out" | awk '/^heal_to_one_view_s/{print $2}')
+        if [ "$BACKEND" = centralized ]; then # 2 | 3 of flockd, the primary on the minority side
+            out=$(bash "$SRC/tests/integrity/test-centralized-partition.sh" "$FLOCKD" "$FLOCK" 2>&1)
+            v=$(echo "$out" | sed -n 's/.*one view of 5 after \([0-9.]*\) s.*/\1/p')
+        else
+            out=$(PARTITION_HOLD_S=20 bash "$SRC/tests/reliability/test-partition.sh" "$BACKEND" \
+                  "$BUILD/tests/reliability/rel-member" 2>&1)
+            v=$(echo "$out" | awk '/^heal_to_one_view_s/{print $2}')
+        fi
         if [ -n "$v" ]; then vals+=("$v"); else vals+=(60); echo "run $r: $(echo "$out" | grep FAIL)"; fi
     done
     stats heal_to_one_view_s "${vals[@]}"
