@@ -10,6 +10,12 @@
 #   wait_until SECONDS CMD   polls CMD every 50 ms; false on timeout
 #   now                      seconds since the epoch (ns resolution)
 #   stop_all                 SIGKILL every member started here
+#   log MSG, fail MSG        a timestamped line; FAIL, the last check and the
+#                            tail of every member's log, exit 1
+#   integrity_traps          on exit stop every member and remove WORK (kept
+#                            with FLOCK_TEST_KEEP=1)
+#   restart_all N NAME...    kill -9 them all, start them all again, wait for
+#                            one view of N (fails the test otherwise)
 declare -A MEMBER_PID MEMBER_PORT
 GROUP_FILE="$WORK/group.json"
 
@@ -84,4 +90,38 @@ wait_until() {
         awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
         sleep 0.05
     done
+}
+
+log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
+
+fail() {
+    local f
+    echo "FAIL: $*"
+    [ -f "$WORK/last-check.json" ] && cat "$WORK/last-check.json" && echo
+    for f in "$WORK"/*.err; do
+        [ -f "$f" ] || continue
+        echo "== $f"
+        grep -v '\[debug\]' "$f" | tail -6
+    done
+    exit 1
+}
+
+integrity_cleanup() {
+    stop_all
+    if [ -z "${FLOCK_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+
+integrity_traps() {
+    trap integrity_cleanup EXIT
+    trap 'exit 1' INT TERM ALRM
+}
+
+restart_all() {
+    local n=$1 m t0
+    shift
+    for m in "$@"; do member_kill "$m" KILL; done
+    t0=$(now)
+    for m in "$@"; do member_start "$m" "${MEMBER_PORT[$m]}"; done
+    wait_until 30 group_agrees "$n" || fail "no single view of $n after restarting $*"
+    log "restart of $*: one view of $n after $(elapsed "$t0" "$(now)") s"
 }

@@ -12,14 +12,7 @@ BACKEND=centralized
 GROUP_CONFIG='{"ping_timeout_ms":300.0,"ping_interval_ms":[100.0,200.0],"ping_max_num_timeouts":3}'
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flock-storm-XXXXXX")
 . "$(dirname "$0")/integrity-lib.sh"
-fail() { echo "FAIL: $*"; [ -f "$WORK/last-check.json" ] && cat "$WORK/last-check.json"; echo; for f in "$WORK"/*.err; do echo "== $f"; grep -v '\[debug\]' "$f" | tail -4; done; exit 1; }
-log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
-cleanup() {
-    stop_all
-    if [ -z "${FLOCK_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM ALRM
+integrity_traps
 
 read -r -a PORTS <<<"$(free_ports 21)"
 member_start m0 "${PORTS[0]}"

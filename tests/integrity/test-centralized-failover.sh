@@ -21,14 +21,7 @@ BACKEND=centralized
 GROUP_CONFIG='{"ping_timeout_ms":300.0,"ping_interval_ms":[100.0,200.0],"ping_max_num_timeouts":3}'
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flock-failover-XXXXXX")
 . "$(dirname "$0")/integrity-lib.sh"
-fail() { echo "FAIL: $*"; [ -f "$WORK/last-check.json" ] && cat "$WORK/last-check.json"; cat "$GROUP_FILE"; echo; for f in "$WORK"/m*.err; do echo "== $f"; grep -v '\[debug\]' "$f" | tail -6; done; exit 1; }
-log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
-cleanup() {
-    stop_all
-    if [ -z "${FLOCK_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM ALRM
+integrity_traps
 
 read -r P0 P1 P2 P3 P4 P5 P6 P7 <<<"$(free_ports 8)"
 term_of_file() { grep -o '\\"term\\":[0-9]*' "$GROUP_FILE" | grep -o '[0-9]*$'; }

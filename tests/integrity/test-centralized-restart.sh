@@ -23,24 +23,10 @@ BACKEND=centralized
 GROUP_CONFIG='{"ping_timeout_ms":300.0,"ping_interval_ms":[100.0,200.0],"ping_max_num_timeouts":3}'
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flock-integrity-XXXXXX")
 . "$(dirname "$0")/integrity-lib.sh"
-fail() { echo "FAIL: $*"; [ -f "$WORK/last-check.json" ] && cat "$WORK/last-check.json"; for f in "$WORK"/m*.err; do echo "== $f"; grep -v '\[debug\]' "$f" | tail -8; done; exit 1; }
-log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
-cleanup() {
-    stop_all
-    if [ -z "${FLOCK_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM ALRM
+integrity_traps
 
 read -r P0 P1 P2 P3 P4 <<<"$(free_ports 5)"
-restart() { # restart NAME...: kill -9 them all, then start them all again
-    local n t0
-    for n in "$@"; do member_kill "$n" KILL; done
-    t0=$(now)
-    for n in "$@"; do member_start "$n" "${MEMBER_PORT[$n]}"; done
-    wait_until 30 group_agrees 4 || fail "no single view of 4 after restarting $*"
-    log "restart of $*: one view of 4 after $(elapsed "$t0" "$(now)") s"
-}
+restart() { restart_all 4 "$@"; }
 term_of_file() { grep -o '\\"term\\":[0-9]*' "$GROUP_FILE" | grep -o '[0-9]*$'; }
 listed_by() { # listed_by PORT_OF_VIEWER PORT
     member_view "$1" | grep -q "\"address\":\"tcp://127.0.0.1:$2\""

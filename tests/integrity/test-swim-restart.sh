@@ -17,24 +17,10 @@ BACKEND=swim
 GROUP_CONFIG='{"protocol_period_ms":200.0,"ping_timeout_ms":150.0,"ping_req_timeout_ms":200.0,"suspicion_timeout_ms":1000.0,"reconnect_interval_ms":1000.0}'
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flock-integrity-XXXXXX")
 . "$(dirname "$0")/integrity-lib.sh"
-fail() { echo "FAIL: $*"; [ -f "$WORK/last-check.json" ] && cat "$WORK/last-check.json"; exit 1; }
-log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
-cleanup() {
-    stop_all
-    if [ -z "${FLOCK_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM ALRM
+integrity_traps
 
 read -r P0 P1 P2 P3 P4 P5 <<<"$(free_ports 6)"
-restart() { # restart NAME...: kill -9 them all, then start them all again
-    local n t0
-    for n in "$@"; do member_kill "$n" KILL; done
-    t0=$(now)
-    for n in "$@"; do member_start "$n" "${MEMBER_PORT[$n]}"; done
-    wait_until 30 group_agrees 4 || fail "no single view of 4 after restarting $*"
-    log "restart of $*: one view of 4 after $(elapsed "$t0" "$(now)") s"
-}
+restart() { restart_all 4 "$@"; }
 
 # ---- a group of four ----
 member_start m0 "$P0"
