@@ -4,7 +4,7 @@
  *   - the current primary: who a member's requests go to, and redirects to
  *     it from a member that is not the primary;
  *   - succession: when the primary stops answering, the member next after
- *     it in view order (each later one waiting half a window more) asks every
+ *     it in view order (each later one waiting one window more) asks every
  *     member of the last view for a vote in a new term; a member grants at
  *     most one vote per term, only if it cannot reach the primary itself and
  *     its view is not newer than the candidate's; a majority of the last
@@ -392,10 +392,11 @@ void cent__failover_maybe_take_over(cent_state_t* s, double silent_ms, double wi
     bool handover = s->handover;
     s->handover = false;
     pthread_mutex_unlock(&s->mtx);
-    /* rank r stands after 1 + r/2 windows of silence: the next successor
-     * first, the later ones only if it did not win (votes are exclusive per
+    /* rank r stands after r + 1 windows of silence (the watch looks every
+     * half window): the next successor first, a later one only if it did
+     * not win, so that two ballots seldom overlap (votes are exclusive per
      * term anyway: the stagger only spares split votes) */
-    if (rank < 0 || (!handover && silent_ms < window_ms * (1.0 + 0.5 * (double)rank))) return;
+    if (rank < 0 || (!handover && silent_ms < window_ms * (1.0 + (double)rank))) return;
     pthread_mutex_lock(&s->mtx);
     bool wait = !handover && frt_now_ms() < s->next_candidacy_ms;
     pthread_mutex_unlock(&s->mtx);

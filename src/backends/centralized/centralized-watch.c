@@ -119,7 +119,8 @@ static void cent__watch_tick(void* uargs)
     bool due = !s->closing && !s->checking &&
                (primary ? step_down
                         : s->joined && (removed || handover ||
-                                        (silent > window && now - s->last_check_ms >= window)));
+                                        (silent > window &&
+                                         now - s->last_check_ms >= window / 2)));
     if (due) s->checking = true;
     pthread_mutex_unlock(&s->mtx);
     if (!due) return;
@@ -136,7 +137,7 @@ static void cent__watch_tick(void* uargs)
 
     pthread_mutex_lock(&s->mtx);
     s->checking = false;
-    s->last_check_ms = frt_now_ms(); /* the next check a window later; silence goes on */
+    s->last_check_ms = frt_now_ms(); /* the next check half a window later */
     pthread_mutex_unlock(&s->mtx);
 }
 
