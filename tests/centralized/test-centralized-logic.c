@@ -215,8 +215,48 @@ static void test_names_and_rng(void)
             FT_FAIL("rng_seed row %zu", i);
 }
 
+/* Identity and terms (flock__cent_judge), majorities, the watch window. */
+static void test_terms_and_quorum(void)
+{
+    static const struct {
+        uint64_t my_group, my_term, msg_group, msg_term;
+        flock__cent_verdict_t v;
+    } judge[] = {
+        {7, 3, 7, 3, FLOCK__CENT_ACCEPT},  /* this group, this term */
+        {7, 3, 8, 3, FLOCK__CENT_FOREIGN}, /* another group: refused whatever the term */
+        {7, 3, 8, 9, FLOCK__CENT_FOREIGN},
+        {7, 3, 7, 4, FLOCK__CENT_ADOPT},   /* a newer term: adopt */
+        {7, 3, 7, 2, FLOCK__CENT_STALE},   /* an older term: a former primary */
+        {7, 3, 0, 3, FLOCK__CENT_ACCEPT},  /* the sender's group unknown (old file) */
+        {0, 3, 7, 3, FLOCK__CENT_ADOPT},   /* ours unknown: learn the id */
+        {0, 0, 7, 1, FLOCK__CENT_ADOPT},   /* a secondary that heard nothing yet */
+        {0, 0, 0, 0, FLOCK__CENT_ACCEPT},
+        {7, 3, 0, 0, FLOCK__CENT_STALE},   /* an unknown term is older than any */
+    };
+    for (size_t i = 0; i < sizeof judge / sizeof judge[0]; i++)
+        CHECK_EQ_INT(flock__cent_judge(judge[i].my_group, judge[i].my_term, judge[i].msg_group,
+                                       judge[i].msg_term),
+                     judge[i].v);
+    static const struct { size_t k, n; bool majority, may_declare; } q[] = {
+        {1, 1, true, true},  {1, 2, false, true}, /* a group of two can lose either */
+        {2, 3, true, true},  {1, 3, false, false}, /* a primary alone of 3: no deaths */
+        {2, 4, false, true}, {3, 4, true, true},   /* 2 | 2: the primary's side goes on */
+        {2, 5, false, false}, {3, 5, true, true},  /* 2 | 3: only the 3 elect */
+        {0, 0, false, true},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        CHECK_EQ_INT(flock__cent_is_majority(q[i].k, q[i].n), q[i].majority);
+        CHECK_EQ_INT(flock__cent_may_declare(q[i].k, q[i].n), q[i].may_declare);
+    }
+    /* window: max x (interval + timeout) + interval */
+    CHECK(flock__cent_watch_window_ms(200, 100, 2) == 800);
+    CHECK(flock__cent_watch_window_ms(250, 300, 3) == 1900);
+    CHECK(flock__cent_watch_window_ms(200, 100, 0) == 500); /* at least one timeout */
+}
+
 int main(void)
 {
+    test_terms_and_quorum();
     test_schedule();
     test_failures();
     test_roles_and_changes();

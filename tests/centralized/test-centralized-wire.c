@@ -155,8 +155,57 @@ static void test_event_entry(void)
     }
 }
 
+/* The request envelope and the redirect: round trips, every truncation refused. */
+static void test_envelope_and_redirect(void)
+{
+    frt_wbuf b = FRT_WBUF_INIT;
+    frt_rbuf r;
+    uint64_t g, t;
+    uint16_t pid;
+    flock__cent_encode_envelope(&b, 0x1122334455667788ULL, 9, 42);
+    frt_put_u8(&b, 0xAB); /* a body byte */
+    REQUIRE(!b.failed && b.len == 19);
+    CHECK(flock__cent_decode_envelope(&r, b.data, b.len, &g, &t, &pid));
+    CHECK(g == 0x1122334455667788ULL && t == 9 && pid == 42);
+    CHECK(r.left == 1 && frt_get_u8(&r) == 0xAB);
+    for (size_t n = 0; n < 18; n++)
+        CHECK(!flock__cent_decode_envelope(&r, b.data, n, &g, &t, &pid));
+    frt_wbuf_free(&b);
+
+    uint8_t kind;
+    char* addr = NULL;
+    flock__cent_encode_redirect(&b, FLOCK__CENT_REDIRECT_PRIMARY, "tcp://10.0.0.1:7", 3, 5);
+    frt_rbuf_init(&r, b.data, b.len);
+    CHECK(flock__cent_decode_redirect(&r, &kind, &addr, &pid, &t));
+    CHECK(kind == FLOCK__CENT_REDIRECT_PRIMARY && pid == 3 && t == 5);
+    CHECK_EQ_STR(addr, "tcp://10.0.0.1:7");
+    free(addr);
+    for (size_t n = 0; n < b.len; n++) { /* truncated: refused, nothing allocated */
+        frt_rbuf_init(&r, b.data, n);
+        addr = (char*)1;
+        CHECK(!flock__cent_decode_redirect(&r, &kind, &addr, &pid, &t));
+        CHECK(addr == NULL);
+    }
+    frt_wbuf_free(&b);
+    flock__cent_encode_redirect(&b, FLOCK__CENT_REDIRECT_NONE, NULL, 0, 0);
+    frt_rbuf_init(&r, b.data, b.len);
+    CHECK(flock__cent_decode_redirect(&r, &kind, &addr, &pid, &t));
+    CHECK(kind == FLOCK__CENT_REDIRECT_NONE && addr == NULL);
+    frt_wbuf_free(&b);
+    frt_put_u8(&b, 7); /* an unknown kind */
+    frt_rbuf_init(&r, b.data, b.len);
+    CHECK(!flock__cent_decode_redirect(&r, &kind, &addr, &pid, &t));
+    frt_wbuf_free(&b);
+    flock__cent_encode_redirect(&b, FLOCK__CENT_REDIRECT_PRIMARY, "", 3, 5); /* empty address */
+    frt_rbuf_init(&r, b.data, b.len);
+    CHECK(!flock__cent_decode_redirect(&r, &kind, &addr, &pid, &t));
+    CHECK(addr == NULL);
+    frt_wbuf_free(&b);
+}
+
 int main(void)
 {
+    test_envelope_and_redirect();
     test_ping();
     test_events();
     test_small();
