@@ -392,12 +392,6 @@ flock_return_t cent__secondary_rejoin_locked(cent_state_t* s)
     return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport);
 }
 
-/* A primary that cannot be reached (connection refused or lost: a
- * restarting link, a primary still starting; then "no such provider" while
- * that primary finishes registering) is retried every 200 ms for
- * CENT_JOIN_RETRY_MS. If a lost connection hid a join the primary did
- * apply, the retry is refused as a duplicate: the full view is then fetched
- * and the join succeeds if it lists this member. */
 /* Contract: sync_mtx held (joining). Make the member after *next (in the
  * view this joiner started from) the one its join goes to; false after a
  * whole round (then *next restarts). */
@@ -423,6 +417,12 @@ static bool cent__try_next_member(cent_state_t* s, size_t* next)
     return cent__set_primary(s, addr, pid) == FLOCK_SUCCESS;
 }
 
+/* A primary that cannot be reached (connection refused or lost: a
+ * restarting link, a primary still starting; then "no such provider" while
+ * that primary finishes registering) is retried every 200 ms for
+ * CENT_JOIN_RETRY_MS, trying the other members of the file's view (which
+ * redirect). If a lost connection hid a join the primary did apply, the
+ * retry is a rejoin, answered with the view like the first join. */
 flock_return_t cent__secondary_join(cent_state_t* s)
 {
     double deadline = frt_now_ms() + CENT_JOIN_RETRY_MS;
@@ -433,16 +433,6 @@ flock_return_t cent__secondary_join(cent_state_t* s)
         hg_return_t transport = HG_SUCCESS;
         ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport);
         if (ret == FLOCK_SUCCESS) break;
-        if (ret == FLOCK_ERR_INVALID_ARGS && retried) {
-            bool listed;
-            cent__catch_up_locked(s, true);
-            FLOCK_GROUP_VIEW_LOCK(&s->view);
-            listed = flock_group_view_find_member(&s->view, s->self_addr,
-                                                  s->provider_id) != NULL;
-            FLOCK_GROUP_VIEW_UNLOCK(&s->view);
-            ret = listed ? FLOCK_SUCCESS : ret;
-            break;
-        }
         /* HG_NOENTRY after a refused connection: the primary's process is
          * now listening but has not registered its provider yet (it is
          * still starting); keep retrying. HG_NOENTRY on the first attempt
