@@ -3,11 +3,13 @@
  * flock_provider_t) and flock::Observer (membership/metadata callbacks).
  * Unlike Mochi's version: its own include guard (usable with client.hpp in
  * one translation unit), Observer subclasses can be constructed, and moves
- * keep the runtime instance. No Thallium constructors (no Thallium here).
+ * keep the runtime instance. Built from a thallium::engine (this project's
+ * <thallium.hpp>) or from a margo_instance_id.
  */
 #ifndef FLOCK_CXX_SERVER_HPP
 #define FLOCK_CXX_SERVER_HPP
 
+#include <thallium.hpp>
 #include <cstdlib>
 #include <string>
 #include <flock/flock-server.h>
@@ -44,6 +46,14 @@ class Provider {
         FLOCK_CONVERT_AND_THROW(flock_provider_register(mid, provider_id, config, &args, &m_provider));
         m_mid = mid;
         margo_provider_push_finalize_callback(m_mid, this, &Provider::finalizeCallback, this);
+    }
+
+    /** The same on engine's instance and pool (the engine is not kept). */
+    Provider(const thallium::engine& engine, uint16_t provider_id, const char* config,
+             GroupView& initial_view, const thallium::pool& pool = thallium::pool())
+    : Provider(engine.get_margo_instance(), provider_id, config, initial_view,
+               pool.native_handle())
+    {
     }
 
     Provider(Provider&& other) noexcept : m_mid(other.m_mid), m_provider(other.m_provider)
