@@ -836,3 +836,8 @@ flock_return_t flock__provider_get_backend(flock_provider_t provider,
     if (state) *state = s;
     return FLOCK_SUCCESS;
 }
+
+size_t flock__provider_subscriber_count(flock_provider_t provider)
+{
+    return provider ? flock__subs_count(&provider->subs) : 0;
+}
