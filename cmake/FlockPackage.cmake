@@ -29,6 +29,9 @@ endif()
 foreach(t frt flock-client flock-server)
   target_include_directories(${t} PUBLIC $<INSTALL_INTERFACE:${FLOCK_COMPAT_INCLUDEDIR}>)
 endforeach()
+# Installed libraries find each other beside them (libflock-server needs libflock-client and
+# libfrt; a program linked --as-needed may name only libflock-server).
+set_target_properties(frt flock-client flock-server PROPERTIES INSTALL_RPATH "$ORIGIN")
 set_target_properties(flock-server PROPERTIES EXPORT_NAME server)
 set_target_properties(flock-client PROPERTIES EXPORT_NAME client)
 add_library(flock::server ALIAS flock-server)

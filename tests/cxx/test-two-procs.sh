@@ -1,6 +1,7 @@
 #!/bin/sh
 # test-two-procs.sh -- run a C++ server and its client in two processes:
-# the server writes its address to a file, the client (given that address)
+# the server writes its address to a file (or prints "Server running at
+# address X"), the client (given that address)
 # must exit 0 and print every line in <expect...>, and the server must
 # then exit 0 by itself (the client shuts it down) or, with `--kill`, is
 # killed after the client is done.
@@ -34,13 +35,18 @@ shift
 
 $SERVER $SARGS > "$TMP/server.out" 2>&1 &
 SPID=$!
+# the address: the first line of @FILE@, or the "Server running at address X" line
+addr_now() {
+    if [ -s "$TMP/addr" ]; then head -n 1 "$TMP/addr"; return; fi
+    sed -n 's/^Server running at address \([^ ,]*\).*/\1/p' "$TMP/server.out" | head -n 1
+}
 i=0
-while [ ! -s "$TMP/addr" ]; do
-    i=$((i + 1)); [ $i -gt 600 ] && fail "the server wrote no address"
+while [ -z "$(addr_now)" ]; do
+    i=$((i + 1)); [ $i -gt 600 ] && fail "the server gave no address"
     kill -0 "$SPID" 2>/dev/null || fail "the server exited early"
     sleep 0.1
 done
-ADDR=$(head -n 1 "$TMP/addr")
+ADDR=$(addr_now)
 echo "server at $ADDR"
 CARGS=$(printf '%s' "$CARGS" | sed "s|@ADDR@|$ADDR|g")
 timeout 120 $CLIENT $CARGS > "$TMP/client.out" 2>&1
