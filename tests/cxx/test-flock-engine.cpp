@@ -2,7 +2,8 @@
 // (FACES-SPEC 3.2): Provider(engine, id, config, view), Client(engine),
 // makeGroupHandle through the engine's lookup, Client::engine() sharing the
 // instance, the margo_instance_id constructors still working, a provider
-// that outlives its engine's instance, and group handles over two engines.
+// that outlives its engine's instance, group handles over two engines, and
+// the GroupHandle methods over flock_group_metadata_set / _subscribe.
 #include <catch2/catch.hpp>
 #include <flock/cxx/client.hpp>
 #include <flock/cxx/server.hpp>
@@ -79,4 +80,29 @@ TEST_CASE("a provider outliving its engine's instance", "[flock][lifetime]")
         CHECK(keep.handle() != FLOCK_PROVIDER_NULL);
     } // the last engine copy finalizes the instance; the provider learns it
     CHECK(keep.handle() == FLOCK_PROVIDER_NULL);
+}
+
+TEST_CASE("GroupHandle metadata and subscriptions call the C API", "[flock]")
+{
+    tl::engine       engine("na+sm", THALLIUM_SERVER_MODE);
+    std::string      self = static_cast<std::string>(engine.self());
+    flock::GroupView view;
+    view.members().add(self.c_str(), 9);
+    flock::Provider    provider(engine, 9, kStatic, view);
+    flock::Client      client(engine);
+    flock::GroupHandle gh = client.makeGroupHandle(self, 9, FLOCK_MODE_INIT_UPDATE);
+    try {
+        gh.setMetadata("k", "v");
+        FAIL("a static group accepted metadata");
+    } catch (const flock::Exception& e) {
+        CHECK(e.code() == FLOCK_ERR_OP_FORBIDDEN);
+    }
+    CHECK_THROWS_AS(gh.removeMetadata("__reserved"), flock::Exception);
+    struct Seen {
+        int members = 0;
+    } seen;
+    gh.subscribe([](void* ctx, flock_update_t, const char*, uint16_t) { static_cast<Seen*>(ctx)->members++; },
+                 nullptr, &seen);
+    CHECK_THROWS_AS(gh.subscribe(nullptr, nullptr, nullptr), flock::Exception); // already subscribed
+    gh.unsubscribe();
 }

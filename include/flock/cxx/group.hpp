@@ -101,6 +101,30 @@ class GroupHandle {
     /** Refresh the cached view (blocking). */
     void update() const { FLOCK_CONVERT_AND_THROW(flock_group_update_view(m_gh, nullptr)); }
 
+    /** Set a metadata entry of the group (flock_group_metadata_set; a
+     *  static group throws FLOCK_ERR_OP_FORBIDDEN). */
+    void setMetadata(const std::string& key, const std::string& value) const
+    {
+        FLOCK_CONVERT_AND_THROW(flock_group_metadata_set(m_gh, key.c_str(), value.c_str()));
+    }
+
+    /** Remove a metadata entry of the group (no error if absent). */
+    void removeMetadata(const std::string& key) const
+    {
+        FLOCK_CONVERT_AND_THROW(flock_group_metadata_set(m_gh, key.c_str(), nullptr));
+    }
+
+    /** Subscribe to the group's changes (flock_group_subscribe): context
+     *  must stay valid until unsubscribe() or the last handle copy is gone. */
+    void subscribe(flock_membership_update_fn member_update, flock_metadata_update_fn metadata_update,
+                   void* context) const
+    {
+        FLOCK_CONVERT_AND_THROW(flock_group_subscribe(m_gh, member_update, metadata_update, context));
+    }
+
+    /** Stop the subscription (flock_group_unsubscribe). */
+    void unsubscribe() const { FLOCK_CONVERT_AND_THROW(flock_group_unsubscribe(m_gh)); }
+
     flock_group_handle_t handle() const { return m_gh; }
     operator flock_group_handle_t() const { return m_gh; }
 
