@@ -42,7 +42,7 @@ fi
 
 # 2. a CMake consumer
 "$CMAKE" -S "$SRC/tests/cxx/consumer" -B "$TMP/consumer" -DCMAKE_PREFIX_PATH="$P" \
-    -DFLOCK_SRC="$SRC" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DFLOCK_SRC="$SRC" -DCMAKE_BUILD_TYPE= \
     -DCMAKE_C_FLAGS="$EXTRA" -DCMAKE_CXX_FLAGS="$EXTRA" -DCMAKE_EXE_LINKER_FLAGS="$EXTRA" \
     > "$TMP/consumer.log" 2>&1 || { cat "$TMP/consumer.log"; fail "configuring the consumer"; }
 "$CMAKE" --build "$TMP/consumer" -j 2 > "$TMP/consumer-build.log" 2>&1 \
