@@ -323,6 +323,7 @@ struct margo_instance {
     frt__call*           calls[FRT__NBUCKETS];
     frt__conn*           conns;
     frt__entry*          entries;
+    frt__entry*          orphans; /* deregistered while their own handler runs (rpc.c) */
     frt__entry           identity_entry;
     frt__ident*          idents;
     frt__fcb *           prefin, *fin;

@@ -46,10 +46,16 @@ void frt__handler_run(frt__work* w)
     pthread_mutex_lock(&mid->lock);
     e->active--;
     if (e->active == 0) {
-        if (e->orphaned)
+        if (e->orphaned) {
+            for (frt__entry** pp = &mid->orphans; *pp; pp = &(*pp)->next)
+                if (*pp == e) {
+                    *pp = e->next;
+                    break;
+                }
             free(e);
-        else
+        } else {
             pthread_cond_broadcast(&mid->cv);
+        }
     }
     pthread_mutex_unlock(&mid->lock);
 }
@@ -173,10 +179,14 @@ hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name, uint16_t
         while (e->active > self) pthread_cond_wait(&mid->cv, &mid->lock);
         frt_wait_end();
     }
-    if (e->active == 0)
+    if (e->active == 0) {
         free(e);
-    else
-        e->orphaned = true; /* freed by frt__handler_run when its handler returns */
+    } else { /* freed by frt__handler_run when its handler returns, or by the
+              * teardown if that handler finalizes the instance */
+        e->orphaned  = true;
+        e->next      = mid->orphans;
+        mid->orphans = e;
+    }
     pthread_mutex_unlock(&mid->lock);
     return HG_SUCCESS;
 }
@@ -309,6 +319,11 @@ void frt__rpc_free(margo_instance_id mid)
     while (mid->entries) {
         frt__entry* e = mid->entries;
         mid->entries  = e->next;
+        free(e);
+    }
+    while (mid->orphans) {
+        frt__entry* e = mid->orphans;
+        mid->orphans  = e->next;
         free(e);
     }
     while (mid->idents) {
