@@ -489,6 +489,10 @@ static flock_return_t first_poll(flock__client_sub_t* sub, flock_group_handle_t 
         margo_error(sub->mid, "[flock] flock_group_subscribe: no member of the group serves "
                               "subscriptions (older version?)");
         ret = FLOCK_ERR_OP_UNSUPPORTED;
+    } else if (hret == HG_CHECKSUM_ERROR) {
+        margo_error(sub->mid, "[flock] flock_group_subscribe: authentication failed (the group "
+                              "requires a key, or this key is wrong)");
+        ret = FLOCK_ERR_INVALID_PROVIDER;
     } else if (hret != HG_SUCCESS) {
         margo_error(sub->mid, "[flock] flock_group_subscribe: no member answers (%s)",
                     HG_Error_to_string(hret));
