@@ -1,0 +1,111 @@
+# cmake/python.cmake -- the Python face (python/): the native modules _pymargo,
+# pyflock_common, pyflock_client and pyflock_server (pybind11), the mochi.margo
+# and mochi.flock packages, their install under
+# <prefix>/lib/python3.X/site-packages, and the ctest entries python-* that run
+# python/tests with `python3 -m unittest` (in a sanitizer build, with the ASan
+# runtime preloaded).
+#
+# FLOCK_ENABLE_PYTHON (ON by default) builds it when Python 3 (interpreter and
+# headers) and pybind11 (Debian: python3-dev pybind11-dev) are found; without
+# them the face is skipped with a message. The interpreter is the `python3`
+# found on PATH (the one that runs the scripts) unless Python3_EXECUTABLE is set.
+option(FLOCK_ENABLE_PYTHON "Build the Python face (mochi.flock, mochi.margo)" ON)
+if(NOT FLOCK_ENABLE_PYTHON)
+  return()
+endif()
+if(NOT TARGET flock-server OR NOT TARGET flock-client)
+  message(STATUS "Flock: Python face skipped (no flock libraries)")
+  return()
+endif()
+
+if(NOT Python3_EXECUTABLE)
+  find_program(FLOCK_PYTHON3_ON_PATH python3)
+  if(FLOCK_PYTHON3_ON_PATH)
+    # resolve shims (pyenv) to the real interpreter
+    execute_process(COMMAND ${FLOCK_PYTHON3_ON_PATH} -c "import sys; print(sys.executable)"
+                    OUTPUT_VARIABLE flock_py_exe OUTPUT_STRIP_TRAILING_WHITESPACE
+                    RESULT_VARIABLE flock_py_rc ERROR_QUIET)
+    if(flock_py_rc EQUAL 0 AND EXISTS "${flock_py_exe}")
+      set(Python3_EXECUTABLE "${flock_py_exe}" CACHE FILEPATH "Python 3 interpreter")
+    endif()
+  endif()
+endif()
+find_package(Python3 COMPONENTS Interpreter Development.Module QUIET)
+if(NOT Python3_FOUND)
+  message(STATUS "Flock: Python face skipped (no Python 3 interpreter with headers: "
+                 "apt-get install python3-dev)")
+  return()
+endif()
+find_package(pybind11 CONFIG QUIET)
+if(NOT pybind11_FOUND)
+  message(STATUS "Flock: Python face skipped (pybind11 not found: apt-get install pybind11-dev)")
+  return()
+endif()
+
+set(FLOCK_PYTHON_SITEDIR
+    lib/python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}/site-packages)
+set(FLOCK_PYTHON_BUILDDIR ${CMAKE_BINARY_DIR}/python)
+message(STATUS "Flock: Python face ON (${Python3_EXECUTABLE} ${Python3_VERSION}, "
+               "pybind11 ${pybind11_VERSION}; install: <prefix>/${FLOCK_PYTHON_SITEDIR})")
+
+# module -> the flock library it links
+set(flock_py_modules _pymargo:frt pyflock_common:flock-client pyflock_client:flock-client
+                     pyflock_server:flock-server)
+foreach(entry ${flock_py_modules})
+  string(REPLACE ":" ";" parts ${entry})
+  list(GET parts 0 mod)
+  list(GET parts 1 lib)
+  add_library(${mod} MODULE ${PROJECT_SOURCE_DIR}/python/src/${mod}.cpp)
+  target_link_libraries(${mod} PRIVATE pybind11::module ${lib})
+  target_include_directories(${mod} PRIVATE ${PROJECT_SOURCE_DIR}/python/src)
+  pybind11_extension(${mod})
+  set_target_properties(${mod} PROPERTIES
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY ${FLOCK_PYTHON_BUILDDIR}
+    # site-packages -> lib/pythonX.Y -> lib -> prefix, then the library dir
+    INSTALL_RPATH "$ORIGIN/../../../${CMAKE_INSTALL_LIBDIR}")
+  install(TARGETS ${mod} LIBRARY DESTINATION ${FLOCK_PYTHON_SITEDIR})
+endforeach()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/mochi DESTINATION ${FLOCK_PYTHON_SITEDIR}
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+
+if(NOT FLOCK_ENABLE_TESTS)
+  return()
+endif()
+set(flock_py_env
+  "PYTHONPATH=${FLOCK_PYTHON_BUILDDIR}:${PROJECT_SOURCE_DIR}/python"
+  "PYTHONDONTWRITEBYTECODE=1"
+  "FLOCK_TEST_BINDIR=${CMAKE_BINARY_DIR}"
+  "FLOCK_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+if(FLOCK_SANITIZE)
+  # python3 is not instrumented: the ASan runtime must be loaded first.
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+                  OUTPUT_VARIABLE flock_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(EXISTS "${flock_libasan}")
+    # Python's own allocations are never all freed at exit: no leak check;
+    # PYTHONMALLOC=malloc lets ASan see the interpreter's heap too.
+    list(APPEND flock_py_env "LD_PRELOAD=${flock_libasan}" "PYTHONMALLOC=malloc"
+         "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+         "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+  else()
+    message(STATUS "Flock: Python tests skipped in this sanitizer build: no libasan.so "
+                   "from ${CMAKE_C_COMPILER} -print-file-name")
+    return()
+  endif()
+endif()
+if(FLOCK_TSAN)
+  message(STATUS "Flock: Python tests skipped under ThreadSanitizer (python3 is not instrumented)")
+  return()
+endif()
+file(GLOB flock_py_tests RELATIVE ${PROJECT_SOURCE_DIR}/python/tests
+     ${PROJECT_SOURCE_DIR}/python/tests/test_*.py)
+foreach(t ${flock_py_tests})
+  string(REGEX REPLACE "^test_(.*)\\.py$" "\\1" name ${t})
+  string(REPLACE "_" "-" name ${name})
+  string(REGEX REPLACE "\\.py$" "" tmod ${t})
+  add_test(NAME python-${name}
+           COMMAND ${Python3_EXECUTABLE} -m unittest -v ${tmod}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/python/tests)
+  set_tests_properties(python-${name} PROPERTIES TIMEOUT 300 LABELS python
+                       ENVIRONMENT "${flock_py_env}")
+endforeach()

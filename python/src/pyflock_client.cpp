@@ -1,0 +1,293 @@
+/*
+ * pyflock_client.cpp -- the native module pyflock_client: Client (over
+ * flock_client_t) and GroupHandle (over flock_group_handle_t), FACES-SPEC
+ * 2.6 and 2.7, plus GroupHandle.subscribe/unsubscribe/metadata_set over
+ * the C calls of the same names.
+ *
+ * Owns: ClientCore (the flock client, kept alive by the native Client and
+ * by every handle made from it, with the finalize watch of its instance),
+ * the handles, and the subscription context whose callbacks come from
+ * runtime threads and take the GIL. Blocking calls (lookups, handle
+ * creation, update, subscribe) release the GIL and hold the watch lock
+ * shared, so the instance cannot go away under them.
+ * May call: include/flock/flock-client.h, flock-group.h, margo.h, and
+ * pyflock_common (imported at load: its Exception and GroupView).
+ */
+#include "pyflock.hpp"
+
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include <flock/flock-client.h>
+#include <flock/flock-group.h>
+
+using namespace pyflock;
+
+namespace {
+
+/* The flock client; freed when the native Client and all its handles are
+ * gone (flock_client_finalize does not touch the instance then). */
+struct ClientCore {
+    flock_client_t         client = FLOCK_CLIENT_NULL;
+    margo_instance_id      mid    = MARGO_INSTANCE_NULL;
+    std::shared_ptr<Watch> watch;
+
+    ~ClientCore()
+    {
+        if (watch) {
+            std::unique_lock<std::shared_mutex> l(watch->lock);
+            watch->stop_locked();
+        }
+        if (client) flock_client_finalize(client);
+    }
+};
+using CorePtr = std::shared_ptr<ClientCore>;
+
+/* What a subscription's callbacks need: the Python callable. Freed by the
+ * handle after flock_group_unsubscribe has returned (callbacks done). */
+struct Subscription {
+    py::object callback;
+};
+
+const char* update_name(flock_update_t u)
+{
+    switch (u) {
+    case FLOCK_MEMBER_JOINED:
+        return "joined";
+    case FLOCK_MEMBER_LEFT:
+        return "left";
+    case FLOCK_MEMBER_DIED:
+        return "died";
+    case FLOCK_MEMBER_MOVED:
+        return "moved";
+    }
+    return "unknown";
+}
+
+/* Report a Python error raised by a callback without letting it escape
+ * into a runtime thread. */
+void report_callback_error(py::error_already_set& e, const char* where)
+{
+    e.restore();
+    PyErr_WriteUnraisable(py::str(where).ptr());
+}
+
+/* true once the interpreter is going away: no GIL may be taken then. */
+bool python_gone()
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return !Py_IsInitialized() || Py_IsFinalizing();
+#else
+    return !Py_IsInitialized() || _Py_IsFinalizing();
+#endif
+}
+
+/* From a runtime thread: take the GIL (unless Python is shutting down). */
+void on_member_update(void* ctx, flock_update_t update, const char* address, uint16_t pid)
+{
+    if (python_gone()) return;
+    py::gil_scoped_acquire gil;
+    auto*                  sub = static_cast<Subscription*>(ctx);
+    try {
+        sub->callback("member", update_name(update), address ? address : "", pid);
+    } catch (py::error_already_set& e) {
+        report_callback_error(e, "GroupHandle.subscribe callback (member update)");
+    }
+}
+
+void on_metadata_update(void* ctx, const char* key, const char* value)
+{
+    if (python_gone()) return;
+    py::gil_scoped_acquire gil;
+    auto*                  sub = static_cast<Subscription*>(ctx);
+    try {
+        py::object v = value ? py::object(py::str(value)) : py::object(py::none());
+        sub->callback("metadata", key ? key : "", v, py::none());
+    } catch (py::error_already_set& e) {
+        report_callback_error(e, "GroupHandle.subscribe callback (metadata update)");
+    }
+}
+
+class GroupHandle {
+  public:
+    GroupHandle(CorePtr core, flock_group_handle_t h) : core_(std::move(core)), h_(h) {}
+    GroupHandle(const GroupHandle&) = delete;
+    GroupHandle& operator=(const GroupHandle&) = delete;
+
+    ~GroupHandle()
+    {
+        try {
+            unsubscribe();
+        } catch (...) {
+        }
+        /* releasing touches the handle's memory only, never the instance */
+        if (h_) flock_group_handle_release(h_);
+    }
+
+    void update()
+    {
+        flock_return_t ret;
+        {
+            py::gil_scoped_release              nogil;
+            std::shared_lock<std::shared_mutex> l(core_->watch->lock);
+            if (!core_->watch->alive) throw_finalized();
+            ret = flock_group_update_view(h_, nullptr);
+        }
+        check(ret);
+    }
+
+    std::shared_ptr<ViewBox> view()
+    {
+        auto box = std::make_shared<ViewBox>();
+        check(flock_group_get_view(h_, &box->view));
+        return box;
+    }
+
+    void subscribe(py::object callback)
+    {
+        if (!PyCallable_Check(callback.ptr()))
+            throw py::type_error("GroupHandle.subscribe: the callback must be callable");
+        if (sub_) throw FlockError(FLOCK_ERR_OP_FORBIDDEN, "Forbidden operation: this handle "
+                                                           "already has a subscription");
+        auto           sub = std::make_unique<Subscription>(Subscription{std::move(callback)});
+        flock_return_t ret;
+        {
+            py::gil_scoped_release              nogil;
+            std::shared_lock<std::shared_mutex> l(core_->watch->lock);
+            if (!core_->watch->alive) throw_finalized();
+            ret = flock_group_subscribe(h_, on_member_update, on_metadata_update, sub.get());
+        }
+        check(ret);
+        sub_ = std::move(sub);
+    }
+
+    void unsubscribe()
+    {
+        if (!sub_) return;
+        flock_return_t ret = FLOCK_SUCCESS;
+        {
+            py::gil_scoped_release              nogil;
+            std::shared_lock<std::shared_mutex> l(core_->watch->lock);
+            /* a finalized instance has stopped every callback already */
+            if (core_->watch->alive) ret = flock_group_unsubscribe(h_);
+        }
+        sub_.reset();
+        check(ret);
+    }
+
+    void metadata_set(const std::string& key, const std::string& value)
+    {
+        flock_return_t ret;
+        {
+            py::gil_scoped_release              nogil;
+            std::shared_lock<std::shared_mutex> l(core_->watch->lock);
+            if (!core_->watch->alive) throw_finalized();
+            ret = flock_group_metadata_set(h_, key.c_str(), value.c_str());
+        }
+        check(ret);
+    }
+
+  private:
+    CorePtr                       core_;
+    flock_group_handle_t          h_ = FLOCK_GROUP_HANDLE_NULL;
+    std::unique_ptr<Subscription> sub_;
+};
+
+class Client {
+  public:
+    explicit Client(py::object capsule) : capsule_(capsule)
+    {
+        margo_instance_id mid = mid_from_capsule(capsule);
+        core_                 = std::make_shared<ClientCore>();
+        core_->mid            = mid;
+        check(flock_client_init(mid, ABT_POOL_NULL, &core_->client));
+        core_->watch = Watch::start(mid);
+    }
+
+    py::object capsule() const { return capsule_; }
+
+    std::unique_ptr<GroupHandle> make_group_handle(const std::string& address, uint16_t pid)
+    {
+        flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
+        flock_return_t       ret;
+        hg_return_t          hret = HG_SUCCESS;
+        {
+            py::gil_scoped_release              nogil;
+            std::shared_lock<std::shared_mutex> l(core_->watch->lock);
+            if (!core_->watch->alive) throw_finalized();
+            hg_addr_t addr = HG_ADDR_NULL;
+            hret           = margo_addr_lookup(core_->mid, address.c_str(), &addr);
+            if (hret == HG_SUCCESS) {
+                ret = flock_group_handle_create(core_->client, addr, pid, 0, &h);
+                margo_addr_free(core_->mid, addr);
+            } else {
+                ret = FLOCK_SUCCESS;
+            }
+        }
+        if (hret != HG_SUCCESS)
+            throw std::runtime_error("Could not lookup address \"" + address
+                                     + "\": " + HG_Error_to_string(hret));
+        check(ret);
+        return std::make_unique<GroupHandle>(core_, h);
+    }
+
+    std::unique_ptr<GroupHandle> from_file(const std::string& filename)
+    {
+        flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
+        flock_return_t       ret;
+        {
+            py::gil_scoped_release              nogil;
+            std::shared_lock<std::shared_mutex> l(core_->watch->lock);
+            if (!core_->watch->alive) throw_finalized();
+            ret = flock_group_handle_create_from_file(core_->client, filename.c_str(), 0, &h);
+        }
+        check(ret);
+        return std::make_unique<GroupHandle>(core_, h);
+    }
+
+    std::unique_ptr<GroupHandle> from_serialized(const std::string& serialized)
+    {
+        flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
+        flock_return_t       ret;
+        {
+            py::gil_scoped_release              nogil;
+            std::shared_lock<std::shared_mutex> l(core_->watch->lock);
+            if (!core_->watch->alive) throw_finalized();
+            ret = flock_group_handle_create_from_serialized(
+                core_->client, serialized.data(), serialized.size(), 0, &h);
+        }
+        check(ret);
+        return std::make_unique<GroupHandle>(core_, h);
+    }
+
+  private:
+    py::object capsule_;
+    CorePtr    core_;
+};
+
+} // namespace
+
+PYBIND11_MODULE(pyflock_client, m)
+{
+    m.doc() = "Flock client and group handles (native part of mochi.flock.client)";
+    py::module_ common = py::module_::import("pyflock_common");
+    register_flock_exception(common.attr("Exception"));
+
+    py::class_<GroupHandle>(m, "GroupHandle")
+        .def("update", &GroupHandle::update)
+        .def_property_readonly("view", &GroupHandle::view)
+        .def("subscribe", &GroupHandle::subscribe, py::arg("callback"))
+        .def("unsubscribe", &GroupHandle::unsubscribe)
+        .def("metadata_set", &GroupHandle::metadata_set, py::arg("key"), py::arg("value"));
+
+    py::class_<Client>(m, "Client")
+        .def(py::init<py::object>(), py::arg("mid"))
+        .def_property_readonly("margo_instance_id", &Client::capsule)
+        .def("make_group_handle", &Client::make_group_handle, py::arg("address"),
+             py::arg("provider_id") = 0)
+        .def("make_group_handle_from_file", &Client::from_file, py::arg("filename"))
+        .def("make_group_handle_from_serialized", &Client::from_serialized,
+             py::arg("serialized"));
+}
