@@ -76,20 +76,25 @@ set(flock_py_env
   "PYTHONPATH=${FLOCK_PYTHON_BUILDDIR}:${PROJECT_SOURCE_DIR}/python"
   "PYTHONDONTWRITEBYTECODE=1"
   "FLOCK_TEST_BINDIR=${CMAKE_BINARY_DIR}"
+  "FLOCK_CMAKE=${CMAKE_COMMAND}"
   "FLOCK_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 if(FLOCK_SANITIZE)
   # python3 is not instrumented: the ASan runtime must be loaded first.
+  # libstdc++ is preloaded too: ASan resolves its __cxa_throw interceptor when
+  # it starts, and python3 does not link libstdc++.
   execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
                   OUTPUT_VARIABLE flock_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(EXISTS "${flock_libasan}")
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.so.6
+                  OUTPUT_VARIABLE flock_libstdcxx OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(EXISTS "${flock_libasan}" AND EXISTS "${flock_libstdcxx}")
     # Python's own allocations are never all freed at exit: no leak check;
     # PYTHONMALLOC=malloc lets ASan see the interpreter's heap too.
-    list(APPEND flock_py_env "LD_PRELOAD=${flock_libasan}" "PYTHONMALLOC=malloc"
+    list(APPEND flock_py_env "LD_PRELOAD=${flock_libasan}:${flock_libstdcxx}" "PYTHONMALLOC=malloc"
          "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
          "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
   else()
-    message(STATUS "Flock: Python tests skipped in this sanitizer build: no libasan.so "
-                   "from ${CMAKE_C_COMPILER} -print-file-name")
+    message(STATUS "Flock: Python tests skipped in this sanitizer build: no libasan.so or "
+                   "libstdc++.so.6 from ${CMAKE_C_COMPILER} -print-file-name")
     return()
   endif()
 endif()
