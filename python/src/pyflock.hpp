@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -150,12 +151,22 @@ inline margo_instance_id mid_from_capsule(py::handle obj)
 struct Watch {
     std::shared_mutex lock;
     bool              alive = true;
+    bool              dying = false; /* finalize has begun: refuse new work */
     margo_instance_id mid   = MARGO_INSTANCE_NULL;
     void*             token = nullptr; /* a heap std::shared_ptr<Watch> */
+    /* Run inside margo_finalize, without the lock, once `dying` is set and
+     * calls in flight have returned, before `alive` goes false (the
+     * instance still works: it may stop subscriptions). */
+    std::function<void()> before_death;
 
     static void on_finalize(void* uargs)
     {
         auto* sp = static_cast<std::shared_ptr<Watch>*>(uargs);
+        {
+            std::unique_lock<std::shared_mutex> l((*sp)->lock);
+            (*sp)->dying = true;
+        }
+        if ((*sp)->before_death) (*sp)->before_death();
         {
             std::unique_lock<std::shared_mutex> l((*sp)->lock);
             (*sp)->alive = false;
@@ -165,23 +176,28 @@ struct Watch {
     }
 
     /* Push the callback (the instance must be alive). */
-    static std::shared_ptr<Watch> start(margo_instance_id mid)
+    static std::shared_ptr<Watch> start(margo_instance_id mid,
+                                        std::function<void()> before_death = nullptr)
     {
-        auto w   = std::make_shared<Watch>();
-        w->mid   = mid;
-        auto* sp = new std::shared_ptr<Watch>(w);
-        w->token = sp;
+        auto w          = std::make_shared<Watch>();
+        w->mid          = mid;
+        w->before_death = std::move(before_death);
+        auto* sp        = new std::shared_ptr<Watch>(w);
+        w->token        = sp;
         margo_provider_push_finalize_callback(mid, sp, &Watch::on_finalize, sp);
         return w;
     }
 
-    /* Call with `lock` held exclusively and alive true: pop the callback
-     * and mark the watch done. */
+    /* Under `lock` (shared): may a call use the instance? */
+    bool usable() const { return alive && !dying; }
+
+    /* Call with `lock` held exclusively: pop the callback (if finalize has
+     * not taken it) and mark the watch done. */
     void stop_locked()
     {
         if (!alive) return;
         void* t = token;
-        if (t && margo_provider_pop_finalize_callback(mid, t) == 1) {
+        if (!dying && t && margo_provider_pop_finalize_callback(mid, t) == 1) {
             token = nullptr;
             delete static_cast<std::shared_ptr<Watch>*>(t);
         }

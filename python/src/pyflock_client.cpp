@@ -15,8 +15,12 @@
  */
 #include "pyflock.hpp"
 
+#include <pybind11/stl.h>
+
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -27,12 +31,53 @@ using namespace pyflock;
 
 namespace {
 
+/* The C handles that have a subscription, each with a reference of its
+ * own. A handle's last release with a subscription tells the member (an
+ * RPC), so every subscription is stopped while the instance still works:
+ * by GroupHandle.unsubscribe / its destructor, or by the finalize watch
+ * (stop_all) when the engine goes first. */
+struct SubRegistry {
+    std::mutex                     m;
+    std::set<flock_group_handle_t> handles;
+
+    void add(flock_group_handle_t h)
+    {
+        flock_group_handle_ref_incr(h);
+        std::lock_guard<std::mutex> l(m);
+        handles.insert(h);
+    }
+
+    /* true if h was here (its reference is the caller's to drop now). */
+    bool take(flock_group_handle_t h)
+    {
+        std::lock_guard<std::mutex> l(m);
+        return handles.erase(h) == 1;
+    }
+
+    /* From the finalize watch: stop every subscription (no GIL needed:
+     * flock_group_unsubscribe waits for a callback that runs, which may
+     * take the GIL, held by nobody who waits for us). */
+    void stop_all()
+    {
+        std::set<flock_group_handle_t> all;
+        {
+            std::lock_guard<std::mutex> l(m);
+            all.swap(handles);
+        }
+        for (flock_group_handle_t h : all) {
+            flock_group_unsubscribe(h);
+            flock_group_handle_release(h);
+        }
+    }
+};
+
 /* The flock client; freed when the native Client and all its handles are
  * gone (flock_client_finalize does not touch the instance then). */
 struct ClientCore {
-    flock_client_t         client = FLOCK_CLIENT_NULL;
-    margo_instance_id      mid    = MARGO_INSTANCE_NULL;
-    std::shared_ptr<Watch> watch;
+    flock_client_t               client = FLOCK_CLIENT_NULL;
+    margo_instance_id            mid    = MARGO_INSTANCE_NULL;
+    std::shared_ptr<Watch>       watch;
+    std::shared_ptr<SubRegistry> subs = std::make_shared<SubRegistry>();
 
     ~ClientCore()
     {
@@ -48,7 +93,8 @@ using CorePtr = std::shared_ptr<ClientCore>;
 /* What a subscription's callbacks need: the Python callable. Freed by the
  * handle after flock_group_unsubscribe has returned (callbacks done). */
 struct Subscription {
-    py::object callback;
+    py::object on_member;   /* (update: str, address: str, provider_id: int) or None */
+    py::object on_metadata; /* (key: str, value: str or None) or None */
 };
 
 const char* update_name(flock_update_t u)
@@ -90,8 +136,10 @@ void on_member_update(void* ctx, flock_update_t update, const char* address, uin
     if (python_gone()) return;
     py::gil_scoped_acquire gil;
     auto*                  sub = static_cast<Subscription*>(ctx);
+    py::object             cb  = sub->on_member; /* a reference of our own */
+    if (cb.is_none()) return;
     try {
-        sub->callback("member", update_name(update), address ? address : "", pid);
+        cb(update_name(update), address ? address : "", pid);
     } catch (py::error_already_set& e) {
         report_callback_error(e, "GroupHandle.subscribe callback (member update)");
     }
@@ -102,9 +150,11 @@ void on_metadata_update(void* ctx, const char* key, const char* value)
     if (python_gone()) return;
     py::gil_scoped_acquire gil;
     auto*                  sub = static_cast<Subscription*>(ctx);
+    py::object             cb  = sub->on_metadata; /* a reference of our own */
+    if (cb.is_none()) return;
     try {
         py::object v = value ? py::object(py::str(value)) : py::object(py::none());
-        sub->callback("metadata", key ? key : "", v, py::none());
+        cb(key ? key : "", v);
     } catch (py::error_already_set& e) {
         report_callback_error(e, "GroupHandle.subscribe callback (metadata update)");
     }
@@ -132,7 +182,7 @@ class GroupHandle {
         {
             py::gil_scoped_release              nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
-            if (!core_->watch->alive) throw_finalized();
+            if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_update_view(h_, nullptr);
         }
         check(ret);
@@ -145,46 +195,54 @@ class GroupHandle {
         return box;
     }
 
-    void subscribe(py::object callback)
+    void subscribe(py::object on_member, py::object on_metadata)
     {
-        if (!PyCallable_Check(callback.ptr()))
-            throw py::type_error("GroupHandle.subscribe: the callback must be callable");
-        if (sub_) throw FlockError(FLOCK_ERR_OP_FORBIDDEN, "Forbidden operation: this handle "
-                                                           "already has a subscription");
-        auto           sub = std::make_unique<Subscription>(Subscription{std::move(callback)});
+        for (const py::object& f : {on_member, on_metadata})
+            if (!f.is_none() && !PyCallable_Check(f.ptr()))
+                throw py::type_error("GroupHandle.subscribe: the callbacks must be callable "
+                                     "or None");
+        if (sub_) throw FlockError(FLOCK_ERR_INVALID_ARGS, "Invalid argument: this handle "
+                                                           "is already subscribed");
+        auto sub = std::make_unique<Subscription>(
+            Subscription{std::move(on_member), std::move(on_metadata)});
         flock_return_t ret;
         {
             py::gil_scoped_release              nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
-            if (!core_->watch->alive) throw_finalized();
+            if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_subscribe(h_, on_member_update, on_metadata_update, sub.get());
+            if (ret == FLOCK_SUCCESS) core_->subs->add(h_);
         }
         check(ret);
         sub_ = std::move(sub);
     }
 
+    /* No callback runs once this returns (but the caller's own, when a
+     * callback calls it). A no-op without a subscription. */
     void unsubscribe()
     {
         if (!sub_) return;
-        flock_return_t ret = FLOCK_SUCCESS;
         {
             py::gil_scoped_release              nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
-            /* a finalized instance has stopped every callback already */
-            if (core_->watch->alive) ret = flock_group_unsubscribe(h_);
+            /* absent: the engine's finalize has stopped it already */
+            if (core_->watch->alive && core_->subs->take(h_)) {
+                flock_group_unsubscribe(h_);
+                flock_group_handle_release(h_);
+            }
         }
+        /* a callback that runs this keeps its own reference to the callable */
         sub_.reset();
-        check(ret);
     }
 
-    void metadata_set(const std::string& key, const std::string& value)
+    void metadata_set(const std::string& key, const std::optional<std::string>& value)
     {
         flock_return_t ret;
         {
             py::gil_scoped_release              nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
-            if (!core_->watch->alive) throw_finalized();
-            ret = flock_group_metadata_set(h_, key.c_str(), value.c_str());
+            if (!core_->watch->usable()) throw_finalized();
+            ret = flock_group_metadata_set(h_, key.c_str(), value ? value->c_str() : nullptr);
         }
         check(ret);
     }
@@ -203,7 +261,8 @@ class Client {
         core_                 = std::make_shared<ClientCore>();
         core_->mid            = mid;
         check(flock_client_init(mid, ABT_POOL_NULL, &core_->client));
-        core_->watch = Watch::start(mid);
+        std::shared_ptr<SubRegistry> subs = core_->subs;
+        core_->watch = Watch::start(mid, [subs] { subs->stop_all(); });
     }
 
     py::object capsule() const { return capsule_; }
@@ -216,7 +275,7 @@ class Client {
         {
             py::gil_scoped_release              nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
-            if (!core_->watch->alive) throw_finalized();
+            if (!core_->watch->usable()) throw_finalized();
             hg_addr_t addr = HG_ADDR_NULL;
             hret           = margo_addr_lookup(core_->mid, address.c_str(), &addr);
             if (hret == HG_SUCCESS) {
@@ -240,7 +299,7 @@ class Client {
         {
             py::gil_scoped_release              nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
-            if (!core_->watch->alive) throw_finalized();
+            if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_handle_create_from_file(core_->client, filename.c_str(), 0, &h);
         }
         check(ret);
@@ -254,7 +313,7 @@ class Client {
         {
             py::gil_scoped_release              nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
-            if (!core_->watch->alive) throw_finalized();
+            if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_handle_create_from_serialized(
                 core_->client, serialized.data(), serialized.size(), 0, &h);
         }
@@ -278,7 +337,8 @@ PYBIND11_MODULE(pyflock_client, m)
     py::class_<GroupHandle>(m, "GroupHandle")
         .def("update", &GroupHandle::update)
         .def_property_readonly("view", &GroupHandle::view)
-        .def("subscribe", &GroupHandle::subscribe, py::arg("callback"))
+        .def("subscribe", &GroupHandle::subscribe, py::arg("on_member"),
+             py::arg("on_metadata") = py::none())
         .def("unsubscribe", &GroupHandle::unsubscribe)
         .def("metadata_set", &GroupHandle::metadata_set, py::arg("key"), py::arg("value"));
 

@@ -32,6 +32,14 @@ ENDINGS = {
     "engines finalized first": "for e in engines: e.finalize()\n",
     "objects freed, engines kept": "del keep, owned, h2\nimport gc; gc.collect()\n",
     "finalized then freed": "for e in engines: e.finalize()\ndel keep, h2, owned\n",
+    "subscribed at exit": (
+        "import time\n"
+        "events = []\n"
+        "for hh in keep[2::3][1:]:\n"
+        "    hh.subscribe(lambda *a: events.append(a), lambda *a: events.append(a))\n"
+        "for i in range(20):\n"
+        "    keep[5].metadata_set('k', str(i))\n"
+        "time.sleep(0.01)\n"),
     "sys.exit with a live wait": (
         "import threading\n"
         "threading.Thread(target=engines[0].wait_for_finalize, daemon=True).start()\n"

@@ -26,19 +26,26 @@ class GroupHandle:
         """A new copy of the cached view."""
         return self._internal.view
 
-    def subscribe(self, callback):
-        """Live updates: callback(kind, name, value, provider_id) is called from a
-        runtime thread, kind "member" (name: "joined"/"left"/"died", value: the
-        address, provider_id) or "metadata" (name: the key, value: the new value
-        or None, provider_id None). FlockException if the C library refuses."""
-        self._internal.subscribe(callback)
+    def subscribe(self, on_member, on_metadata=None):
+        """Live updates pushed by the contact member (another member if it fails).
+        on_member(update, address, provider_id), update one of "joined", "left",
+        "died"; on_metadata(key, value), value None when the key was removed.
+        Either may be None. They run on a runtime thread (holding the GIL), one
+        at a time, after the cached view has changed; they may read .view and
+        call unsubscribe(). Returns once the first answer has been delivered.
+        FlockException: code 2 (already subscribed), 10 (unsupported), 7 (no
+        member answers)."""
+        self._internal.subscribe(on_member, on_metadata)
 
     def unsubscribe(self):
-        """Stop the callbacks (a no-op without a subscription)."""
+        """Stop the callbacks: none runs once this returns (but the caller's own,
+        from a callback). A no-op without a subscription."""
         self._internal.unsubscribe()
 
-    def metadata_set(self, key: str, value: str):
-        """Set a metadata entry of the group (FlockException if refused)."""
+    def metadata_set(self, key: str, value):
+        """Set (value a str) or remove (value None) a metadata entry of the group,
+        through the contact member. FlockException: code 11 for a static group,
+        2 for a bad or reserved key, 15 when the group cannot order it now."""
         self._internal.metadata_set(key, value)
 
 
