@@ -45,29 +45,35 @@ endif()
 set(FLOCK_PYTHON_SITEDIR
     lib/python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}/site-packages)
 set(FLOCK_PYTHON_BUILDDIR ${CMAKE_BINARY_DIR}/python)
+# site-packages -> lib/pythonX.Y -> lib -> prefix, then the library dir
+# (pyproject.toml's backend sets $ORIGIN/mochi_flock.libs for its wheel)
+set(FLOCK_PYTHON_INSTALL_RPATH "$ORIGIN/../../../${CMAKE_INSTALL_LIBDIR}" CACHE STRING
+    "RPATH of the installed Python modules")
 message(STATUS "Flock: Python face ON (${Python3_EXECUTABLE} ${Python3_VERSION}, "
                "pybind11 ${pybind11_VERSION}; install: <prefix>/${FLOCK_PYTHON_SITEDIR})")
 
-# module -> the flock library it links
-set(flock_py_modules _pymargo:frt pyflock_common:flock-client pyflock_client:flock-client
-                     pyflock_server:flock-server)
+# module -> the flock libraries it links (every library it loads is named, so
+# that a module finds them all through its own RPATH, whatever was loaded first)
+set(flock_py_modules _pymargo:frt pyflock_common:flock-client,frt pyflock_client:flock-client,frt
+                     pyflock_server:flock-server,flock-client,frt)
 foreach(entry ${flock_py_modules})
   string(REPLACE ":" ";" parts ${entry})
   list(GET parts 0 mod)
   list(GET parts 1 lib)
+  string(REPLACE "," ";" lib "${lib}")
   add_library(${mod} MODULE ${PROJECT_SOURCE_DIR}/python/src/${mod}.cpp)
   target_link_libraries(${mod} PRIVATE pybind11::module ${lib})
+  target_link_options(${mod} PRIVATE "LINKER:--no-as-needed")
   target_include_directories(${mod} PRIVATE ${PROJECT_SOURCE_DIR}/python/src)
   pybind11_extension(${mod})
   set_target_properties(${mod} PROPERTIES
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${FLOCK_PYTHON_BUILDDIR}
-    # site-packages -> lib/pythonX.Y -> lib -> prefix, then the library dir
-    INSTALL_RPATH "$ORIGIN/../../../${CMAKE_INSTALL_LIBDIR}")
-  install(TARGETS ${mod} LIBRARY DESTINATION ${FLOCK_PYTHON_SITEDIR})
+    INSTALL_RPATH "${FLOCK_PYTHON_INSTALL_RPATH}")
+  install(TARGETS ${mod} LIBRARY DESTINATION ${FLOCK_PYTHON_SITEDIR} COMPONENT python)
 endforeach()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/mochi DESTINATION ${FLOCK_PYTHON_SITEDIR}
-        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+        COMPONENT python FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 
 if(NOT FLOCK_ENABLE_TESTS)
   return()

@@ -32,6 +32,11 @@ class TestInstall(TempDirTest):
         self.assertFalse(os.path.exists(os.path.join(site, "mochi", "flock", "tests")))
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LD_LIBRARY_PATH")}
         env["PYTHONPATH"] = site  # LD_PRELOAD (ASan build) stays
+        # each native module alone finds the libraries it loads (its RPATH)
+        for mod in ("pyflock_server", "pyflock_client", "pyflock_common", "_pymargo"):
+            r = subprocess.run([sys.executable, "-c", f"import {mod}"], capture_output=True,
+                               text=True, env=env, cwd=self.tmp, timeout=DEADLINE)
+            self.assertEqual(r.returncode, 0, f"{mod}: {r.stderr}")
         r = subprocess.run([sys.executable, "-c",
                             "import mochi.margo, mochi.flock.client, pyflock_server; "
                             "print(mochi.flock.client.__file__)"],
