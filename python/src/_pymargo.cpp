@@ -25,6 +25,18 @@ namespace py = pybind11;
 
 namespace {
 
+/* Releases the GIL for a scope, like py::gil_scoped_release, but takes it
+ * back from a destructor that may throw: at interpreter exit, Python ends a
+ * thread that asks for the GIL with a forced unwind, which must not cross
+ * a noexcept destructor (std::terminate). */
+struct GilRelease {
+    PyThreadState* ts;
+    GilRelease() : ts(PyEval_SaveThread()) {}
+    GilRelease(const GilRelease&) = delete;
+    GilRelease& operator=(const GilRelease&) = delete;
+    ~GilRelease() noexcept(false) { PyEval_RestoreThread(ts); }
+};
+
 constexpr const char* CAPSULE_NAME           = "margo_instance_id";
 constexpr const char* CAPSULE_NAME_FINALIZED = "margo_instance_id (finalized)";
 
@@ -35,7 +47,7 @@ class Instance {
         if (mode != MARGO_CLIENT_MODE && mode != MARGO_SERVER_MODE)
             throw std::invalid_argument("mode must be mochi.margo.server or mochi.margo.client");
         {
-            py::gil_scoped_release nogil;
+            GilRelease nogil;
             mid_ = margo_init(addr.c_str(), mode, use_progress_thread ? 1 : 0, num_rpc_threads);
         }
         if (mid_ == MARGO_INSTANCE_NULL)
@@ -108,7 +120,7 @@ class Instance {
             by_python_ = true;
         }
         if (capsule_) PyCapsule_SetName(capsule_, CAPSULE_NAME_FINALIZED);
-        py::gil_scoped_release nogil;
+        GilRelease nogil;
         finalize_now();
     }
 
@@ -117,7 +129,7 @@ class Instance {
     {
         for (;;) {
             {
-                py::gil_scoped_release      nogil;
+                GilRelease                   nogil;
                 std::unique_lock<std::mutex> l(m_);
                 cv_.wait_for(l, std::chrono::milliseconds(200), [this] { return done_; });
                 if (done_) return;

@@ -59,6 +59,18 @@ inline void check(flock_return_t r)
     if (r != FLOCK_SUCCESS) throw FlockError((int)r);
 }
 
+/* Releases the GIL for a scope, like py::gil_scoped_release, but takes it
+ * back from a destructor that may throw: at interpreter exit, Python ends a
+ * thread that asks for the GIL with a forced unwind, which must not cross
+ * a noexcept destructor (std::terminate). */
+struct GilRelease {
+    PyThreadState* ts;
+    GilRelease() : ts(PyEval_SaveThread()) {}
+    GilRelease(const GilRelease&) = delete;
+    GilRelease& operator=(const GilRelease&) = delete;
+    ~GilRelease() noexcept(false) { PyEval_RestoreThread(ts); }
+};
+
 /* Raised by every call that would touch a finalized instance. */
 [[noreturn]] inline void throw_finalized()
 {

@@ -120,9 +120,14 @@ void report_callback_error(py::error_already_set& e, const char* where)
     PyErr_WriteUnraisable(py::str(where).ptr());
 }
 
-/* true once the interpreter is going away: no GIL may be taken then. */
+/* Set by an atexit hook, before the interpreter starts finalizing. */
+std::atomic<bool> exiting{false};
+
+/* true once the interpreter is going away: no GIL may be taken then (a
+ * thread that asks for it while Python finalizes is ended by Python). */
 bool python_gone()
 {
+    if (exiting.load()) return true;
 #if PY_VERSION_HEX >= 0x030D0000
     return !Py_IsInitialized() || Py_IsFinalizing();
 #else
@@ -180,7 +185,7 @@ class GroupHandle {
     {
         flock_return_t ret;
         {
-            py::gil_scoped_release              nogil;
+            GilRelease                          nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_update_view(h_, nullptr);
@@ -207,7 +212,7 @@ class GroupHandle {
             Subscription{std::move(on_member), std::move(on_metadata)});
         flock_return_t ret;
         {
-            py::gil_scoped_release              nogil;
+            GilRelease                          nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_subscribe(h_, on_member_update, on_metadata_update, sub.get());
@@ -223,7 +228,7 @@ class GroupHandle {
     {
         if (!sub_) return;
         {
-            py::gil_scoped_release              nogil;
+            GilRelease                          nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             /* absent: the engine's finalize has stopped it already */
             if (core_->watch->alive && core_->subs->take(h_)) {
@@ -239,7 +244,7 @@ class GroupHandle {
     {
         flock_return_t ret;
         {
-            py::gil_scoped_release              nogil;
+            GilRelease                          nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_metadata_set(h_, key.c_str(), value ? value->c_str() : nullptr);
@@ -273,7 +278,7 @@ class Client {
         flock_return_t       ret;
         hg_return_t          hret = HG_SUCCESS;
         {
-            py::gil_scoped_release              nogil;
+            GilRelease                          nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             hg_addr_t addr = HG_ADDR_NULL;
@@ -297,7 +302,7 @@ class Client {
         flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
         flock_return_t       ret;
         {
-            py::gil_scoped_release              nogil;
+            GilRelease                          nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_handle_create_from_file(core_->client, filename.c_str(), 0, &h);
@@ -311,7 +316,7 @@ class Client {
         flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
         flock_return_t       ret;
         {
-            py::gil_scoped_release              nogil;
+            GilRelease                          nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_handle_create_from_serialized(
@@ -333,6 +338,9 @@ PYBIND11_MODULE(pyflock_client, m)
     m.doc() = "Flock client and group handles (native part of mochi.flock.client)";
     py::module_ common = py::module_::import("pyflock_common");
     register_flock_exception(common.attr("Exception"));
+    /* from now on, subscription callbacks are dropped rather than run */
+    py::module_::import("atexit").attr("register")(
+        py::cpp_function([] { exiting.store(true); }));
 
     py::class_<GroupHandle>(m, "GroupHandle")
         .def("update", &GroupHandle::update)

@@ -102,7 +102,7 @@ void view_lock(ViewBox& b)
         throw py::value_error("GroupView.lock(): this thread already holds the view's lock "
                               "(the lock is not recursive)");
     {
-        py::gil_scoped_release nogil;
+        GilRelease nogil;
         FLOCK_GROUP_VIEW_LOCK(&b.view);
     }
     b.locker.store(std::this_thread::get_id());

@@ -32,7 +32,7 @@ class Provider {
         FLOCK_GROUP_VIEW_MOVE(&view.view, &init);
         flock_return_t ret;
         {
-            py::gil_scoped_release     nogil;
+            GilRelease                 nogil;
             struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
             args.initial_view               = &init;
             ret = flock_provider_register(mid, provider_id, config.c_str(), &args, &p_);
