@@ -79,8 +79,12 @@ struct ClientCore {
     std::shared_ptr<Watch>       watch;
     std::shared_ptr<SubRegistry> subs = std::make_shared<SubRegistry>();
 
+    /* Runs where a Python object is freed (GIL held): it may wait for a
+     * call in flight on another thread, so the GIL is released. */
     ~ClientCore()
     {
+        std::optional<py::gil_scoped_release> nogil;
+        if (Py_IsInitialized() && PyGILState_Check()) nogil.emplace();
         if (watch) {
             std::unique_lock<std::shared_mutex> l(watch->lock);
             watch->stop_locked();
