@@ -245,7 +245,7 @@ static void provider_teardown(flock_provider_t p)
 {
     atomic_store(&p->closing, true);
     flock__group_file_destroy(&p->gfile); /* no retry from now on */
-    flock__subs_destroy(&p->subs);        /* subscribers move to another member */
+    flock__subs_close(&p->subs);          /* subscribers move to another member */
     if (p->rpc_registered) frt_rpc_deregister(p->mid, FLOCK__GET_VIEW_RPC, p->provider_id);
     if (p->meta_rpc_registered)
         frt_rpc_deregister(p->mid, FLOCK__METADATA_SET_RPC, p->provider_id);
@@ -262,6 +262,7 @@ static void provider_teardown(flock_provider_t p)
     bool              ref = p->ref_taken;
     pthread_rwlock_destroy(&p->cb_lock);
     flock__group_file_destroy(&p->gfile);
+    flock__subs_destroy(&p->subs); /* no dispatcher can run: the backend is gone */
     free(p->self_addr);
     free(p->local_addr);
     free(p);
