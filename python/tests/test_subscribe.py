@@ -85,8 +85,11 @@ class TestSubscribe(TempDirTest):
         h.unsubscribe()
         h.unsubscribe()  # no-op
         h.metadata_set("after", "x")  # no callback any more
-        wait_until(lambda: (h.update(), h.view.metadata["after"] == "x")[1])
-        self.assertTrue(rec.events.empty())
+        self.assertTrue(wait_until(lambda: (h.update(), h.view.metadata["after"] == "x")[1]))
+        late = []
+        while not rec.events.empty():
+            late.append(rec.events.get())
+        self.assertFalse([ev for ev in late if ev[1] == "after"], late)
         del h, client
 
     def test_metadata_errors(self):
