@@ -23,7 +23,8 @@
 
 namespace py = pybind11;
 
-namespace {
+namespace
+{
 
 /* Releases the GIL for a scope, like py::gil_scoped_release, but takes it
  * back from a destructor that may throw: at interpreter exit, Python ends a
@@ -37,23 +38,28 @@ struct GilRelease {
     ~GilRelease() noexcept(false) { PyEval_RestoreThread(ts); }
 };
 
-constexpr const char* CAPSULE_NAME           = "margo_instance_id";
+constexpr const char* CAPSULE_NAME = "margo_instance_id";
 constexpr const char* CAPSULE_NAME_FINALIZED = "margo_instance_id (finalized)";
 
-class Instance {
+class Instance
+{
   public:
-    Instance(const std::string& addr, int mode, bool use_progress_thread, int num_rpc_threads)
+    Instance(const std::string& addr, int mode, bool use_progress_thread,
+             int num_rpc_threads)
     {
         if (mode != MARGO_CLIENT_MODE && mode != MARGO_SERVER_MODE)
-            throw std::invalid_argument("mode must be mochi.margo.server or mochi.margo.client");
+            throw std::invalid_argument(
+                "mode must be mochi.margo.server or mochi.margo.client");
         {
             GilRelease nogil;
-            mid_ = margo_init(addr.c_str(), mode, use_progress_thread ? 1 : 0, num_rpc_threads);
+            mid_ = margo_init(addr.c_str(), mode, use_progress_thread ? 1 : 0,
+                              num_rpc_threads);
         }
         if (mid_ == MARGO_INSTANCE_NULL)
-            throw std::runtime_error("margo_init(\"" + addr
-                                     + "\") failed: malformed address, unsupported protocol or "
-                                       "address in use");
+            throw std::runtime_error(
+                "margo_init(\"" + addr +
+                "\") failed: malformed address, unsupported protocol or "
+                "address in use");
         margo_push_finalize_callback(mid_, &Instance::on_finalize, this);
         capsule_ = PyCapsule_New(mid_, CAPSULE_NAME, nullptr);
         if (!capsule_) {
@@ -100,11 +106,11 @@ class Instance {
     std::string lookup(const std::string& name)
     {
         alive_or_throw();
-        hg_addr_t   addr = HG_ADDR_NULL;
+        hg_addr_t addr = HG_ADDR_NULL;
         hg_return_t hret = margo_addr_lookup(mid_, name.c_str(), &addr);
         if (hret != HG_SUCCESS)
-            throw std::runtime_error("margo_addr_lookup(\"" + name
-                                     + "\") failed: " + HG_Error_to_string(hret));
+            throw std::runtime_error("margo_addr_lookup(\"" + name +
+                                     "\") failed: " + HG_Error_to_string(hret));
         std::string out = frt_addr_str(addr);
         margo_addr_free(mid_, addr);
         return out;
@@ -129,7 +135,7 @@ class Instance {
     {
         for (;;) {
             {
-                GilRelease                   nogil;
+                GilRelease nogil;
                 std::unique_lock<std::mutex> l(m_);
                 cv_.wait_for(l, std::chrono::milliseconds(200), [this] { return done_; });
                 if (done_) return;
@@ -139,13 +145,13 @@ class Instance {
     }
 
   private:
-    margo_instance_id       mid_     = MARGO_INSTANCE_NULL;
-    PyObject*               capsule_ = nullptr;
-    std::mutex              m_;
+    margo_instance_id mid_ = MARGO_INSTANCE_NULL;
+    PyObject* capsule_ = nullptr;
+    std::mutex m_;
     std::condition_variable cv_;
-    bool                    by_python_  = false; /* finalize() was called */
-    bool                    finalizing_ = false; /* the callback ran */
-    bool                    done_       = false; /* the instance is gone */
+    bool by_python_ = false;  /* finalize() was called */
+    bool finalizing_ = false; /* the callback ran */
+    bool done_ = false;       /* the instance is gone */
 
     bool finalize_started()
     {
@@ -172,7 +178,7 @@ class Instance {
      * from now on, since nothing here will touch it again. */
     static void on_finalize(void* uargs)
     {
-        auto*                       self = static_cast<Instance*>(uargs);
+        auto* self = static_cast<Instance*>(uargs);
         std::lock_guard<std::mutex> l(self->m_);
         self->finalizing_ = true;
         if (!self->by_python_) {
@@ -190,8 +196,9 @@ PYBIND11_MODULE(_pymargo, m)
     m.attr("server") = py::int_(MARGO_SERVER_MODE);
     m.attr("client") = py::int_(MARGO_CLIENT_MODE);
     py::class_<Instance>(m, "Instance")
-        .def(py::init<const std::string&, int, bool, int>(), py::arg("addr"), py::arg("mode"),
-             py::arg("use_progress_thread") = false, py::arg("num_rpc_threads") = 0)
+        .def(py::init<const std::string&, int, bool, int>(), py::arg("addr"),
+             py::arg("mode"), py::arg("use_progress_thread") = false,
+             py::arg("num_rpc_threads") = 0)
         .def("capsule", &Instance::capsule)
         .def_property_readonly("finalized", &Instance::finalized)
         .def("listening", &Instance::listening)

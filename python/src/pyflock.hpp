@@ -30,13 +30,14 @@
 
 namespace py = pybind11;
 
-namespace pyflock {
+namespace pyflock
+{
 
 /* The FLOCK-SPEC message of a return code (the X-macro of flock-common.h). */
 inline const char* error_message(int code)
 {
-#define X(e, m) \
-    case e:     \
+#define X(e, m)                                                                          \
+    case e:                                                                              \
         return m;
     switch (code) {
         FLOCK_RETURN_VALUES
@@ -47,7 +48,7 @@ inline const char* error_message(int code)
 
 /* A Flock error: becomes pyflock_common.Exception(message, code). */
 struct FlockError : std::exception {
-    int         code;
+    int code;
     std::string msg;
     explicit FlockError(int c) : code(c), msg(error_message(c)) {}
     FlockError(int c, std::string m) : code(c), msg(std::move(m)) {}
@@ -95,7 +96,7 @@ inline void register_flock_exception(py::handle type)
         try {
             if (p) std::rethrow_exception(p);
         } catch (const FlockError& e) {
-            py::object t   = py::reinterpret_borrow<py::object>(exception_type());
+            py::object t = py::reinterpret_borrow<py::object>(exception_type());
             py::object exc = t(e.msg, e.code);
             PyErr_SetObject(exception_type(), exc.ptr());
         }
@@ -111,11 +112,11 @@ inline void register_flock_exception(py::handle type)
  * holds it so that a second lock() from that thread raises instead of
  * deadlocking. */
 struct ViewBox {
-    flock_group_view_t           view = FLOCK_GROUP_VIEW_INITIALIZER;
+    flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
     std::atomic<std::thread::id> locker{};
-    std::atomic<bool>            locked{false};
-    ViewBox()                    = default;
-    ViewBox(const ViewBox&)      = delete;
+    std::atomic<bool> locked{false};
+    ViewBox() = default;
+    ViewBox(const ViewBox&) = delete;
     ViewBox& operator=(const ViewBox&) = delete;
     ~ViewBox() { flock_group_view_clear(&view); }
 };
@@ -126,7 +127,7 @@ struct ViewBox {
 
 /* The name of a live engine's capsule, and the name mochi.margo gives it
  * once the engine is finalized (the pointer is then dangling). */
-constexpr const char* CAPSULE_NAME           = "margo_instance_id";
+constexpr const char* CAPSULE_NAME = "margo_instance_id";
 constexpr const char* CAPSULE_NAME_FINALIZED = "margo_instance_id (finalized)";
 
 /* The margo_instance_id in a capsule; TypeError if obj is not such a
@@ -135,13 +136,14 @@ inline margo_instance_id mid_from_capsule(py::handle obj)
 {
     if (!PyCapsule_CheckExact(obj.ptr()))
         throw py::type_error("expected a PyCapsule named \"margo_instance_id\" "
-                             "(Engine.mid / Engine.get_internal_mid()), got "
-                             + std::string(py::str(py::type::of(obj))));
+                             "(Engine.mid / Engine.get_internal_mid()), got " +
+                             std::string(py::str(py::type::of(obj))));
     const char* name = PyCapsule_GetName(obj.ptr());
     if (name && std::strcmp(name, CAPSULE_NAME_FINALIZED) == 0) throw_finalized();
     if (!name || std::strcmp(name, CAPSULE_NAME) != 0)
-        throw py::type_error("expected a PyCapsule named \"margo_instance_id\", got one named \""
-                             + std::string(name ? name : "(null)") + "\"");
+        throw py::type_error(
+            "expected a PyCapsule named \"margo_instance_id\", got one named \"" +
+            std::string(name ? name : "(null)") + "\"");
     void* p = PyCapsule_GetPointer(obj.ptr(), CAPSULE_NAME);
     if (!p) throw py::error_already_set();
     return static_cast<margo_instance_id>(p);
@@ -162,10 +164,10 @@ inline margo_instance_id mid_from_capsule(py::handle obj)
  */
 struct Watch {
     std::shared_mutex lock;
-    bool              alive = true;
-    bool              dying = false; /* finalize has begun: refuse new work */
-    margo_instance_id mid   = MARGO_INSTANCE_NULL;
-    void*             token = nullptr; /* a heap std::shared_ptr<Watch> */
+    bool alive = true;
+    bool dying = false; /* finalize has begun: refuse new work */
+    margo_instance_id mid = MARGO_INSTANCE_NULL;
+    void* token = nullptr; /* a heap std::shared_ptr<Watch> */
     /* Run inside margo_finalize, without the lock, once `dying` is set and
      * calls in flight have returned, before `alive` goes false (the
      * instance still works: it may stop subscriptions). */
@@ -191,11 +193,11 @@ struct Watch {
     static std::shared_ptr<Watch> start(margo_instance_id mid,
                                         std::function<void()> before_death = nullptr)
     {
-        auto w          = std::make_shared<Watch>();
-        w->mid          = mid;
+        auto w = std::make_shared<Watch>();
+        w->mid = mid;
         w->before_death = std::move(before_death);
-        auto* sp        = new std::shared_ptr<Watch>(w);
-        w->token        = sp;
+        auto* sp = new std::shared_ptr<Watch>(w);
+        w->token = sp;
         margo_provider_push_finalize_callback(mid, sp, &Watch::on_finalize, sp);
         return w;
     }

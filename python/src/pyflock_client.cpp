@@ -29,7 +29,8 @@
 
 using namespace pyflock;
 
-namespace {
+namespace
+{
 
 /* The C handles that have a subscription, each with a reference of its
  * own. A handle's last release with a subscription tells the member (an
@@ -37,7 +38,7 @@ namespace {
  * by GroupHandle.unsubscribe / its destructor, or by the finalize watch
  * (stop_all) when the engine goes first. */
 struct SubRegistry {
-    std::mutex                     m;
+    std::mutex m;
     std::set<flock_group_handle_t> handles;
 
     void add(flock_group_handle_t h)
@@ -74,9 +75,9 @@ struct SubRegistry {
 /* The flock client; freed when the native Client and all its handles are
  * gone (flock_client_finalize does not touch the instance then). */
 struct ClientCore {
-    flock_client_t               client = FLOCK_CLIENT_NULL;
-    margo_instance_id            mid    = MARGO_INSTANCE_NULL;
-    std::shared_ptr<Watch>       watch;
+    flock_client_t client = FLOCK_CLIENT_NULL;
+    margo_instance_id mid = MARGO_INSTANCE_NULL;
+    std::shared_ptr<Watch> watch;
     std::shared_ptr<SubRegistry> subs = std::make_shared<SubRegistry>();
 
     /* Runs where a Python object is freed (GIL held): it may wait for a
@@ -144,8 +145,8 @@ void on_member_update(void* ctx, flock_update_t update, const char* address, uin
 {
     if (python_gone()) return;
     py::gil_scoped_acquire gil;
-    auto*                  sub = static_cast<Subscription*>(ctx);
-    py::object             cb  = sub->on_member; /* a reference of our own */
+    auto* sub = static_cast<Subscription*>(ctx);
+    py::object cb = sub->on_member; /* a reference of our own */
     if (cb.is_none()) return;
     try {
         cb(update_name(update), address ? address : "", pid);
@@ -158,8 +159,8 @@ void on_metadata_update(void* ctx, const char* key, const char* value)
 {
     if (python_gone()) return;
     py::gil_scoped_acquire gil;
-    auto*                  sub = static_cast<Subscription*>(ctx);
-    py::object             cb  = sub->on_metadata; /* a reference of our own */
+    auto* sub = static_cast<Subscription*>(ctx);
+    py::object cb = sub->on_metadata; /* a reference of our own */
     if (cb.is_none()) return;
     try {
         py::object v = value ? py::object(py::str(value)) : py::object(py::none());
@@ -169,7 +170,8 @@ void on_metadata_update(void* ctx, const char* key, const char* value)
     }
 }
 
-class GroupHandle {
+class GroupHandle
+{
   public:
     GroupHandle(CorePtr core, flock_group_handle_t h) : core_(std::move(core)), h_(h) {}
     GroupHandle(const GroupHandle&) = delete;
@@ -189,7 +191,7 @@ class GroupHandle {
     {
         flock_return_t ret;
         {
-            GilRelease                          nogil;
+            GilRelease nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_update_view(h_, nullptr);
@@ -208,18 +210,21 @@ class GroupHandle {
     {
         for (const py::object& f : {on_member, on_metadata})
             if (!f.is_none() && !PyCallable_Check(f.ptr()))
-                throw py::type_error("GroupHandle.subscribe: the callbacks must be callable "
-                                     "or None");
-        if (sub_) throw FlockError(FLOCK_ERR_INVALID_ARGS, "Invalid argument: this handle "
-                                                           "is already subscribed");
+                throw py::type_error(
+                    "GroupHandle.subscribe: the callbacks must be callable "
+                    "or None");
+        if (sub_)
+            throw FlockError(FLOCK_ERR_INVALID_ARGS, "Invalid argument: this handle "
+                                                     "is already subscribed");
         auto sub = std::make_unique<Subscription>(
             Subscription{std::move(on_member), std::move(on_metadata)});
         flock_return_t ret;
         {
-            GilRelease                          nogil;
+            GilRelease nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
-            ret = flock_group_subscribe(h_, on_member_update, on_metadata_update, sub.get());
+            ret = flock_group_subscribe(h_, on_member_update, on_metadata_update,
+                                        sub.get());
             if (ret == FLOCK_SUCCESS) core_->subs->add(h_);
         }
         check(ret);
@@ -232,7 +237,7 @@ class GroupHandle {
     {
         if (!sub_) return;
         {
-            GilRelease                          nogil;
+            GilRelease nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             /* absent: the engine's finalize has stopped it already */
             if (core_->watch->alive && core_->subs->take(h_)) {
@@ -248,27 +253,29 @@ class GroupHandle {
     {
         flock_return_t ret;
         {
-            GilRelease                          nogil;
+            GilRelease nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
-            ret = flock_group_metadata_set(h_, key.c_str(), value ? value->c_str() : nullptr);
+            ret = flock_group_metadata_set(h_, key.c_str(),
+                                           value ? value->c_str() : nullptr);
         }
         check(ret);
     }
 
   private:
-    CorePtr                       core_;
-    flock_group_handle_t          h_ = FLOCK_GROUP_HANDLE_NULL;
+    CorePtr core_;
+    flock_group_handle_t h_ = FLOCK_GROUP_HANDLE_NULL;
     std::unique_ptr<Subscription> sub_;
 };
 
-class Client {
+class Client
+{
   public:
     explicit Client(py::object capsule) : capsule_(capsule)
     {
         margo_instance_id mid = mid_from_capsule(capsule);
-        core_                 = std::make_shared<ClientCore>();
-        core_->mid            = mid;
+        core_ = std::make_shared<ClientCore>();
+        core_->mid = mid;
         check(flock_client_init(mid, ABT_POOL_NULL, &core_->client));
         std::shared_ptr<SubRegistry> subs = core_->subs;
         core_->watch = Watch::start(mid, [subs] { subs->stop_all(); });
@@ -276,17 +283,18 @@ class Client {
 
     py::object capsule() const { return capsule_; }
 
-    std::unique_ptr<GroupHandle> make_group_handle(const std::string& address, uint16_t pid)
+    std::unique_ptr<GroupHandle> make_group_handle(const std::string& address,
+                                                   uint16_t pid)
     {
         flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
-        flock_return_t       ret;
-        hg_return_t          hret = HG_SUCCESS;
+        flock_return_t ret;
+        hg_return_t hret = HG_SUCCESS;
         {
-            GilRelease                          nogil;
+            GilRelease nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             hg_addr_t addr = HG_ADDR_NULL;
-            hret           = margo_addr_lookup(core_->mid, address.c_str(), &addr);
+            hret = margo_addr_lookup(core_->mid, address.c_str(), &addr);
             if (hret == HG_SUCCESS) {
                 ret = flock_group_handle_create(core_->client, addr, pid, 0, &h);
                 margo_addr_free(core_->mid, addr);
@@ -295,8 +303,8 @@ class Client {
             }
         }
         if (hret != HG_SUCCESS)
-            throw std::runtime_error("Could not lookup address \"" + address
-                                     + "\": " + HG_Error_to_string(hret));
+            throw std::runtime_error("Could not lookup address \"" + address +
+                                     "\": " + HG_Error_to_string(hret));
         check(ret);
         return std::make_unique<GroupHandle>(core_, h);
     }
@@ -304,12 +312,13 @@ class Client {
     std::unique_ptr<GroupHandle> from_file(const std::string& filename)
     {
         flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
-        flock_return_t       ret;
+        flock_return_t ret;
         {
-            GilRelease                          nogil;
+            GilRelease nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
-            ret = flock_group_handle_create_from_file(core_->client, filename.c_str(), 0, &h);
+            ret = flock_group_handle_create_from_file(core_->client, filename.c_str(), 0,
+                                                      &h);
         }
         check(ret);
         return std::make_unique<GroupHandle>(core_, h);
@@ -318,9 +327,9 @@ class Client {
     std::unique_ptr<GroupHandle> from_serialized(const std::string& serialized)
     {
         flock_group_handle_t h = FLOCK_GROUP_HANDLE_NULL;
-        flock_return_t       ret;
+        flock_return_t ret;
         {
-            GilRelease                          nogil;
+            GilRelease nogil;
             std::shared_lock<std::shared_mutex> l(core_->watch->lock);
             if (!core_->watch->usable()) throw_finalized();
             ret = flock_group_handle_create_from_serialized(
@@ -332,7 +341,7 @@ class Client {
 
   private:
     py::object capsule_;
-    CorePtr    core_;
+    CorePtr core_;
 };
 
 } // namespace
@@ -352,7 +361,8 @@ PYBIND11_MODULE(pyflock_client, m)
         .def("subscribe", &GroupHandle::subscribe, py::arg("on_member"),
              py::arg("on_metadata") = py::none())
         .def("unsubscribe", &GroupHandle::unsubscribe)
-        .def("metadata_set", &GroupHandle::metadata_set, py::arg("key"), py::arg("value"));
+        .def("metadata_set", &GroupHandle::metadata_set, py::arg("key"),
+             py::arg("value"));
 
     py::class_<Client>(m, "Client")
         .def(py::init<py::object>(), py::arg("mid"))

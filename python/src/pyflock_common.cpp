@@ -18,13 +18,14 @@
 
 using namespace pyflock;
 
-namespace {
+namespace
+{
 
 using ViewPtr = std::shared_ptr<ViewBox>;
 
 struct Member {
     std::string address;
-    uint16_t    provider_id;
+    uint16_t provider_id;
 };
 
 struct Metadata {
@@ -43,12 +44,12 @@ struct MetadataProxy {
 /* Iterators: n is taken at the start; an index that has gone meanwhile
  * raises IndexError (the view shrank). */
 struct MembersIter {
-    ViewPtr  box;
+    ViewPtr box;
     uint64_t i, n;
 };
 
 struct MetadataIter {
-    ViewPtr  box;
+    ViewPtr box;
     uint64_t i, n;
 };
 
@@ -57,7 +58,10 @@ std::string view_to_string(const flock_group_view_t* v)
 {
     std::string out;
     check(flock_group_view_serialize(
-        v, [](void* ctx, const char* s, size_t n) { static_cast<std::string*>(ctx)->append(s, n); },
+        v,
+        [](void* ctx, const char* s, size_t n) {
+            static_cast<std::string*>(ctx)->append(s, n);
+        },
         &out));
     return out;
 }
@@ -99,8 +103,9 @@ ViewPtr view_from_string(const std::string& content)
 void view_lock(ViewBox& b)
 {
     if (b.locked.load() && b.locker.load() == std::this_thread::get_id())
-        throw py::value_error("GroupView.lock(): this thread already holds the view's lock "
-                              "(the lock is not recursive)");
+        throw py::value_error(
+            "GroupView.lock(): this thread already holds the view's lock "
+            "(the lock is not recursive)");
     {
         GilRelease nogil;
         FLOCK_GROUP_VIEW_LOCK(&b.view);
@@ -111,7 +116,8 @@ void view_lock(ViewBox& b)
 
 void view_unlock(ViewBox& b)
 {
-    if (!b.locked.load()) throw py::value_error("GroupView.unlock(): the view is not locked");
+    if (!b.locked.load())
+        throw py::value_error("GroupView.unlock(): the view is not locked");
     b.locked.store(false);
     b.locker.store(std::thread::id());
     FLOCK_GROUP_VIEW_UNLOCK(&b.view);
@@ -143,51 +149,64 @@ void bind_members_proxy(py::module_& m)
 
     py::class_<MembersProxy>(m, "MembersProxy")
         .def("__len__", [](const MembersProxy& p) { return p.box->view.members.size; })
-        .def_property_readonly("count",
-                               [](const MembersProxy& p) { return p.box->view.members.size; })
-        .def("add",
-             [](MembersProxy& p, const std::string& address, uint16_t pid) {
-                 add_member(*p.box, address, pid);
-             },
-             py::arg("address"), py::arg("provider_id"))
-        .def("remove", [](MembersProxy& p, uint64_t index) { remove_member_at(*p.box, index); },
-             py::arg("index"))
-        .def("remove",
-             [](MembersProxy& p, const std::string& address, uint16_t pid) {
-                 flock_member_t* mb =
-                     flock_group_view_find_member(&p.box->view, address.c_str(), pid);
-                 if (!mb || !flock_group_view_remove_member(&p.box->view, mb))
-                     throw FlockError(FLOCK_ERR_NO_MEMBER);
-             },
-             py::arg("address"), py::arg("provider_id"))
-        .def("exists",
-             [](const MembersProxy& p, const std::string& address, uint16_t pid) {
-                 return flock_group_view_members_binary_search(&p.box->view, address.c_str(),
-                                                               pid) >= 0;
-             },
-             py::arg("address"), py::arg("provider_id"))
-        .def("__getitem__", [](const MembersProxy& p, uint64_t index) { return member_at(*p.box, index); },
-             py::arg("index"))
-        .def("__delitem__", [](MembersProxy& p, uint64_t index) { remove_member_at(*p.box, index); },
-             py::arg("index"))
+        .def_property_readonly(
+            "count", [](const MembersProxy& p) { return p.box->view.members.size; })
+        .def(
+            "add",
+            [](MembersProxy& p, const std::string& address, uint16_t pid) {
+                add_member(*p.box, address, pid);
+            },
+            py::arg("address"), py::arg("provider_id"))
+        .def(
+            "remove",
+            [](MembersProxy& p, uint64_t index) { remove_member_at(*p.box, index); },
+            py::arg("index"))
+        .def(
+            "remove",
+            [](MembersProxy& p, const std::string& address, uint16_t pid) {
+                flock_member_t* mb =
+                    flock_group_view_find_member(&p.box->view, address.c_str(), pid);
+                if (!mb || !flock_group_view_remove_member(&p.box->view, mb))
+                    throw FlockError(FLOCK_ERR_NO_MEMBER);
+            },
+            py::arg("address"), py::arg("provider_id"))
+        .def(
+            "exists",
+            [](const MembersProxy& p, const std::string& address, uint16_t pid) {
+                return flock_group_view_members_binary_search(&p.box->view,
+                                                              address.c_str(), pid) >= 0;
+            },
+            py::arg("address"), py::arg("provider_id"))
+        .def(
+            "__getitem__",
+            [](const MembersProxy& p, uint64_t index) {
+                return member_at(*p.box, index);
+            },
+            py::arg("index"))
+        .def(
+            "__delitem__",
+            [](MembersProxy& p, uint64_t index) { remove_member_at(*p.box, index); },
+            py::arg("index"))
         .def("__iter__",
              [](const MembersProxy& p) {
                  return MembersIter{p.box, 0, p.box->view.members.size};
              })
         .def("__contains__", [](const MembersProxy& p, const py::tuple& t) {
             if (t.size() != 2)
-                throw py::value_error("expected a tuple (address, provider_id) of length 2");
+                throw py::value_error(
+                    "expected a tuple (address, provider_id) of length 2");
             std::string address;
-            uint16_t    pid;
+            uint16_t pid;
             try {
                 address = t[0].cast<std::string>();
-                pid     = t[1].cast<uint16_t>();
+                pid = t[1].cast<uint16_t>();
             } catch (const py::cast_error&) {
-                throw std::runtime_error("expected a tuple (address: str, provider_id: int in "
-                                         "0..65535)");
+                throw std::runtime_error(
+                    "expected a tuple (address: str, provider_id: int in "
+                    "0..65535)");
             }
-            return flock_group_view_members_binary_search(&p.box->view, address.c_str(), pid)
-                   >= 0;
+            return flock_group_view_members_binary_search(&p.box->view, address.c_str(),
+                                                          pid) >= 0;
         });
 }
 
@@ -202,34 +221,43 @@ void bind_metadata_proxy(py::module_& m)
 
     py::class_<MetadataProxy>(m, "MetadataProxy")
         .def("__len__", [](const MetadataProxy& p) { return p.box->view.metadata.size; })
-        .def_property_readonly("count",
-                               [](const MetadataProxy& p) { return p.box->view.metadata.size; })
-        .def("add",
-             [](MetadataProxy& p, const std::string& key, const std::string& value) {
-                 if (!flock_group_view_add_metadata(&p.box->view, key.c_str(), value.c_str()))
-                     throw FlockError(FLOCK_ERR_ALLOCATION);
-             },
-             py::arg("key"), py::arg("value"))
-        .def("remove",
-             [](MetadataProxy& p, const std::string& key) {
-                 flock_group_view_remove_metadata(&p.box->view, key.c_str());
-             },
-             py::arg("key"))
-        .def("__delitem__",
-             [](MetadataProxy& p, const std::string& key) {
-                 flock_group_view_remove_metadata(&p.box->view, key.c_str());
-             },
-             py::arg("key"))
-        .def("__getitem__",
-             [](const MetadataProxy& p, const std::string& key) -> std::optional<std::string> {
-                 const char* v = flock_group_view_find_metadata(&p.box->view, key.c_str());
-                 if (!v) return std::nullopt;
-                 return std::string(v);
-             },
-             py::arg("key"))
-        .def("__getitem__",
-             [](const MetadataProxy& p, uint64_t index) { return metadata_at(*p.box, index); },
-             py::arg("index"))
+        .def_property_readonly(
+            "count", [](const MetadataProxy& p) { return p.box->view.metadata.size; })
+        .def(
+            "add",
+            [](MetadataProxy& p, const std::string& key, const std::string& value) {
+                if (!flock_group_view_add_metadata(&p.box->view, key.c_str(),
+                                                   value.c_str()))
+                    throw FlockError(FLOCK_ERR_ALLOCATION);
+            },
+            py::arg("key"), py::arg("value"))
+        .def(
+            "remove",
+            [](MetadataProxy& p, const std::string& key) {
+                flock_group_view_remove_metadata(&p.box->view, key.c_str());
+            },
+            py::arg("key"))
+        .def(
+            "__delitem__",
+            [](MetadataProxy& p, const std::string& key) {
+                flock_group_view_remove_metadata(&p.box->view, key.c_str());
+            },
+            py::arg("key"))
+        .def(
+            "__getitem__",
+            [](const MetadataProxy& p,
+               const std::string& key) -> std::optional<std::string> {
+                const char* v = flock_group_view_find_metadata(&p.box->view, key.c_str());
+                if (!v) return std::nullopt;
+                return std::string(v);
+            },
+            py::arg("key"))
+        .def(
+            "__getitem__",
+            [](const MetadataProxy& p, uint64_t index) {
+                return metadata_at(*p.box, index);
+            },
+            py::arg("index"))
         .def("__iter__",
              [](const MetadataProxy& p) {
                  return MetadataIter{p.box, 0, p.box->view.metadata.size};
@@ -243,8 +271,8 @@ void bind_group_view(py::module_& m)
 {
     py::class_<ViewBox, ViewPtr>(m, "GroupView")
         .def(py::init([]() { return std::make_shared<ViewBox>(); }))
-        .def_property_readonly("digest",
-                               [](const ViewBox& b) { return flock_group_view_digest(&b.view); })
+        .def_property_readonly(
+            "digest", [](const ViewBox& b) { return flock_group_view_digest(&b.view); })
         .def("_members", [](const ViewPtr& b) { return MembersProxy{b}; })
         .def("_metadata", [](const ViewPtr& b) { return MetadataProxy{b}; })
         .def("clear", [](ViewBox& b) { flock_group_view_clear(&b.view); })
@@ -258,21 +286,23 @@ void bind_group_view(py::module_& m)
                      throw FlockError(FLOCK_ERR_ALLOCATION);
                  return c;
              })
-        .def("serialize_to_file",
-             [](const ViewBox& b, const std::string& filename) {
-                 /* as upstream: the text is parsed back first, so a view with
-                  * no members is refused (code 6) and never written */
-                 view_from_string(view_to_string(&b.view));
-                 check(flock_group_view_serialize_to_file(&b.view, filename.c_str()));
-             },
-             py::arg("filename"))
-        .def_static("from_file",
-                    [](const std::string& filename) {
-                        auto box = std::make_shared<ViewBox>();
-                        check(flock_group_view_from_file(filename.c_str(), &box->view));
-                        return box;
-                    },
-                    py::arg("filename"))
+        .def(
+            "serialize_to_file",
+            [](const ViewBox& b, const std::string& filename) {
+                /* as upstream: the text is parsed back first, so a view with
+                 * no members is refused (code 6) and never written */
+                view_from_string(view_to_string(&b.view));
+                check(flock_group_view_serialize_to_file(&b.view, filename.c_str()));
+            },
+            py::arg("filename"))
+        .def_static(
+            "from_file",
+            [](const std::string& filename) {
+                auto box = std::make_shared<ViewBox>();
+                check(flock_group_view_from_file(filename.c_str(), &box->view));
+                return box;
+            },
+            py::arg("filename"))
         .def_static("from_string", &view_from_string, py::arg("content"));
 }
 
@@ -296,7 +326,7 @@ PYBIND11_MODULE(pyflock_common, m)
     m.doc() = "Flock group views, members and metadata (native part of mochi.flock)";
     py::dict ns;
     ns["__builtins__"] = py::module_::import("builtins");
-    ns["__name__"]     = "pyflock_common";
+    ns["__name__"] = "pyflock_common";
     py::exec(EXCEPTION_SOURCE, ns);
     py::object exc = ns["Exception"];
     m.add_object("Exception", exc);

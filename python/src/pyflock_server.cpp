@@ -20,21 +20,24 @@
 
 using namespace pyflock;
 
-namespace {
+namespace
+{
 
-class Provider {
+class Provider
+{
   public:
     /* Takes the contents of view (left empty, even on failure). */
-    Provider(py::object capsule, uint16_t provider_id, const std::string& config, ViewBox& view)
+    Provider(py::object capsule, uint16_t provider_id, const std::string& config,
+             ViewBox& view)
     {
-        margo_instance_id  mid  = mid_from_capsule(capsule);
+        margo_instance_id mid = mid_from_capsule(capsule);
         flock_group_view_t init = FLOCK_GROUP_VIEW_INITIALIZER;
         FLOCK_GROUP_VIEW_MOVE(&view.view, &init);
         flock_return_t ret;
         {
-            GilRelease                 nogil;
+            GilRelease nogil;
             struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
-            args.initial_view               = &init;
+            args.initial_view = &init;
             ret = flock_provider_register(mid, provider_id, config.c_str(), &args, &p_);
             flock_group_view_clear(&init);
             if (ret == FLOCK_SUCCESS) watch_ = Watch::start(mid);
@@ -48,7 +51,7 @@ class Provider {
     ~Provider()
     {
         if (!watch_) return;
-        py::gil_scoped_release              nogil;
+        py::gil_scoped_release nogil;
         std::unique_lock<std::shared_mutex> l(watch_->lock);
         if (!watch_->alive) return; /* the instance's finalize destroyed it */
         watch_->stop_locked();
@@ -57,7 +60,7 @@ class Provider {
     }
 
   private:
-    flock_provider_t       p_ = FLOCK_PROVIDER_NULL;
+    flock_provider_t p_ = FLOCK_PROVIDER_NULL;
     std::shared_ptr<Watch> watch_;
 };
 
