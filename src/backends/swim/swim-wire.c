@@ -213,7 +213,11 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
         out->timeout_ms  = frt_get_f64(&r);
         break;
     case SWIM_MSG_PING_REQ_ACK:
-        out->responded  = frt_get_u8(&r) ? 1 : 0;
+        out->responded  = frt_get_u8(&r);
+        if (frt_rbuf_ok(&r) && out->responded > SWIM_PING_REQ_REFUSED) {
+            w = "unknown ping-req answer";
+            goto finish;
+        }
         out->target_inc = frt_get_u64(&r);
         break;
     case SWIM_MSG_ANNOUNCE:

@@ -10,7 +10,8 @@
  *   u64 view_digest; responses: u64 known_mask; then by kind
  *   PING / ACK:     gossip
  *   PING_REQ:       str target; u16 target_pid; f64 timeout_ms; gossip
- *   PING_REQ_ACK:   u8 responded; u64 target_inc; gossip
+ *   PING_REQ_ACK:   u8 responded (0 not reached, 1 reached, 2 refused);
+ *                   u64 target_inc; gossip
  *   ANNOUNCE:       u8 type; str subject; u16 pid; u64 inc; state; gossip
  *   ANNOUNCE_ACK:   state; gossip
  *   gossip/state:   u32 count; count x { u8 type; str addr; u16 pid; u64 inc;
