@@ -44,8 +44,8 @@ int main(int argc, char** argv)
     rc |= save(d, "cent-wire", "view-req", 2, &b);
     frt_wbuf_free(&b);
     {
-        flock__cent_event_t evs[2] = {{1, FLOCK_MEMBER_JOINED, (char*)"na+sm://1-0", 1},
-                                      {2, FLOCK_MEMBER_DIED, (char*)"tcp://10.0.0.2:3000", 7}};
+        flock__cent_event_t evs[2] = {{1, FLOCK_MEMBER_JOINED, (char*)"na+sm://1-0", 1, NULL},
+                                      {2, FLOCK_MEMBER_DIED, (char*)"tcp://10.0.0.2:3000", 7, NULL}};
         flock__cent_encode_events(&b, evs, 2);
         rc |= save(d, "cent-wire", "events", 3, &b);
         frt_wbuf_free(&b);
