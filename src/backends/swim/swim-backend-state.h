@@ -58,6 +58,8 @@ typedef struct swim_backend {
                                             hints), fed to the machine by on_timer */
     int                       nhints;
     bool                      watching;  /* frt_peer_watch registered */
+    bool                      addr_is_source; /* self_addr_str is the runtime's own
+                                                 address: left out of the wire */
     const void*               owner; /* the provider's handle (flock__backend_owner):
                                         compared by flock_swim_set_crash_mode only */
     struct swim_backend*      next_live; /* g_list */

@@ -58,6 +58,7 @@ typedef struct call_ctx {
     uint64_t      call_id;
     uint8_t       expect;
     hg_addr_t     addr;
+    char*         dest; /* the called address (the response's sender) */
     frt_wbuf      buf;
 } call_ctx;
 
@@ -67,6 +68,7 @@ static void cc_release(call_ctx* cc)
 {
     if (atomic_fetch_sub(&cc->refs, 1) != 1) return;
     if (cc->addr) margo_addr_free(cc->mid, cc->addr);
+    free(cc->dest);
     frt_wbuf_free(&cc->buf);
     free(cc);
 }
@@ -266,7 +268,9 @@ static failed_call* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfaile
             cc->b       = b;
             cc->call_id = sd->call_id;
             cc->expect  = reply_kind_for(sd->msg.kind);
-            if (swim__encode(&sd->msg, &cc->buf) &&
+            cc->dest    = strdup(sd->addr);
+            sd->msg.sender_is_source = b->addr_is_source;
+            if (cc->dest && swim__encode(&sd->msg, &cc->buf) &&
                 margo_addr_lookup(b->mid, sd->addr, &cc->addr) == HG_SUCCESS) {
                 atomic_fetch_add(&swim__g_msgs, 1);
                 atomic_fetch_add(&swim__g_bytes, cc->buf.len);
@@ -296,7 +300,7 @@ static failed_call* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfaile
 }
 
 /* No lock held: answer the requests (an empty reply, kind 0, fails it). */
-static void send_replies(swim__outbox* ob, frt_request_t* rq)
+static void send_replies(swim_backend* b, swim__outbox* ob, frt_request_t* rq)
 {
     for (size_t i = 0; i < ob->nreplies; i++) {
         frt_request_t r = rq ? rq[i] : NULL;
@@ -307,6 +311,7 @@ static void send_replies(swim__outbox* ob, frt_request_t* rq)
             continue;
         }
         frt_wbuf w = FRT_WBUF_INIT;
+        m->sender_is_source = b->addr_is_source;
         if (swim__encode(m, &w)) {
             atomic_fetch_add(&swim__g_msgs, 1);
             atomic_fetch_add(&swim__g_bytes, w.len);
@@ -370,7 +375,7 @@ static void flush_locked(swim_backend* b)
 
     size_t       nfailed = 0;
     failed_call* failed  = sending ? send_calls(b, &ob, &nfailed) : NULL;
-    send_replies(&ob, rq);
+    send_replies(b, &ob, rq);
     free(rq);
     swim__outbox_free(&ob);
     if (deliver) deliver_events(b);
@@ -387,6 +392,11 @@ static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t ou
     memset(&msg, 0, sizeof msg);
     if (ret == HG_SUCCESS) {
         ok = swim__decode(out, out_len, cc->expect, &msg, &why);
+        if (ok && !msg.sender_addr && !(msg.sender_addr = strdup(cc->dest))) {
+            swim__msg_clear(&msg);
+            ok  = false;
+            why = "out of memory";
+        }
         if (!ok) {
             atomic_fetch_add(&swim__g_bad, 1);
             margo_warning(b->mid, "[flock:swim] dropping malformed response: %s", why);
@@ -439,7 +449,18 @@ static void on_request(frt_request_t req, const void* in, size_t in_len, swim_ba
 {
     swim__msg   msg;
     const char* why = NULL;
-    if (!swim__decode(in, in_len, kind, &msg, &why)) {
+    bool decoded = swim__decode(in, in_len, kind, &msg, &why);
+    if (decoded && !msg.sender_addr) {
+        /* the compact wire leaves the sender's address to the transport */
+        const char* src = frt_request_source(req);
+        msg.sender_addr = src && src[0] ? strdup(src) : NULL;
+        if (!msg.sender_addr) {
+            swim__msg_clear(&msg);
+            decoded = false;
+            why     = "no source address for the sender";
+        }
+    }
+    if (!decoded) {
         atomic_fetch_add(&swim__g_bad, 1);
         margo_warning(b->mid, "[flock:swim] dropping malformed %s from %s: %s", rpc_for(kind),
                       frt_request_source(req), why);
@@ -683,6 +704,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     b->timer_at = INFINITY;
     b->args     = *args;
     b->owner    = flock__backend_owner(args);
+    b->addr_is_source = strcmp(args->self_addr_str, frt_self_addr_str(args->mid)) == 0;
     memset(&b->args.initial_view, 0, sizeof b->args.initial_view);
     FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &init);
     swim__config_from_json(args->config, &cfg);

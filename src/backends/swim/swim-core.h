@@ -107,6 +107,9 @@ typedef struct swim__msg {
     uint8_t      ann_type;  /* ANNOUNCE */
     uint8_t      responded; /* PING_REQ_ACK */
     uint64_t     group_id;  /* the sender's group (0 = not known yet) */
+    bool         sender_is_source; /* wire: the sender's address is the transport's
+                                      source address (left out; the driver fills
+                                      sender_addr in after decoding) */
     char*        sender_addr;
     uint16_t     sender_pid;
     uint64_t     sender_inc;
