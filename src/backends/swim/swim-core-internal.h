@@ -75,6 +75,7 @@ enum call_kind {
 };
 
 #define MAX_CONFIRMERS 16
+#define SWIM_FULL_SYNC_EVERY 10 /* every 10th periodic anti-entropy round is a full push-pull */
 
 typedef struct suspicion {
     double   start;
@@ -209,6 +210,7 @@ struct swim__t {
     bool     removed;        /* declared dead/departed, no rejoin answered yet */
     double   next_rejoin;
     double next_probe, next_gossip, next_sync, next_reconnect, next_purge;
+    uint32_t nsyncs; /* periodic anti-entropy rounds (swim-sync.c) */
 
     meta_rec* meta; /* sorted by key */
     uint32_t  nmeta, capmeta, nmeta_queued, nmeta_tomb;
