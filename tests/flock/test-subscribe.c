@@ -89,7 +89,12 @@ static bool rec_has(void* arg)
 static bool wait_line(recorder* r, const char* line)
 {
     rec_wait w = {r, line};
-    return ft_wait_until(rec_has, &w, 30000);
+    if (ft_wait_until(rec_has, &w, 30000)) return true;
+    pthread_mutex_lock(&r->m); /* say what came instead */
+    fprintf(stderr, "waited 30 s for \"%s\"; %d lines recorded:\n", line, r->n);
+    for (int i = 0; i < r->n; i++) fprintf(stderr, "  %s\n", r->lines[i]);
+    pthread_mutex_unlock(&r->m);
+    return false;
 }
 
 static int rec_index(recorder* r, const char* line)
