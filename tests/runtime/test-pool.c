@@ -1,6 +1,6 @@
 /*
  * test-pool.c -- the handler pool's bounded concurrency (docs/design.md
- * "Threads"): CPU-bound handlers never run on more threads than there are
+ * "Threads"): CPU-bound handlers run on about as many threads as there are
  * CPUs (so an overloaded process does not grow hundreds of threads), while
  * handlers that block -- outside the runtime, or inside frt_wait_begin/end
  * -- still let every queued handler start (no deadlock, no starvation).
@@ -106,7 +106,7 @@ int main(int argc, char** argv)
                  HG_SUCCESS);
     hg_addr_t a = rt_lookup(cli, frt_self_addr_str(srv));
 
-    /* 1. 24 CPU-bound handlers at once: all complete, on at most ncpu
+    /* 1. 24 CPU-bound handlers at once: all complete, on about ncpu
      *    threads at a time */
     reset();
     burst(cli, a, "spin", 24);
@@ -115,8 +115,15 @@ int main(int argc, char** argv)
     /* valgrind runs one thread at a time and parks the others in a
      * blocking wait, so every spinning handler looks asleep and the
      * monitor lets more start: the bound is only checked natively */
+    /* The bound is the pool's target, not a hard cap: when queued work
+     * makes no progress for 10 ms while a busy worker sleeps (here: a
+     * handler descheduled inside frt_respond while another thread holds
+     * the connection's lock, which happens when other processes load the
+     * machine), the monitor allows one more thread per stall. So the
+     * check is that 24 CPU-bound handlers stay near the bound instead of
+     * taking 24 threads, with room for such a stall or two. */
     bool native = getenv("FLOCK_UNDER_VALGRIND") == NULL;
-    if (native) CHECK(atomic_load(&peak) <= ncpu_bound);
+    if (native) CHECK(atomic_load(&peak) <= ncpu_bound + 2);
 
     /* 2. 12 handlers that each wait (outside the runtime, unannounced)
      *    until all 12 have entered: the pool must grow past the bound */
