@@ -39,8 +39,8 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
     switch (cmd) {
     case FLOCK_CLI_SHOW:
         fprintf(f,
-                "Usage: flock show <groupfile> [options]\n"
-                "       flock show --address ADDR --provider-id N [options]\n"
+                "Usage: flockctl show <groupfile> [options]\n"
+                "       flockctl show --address ADDR --provider-id N [options]\n"
                 "\n"
                 "Fetch the current view of a group from one of its members and print it: a table\n"
                 "of members (index, address, provider id), the group's metadata (keys starting\n"
@@ -55,8 +55,8 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
         break;
     case FLOCK_CLI_WATCH:
         fprintf(f,
-                "Usage: flock watch <groupfile> [options]\n"
-                "       flock watch --address ADDR --provider-id N [options]\n"
+                "Usage: flockctl watch <groupfile> [options]\n"
+                "       flockctl watch --address ADDR --provider-id N [options]\n"
                 "\n"
                 "Follow a group and print one line per membership change as it is seen:\n"
                 "  <time> MEMBER <address> <provider_id>    members present when watching starts\n"
@@ -84,8 +84,8 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
         break;
     case FLOCK_CLI_CHECK:
         fprintf(f,
-                "Usage: flock check <groupfile> [options]\n"
-                "       flock check --address ADDR --provider-id N [options]\n"
+                "Usage: flockctl check <groupfile> [options]\n"
+                "       flockctl check --address ADDR --provider-id N [options]\n"
                 "\n"
                 "Fetch the group's view, then contact every member's flock_get_view and print one\n"
                 "line per member: \"OK\" with the member's own digest and size, or \"FAIL\" with the\n"
@@ -99,7 +99,7 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
         break;
     default:
         fprintf(f,
-                "Usage: flock <command> [options]\n"
+                "Usage: flockctl <command> [options]\n"
                 "\n"
                 "Inspect running Flock groups.\n"
                 "\n"
@@ -107,7 +107,7 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
                 "  show     print a group's members and metadata (table or --json)\n"
                 "  watch    print JOINED / LEFT / DIED events as they happen, with timestamps\n"
                 "  check    check that every member of a group answers (exit status 0 iff all do)\n"
-                "  help [command]   help of a command (also: flock <command> --help)\n"
+                "  help [command]   help of a command (also: flockctl <command> --help)\n"
                 "\n"
                 "Every command takes a group file, or --address ADDR --provider-id N.\n"
                 "Start groups with flockd (flockd --help).\n"
@@ -282,7 +282,7 @@ static int flock_cli__apply_option(flock_cli_args* out, const char* cmd, const c
                                     "--verbose: unknown level \"%s\" (trace, debug, info, warning, error, critical)",
                                     value);
     } else if (a[0] == '-' && a[1] != 0) {
-        return flock_cli__usage(err, errsize, "unknown option \"%s\" for \"flock %s\"", name, cmd);
+        return flock_cli__usage(err, errsize, "unknown option \"%s\" for \"flockctl %s\"", name, cmd);
     } else {
         if (out->group_file)
             return flock_cli__usage(err, errsize, "unexpected argument \"%s\" (one group file only)", a);

@@ -1,7 +1,7 @@
 /*
- * flock-cli.h -- internals of the `flock` command-line tool: argument
+ * flock-cli.h -- internals of the `flockctl` command-line tool: argument
  * parsing, help texts and output formatting. Everything here is pure (no
- * runtime, no network) so it can be unit-tested; src/cli/flock.c does the
+ * runtime, no network) so it can be unit-tested; src/cli/flockctl.c does the
  * talking.
  */
 #ifndef FLOCK_CLI_H
@@ -32,8 +32,8 @@ typedef enum flock_cli_cmd {
     FLOCK_CLI_SHOW,
     FLOCK_CLI_WATCH,
     FLOCK_CLI_CHECK,
-    FLOCK_CLI_HELP,    /* `flock help [cmd]`, `flock --help` */
-    FLOCK_CLI_VERSION, /* `flock --version` */
+    FLOCK_CLI_HELP,    /* `flockctl help [cmd]`, `flockctl --help` */
+    FLOCK_CLI_VERSION, /* `flockctl --version` */
 } flock_cli_cmd;
 
 /** Parsed command line. Strings point into argv. */

@@ -42,7 +42,7 @@ static const args_case args_cases[] = {
     {{"flock", "show", "-a", "na+sm://1-0", "-p", "65536", NULL}, 0, 0, "--provider-id: expected an integer between 0 and 65535"},
     {{"flock", "show", "-a", "na+sm://1-0", "-p", "-1", NULL}, 0, 0, "--provider-id: expected an integer"},
     {{"flock", "show", "-a", NULL}, 0, 0, "option -a needs a value"},
-    {{"flock", "show", "g.flock", "--interval", "10", NULL}, 0, 0, "unknown option \"--interval\" for \"flock show\""},
+    {{"flock", "show", "g.flock", "--interval", "10", NULL}, 0, 0, "unknown option \"--interval\" for \"flockctl show\""},
     {{"flock", "check", "g.flock", "--all", NULL}, 0, 0, "unknown option \"--all\""},
     {{"flock", "watch", "g.flock", "--interval", "0", NULL}, 0, 0, "--interval: expected milliseconds"},
     {{"flock", "watch", "g.flock", "--interval", "fast", NULL}, 0, 0, "--interval: expected milliseconds"},
@@ -121,11 +121,11 @@ static void help_all(FILE* f, void* arg)
 static void check_help(void)
 {
     char* h = capture(help_all, NULL);
-    CHECK(strstr(h, "Usage: flock <command>") != NULL);
-    CHECK(strstr(h, "Usage: flock show <groupfile>") != NULL);
-    CHECK(strstr(h, "Usage: flock watch <groupfile>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl <command>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl show <groupfile>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl watch <groupfile>") != NULL);
     CHECK(strstr(h, "-i, --interval MS        polling interval in milliseconds (default 500)") != NULL);
-    CHECK(strstr(h, "Usage: flock check <groupfile>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl check <groupfile>") != NULL);
     CHECK(strstr(h, "Exit status: 0 if every member answered") != NULL);
     free(h);
 }

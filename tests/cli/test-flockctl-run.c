@@ -1,5 +1,5 @@
 /*
- * test-flock-cli-run.c -- the flock CLI run as a user runs it, against
+ * test-flockctl-run.c -- the flock CLI run as a user runs it, against
  * groups started with flockd (static backend here; joins, leaves and deaths
  * are in test-tools-centralized): help and usage errors, show (table,
  * --json, --all, --address), check (exit status), failover to another
@@ -8,18 +8,18 @@
 #include "../daemon/tools-test.h"
 
 #define FLOCKD ft_bin("src/daemon/flockd")
-#define FLOCK  ft_bin("src/cli/flock")
+#define FLOCK  ft_bin("src/cli/flockctl")
 
 static void check_help_and_usage(void)
 {
     const char* out = tt_path("h.out");
     const char* err = tt_path("h.err");
     CHECK_EQ_INT(tt_run(out, err, "'%s' --help", FLOCK), 0);
-    CHECK(tt_file_contains(out, "Usage: flock <command>"));
+    CHECK(tt_file_contains(out, "Usage: flockctl <command>"));
     static const char* const cmds[] = {"show", "watch", "check"};
     for (size_t i = 0; i < 3; i++) {
         char usage[64];
-        snprintf(usage, sizeof usage, "Usage: flock %s <groupfile>", cmds[i]);
+        snprintf(usage, sizeof usage, "Usage: flockctl %s <groupfile>", cmds[i]);
         CHECK_EQ_INT(tt_run(out, err, "'%s' %s --help", FLOCK, cmds[i]), 0);
         CHECK(tt_file_contains(out, usage));
         CHECK_EQ_INT(tt_run(out, err, "'%s' help %s", FLOCK, cmds[i]), 0);
@@ -32,12 +32,12 @@ static void check_help_and_usage(void)
         const char* args;
         const char* error;
     } usage[] = {
-        {"", "flock: missing command"},
+        {"", "flockctl: missing command"},
         {"frobnicate", "unknown command \"frobnicate\""},
         {"show", "missing target"},
         {"show --address na+sm://1-0", "--address needs --provider-id"},
         {"watch g.flock --interval 0", "--interval: expected milliseconds"},
-        {"check g.flock --nope", "unknown option \"--nope\" for \"flock check\""},
+        {"check g.flock --nope", "unknown option \"--nope\" for \"flockctl check\""},
     };
     for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
         int rc = tt_run(out, err, "'%s' %s", FLOCK, usage[i].args);
@@ -138,9 +138,9 @@ static void check_show_and_check(void)
     /* a stopped (SIGSTOP) member: probes time out instead of hanging */
     kill(pid, SIGSTOP);
     CHECK_EQ_INT(tt_run(out, err, "'%s' check '%s' --timeout 300", FLOCK, file), 1);
-    snprintf(line, sizeof line, "flock: %s (provider 42): unreachable: operation reached timeout", live);
+    snprintf(line, sizeof line, "flockctl: %s (provider 42): unreachable: operation reached timeout", live);
     CHECK(tt_file_contains(err, line));
-    CHECK(tt_file_contains(err, "flock check: no member of the group answered"));
+    CHECK(tt_file_contains(err, "flockctl check: no member of the group answered"));
     kill(pid, SIGCONT);
     CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, file), 0);
 

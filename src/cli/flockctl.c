@@ -1,5 +1,5 @@
 /*
- * flock.c -- the `flock` command-line tool: show, watch and check groups.
+ * flockctl.c -- the `flockctl` command-line tool: show, watch and check groups.
  * Argument parsing and output formatting are in cli-args.c / cli-format.c;
  * this file talks to the group through a client-mode runtime instance whose
  * protocol matches the members' addresses.
@@ -83,7 +83,7 @@ static int flock_cli__init(flock_cli_ctx* ctx, const char* address)
     if (ctx->args->protocol) {
         snprintf(proto, sizeof proto, "%s", ctx->args->protocol);
     } else if (flock_cli__protocol_of(address, proto, sizeof proto) != 0) {
-        fprintf(stderr, "flock: cannot tell the protocol of address \"%s\" (use --protocol)\n",
+        fprintf(stderr, "flockctl: cannot tell the protocol of address \"%s\" (use --protocol)\n",
                 address);
         return -1;
     }
@@ -91,13 +91,13 @@ static int flock_cli__init(flock_cli_ctx* ctx, const char* address)
                                                         : MARGO_LOG_CRITICAL);
     ctx->mid = margo_init(proto, MARGO_CLIENT_MODE, 0, 0);
     if (ctx->mid == MARGO_INSTANCE_NULL) {
-        fprintf(stderr, "flock: cannot initialize a client for protocol \"%s\"\n", proto);
+        fprintf(stderr, "flockctl: cannot initialize a client for protocol \"%s\"\n", proto);
         return -1;
     }
     if (ctx->args->log_level > 0) margo_set_log_level(ctx->mid, (margo_log_level)ctx->args->log_level);
     flock_return_t fr = flock_client_init(ctx->mid, ABT_POOL_NULL, &ctx->client);
     if (fr != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock: cannot create a Flock client: %s\n", flock_cli__strerror(fr));
+        fprintf(stderr, "flockctl: cannot create a Flock client: %s\n", flock_cli__strerror(fr));
         return -1;
     }
     return 0;
@@ -304,12 +304,12 @@ static int flock_cli__candidates(const flock_cli_args* args, flock_cli_member** 
     }
     char why[64];
     if (!flock_cli__regular_file(args->group_file, why, sizeof why)) {
-        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file, why);
+        fprintf(stderr, "flockctl: cannot read group file \"%s\": %s\n", args->group_file, why);
         goto finish;
     }
     flock_return_t fr = flock_group_view_from_file(args->group_file, &view);
     if (fr != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file,
+        fprintf(stderr, "flockctl: cannot read group file \"%s\": %s\n", args->group_file,
                 fr == FLOCK_ERR_INVALID_CONFIG ? "not a valid group file (JSON view)"
                                                : flock_cli__strerror(fr));
         goto finish;
@@ -348,7 +348,7 @@ static flock_return_t flock_cli__connect(flock_cli_ctx* ctx, const flock_cli_mem
             return fr;
         }
         if (verbose_fail)
-            fprintf(stderr, "flock: %s (provider %u): %s\n", c[i].address,
+            fprintf(stderr, "flockctl: %s (provider %u): %s\n", c[i].address,
                     (unsigned)c[i].provider_id, why);
     }
     return fr;
@@ -364,11 +364,11 @@ static int flock_cli__show(flock_cli_ctx* ctx, const flock_cli_member* c, size_t
     flock_group_view_t   view = FLOCK_GROUP_VIEW_INITIALIZER;
     int                  rc   = FLOCK_CLI_EXIT_FAIL;
     if (flock_cli__connect(ctx, c, n, -1, true, &h, NULL) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock show: no member of the group answered\n");
+        fprintf(stderr, "flockctl show: no member of the group answered\n");
         goto finish;
     }
     if (flock_group_get_view(h, &view) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock show: cannot copy the view\n");
+        fprintf(stderr, "flockctl show: cannot copy the view\n");
         goto finish;
     }
     if (ctx->args->json) {
@@ -509,11 +509,11 @@ static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_
     int                  rc = FLOCK_CLI_EXIT_FAIL;
 
     if (flock_cli__connect(ctx, c, n, -1, true, &h, NULL) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock check: no member of the group answered\n");
+        fprintf(stderr, "flockctl check: no member of the group answered\n");
         goto finish;
     }
     if (flock_group_get_view(h, &view) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock check: cannot copy the view\n");
+        fprintf(stderr, "flockctl check: cannot copy the view\n");
         goto finish;
     }
     flock_group_handle_release(h);
@@ -669,11 +669,11 @@ static int flock_cli__watch_refresh(flock_cli_ctx* ctx, flock_group_handle_t* h,
     *h = FLOCK_GROUP_HANDLE_NULL;
     if (flock_cli__connect(ctx, *known, *nknown, -1, false, h, contact) != FLOCK_SUCCESS) {
         if (flock_cli__stop) return 1;
-        fprintf(stderr, "flock watch: no member of the group answers any more\n");
+        fprintf(stderr, "flockctl watch: no member of the group answers any more\n");
         return -1;
     }
     if (ctx->args->log_level > 0)
-        fprintf(stderr, "flock watch: now following %s (provider %u)\n",
+        fprintf(stderr, "flockctl watch: now following %s (provider %u)\n",
                 (*known)[*contact].address, (unsigned)(*known)[*contact].provider_id);
     return 0;
 }
@@ -707,7 +707,7 @@ static int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
     double                start   = flock_cli__mono_ms();
 
     if (flock_cli__connect(ctx, c, n, -1, true, &h, &contact) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock watch: no member of the group answered\n");
+        fprintf(stderr, "flockctl watch: no member of the group answered\n");
         goto finish;
     }
     if (flock_group_get_view(h, &prev) != FLOCK_SUCCESS) goto finish;
@@ -757,11 +757,11 @@ int main(int argc, char** argv)
     int               rc = FLOCK_CLI_EXIT_FAIL;
 
     if (flock_cli__parse_args(argc, argv, &args, err, sizeof err) != 0) {
-        fprintf(stderr, "flock: %s\n", err);
+        fprintf(stderr, "flockctl: %s\n", err);
         if (args.cmd >= FLOCK_CLI_SHOW && args.cmd <= FLOCK_CLI_CHECK)
-            fprintf(stderr, "Try 'flock %s --help'.\n", flock_cli__cmd_name(args.cmd));
+            fprintf(stderr, "Try 'flockctl %s --help'.\n", flock_cli__cmd_name(args.cmd));
         else
-            fprintf(stderr, "Try 'flock --help'.\n");
+            fprintf(stderr, "Try 'flockctl --help'.\n");
         return FLOCK_CLI_EXIT_USAGE;
     }
     if (args.cmd == FLOCK_CLI_HELP) {
@@ -769,7 +769,7 @@ int main(int argc, char** argv)
         return FLOCK_CLI_EXIT_OK;
     }
     if (args.cmd == FLOCK_CLI_VERSION) {
-        printf("flock %s\n", FLOCK_CLI_VERSION_STRING);
+        printf("flockctl %s\n", FLOCK_CLI_VERSION_STRING);
         return FLOCK_CLI_EXIT_OK;
     }
 
