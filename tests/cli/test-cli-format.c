@@ -227,7 +227,7 @@ static void check_output(void)
     char* j = capture(print_json, &pa);
     char  expect[512];
     snprintf(expect, sizeof expect,
-             "{\"digest\":\"0x%016llx\",\"members\":[{\"index\":0,\"address\":\"na+sm://100-0\","
+             "{\"digest\":\"0x%016llx\",\"backend\":\"centralized\",\"members\":[{\"index\":0,\"address\":\"na+sm://100-0\","
              "\"provider_id\":7},{\"index\":1,\"address\":\"na+sm://100-0\",\"provider_id\":42},"
              "{\"index\":2,\"address\":\"na+sm://200-0\",\"provider_id\":42}],\"metadata\":{"
              "\"color\":\"blue\"}}\n",
