@@ -40,6 +40,10 @@ int flock_cli__admin_call(flock_cli_ctx* ctx, const char* address, uint16_t prov
                           const char* rpc, const void* in, size_t in_len, int* ret, char** text,
                           double* rtt_ms, char* why, size_t whysize)
 {
+    /* leave and force-leave wait for the group (announcements, a probe of
+     * the member to remove, the commit): give them their own margin */
+    double timeout = ctx->args->timeout_ms;
+    if (strcmp(rpc, FLOCK_CLI_ADMIN_INFO) != 0) timeout = 2 * timeout + 10000.0;
     hg_addr_t addr = HG_ADDR_NULL;
     void*     out  = NULL;
     size_t    olen = 0;
@@ -50,8 +54,8 @@ int flock_cli__admin_call(flock_cli_ctx* ctx, const char* address, uint16_t prov
         return -1;
     }
     double      t0 = flock_cli__mono_ms();
-    hg_return_t hr = frt_forward(ctx->mid, addr, rpc, provider_id, in, in_len,
-                                 ctx->args->timeout_ms, &out, &olen);
+    hg_return_t hr = frt_forward(ctx->mid, addr, rpc, provider_id, in, in_len, timeout, &out,
+                                 &olen);
     if (rtt_ms) *rtt_ms = flock_cli__mono_ms() - t0;
     margo_addr_free(ctx->mid, addr);
     if (hr == HG_NOENTRY) {
@@ -239,7 +243,8 @@ int flock_cli__force_leave(flock_cli_ctx* ctx, const flock_cli_member* c, size_t
     uint16_t             pid;
     if (flock_cli__connect(ctx, c, n, -1, n == 1, &h, &which) != FLOCK_SUCCESS
         || flock_group_get_view(h, &view) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flockctl force-leave: no member of the group answered\n");
+        if (n > 1) /* one member: its own line said why */
+            fprintf(stderr, "flockctl force-leave: no member of the group answered\n");
         goto finish;
     }
     /* the member's provider id: given, or the one the view lists for it */
@@ -299,7 +304,8 @@ int flock_cli__meta(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n)
     flock_group_view_t    view = FLOCK_GROUP_VIEW_INITIALIZER;
     int                   rc   = FLOCK_CLI_EXIT_FAIL;
     if (flock_cli__connect(ctx, c, n, -1, n == 1, &h, NULL) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flockctl meta: no member of the group answered\n");
+        if (n > 1) /* one member: its own line said why */
+            fprintf(stderr, "flockctl meta: no member of the group answered\n");
         goto finish;
     }
     if (a->meta_op == FLOCK_CLI_META_GET) {

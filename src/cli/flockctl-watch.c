@@ -254,7 +254,8 @@ int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
     w.ctx = ctx;
 
     if (flock_cli__connect(ctx, c, n, -1, true, &h, &contact) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flockctl watch: no member of the group answered\n");
+        if (n > 1) /* one member: its own line said why */
+            fprintf(stderr, "flockctl watch: no member of the group answered\n");
         goto finish;
     }
     if (flock_group_get_view(h, &prev) != FLOCK_SUCCESS) goto finish;

@@ -371,7 +371,8 @@ static int flock_cli__show(flock_cli_ctx* ctx, const flock_cli_member* c, size_t
     size_t               which = 0;
     int                  rc    = FLOCK_CLI_EXIT_FAIL;
     if (flock_cli__connect(ctx, c, n, -1, true, &h, &which) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flockctl show: no member of the group answered\n");
+        if (n > 1) /* one member: its own line said why */
+            fprintf(stderr, "flockctl show: no member of the group answered\n");
         goto finish;
     }
     if (flock_group_get_view(h, &view) != FLOCK_SUCCESS) {

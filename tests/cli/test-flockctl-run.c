@@ -6,6 +6,7 @@
  * member, watch (initial members, --duration, losing the group).
  */
 #include "../daemon/tools-test.h"
+#include "../../src/cli/flock-cli.h"
 
 #define FLOCKD ft_bin("src/daemon/flockd")
 #define FLOCK  ft_bin("src/cli/flockctl")
@@ -26,7 +27,7 @@ static void check_help_and_usage(void)
         CHECK(tt_file_contains(out, usage));
     }
     CHECK_EQ_INT(tt_run(out, err, "'%s' --version", FLOCK), 0);
-    CHECK(tt_file_contains(out, "flock "));
+    CHECK(tt_file_contains(out, "flockctl "));
 
     static const struct {
         const char* args;
@@ -104,8 +105,9 @@ static void check_show_and_check(void)
     /* --json, by address */
     CHECK_EQ_INT(tt_run(out, err, "'%s' show --address %s --provider-id 42 --json", FLOCK, live), 0);
     snprintf(line, sizeof line,
-             "\"members\":[{\"index\":0,\"address\":\"%s\",\"provider_id\":42},{\"index\":1,"
-             "\"address\":\"%s\",\"provider_id\":42}],\"metadata\":{\"color\":\"blue\"}}",
+             "\"backend\":\"static\",\"members\":[{\"index\":0,\"address\":\"%s\",\"provider_id\":42,"
+             "\"status\":\"unknown\"},{\"index\":1,\"address\":\"%s\",\"provider_id\":42,"
+             "\"status\":\"unknown\"}],\"metadata\":{\"color\":\"blue\"}}",
              live, dead);
     CHECK(tt_file_contains(out, line));
     CHECK(tt_file_contains(out, "{\"digest\":\"0x"));
@@ -131,8 +133,10 @@ static void check_show_and_check(void)
              "'provider_id':42}],'metadata':{}}",
              live);
     tt_write_file(f2, line, true);
-    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, f2), 0);
+    /* the view is printed, exit 3: the first member tried did not answer */
+    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, f2), FLOCK_CLI_EXIT_DEGRADED);
     CHECK(tt_file_contains(err, "tcp://127.0.0.1:1 (provider 42): unreachable"));
+    CHECK(tt_file_contains(err, "flockctl show: tcp://127.0.0.1:1 (provider 42) did not answer"));
     CHECK(tt_file_contains(out, "2 members"));
 
     /* a stopped (SIGSTOP) member: probes time out instead of hanging */
