@@ -1,6 +1,7 @@
 /*
  * flock-group.h -- client-side group handles: a cached view of a group,
- * refreshed from one member ("contact") with the flock_get_view RPC.
+ * refreshed from one member ("contact") with the flock_get_view RPC or kept
+ * current by a subscription; run-time metadata.
  */
 #ifndef FLOCK_GROUP_H
 #define FLOCK_GROUP_H
@@ -83,7 +84,37 @@ flock_return_t flock_group_access_view(flock_group_handle_t handle,
                                                       const flock_group_view_t* view),
                                        void* uargs);
 
-/** @brief Not supported: always FLOCK_ERR_OP_UNSUPPORTED. */
+/*
+ * Run-time metadata limits (bytes, without the terminating NUL). Keys and
+ * values are UTF-8 text without NUL bytes; keys are not empty. Keys that
+ * start with "__" are reserved to the library and the backends (the
+ * backend type, its config): clients cannot set or remove them.
+ */
+#define FLOCK_METADATA_KEY_MAX   256u   /**< longest key */
+#define FLOCK_METADATA_VALUE_MAX 4096u  /**< longest value */
+#define FLOCK_METADATA_TOTAL_MAX 65536u /**< sum of key and value lengths of every
+                                             entry of a group, reserved ones included */
+
+/**
+ * @brief Set (value != NULL) or remove (value == NULL) a metadata entry of
+ * the group, through the handle's contact member (another member if the
+ * contact does not answer). An empty value is a value like any other (the
+ * key stays, with ""): only NULL removes. Removing a key that does not
+ * exist succeeds. Every member's metadata callback, and every subscriber's,
+ * then sees (key, value) -- value NULL for a removal -- exactly once.
+ * Centralized: the primary orders the change and has applied it at every
+ * reachable member when the call returns. SWIM: the contact applies it and
+ * gossip spreads it; concurrent sets converge on one value (docs/design.md).
+ * Static: FLOCK_ERR_OP_FORBIDDEN. The handle's cached view changes with the
+ * next flock_group_update_view (or at once when subscribed).
+ * @return FLOCK_SUCCESS; FLOCK_ERR_INVALID_ARGS (NULL handle or key, empty
+ *         key, a key or value over its limit, not UTF-8, a reserved key, or
+ *         the group's metadata would exceed FLOCK_METADATA_TOTAL_MAX);
+ *         FLOCK_ERR_OP_FORBIDDEN (static group); FLOCK_ERR_OP_UNSUPPORTED
+ *         (a member of an older version); FLOCK_ERR_FROM_MERCURY (no member
+ *         answers); FLOCK_ERR_OTHER (the group cannot order the change now,
+ *         e.g. a centralized primary without a majority).
+ */
 flock_return_t flock_group_metadata_set(flock_group_handle_t handle, const char* key,
                                         const char* value);
 
@@ -108,13 +139,42 @@ flock_return_t flock_request_wait(flock_request_t req);
  *  it: flock_request_wait is still required). */
 flock_return_t flock_request_test(flock_request_t req, bool* completed);
 
-/** @brief Not supported: always FLOCK_ERR_OP_UNSUPPORTED. */
+/**
+ * @brief Subscribe to the group's changes: the contact member pushes every
+ * JOINED / LEFT / DIED and every metadata change (value NULL: removed) in
+ * the order it applied them; the handle's cached view is updated before
+ * each callback runs. The first answer brings the member's whole view: what
+ * differs from the cached view is delivered first, as events. Callbacks run
+ * on a runtime thread of the client's instance, one at a time, never with
+ * a lock of the handle held (they may call flock_group_get_view, and
+ * flock_group_unsubscribe). Either callback may be NULL.
+ *
+ * If the contact dies or stops answering (a poll that outlives its wait by
+ * the client timeout), the handle subscribes with the next member of its
+ * view and delivers what differs between its view and that member's: no
+ * change is lost or delivered twice (a change that happened and was undone
+ * while no member could be reached is not seen). A member forgets a
+ * subscriber that has not polled for twice its wait plus 5 s.
+ * FLOCK_SUBSCRIBE_WAIT_MS (100 .. 60000, default 10000) sets how long a
+ * member holds a poll without news.
+ * @return FLOCK_SUCCESS (the first answer has been delivered when it
+ *         returns); FLOCK_ERR_INVALID_ARGS (NULL handle, already
+ *         subscribed); FLOCK_ERR_OP_UNSUPPORTED (no member supports
+ *         subscriptions); FLOCK_ERR_FROM_MERCURY (no member answers);
+ *         FLOCK_ERR_ALLOCATION.
+ */
 flock_return_t flock_group_subscribe(flock_group_handle_t handle,
                                      flock_membership_update_fn member_update_fn,
                                      flock_metadata_update_fn metadata_update_fn,
                                      void* context);
 
-/** @brief Not supported: always FLOCK_ERR_OP_UNSUPPORTED. */
+/**
+ * @brief Stop the subscription: when it returns no callback is running or
+ * will run (called from a callback, the current one finishes and no other
+ * starts). The member is told to forget the subscriber (best effort).
+ * Releasing the handle's last reference unsubscribes too.
+ * @return FLOCK_SUCCESS; FLOCK_ERR_INVALID_ARGS (NULL handle, not subscribed).
+ */
 flock_return_t flock_group_unsubscribe(flock_group_handle_t handle);
 
 #ifdef __cplusplus

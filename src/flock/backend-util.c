@@ -124,3 +124,93 @@ uint64_t flock__view_group_id(const flock_group_view_t* v)
     json_object_put(o);
     return id;
 }
+
+/* ------------------------------------------------------------------ */
+/* Run-time metadata rules                                              */
+/* ------------------------------------------------------------------ */
+
+bool flock__utf8_valid(const char* str, size_t n)
+{
+    const unsigned char* s = (const unsigned char*)str;
+    size_t               i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t   len;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2, cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3, cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n - i < len) return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+            || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+static flock_return_t meta_refuse(char* why, size_t why_size, const char* text)
+{
+    if (why && why_size) snprintf(why, why_size, "%s", text);
+    return FLOCK_ERR_INVALID_ARGS;
+}
+
+flock_return_t flock__metadata_check(const char* key, const char* value, bool from_outside,
+                                     char* why, size_t why_size)
+{
+    if (why && why_size) why[0] = '\0';
+    if (!key || !*key) return meta_refuse(why, why_size, "the key is empty");
+    size_t klen = strlen(key);
+    if (klen > FLOCK_METADATA_KEY_MAX)
+        return meta_refuse(why, why_size, "the key is longer than 256 bytes");
+    if (!flock__utf8_valid(key, klen))
+        return meta_refuse(why, why_size, "the key is not valid UTF-8");
+    if (from_outside && klen >= 2 && key[0] == '_' && key[1] == '_')
+        return meta_refuse(why, why_size, "keys starting with \"__\" are reserved");
+    if (!value) return FLOCK_SUCCESS;
+    size_t vlen = strlen(value);
+    if (vlen > FLOCK_METADATA_VALUE_MAX)
+        return meta_refuse(why, why_size, "the value is longer than 4096 bytes");
+    if (!flock__utf8_valid(value, vlen))
+        return meta_refuse(why, why_size, "the value is not valid UTF-8");
+    return FLOCK_SUCCESS;
+}
+
+size_t flock__metadata_total_after(const flock_group_view_t* v, const char* key,
+                                   const char* value)
+{
+    size_t total = 0;
+    for (uint64_t i = 0; i < v->metadata.size; i++) {
+        const flock_metadata_t* m = &v->metadata.data[i];
+        if (key && strcmp(m->key, key) == 0) continue;
+        total += strlen(m->key) + strlen(m->value);
+    }
+    if (key && value) total += strlen(key) + strlen(value);
+    return total;
+}
+
+const char* flock__error_name(flock_return_t ret)
+{
+    switch (ret) {
+#define X(code, msg) \
+    case code:       \
+        return #code;
+        FLOCK_RETURN_VALUES
+#undef X
+    default:
+        return "FLOCK_ERR_?";
+    }
+}

@@ -38,6 +38,7 @@
 #include <flock/flock-gateway.h>
 #include <flock/flock-common.h>
 #include <flock/flock-group-view.h>
+#include <flock/flock-group.h>
 
 
 #ifdef __cplusplus
@@ -94,6 +95,34 @@ void flock__notify_member(const flock_backend_init_args_t* args, flock_update_t 
  *  Must be called without holding the view lock. */
 void flock__notify_metadata(const flock_backend_init_args_t* args, const char* key,
                             const char* value);
+
+/** "FLOCK_ERR_..." name of a return code ("FLOCK_ERR_?" if unknown), from
+ *  the FLOCK_RETURN_VALUES X-macro. */
+const char* flock__error_name(flock_return_t ret);
+
+/*
+ * Run-time metadata rules (limits in flock-group.h). Pure functions, used by
+ * the client (before sending), the provider (every request from outside)
+ * and the backends (the total size, which only they can judge).
+ */
+
+/** true if the n bytes at s are well-formed UTF-8 (no overlong forms, no
+ *  surrogates, nothing above U+10FFFF). */
+bool flock__utf8_valid(const char* s, size_t n);
+
+/**
+ * Check a metadata change (value NULL = removal). from_outside: a client's
+ * request, for which reserved keys ("__" prefix) are refused. On failure
+ * returns FLOCK_ERR_INVALID_ARGS and writes the reason (e.g. "the key is
+ * longer than 256 bytes") into why (why_size bytes, may be 0).
+ */
+flock_return_t flock__metadata_check(const char* key, const char* value, bool from_outside,
+                                     char* why, size_t why_size);
+
+/** Sum of key and value lengths of v's metadata once key is set to value
+ *  (NULL: removed); compare with FLOCK_METADATA_TOTAL_MAX. No locking. */
+size_t flock__metadata_total_after(const flock_group_view_t* v, const char* key,
+                                   const char* value);
 
 /**
  * The provider that owns a group, as an identity only. The provider passes

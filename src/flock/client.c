@@ -24,31 +24,17 @@
 #include <flock/flock-client.h>
 #include <flock/flock-group.h>
 
+#include "flock/backend-util.h"
+#include "flock/client-internal.h"
 #include "flock/provider-internal.h"
+#include "flock/subscribe-wire.h"
 #include "flock/view-codec.h"
-
-struct flock_client {
-    margo_instance_id mid;
-    ABT_pool          pool;
-    double            timeout_ms; /* each get_view attempt (contact, then failover) */
-    atomic_size_t     num_handles;
-    atomic_size_t     refs; /* 1 for the owner + 1 per live handle */
-};
 
 /* Drop one reference; the last one frees the client. */
 static void client_unref(flock_client_t client)
 {
     if (atomic_fetch_sub(&client->refs, 1) == 1) free(client);
 }
-
-struct flock_group_handle {
-    flock_client_t       client;
-    atomic_uint_fast64_t refcount;
-    pthread_mutex_t      contact_lock; /* guards addr + provider_id */
-    hg_addr_t            addr;         /* contact member */
-    uint16_t             provider_id;
-    flock_group_view_t   view;         /* guarded by view.mtx */
-};
 
 /* Timeout of each get_view attempt, on the contact and then on each other
  * member when it fails: a hung contact (stopped process, dropped frames)
@@ -148,16 +134,13 @@ static flock_return_t from_hg(margo_instance_id mid, hg_return_t hret)
     return hret == HG_NOMEM ? FLOCK_ERR_ALLOCATION : FLOCK_ERR_FROM_MERCURY;
 }
 
-/* Errors after which another member may answer (the contact is gone,
- * unreachable, or not serving the group any more). */
-static bool worth_failover(hg_return_t hret)
+bool flock__worth_failover(hg_return_t hret)
 {
     return hret != HG_SUCCESS && hret != HG_CANCELED && hret != HG_NOMEM
         && hret != HG_MSGSIZE && hret != HG_INVALID_ARG;
 }
 
-/* A duplicate of the current contact. */
-static hg_return_t contact_get(flock_group_handle_t h, hg_addr_t* addr, uint16_t* pid)
+hg_return_t flock__handle_contact(flock_group_handle_t h, hg_addr_t* addr, uint16_t* pid)
 {
     pthread_mutex_lock(&h->contact_lock);
     hg_return_t hret = margo_addr_dup(h->client->mid, h->addr, addr);
@@ -166,14 +149,25 @@ static hg_return_t contact_get(flock_group_handle_t h, hg_addr_t* addr, uint16_t
     return hret;
 }
 
+void flock__handle_set_contact(flock_group_handle_t h, hg_addr_t addr, uint16_t pid)
+{
+    pthread_mutex_lock(&h->contact_lock);
+    hg_addr_t old  = h->addr;
+    h->addr        = addr;
+    h->provider_id = pid;
+    pthread_mutex_unlock(&h->contact_lock);
+    margo_addr_free(h->client->mid, old);
+}
+
 /*
  * The contact failed: try the other members of the cached view in view
  * order (starting after the contact), each with a bounded timeout. The
  * first that answers becomes the contact. On success *out and *out_len hold
  * its response. Blocks (may run on a handler thread).
  */
-static hg_return_t failover(flock_group_handle_t h, const uint8_t* in, size_t in_len,
-                            void** out, size_t* out_len)
+hg_return_t flock__handle_failover(flock_group_handle_t h, const char* rpc, const void* in,
+                                   size_t in_len, double extra_timeout_ms, void** out,
+                                   size_t* out_len)
 {
     hg_return_t hret  = HG_NOENTRY;
     char**      addrs = NULL;
@@ -207,18 +201,13 @@ static hg_return_t failover(flock_group_handle_t h, const uint8_t* in, size_t in
         if (!addrs[i] || (pids[i] == cur_pid && strcmp(addrs[i], cur) == 0)) continue;
         hg_addr_t addr = HG_ADDR_NULL;
         if (margo_addr_lookup(h->client->mid, addrs[i], &addr) != HG_SUCCESS) continue;
-        hret = frt_forward(h->client->mid, addr, FLOCK__GET_VIEW_RPC, pids[i], in, in_len,
-                           h->client->timeout_ms, out, out_len);
+        hret = frt_forward(h->client->mid, addr, rpc, pids[i], in, in_len,
+                           h->client->timeout_ms + extra_timeout_ms, out, out_len);
         if (hret == HG_SUCCESS) {
             margo_warning(h->client->mid,
                           "[flock] group contact %s (provider %u) failed; now using %s "
                           "(provider %u)", cur, (unsigned)cur_pid, addrs[i], (unsigned)pids[i]);
-            pthread_mutex_lock(&h->contact_lock);
-            hg_addr_t old  = h->addr;
-            h->addr        = addr;
-            h->provider_id = pids[i];
-            pthread_mutex_unlock(&h->contact_lock);
-            margo_addr_free(h->client->mid, old);
+            flock__handle_set_contact(h, addr, pids[i]);
             break;
         }
         margo_addr_free(h->client->mid, addr);
@@ -237,10 +226,11 @@ static flock_return_t finish_update(flock_group_handle_t h, hg_return_t hret, co
     flock_return_t ret      = FLOCK_SUCCESS;
     void*          fo_out   = NULL;
     size_t         fo_len   = 0;
-    if (worth_failover(hret)) {
+    if (flock__worth_failover(hret)) {
         margo_warning(h->client->mid, "[flock] group contact did not answer (%s); trying "
                                       "the other members", HG_Error_to_string(hret));
-        hret = failover(h, in, in_len, &fo_out, &fo_len);
+        hret = flock__handle_failover(h, FLOCK__GET_VIEW_RPC, in, in_len, 0, &fo_out,
+                                      &fo_len);
         out     = fo_out;
         out_len = fo_len;
     }
@@ -283,7 +273,7 @@ flock_return_t flock_group_update_view(flock_group_handle_t handle, flock_reques
         goto finish;
     }
     memcpy(in, b.data, sizeof in);
-    if (contact_get(handle, &addr, &pid) != HG_SUCCESS) {
+    if (flock__handle_contact(handle, &addr, &pid) != HG_SUCCESS) {
         ret = FLOCK_ERR_FROM_MERCURY;
         goto finish;
     }
@@ -495,6 +485,7 @@ flock_return_t flock_group_handle_release(flock_group_handle_t handle)
 {
     if (!handle) return FLOCK_ERR_INVALID_ARGS;
     if (atomic_fetch_sub(&handle->refcount, 1) != 1) return FLOCK_SUCCESS;
+    flock__client_sub_detach(handle); /* no callback runs after this */
     flock_client_t client = handle->client;
     margo_addr_free(client->mid, handle->addr);
     pthread_mutex_destroy(&handle->contact_lock);
@@ -537,25 +528,57 @@ flock_return_t flock_group_access_view(flock_group_handle_t handle,
 flock_return_t flock_group_metadata_set(flock_group_handle_t handle, const char* key,
                                         const char* value)
 {
-    (void)handle;
-    (void)key;
-    (void)value;
-    return FLOCK_ERR_OP_UNSUPPORTED;
-}
+    flock_return_t ret     = FLOCK_SUCCESS;
+    frt_wbuf       in      = FRT_WBUF_INIT;
+    hg_addr_t      addr    = HG_ADDR_NULL;
+    uint16_t       pid     = 0;
+    void*          out     = NULL;
+    size_t         out_len = 0;
+    char           why[96];
 
-flock_return_t flock_group_subscribe(flock_group_handle_t handle,
-                                     flock_membership_update_fn member_update_fn,
-                                     flock_metadata_update_fn metadata_update_fn, void* context)
-{
-    (void)handle;
-    (void)member_update_fn;
-    (void)metadata_update_fn;
-    (void)context;
-    return FLOCK_ERR_OP_UNSUPPORTED;
-}
-
-flock_return_t flock_group_unsubscribe(flock_group_handle_t handle)
-{
-    (void)handle;
-    return FLOCK_ERR_OP_UNSUPPORTED;
+    if (!handle) return FLOCK_ERR_INVALID_ARGS;
+    ret = flock__metadata_check(key, value, true, why, sizeof why);
+    if (ret != FLOCK_SUCCESS) {
+        margo_error(handle->client->mid, "[flock] flock_group_metadata_set: %s", why);
+        return ret;
+    }
+    flock__sub_encode_meta_set(&in, key, value);
+    if (in.failed) {
+        ret = FLOCK_ERR_ALLOCATION;
+        goto finish;
+    }
+    if (flock__handle_contact(handle, &addr, &pid) != HG_SUCCESS) {
+        ret = FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
+    hg_return_t hret = frt_forward(handle->client->mid, addr, FLOCK__METADATA_SET_RPC, pid,
+                                   in.data, in.len, handle->client->timeout_ms, &out, &out_len);
+    if (flock__worth_failover(hret)) {
+        hg_return_t first = hret;
+        hret = flock__handle_failover(handle, FLOCK__METADATA_SET_RPC, in.data, in.len, 0, &out,
+                                      &out_len);
+        if (hret == HG_NOENTRY && first != HG_NOENTRY) hret = first; /* nobody else to try */
+    }
+    if (hret == HG_NOENTRY) { /* no member has the RPC: an older version */
+        margo_error(handle->client->mid, "[flock] flock_group_metadata_set: no member of the "
+                                         "group serves run-time metadata (older version?)");
+        ret = FLOCK_ERR_OP_UNSUPPORTED;
+        goto finish;
+    }
+    if (hret != HG_SUCCESS) {
+        margo_error(handle->client->mid, "[flock] flock_metadata_set RPC failed: %s",
+                    HG_Error_to_string(hret));
+        ret = hret == HG_NOMEM ? FLOCK_ERR_ALLOCATION : FLOCK_ERR_FROM_MERCURY;
+        goto finish;
+    }
+    if (!flock__sub_decode_status(out, out_len, &ret)) {
+        margo_error(handle->client->mid, "[flock] malformed flock_metadata_set response "
+                                         "(%zu bytes)", out_len);
+        ret = FLOCK_ERR_FROM_MERCURY;
+    }
+finish:
+    if (addr != HG_ADDR_NULL) margo_addr_free(handle->client->mid, addr);
+    frt_wbuf_free(&in);
+    free(out);
+    return ret;
 }

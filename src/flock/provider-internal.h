@@ -29,6 +29,9 @@ extern "C" {
 flock_return_t flock__provider_get_backend(flock_provider_t provider,
                                            flock_backend_impl** impl, void** state);
 
+/** Number of subscribers the provider currently serves (0 for NULL). */
+size_t flock__provider_subscriber_count(flock_provider_t provider);
+
 /** Look up a registered backend / gateway by exact name (NULL if none). */
 flock_backend_impl* flock__find_backend(const char* name);
 flock_gateway_impl* flock__find_gateway(const char* name);

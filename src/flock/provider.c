@@ -1,8 +1,9 @@
 /*
  * provider.c -- flock_provider_register / destroy / get_config, the update
- * callback list, the dispatcher given to backends (which asks group-file.c
- * to rewrite the group file after each change) and the "flock_get_view" RPC
- * handler (FLOCK-SPEC 2.1, 3.0, 3.4, 5.5, 5.6).
+ * callback list, the dispatcher given to backends (which hands each change
+ * to the subscribers, provider-subs.c, and asks group-file.c to rewrite the
+ * group file), and the "flock_get_view" and "flock_metadata_set" RPC
+ * handlers (FLOCK-SPEC 2.1, 3.0, 3.4, 5.5, 5.6; issue #16).
  *
  * Locking (see docs/design.md, "Flock core"):
  *   - cb_lock (rwlock) protects the user callback list; dispatchers hold it
@@ -35,6 +36,8 @@
 #include "flock/view-codec.h"
 #include "flock/group-file.h"
 #include "flock/provider-admin.h"
+#include "flock/provider-subs.h"
+#include "flock/subscribe-wire.h"
 
 typedef struct {
     flock_membership_update_fn member_fn;
@@ -59,9 +62,11 @@ struct flock_provider {
     size_t           ncbs, cbcap;
 
     flock__group_file_t gfile; /* the group file (group-file.c) */
+    flock__subs_t   subs;      /* subscribers (provider-subs.c) */
     atomic_bool     closing;
 
     bool rpc_registered;
+    bool meta_rpc_registered;
     bool identity_registered;
     bool finalize_pushed;
     bool ref_taken;
@@ -101,6 +106,7 @@ static void dispatch_member_update(void* ctx, flock_update_t update, const char*
         if (p->cbs[i].member_fn)
             p->cbs[i].member_fn(p->cbs[i].context, update, address, provider_id);
     pthread_rwlock_unlock(&p->cb_lock);
+    flock__subs_publish_member(&p->subs, update, address, provider_id);
     flock__group_file_write(&p->gfile, false);
 }
 
@@ -112,6 +118,7 @@ static void dispatch_metadata_update(void* ctx, const char* key, const char* val
     for (size_t i = 0; i < p->ncbs; i++)
         if (p->cbs[i].metadata_fn) p->cbs[i].metadata_fn(p->cbs[i].context, key, value);
     pthread_rwlock_unlock(&p->cb_lock);
+    flock__subs_publish_metadata(&p->subs, key, value);
     flock__group_file_write(&p->gfile, false);
 }
 
@@ -186,6 +193,53 @@ static void get_view_handler(frt_request_t req, const void* in, size_t in_len, v
 }
 
 /* ------------------------------------------------------------------ */
+/* flock_metadata_set RPC                                               */
+/* ------------------------------------------------------------------ */
+
+/* A client sets (value) or removes (no value) a metadata entry: the rules
+ * of backend-util.h (limits, UTF-8, reserved keys), then the backend's op,
+ * which orders and spreads the change (or refuses it: static). */
+static void metadata_set_handler(frt_request_t req, const void* in, size_t in_len,
+                                 void* uargs)
+{
+    flock_provider_t p   = (flock_provider_t)uargs;
+    char *           key = NULL, *value = NULL;
+    char             why[96];
+    flock_return_t   ret;
+    frt_wbuf         out = FRT_WBUF_INIT;
+
+    if (!flock__sub_decode_meta_set(in, in_len, &key, &value)) {
+        margo_error(p->mid, "[flock] provider %u: malformed flock_metadata_set request from %s "
+                            "(%zu bytes)", (unsigned)p->provider_id,
+                    frt_request_source(req), in_len);
+        frt_respond_error(req, HG_PROTOCOL_ERROR);
+        return;
+    }
+    ret = flock__metadata_check(key, value, true, why, sizeof why);
+    if (ret != FLOCK_SUCCESS) {
+        margo_warning(p->mid, "[flock] provider %u: metadata change from %s refused: %s",
+                      (unsigned)p->provider_id, frt_request_source(req), why);
+        goto finish;
+    }
+    void* state = atomic_load(&p->backend_state);
+    if (!state || atomic_load(&p->closing)) {
+        ret = FLOCK_ERR_INVALID_GROUP;
+        goto finish;
+    }
+    ret = value ? p->backend->add_metadata(state, key, value)
+                : p->backend->remove_metadata(state, key);
+finish:
+    flock__sub_encode_status(&out, ret);
+    if (out.failed)
+        frt_respond_error(req, HG_NOMEM);
+    else
+        frt_respond(req, out.data, out.len);
+    frt_wbuf_free(&out);
+    free(key);
+    free(value);
+}
+
+/* ------------------------------------------------------------------ */
 /* Teardown                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -198,7 +252,10 @@ static void provider_teardown(flock_provider_t p)
     flock__admin_stop(p->admin); /* waits for its handlers; before the backend goes */
     p->admin = NULL;
     flock__group_file_destroy(&p->gfile); /* no retry from now on */
+    flock__subs_destroy(&p->subs);        /* subscribers move to another member */
     if (p->rpc_registered) frt_rpc_deregister(p->mid, FLOCK__GET_VIEW_RPC, p->provider_id);
+    if (p->meta_rpc_registered)
+        frt_rpc_deregister(p->mid, FLOCK__METADATA_SET_RPC, p->provider_id);
     if (p->identity_registered) margo_provider_deregister_identity(p->mid, p->provider_id);
     pthread_rwlock_wrlock(&p->cb_lock); /* waits for running user callbacks */
     free(p->cbs);
@@ -511,8 +568,10 @@ static flock_return_t reg_place_self(reg_ctx* r)
     return FLOCK_SUCCESS;
 }
 
-/* Phase 9: the client-facing RPC (flock_get_view).
- * FLOCK_ERR_INVALID_PROVIDER (id taken), FLOCK_ERR_FROM_MERCURY. */
+/* Phase 9: the client-facing RPCs: flock_get_view, flock_metadata_set and
+ * the subscriptions (provider-subs.c).
+ * FLOCK_ERR_INVALID_PROVIDER (id taken), FLOCK_ERR_FROM_MERCURY,
+ * FLOCK_ERR_ALLOCATION. */
 static flock_return_t reg_get_view_rpc(reg_ctx* r)
 {
     hg_return_t hret = frt_rpc_register(r->mid, FLOCK__GET_VIEW_RPC, r->provider_id,
@@ -527,7 +586,20 @@ static flock_return_t reg_get_view_rpc(reg_ctx* r)
         return FLOCK_ERR_FROM_MERCURY;
     }
     r->p->rpc_registered = true;
-    return FLOCK_SUCCESS;
+    hret = frt_rpc_register(r->mid, FLOCK__METADATA_SET_RPC, r->provider_id,
+                            metadata_set_handler, r->p, r->pool);
+    if (hret != HG_SUCCESS) {
+        margo_error(r->mid, "[flock] cannot register %s: %s", FLOCK__METADATA_SET_RPC,
+                    HG_Error_to_string(hret));
+        return FLOCK_ERR_FROM_MERCURY;
+    }
+    r->p->meta_rpc_registered = true;
+    flock_return_t ret = flock__subs_init(&r->p->subs, r->mid, r->provider_id,
+                                          provider_view_source, r->p);
+    if (ret != FLOCK_SUCCESS)
+        margo_error(r->mid, "[flock] provider %u: cannot start the subscription service",
+                    (unsigned)r->provider_id);
+    return ret;
 }
 
 /* Phase 10: the backend's group. The initial view moves into the init
@@ -771,4 +843,9 @@ flock_return_t flock__provider_get_backend(flock_provider_t provider,
     if (impl) *impl = provider->backend;
     if (state) *state = s;
     return FLOCK_SUCCESS;
+}
+
+size_t flock__provider_subscriber_count(flock_provider_t provider)
+{
+    return provider ? flock__subs_count(&provider->subs) : 0;
 }

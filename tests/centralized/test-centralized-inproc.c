@@ -253,13 +253,13 @@ static void test_group(void)
                      FLOCK_ERR_INVALID_ARGS);
         frt_wbuf_free(&b);
         /* a replayed (already applied) update: no callback, no change */
-        flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, a2, 5};
+        flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, a2, 5, NULL};
         flock__cent_encode_envelope(&b, group_id, 1, 2);
         flock__cent_encode_events(&b, &e, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_SUCCESS);
         frt_wbuf_free(&b);
         /* an update from the future (gap): the member resyncs from the primary */
-        flock__cent_event_t f = {1000, FLOCK_MEMBER_JOINED, "na+sm://1-0", 9};
+        flock__cent_event_t f = {1000, FLOCK_MEMBER_JOINED, "na+sm://1-0", 9, NULL};
         flock__cent_encode_envelope(&b, group_id, 1, 2);
         flock__cent_encode_events(&b, &f, 1);
         CHECK_EQ_INT(raw_call(m2, a1, FLOCK__CENT_RPC_UPDATE, 1, &b), FLOCK_SUCCESS);

@@ -5,6 +5,8 @@
 #include "flock-test.h"
 
 #include "backends/centralized/centralized-wire.h"
+#include <flock/flock-group.h>
+#include <string.h>
 
 static void test_ping(void)
 {
@@ -24,27 +26,37 @@ static void test_ping(void)
 
 static void test_events(void)
 {
-    flock__cent_event_t in[3] = {
-        {7, FLOCK_MEMBER_JOINED, "na+sm://100-0", 1},
-        {8, FLOCK_MEMBER_LEFT, "ofi+tcp://127.0.0.1:4000", 65535},
-        {9, FLOCK_MEMBER_DIED, "na+sm://101-0", 0},
+    char longkey[FLOCK_METADATA_KEY_MAX + 1];
+    memset(longkey, 'k', FLOCK_METADATA_KEY_MAX);
+    longkey[FLOCK_METADATA_KEY_MAX] = '\0';
+    flock__cent_event_t in[6] = {
+        {7, FLOCK_MEMBER_JOINED, "na+sm://100-0", 1, NULL},
+        {8, FLOCK_MEMBER_LEFT, "ofi+tcp://127.0.0.1:4000", 65535, NULL},
+        {9, FLOCK_MEMBER_DIED, "na+sm://101-0", 0, NULL},
+        {10, FLOCK__CENT_META_SET, "color", 0, "blue"},
+        {11, FLOCK__CENT_META_DEL, "color", 0, NULL},
+        {12, FLOCK__CENT_META_SET, longkey, 0, ""},
     };
     frt_wbuf b = FRT_WBUF_INIT;
     flock__cent_event_t* out = NULL;
     size_t n = 0;
     frt_rbuf r;
 
-    flock__cent_encode_events(&b, in, 3);
+    flock__cent_encode_events(&b, in, 6);
     REQUIRE(!b.failed);
     frt_rbuf_init(&r, b.data, b.len);
     REQUIRE(flock__cent_decode_events(&r, &out, &n));
     CHECK(frt_rbuf_done(&r));
-    REQUIRE(n == 3);
-    for (size_t i = 0; i < 3; i++) {
+    REQUIRE(n == 6);
+    for (size_t i = 0; i < 6; i++) {
         CHECK(out[i].seq == in[i].seq);
         CHECK(out[i].type == in[i].type);
         CHECK_EQ_STR(out[i].address, in[i].address);
         CHECK(out[i].provider_id == in[i].provider_id);
+        if (in[i].value)
+            CHECK_EQ_STR(out[i].value, in[i].value);
+        else
+            CHECK(out[i].value == NULL);
     }
     flock__cent_events_free(out, n);
 
@@ -58,7 +70,7 @@ static void test_events(void)
     /* an unknown update kind (MOVED = 3 and beyond) */
     {
         frt_wbuf bad = FRT_WBUF_INIT;
-        flock__cent_event_t e = {1, FLOCK_MEMBER_MOVED, "a", 1};
+        flock__cent_event_t e = {1, FLOCK_MEMBER_MOVED, "a", 1, NULL};
         flock__cent_encode_events(&bad, &e, 1);
         frt_rbuf_init(&r, bad.data, bad.len);
         CHECK(!flock__cent_decode_events(&r, &out, &n));
@@ -82,7 +94,7 @@ static void test_events(void)
         memset(addr, 'x', sizeof addr - 1);
         addr[sizeof addr - 1] = 0;
         frt_wbuf bad = FRT_WBUF_INIT;
-        flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, addr, 1};
+        flock__cent_event_t e = {1, FLOCK_MEMBER_JOINED, addr, 1, NULL};
         flock__cent_encode_events(&bad, &e, 1);
         frt_rbuf_init(&r, bad.data, bad.len);
         CHECK(!flock__cent_decode_events(&r, &out, &n));
@@ -137,9 +149,9 @@ static void test_small(void)
 static void test_event_entry(void)
 {
     static const flock__cent_event_t in[] = {
-        {1, FLOCK_MEMBER_JOINED, "na+sm://1-0", 0},
-        {1ULL << 40, FLOCK_MEMBER_LEFT, "ofi+tcp://[::1]:5000", 65535},
-        {3, FLOCK_MEMBER_DIED, "", 7},
+        {1, FLOCK_MEMBER_JOINED, "na+sm://1-0", 0, NULL},
+        {1ULL << 40, FLOCK_MEMBER_LEFT, "ofi+tcp://[::1]:5000", 65535, NULL},
+        {3, FLOCK_MEMBER_DIED, "", 7, NULL},
     };
     const size_t n = sizeof in / sizeof in[0];
     for (size_t k = 0; k <= n; k++) {

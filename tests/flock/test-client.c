@@ -140,10 +140,23 @@ static void test_create_and_update(flock_client_t c, margo_instance_id via)
     CHECK_EQ_INT(flock_group_access_view(h, NULL, NULL), FLOCK_SUCCESS);
     CHECK_EQ_INT(flock_group_access_view(NULL, probe, &a), FLOCK_ERR_INVALID_ARGS);
 
-    /* unsupported operations */
-    CHECK_EQ_INT(flock_group_metadata_set(h, "k", "v"), FLOCK_ERR_OP_UNSUPPORTED);
-    CHECK_EQ_INT(flock_group_subscribe(h, NULL, NULL, NULL), FLOCK_ERR_OP_UNSUPPORTED);
-    CHECK_EQ_INT(flock_group_unsubscribe(h), FLOCK_ERR_OP_UNSUPPORTED);
+    /* a static group: metadata is forbidden, a subscription works (nothing
+     * ever changes); argument checks before any RPC */
+    CHECK_EQ_INT(flock_group_metadata_set(h, "k", "v"), FLOCK_ERR_OP_FORBIDDEN);
+    CHECK_EQ_INT(flock_group_metadata_set(h, "k", NULL), FLOCK_ERR_OP_FORBIDDEN);
+    CHECK_EQ_INT(flock_group_metadata_set(h, "__type__", "x"), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_metadata_set(h, "", "x"), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_metadata_set(h, NULL, "x"), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_metadata_set(NULL, "k", "x"), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_metadata_set(h, "k", "\xff\xfe"), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_unsubscribe(h), FLOCK_ERR_INVALID_ARGS); /* not subscribed */
+    CHECK_EQ_INT(flock_group_subscribe(h, NULL, NULL, NULL), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_subscribe(h, NULL, NULL, NULL), FLOCK_ERR_INVALID_ARGS);
+    CHECK(handle_digest(h) == provider_digest(p)); /* the snapshot is in the cache */
+    CHECK_EQ_INT(flock_group_unsubscribe(h), FLOCK_SUCCESS);
+    CHECK_EQ_INT(flock_group_unsubscribe(h), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_subscribe(NULL, NULL, NULL, NULL), FLOCK_ERR_INVALID_ARGS);
+    CHECK_EQ_INT(flock_group_unsubscribe(NULL), FLOCK_ERR_INVALID_ARGS);
     CHECK_EQ_INT(flock_group_update_view(NULL, NULL), FLOCK_ERR_INVALID_ARGS);
     CHECK_EQ_INT(flock_group_handle_release(h), FLOCK_SUCCESS);
 

@@ -328,14 +328,17 @@ cent_get_view(void* state, void (*fn)(void*, const flock_group_view_t*), void* u
     return FLOCK_SUCCESS;
 }
 
+/* Run-time metadata: ordered by the primary (centralized-metadata.c). */
 static flock_return_t cent_add_metadata(void* state, const char* key, const char* value)
 {
-    return FLOCK_ERR_OP_UNSUPPORTED;
+    if (!state || !key || !value) return FLOCK_ERR_INVALID_ARGS;
+    return cent__metadata_request((cent_state_t*)state, key, value);
 }
 
 static flock_return_t cent_remove_metadata(void* state, const char* key)
 {
-    return FLOCK_ERR_OP_UNSUPPORTED;
+    if (!state || !key) return FLOCK_ERR_INVALID_ARGS;
+    return cent__metadata_request((cent_state_t*)state, key, NULL);
 }
 
 static flock_backend_impl cent_backend = {

@@ -24,9 +24,14 @@ void cent__respond_status(frt_request_t req, flock_return_t status)
 
 void cent__notify(cent_state_t* s, const flock__cent_event_t* evs, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        flock__notify_member(&s->cb_args, evs[i].type, evs[i].address,
-                             evs[i].provider_id);
+    for (size_t i = 0; i < n; i++) {
+        if (flock__cent_is_meta(evs[i].type))
+            flock__notify_metadata(&s->cb_args, evs[i].address,
+                                   evs[i].type == FLOCK__CENT_META_SET ? evs[i].value : NULL);
+        else
+            flock__notify_member(&s->cb_args, evs[i].type, evs[i].address,
+                                 evs[i].provider_id);
+    }
 }
 
 void cent__identity(cent_state_t* s, uint64_t* group_id, uint64_t* term)

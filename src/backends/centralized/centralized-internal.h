@@ -87,7 +87,8 @@
 #define CENT_JOIN_TIMEOUT_MS     60000.0
 #define CENT_JOIN_RETRY_MS       10000.0 /* retry window for unreachable primaries */
 #define CENT_EVENT_LOG_CAPACITY  4096
-#define CENT_NUM_RPCS            7
+#define CENT_META_TIMEOUT_MS     10000.0 /* a metadata change, to the primary */
+#define CENT_NUM_RPCS            8
 
 struct cent_state;
 
@@ -113,9 +114,10 @@ typedef struct cent_peer {
  * the queue, then by the committer that took its batch. */
 typedef struct cent_change {
     struct cent_change* next;
-    flock_update_t type;
-    char* address;
+    flock_update_t type;   /* a membership change or FLOCK__CENT_META_SET/DEL */
+    char* address;         /* the member, or the metadata key */
     uint16_t provider_id;
+    char* value;           /* META_SET: the value */
     frt_request_t req;     /* join/leave request to answer, NULL for DIED */
     flock_return_t result; /* set by the committer */
     bool applied;
@@ -201,7 +203,8 @@ typedef struct cent_state {
 /* Contract: replies `status` (u32) to req; req is released. */
 void cent__respond_status(frt_request_t req, flock_return_t status);
 
-/* Contract: no lock held. Fire the provider's member callback for each event. */
+/* Contract: no lock held. Fire the provider's member callback (metadata
+ * callback for META_SET / META_DEL) for each event. */
 void cent__notify(cent_state_t* s, const flock__cent_event_t* evs, size_t n);
 
 /* ---------------- centralized-ping.c (primary) ---------------- */
@@ -240,6 +243,10 @@ void cent__peer_free_list(cent_peer_t* peers);
 
 /* A new change (address copied), or NULL when out of memory. */
 cent_change_t* cent__change_new(flock_update_t type, const char* address, uint16_t pid);
+
+/* A new metadata change (META_SET with value, META_DEL with NULL; key and
+ * value copied), or NULL when out of memory. */
+cent_change_t* cent__change_new_meta(flock_update_t type, const char* key, const char* value);
 
 /* Free a change (NULL-safe); its request must have been answered. */
 void cent__change_free(cent_change_t* c);
@@ -384,6 +391,14 @@ void cent__failover_step_down(cent_state_t* s);
  * failures: true when this member and the peers that answer their last
  * ping are no majority of the view. Logs each change. */
 void cent__failover_quorum_locked(cent_state_t* s);
+
+/* ---------------- centralized-metadata.c ---------------- */
+
+/* Contract: no lock held (the backend's add/remove_metadata op). Ask the
+ * primary to set (value) or remove (NULL) key, following redirects; it
+ * answers once the change is applied and broadcast. The primary's status,
+ * or FLOCK_ERR_FROM_MERCURY when it cannot be reached. */
+flock_return_t cent__metadata_request(cent_state_t* s, const char* key, const char* value);
 
 /* ---------------- centralized-rpc.c ---------------- */
 

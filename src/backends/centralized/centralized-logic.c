@@ -76,13 +76,17 @@ flock__cent_change_t flock__cent_change_for(flock_update_t type, bool present)
 
 const char* flock__cent_update_name(flock_update_t type)
 {
-    switch (type) {
+    switch ((int)type) {
     case FLOCK_MEMBER_JOINED:
         return "JOINED";
     case FLOCK_MEMBER_LEFT:
         return "LEFT";
     case FLOCK_MEMBER_DIED:
         return "DIED";
+    case FLOCK__CENT_META_SET:
+        return "META_SET";
+    case FLOCK__CENT_META_DEL:
+        return "META_DEL";
     default:
         return "?";
     }
@@ -91,7 +95,8 @@ const char* flock__cent_update_name(flock_update_t type)
 bool flock__cent_valid_update_type(uint32_t type)
 {
     return type == FLOCK_MEMBER_JOINED || type == FLOCK_MEMBER_LEFT ||
-           type == FLOCK_MEMBER_DIED;
+           type == FLOCK_MEMBER_DIED || type == FLOCK__CENT_META_SET ||
+           type == FLOCK__CENT_META_DEL;
 }
 
 flock__cent_seq_action_t flock__cent_classify_seq(uint64_t applied_seq, uint64_t ev_seq)
@@ -150,8 +155,10 @@ void flock__cent_log_destroy(flock__cent_log_t* log)
 {
     if (!log) return;
     if (log->ring) {
-        for (size_t i = 0; i < log->capacity; i++)
+        for (size_t i = 0; i < log->capacity; i++) {
             free(log->ring[i].address);
+            free(log->ring[i].value);
+        }
         free(log->ring);
     }
     memset(log, 0, sizeof(*log));
@@ -161,9 +168,18 @@ flock_return_t flock__cent_log_append(flock__cent_log_t* log, uint64_t seq,
                                       flock_update_t type, const char* address,
                                       uint16_t provider_id)
 {
-    char* copy = strdup(address ? address : "");
-    if (!copy || !log->ring) {
+    flock__cent_event_t e = {seq, type, (char*)address, provider_id, NULL};
+    return flock__cent_log_append_event(log, &e);
+}
+
+flock_return_t flock__cent_log_append_event(flock__cent_log_t* log,
+                                            const flock__cent_event_t* e)
+{
+    char* copy  = strdup(e->address ? e->address : "");
+    char* value = e->value ? strdup(e->value) : NULL;
+    if (!copy || (e->value && !value) || !log->ring) {
         free(copy);
+        free(value);
         return FLOCK_ERR_ALLOCATION;
     }
     size_t slot;
@@ -175,10 +191,12 @@ flock_return_t flock__cent_log_append(flock__cent_log_t* log, uint64_t seq,
         log->count++;
     }
     free(log->ring[slot].address);
-    log->ring[slot].seq = seq;
-    log->ring[slot].type = type;
+    free(log->ring[slot].value);
+    log->ring[slot].seq = e->seq;
+    log->ring[slot].type = e->type;
     log->ring[slot].address = copy;
-    log->ring[slot].provider_id = provider_id;
+    log->ring[slot].provider_id = e->provider_id;
+    log->ring[slot].value = value;
     return FLOCK_SUCCESS;
 }
 

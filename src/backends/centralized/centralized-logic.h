@@ -81,10 +81,26 @@ typedef enum flock__cent_change {
  *  (`present`) or is not a member. MOVED and unknown kinds are NOOP. */
 flock__cent_change_t flock__cent_change_for(flock_update_t type, bool present);
 
-/** "JOINED", "LEFT" or "DIED" for logs; "?" for anything else. */
+/*
+ * Run-time metadata changes travel in the same ordered stream as membership
+ * changes, as events of two more kinds: the key in `address`, provider id
+ * 0, the value in `value` (META_SET only). Values above flock_update_t's.
+ */
+#define FLOCK__CENT_META_SET ((flock_update_t)16)
+#define FLOCK__CENT_META_DEL ((flock_update_t)17)
+
+/** true for META_SET / META_DEL. */
+static inline bool flock__cent_is_meta(flock_update_t type)
+{
+    return type == FLOCK__CENT_META_SET || type == FLOCK__CENT_META_DEL;
+}
+
+/** "JOINED", "LEFT", "DIED", "META_SET" or "META_DEL" for logs; "?" for
+ *  anything else. */
 const char* flock__cent_update_name(flock_update_t type);
 
-/** true if `type` is one of JOINED, LEFT, DIED (valid on the wire). */
+/** true if `type` is one of JOINED, LEFT, DIED, META_SET, META_DEL (valid
+ *  on the wire). */
 bool flock__cent_valid_update_type(uint32_t type);
 
 typedef enum flock__cent_seq_action {
@@ -146,12 +162,14 @@ bool flock__cent_needs_catch_up(uint64_t applied_seq, uint64_t my_digest,
 
 /* ---------------- the primary's event log ---------------- */
 
-/** One membership change. `address` is owned by whoever holds the event. */
+/** One change (membership, or metadata: see FLOCK__CENT_META_SET).
+ *  `address` and `value` are owned by whoever holds the event. */
 typedef struct flock__cent_event {
     uint64_t seq;
     flock_update_t type;
-    char* address;
+    char* address; /* the member, or the metadata key */
     uint16_t provider_id;
+    char* value;   /* META_SET: the value; otherwise NULL */
 } flock__cent_event_t;
 
 /** Bounded log of the most recent events, in seq order (a ring). */
@@ -173,6 +191,9 @@ void flock__cent_log_destroy(flock__cent_log_t* log);
 flock_return_t flock__cent_log_append(flock__cent_log_t* log, uint64_t seq,
                                       flock_update_t type, const char* address,
                                       uint16_t provider_id);
+/** Append a copy of e (address and value copied); as flock__cent_log_append. */
+flock_return_t flock__cent_log_append_event(flock__cent_log_t* log,
+                                            const flock__cent_event_t* e);
 /**
  * Find the events with seq in (since_seq, last]. @return true and set
  * *first_index (ring position of the first such event, to pass to

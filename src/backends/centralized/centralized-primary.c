@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flock/backend-util.h"
 #include "flock/view-codec.h"
 
 #include "centralized-internal.h"
@@ -36,10 +37,21 @@ cent_change_t* cent__change_new(flock_update_t type, const char* address, uint16
     return c;
 }
 
+cent_change_t* cent__change_new_meta(flock_update_t type, const char* key, const char* value)
+{
+    cent_change_t* c = cent__change_new(type, key, 0);
+    if (c && value && !(c->value = strdup(value))) {
+        cent__change_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 void cent__change_free(cent_change_t* c)
 {
     if (!c) return;
     free(c->address);
+    free(c->value);
     free(c);
 }
 
@@ -168,19 +180,17 @@ typedef struct cent_commit {
     bool any_join;
 } cent_commit_t;
 
-/* Contract: view lock held. Append the event to the view's log (primary)
- * and give it the next seq. A failed append empties the log so that
- * catch-ups fall back to the full view. */
-static uint64_t cent__next_seq_locked(cent_state_t* s, flock_update_t type,
-                                      const char* address, uint16_t pid)
+/* Contract: view lock held. Give e the next seq and append it to the
+ * view's log (primary). A failed append empties the log so that catch-ups
+ * fall back to the full view. */
+static void cent__next_seq_locked(cent_state_t* s, flock__cent_event_t* e)
 {
-    s->seq++;
-    if (flock__cent_log_append(&s->log, s->seq, type, address, pid) != FLOCK_SUCCESS) {
+    e->seq = ++s->seq;
+    if (flock__cent_log_append_event(&s->log, e) != FLOCK_SUCCESS) {
         size_t cap = s->log.capacity;
         flock__cent_log_destroy(&s->log);
         flock__cent_log_init(&s->log, cap);
     }
-    return s->seq;
 }
 
 /* Contract: no lock held. Set up cm for the batch; false (every change's
@@ -199,11 +209,50 @@ static bool cent__commit_begin(cent_commit_t* cm, bool closing)
     return true;
 }
 
+/* Contract: view lock held. A metadata change: no event when it changes
+ * nothing (the value is already there, the key already absent); refused
+ * when the group's metadata would exceed FLOCK_METADATA_TOTAL_MAX. */
+static void cent__commit_apply_meta_locked(cent_state_t* s, cent_commit_t* cm,
+                                           cent_change_t* c)
+{
+    const char* cur = flock_group_view_find_metadata(&s->view, c->address);
+    c->result = FLOCK_SUCCESS;
+    if (c->type == FLOCK__CENT_META_SET) {
+        if (cur && strcmp(cur, c->value) == 0) return;
+        if (flock__metadata_total_after(&s->view, c->address, c->value) >
+            FLOCK_METADATA_TOTAL_MAX) {
+            margo_warning(s->mid, CENT_LOG_PREFIX "metadata \"%s\" refused: the group's "
+                          "metadata would exceed %u bytes", c->address,
+                          (unsigned)FLOCK_METADATA_TOTAL_MAX);
+            c->result = FLOCK_ERR_INVALID_ARGS;
+            return;
+        }
+        if (!flock_group_view_add_metadata(&s->view, c->address, c->value)) {
+            c->result = FLOCK_ERR_ALLOCATION;
+            return;
+        }
+    } else {
+        if (!cur) return;
+        flock_group_view_remove_metadata(&s->view, c->address);
+    }
+    c->applied = true;
+    flock__cent_event_t* e = &cm->evs[cm->nevs++];
+    e->type = c->type;
+    e->address = c->address; /* borrowed from the change */
+    e->provider_id = 0;
+    e->value = c->value;
+    cent__next_seq_locked(s, e);
+}
+
 /* Contract: view lock held. Refuse what does not apply (a duplicate join, a
  * leave of a non-member), apply the rest to the view, each with its seq. */
 static void cent__commit_apply_locked(cent_state_t* s, cent_commit_t* cm)
 {
     for (cent_change_t* c = cm->batch; c; c = c->next) {
+        if (flock__cent_is_meta(c->type)) {
+            cent__commit_apply_meta_locked(s, cm, c);
+            continue;
+        }
         bool present =
             flock_group_view_find_member(&s->view, c->address, c->provider_id) != NULL;
         switch (flock__cent_change_for(c->type, present)) {
@@ -240,10 +289,11 @@ static void cent__commit_apply_locked(cent_state_t* s, cent_commit_t* cm)
         c->applied = true;
         c->result = FLOCK_SUCCESS;
         flock__cent_event_t* e = &cm->evs[cm->nevs++];
-        e->seq = cent__next_seq_locked(s, c->type, c->address, c->provider_id);
         e->type = c->type;
         e->address = c->address; /* borrowed from the change */
         e->provider_id = c->provider_id;
+        e->value = NULL;
+        cent__next_seq_locked(s, e);
         if (c->type == FLOCK_MEMBER_JOINED) cm->any_join = true;
     }
     cm->seq_after = s->seq;
@@ -309,7 +359,7 @@ static void cent__commit_update_peers(cent_state_t* s, cent_commit_t* cm)
 {
     for (cent_change_t* c = cm->batch; c; c = c->next) {
         if (c->rejoin) cent__peer_reset(s, c->address, c->provider_id);
-        if (!c->applied) continue;
+        if (!c->applied || flock__cent_is_meta(c->type)) continue;
         if (c->type == FLOCK_MEMBER_JOINED)
             cent__peer_add(s, c->address, c->provider_id);
         else
@@ -320,10 +370,17 @@ static void cent__commit_update_peers(cent_state_t* s, cent_commit_t* cm)
 /* Contract: no lock held. Log each applied change, fire the callbacks. */
 static void cent__commit_announce(cent_state_t* s, cent_commit_t* cm)
 {
-    for (size_t i = 0; i < cm->nevs; i++)
-        margo_info(s->mid, CENT_LOG_PREFIX "%s (%u) %s (seq %llu)", cm->evs[i].address,
-                   cm->evs[i].provider_id, flock__cent_update_name(cm->evs[i].type),
-                   (unsigned long long)cm->evs[i].seq);
+    for (size_t i = 0; i < cm->nevs; i++) {
+        if (flock__cent_is_meta(cm->evs[i].type))
+            margo_info(s->mid, CENT_LOG_PREFIX "metadata \"%s\" %s (seq %llu)",
+                       cm->evs[i].address,
+                       cm->evs[i].type == FLOCK__CENT_META_SET ? "set" : "removed",
+                       (unsigned long long)cm->evs[i].seq);
+        else
+            margo_info(s->mid, CENT_LOG_PREFIX "%s (%u) %s (seq %llu)", cm->evs[i].address,
+                       cm->evs[i].provider_id, flock__cent_update_name(cm->evs[i].type),
+                       (unsigned long long)cm->evs[i].seq);
+    }
     cent__notify(s, cm->evs, cm->nevs);
 }
 
@@ -361,6 +418,8 @@ static void cent__commit_finish(cent_commit_t* cm)
         if (!c->req) continue;
         if ((c->applied || c->rejoin) && c->type == FLOCK_MEMBER_JOINED && !cm->joinmsg.failed)
             frt_respond(c->req, cm->joinmsg.data, cm->joinmsg.len);
+        else if (flock__cent_is_meta(c->type)) /* answered after the broadcast */
+            cent__respond_status(c->req, c->result);
         else
             cent__respond_status(c->req, c->applied || c->rejoin ? FLOCK_ERR_ALLOCATION
                                                                  : c->result);

@@ -110,6 +110,48 @@ static void cent__leave_handler(frt_request_t req, const void* in, size_t in_len
     cent__membership_request(uargs, req, FLOCK_MEMBER_LEFT, in, in_len);
 }
 
+/* A member asks the primary to set or remove a metadata entry (its
+ * provider already checked the request from the client): ordered like a
+ * membership change, answered after the broadcast. Refused without a
+ * majority, like a join: the other side may be electing a primary that
+ * would never know of it. */
+static void cent__metadata_handler(frt_request_t req, const void* in, size_t in_len,
+                                   void* uargs)
+{
+    cent_state_t* s = uargs;
+    frt_rbuf body;
+    flock__cent_verdict_t v;
+    uint64_t g, t;
+    uint16_t spid;
+    char *key = NULL, *value = NULL;
+
+    if (!cent__open(s, req, in, in_len, "metadata", &body, &v, &g, &t, &spid)) return;
+    if (!flock__cent_decode_meta(body.p, body.left, &key, &value)) {
+        margo_error(s->mid, CENT_LOG_PREFIX "malformed metadata request from %s dropped",
+                    frt_request_source(req));
+        cent__respond_status(req, FLOCK_ERR_INVALID_ARGS);
+        return;
+    }
+    if (!s->is_primary) {
+        cent__respond_redirect(s, req);
+    } else if (cent__no_quorum(s)) {
+        margo_warning(s->mid, CENT_LOG_PREFIX "metadata change of \"%s\" refused: this "
+                      "primary cannot reach a majority of its group", key);
+        cent__respond_status(req, FLOCK_ERR_OTHER);
+    } else {
+        cent_change_t* c = cent__change_new_meta(
+            value ? FLOCK__CENT_META_SET : FLOCK__CENT_META_DEL, key, value);
+        if (!c) {
+            cent__respond_status(req, FLOCK_ERR_ALLOCATION);
+        } else {
+            c->req = req;
+            cent__enqueue_and_commit(s, c); /* answers req */
+        }
+    }
+    free(key);
+    free(value);
+}
+
 /* A member asks the primary for the changes after since_seq, or the full view. */
 static void cent__get_view_handler(frt_request_t req, const void* in, size_t in_len,
                                    void* uargs)
@@ -254,12 +296,12 @@ static void cent__handover_handler(frt_request_t req, const void* in, size_t in_
 static const char* const cent_rpc_names[CENT_NUM_RPCS] = {
     FLOCK__CENT_RPC_PING, FLOCK__CENT_RPC_UPDATE, FLOCK__CENT_RPC_VIEW,
     FLOCK__CENT_RPC_LEAVE, FLOCK__CENT_RPC_JOIN, FLOCK__CENT_RPC_VOTE,
-    FLOCK__CENT_RPC_HANDOVER};
+    FLOCK__CENT_RPC_HANDOVER, FLOCK__CENT_RPC_META};
 
 static const frt_handler_fn cent_rpc_handlers[CENT_NUM_RPCS] = {
     cent__ping_handler, cent__update_handler, cent__get_view_handler,
     cent__leave_handler, cent__join_handler, cent__vote_handler,
-    cent__handover_handler};
+    cent__handover_handler, cent__metadata_handler};
 
 void cent__deregister_all(cent_state_t* s)
 {

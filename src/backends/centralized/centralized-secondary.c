@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "flock/view-codec.h"
 
@@ -43,6 +44,23 @@ static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, 
             *gap = true;
             break;
         }
+        if (flock__cent_is_meta(e->type)) {
+            const char* cur = flock_group_view_find_metadata(&s->view, e->address);
+            bool changed = false;
+            if (e->type == FLOCK__CENT_META_SET && (!cur || strcmp(cur, e->value) != 0)) {
+                if (!flock_group_view_add_metadata(&s->view, e->address, e->value)) {
+                    margo_error(s->mid, CENT_LOG_PREFIX "out of memory applying an update");
+                    *gap = true;
+                    break;
+                }
+                changed = true;
+            } else if (e->type == FLOCK__CENT_META_DEL && cur) {
+                changed = flock_group_view_remove_metadata(&s->view, e->address);
+            }
+            s->seq = e->seq;
+            if (changed && fired) fired[nfired++] = *e; /* strings borrowed */
+            continue;
+        }
         flock_member_t* m =
             flock_group_view_find_member(&s->view, e->address, e->provider_id);
         flock__cent_change_t ch = flock__cent_change_for(e->type, m != NULL);
@@ -61,7 +79,7 @@ static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, 
     }
     FLOCK_GROUP_VIEW_UNLOCK(&s->view);
     for (size_t i = 0; i < nfired; i++) {
-        if (flock__cent_same_member(fired[i].address, fired[i].provider_id, s->self_addr,
+        if (!flock__cent_is_meta(fired[i].type) && flock__cent_same_member(fired[i].address, fired[i].provider_id, s->self_addr,
                                     s->provider_id) &&
             fired[i].type != FLOCK_MEMBER_JOINED)
             cent__watch_removed(s, fired[i].type == FLOCK_MEMBER_LEFT
@@ -72,13 +90,46 @@ static void cent__apply_events(cent_state_t* s, const flock__cent_event_t* evs, 
     free(fired);
 }
 
+/* Contract: view lock held. Append to *e (capacity reserved by the caller)
+ * the metadata differences from the view to v: keys set or changed in v
+ * (META_SET), keys only in the view (META_DEL). */
+static void cent__diff_meta_locked(cent_state_t* s, const flock_group_view_t* v,
+                                   flock__cent_event_t* evs, size_t* n)
+{
+    for (size_t i = 0; i < v->metadata.size; i++) {
+        const flock_metadata_t* md = &v->metadata.data[i];
+        const char* cur = flock_group_view_find_metadata(&s->view, md->key);
+        if (cur && strcmp(cur, md->value) == 0) continue;
+        flock__cent_event_t* e = &evs[(*n)++];
+        e->type = FLOCK__CENT_META_SET;
+        e->address = strdup(md->key);
+        e->value = strdup(md->value);
+        if (!e->address || !e->value) {
+            free(e->address);
+            free(e->value);
+            e->address = e->value = NULL;
+            (*n)--;
+        }
+    }
+    for (size_t i = 0; i < s->view.metadata.size; i++) {
+        const char* key = s->view.metadata.data[i].key;
+        if (flock_group_view_find_metadata(v, key)) continue;
+        flock__cent_event_t* e = &evs[(*n)++];
+        e->type = FLOCK__CENT_META_DEL;
+        e->address = strdup(key);
+        if (!e->address) (*n)--;
+    }
+}
+
 /* Contract: view lock held. Append to *evs the differences from the view
  * to v: members only in v JOINED, members only in the view DIED (a whole
- * view does not say why a member went); this member is left out. */
+ * view does not say why a member went); this member is left out; then the
+ * metadata differences. */
 static void cent__diff_locked(cent_state_t* s, const flock_group_view_t* v,
                               flock__cent_event_t** evs, size_t* n)
 {
-    size_t cap = (size_t)(s->view.members.size + v->members.size);
+    size_t cap = (size_t)(s->view.members.size + v->members.size + s->view.metadata.size +
+                          v->metadata.size);
     *evs = cap ? calloc(cap, sizeof(**evs)) : NULL;
     *n = 0;
     if (!*evs) return;
@@ -98,6 +149,7 @@ static void cent__diff_locked(cent_state_t* s, const flock_group_view_t* v,
             if (!e->address) (*n)--;
         }
     }
+    cent__diff_meta_locked(s, v, *evs, n);
 }
 
 /* Contract: sync_mtx held, view lock not held. Replace the view with *v

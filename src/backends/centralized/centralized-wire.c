@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flock/flock-group.h>
+
 void flock__cent_encode_envelope(frt_wbuf* b, uint64_t group_id, uint64_t term,
                                  uint16_t provider_id)
 {
@@ -75,6 +77,7 @@ void flock__cent_encode_event(frt_wbuf* b, const flock__cent_event_t* e)
     frt_put_u8(b, (uint8_t)e->type);
     frt_put_str(b, e->address);
     frt_put_u16(b, e->provider_id);
+    if (e->type == FLOCK__CENT_META_SET) frt_put_str(b, e->value ? e->value : "");
 }
 
 void flock__cent_encode_events(frt_wbuf* b, const flock__cent_event_t* evs, size_t n)
@@ -87,9 +90,21 @@ void flock__cent_encode_events(frt_wbuf* b, const flock__cent_event_t* evs, size
 void flock__cent_events_free(flock__cent_event_t* evs, size_t n)
 {
     if (!evs) return;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(evs[i].address);
+        free(evs[i].value);
+    }
     free(evs);
+}
+
+/* The subject of an event fits its kind: a member address of at most
+ * FRT_MAX_ADDR_LEN bytes, or a non-empty key of at most the metadata
+ * limit (flock-group.h). */
+static bool cent_subject_ok(flock_update_t type, const char* subject)
+{
+    size_t n = strlen(subject);
+    if (flock__cent_is_meta(type)) return n > 0 && n <= FLOCK_METADATA_KEY_MAX;
+    return n <= FRT_MAX_ADDR_LEN;
 }
 
 bool flock__cent_decode_events(frt_rbuf* r, flock__cent_event_t** out, size_t* out_n)
@@ -114,7 +129,9 @@ bool flock__cent_decode_events(frt_rbuf* r, flock__cent_event_t** out, size_t* o
         uint8_t type;
         evs[got].seq = frt_get_u64(r);
         type = frt_get_u8(r);
-        evs[got].address = frt_get_str(r, FRT_MAX_ADDR_LEN);
+        evs[got].address = frt_get_str(r, FLOCK_METADATA_KEY_MAX > FRT_MAX_ADDR_LEN
+                                                  ? FLOCK_METADATA_KEY_MAX
+                                                  : FRT_MAX_ADDR_LEN);
         evs[got].provider_id = frt_get_u16(r);
         if (!frt_rbuf_ok(r) || !evs[got].address ||
             !flock__cent_valid_update_type(type)) {
@@ -122,6 +139,17 @@ bool flock__cent_decode_events(frt_rbuf* r, flock__cent_event_t** out, size_t* o
             goto finish;
         }
         evs[got].type = (flock_update_t)type;
+        if (!cent_subject_ok(evs[got].type, evs[got].address)) {
+            got++;
+            goto finish;
+        }
+        if (evs[got].type == FLOCK__CENT_META_SET) {
+            evs[got].value = frt_get_str(r, FLOCK_METADATA_VALUE_MAX);
+            if (!evs[got].value) {
+                got++;
+                goto finish;
+            }
+        }
     }
     ok = true;
 
@@ -133,6 +161,30 @@ finish:
     *out = evs;
     *out_n = n;
     return true;
+}
+
+void flock__cent_encode_meta(frt_wbuf* b, const char* key, const char* value)
+{
+    frt_put_u8(b, value ? (uint8_t)FLOCK__CENT_META_SET : (uint8_t)FLOCK__CENT_META_DEL);
+    frt_put_str(b, key);
+    if (value) frt_put_str(b, value);
+}
+
+bool flock__cent_decode_meta(const void* data, size_t len, char** key, char** value)
+{
+    frt_rbuf r;
+    frt_rbuf_init(&r, data, len);
+    *value       = NULL;
+    uint8_t type = frt_get_u8(&r);
+    *key         = frt_get_str(&r, FLOCK_METADATA_KEY_MAX);
+    if (type == FLOCK__CENT_META_SET) *value = frt_get_str(&r, FLOCK_METADATA_VALUE_MAX);
+    if (frt_rbuf_done(&r) && *key && **key
+        && (type == FLOCK__CENT_META_DEL || (type == FLOCK__CENT_META_SET && *value)))
+        return true;
+    free(*key);
+    free(*value);
+    *key = *value = NULL;
+    return false;
 }
 
 void flock__cent_encode_u16(frt_wbuf* b, uint16_t v)

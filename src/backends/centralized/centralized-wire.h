@@ -19,7 +19,11 @@
  *                                                                 u64 seq, events|view
  *   leave               in: u16 provider_id                  out: u32 ret
  *   join                in: u16 provider_id                  out: u32 ret [, u64 seq,
- * view] events = u32 count, count x { u64 seq, u8 type, str address, u16 provider_id }
+ * view]
+ *   metadata            in: u8 type, str key [, str value]   out: u32 ret [, redirect]
+ * events = u32 count, count x { u64 seq, u8 type, str address, u16 provider_id
+ *                               [, str value if type is META_SET] }
+ * (metadata events: the key in place of the address, provider id 0)
  */
 #ifndef FLOCK_CENTRALIZED_WIRE_H
 #define FLOCK_CENTRALIZED_WIRE_H
@@ -38,6 +42,7 @@ extern "C" {
 #define FLOCK__CENT_RPC_JOIN   "flock_centralized_join"
 #define FLOCK__CENT_RPC_VOTE   "flock_centralized_vote"
 #define FLOCK__CENT_RPC_HANDOVER "flock_centralized_handover"
+#define FLOCK__CENT_RPC_META   "flock_centralized_metadata"
 
 /** Redirect kinds (after an OP_FORBIDDEN status). */
 #define FLOCK__CENT_REDIRECT_NONE    0u /* no primary to name (or it lacks a majority) */
@@ -88,6 +93,14 @@ void flock__cent_events_free(flock__cent_event_t* evs, size_t n);
 /** A message made of one u16 (join / leave input). */
 void flock__cent_encode_u16(frt_wbuf* b, uint16_t v);
 bool flock__cent_decode_u16(const void* data, size_t len, uint16_t* v);
+
+/** metadata input (after the envelope): u8 type (META_SET / META_DEL), str
+ *  key, [str value] (META_SET). */
+void flock__cent_encode_meta(frt_wbuf* b, const char* key, const char* value);
+/** *key, *value malloc'd (value NULL for META_DEL); false (nothing
+ *  allocated) if the frame is not exactly that, a key empty or over
+ *  FLOCK_METADATA_KEY_MAX, a value over FLOCK_METADATA_VALUE_MAX. */
+bool flock__cent_decode_meta(const void* data, size_t len, char** key, char** value);
 
 /** get_view input. */
 void flock__cent_encode_view_req(frt_wbuf* b, uint64_t since_seq, bool want_full);

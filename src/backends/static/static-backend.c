@@ -82,19 +82,20 @@ static flock_return_t static_get_view(void* state,
     return FLOCK_SUCCESS;
 }
 
+/* A static group never changes, its metadata neither (issue #16). */
 static flock_return_t static_add_metadata(void* state, const char* key, const char* value)
 {
     (void)state;
     (void)key;
     (void)value;
-    return FLOCK_ERR_OP_UNSUPPORTED;
+    return FLOCK_ERR_OP_FORBIDDEN;
 }
 
 static flock_return_t static_remove_metadata(void* state, const char* key)
 {
     (void)state;
     (void)key;
-    return FLOCK_ERR_OP_UNSUPPORTED;
+    return FLOCK_ERR_OP_FORBIDDEN;
 }
 
 static flock_backend_impl static_backend = {
