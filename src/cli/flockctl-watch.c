@@ -67,6 +67,8 @@ typedef struct flock_cli_watch {
     flock_cli_down suspect; /* reported SUSPECT (not answering), still listed */
     _Atomic long   events;  /* JOINED / LEFT / DIED printed (--count) */
     bool           pushed;  /* membership events come from flock_group_subscribe */
+    pthread_mutex_t gone_mtx; /* gone: pushed LEFT/DIED not yet out of the polled view */
+    flock_cli_down gone;
     char           primary[1024]; /* the centralized primary, as the contact last said */
     uint16_t       primary_pid;
 } flock_cli_watch;
@@ -118,6 +120,11 @@ static void flock_cli__on_push(void* uargs, flock_update_t update, const char* a
                      : update == FLOCK_MEMBER_LEFT ? "LEFT"
                                                    : "DIED",
                      address, pid);
+    if (update != FLOCK_MEMBER_JOINED) {
+        pthread_mutex_lock(&w->gone_mtx);
+        flock_cli__down_add(&w->gone, address, pid);
+        pthread_mutex_unlock(&w->gone_mtx);
+    }
     w->events++;
 }
 
@@ -142,6 +149,10 @@ static void flock_cli__watch_liveness(flock_cli_watch* w, const flock_group_view
     for (size_t i = 0; i < view->members.size; i++) {
         const flock_member_t* m       = &view->members.data[i];
         bool                  was     = flock_cli__down_has(&w->suspect, m->address, m->provider_id);
+        pthread_mutex_lock(&w->gone_mtx);
+        bool gone = flock_cli__down_has(&w->gone, m->address, m->provider_id);
+        pthread_mutex_unlock(&w->gone_mtx);
+        if (gone) continue; /* the group said it left or died */
         bool                  primary = w->primary[0] && w->primary_pid == m->provider_id
                                         && strcmp(w->primary, m->address) == 0;
         if (!alive[i] && !was) {
@@ -162,6 +173,9 @@ static void flock_cli__on_diff(void* uargs, bool joined, const char* address, ui
     flock_cli__down_remove(&w->suspect, address, pid);
     if (w->pushed) { /* the subscription reported it */
         flock_cli__down_remove(&w->down, address, pid);
+        pthread_mutex_lock(&w->gone_mtx);
+        flock_cli__down_remove(&w->gone, address, pid);
+        pthread_mutex_unlock(&w->gone_mtx);
         return;
     }
     if (joined) {
@@ -195,8 +209,9 @@ static int flock_cli__watch_probe(flock_cli_watch* w, const flock_group_view_t* 
 
 /* Watch phase 2: refresh the view through *h; if its member does not
  * answer, follow another member of prev (the contacts are kept in
- * *known). Contract: 0 refreshed, 1 interrupted (stop), -1 failed (no
- * member answers, message printed; or out of memory). */
+ * *known). Contract: 0 refreshed, 2 refreshed through a new handle, 1
+ * interrupted (stop), -1 failed (no member answers, message printed; or
+ * out of memory). */
 static int flock_cli__watch_refresh(flock_cli_ctx* ctx, flock_group_handle_t* h,
                                     const flock_group_view_t* prev, flock_cli_member** known,
                                     size_t* nknown, size_t* contact)
@@ -220,7 +235,7 @@ static int flock_cli__watch_refresh(flock_cli_ctx* ctx, flock_group_handle_t* h,
     if (ctx->args->log_level > 0)
         fprintf(stderr, "flockctl watch: now following %s (provider %u)\n",
                 (*known)[*contact].address, (unsigned)(*known)[*contact].provider_id);
-    return 0;
+    return 2;
 }
 
 /* Watch phase 4: this round's probe results become evidence for later
@@ -252,6 +267,7 @@ int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
     double                start   = flock_cli__mono_ms();
     memset(&w, 0, sizeof w);
     w.ctx = ctx;
+    pthread_mutex_init(&w.gone_mtx, NULL);
 
     if (flock_cli__connect(ctx, c, n, -1, true, &h, &contact) != FLOCK_SUCCESS) {
         if (n > 1) /* one member: its own line said why */
@@ -277,8 +293,12 @@ int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
 
         if (flock_cli__watch_probe(&w, &prev, &pending) != 0) goto finish;
         int r = flock_cli__watch_refresh(ctx, &h, &prev, &known, &nknown, &contact);
-        if (r > 0) break;
+        if (r == 1) break;
         if (r < 0) goto finish;
+        /* a new handle (every member of the old one's view was silent): subscribe it
+         * too, or find changes by polling from now on */
+        if (r == 2 && w.pushed)
+            w.pushed = flock_group_subscribe(h, flock_cli__on_push, NULL, &w) == FLOCK_SUCCESS;
         /* 3. diff */
         flock_group_view_clear(&cur);
         if (flock_group_get_view(h, &cur) != FLOCK_SUCCESS) goto finish;
@@ -301,6 +321,9 @@ finish:
     free(w.down.items);
     for (size_t i = 0; i < w.suspect.size; i++) free(w.suspect.items[i].address);
     free(w.suspect.items);
+    for (size_t i = 0; i < w.gone.size; i++) free(w.gone.items[i].address);
+    free(w.gone.items);
+    pthread_mutex_destroy(&w.gone_mtx);
     flock_cli__free_members(known, nknown);
     flock_group_view_clear(&prev);
     flock_group_view_clear(&cur);

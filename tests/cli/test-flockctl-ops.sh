@@ -112,15 +112,27 @@ ctl 1 force-leave c.flock "$addr_C2"
 grep -q "not a member" last.err || fail "force-leave of a non-member: $(cat last.err)"
 kill -CONT "$pid_C2"
 
-# ---- meta (flock_group_metadata_set: issue #16) ----
+# ---- meta (flock_group_metadata_set, issue #16) ----
 ctl 1 meta get c.flock nokey
-if "$CTL" meta set c.flock color blue >last.out 2>last.err; then
-  wait_for bash -c "[ \"\$('$CTL' meta get c.flock color 2>/dev/null)\" = blue ]" || fail "meta set then get"
-  ctl 0 meta unset c.flock color
-else
-  grep -q "FLOCK_ERR_" last.err || fail "meta set: the error is not named: $(cat last.err)"
-fi
+ctl 0 meta set c.flock color blue
+wait_for bash -c "[ \"\$('$CTL' meta get c.flock color 2>/dev/null)\" = blue ]" || fail "meta set then get"
+ctl 0 meta unset c.flock color
+wait_for bash -c "! '$CTL' meta get c.flock color >/dev/null 2>&1" || fail "meta unset then get"
+ctl 1 meta set c.flock __type__ x
+grep -q "FLOCK_ERR_" last.err || fail "meta set of a reserved key: the error is not named: $(cat last.err)"
 ctl 2 meta frob c.flock k
+
+# ---- watch by push (flock_group_subscribe): a join and a leave, as the group reports them ----
+"$CTL" watch c.flock --count 2 -v info >watch.out 2>watch.err &
+wpid=$!; pids+=($wpid)
+wait_for grep -q "MEMBER" watch.out || fail "watch did not start"
+start C4 c.json
+kill -TERM "$pid_C4"
+for _ in $(seq 1 300); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.1; done
+wait "$wpid" || fail "watch --count 2 did not end with 0"
+grep -q "pushed by the group (subscription)" watch.err || fail "watch did not subscribe: $(cat watch.err)"
+grep -q "JOINED $addr_C4" watch.out || fail "watch: no JOINED: $(cat watch.out)"
+grep -q "LEFT   $addr_C4" watch.out || fail "watch: no LEFT: $(cat watch.out)"
 
 # ---- swim: incarnation, leave, force-leave refused ----
 cfg s.json s.flock swim '{}'
@@ -140,4 +152,6 @@ start T0 t.json
 ctl 1 leave --address "$addr_T0" --provider-id 1
 grep -q "FLOCK_ERR_OP_FORBIDDEN" last.err || fail "static leave: $(cat last.err)"
 ctl 1 force-leave t.flock "$addr_T0"
+ctl 1 meta set t.flock color blue
+grep -q "FLOCK_ERR_OP_FORBIDDEN" last.err || fail "static meta set: $(cat last.err)"
 echo "ops: ok"
