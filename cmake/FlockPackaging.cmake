@@ -26,7 +26,7 @@ if(EXISTS ${_flock_top}/dist/flockd@.service.in)
 endif()
 install(DIRECTORY ${_flock_top}/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
         FILES_MATCHING PATTERN "*.c" PATTERN "*.md" PATTERN "*.json")
-install(FILES ${_flock_top}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${_flock_top}/README.md ${_flock_top}/docs/config.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 unset(_flock_top)
 
 # ---- the Debian package ----
@@ -41,7 +41,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # json-c is the only run-time dependency outside the package (MPI: the .deb
 # build turns the MPI bootstrap off).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libjson-c5 | libjson-c4 | libjson-c3")
-set(CPACK_DEBIAN_PACKAGE_CONFLICTS "")
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON) # shlibs file + the ldconfig trigger
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_GENERATOR DEB)
 include(CPack)
