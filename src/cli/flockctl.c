@@ -121,10 +121,10 @@ bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
         if (why)
             snprintf(why, whysize, "%s",
                      flock_cli__have_key
-                         ? "wrong key: the group's key is not the one given (--key-file / "
-                           "FRT_AUTH_KEY_FILE)"
-                         : "the group requires a key: give it with --key-file FILE (or "
-                           "FRT_AUTH_KEY_FILE)");
+                         ? "authentication failed: wrong key (the group's key is not the "
+                           "one given with --key-file / FRT_AUTH_KEY_FILE)"
+                         : "authentication failed: the group requires a key (give it with "
+                           "--key-file FILE, or FRT_AUTH_KEY_FILE)");
         return false;
     case HG_AGAIN:
         if (why) snprintf(why, whysize, "no file descriptor left for a socket here");

@@ -134,6 +134,15 @@ grep -q "pushed by the group (subscription)" watch.err || fail "watch did not su
 grep -q "JOINED $addr_C4" watch.out || fail "watch: no JOINED: $(cat watch.out)"
 grep -q "LEFT   $addr_C4" watch.out || fail "watch: no LEFT: $(cat watch.out)"
 
+# ---- watch names a primary that stops answering ----
+"$CTL" watch c.flock --duration 20 -i 200 -t 500 >watch2.out 2>watch2.err &
+wpid=$!; pids+=($wpid)
+wait_for grep -q "MEMBER" watch2.out || fail "watch did not start"
+kill -STOP "$pid_C0"
+wait_for grep -q "SUSPECT $addr_C0 1 primary" watch2.out || fail "watch: no SUSPECT primary: $(cat watch2.out)"
+kill -CONT "$pid_C0"
+kill -TERM "$wpid"; wait "$wpid" 2>/dev/null
+
 # ---- swim: incarnation, leave, force-leave refused ----
 cfg s.json s.flock swim '{}'
 start S0 s.json; start S1 s.json
