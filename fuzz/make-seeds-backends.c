@@ -44,8 +44,8 @@ int main(int argc, char** argv)
     rc |= save(d, "cent-wire", "view-req", 2, &b);
     frt_wbuf_free(&b);
     {
-        flock__cent_event_t evs[2] = {{1, FLOCK_MEMBER_JOINED, (char*)"na+sm://1-0", 1},
-                                      {2, FLOCK_MEMBER_DIED, (char*)"tcp://10.0.0.2:3000", 7}};
+        flock__cent_event_t evs[2] = {{1, FLOCK_MEMBER_JOINED, (char*)"na+sm://1-0", 1, NULL},
+                                      {2, FLOCK_MEMBER_DIED, (char*)"tcp://10.0.0.2:3000", 7, NULL}};
         flock__cent_encode_events(&b, evs, 2);
         rc |= save(d, "cent-wire", "events", 3, &b);
         frt_wbuf_free(&b);
@@ -74,6 +74,16 @@ int main(int argc, char** argv)
         g[1].inc       = 9;
         g[1].from_addr = (char*)"na+sm://2-0";
         g[1].from_pid  = 3;
+        swim__meta_entry md[2];
+        memset(md, 0, sizeof md);
+        md[0].key        = (char*)"rack";
+        md[0].value      = (char*)"r1";
+        md[0].origin     = (char*)"na+sm://1-0";
+        md[0].version    = 5;
+        md[0].origin_pid = 3;
+        md[1].key        = (char*)"gone";
+        md[1].origin     = (char*)"";
+        md[1].version    = 6;
         for (uint8_t kind = SWIM_MSG_PING; kind <= SWIM_MSG_ANNOUNCE_ACK; kind++) {
             swim__msg m;
             char      name[32];
@@ -89,6 +99,8 @@ int main(int argc, char** argv)
             m.timeout_ms  = 200.0;
             m.ngossip     = 2;
             m.gossip      = g;
+            m.nmeta       = 2;
+            m.meta        = md;
             if (kind == SWIM_MSG_ANNOUNCE || kind == SWIM_MSG_ANNOUNCE_ACK) {
                 m.nstate = 1;
                 m.state  = g;

@@ -111,8 +111,9 @@ flock_return_t flock_group_access_view(flock_group_handle_t handle,
  *         key, a key or value over its limit, not UTF-8, a reserved key, or
  *         the group's metadata would exceed FLOCK_METADATA_TOTAL_MAX);
  *         FLOCK_ERR_OP_FORBIDDEN (static group); FLOCK_ERR_OP_UNSUPPORTED
- *         (a member of an older version); FLOCK_ERR_FROM_MERCURY (no member
- *         answers); FLOCK_ERR_OTHER (the group cannot order the change now,
+ *         (a member of an older version); FLOCK_ERR_INVALID_PROVIDER (the
+ *         group requires a key this client lacks or has wrong);
+ *         FLOCK_ERR_FROM_MERCURY (no member answers); FLOCK_ERR_OTHER (the group cannot order the change now,
  *         e.g. a centralized primary without a majority).
  */
 flock_return_t flock_group_metadata_set(flock_group_handle_t handle, const char* key,
@@ -160,7 +161,8 @@ flock_return_t flock_request_test(flock_request_t req, bool* completed);
  * @return FLOCK_SUCCESS (the first answer has been delivered when it
  *         returns); FLOCK_ERR_INVALID_ARGS (NULL handle, already
  *         subscribed); FLOCK_ERR_OP_UNSUPPORTED (no member supports
- *         subscriptions); FLOCK_ERR_FROM_MERCURY (no member answers);
+ *         subscriptions); FLOCK_ERR_INVALID_PROVIDER (authentication
+ *         failed: a keyed group); FLOCK_ERR_FROM_MERCURY (no member answers);
  *         FLOCK_ERR_ALLOCATION.
  */
 flock_return_t flock_group_subscribe(flock_group_handle_t handle,

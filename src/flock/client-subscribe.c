@@ -81,17 +81,26 @@ static uint32_t wait_from_env(margo_instance_id mid)
 /* Delivery                                                             */
 /* ------------------------------------------------------------------ */
 
+/* A reference on h unless its count already reached 0 (its last release is
+ * under way and will detach this subscription: never resurrect it). */
+static bool handle_try_ref(flock_group_handle_t h)
+{
+    uint_fast64_t n = atomic_load(&h->refcount);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&h->refcount, &n, n + 1)) return true;
+    return false;
+}
+
 /* Start delivering: false if stopped. Takes a handle reference, so that the
  * handle outlives the callbacks even if the user releases it in one. */
 static bool delivery_begin(flock__client_sub_t* sub, flock_group_handle_t* h)
 {
     pthread_mutex_lock(&sub->mtx);
-    bool ok = !sub->stopped && sub->handle;
+    bool ok = !sub->stopped && sub->handle && handle_try_ref(sub->handle);
     if (ok) {
         *h              = sub->handle;
         sub->delivering = true;
         sub->deliverer  = pthread_self();
-        flock_group_handle_ref_incr(*h);
     }
     pthread_mutex_unlock(&sub->mtx);
     return ok;
@@ -270,7 +279,7 @@ static flock_group_handle_t sub_handle_get(flock__client_sub_t* sub)
 {
     pthread_mutex_lock(&sub->mtx);
     flock_group_handle_t h = (!sub->stopped && sub->handle) ? sub->handle : NULL;
-    if (h) flock_group_handle_ref_incr(h);
+    if (h && !handle_try_ref(h)) h = NULL;
     pthread_mutex_unlock(&sub->mtx);
     return h;
 }
@@ -489,6 +498,10 @@ static flock_return_t first_poll(flock__client_sub_t* sub, flock_group_handle_t 
         margo_error(sub->mid, "[flock] flock_group_subscribe: no member of the group serves "
                               "subscriptions (older version?)");
         ret = FLOCK_ERR_OP_UNSUPPORTED;
+    } else if (hret == HG_CHECKSUM_ERROR) {
+        margo_error(sub->mid, "[flock] flock_group_subscribe: authentication failed (the group "
+                              "requires a key, or this key is wrong)");
+        ret = FLOCK_ERR_INVALID_PROVIDER;
     } else if (hret != HG_SUCCESS) {
         margo_error(sub->mid, "[flock] flock_group_subscribe: no member answers (%s)",
                     HG_Error_to_string(hret));

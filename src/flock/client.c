@@ -136,8 +136,9 @@ static flock_return_t from_hg(margo_instance_id mid, hg_return_t hret)
 
 bool flock__worth_failover(hg_return_t hret)
 {
+    /* HG_CHECKSUM_ERROR: authentication failed; every member has the same key */
     return hret != HG_SUCCESS && hret != HG_CANCELED && hret != HG_NOMEM
-        && hret != HG_MSGSIZE && hret != HG_INVALID_ARG;
+        && hret != HG_MSGSIZE && hret != HG_INVALID_ARG && hret != HG_CHECKSUM_ERROR;
 }
 
 hg_return_t flock__handle_contact(flock_group_handle_t h, hg_addr_t* addr, uint16_t* pid)
@@ -563,6 +564,13 @@ flock_return_t flock_group_metadata_set(flock_group_handle_t handle, const char*
         margo_error(handle->client->mid, "[flock] flock_group_metadata_set: no member of the "
                                          "group serves run-time metadata (older version?)");
         ret = FLOCK_ERR_OP_UNSUPPORTED;
+        goto finish;
+    }
+    if (hret == HG_CHECKSUM_ERROR) {
+        margo_error(handle->client->mid, "[flock] flock_group_metadata_set: authentication "
+                                         "failed (the group requires a key, or this key is "
+                                         "wrong)");
+        ret = FLOCK_ERR_INVALID_PROVIDER;
         goto finish;
     }
     if (hret != HG_SUCCESS) {

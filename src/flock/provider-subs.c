@@ -540,7 +540,7 @@ flock_return_t flock__subs_init(flock__subs_t* s, margo_instance_id mid, uint16_
     return FLOCK_SUCCESS;
 }
 
-void flock__subs_destroy(flock__subs_t* s)
+void flock__subs_close(flock__subs_t* s)
 {
     if (!s || !s->initialized) return;
     if (s->rpcs_registered) {
@@ -562,6 +562,12 @@ void flock__subs_destroy(flock__subs_t* s)
         sub_free(all);
         all = next;
     }
+}
+
+void flock__subs_destroy(flock__subs_t* s)
+{
+    if (!s || !s->initialized) return;
+    flock__subs_close(s);
     for (size_t i = 0; s->log && i < FLOCK__SUBS_LOG_CAPACITY; i++)
         flock__sub_event_clear(&s->log[i]);
     for (size_t i = 0; s->removals && i < FLOCK__SUB_MAX_REMOVALS; i++)

@@ -69,7 +69,12 @@ void flock__subs_publish_metadata(flock__subs_t* s, const char* key, const char*
 size_t flock__subs_count(flock__subs_t* s);
 
 /** Deregister the RPCs, answer the parked polls (the subscribers fail over),
- *  stop the timer, free everything. Safe on a zeroed or destroyed s. */
+ *  stop the timer, forget the subscribers; later publications are ignored.
+ *  The memory stays (a dispatcher may still be running): free it with
+ *  flock__subs_destroy once none can run. Safe on a zeroed or closed s. */
+void flock__subs_close(flock__subs_t* s);
+
+/** Close if needed and free everything. Safe on a zeroed or destroyed s. */
 void flock__subs_destroy(flock__subs_t* s);
 
 #ifdef __cplusplus

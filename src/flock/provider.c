@@ -252,7 +252,7 @@ static void provider_teardown(flock_provider_t p)
     flock__admin_stop(p->admin); /* waits for its handlers; before the backend goes */
     p->admin = NULL;
     flock__group_file_destroy(&p->gfile); /* no retry from now on */
-    flock__subs_destroy(&p->subs);        /* subscribers move to another member */
+    flock__subs_close(&p->subs);          /* subscribers move to another member */
     if (p->rpc_registered) frt_rpc_deregister(p->mid, FLOCK__GET_VIEW_RPC, p->provider_id);
     if (p->meta_rpc_registered)
         frt_rpc_deregister(p->mid, FLOCK__METADATA_SET_RPC, p->provider_id);
@@ -269,6 +269,7 @@ static void provider_teardown(flock_provider_t p)
     bool              ref = p->ref_taken;
     pthread_rwlock_destroy(&p->cb_lock);
     flock__group_file_destroy(&p->gfile);
+    flock__subs_destroy(&p->subs); /* no dispatcher can run: the backend is gone */
     free(p->self_addr);
     free(p->local_addr);
     free(p);

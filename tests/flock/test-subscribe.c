@@ -50,7 +50,12 @@ static void rec_meta(void* ctx, const char* key, const char* value)
     if (key[0] == '_' && key[1] == '_') return; /* reserved: not interesting here */
     snprintf(line, sizeof line, "M %s %.100s", key, value ? value : "-");
     rec_add(r, line);
-    if (r->stop_on && strcmp(key, "stop") == 0) r->stop_ret = flock_group_unsubscribe(r->stop_on);
+    if (r->stop_on && strcmp(key, "stop") == 0) {
+        flock_return_t ret = flock_group_unsubscribe(r->stop_on);
+        pthread_mutex_lock(&r->m);
+        r->stop_ret = ret;
+        pthread_mutex_unlock(&r->m);
+    }
 }
 
 static int rec_count(recorder* r, const char* line)
@@ -84,7 +89,12 @@ static bool rec_has(void* arg)
 static bool wait_line(recorder* r, const char* line)
 {
     rec_wait w = {r, line};
-    return ft_wait_until(rec_has, &w, 30000);
+    if (ft_wait_until(rec_has, &w, 30000)) return true;
+    pthread_mutex_lock(&r->m); /* say what came instead */
+    fprintf(stderr, "waited 30 s for \"%s\"; %d lines recorded:\n", line, r->n);
+    for (int i = 0; i < r->n; i++) fprintf(stderr, "  %s\n", r->lines[i]);
+    pthread_mutex_unlock(&r->m);
+    return false;
 }
 
 static int rec_index(recorder* r, const char* line)
@@ -244,7 +254,14 @@ static void test_subscribe_and_metadata(void)
     pthread_mutex_unlock(&sub_rec.m);
     CHECK_EQ_INT(flock_group_metadata_set(h, "stop", "1"), FLOCK_SUCCESS);
     CHECK(wait_line(&sub_rec, "M stop 1"));
-    CHECK_EQ_INT(sub_rec.stop_ret, FLOCK_SUCCESS);
+    flock_return_t stop_ret = FLOCK_ERR_OTHER;
+    for (int i = 0; i < 3000 && stop_ret == FLOCK_ERR_OTHER; i++) { /* the callback returns */
+        pthread_mutex_lock(&sub_rec.m);
+        stop_ret = sub_rec.stop_ret;
+        pthread_mutex_unlock(&sub_rec.m);
+        if (stop_ret == FLOCK_ERR_OTHER) ft_sleep_ms(10);
+    }
+    CHECK_EQ_INT(stop_ret, FLOCK_SUCCESS);
     int before = rec_total(&sub_rec);
     CHECK_EQ_INT(flock_group_metadata_set(h, "after", "1"), FLOCK_SUCCESS);
     ft_sleep_ms(300);

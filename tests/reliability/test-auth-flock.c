@@ -88,6 +88,27 @@ int main(void)
           != HG_SUCCESS);
     CHECK(frt_forward(intruder, a, "flock_get_view", 1, "\0\0\0\0\0\0\0\0", 8, 3000, NULL, NULL)
           != HG_SUCCESS);
+    CHECK(frt_forward(intruder, a, "flock_subscribe", 1, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+                      20, 3000, NULL, NULL) != HG_SUCCESS);
+    /* neither subscribe nor set metadata through the API (issue #16) */
+    {
+        flock_client_t       c = NULL;
+        flock_group_handle_t h = NULL;
+        REQUIRE(flock_client_init(intruder, ABT_POOL_NULL, &c) == FLOCK_SUCCESS);
+        hg_addr_t me = HG_ADDR_NULL;
+        REQUIRE(margo_addr_lookup(intruder, addr, &me) == HG_SUCCESS);
+        CHECK(flock_group_handle_create(c, me, 1, 0, &h) != FLOCK_SUCCESS); /* identity check */
+        margo_addr_free(intruder, me);
+        char view[512];
+        snprintf(view, sizeof view, "{\"members\":[{\"address\":\"%s\",\"provider_id\":1}]}",
+                 addr);
+        REQUIRE(flock_group_handle_create_from_serialized(c, view, strlen(view), 0, &h)
+                == FLOCK_SUCCESS);
+        CHECK_EQ_INT(flock_group_subscribe(h, NULL, NULL, NULL), FLOCK_ERR_INVALID_PROVIDER);
+        CHECK_EQ_INT(flock_group_metadata_set(h, "k", "v"), FLOCK_ERR_INVALID_PROVIDER);
+        flock_group_handle_release(h);
+        flock_client_finalize(c);
+    }
     margo_addr_free(intruder, a);
     /* a keyless joiner fails to register */
     {
@@ -131,6 +152,19 @@ int main(void)
         CHECK_EQ_INT(handle(friend_, addr, &v), FLOCK_SUCCESS);
         CHECK_EQ_INT(v.members.size, 2);
         flock_group_view_clear(&v);
+        /* ... and subscribes and sets metadata */
+        flock_client_t       c = NULL;
+        flock_group_handle_t h = NULL;
+        hg_addr_t            me = HG_ADDR_NULL;
+        REQUIRE(flock_client_init(friend_, ABT_POOL_NULL, &c) == FLOCK_SUCCESS);
+        REQUIRE(margo_addr_lookup(friend_, addr, &me) == HG_SUCCESS);
+        REQUIRE(flock_group_handle_create(c, me, 1, 0, &h) == FLOCK_SUCCESS);
+        margo_addr_free(friend_, me);
+        CHECK_EQ_INT(flock_group_subscribe(h, NULL, NULL, NULL), FLOCK_SUCCESS);
+        CHECK_EQ_INT(flock_group_metadata_set(h, "k", "v"), FLOCK_SUCCESS);
+        CHECK_EQ_INT(flock_group_unsubscribe(h), FLOCK_SUCCESS);
+        flock_group_handle_release(h);
+        flock_client_finalize(c);
         if (j) flock_provider_destroy(j);
     }
     margo_finalize(friend_);

@@ -128,11 +128,12 @@ if [ $META = 1 ]; then
 fi
 
 # ---- 4. the contact dies (centralized: the first member is the primary) ----
+# a member joins while the subscriber is still moving to another member
 A0=$(addr_of $CONTACT)
 member_kill $CONTACT KILL
-expect A "DIED $A0 1"
 start m5
 A5=$(addr_of m5)
+expect A "DIED $A0 1"
 expect A "JOINED $A5 1"
 if [ $META = 1 ]; then
     "$FLOCK" show -a "$A5" -p 1 --json -t 2000 2>/dev/null | grep -q "\"color\":\"$FINAL\"" ||

@@ -45,7 +45,7 @@ typedef struct sim_node {
     bool     up;     /* false: crashed (drops everything, no ticks) */
     bool     paused; /* SIGSTOP: drops everything, no ticks, state kept */
     int      group;  /* partition group id */
-    int      joined_events, left_events, died_events;
+    int      joined_events, left_events, died_events, meta_events;
     int      declared_dead_self_logs;
 } sim_node;
 
@@ -66,6 +66,8 @@ typedef struct sim {
     bool      partitioned;
     /* event hook: (sim, observer, type, addr, pid) */
     void (*on_event)(struct sim*, int, int, const char*, uint16_t);
+    /* metadata hook: (sim, observer, key, value or NULL) */
+    void (*on_meta)(struct sim*, int, const char*, const char*);
     void* user;
 } sim;
 
@@ -187,6 +189,11 @@ static inline void sim_drain(sim* S, int i)
         if (e->type == SWIM_EV_JOINED) nd->joined_events++;
         if (e->type == SWIM_EV_LEFT) nd->left_events++;
         if (e->type == SWIM_EV_DIED) nd->died_events++;
+        if (e->type == SWIM_EV_META) {
+            nd->meta_events++;
+            if (S->on_meta) S->on_meta(S, i, e->addr, e->value);
+            continue;
+        }
         if (S->on_event) S->on_event(S, i, e->type, e->addr, e->pid);
     }
     swim__outbox_clear(o);

@@ -3,14 +3,17 @@
  * per process, TCP on loopback): join through one seed; a graceful leave is
  * seen by everyone (LEFT); crash mode and SIGKILL are detected by every
  * survivor (DIED); a SIGSTOP shorter than the suspicion window is refuted
- * without any removal. Timeouts are generous (loaded 2-core machines).
+ * without any removal; run-time metadata: a key set at two members at once
+ * converges to one value at all (callbacks and views), a member that joins
+ * later gets it, removal reaches all. Timeouts are generous (loaded 2-core
+ * machines).
  */
 #include "flock-test.h"
 
 #include <fcntl.h>
 #include <poll.h>
 
-#define N 6
+#define N 7 /* the last one joins later (metadata) */
 #define CFG                                                                            \
     "{\"protocol_period_ms\":500.0,\"ping_timeout_ms\":200.0,\"ping_req_timeout_ms\":" \
     "400.0,\"suspicion_timeout_ms\":4000.0}"
@@ -25,6 +28,10 @@ typedef struct child {
     int    view;
     char*  events[256]; /* "L addr pid" / "D addr pid" / "J addr pid" */
     int    nevents;
+    char   meta_k[300]; /* the last metadata callback's value of "k" ("-": removed) */
+    int    nmeta_k;     /* callbacks about "k" */
+    char   mv[300];     /* the view's value of "k" ("-": none) */
+    int    set_rc;      /* the last "SET" result, -1 if none */
 } child;
 
 static child C[N];
@@ -35,6 +42,13 @@ static void parse_line(child* c, char* line)
         snprintf(c->addr, sizeof c->addr, "%s", line + 5);
     } else if (strncmp(line, "VIEW ", 5) == 0) {
         c->view = atoi(line + 5);
+    } else if (strncmp(line, "META k ", 7) == 0) {
+        snprintf(c->meta_k, sizeof c->meta_k, "%s", line + 7);
+        c->nmeta_k++;
+    } else if (strncmp(line, "MV ", 3) == 0) {
+        snprintf(c->mv, sizeof c->mv, "%s", line + 3);
+    } else if (strncmp(line, "SET ", 4) == 0) {
+        c->set_rc = atoi(line + 4);
     } else if (strncmp(line, "EV ", 3) == 0 && c->nevents < 256) {
         c->events[c->nevents++] = strdup(line + 3);
     }
@@ -110,6 +124,15 @@ static bool pred_event(int i, void* a)
     return i == q->about || has_event(&C[i], q->type, &C[q->about]);
 }
 
+/* every live member's callbacks and view hold the same value of "k" */
+static bool pred_meta_same(int i, void* a)
+{
+    const char* want = a ? (const char*)a : C[0].meta_k;
+    return want[0] && strcmp(C[i].meta_k, want) == 0 && strcmp(C[i].mv, want) == 0;
+}
+
+static bool pred_mv(int i, void* a) { return strcmp(C[i].mv, (const char*)a) == 0; }
+
 static void spawn(int i, const char* seed_addr)
 {
     char* argv[7] = {(char*)ft_bin("tests/swim/swim-test-server"), "1", CFG, NULL, NULL, NULL};
@@ -150,12 +173,47 @@ int main(void)
     spawn(0, NULL);
     for (int i = 1; i < N; i++) C[i].alive = false;
     REQUIRE(wait_until_all(pred_addr, NULL, 20000) >= 0);
-    for (int i = 1; i < N; i++) spawn(i, C[0].addr);
+    for (int i = 1; i < N - 1; i++) spawn(i, C[0].addr);
     REQUIRE(wait_until_all(pred_addr, NULL, 30000) >= 0);
-    int    want = N;
+    int    want = N - 1;
     double t    = wait_until_all(pred_view, &want, 30000);
     CHECK(t >= 0);
-    printf("join: all %d members see %d after %.0f ms\n", N, N, t);
+    printf("join: all %d members see %d after %.0f ms\n", N - 1, N - 1, t);
+
+    /* 1b. metadata: "k" set at two members at once converges; a member that
+     * joins later gets it; removal reaches all */
+    for (int i = 0; i < N; i++) C[i].set_rc = -1;
+    kill(C[1].pid, SIGUSR2);
+    kill(C[2].pid, SIGUSR2);
+    t = wait_until_all(pred_meta_same, NULL, 30000);
+    CHECK(t >= 0);
+    CHECK_EQ_INT(C[1].set_rc, 0);
+    CHECK_EQ_INT(C[2].set_rc, 0);
+    char won[300];
+    snprintf(won, sizeof won, "%s", C[0].meta_k);
+    char v1[300], v2[300];
+    snprintf(v1, sizeof v1, "v-%s", C[1].addr);
+    snprintf(v2, sizeof v2, "v-%s", C[2].addr);
+    CHECK(strcmp(won, v1) == 0 || strcmp(won, v2) == 0);
+    printf("metadata: concurrent sets converged to \"%s\" at all after %.0f ms\n", won, t);
+    for (int i = 0; i < N - 1; i++) CHECK(C[i].nmeta_k >= 1 && C[i].nmeta_k <= 2);
+    spawn(N - 1, C[0].addr);
+    want = N;
+    CHECK(wait_until_all(pred_view, &want, 30000) >= 0);
+    /* the joiner learned it from the JOIN answer, inside flock_provider_register
+     * (before its callbacks were added): its view has it */
+    CHECK(wait_until_all(pred_mv, won, 30000) >= 0);
+    CHECK_EQ_STR(C[N - 1].mv, won);
+    CHECK_EQ_INT(C[N - 1].nmeta_k, 0);
+    kill(C[3].pid, SIGHUP);
+    double t_rm = ft_now_ms();
+    CHECK(wait_until_all(pred_mv, "-", 30000) >= 0);
+    CHECK(wait_until_all(pred_meta_same, "-", 30000) >= 0);
+    t = ft_now_ms() - t_rm;
+    CHECK_EQ_INT(C[3].set_rc, 0);
+    printf("metadata: removal seen by all after %.0f ms\n", t);
+    kill(C[N - 1].pid, SIGTERM);
+    reap(N - 1, true);
 
     /* 2. graceful leave: everybody sees LEFT (target < 1 s; generous bound) */
     kill(C[5].pid, SIGTERM);

@@ -33,6 +33,13 @@ static void fill(swim__msg* m, uint8_t kind)
     m->gossip[0]   = mk(SWIM_E_ALIVE, "tcp://a:1", 1, 5);
     m->gossip[1]   = mk(SWIM_E_SUSPECT, "tcp://b:2", 2, 6);
     m->gossip[2]   = mk(SWIM_E_LEAVE, "tcp://c:3", 65535, UINT64_MAX);
+    m->nmeta       = 2;
+    m->meta        = calloc(2, sizeof *m->meta);
+    m->meta[0]     = (swim__meta_entry){.key = strdup("rack"), .value = strdup("r\xc3\xa9"),
+                                        .origin = strdup("tcp://a:1"), .version = 7,
+                                        .origin_pid = 1};
+    m->meta[1]     = (swim__meta_entry){.key = strdup("gone"), .origin = strdup(""),
+                                        .version = UINT64_MAX, .origin_pid = 65535};
     if (kind == SWIM_MSG_PING_REQ) {
         m->target_addr = strdup("tcp://t:9");
         m->target_pid  = 9;
@@ -88,6 +95,17 @@ static void test_roundtrip(void)
         CHECK_EQ_INT(d.responded, m.responded);
         CHECK_EQ_INT(d.ann_type, m.ann_type);
         CHECK(d.known_mask == m.known_mask);
+        CHECK_EQ_INT(d.nmeta, 2);
+        if (d.nmeta == 2) {
+            CHECK_EQ_STR(d.meta[0].key, "rack");
+            CHECK_EQ_STR(d.meta[0].value, "r\xc3\xa9");
+            CHECK_EQ_STR(d.meta[0].origin, "tcp://a:1");
+            CHECK(d.meta[0].version == 7 && d.meta[0].origin_pid == 1);
+            CHECK_EQ_STR(d.meta[1].key, "gone");
+            CHECK(d.meta[1].value == NULL);
+            CHECK_EQ_STR(d.meta[1].origin, "");
+            CHECK(d.meta[1].version == UINT64_MAX && d.meta[1].origin_pid == 65535);
+        }
         /* wrong expected kind */
         swim__msg x;
         CHECK(!swim__decode(w.data, w.len, k == SWIM_MSG_PING ? SWIM_MSG_ACK : SWIM_MSG_PING, &x, &why));
@@ -182,6 +200,64 @@ static void test_hostile(void)
     frt_put_u8(&w, 0); /* padding so the size check passes */
     CHECK(!swim__decode(w.data, w.len - 1, 0, &x, &why));
     frt_wbuf_free(&w);
+    /* metadata: count above the bound, bad flag, bad UTF-8, key too long, empty key */
+    put_header(&w, SWIM_MSG_PING, "tcp://x:1");
+    frt_put_u32(&w, 0);
+    frt_put_u32(&w, SWIM_META_MAX_ENTRIES + 1);
+    CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
+    CHECK_EQ_STR(why, "too many metadata entries");
+    frt_wbuf_free(&w);
+    struct {
+        const char* key;
+        uint8_t     flag;
+        const char* value;
+        const char* want;
+    } bad[] = {
+        {"k", 2, "v", "bad metadata value flag"},
+        {"k", 1, "\xff", "invalid metadata key or value (empty key, or not UTF-8)"},
+        {"\xed\xa0\x80", 1, "v", "invalid metadata key or value (empty key, or not UTF-8)"},
+        {"", 1, "v", "invalid metadata key or value (empty key, or not UTF-8)"},
+        {NULL, 1, "v", "truncated or oversized metadata entry"}, /* key of 257 bytes */
+    };
+    char longkey[SWIM_META_MAX_KEY + 2];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        put_header(&w, SWIM_MSG_PING, "tcp://x:1");
+        frt_put_u32(&w, 0);
+        frt_put_u32(&w, 1);
+        frt_put_str(&w, bad[i].key ? bad[i].key : longkey);
+        frt_put_u8(&w, bad[i].flag);
+        if (bad[i].flag) frt_put_str(&w, bad[i].value);
+        frt_put_u64(&w, 1);
+        frt_put_str(&w, "tcp://o:1");
+        frt_put_u16(&w, 1);
+        why = NULL;
+        CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
+        CHECK_EQ_STR(why, bad[i].want);
+        frt_wbuf_free(&w);
+    }
+    /* a value of exactly SWIM_META_MAX_VALUE bytes is fine, one more is not */
+    char* val = malloc(SWIM_META_MAX_VALUE + 2);
+    REQUIRE(val);
+    for (int extra = 0; extra <= 1; extra++) {
+        memset(val, 'v', SWIM_META_MAX_VALUE + (size_t)extra);
+        val[SWIM_META_MAX_VALUE + (size_t)extra] = 0;
+        put_header(&w, SWIM_MSG_PING, "tcp://x:1");
+        frt_put_u32(&w, 0);
+        frt_put_u32(&w, 1);
+        frt_put_str(&w, "k");
+        frt_put_u8(&w, 1);
+        frt_put_str(&w, val);
+        frt_put_u64(&w, 1);
+        frt_put_str(&w, "tcp://o:1");
+        frt_put_u16(&w, 1);
+        bool ok = swim__decode(w.data, w.len, 0, &x, &why);
+        CHECK(ok == (extra == 0));
+        if (ok) swim__msg_clear(&x);
+        frt_wbuf_free(&w);
+    }
+    free(val);
     /* pseudo-random garbage never crashes */
     uint64_t s = 12345;
     uint8_t  buf[256];

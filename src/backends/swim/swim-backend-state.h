@@ -19,9 +19,10 @@
 #include "swim-core.h"
 
 typedef struct evq_item {
-    int      type;
-    char*    addr;
+    int      type;  /* swim__event_type */
+    char*    addr;  /* SWIM_EV_META: the key */
     uint16_t pid;
+    char*    value; /* SWIM_EV_META: the value, NULL if removed */
 } evq_item;
 
 typedef struct req_slot {
@@ -36,8 +37,10 @@ typedef struct swim_backend {
     margo_instance_id         mid;
     uint16_t                  pid;
     flock_backend_init_args_t args; /* copy; initial_view moved out */
-    flock_group_view_t        meta; /* metadata of the initial view other than
-                                       __config__/__type__ (no members); immutable */
+    flock_group_view_t        meta; /* the published metadata (no members; not
+                                       __config__/__type__): the initial view's, then
+                                       changed by the drainer right before each
+                                       metadata callback; under lock */
     swim__t*                  sm;
     margo_timer_t             timer;
     double                    timer_at; /* armed deadline, INFINITY if none */

@@ -41,6 +41,28 @@ flock_return_t swim__backend_get_config(void* state, void (*fn)(void*, const str
     return FLOCK_SUCCESS;
 }
 
+/* Copy src's metadata into the empty dst (sorted already: appended in
+ * order, digest summed); false on allocation failure. */
+static bool copy_metadata_into(flock_group_view_t* dst,
+                                                const flock_group_view_t* src)
+{
+    uint64_t n = src->metadata.size;
+    if (n == 0) return true;
+    dst->metadata.data = calloc(n, sizeof *dst->metadata.data);
+    if (!dst->metadata.data) return false;
+    dst->metadata.capacity = n;
+    for (uint64_t i = 0; i < n; i++) {
+        flock_metadata_t*       d = &dst->metadata.data[i];
+        const flock_metadata_t* s = &src->metadata.data[i];
+        d->key   = strdup(s->key);
+        d->value = strdup(s->value);
+        dst->metadata.size = i + 1;
+        if (!d->key || !d->value) return false; /* the caller clears dst */
+        dst->digest ^= flock_hash_metadata(d->key, d->value);
+    }
+    return true;
+}
+
 /* get_view: a private flock view built from the published members */
 typedef struct build_ctx {
     flock_member_t* members;
@@ -89,11 +111,12 @@ flock_return_t swim__backend_get_view(void* state, void (*fn)(void*, const flock
     bool removed = swim__removed(b->sm);
     pthread_mutex_unlock(&b->lock);
     if (removed) return FLOCK_ERR_NOT_A_MEMBER;
-    /* metadata: the initial view's + __config__ and __type__ */
-    for (uint64_t i = 0; i < b->meta.metadata.size; i++)
-        if (!flock_group_view_add_metadata(&v, b->meta.metadata.data[i].key,
-                                           b->meta.metadata.data[i].value))
-            goto finish;
+    /* metadata: the published entries (copied under the lock: the drainer
+     * changes them) + __config__ and __type__ */
+    pthread_mutex_lock(&b->lock);
+    bool copied = copy_metadata_into(&v, &b->meta);
+    pthread_mutex_unlock(&b->lock);
+    if (!copied) goto finish;
     struct json_object* j = effective_config(b);
     flock_return_t      r = j ? flock__view_set_reserved_metadata(&v, "swim", j)
                               : FLOCK_ERR_ALLOCATION;

@@ -148,7 +148,10 @@ static void backend_free(swim_backend* b)
     if (!b) return;
     swim__destroy(b->sm);
     flock_group_view_clear(&b->meta);
-    for (size_t i = 0; i < b->nevq; i++) free(b->evq[i].addr);
+    for (size_t i = 0; i < b->nevq; i++) {
+        free(b->evq[i].addr);
+        free(b->evq[i].value);
+    }
     free(b->evq);
     free(b->reqs);
     pthread_cond_destroy(&b->cond);
@@ -199,6 +202,23 @@ static uint8_t reply_kind_for(uint8_t kind)
 
 static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t out_len);
 
+/* No lock held: publish one metadata change, then tell the provider
+ * (frees the item's strings). */
+static void deliver_metadata(swim_backend* b, evq_item* it)
+{
+    pthread_mutex_lock(&b->lock);
+    bool ok = it->value ? flock_group_view_add_metadata(&b->meta, it->addr, it->value) != NULL
+                        : (flock_group_view_remove_metadata(&b->meta, it->addr), true);
+    pthread_mutex_unlock(&b->lock);
+    if (ok)
+        flock__notify_metadata(&b->args, it->addr, it->value);
+    else
+        margo_error(b->mid, "[flock:swim] out of memory publishing metadata key \"%.64s\"",
+                    it->addr);
+    free(it->addr);
+    free(it->value);
+}
+
 static void deliver_events(swim_backend* b)
 {
     pthread_mutex_lock(&b->lock);
@@ -209,7 +229,11 @@ static void deliver_events(swim_backend* b)
         b->nevq = b->capevq = 0;
         pthread_mutex_unlock(&b->lock);
         for (size_t i = 0; i < n; i++) {
-            evq_item*      it = &items[i];
+            evq_item* it = &items[i];
+            if (it->type == SWIM_EV_META) {
+                deliver_metadata(b, it);
+                continue;
+            }
             flock_update_t up = it->type == SWIM_EV_JOINED ? FLOCK_MEMBER_JOINED
                                 : it->type == SWIM_EV_LEFT ? FLOCK_MEMBER_LEFT
                                                            : FLOCK_MEMBER_DIED;
@@ -241,8 +265,10 @@ static void queue_events(swim_backend* b, swim__outbox* ob)
         }
         b->evq[b->nevq].type = ob->events[i].type;
         b->evq[b->nevq].addr = ob->events[i].addr;
-        b->evq[b->nevq].pid  = ob->events[i].pid;
-        ob->events[i].addr   = NULL;
+        b->evq[b->nevq].pid   = ob->events[i].pid;
+        b->evq[b->nevq].value = ob->events[i].value;
+        ob->events[i].addr    = NULL;
+        ob->events[i].value   = NULL;
         b->nevq++;
     }
 }
@@ -518,15 +544,23 @@ static void wait_until(swim_backend* b, bool (*pred)(swim_backend*), double dead
 static bool join_settled(swim_backend* b) { return swim__join_settled(b->sm); }
 static bool calls_done(swim_backend* b) { return b->inflight == 0; }
 
-/* init phase: keep the initial view's metadata except __config__/__type__,
+/* init phase: the initial view's metadata except __config__/__type__,
  * which get_view generates (the joiner's own effective config replaces any
- * inherited __config__). FLOCK_ERR_ALLOCATION. */
+ * inherited __config__), into the machine (version 0) and the published
+ * metadata. An entry beyond the limits (swim__meta_valid) is left out with
+ * a warning. FLOCK_ERR_ALLOCATION. */
 static flock_return_t keep_metadata(swim_backend* b, const flock_group_view_t* init)
 {
     for (uint64_t i = 0; i < init->metadata.size; i++) {
         const flock_metadata_t* md = &init->metadata.data[i];
         if (strcmp(md->key, "__config__") == 0 || strcmp(md->key, "__type__") == 0) continue;
-        if (!flock_group_view_add_metadata(&b->meta, md->key, md->value))
+        if (!swim__meta_valid(md->key, md->value)) {
+            margo_warning(b->mid, "[flock:swim] initial metadata key \"%.64s\" left out: "
+                                  "key or value too long, or not UTF-8", md->key);
+            continue;
+        }
+        if (swim__meta_add_initial(b->sm, md->key, md->value) != 0 ||
+            !flock_group_view_add_metadata(&b->meta, md->key, md->value))
             return FLOCK_ERR_ALLOCATION;
     }
     return FLOCK_SUCCESS;
@@ -675,8 +709,8 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &init);
     swim__config_from_json(args->config, &cfg);
 
-    ret = keep_metadata(b, &init);
-    if (ret == FLOCK_SUCCESS) ret = create_machine(b, args, &cfg, &init);
+    ret = create_machine(b, args, &cfg, &init);
+    if (ret == FLOCK_SUCCESS) ret = keep_metadata(b, &init);
     if (ret == FLOCK_SUCCESS) choose_identity(b, args, &init, &returning);
     flock_group_view_clear(&init);
     if (ret == FLOCK_SUCCESS) ret = register_rpcs(b, args->pool);
@@ -757,14 +791,40 @@ static flock_return_t swim_destroy(void* state)
     return FLOCK_SUCCESS;
 }
 
+/* add_metadata / remove_metadata: a write at this member (value NULL:
+ * removal), spread by gossip; the callback fires here too, once, when the
+ * drainer delivers it. FLOCK_ERR_INVALID_ARGS (a limit of swim-core.h, a
+ * generated key, bad UTF-8), FLOCK_ERR_NO_METADATA (removing an absent key),
+ * FLOCK_ERR_ALLOCATION, FLOCK_ERR_NOT_A_MEMBER (the backend is closing). */
+static flock_return_t set_metadata(void* state, const char* key, const char* value)
+{
+    swim_backend* b = state;
+    if (!b || !key) return FLOCK_ERR_INVALID_ARGS;
+    pthread_mutex_lock(&b->lock);
+    if (b->closed) {
+        pthread_mutex_unlock(&b->lock);
+        return FLOCK_ERR_NOT_A_MEMBER;
+    }
+    swim__meta_result r = swim__meta_set(b->sm, frt_now_ms(), key, value);
+    flush_locked(b);
+    switch (r) {
+    case SWIM_META_APPLIED:
+    case SWIM_META_UNCHANGED: return FLOCK_SUCCESS;
+    case SWIM_META_ABSENT: return FLOCK_ERR_NO_METADATA;
+    case SWIM_META_INVALID: return FLOCK_ERR_INVALID_ARGS;
+    default: return FLOCK_ERR_ALLOCATION;
+    }
+}
+
 static flock_return_t swim_add_metadata(void* state, const char* key, const char* value)
 {
-    return FLOCK_ERR_OP_UNSUPPORTED;
+    if (!value) return FLOCK_ERR_INVALID_ARGS;
+    return set_metadata(state, key, value);
 }
 
 static flock_return_t swim_remove_metadata(void* state, const char* key)
 {
-    return FLOCK_ERR_OP_UNSUPPORTED;
+    return set_metadata(state, key, NULL);
 }
 
 static flock_backend_impl swim_impl = {

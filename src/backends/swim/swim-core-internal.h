@@ -30,6 +30,9 @@
  *                        view_digest, ntomb, npublished: lookup,    intern, math
  *                        insert, view enter/exit, compaction, trim,
  *                        random picks, the published flags
+ *   swim-meta.c          s->meta table, meta_clock, meta_digest,    outbox, math, intern
+ *                        meta_bytes: run-time metadata (writes,
+ *                        merge, piggyback, state, tombstones)
  *   swim-outbox.c        s->out, s->calls, next_call_id: messages,  members (read)
  *                        the outbox, the pending-call table, log
  *   swim-math.c          nothing: pure rules (table-tested)         --
@@ -116,6 +119,18 @@ typedef struct sent_ref {
     uint8_t     type, pos;
 } sent_ref;
 
+/* a metadata key's last write (swim-meta.c); the table is sorted by key */
+typedef struct meta_rec {
+    char*       key;
+    char*       value;  /* NULL: tombstone */
+    const char* origin; /* interned; NULL for the initial view's entries */
+    uint64_t    version;
+    float       since;  /* when written or learned, ms after s->t0 */
+    uint16_t    origin_pid;
+    uint16_t    transmits; /* piggybacked this many times since queued */
+    bool        queued;    /* news to gossip */
+} meta_rec;
+
 typedef struct pending {
     uint64_t  id;
     uint64_t  aux;  /* probe seq or request token */
@@ -176,6 +191,12 @@ struct swim__t {
     bool     removed;        /* declared dead/departed, no rejoin answered yet */
     double   next_rejoin;
     double next_probe, next_gossip, next_sync, next_reconnect, next_purge;
+
+    meta_rec* meta; /* sorted by key */
+    uint32_t  nmeta, capmeta, nmeta_queued, nmeta_tomb;
+    uint64_t  meta_clock;  /* highest metadata version seen (Lamport) */
+    uint64_t  meta_digest; /* XOR of the live entries' hashes */
+    size_t    meta_bytes;  /* key + value bytes of the live entries */
 
     struct {
         bool     active;
@@ -281,6 +302,10 @@ static inline suspicion* swim__msusp(const swim__t* s, const member* m)
 {
     return m->susp == NONE ? NULL : &s->susps[m->susp];
 }
+
+/** The digest a message carries: the view's and the metadata's (a peer
+ *  whose metadata differs from ours triggers anti-entropy too). */
+static inline uint64_t swim__wire_digest(const swim__t* s) { return s->view_digest ^ s->meta_digest; }
 
 static inline double swim__scaled(const swim__t* s, double ms)
 {
@@ -429,5 +454,22 @@ void swim__announce_leave(swim__t* s);
 /** Answer an ANNOUNCE into *rep. */
 void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
                            const swim__entry* notice, swim__msg* rep);
+
+/* ------------------------------------------------------------------ */
+/* swim-meta.c: run-time metadata                                      */
+/* ------------------------------------------------------------------ */
+
+/** Attach metadata to msg: every entry (all, for a state exchange) or the
+ *  queued news (fewest transmissions first, bounded in count and bytes). */
+void swim__meta_attach(swim__t* s, swim__msg* msg, bool all);
+/** Merge received entries; `requeue`: gossip what changed our state. */
+void swim__meta_apply_list(swim__t* s, double now, const swim__meta_entry* list, uint32_t n,
+                           bool requeue);
+/** Housekeeping: drop tombstones older than tombstone_timeout_ms. */
+void swim__meta_expire(swim__t* s, double now);
+/** Free the table (swim__destroy). */
+void swim__meta_free(swim__t* s);
+/** Heap bytes of the table, as malloc chunks. */
+size_t swim__meta_memory(const swim__t* s);
 
 #endif /* FLOCK_SWIM_CORE_INTERNAL_H */

@@ -123,6 +123,7 @@ void swim__destroy(swim__t* s)
     for (uint32_t i = 0; i < s->ncalls; i++) free(s->calls[i].refs);
     free(s->calls);
     free(s->probe.addr);
+    swim__meta_free(s);
     swim__outbox_free(&s->out);
     free(s);
 }
@@ -162,6 +163,7 @@ static void housekeeping_due(swim__t* s, double now)
     if (now < s->next_purge) return;
     swim__compact(s, now);
     swim__trim(s);
+    swim__meta_expire(s, now);
     s->next_purge = now + 1000.0;
 }
 
@@ -182,10 +184,11 @@ double swim__next_deadline(const swim__t* s)
     double d = INFINITY;
     if (!s->started || s->leaving) return d;
     if (!s->probe.active) d = fmin(d, s->next_probe);
-    if (s->cfg.gossip_interval_ms > 0 && s->nbq > 0) d = fmin(d, s->next_gossip);
+    if (s->cfg.gossip_interval_ms > 0 && (s->nbq > 0 || s->nmeta_queued > 0))
+        d = fmin(d, s->next_gossip);
     if (s->cfg.sync_interval_ms > 0) d = fmin(d, s->next_sync);
     if (s->cfg.reconnect_interval_ms > 0) d = fmin(d, s->next_reconnect);
-    if (s->ntomb) d = fmin(d, s->next_purge);
+    if (s->ntomb || s->nmeta_tomb) d = fmin(d, s->next_purge);
     if (s->nsuspect) d = fmin(d, s->next_susp); /* O(1): cached */
     if (s->removed) d = fmin(d, s->next_rejoin);
     return d;
@@ -276,6 +279,7 @@ static void handle_request_ours(swim__t* s, double now, uint64_t token, const sw
         have_notice = swim__note_sender(s, now, req->sender_addr, req->sender_pid,
                                         req->sender_inc, &notice);
     if (!s->leaving) known = swim__apply_list(s, now, req->gossip, req->ngossip, true);
+    if (!s->leaving) swim__meta_apply_list(s, now, req->meta, req->nmeta, req->nstate == 0);
     /* 2. the answer, by kind (a relayed PING_REQ is answered later) */
     const swim__entry* first = have_notice ? &notice : NULL;
     switch (req->kind) {
@@ -313,6 +317,7 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
         if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC ||
                              pc.kind == CALL_REJOIN))
             swim__apply_list(s, now, resp->state, resp->nstate, false);
+        swim__meta_apply_list(s, now, resp->meta, resp->nmeta, resp->nstate == 0);
         if (resp->kind == SWIM_MSG_ACK) swim__maybe_sync(s, now, resp);
     }
     /* 3. the call's own continuation */
@@ -370,6 +375,7 @@ size_t swim__memory_estimate(const swim__t* s)
     if (s->probe.addr) b += chunk(strlen(s->probe.addr) + 1);
     b += chunk(s->out.capsends * sizeof(swim__send)) + chunk(s->out.capreplies * sizeof(swim__reply)) +
          chunk(s->out.capevents * sizeof(swim__event));
+    b += swim__meta_memory(s);
     /* member addresses are interned: swim__intern_bytes() counts them once per process */
     return b;
 }

@@ -37,6 +37,14 @@ extern "C" {
 #define SWIM_MAX_GOSSIP_WIRE  64u    /* gossip entries in one message */
 #define SWIM_MAX_STATE_WIRE   65536u /* members in one state exchange */
 
+/* ---- run-time metadata (swim-meta.c) ---- */
+#define SWIM_META_MAX_KEY     256u   /* bytes of a key */
+#define SWIM_META_MAX_VALUE   4096u  /* bytes of a value */
+#define SWIM_META_MAX_TOTAL   65536u /* sum of key + value bytes of the live entries set
+                                        locally (a local set beyond it is refused) */
+#define SWIM_META_MAX_ENTRIES 1024u  /* entries (live + tombstones) a member keeps and
+                                        a message carries */
+
 /* ---- gossip entry types (wire values; reference numbering + extensions) ---- */
 typedef enum swim__etype {
     SWIM_E_ALIVE   = 0,
@@ -56,6 +64,20 @@ typedef struct swim__entry {
     char*    addr;
     char*    from_addr; /* SUSPECT only, may be NULL */
 } swim__entry;
+
+/**
+ * One metadata entry on the wire: the key's value (NULL: removed, a
+ * tombstone) as written by `origin` at Lamport `version`. Concurrent writes
+ * are ordered by swim__meta_newer (last writer wins); strings are owned by
+ * whoever owns the entry.
+ */
+typedef struct swim__meta_entry {
+    char*    key;
+    char*    value; /* NULL = removed */
+    char*    origin; /* "" for the initial view's entries (version 0) */
+    uint64_t version;
+    uint16_t origin_pid;
+} swim__meta_entry;
 
 typedef enum swim__msg_kind {
     SWIM_MSG_PING = 1,
@@ -85,7 +107,8 @@ typedef struct swim__msg {
     uint16_t     sender_pid;
     uint64_t     sender_inc;
     uint32_t     sender_view_size;   /* anti-entropy: the sender's view size */
-    uint64_t     sender_view_digest; /* and the XOR of its members' hashes */
+    uint64_t     sender_view_digest; /* and the XOR of its members' hashes
+                                            and of its live metadata entries' */
     char*        target_addr; /* PING_REQ target, ANNOUNCE subject */
     uint16_t     target_pid;
     uint64_t     target_inc;
@@ -96,9 +119,12 @@ typedef struct swim__msg {
     swim__entry* gossip;
     uint32_t     nstate; /* ANNOUNCE JOIN/SYNC (push) and its ACK (pull) */
     swim__entry* state;
+    uint32_t          nmeta; /* metadata: queued news, or every entry with a state */
+    swim__meta_entry* meta;
 } swim__msg;
 
 void swim__entry_clear(swim__entry* e);
+void swim__meta_entry_clear(swim__meta_entry* e);
 void swim__msg_clear(swim__msg* m);
 
 /* ---- configuration ---- */
@@ -135,7 +161,12 @@ void swim__config_sanitize(swim__config* c);
 
 /* ---- outputs ---- */
 
-typedef enum swim__event_type { SWIM_EV_JOINED = 1, SWIM_EV_LEFT, SWIM_EV_DIED } swim__event_type;
+typedef enum swim__event_type {
+    SWIM_EV_JOINED = 1,
+    SWIM_EV_LEFT,
+    SWIM_EV_DIED,
+    SWIM_EV_META /* a metadata change applied: addr = the key, value (NULL: removed) */
+} swim__event_type;
 
 typedef struct swim__send {
     uint64_t  call_id; /* pass back to swim__handle_response */
@@ -152,8 +183,9 @@ typedef struct swim__reply {
 
 typedef struct swim__event {
     int      type; /* swim__event_type */
-    char*    addr; /* owned */
+    char*    addr; /* owned (SWIM_EV_META: the key) */
     uint16_t pid;
+    char*    value; /* SWIM_EV_META: the new value (owned), NULL if removed */
 } swim__event;
 
 typedef struct swim__outbox {
@@ -271,6 +303,41 @@ size_t swim__published_count(const swim__t* s);
 /** Calls fn for each flagged member (addresses live as long as the member). */
 void   swim__foreach_published(const swim__t* s, void (*fn)(void*, const char*, uint16_t),
                                void* uargs);
+
+/* ---- run-time metadata (swim-meta.c) ----
+ * Each key holds the write that is last by swim__meta_newer: (version,
+ * origin address, origin provider id, value) compared in that order;
+ * versions are Lamport clocks (a local write takes 1 + the highest version
+ * this member has seen). Removal writes a tombstone (value NULL) with its
+ * own version; tombstones are dropped tombstone_timeout_ms after they were
+ * written or learned. Writes spread by gossip and by the state exchanges
+ * (JOIN, SYNC); every change a member applies (its own included) yields one
+ * SWIM_EV_META event. */
+
+typedef enum swim__meta_result {
+    SWIM_META_APPLIED = 0, /* a new write, gossiped; one SWIM_EV_META queued */
+    SWIM_META_UNCHANGED,   /* the key already holds this value: nothing to do */
+    SWIM_META_ABSENT,      /* removal of a key that holds no value */
+    SWIM_META_INVALID,     /* bad key/value, or a limit (SWIM_META_MAX_*) exceeded */
+    SWIM_META_NOMEM
+} swim__meta_result;
+
+/** Set key to value (value NULL: remove it). */
+swim__meta_result swim__meta_set(swim__t* s, double now, const char* key, const char* value);
+/** Add an entry of the initial view (version 0, no origin, no event, not
+ *  gossiped). 0, or -1 on an invalid entry or allocation failure. */
+int swim__meta_add_initial(swim__t* s, const char* key, const char* value);
+/** Calls fn for each key that holds a value, in key order. */
+void swim__foreach_meta(const swim__t* s, void (*fn)(void*, const char*, const char*),
+                        void* uargs);
+/** The value of key (NULL if none); valid until the next input. */
+const char* swim__meta_get(const swim__t* s, const char* key);
+/** true if a holds the later write of the two (the total order above). */
+bool swim__meta_newer(const swim__meta_entry* a, const swim__meta_entry* b);
+/** true if a key or value may be stored: valid UTF-8 without NUL, key
+ *  1..SWIM_META_MAX_KEY bytes, value at most SWIM_META_MAX_VALUE bytes
+ *  (value NULL is a removal). */
+bool swim__meta_valid(const char* key, const char* value);
 
 /** Heap bytes this machine holds, as malloc chunks (for benchmarks). Member
  *  addresses are interned process-wide: see swim__intern_bytes(). */

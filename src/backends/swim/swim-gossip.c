@@ -141,6 +141,8 @@ void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
     uint32_t sel_small[SWIM_MAX_GOSSIP_WIRE];
     uint32_t* sel = sel_small;
     uint32_t* tmp = NULL;
+    /* 0. metadata news rides along, unless a state exchange carries the table */
+    if (!msg->meta) swim__meta_attach(s, msg, false);
     /* 1. choose the entries */
     if (room > 0 && s->nbq <= room) {
         for (uint32_t i = 0; i < s->nbq; i++) sel[nsel++] = i;
@@ -236,10 +238,10 @@ void swim__gossip_due(swim__t* s, double now)
 {
     if (!(s->cfg.gossip_interval_ms > 0 && now >= s->next_gossip)) return;
     s->next_gossip = now + swim__scaled(s, s->cfg.gossip_interval_ms);
-    if (s->nbq > 0 && s->nview >= 2) {
+    if ((s->nbq > 0 || s->nmeta_queued > 0) && s->nview >= 2) {
         uint32_t dest[64];
         uint32_t n = swim__pick_members(s, (uint32_t)s->cfg.gossip_fanout, NONE, dest);
-        for (uint32_t i = 0; i < n && s->nbq > 0; i++)
+        for (uint32_t i = 0; i < n && (s->nbq > 0 || s->nmeta_queued > 0); i++)
             swim__send_ping(s, CALL_GOSSIP, 0, dest[i], s->cfg.ping_req_timeout_ms);
     }
 }

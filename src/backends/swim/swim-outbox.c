@@ -33,9 +33,20 @@ void swim__entry_clear(swim__entry* e)
     memset(e, 0, sizeof *e);
 }
 
+void swim__meta_entry_clear(swim__meta_entry* e)
+{
+    if (!e) return;
+    free(e->key);
+    free(e->value);
+    free(e->origin);
+    memset(e, 0, sizeof *e);
+}
+
 void swim__msg_clear(swim__msg* m)
 {
     if (!m) return;
+    for (uint32_t i = 0; i < m->nmeta; i++) swim__meta_entry_clear(&m->meta[i]);
+    free(m->meta);
     free(m->sender_addr);
     free(m->target_addr);
     for (uint32_t i = 0; i < m->ngossip; i++) swim__entry_clear(&m->gossip[i]);
@@ -52,7 +63,10 @@ void swim__outbox_clear(swim__outbox* o)
         swim__msg_clear(&o->sends[i].msg);
     }
     for (size_t i = 0; i < o->nreplies; i++) swim__msg_clear(&o->replies[i].msg);
-    for (size_t i = 0; i < o->nevents; i++) free(o->events[i].addr);
+    for (size_t i = 0; i < o->nevents; i++) {
+        free(o->events[i].addr);
+        free(o->events[i].value);
+    }
     o->nsends = o->nreplies = o->nevents = 0;
 }
 
@@ -73,7 +87,8 @@ void swim__emit_event(swim__t* s, int type, const member* m)
     if (!a) return;
     o->events[o->nevents].type = type;
     o->events[o->nevents].addr = a;
-    o->events[o->nevents].pid  = m->pid;
+    o->events[o->nevents].pid   = m->pid;
+    o->events[o->nevents].value = NULL;
     o->nevents++;
 }
 
@@ -179,7 +194,7 @@ bool swim__init_msg(swim__t* s, swim__msg* m, uint8_t kind)
     m->sender_pid  = s->members[s->self].pid;
     m->sender_inc  = s->members[s->self].inc;
     m->sender_view_size   = s->nview;
-    m->sender_view_digest = s->view_digest;
+    m->sender_view_digest = swim__wire_digest(s);
     return m->sender_addr != NULL;
 }
 

@@ -9,6 +9,7 @@ set(SWIM_PROTO_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/swim-suspicion.c  # suspicion timers, last-chance check
   ${CMAKE_CURRENT_LIST_DIR}/swim-gossip.c     # gossip queue, piggyback, feedback
   ${CMAKE_CURRENT_LIST_DIR}/swim-sync.c       # push-pull, JOIN/LEAVE/SYNC announcements
+  ${CMAKE_CURRENT_LIST_DIR}/swim-meta.c       # run-time metadata (last writer wins)
   ${CMAKE_CURRENT_LIST_DIR}/swim-outbox.c     # messages, outbox, pending calls
   ${CMAKE_CURRENT_LIST_DIR}/swim-intern.c     # interned addresses (process-wide)
   ${CMAKE_CURRENT_LIST_DIR}/swim-math.c)      # pure rules (table-tested)

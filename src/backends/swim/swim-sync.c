@@ -13,7 +13,8 @@
  */
 #include "swim-core-internal.h"
 
-/** Full state (every member and tombstone) for a state exchange. */
+/** Full state (every member and tombstone, every metadata entry) for a
+ *  state exchange. */
 void swim__attach_state(swim__t* s, swim__msg* m)
 {
     uint32_t n = s->nmembers < SWIM_MAX_STATE_WIRE ? s->nmembers : SWIM_MAX_STATE_WIRE;
@@ -29,6 +30,7 @@ void swim__attach_state(swim__t* s, swim__msg* m)
         if (swim__fill_entry(s, &m->state[k], t, i, mb->inc, NONE)) k++;
     }
     m->nstate = k;
+    swim__meta_attach(s, m, true); /* the whole metadata table, tombstones included */
 }
 
 static void send_sync(swim__t* s, uint32_t idx)
@@ -52,7 +54,7 @@ void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
 {
     if (!s->cfg.anti_entropy || s->leaving || !m || !swim__valid_addr(m->sender_addr)) return;
     if (m->sender_view_size == 0) return; /* peer did not say */
-    if (m->sender_view_size == s->nview && m->sender_view_digest == s->view_digest) return;
+    if (m->sender_view_size == s->nview && m->sender_view_digest == swim__wire_digest(s)) return;
     /* behind by several members (two, or n/32 in large groups): sync even
      * while our view is still changing (e.g. an early joiner during a
      * bootstrap); a join or leave in flight is left to gossip */
@@ -185,6 +187,8 @@ void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
         if (req->ann_type == SWIM_ANN_SYNC)
             swim__apply_list(s, now, req->state, req->nstate, false);
     }
+    /* the requester's metadata (gossip, or its table with a SYNC) was merged
+     * with its gossip by the caller */
     if (!swim__init_msg(s, rep, SWIM_MSG_ANNOUNCE_ACK)) return;
     if (req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_SYNC)
         swim__attach_state(s, rep);

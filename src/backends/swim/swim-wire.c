@@ -5,6 +5,20 @@
 #include <string.h>
 
 #define MIN_ENTRY_BYTES 16u /* u8 + (u32 + >=1 byte) + u16 + u64 */
+#define MIN_META_BYTES  20u /* (u32 + >=1 byte) + u8 + u64 + u32 + u16 */
+
+static void put_meta(frt_wbuf* b, const swim__meta_entry* e, uint32_t n)
+{
+    frt_put_u32(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        frt_put_str(b, e[i].key);
+        frt_put_u8(b, e[i].value ? 1 : 0);
+        if (e[i].value) frt_put_str(b, e[i].value);
+        frt_put_u64(b, e[i].version);
+        frt_put_str(b, e[i].origin ? e[i].origin : "");
+        frt_put_u16(b, e[i].origin_pid);
+    }
+}
 
 static void put_list(frt_wbuf* b, const swim__entry* e, uint32_t n)
 {
@@ -55,6 +69,7 @@ bool swim__encode(const swim__msg* m, frt_wbuf* b)
         break;
     }
     put_list(b, m->gossip, m->ngossip);
+    put_meta(b, m->meta, m->nmeta);
     return !b->failed;
 }
 
@@ -107,6 +122,53 @@ static bool get_list(frt_rbuf* r, uint32_t max, swim__entry** out, uint32_t* nou
         if (e[i].from_addr && !e[i].from_addr[0]) {
             free(e[i].from_addr);
             e[i].from_addr = NULL;
+        }
+    }
+    return true;
+}
+
+/** Decode the metadata list (every string checked). */
+static bool get_meta(frt_rbuf* r, swim__meta_entry** out, uint32_t* nout, const char** why)
+{
+    uint32_t n = frt_get_u32(r);
+    if (!frt_rbuf_ok(r)) {
+        *why = "truncated metadata count";
+        return false;
+    }
+    if (n > SWIM_META_MAX_ENTRIES) {
+        *why = "too many metadata entries";
+        return false;
+    }
+    if ((uint64_t)n * MIN_META_BYTES > r->left) {
+        *why = "metadata count exceeds the message size";
+        return false;
+    }
+    if (n == 0) return true;
+    swim__meta_entry* e = calloc(n, sizeof *e);
+    if (!e) {
+        *why = "out of memory";
+        return false;
+    }
+    *out  = e;
+    *nout = n; /* cleared by the caller on failure */
+    for (uint32_t i = 0; i < n; i++) {
+        e[i].key    = frt_get_str(r, SWIM_META_MAX_KEY);
+        uint8_t has = frt_get_u8(r);
+        if (frt_rbuf_ok(r) && has > 1) {
+            *why = "bad metadata value flag";
+            return false;
+        }
+        if (has) e[i].value = frt_get_str(r, SWIM_META_MAX_VALUE);
+        e[i].version    = frt_get_u64(r);
+        e[i].origin     = frt_get_str(r, SWIM_MAX_ADDR_LEN);
+        e[i].origin_pid = frt_get_u16(r);
+        if (!frt_rbuf_ok(r)) {
+            *why = "truncated or oversized metadata entry";
+            return false;
+        }
+        if (!swim__meta_valid(e[i].key, e[i].value)) {
+            *why = "invalid metadata key or value (empty key, or not UTF-8)";
+            return false;
         }
     }
     return true;
@@ -179,6 +241,7 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
         goto finish;
     }
     if (!get_list(&r, SWIM_MAX_GOSSIP_WIRE, &out->gossip, &out->ngossip, &w)) goto finish;
+    if (!get_meta(&r, &out->meta, &out->nmeta, &w)) goto finish;
     if (!frt_rbuf_done(&r)) {
         w = "trailing bytes";
         goto finish;

@@ -15,6 +15,11 @@
  *   ANNOUNCE_ACK:   state; gossip
  *   gossip/state:   u32 count; count x { u8 type; str addr; u16 pid; u64 inc;
  *                   SUSPECT only: str from_addr; u16 from_pid }
+ *   then, every kind: metadata: u32 count (<= SWIM_META_MAX_ENTRIES);
+ *                   count x { str key; u8 has_value (0/1); has_value: str
+ *                   value; u64 version; str origin; u16 origin_pid }
+ *                   (keys and values: swim__meta_valid; origin: "" or an
+ *                   address)
  */
 #ifndef FLOCK_SWIM_WIRE_H
 #define FLOCK_SWIM_WIRE_H
