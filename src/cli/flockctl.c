@@ -603,6 +603,9 @@ int main(int argc, char** argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* one error line of our own: the library logs only with -v (also while reading the file) */
+    margo_set_global_log_level(args.log_level > 0 ? (margo_log_level)args.log_level
+                                                  : MARGO_LOG_CRITICAL);
     if (args.cmd == FLOCK_CLI_KEYGEN) return flock_cli__keygen(&args);
     if (flock_cli__candidates(&args, &cands, &ncand) != 0) goto finish;
     if (flock_cli__init(&ctx, cands[0].address) != 0) goto finish;

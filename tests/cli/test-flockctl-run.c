@@ -55,6 +55,11 @@ static void check_help_and_usage(void)
     tt_write_file(tt_path("bad.flock"), "{'members':[]}", true);
     CHECK_EQ_INT(tt_run(out, err, "'%s' check '%s'", FLOCK, tt_path("bad.flock")), 1);
     CHECK(tt_file_contains(err, "not a valid group file"));
+    CHECK_EQ_INT(tt_file_count(err, "\n"), 1); /* one line: no library log on top of it */
+    /* a directory: said so */
+    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, ft_tmpdir()), 1);
+    CHECK(tt_file_contains(err, "not a regular file (a directory)"));
+    CHECK_EQ_INT(tt_file_count(err, "\n"), 1);
     /* an address without a protocol */
     CHECK_EQ_INT(tt_run(out, err, "'%s' show -a 1234-0 -p 1", FLOCK), 1);
     CHECK(tt_file_contains(err, "cannot tell the protocol of address \"1234-0\""));
