@@ -429,6 +429,9 @@ static int flock_cli__check_target(const flock_cli_args* out, char* err, size_t 
     }
     if (out->group_file && out->address)
         return flock_cli__usage(err, errsize, "give either a group file or --address, not both");
+    if (out->cmd == FLOCK_CLI_LEAVE && !out->address)
+        return flock_cli__usage(err, errsize,
+                                "leave needs the member itself: --address ADDR --provider-id N");
     if (!out->group_file && !out->address) {
         if (out->provider_id >= 0)
             return flock_cli__usage(err, errsize, "--provider-id needs --address");

@@ -48,6 +48,7 @@ static const args_case args_cases[] = {
     {{"flockctl", "meta", "get", "g.flock", "k", "v", NULL}, 0, 0, "expected [groupfile] KEY"},
     {{"flockctl", "info", "g.flock", "-a", "x://1", "-p", "1", NULL}, 0, 0, "either a group file or --address"},
     {{"flockctl", "show", "g.flock", "--key-file=", NULL}, 0, 0, "--key-file: empty path"},
+    {{"flockctl", "leave", "g.flock", NULL}, 0, 0, "leave needs the member itself"},
 
     {{"flock", NULL}, 0, 0, "missing command"},
     {{"flock", "list", NULL}, 0, 0, "unknown command \"list\""},
