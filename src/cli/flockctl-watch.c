@@ -67,8 +67,11 @@ typedef struct flock_cli_watch {
     flock_cli_down suspect; /* reported SUSPECT (not answering), still listed */
     _Atomic long   events;  /* JOINED / LEFT / DIED printed (--count) */
     bool           pushed;  /* membership events come from flock_group_subscribe */
-    pthread_mutex_t gone_mtx; /* gone: pushed LEFT/DIED not yet out of the polled view */
-    flock_cli_down gone;
+    pthread_mutex_t gone_mtx; /* protects gone, in, late_* (the push comes on another thread) */
+    flock_cli_down gone;      /* pushed LEFT/DIED not yet out of the polled view */
+    flock_cli_down in;        /* reported present (MEMBER, JOINED): each change printed once */
+    flock_cli_down late_left, late_died; /* removals the polls saw first: the push has one
+                                            round to say why, else the inference is printed */
     char           primary[1024]; /* the centralized primary, as the contact last said */
     uint16_t       primary_pid;
 } flock_cli_watch;
@@ -115,17 +118,42 @@ static void flock_cli__on_push(void* uargs, flock_update_t update, const char* a
                                uint16_t pid)
 {
     flock_cli_watch* w = uargs;
-    flock_cli__event(w->ctx->args,
-                     update == FLOCK_MEMBER_JOINED ? "JOINED"
-                     : update == FLOCK_MEMBER_LEFT ? "LEFT"
-                                                   : "DIED",
-                     address, pid);
-    if (update != FLOCK_MEMBER_JOINED) {
-        pthread_mutex_lock(&w->gone_mtx);
-        flock_cli__down_add(&w->gone, address, pid);
-        pthread_mutex_unlock(&w->gone_mtx);
+    bool             joined = update == FLOCK_MEMBER_JOINED;
+    pthread_mutex_lock(&w->gone_mtx);
+    bool present = flock_cli__down_has(&w->in, address, pid);
+    if (joined != present) { /* news (the polls may have reported it already) */
+        flock_cli__event(w->ctx->args,
+                         joined ? "JOINED" : update == FLOCK_MEMBER_LEFT ? "LEFT" : "DIED",
+                         address, pid);
+        w->events++;
+        if (joined) flock_cli__down_add(&w->in, address, pid);
+        else flock_cli__down_remove(&w->in, address, pid);
     }
-    w->events++;
+    if (!joined) flock_cli__down_add(&w->gone, address, pid);
+    pthread_mutex_unlock(&w->gone_mtx);
+}
+
+/* Pushed mode, once per round: the removals the polls saw a round ago and
+ * the push has not explained yet are printed as inferred (LEFT, or DIED
+ * when the member had stopped answering). A stalled subscription thus
+ * never hides a change. */
+static void flock_cli__watch_late(flock_cli_watch* w)
+{
+    pthread_mutex_lock(&w->gone_mtx);
+    for (int died = 0; died <= 1; died++) {
+        flock_cli_down* l = died ? &w->late_died : &w->late_left;
+        for (size_t i = 0; i < l->size; i++) {
+            if (flock_cli__down_has(&w->in, l->items[i].address, l->items[i].provider_id)) {
+                flock_cli__event(w->ctx->args, died ? "DIED" : "LEFT", l->items[i].address,
+                                 l->items[i].provider_id);
+                w->events++;
+                flock_cli__down_remove(&w->in, l->items[i].address, l->items[i].provider_id);
+            }
+            free(l->items[i].address);
+        }
+        l->size = 0;
+    }
+    pthread_mutex_unlock(&w->gone_mtx);
 }
 
 /* Contract: remembers the centralized primary the contact names (nothing
@@ -170,22 +198,24 @@ static void flock_cli__watch_liveness(flock_cli_watch* w, const flock_group_view
 static void flock_cli__on_diff(void* uargs, bool joined, const char* address, uint16_t pid)
 {
     flock_cli_watch* w = uargs;
+    bool             died = !joined && flock_cli__down_has(&w->down, address, pid);
     flock_cli__down_remove(&w->suspect, address, pid);
-    if (w->pushed) { /* the subscription reported it */
-        flock_cli__down_remove(&w->down, address, pid);
-        pthread_mutex_lock(&w->gone_mtx);
-        flock_cli__down_remove(&w->gone, address, pid);
-        pthread_mutex_unlock(&w->gone_mtx);
-        return;
-    }
-    if (joined) {
+    flock_cli__down_remove(&w->down, address, pid);
+    pthread_mutex_lock(&w->gone_mtx);
+    bool present = flock_cli__down_has(&w->in, address, pid);
+    if (!joined) flock_cli__down_remove(&w->gone, address, pid);
+    if (joined && !present) { /* before (or without) the push */
         flock_cli__event(w->ctx->args, "JOINED", address, pid);
-    } else {
-        bool died = flock_cli__down_has(&w->down, address, pid);
+        flock_cli__down_add(&w->in, address, pid);
+        w->events++;
+    } else if (!joined && present && w->pushed) { /* let the push say why, for one round */
+        flock_cli__down_add(died ? &w->late_died : &w->late_left, address, pid);
+    } else if (!joined && present) {
         flock_cli__event(w->ctx->args, died ? "DIED" : "LEFT", address, pid);
-        flock_cli__down_remove(&w->down, address, pid);
+        flock_cli__down_remove(&w->in, address, pid);
+        w->events++;
     }
-    w->events++;
+    pthread_mutex_unlock(&w->gone_mtx);
 }
 
 /* Watch phase 1: probe the members listed in prev; the unreachable ones go
@@ -275,9 +305,11 @@ int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
         goto finish;
     }
     if (flock_group_get_view(h, &prev) != FLOCK_SUCCESS) goto finish;
-    for (size_t i = 0; i < prev.members.size; i++)
+    for (size_t i = 0; i < prev.members.size; i++) {
         flock_cli__event(args, "MEMBER", prev.members.data[i].address,
                          prev.members.data[i].provider_id);
+        flock_cli__down_add(&w.in, prev.members.data[i].address, prev.members.data[i].provider_id);
+    }
     flock_cli__watch_primary(&w, c[contact].address, c[contact].provider_id);
     /* by push when the group offers it (issue #16), else by polling */
     w.pushed = flock_group_subscribe(h, flock_cli__on_push, NULL, &w) == FLOCK_SUCCESS;
@@ -302,6 +334,7 @@ int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
         /* 3. diff */
         flock_group_view_clear(&cur);
         if (flock_group_get_view(h, &cur) != FLOCK_SUCCESS) goto finish;
+        if (w.pushed) flock_cli__watch_late(&w); /* last round's unexplained removals */
         flock_cli__view_diff(&prev, &cur, flock_cli__on_diff, &w);
         if (cur.digest != prev.digest && known && contact < nknown)
             flock_cli__watch_primary(&w, known[contact].address, known[contact].provider_id);
@@ -321,8 +354,11 @@ finish:
     free(w.down.items);
     for (size_t i = 0; i < w.suspect.size; i++) free(w.suspect.items[i].address);
     free(w.suspect.items);
-    for (size_t i = 0; i < w.gone.size; i++) free(w.gone.items[i].address);
-    free(w.gone.items);
+    flock_cli_down* lists[] = {&w.gone, &w.in, &w.late_left, &w.late_died};
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+        for (size_t i = 0; i < lists[k]->size; i++) free(lists[k]->items[i].address);
+        free(lists[k]->items);
+    }
     pthread_mutex_destroy(&w.gone_mtx);
     flock_cli__free_members(known, nknown);
     flock_group_view_clear(&prev);
