@@ -157,6 +157,23 @@ hg_return_t frt_forward_async(margo_instance_id mid, hg_addr_t addr,
                               const void* in, size_t in_len, double timeout_ms,
                               frt_completion_fn cb, void* uargs);
 
+/* ---- peer events: a connection closed by the peer ---- */
+
+/** A connection with peer_addr (the peer's self address, as its
+ *  margo_addr_self string) ended from the peer's side: end of stream or an
+ *  error (reset) while reading. Its process may have died, or it merely
+ *  closed an idle connection. Runs on the progress loop's thread after the
+ *  connection's calls were failed: it must be quick, must not block and
+ *  must not call frt_forward*, frt_peer_watch or frt_peer_unwatch. */
+typedef void (*frt_peer_closed_fn)(void* uargs, const char* peer_addr);
+
+/** @brief Call fn(uargs, peer) for every connection closed by its peer
+ *  from now on. @return HG_SUCCESS, HG_INVALID_ARG, HG_NOMEM. */
+hg_return_t frt_peer_watch(margo_instance_id mid, frt_peer_closed_fn fn, void* uargs);
+/** @brief Stop it: when this returns, fn(uargs, ...) is not running and
+ *  will not run again. @return HG_SUCCESS, HG_NOENTRY (not watching). */
+hg_return_t frt_peer_unwatch(margo_instance_id mid, frt_peer_closed_fn fn, void* uargs);
+
 /* ------------------------------------------------------------------ */
 /* Timers beyond Margo's one-shot API                                   */
 /* ------------------------------------------------------------------ */

@@ -14,6 +14,9 @@
  *              before the providers were created, counted exactly by the
  *              malloc family defined below (see heap_bytes); and the swim
  *              backend's own state (swim__memory_estimate + backend struct)
+ *   kill:      (-kill 1) a worker process holding one member (its own
+ *              runtime instance) is SIGKILLed; time until all survivors
+ *              declared it dead
  *   crash:     a member stops without leaving (crash mode); time until all
  *              survivors declared it dead
  *   leave:     a member leaves gracefully; time until all survivors saw it
@@ -25,6 +28,9 @@
  *              [-hold S]   keep the group S more seconds before the crash (false positives)
  *              [-hog K]    run K busy-looping processes during the whole run
  *              [-v 1]      workers log protocol events (suspicions, deaths, refutations)
+ *              [-kill 1]   the last member lives alone in one more worker process,
+ *                          SIGKILLed before the in-process crash
+ *              [-cfg JSON] extra swim config keys (merged over the LAN timing)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -417,8 +423,9 @@ typedef struct result {
     double all_see_n, full_p50, full_p99;
     int    false_dead;
     double pkt_s, bytes_s, heap_kib, cpu_pct, state_kib, pkt_s_settled, bytes_s_settled;
-    bool   crash_all;
+    bool   crash_all, kill_all;
     double crash_first, crash_p50, crash_p99, crash_max;
+    double kill_first, kill_p50, kill_p99, kill_max;
     bool   leave_all;
     double leave_p50, leave_max;
 } result;
@@ -442,8 +449,10 @@ static void collect_stats(run* R, unsigned long long* m, unsigned long long* b, 
     *cpu  = R->cpu_ms;
 }
 
-/* victim phase: returns all-seen */
-static bool victim_phase(run* R, int vidx, char type, double timeout_ms, double* xs, int* nxs)
+/* victim phase ('C' crash mode, 'L' leave, 'K' SIGKILL of the victim's
+ * worker process): returns all-seen (by `observers` members) */
+static bool victim_phase(run* R, int vidx, char type, double timeout_ms, int observers,
+                         double* xs, int* nxs)
 {
     worker* vw = NULL;
     for (int i = 0; i < R->nw; i++)
@@ -454,9 +463,13 @@ static bool victim_phase(run* R, int vidx, char type, double timeout_ms, double*
     R->vpid = vidx - vw->first + 1;
     R->vidx = vidx;
     R->vt0  = 0;
-    wsend(vw, "%s %d\n", type == 'C' ? "CRASH" : "LEAVE", vidx);
+    if (type == 'K') {
+        R->vt0 = now_ms();
+        kill(vw->pid, SIGKILL);
+    } else {
+        wsend(vw, "%s %d\n", type == 'C' ? "CRASH" : "LEAVE", vidx);
+    }
     double t0 = now_ms();
-    int    observers = R->n - 1 - (type == 'L' ? 1 : 0); /* minus victim (and the crashed one) */
     while (now_ms() - t0 < timeout_ms) {
         pump(R, 20);
         if (R->vt0 > 0 && R->nseen >= observers) break;
@@ -468,6 +481,7 @@ static bool victim_phase(run* R, int vidx, char type, double timeout_ms, double*
 }
 
 static double g_hold_s = 0;
+static int    g_kill   = 0; /* -kill 1 */
 
 static int bench_one(int n, int procs, double steady_s, double conv_s, double det_s,
                      result* res)
@@ -477,16 +491,18 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     memset(res, 0, sizeof *res);
     res->n  = n;
     R.n     = n;
-    R.nw    = procs > n ? n : procs;
+    int nmain = g_kill ? n - 1 : n; /* members in the shared worker processes */
+    R.nw      = (procs > nmain ? nmain : procs) + (g_kill ? 1 : 0);
     R.w     = calloc((size_t)R.nw, sizeof *R.w);
     R.full_at = calloc((size_t)n, sizeof *R.full_at);
     R.seen_at = calloc((size_t)n, sizeof *R.seen_at);
     double* xs = calloc((size_t)n, sizeof *xs);
-    int     per = n / R.nw, extra = n % R.nw, idx = 0;
+    int     nshared = R.nw - (g_kill ? 1 : 0);
+    int     per = nmain / nshared, extra = nmain % nshared, idx = 0;
     for (int i = 0; i < R.nw; i++) {
         worker* w = &R.w[i];
         w->first  = idx;
-        w->k      = per + (i < extra ? 1 : 0);
+        w->k      = i < nshared ? per + (i < extra ? 1 : 0) : 1; /* -kill: the victim alone */
         idx += w->k;
         int to[2], from[2];
         if (pipe(to) || pipe(from)) return -1;
@@ -594,8 +610,26 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     fflush(stdout);
     if (!res->converged) goto quit;
 
-    /* crash: the last member stops without leaving */
-    res->crash_all = victim_phase(&R, n - 1, 'C', det_s * 1000, xs, &nx);
+    int gone = 0;
+    if (g_kill) {
+        /* SIGKILL: the last member's process dies (its connections close) */
+        res->kill_all = victim_phase(&R, n - 1, 'K', det_s * 1000, n - 1, xs, &nx);
+        double* kc    = calloc((size_t)n, sizeof *kc);
+        memcpy(kc, xs, (size_t)nx * sizeof *xs);
+        res->kill_first = pct(kc, nx, 0.0);
+        res->kill_p50   = pct(xs, nx, 0.5);
+        res->kill_p99   = pct(xs, nx, 0.99);
+        res->kill_max   = pct(xs, nx, 1.0);
+        free(kc);
+        printf("kill: SIGKILL of a worker process holding one member: first-declared-dead="
+               "%.3fs all-declared=%s p50=%.3fs p99=%.3fs max=%.3fs (%d/%d survivors)\n",
+               res->kill_first, res->kill_all ? "true" : "false", res->kill_p50,
+               res->kill_p99, res->kill_max, nx, n - 1);
+        fflush(stdout);
+        gone = 1;
+    }
+    /* crash: the last (shared-process) member stops without leaving */
+    res->crash_all = victim_phase(&R, n - 1 - gone, 'C', det_s * 1000, n - 1 - gone, xs, &nx);
     double* copy   = calloc((size_t)n, sizeof *copy);
     memcpy(copy, xs, (size_t)nx * sizeof *xs);
     res->crash_first = pct(copy, nx, 0.0);
@@ -605,14 +639,15 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     free(copy);
     printf("crash: first-declared-dead=%.3fs all-declared=%s p50=%.3fs p99=%.3fs max=%.3fs "
            "(%d/%d survivors)\n", res->crash_first, res->crash_all ? "true" : "false",
-           res->crash_p50, res->crash_p99, res->crash_max, nx, n - 1);
+           res->crash_p50, res->crash_p99, res->crash_max, nx, n - 1 - gone);
     fflush(stdout);
-    if (n > 2) {
-        res->leave_all = victim_phase(&R, n - 2, 'L', 30000, xs, &nx);
+    if (n > 2 + gone) {
+        res->leave_all = victim_phase(&R, n - 2 - gone, 'L', 30000, n - 2 - gone, xs, &nx);
         res->leave_p50 = pct(xs, nx, 0.5);
         res->leave_max = pct(xs, nx, 1.0);
         printf("leave: all-saw-leave=%s p50=%.3fs max=%.3fs (%d/%d)\n",
-               res->leave_all ? "true" : "false", res->leave_p50, res->leave_max, nx, n - 2);
+               res->leave_all ? "true" : "false", res->leave_p50, res->leave_max, nx,
+               n - 2 - gone);
     }
     printf("false positives (dead declarations of live members, whole run)=%d\n",
            R.false_dead);
@@ -740,6 +775,7 @@ int main(int argc, char** argv)
     pid_t       hogs[8];
     double      steady = 10, conv = 90, det = 120;
     const char* script = NULL;
+    const char* extra_cfg = NULL;
     char        defscript[1024];
     const char* src    = getenv("FLOCK_SOURCE_DIR");
 #ifdef FLOCK_BENCH_SOURCE_DIR
@@ -762,6 +798,8 @@ int main(int argc, char** argv)
         else if (!strcmp(a, "-hold")) g_hold_s = atof(v);
         else if (!strcmp(a, "-hog")) hog = atoi(v);
         else if (!strcmp(a, "-v")) g_verbose = atoi(v);
+        else if (!strcmp(a, "-kill")) g_kill = atoi(v);
+        else if (!strcmp(a, "-cfg")) extra_cfg = v;
         else {
             fprintf(stderr, "unknown flag %s\n", a);
             return 2;
@@ -773,10 +811,17 @@ int main(int argc, char** argv)
         "{\"protocol_period_ms\":1000.0,\"ping_timeout_ms\":500.0,\"ping_req_timeout_ms\":"
         "500.0,\"ping_req_members\":3,\"suspicion_timeout_ms\":4000.0,\"suspicion_mult\":4.0,"
         "\"lifeguard_suspicion\":true,\"suspicion_max_timeout_mult\":6.0}";
-    g_cfg = cfg;
+    static char merged[2048];
+    if (extra_cfg && extra_cfg[0] == '{' && extra_cfg[1] != '}') {
+        /* the extra keys after the LAN timing: a later key wins in json-c */
+        snprintf(merged, sizeof merged, "%.*s,%s", (int)strlen(cfg) - 1, cfg, extra_cfg + 1);
+        g_cfg = merged;
+    } else {
+        g_cfg = cfg;
+    }
     printf("swim-bench: protocol period 1 s, ping timeout 500 ms, ping-req timeout 500 ms, "
            "suspicion min 4*log10(N) s, Lifeguard dynamic (max 6x), local health, buddy\n");
-    printf("config: %s\n", cfg);
+    printf("config: %s\n", g_cfg);
     if (hog > 8) hog = 8;
     for (int i = 0; i < hog; i++) {
         hogs[i] = fork();

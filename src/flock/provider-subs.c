@@ -81,43 +81,86 @@ static uint64_t oldest_seq(const flock__subs_t* s) { return s->next_seq - s->log
 static const flock__sub_event_t* log_at_seq(const flock__subs_t* s, uint64_t seq)
 {
     size_t i = (size_t)(seq - oldest_seq(s));
-    return &s->log[(s->log_head + i) % FLOCK__SUBS_LOG_CAPACITY];
+    return &s->log[(s->log_head + i) % s->log_cap];
 }
 
-/* Append a copy of e with the next seq. On allocation failure the ring is
+/* Free the change ring (nobody is subscribed: a newcomer starts from a
+ * snapshot anyway). The sequence numbers go on. */
+static void log_release(flock__subs_t* s)
+{
+    for (size_t i = 0; i < s->log_count; i++)
+        flock__sub_event_clear(&s->log[(s->log_head + i) % s->log_cap]);
+    free(s->log);
+    s->log       = NULL;
+    s->log_cap   = 0;
+    s->log_count = 0;
+    s->log_head  = 0;
+}
+
+/* Double the change ring (from 32 up to FLOCK__SUBS_LOG_CAPACITY); false at
+ * the limit or out of memory. */
+static bool log_grow(flock__subs_t* s)
+{
+    if (s->log_cap >= FLOCK__SUBS_LOG_CAPACITY) return false;
+    size_t              ncap = s->log_cap ? 2 * s->log_cap : 32;
+    flock__sub_event_t* n    = (flock__sub_event_t*)calloc(ncap, sizeof *n);
+    if (!n) return false;
+    for (size_t i = 0; i < s->log_count; i++) n[i] = s->log[(s->log_head + i) % s->log_cap];
+    free(s->log);
+    s->log      = n;
+    s->log_cap  = ncap;
+    s->log_head = 0;
+    return true;
+}
+
+/* Append a copy of e with the next seq (only while someone is subscribed:
+ * the ring costs nothing otherwise). On allocation failure the ring is
  * emptied: every subscriber then falls back to a snapshot. */
 static void log_append(flock__subs_t* s, const flock__sub_event_t* e)
 {
-    if (s->log_count == FLOCK__SUBS_LOG_CAPACITY) {
-        flock__sub_event_clear(&s->log[s->log_head]);
-        s->log_head = (s->log_head + 1) % FLOCK__SUBS_LOG_CAPACITY;
+    s->next_seq++;
+    if (s->nsubs == 0) return;
+    if (s->log_count == s->log_cap && !log_grow(s) && s->log_cap > 0) {
+        flock__sub_event_clear(&s->log[s->log_head]); /* full: drop the oldest */
+        s->log_head = (s->log_head + 1) % s->log_cap;
         s->log_count--;
     }
-    flock__sub_event_t* slot = &s->log[(s->log_head + s->log_count) % FLOCK__SUBS_LOG_CAPACITY];
-    s->next_seq++;
-    if (flock__sub_event_copy(slot, e)) {
-        s->log_count++;
-        return;
+    if (s->log_cap > s->log_count) {
+        flock__sub_event_t* slot = &s->log[(s->log_head + s->log_count) % s->log_cap];
+        if (flock__sub_event_copy(slot, e)) {
+            s->log_count++;
+            return;
+        }
     }
     margo_error(s->mid, "[flock] provider %u: out of memory recording a change for "
                         "subscribers (they will resynchronize)", (unsigned)s->provider_id);
-    for (size_t i = 0; i < s->log_count; i++)
-        flock__sub_event_clear(&s->log[(s->log_head + i) % FLOCK__SUBS_LOG_CAPACITY]);
-    s->log_count = 0;
+    log_release(s);
 }
 
 static void removal_append(flock__subs_t* s, flock_update_t update, const char* address,
                            uint16_t pid)
 {
+    if (s->rm_count == s->rm_cap && s->rm_cap < FLOCK__SUB_MAX_REMOVALS) { /* grow */
+        size_t                ncap = s->rm_cap ? 2 * s->rm_cap : 16;
+        flock__sub_removal_t* n    = (flock__sub_removal_t*)calloc(ncap, sizeof *n);
+        if (n) {
+            for (size_t i = 0; i < s->rm_count; i++)
+                n[i] = s->removals[(s->rm_head + i) % s->rm_cap];
+            free(s->removals);
+            s->removals = n;
+            s->rm_cap   = ncap;
+            s->rm_head  = 0;
+        }
+    }
+    if (s->rm_cap == 0) return; /* a snapshot then says DIED for it: acceptable */
     char* a = strdup(address);
-    if (!a) return; /* a snapshot then says DIED for it: acceptable */
-    if (s->rm_count == FLOCK__SUB_MAX_REMOVALS) {
+    if (!a) return;
+    if (s->rm_count == s->rm_cap) {
         free(s->removals[s->rm_head].address);
-        s->rm_head = (s->rm_head + 1) % FLOCK__SUB_MAX_REMOVALS;
+        s->rm_head = (s->rm_head + 1) % s->rm_cap;
         s->rm_count--;
     }
-    flock__sub_removal_t* r =
-        &s->removals[(s->rm_head + s->rm_count) % FLOCK__SUB_MAX_REMOVALS];
+    flock__sub_removal_t* r = &s->removals[(s->rm_head + s->rm_count) % s->rm_cap];
     r->address     = a;
     r->provider_id = pid;
     r->update      = update;
@@ -205,7 +248,7 @@ static void build_snapshot(flock__subs_t* s, pending_reply* p)
     pthread_mutex_lock(&s->mtx);
     frt_put_u32(b, (uint32_t)s->rm_count);
     for (size_t i = 0; i < s->rm_count; i++)
-        flock__sub_encode_removal(b, &s->removals[(s->rm_head + i) % FLOCK__SUB_MAX_REMOVALS]);
+        flock__sub_encode_removal(b, &s->removals[(s->rm_head + i) % s->rm_cap]);
     pthread_mutex_unlock(&s->mtx);
     frt_put_u64(b, p->cursor);
     frt_put_u32(b, 0);
@@ -290,6 +333,7 @@ static void timer_cb(void* uargs)
             *pp = sub->next;
             s->nsubs--;
             sub_free(sub);
+            if (s->nsubs == 0) log_release(s);
             continue;
         }
         double due = sub->parked ? sub->deadline_ms : sub->expires_ms;
@@ -433,6 +477,7 @@ static void unsubscribe_handler(frt_request_t req, const void* in, size_t in_len
         margo_debug(s->mid, "[flock] provider %u: subscriber %s unsubscribed",
                     (unsigned)s->provider_id, sub->peer);
         sub_free(sub);
+        if (s->nsubs == 0) log_release(s);
         break;
     }
     pthread_mutex_unlock(&s->mtx);
@@ -521,9 +566,6 @@ flock_return_t flock__subs_init(flock__subs_t* s, margo_instance_id mid, uint16_
     if (getrandom(&base, sizeof base, GRND_NONBLOCK) != (ssize_t)sizeof base)
         base = (uint64_t)(now_ms() * 1e3) ^ ((uint64_t)(uintptr_t)s << 16);
     s->id_base  = (base & ~(uint64_t)0xFFFFFFFFu) | 1u; /* never 0 */
-    s->log      = (flock__sub_event_t*)calloc(FLOCK__SUBS_LOG_CAPACITY, sizeof *s->log);
-    s->removals = (flock__sub_removal_t*)calloc(FLOCK__SUB_MAX_REMOVALS, sizeof *s->removals);
-    if (!s->log || !s->removals) return FLOCK_ERR_ALLOCATION;
     if (margo_timer_create(mid, timer_cb, s, &s->timer) != HG_SUCCESS) {
         s->timer = NULL;
         return FLOCK_ERR_FROM_MERCURY;
@@ -568,14 +610,12 @@ void flock__subs_destroy(flock__subs_t* s)
 {
     if (!s || !s->initialized) return;
     flock__subs_close(s);
-    for (size_t i = 0; s->log && i < FLOCK__SUBS_LOG_CAPACITY; i++)
-        flock__sub_event_clear(&s->log[i]);
-    for (size_t i = 0; s->removals && i < FLOCK__SUB_MAX_REMOVALS; i++)
-        free(s->removals[i].address);
-    free(s->log);
+    log_release(s);
+    for (size_t i = 0; i < s->rm_count; i++)
+        free(s->removals[(s->rm_head + i) % s->rm_cap].address);
     free(s->removals);
-    s->log         = NULL;
-    s->removals    = NULL;
+    s->removals = NULL;
+    s->rm_cap = s->rm_count = 0;
     pthread_mutex_destroy(&s->mtx);
     s->initialized = false;
 }

@@ -19,8 +19,9 @@
 extern "C" {
 #endif
 
-/** Changes kept for subscribers that are between two polls; one that falls
- *  further behind gets a snapshot instead. */
+/** Changes kept for subscribers that are between two polls (the ring grows
+ *  from 32 to this while someone is subscribed and is freed when nobody is);
+ *  one that falls further behind gets a snapshot instead. */
 #define FLOCK__SUBS_LOG_CAPACITY 4096u
 /** Most subscribers of one provider (more are refused with FLOCK_ERR_OTHER). */
 #define FLOCK__SUBS_MAX          65536u
@@ -36,11 +37,11 @@ typedef struct flock__subs {
     flock__view_source_fn source; /* snapshots */
     void*                 source_ctx;
     pthread_mutex_t       mtx;    /* everything below; then the view lock */
-    flock__sub_event_t*   log;    /* ring of FLOCK__SUBS_LOG_CAPACITY */
-    size_t                log_head, log_count;
+    flock__sub_event_t*   log;    /* ring of log_cap (<= FLOCK__SUBS_LOG_CAPACITY) */
+    size_t                log_cap, log_head, log_count;
     uint64_t              next_seq; /* seq of the next change (first: 1) */
-    flock__sub_removal_t* removals; /* ring of FLOCK__SUB_MAX_REMOVALS */
-    size_t                rm_head, rm_count;
+    flock__sub_removal_t* removals; /* ring of rm_cap (<= FLOCK__SUB_MAX_REMOVALS) */
+    size_t                rm_cap, rm_head, rm_count;
     struct flock__sub*    subs;
     size_t                nsubs;
     uint64_t              id_base; /* random: ids of another incarnation never match */

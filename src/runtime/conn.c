@@ -5,7 +5,8 @@
  * the teardown of every connection of an instance.
  *
  * Owns: frt__conn (refs, fd, state, in_table, key, peer, next, dialer,
- * hello_seen), the instance's conns list (inst->lock).
+ * hello_seen), the instance's conns list (inst->lock), the peer-closed
+ * watchers (frt_peer_watch; inst->peer_lock, a leaf lock).
  * Calls: transport.h (dial), conn-write.c (frt__send_hello), conn-read.c
  * (frt__debt_take), call.c (frt__calls_take_locked, frt__calls_fail).
  * Called by loop.c (accept, close), call.c (frt__get_conn), instance.c.
@@ -123,6 +124,77 @@ void frt__conn_close(margo_instance_id mid, frt__conn* c)
     shutdown(c->fd, SHUT_RDWR);
     frt__calls_fail(mid, failed, frt__conn_fail_ret(c));
     frt__conn_unref(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Peer-closed watchers (frt_peer_watch)                               */
+/* ------------------------------------------------------------------ */
+
+struct frt__peer_watch {
+    frt_peer_closed_fn fn;
+    void*              uargs;
+};
+
+hg_return_t frt_peer_watch(margo_instance_id mid, frt_peer_closed_fn fn, void* uargs)
+{
+    if (!mid || !fn) return HG_INVALID_ARG;
+    hg_return_t ret = HG_SUCCESS;
+    pthread_mutex_lock(&mid->peer_lock);
+    if (mid->npeer_watch == mid->cappeer_watch) {
+        size_t                  nc = mid->cappeer_watch ? 2 * mid->cappeer_watch : 4;
+        struct frt__peer_watch* nw = realloc(mid->peer_watch, nc * sizeof *nw);
+        if (!nw) ret = HG_NOMEM;
+        else {
+            mid->peer_watch    = nw;
+            mid->cappeer_watch = nc;
+        }
+    }
+    if (ret == HG_SUCCESS)
+        mid->peer_watch[mid->npeer_watch++] = (struct frt__peer_watch){fn, uargs};
+    pthread_mutex_unlock(&mid->peer_lock);
+    return ret;
+}
+
+hg_return_t frt_peer_unwatch(margo_instance_id mid, frt_peer_closed_fn fn, void* uargs)
+{
+    if (!mid || !fn) return HG_INVALID_ARG;
+    hg_return_t ret = HG_NOENTRY;
+    pthread_mutex_lock(&mid->peer_lock);
+    for (size_t i = 0; i < mid->npeer_watch; i++) {
+        if (mid->peer_watch[i].fn != fn || mid->peer_watch[i].uargs != uargs) continue;
+        mid->peer_watch[i] = mid->peer_watch[--mid->npeer_watch];
+        ret                = HG_SUCCESS;
+        break;
+    }
+    /* a dispatch that copied the list before may still call it: wait */
+    while (mid->peer_busy > 0) pthread_cond_wait(&mid->peer_cv, &mid->peer_lock);
+    pthread_mutex_unlock(&mid->peer_lock);
+    return ret;
+}
+
+void frt__conn_close_by_peer(margo_instance_id mid, frt__conn* c)
+{
+    char peer[sizeof c->peer];
+    pthread_mutex_lock(&mid->lock);
+    bool tell = c->state == FRT__CS_OPEN && c->peer[0];
+    if (tell) memcpy(peer, c->peer, sizeof peer);
+    pthread_mutex_unlock(&mid->lock);
+    frt__conn_close(mid, c); /* c may be gone now */
+    if (!tell) return;
+    pthread_mutex_lock(&mid->peer_lock);
+    size_t                  n = mid->npeer_watch;
+    struct frt__peer_watch* v = n ? malloc(n * sizeof *v) : NULL;
+    if (v) {
+        memcpy(v, mid->peer_watch, n * sizeof *v);
+        mid->peer_busy++;
+    }
+    pthread_mutex_unlock(&mid->peer_lock);
+    if (!v) return;
+    for (size_t i = 0; i < n; i++) v[i].fn(v[i].uargs, peer);
+    free(v);
+    pthread_mutex_lock(&mid->peer_lock);
+    if (--mid->peer_busy == 0) pthread_cond_broadcast(&mid->peer_cv);
+    pthread_mutex_unlock(&mid->peer_lock);
 }
 
 /* ------------------------------------------------------------------ */

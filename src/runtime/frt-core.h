@@ -334,6 +334,14 @@ struct margo_instance {
     frt__pool pool; /* pool.c */
     frt__fault* fault; /* reliability: fault-injection seam (fault.c), NULL-safe */
     frt__auth*  auth;  /* reliability: group key (auth.c), NULL-safe */
+    /* conn.c: frt_peer_watch (peer_lock: a leaf lock, never held while a
+     * watcher runs; peer_busy counts the dispatches running, peer_cv tells
+     * their end to frt_peer_unwatch) */
+    pthread_mutex_t         peer_lock;
+    pthread_cond_t          peer_cv;
+    struct frt__peer_watch* peer_watch;
+    size_t                  npeer_watch, cappeer_watch;
+    int                     peer_busy;
 };
 
 /* Per-thread context (pool.c defines it): which instance's pool this
@@ -448,6 +456,9 @@ bool frt__conn_watch(margo_instance_id mid, frt__conn* c);
 hg_return_t frt__conn_fail_ret(frt__conn* c);
 /** Unlist c, fail its calls (frt__conn_fail_ret), drop the list's ref. */
 void frt__conn_close(margo_instance_id mid, frt__conn* c);
+/** The peer closed or reset c (the loop's read failed): close it, then
+ *  tell the frt_peer_watch watchers (loop thread). */
+void frt__conn_close_by_peer(margo_instance_id mid, frt__conn* c);
 /** An open connection to addr (new ref), connecting if needed (blocks). */
 hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_ms,
                           frt__conn** out);

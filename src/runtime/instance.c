@@ -29,6 +29,9 @@ void frt__inst_unref(margo_instance_id mid)
     pthread_mutex_destroy(&mid->lock);
     pthread_cond_destroy(&mid->cv);
     pthread_mutex_destroy(&mid->debt_lock);
+    pthread_mutex_destroy(&mid->peer_lock);
+    pthread_cond_destroy(&mid->peer_cv);
+    free(mid->peer_watch);
     frt__pool_destroy(&mid->pool);
     free(mid);
 }
@@ -65,6 +68,8 @@ static margo_instance_id frt__inst_alloc(int mode, int rpc_thread_count, bool* o
     pthread_mutex_init(&mid->lock, NULL);
     pthread_cond_init(&mid->cv, NULL);
     pthread_mutex_init(&mid->debt_lock, NULL);
+    pthread_mutex_init(&mid->peer_lock, NULL);
+    pthread_cond_init(&mid->peer_cv, NULL);
     atomic_init(&mid->memrefs, 1);
     atomic_init(&mid->log.level, (int)frt__global_log_level());
     mid->log.name = mid->self;

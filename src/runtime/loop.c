@@ -281,7 +281,7 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
             c->since_ms = frt_now_ms(); /* reaping: last input */
             int r = frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, inl, false, hup != 0);
             if (r < 0) {
-                frt__conn_close(mid, c); /* c may be gone now */
+                frt__conn_close_by_peer(mid, c); /* c may be gone now */
                 return;
             }
             frt__reader_release(c, false, r > 0);

@@ -518,6 +518,63 @@ static void test_cross_transport(void)
     margo_finalize(sm);
 }
 
+/* ---- frt_peer_watch: a connection closed by its peer is reported ---- */
+
+typedef struct {
+    pthread_mutex_t m;
+    char            last[256];
+    int             n;
+} peer_seen;
+
+static void on_peer_closed(void* u, const char* peer)
+{
+    peer_seen* s = u;
+    pthread_mutex_lock(&s->m);
+    snprintf(s->last, sizeof s->last, "%s", peer);
+    s->n++;
+    pthread_mutex_unlock(&s->m);
+}
+
+static bool peer_seen_any(void* u)
+{
+    peer_seen* s = u;
+    pthread_mutex_lock(&s->m);
+    bool any = s->n > 0;
+    pthread_mutex_unlock(&s->m);
+    return any;
+}
+
+static void test_peer_closed(void)
+{
+    margo_instance_id srv = rt_server(transport);
+    margo_instance_id cli = rt_server(transport);
+    peer_seen         seen = {.m = PTHREAD_MUTEX_INITIALIZER}, other = {.m = PTHREAD_MUTEX_INITIALIZER};
+    CHECK_EQ_INT(frt_peer_watch(cli, NULL, &seen), HG_INVALID_ARG);
+    CHECK_EQ_INT(frt_peer_watch(cli, on_peer_closed, &seen), HG_SUCCESS);
+    CHECK_EQ_INT(frt_peer_watch(cli, on_peer_closed, &other), HG_SUCCESS);
+    CHECK_EQ_INT(frt_peer_unwatch(cli, on_peer_closed, &other), HG_SUCCESS);
+    CHECK_EQ_INT(frt_peer_unwatch(cli, on_peer_closed, &other), HG_NOENTRY);
+    CHECK_EQ_INT(frt_rpc_register(srv, "echo", 1, rt_echo, NULL, ABT_POOL_NULL), HG_SUCCESS);
+    hg_addr_t a = rt_lookup(cli, frt_self_addr_str(srv));
+    CHECK_EQ_INT(frt_forward(cli, a, "echo", 1, "x", 1, 60000, NULL, NULL), HG_SUCCESS);
+    char srv_addr[256];
+    snprintf(srv_addr, sizeof srv_addr, "%s", frt_self_addr_str(srv));
+    /* the peer goes away: its connection ends, the watcher hears of it */
+    margo_finalize(srv);
+    CHECK(ft_wait_until(peer_seen_any, &seen, 60000));
+    pthread_mutex_lock(&seen.m);
+    CHECK_EQ_STR(seen.last, srv_addr);
+    pthread_mutex_unlock(&seen.m);
+    CHECK_EQ_INT(other.n, 0);
+    /* the next call finds nobody listening: it fails at once */
+    double t0 = ft_now_ms();
+    CHECK_EQ_INT(frt_forward(cli, a, "echo", 1, "x", 1, 60000, NULL, NULL), HG_HOSTUNREACH);
+    CHECK(ft_now_ms() - t0 < 30000);
+    CHECK_EQ_INT(frt_peer_unwatch(cli, on_peer_closed, &seen), HG_SUCCESS);
+    margo_addr_free(cli, a);
+    margo_finalize(cli);
+}
+
 int main(int argc, char** argv)
 {
     transport = rt_transport(argc, argv);
@@ -530,5 +587,6 @@ int main(int argc, char** argv)
     test_finalize();
     test_addresses();
     test_cross_transport();
+    test_peer_closed();
     return FT_DONE();
 }

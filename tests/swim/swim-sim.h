@@ -27,7 +27,7 @@ typedef struct sim_call {
     swim__msg req;
 } sim_call;
 
-enum { EV_REQ = 1, EV_RESP, EV_TIMEOUT };
+enum { EV_REQ = 1, EV_RESP, EV_TIMEOUT, EV_REFUSED };
 
 typedef struct sim_ev {
     double    t;
@@ -63,7 +63,10 @@ typedef struct sim {
     uint64_t  seq;
     uint64_t  msgs;  /* requests + responses delivered */
     uint64_t  syncs; /* push-pull state exchanges started */
+    uint64_t  state_entries; /* member entries carried by states (requests + answers) */
     bool      partitioned;
+    bool      refuse_down; /* a call to a crashed node is refused at once (its
+                              process is gone: nobody listens) instead of timing out */
     /* event hook: (sim, observer, type, addr, pid) */
     void (*on_event)(struct sim*, int, int, const char*, uint16_t);
     /* metadata hook: (sim, observer, key, value or NULL) */
@@ -164,8 +167,14 @@ static inline void sim_drain(sim* S, int i)
         cl->call_id = sd->call_id;
         cl->dest    = sim_find(S, sd->addr, sd->pid);
         if (sd->msg.kind == SWIM_MSG_ANNOUNCE && sd->msg.ann_type == SWIM_ANN_SYNC) S->syncs++;
+        S->state_entries += sd->msg.nstate;
         cl->req     = sd->msg; /* moved */
         memset(&sd->msg, 0, sizeof sd->msg);
+        if (S->refuse_down && cl->dest >= 0 && !S->nodes[cl->dest].up) {
+            sim_ev rf = {.t = S->now, .type = EV_REFUSED, .call = c};
+            sim_push(S, rf);
+            continue;
+        }
         sim_ev to = {.t = S->now + sd->timeout_ms, .type = EV_TIMEOUT, .call = c};
         sim_push(S, to);
         if (cl->dest >= 0 && sim_reachable(S, i, cl->dest)) {
@@ -176,6 +185,7 @@ static inline void sim_drain(sim* S, int i)
     for (size_t k = 0; k < o->nreplies; k++) {
         swim__reply* rp = &o->replies[k];
         int          c  = (int)rp->token;
+        S->state_entries += rp->msg.nstate;
         sim_call*    cl = &S->calls[c];
         if (sim_reachable(S, i, cl->caller)) {
             sim_ev ev = {.t = S->now + S->latency_ms, .type = EV_RESP, .call = c,
@@ -267,6 +277,14 @@ static inline void sim_run(sim* S, double until)
                     sim_drain(S, cl->caller);
                 }
                 swim__msg_clear(&ev.resp);
+            } else if (ev.type == EV_REFUSED) {
+                sim_node* c = &S->nodes[cl->caller];
+                if (!cl->done && c->up) {
+                    cl->done = true;
+                    swim__handle_refused(c->s, S->now, cl->call_id, S->nodes[cl->dest].addr,
+                                         S->nodes[cl->dest].pid);
+                    sim_drain(S, cl->caller);
+                }
             } else {
                 sim_node* c = &S->nodes[cl->caller];
                 if (!cl->done && c->up) {
@@ -296,6 +314,14 @@ static inline void sim_free(sim* S)
     for (size_t k = 0; k < S->nheap; k++) swim__msg_clear(&S->heap[k].resp);
     free(S->calls);
     free(S->heap);
+}
+
+/** Crash hint: node `obs` sees its connection with node `about` closed. */
+static inline void sim_hint(sim* S, int obs, int about)
+{
+    if (!S->nodes[obs].up || S->nodes[obs].paused) return;
+    swim__hint(S->nodes[obs].s, S->now, S->nodes[about].addr);
+    sim_drain(S, obs);
 }
 
 /** Number of nodes (among up, unpaused ones other than `except`) whose view has exactly

@@ -200,11 +200,12 @@ int main(void)
     spawn(N - 1, C[0].addr);
     want = N;
     CHECK(wait_until_all(pred_view, &want, 30000) >= 0);
-    /* the joiner learned it from the JOIN answer, inside flock_provider_register
-     * (before its callbacks were added): its view has it */
+    /* the joiner learned it from the JOIN answer, inside flock_provider_register:
+     * its view has it; its callback (delivered by the drainer, which may run
+     * before or after the server adds its callbacks) fired at most once */
     CHECK(wait_until_all(pred_mv, won, 30000) >= 0);
     CHECK_EQ_STR(C[N - 1].mv, won);
-    CHECK_EQ_INT(C[N - 1].nmeta_k, 0);
+    CHECK(C[N - 1].nmeta_k <= 1);
     kill(C[3].pid, SIGHUP);
     double t_rm = ft_now_ms();
     CHECK(wait_until_all(pred_mv, "-", 30000) >= 0);

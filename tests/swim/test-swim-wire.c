@@ -1,7 +1,8 @@
 /*
  * test-swim-wire.c -- SWIM message codec: round trips of every message kind,
  * and hostile input (truncation at every byte, huge counts, oversized
- * strings, unknown kinds/types, trailing bytes) is rejected with a reason.
+ * strings, unknown kinds/types/flags, bad varints and back-references,
+ * trailing bytes) is rejected with a reason; the compact form is small.
  */
 #include "flock-test.h"
 #include "backends/swim/swim-wire.h"
@@ -125,16 +126,39 @@ static void test_roundtrip(void)
     }
 }
 
+static void put_uv(frt_wbuf* w, uint64_t v)
+{
+    while (v >= 0x80) {
+        frt_put_u8(w, (uint8_t)(v | 0x80));
+        v >>= 7;
+    }
+    frt_put_u8(w, (uint8_t)v);
+}
+
+static void put_vstr(frt_wbuf* w, const char* s)
+{
+    put_uv(w, strlen(s));
+    frt_put_bytes(w, s, strlen(s));
+}
+
+/* a new address in the message's table */
+static void put_addr(frt_wbuf* w, const char* s)
+{
+    put_uv(w, strlen(s) + 1);
+    frt_put_bytes(w, s, strlen(s));
+}
+
 static void put_header(frt_wbuf* w, uint8_t kind, const char* addr)
 {
     frt_put_u8(w, kind);
+    frt_put_u8(w, 0);      /* flags: the sender's address follows */
     frt_put_u64(w, 0x1234); /* group id */
-    frt_put_str(w, addr);
-    frt_put_u16(w, 1);
-    frt_put_u64(w, 1);
-    frt_put_u32(w, 3);     /* view size */
+    put_addr(w, addr);
+    put_uv(w, 1);          /* pid */
+    put_uv(w, 1);          /* incarnation */
+    put_uv(w, 3);          /* view size */
     frt_put_u64(w, 0xabc); /* view digest */
-    if (kind >= SWIM_MSG_ACK) frt_put_u64(w, 0); /* feedback mask */
+    if (kind >= SWIM_MSG_ACK) put_uv(w, 0); /* feedback mask */
 }
 
 static void test_hostile(void)
@@ -144,19 +168,24 @@ static void test_hostile(void)
     /* gossip count above the bound */
     frt_wbuf w = FRT_WBUF_INIT;
     put_header(&w, SWIM_MSG_PING, "tcp://x:1");
-    frt_put_u32(&w, SWIM_MAX_GOSSIP_WIRE + 1);
+    put_uv(&w, SWIM_MAX_GOSSIP_WIRE + 1);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "too many entries");
     frt_wbuf_free(&w);
     /* a count within the bound but larger than the bytes present */
     put_header(&w, SWIM_MSG_ANNOUNCE_ACK, "tcp://x:1");
-    frt_put_u32(&w, SWIM_MAX_STATE_WIRE);
+    put_uv(&w, SWIM_MAX_STATE_WIRE);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "entry count exceeds the message size");
     frt_wbuf_free(&w);
-    /* 0xFFFFFFFF count */
+    /* a huge varint count; an 11-byte varint */
     put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
-    frt_put_u32(&w, UINT32_MAX);
+    put_uv(&w, UINT64_MAX);
+    CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
+    frt_wbuf_free(&w);
+    put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
+    for (int i = 0; i < 10; i++) frt_put_u8(&w, 0x80);
+    frt_put_u8(&w, 0);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     frt_wbuf_free(&w);
     /* oversized address */
@@ -164,46 +193,88 @@ static void test_hostile(void)
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = 0;
     put_header(&w, SWIM_MSG_PING, big);
-    frt_put_u32(&w, 0);
+    put_uv(&w, 0);
+    put_uv(&w, 0);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     frt_wbuf_free(&w);
-    /* unknown kind, unknown entry type, unknown announce type, empty address */
+    /* unknown kind, flags, entry type, announce type; empty address; a
+     * back-reference past the table; a provider id above 65535 */
     uint8_t bad_kind = 99;
     CHECK(!swim__decode(&bad_kind, 1, 0, &x, &why));
     CHECK_EQ_STR(why, "unknown message kind");
     CHECK(!swim__decode(NULL, 0, 0, &x, &why));
+    uint8_t bad_flags[] = {SWIM_MSG_PING, 0x80};
+    CHECK(!swim__decode(bad_flags, sizeof bad_flags, 0, &x, &why));
+    CHECK_EQ_STR(why, "unknown flags");
     put_header(&w, SWIM_MSG_PING, "tcp://x:1");
-    frt_put_u32(&w, 1);
+    put_uv(&w, 1);
     frt_put_u8(&w, 17);
-    frt_put_str(&w, "tcp://y:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
+    put_addr(&w, "tcp://y:1");
+    put_uv(&w, 1);
+    put_uv(&w, 1);
+    put_uv(&w, 0);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "unknown entry type");
     frt_wbuf_free(&w);
     put_header(&w, SWIM_MSG_ANNOUNCE, "tcp://x:1");
     frt_put_u8(&w, 9);
-    frt_put_str(&w, "tcp://x:1");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
-    frt_put_u32(&w, 0);
-    frt_put_u32(&w, 0);
+    put_addr(&w, "tcp://x:1");
+    put_uv(&w, 1);
+    put_uv(&w, 1);
+    put_uv(&w, 0);
+    put_uv(&w, 0);
+    put_uv(&w, 0);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "unknown announce type");
     frt_wbuf_free(&w);
+    struct {
+        int         ref;  /* -1: a new address */
+        const char* addr;
+        uint64_t    pid;
+        const char* want;
+    } bad_entry[] = {
+        {-1, "", 1, "empty address in entry"},
+        {1, NULL, 1, "truncated or oversized entry"},   /* only index 0 exists */
+        {0, NULL, 65536, "truncated or oversized entry"}, /* provider id */
+    };
+    for (size_t i = 0; i < sizeof bad_entry / sizeof bad_entry[0]; i++) {
+        put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
+        put_uv(&w, 1);
+        frt_put_u8(&w, SWIM_E_ALIVE);
+        if (bad_entry[i].ref < 0) {
+            put_addr(&w, bad_entry[i].addr);
+        } else {
+            put_uv(&w, 0);
+            put_uv(&w, (uint64_t)bad_entry[i].ref);
+        }
+        put_uv(&w, bad_entry[i].pid);
+        put_uv(&w, 1);
+        put_uv(&w, 0);
+        frt_put_u8(&w, 0); /* padding so the size checks pass */
+        frt_put_u8(&w, 0);
+        why = NULL;
+        CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
+        CHECK_EQ_STR(why, bad_entry[i].want);
+        frt_wbuf_free(&w);
+    }
+    /* a valid back-reference to the sender's address */
     put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
-    frt_put_u32(&w, 1);
+    put_uv(&w, 1);
     frt_put_u8(&w, SWIM_E_ALIVE);
-    frt_put_str(&w, "");
-    frt_put_u16(&w, 1);
-    frt_put_u64(&w, 1);
-    frt_put_u8(&w, 0); /* padding so the size check passes */
-    CHECK(!swim__decode(w.data, w.len - 1, 0, &x, &why));
+    put_uv(&w, 0);
+    put_uv(&w, 0);
+    put_uv(&w, 2);
+    put_uv(&w, 5);
+    put_uv(&w, 0);
+    why = NULL;
+    CHECK(swim__decode(w.data, w.len, 0, &x, &why));
+    if (x.ngossip == 1) CHECK_EQ_STR(x.gossip[0].addr, "tcp://x:1");
+    swim__msg_clear(&x);
     frt_wbuf_free(&w);
     /* metadata: count above the bound, bad flag, bad UTF-8, key too long, empty key */
     put_header(&w, SWIM_MSG_PING, "tcp://x:1");
-    frt_put_u32(&w, 0);
-    frt_put_u32(&w, SWIM_META_MAX_ENTRIES + 1);
+    put_uv(&w, 0);
+    put_uv(&w, SWIM_META_MAX_ENTRIES + 1);
     CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
     CHECK_EQ_STR(why, "too many metadata entries");
     frt_wbuf_free(&w);
@@ -224,14 +295,14 @@ static void test_hostile(void)
     longkey[sizeof longkey - 1] = 0;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         put_header(&w, SWIM_MSG_PING, "tcp://x:1");
-        frt_put_u32(&w, 0);
-        frt_put_u32(&w, 1);
-        frt_put_str(&w, bad[i].key ? bad[i].key : longkey);
+        put_uv(&w, 0);
+        put_uv(&w, 1);
+        put_vstr(&w, bad[i].key ? bad[i].key : longkey);
         frt_put_u8(&w, bad[i].flag);
-        if (bad[i].flag) frt_put_str(&w, bad[i].value);
-        frt_put_u64(&w, 1);
-        frt_put_str(&w, "tcp://o:1");
-        frt_put_u16(&w, 1);
+        if (bad[i].flag) put_vstr(&w, bad[i].value);
+        put_uv(&w, 1);
+        put_addr(&w, "tcp://o:1");
+        put_uv(&w, 1);
         why = NULL;
         CHECK(!swim__decode(w.data, w.len, 0, &x, &why));
         CHECK_EQ_STR(why, bad[i].want);
@@ -244,14 +315,14 @@ static void test_hostile(void)
         memset(val, 'v', SWIM_META_MAX_VALUE + (size_t)extra);
         val[SWIM_META_MAX_VALUE + (size_t)extra] = 0;
         put_header(&w, SWIM_MSG_PING, "tcp://x:1");
-        frt_put_u32(&w, 0);
-        frt_put_u32(&w, 1);
-        frt_put_str(&w, "k");
+        put_uv(&w, 0);
+        put_uv(&w, 1);
+        put_vstr(&w, "k");
         frt_put_u8(&w, 1);
-        frt_put_str(&w, val);
-        frt_put_u64(&w, 1);
-        frt_put_str(&w, "tcp://o:1");
-        frt_put_u16(&w, 1);
+        put_vstr(&w, val);
+        put_uv(&w, 1);
+        put_addr(&w, "tcp://o:1");
+        put_uv(&w, 1);
         bool ok = swim__decode(w.data, w.len, 0, &x, &why);
         CHECK(ok == (extra == 0));
         if (ok) swim__msg_clear(&x);
@@ -274,9 +345,52 @@ static void test_hostile(void)
     }
 }
 
+/* the compact form: a settled ping is small; the sender's address can be
+ * left to the transport; repeated addresses are written once */
+static void test_compact(void)
+{
+    swim__msg m, d;
+    memset(&m, 0, sizeof m);
+    m.kind               = SWIM_MSG_PING;
+    m.group_id           = 0x1122334455667788ULL;
+    m.sender_addr        = strdup("tcp://127.0.0.1:45391");
+    m.sender_pid         = 7;
+    m.sender_inc         = 1764979200123ULL; /* a clock incarnation */
+    m.sender_view_size   = 128;
+    m.sender_view_digest = 0xdeadbeefcafef00dULL;
+    m.sender_is_source   = true;
+    frt_wbuf w = FRT_WBUF_INIT;
+    REQUIRE(swim__encode(&m, &w));
+    printf("settled ping: %zu bytes\n", w.len);
+    CHECK(w.len <= 32);
+    const char* why = NULL;
+    REQUIRE(swim__decode(w.data, w.len, 0, &d, &why));
+    CHECK(d.sender_addr == NULL && d.sender_is_source);
+    CHECK(d.sender_inc == m.sender_inc && d.sender_pid == 7 && d.sender_view_size == 128);
+    swim__msg_clear(&d);
+    frt_wbuf_free(&w);
+    /* a state of 64 members living in 4 processes: each address once */
+    m.kind           = SWIM_MSG_ANNOUNCE_ACK;
+    m.nstate         = 64;
+    m.state          = calloc(64, sizeof *m.state);
+    char a[4][32];
+    for (int i = 0; i < 4; i++) snprintf(a[i], sizeof a[i], "tcp://10.0.0.%d:4000", i + 1);
+    for (int i = 0; i < 64; i++) m.state[i] = mk(SWIM_E_ALIVE, a[i % 4], (uint16_t)(1 + i / 4), 1);
+    REQUIRE(swim__encode(&m, &w));
+    printf("state of 64 members in 4 processes: %zu bytes\n", w.len);
+    CHECK(w.len < 64 * 6 + 4 * 20 + 40);
+    REQUIRE(swim__decode(w.data, w.len, 0, &d, &why));
+    CHECK_EQ_INT(d.nstate, 64);
+    for (uint32_t i = 0; i < d.nstate && i < 64; i++) CHECK(same_entry(&m.state[i], &d.state[i]));
+    swim__msg_clear(&d);
+    frt_wbuf_free(&w);
+    swim__msg_clear(&m);
+}
+
 int main(void)
 {
     test_roundtrip();
+    test_compact();
     test_hostile();
     return FT_DONE();
 }

@@ -54,12 +54,24 @@ typedef struct swim_backend {
     evq_item*                 evq;
     size_t                    nevq, capevq;
     bool                      delivering;
+    char*                     hints[16]; /* peers whose connection closed (crash
+                                            hints), fed to the machine by on_timer */
+    int                       nhints;
+    bool                      watching;  /* frt_peer_watch registered */
+    bool                      addr_is_source; /* self_addr_str is the runtime's own
+                                                 address: left out of the wire */
     const void*               owner; /* the provider's handle (flock__backend_owner):
                                         compared by flock_swim_set_crash_mode only */
     struct swim_backend*      next_live; /* g_list */
     struct swim_backend*      prev_live;
     bool                      listed;
 } swim_backend;
+
+/* swim-backend-live.c: the process's live backends and counters */
+extern _Atomic uint64_t swim__g_msgs, swim__g_bytes, swim__g_providers, swim__g_bad;
+/** List b (stats, crash mode) / unlist it (idempotent). */
+void swim__live_add(swim_backend* b);
+void swim__live_remove(swim_backend* b);
 
 /** get_view slot: a private view of the published members (FLOCK_ERR_NOT_A_MEMBER
  *  while the machine knows it was declared dead and is not back yet). */

@@ -15,8 +15,16 @@
  *   - Membership events are delivered in order by a single drainer (the
  *     thread that finds `delivering` false), without any lock held, as the
  *     backend contract requires.
+ *   - Crash hints: the runtime tells the backend (frt_peer_watch, on its
+ *     loop thread) when a peer closes a connection; the callback only
+ *     queues the address and fires the timer, whose tick feeds it to the
+ *     machine (swim__hint). A call that cannot even connect (frt_forward_async
+ *     fails with HG_HOSTUNREACH well before its timeout) is fed back as
+ *     refused (swim__handle_refused).
  *   - Lifetime: b is reference-counted: the provider holds one reference
- *     until destroy_group, every in-flight call holds one.
+ *     until destroy_group, every in-flight call holds one. The peer watch is
+ *     removed (frt_peer_unwatch waits for a running callback) before the
+ *     provider's reference is dropped.
  */
 #include "swim-backend.h"
 #include "swim-backend-internal.h"
@@ -41,84 +49,6 @@
 #define RPC_PING_REQ "flock_swim_ping_req"
 #define RPC_ANNOUNCE "flock_swim_announce"
 
-static _Atomic uint64_t g_msgs, g_bytes, g_providers, g_bad;
-
-/* every live backend of the process, for flock__swim_get_stats and
- * flock_swim_set_crash_mode (which finds a provider's backend here) */
-static pthread_mutex_t        g_list_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct swim_backend*   g_list     = NULL;
-
-
-static void list_add(swim_backend* b)
-{
-    pthread_mutex_lock(&g_list_mtx);
-    b->next_live = g_list;
-    b->prev_live = NULL;
-    if (g_list) g_list->prev_live = b;
-    g_list    = b;
-    b->listed = true;
-    pthread_mutex_unlock(&g_list_mtx);
-}
-
-static void list_remove(swim_backend* b)
-{
-    pthread_mutex_lock(&g_list_mtx);
-    if (b->listed) {
-        if (b->prev_live) b->prev_live->next_live = b->next_live;
-        else g_list = b->next_live;
-        if (b->next_live) b->next_live->prev_live = b->prev_live;
-        b->listed = false;
-    }
-    pthread_mutex_unlock(&g_list_mtx);
-}
-
-/* bytes glibc takes for an n-byte request (16-byte granules, 8-byte header) */
-static size_t chunk(size_t n)
-{
-    if (n == 0) return 0;
-    size_t c = (n + 8 + 15) & ~(size_t)15;
-    return c < 32 ? 32 : c;
-}
-
-static size_t meta_bytes(const flock_group_view_t* v)
-{
-    size_t n = chunk((size_t)v->metadata.capacity * sizeof(flock_metadata_t));
-    for (uint64_t i = 0; i < v->metadata.size; i++)
-        n += chunk(strlen(v->metadata.data[i].key) + 1) +
-             chunk(strlen(v->metadata.data[i].value) + 1);
-    return n;
-}
-
-void flock__swim_get_stats(flock__swim_stats* out)
-{
-    out->msgs_sent   = atomic_load(&g_msgs);
-    out->bytes_sent  = atomic_load(&g_bytes);
-    out->providers   = atomic_load(&g_providers);
-    out->bad_msgs    = atomic_load(&g_bad);
-    out->state_bytes = 0;
-    pthread_mutex_lock(&g_list_mtx);
-    for (swim_backend* b = g_list; b; b = b->next_live) {
-        pthread_mutex_lock(&b->lock);
-        out->state_bytes += chunk(sizeof *b) + swim__memory_estimate(b->sm) +
-                            chunk(b->capreqs * sizeof *b->reqs) +
-                            chunk(b->capevq * sizeof *b->evq) + meta_bytes(&b->meta);
-        pthread_mutex_unlock(&b->lock);
-    }
-    /* interned addresses: shared by every machine of the process, counted once */
-    if (g_list) out->state_bytes += swim__intern_bytes();
-    pthread_mutex_unlock(&g_list_mtx);
-}
-
-size_t flock__swim_view_size(void* state)
-{
-    swim_backend* b = state;
-    if (!b) return 0;
-    pthread_mutex_lock(&b->lock);
-    size_t n = swim__published_count(b->sm);
-    pthread_mutex_unlock(&b->lock);
-    return n;
-}
-
 /* Shared by the sender and the completion (which may run on another thread
  * before frt_forward_async has returned): the last of the two frees it. */
 typedef struct call_ctx {
@@ -128,6 +58,7 @@ typedef struct call_ctx {
     uint64_t      call_id;
     uint8_t       expect;
     hg_addr_t     addr;
+    char*         dest; /* the called address (the response's sender) */
     frt_wbuf      buf;
 } call_ctx;
 
@@ -137,6 +68,7 @@ static void cc_release(call_ctx* cc)
 {
     if (atomic_fetch_sub(&cc->refs, 1) != 1) return;
     if (cc->addr) margo_addr_free(cc->mid, cc->addr);
+    free(cc->dest);
     frt_wbuf_free(&cc->buf);
     free(cc);
 }
@@ -152,6 +84,7 @@ static void backend_free(swim_backend* b)
         free(b->evq[i].addr);
         free(b->evq[i].value);
     }
+    for (int i = 0; i < b->nhints; i++) free(b->hints[i]);
     free(b->evq);
     free(b->reqs);
     pthread_cond_destroy(&b->cond);
@@ -162,7 +95,7 @@ static void backend_free(swim_backend* b)
 static void backend_release(swim_backend* b)
 {
     if (atomic_fetch_sub(&b->refs, 1) == 1) {
-        atomic_fetch_sub(&g_providers, 1);
+        atomic_fetch_sub(&swim__g_providers, 1);
         backend_free(b);
     }
 }
@@ -310,39 +243,56 @@ static void arm_timer(swim_backend* b)
     }
 }
 
+/* a call that could not be started */
+typedef struct failed_call {
+    uint64_t id;
+    bool     refused; /* it could not even connect, at once */
+    uint16_t pid;
+    char*    addr;    /* refused only (owned) */
+} failed_call;
+
 /* No lock held: start the calls (each holds a reference on b, taken by
- * the caller). Returns the ids of the calls that could not be started
- * (*nfailed of them; malloc'd, may be NULL). */
-static uint64_t* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfailed)
+ * the caller). Returns the calls that could not be started (*nfailed of
+ * them; malloc'd, may be NULL). */
+static failed_call* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfailed)
 {
-    uint64_t* failed = NULL;
-    *nfailed         = 0;
+    failed_call* failed = NULL;
+    *nfailed            = 0;
     for (size_t i = 0; i < ob->nsends; i++) {
         swim__send* sd = &ob->sends[i];
         call_ctx*   cc = calloc(1, sizeof *cc);
-        bool        ok = false;
+        bool        ok = false, refused = false;
         if (cc) {
             atomic_init(&cc->refs, 2);
             cc->mid     = b->mid;
             cc->b       = b;
             cc->call_id = sd->call_id;
             cc->expect  = reply_kind_for(sd->msg.kind);
-            if (swim__encode(&sd->msg, &cc->buf) &&
+            cc->dest    = strdup(sd->addr);
+            sd->msg.sender_is_source = b->addr_is_source;
+            if (cc->dest && swim__encode(&sd->msg, &cc->buf) &&
                 margo_addr_lookup(b->mid, sd->addr, &cc->addr) == HG_SUCCESS) {
-                atomic_fetch_add(&g_msgs, 1);
-                atomic_fetch_add(&g_bytes, cc->buf.len);
-                ok = frt_forward_async(b->mid, cc->addr, rpc_for(sd->msg.kind), sd->pid,
-                                       cc->buf.data, cc->buf.len, sd->timeout_ms, on_complete,
-                                       cc) == HG_SUCCESS;
+                atomic_fetch_add(&swim__g_msgs, 1);
+                atomic_fetch_add(&swim__g_bytes, cc->buf.len);
+                double      t0 = frt_now_ms();
+                hg_return_t r  = frt_forward_async(b->mid, cc->addr, rpc_for(sd->msg.kind),
+                                                   sd->pid, cc->buf.data, cc->buf.len,
+                                                   sd->timeout_ms, on_complete, cc);
+                ok      = r == HG_SUCCESS;
+                refused = r == HG_HOSTUNREACH && frt_now_ms() - t0 < 0.5 * sd->timeout_ms;
             }
             if (!ok) atomic_store(&cc->refs, 1); /* the completion will never run */
             cc_release(cc);
         }
         if (!ok) {
-            uint64_t* nf = realloc(failed, (*nfailed + 1) * sizeof *nf);
+            failed_call* nf = realloc(failed, (*nfailed + 1) * sizeof *nf);
             if (nf) {
-                failed              = nf;
-                failed[(*nfailed)++] = sd->call_id;
+                failed             = nf;
+                failed_call* f     = &failed[(*nfailed)++];
+                f->id              = sd->call_id;
+                f->pid             = sd->pid;
+                f->addr            = refused ? strdup(sd->addr) : NULL;
+                f->refused         = f->addr != NULL;
             }
         }
     }
@@ -350,7 +300,7 @@ static uint64_t* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfailed)
 }
 
 /* No lock held: answer the requests (an empty reply, kind 0, fails it). */
-static void send_replies(swim__outbox* ob, frt_request_t* rq)
+static void send_replies(swim_backend* b, swim__outbox* ob, frt_request_t* rq)
 {
     for (size_t i = 0; i < ob->nreplies; i++) {
         frt_request_t r = rq ? rq[i] : NULL;
@@ -361,9 +311,10 @@ static void send_replies(swim__outbox* ob, frt_request_t* rq)
             continue;
         }
         frt_wbuf w = FRT_WBUF_INIT;
+        m->sender_is_source = b->addr_is_source;
         if (swim__encode(m, &w)) {
-            atomic_fetch_add(&g_msgs, 1);
-            atomic_fetch_add(&g_bytes, w.len);
+            atomic_fetch_add(&swim__g_msgs, 1);
+            atomic_fetch_add(&swim__g_bytes, w.len);
             frt_respond(r, w.data, w.len);
         } else {
             frt_respond_error(r, HG_NOMEM);
@@ -377,16 +328,23 @@ static void flush_locked(swim_backend* b);
 /* No lock held: calls that could not even be started fail at once (fed
  * back to the machine, whose new outputs are flushed in turn); drops the
  * references they held. Frees failed. */
-static void fail_calls(swim_backend* b, uint64_t* failed, size_t nfailed)
+static void fail_calls(swim_backend* b, failed_call* failed, size_t nfailed)
 {
     pthread_mutex_lock(&b->lock);
     for (size_t i = 0; i < nfailed; i++) {
-        swim__handle_response(b->sm, frt_now_ms(), failed[i], false, NULL);
+        if (failed[i].refused)
+            swim__handle_refused(b->sm, frt_now_ms(), failed[i].id, failed[i].addr,
+                                 failed[i].pid);
+        else
+            swim__handle_response(b->sm, frt_now_ms(), failed[i].id, false, NULL);
         b->inflight--;
     }
     pthread_cond_broadcast(&b->cond);
     flush_locked(b);
-    for (size_t i = 0; i < nfailed; i++) backend_release(b);
+    for (size_t i = 0; i < nfailed; i++) {
+        free(failed[i].addr);
+        backend_release(b);
+    }
     free(failed);
 }
 
@@ -415,9 +373,9 @@ static void flush_locked(swim_backend* b)
     if (deliver) b->delivering = true;
     pthread_mutex_unlock(&b->lock);
 
-    size_t    nfailed = 0;
-    uint64_t* failed  = sending ? send_calls(b, &ob, &nfailed) : NULL;
-    send_replies(&ob, rq);
+    size_t       nfailed = 0;
+    failed_call* failed  = sending ? send_calls(b, &ob, &nfailed) : NULL;
+    send_replies(b, &ob, rq);
     free(rq);
     swim__outbox_free(&ob);
     if (deliver) deliver_events(b);
@@ -434,8 +392,13 @@ static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t ou
     memset(&msg, 0, sizeof msg);
     if (ret == HG_SUCCESS) {
         ok = swim__decode(out, out_len, cc->expect, &msg, &why);
+        if (ok && !msg.sender_addr && !(msg.sender_addr = strdup(cc->dest))) {
+            swim__msg_clear(&msg);
+            ok  = false;
+            why = "out of memory";
+        }
         if (!ok) {
-            atomic_fetch_add(&g_bad, 1);
+            atomic_fetch_add(&swim__g_bad, 1);
             margo_warning(b->mid, "[flock:swim] dropping malformed response: %s", why);
         }
     }
@@ -454,8 +417,31 @@ static void on_timer(void* uargs)
     swim_backend* b = uargs;
     pthread_mutex_lock(&b->lock);
     b->timer_at = INFINITY;
-    if (!b->closed) swim__tick(b->sm, frt_now_ms());
+    double now  = frt_now_ms();
+    for (int i = 0; i < b->nhints; i++) {
+        if (!b->closed) swim__hint(b->sm, now, b->hints[i]);
+        free(b->hints[i]);
+    }
+    b->nhints = 0;
+    if (!b->closed) swim__tick(b->sm, now);
     flush_locked(b);
+}
+
+/* Loop thread (frt_peer_watch): a peer closed its connection. Queue the
+ * address (once) and fire the timer now; on_timer feeds it to the machine. */
+static void on_peer_closed(void* uargs, const char* peer)
+{
+    swim_backend* b = uargs;
+    pthread_mutex_lock(&b->lock);
+    bool known = false;
+    for (int i = 0; i < b->nhints; i++) known |= strcmp(b->hints[i], peer) == 0;
+    if (!b->closed && !known && b->nhints < (int)(sizeof b->hints / sizeof b->hints[0])) {
+        char* a = strdup(peer);
+        if (a) b->hints[b->nhints++] = a;
+        if (a && b->timer && margo_timer_start(b->timer, 0) == HG_SUCCESS)
+            b->timer_at = frt_now_ms();
+    }
+    pthread_mutex_unlock(&b->lock);
 }
 
 static void on_request(frt_request_t req, const void* in, size_t in_len, swim_backend* b,
@@ -463,8 +449,19 @@ static void on_request(frt_request_t req, const void* in, size_t in_len, swim_ba
 {
     swim__msg   msg;
     const char* why = NULL;
-    if (!swim__decode(in, in_len, kind, &msg, &why)) {
-        atomic_fetch_add(&g_bad, 1);
+    bool decoded = swim__decode(in, in_len, kind, &msg, &why);
+    if (decoded && !msg.sender_addr) {
+        /* the compact wire leaves the sender's address to the transport */
+        const char* src = frt_request_source(req);
+        msg.sender_addr = src && src[0] ? strdup(src) : NULL;
+        if (!msg.sender_addr) {
+            swim__msg_clear(&msg);
+            decoded = false;
+            why     = "no source address for the sender";
+        }
+    }
+    if (!decoded) {
+        atomic_fetch_add(&swim__g_bad, 1);
         margo_warning(b->mid, "[flock:swim] dropping malformed %s from %s: %s", rpc_for(kind),
                       frt_request_source(req), why);
         frt_respond_error(req, HG_PROTOCOL_ERROR);
@@ -642,6 +639,8 @@ static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
         b->timer = NULL;
         return FLOCK_ERR_FROM_MERCURY;
     }
+    if (frt_peer_watch(b->mid, on_peer_closed, b) != HG_SUCCESS) return FLOCK_ERR_ALLOCATION;
+    b->watching = true;
     return FLOCK_SUCCESS;
 }
 
@@ -699,12 +698,13 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->cond, NULL);
     atomic_init(&b->refs, 1);
-    atomic_fetch_add(&g_providers, 1);
+    atomic_fetch_add(&swim__g_providers, 1);
     b->mid      = args->mid;
     b->pid      = args->provider_id;
     b->timer_at = INFINITY;
     b->args     = *args;
     b->owner    = flock__backend_owner(args);
+    b->addr_is_source = strcmp(args->self_addr_str, frt_self_addr_str(args->mid)) == 0;
     memset(&b->args.initial_view, 0, sizeof b->args.initial_view);
     FLOCK_GROUP_VIEW_MOVE(&args->initial_view, &init);
     swim__config_from_json(args->config, &cfg);
@@ -723,14 +723,15 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
         swim_destroy(b);
         return ret;
     }
-    list_add(b);
+    swim__live_add(b);
     *state = b;
     return FLOCK_SUCCESS;
 
 fail:
+    if (b->watching) frt_peer_unwatch(b->mid, on_peer_closed, b);
     if (b->timer) margo_timer_destroy(b->timer);
     deregister_rpcs(b);
-    atomic_fetch_sub(&g_providers, 1);
+    atomic_fetch_sub(&swim__g_providers, 1);
     backend_free(b);
     return ret;
 }
@@ -772,7 +773,9 @@ static flock_return_t swim_destroy(void* state)
     }
     b->closed = true;
     pthread_mutex_unlock(&b->lock);
-    list_remove(b);
+    swim__live_remove(b);
+    if (b->watching) frt_peer_unwatch(b->mid, on_peer_closed, b); /* no callback after */
+    b->watching = false;
 
     deregister_rpcs(b);
     if (b->timer) margo_timer_destroy(b->timer);
@@ -839,22 +842,3 @@ static flock_backend_impl swim_impl = {
 
 flock_return_t flock_register_swim_backend(void) { return flock_register_backend(&swim_impl); }
 
-/* The provider's swim backend is found among this process's live swim
- * backends by the provider handle it was given at init_group
- * (flock__backend_owner): no call back into the provider. */
-flock_return_t flock_swim_set_crash_mode(flock_provider_t provider, bool crash)
-{
-    flock_return_t ret = FLOCK_ERR_INVALID_BACKEND;
-    if (!provider) return FLOCK_ERR_INVALID_ARGS;
-    pthread_mutex_lock(&g_list_mtx);
-    for (swim_backend* b = g_list; b; b = b->next_live) {
-        if (b->owner != (const void*)provider) continue;
-        pthread_mutex_lock(&b->lock);
-        b->crash_mode = crash;
-        pthread_mutex_unlock(&b->lock);
-        ret = FLOCK_SUCCESS;
-        break;
-    }
-    pthread_mutex_unlock(&g_list_mtx);
-    return ret;
-}

@@ -13,9 +13,11 @@
  *   swim-merge.c         how entries change members: precedence     members, suspicion,
  *                        (swim__entry_verdict), refutation, JOINED/ gossip, outbox, math
  *                        LEFT/DIED events, note_sender
- *   swim-probe.c         s->probe, s->probe_pos, s->probe_first     members, suspicion,
- *                        (reader), s->awareness: probe rounds,      merge, gossip, outbox,
- *                        indirect probes, relayed pings             math
+ *   swim-probe.c         s->probe, s->hints, s->probe_seq,          members, suspicion,
+ *                        s->hint_recent, s->probe_pos,              merge, gossip, outbox,
+ *                        s->probe_first (reader), s->awareness:     math
+ *                        probe rounds, crash-hint probes, indirect
+ *                        probes, relayed pings
  *   swim-suspicion.c     s->susps pool, s->nsuspect, s->next_susp:  members, gossip, probe
  *                        suspicion timers, confirmations, the       (send_ping), outbox,
  *                        last-chance check, expiry                  math
@@ -73,6 +75,7 @@ enum call_kind {
 };
 
 #define MAX_CONFIRMERS 16
+#define SWIM_FULL_SYNC_EVERY 10 /* every 10th periodic anti-entropy round is a full push-pull */
 
 typedef struct suspicion {
     double   start;
@@ -130,6 +133,22 @@ typedef struct meta_rec {
     uint16_t    transmits; /* piggybacked this many times since queued */
     bool        queued;    /* news to gossip */
 } meta_rec;
+
+/* a probe in flight (swim-probe.c): the round's, or a crash hint's */
+typedef struct probe_slot {
+    bool     active;
+    bool     hint;         /* started by a crash hint (no local-health change) */
+    bool     ping_refused; /* the direct ping could not even connect */
+    uint16_t pid;
+    uint64_t seq; /* the aux of its calls */
+    char*    addr;
+    int      outstanding;
+    int      expected_nacks, nacks, refused_nacks; /* refused: the helper's
+                                                      relayed ping was refused */
+} probe_slot;
+
+#define SWIM_HINT_SLOTS  4 /* crash-hint probes in flight at once */
+#define SWIM_HINT_RECENT 8 /* members hinted recently (one hint probe per period each) */
 
 typedef struct pending {
     uint64_t  id;
@@ -191,6 +210,7 @@ struct swim__t {
     bool     removed;        /* declared dead/departed, no rejoin answered yet */
     double   next_rejoin;
     double next_probe, next_gossip, next_sync, next_reconnect, next_purge;
+    uint32_t nsyncs; /* periodic anti-entropy rounds (swim-sync.c) */
 
     meta_rec* meta; /* sorted by key */
     uint32_t  nmeta, capmeta, nmeta_queued, nmeta_tomb;
@@ -198,15 +218,14 @@ struct swim__t {
     uint64_t  meta_digest; /* XOR of the live entries' hashes */
     size_t    meta_bytes;  /* key + value bytes of the live entries */
 
+    probe_slot probe;                   /* the probe round's */
+    probe_slot hints[SWIM_HINT_SLOTS];  /* crash hints' */
+    uint64_t   probe_seq;
     struct {
-        bool     active;
-        uint64_t seq;
-        char*    addr;
-        uint16_t pid;
-        int      outstanding;
-        int      expected_nacks, nacks;
-        bool     ping_failed;
-    } probe;
+        uint64_t key; /* swim__hash_member */
+        double   at;
+    } hint_recent[SWIM_HINT_RECENT];
+    uint32_t hint_recent_pos;
 };
 
 /* ------------------------------------------------------------------ */
@@ -387,6 +406,10 @@ void swim__confirm_suspicion(suspicion* sp, uint64_t who);
 /** Start suspecting member idx (ALIVE -> SUSPECT). */
 void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from_key,
                            uint32_t from, double now);
+/** Our own probe of suspect idx found nobody listening (refused at once,
+ *  by us and by the helpers): its deadline comes to at most now +
+ *  swim__hard_suspicion_ms. */
+void swim__suspicion_harden(swim__t* s, double now, uint32_t idx);
 /** A DEAD verdict about member idx (in the view) from another member:
  *  suspect it at inc until at least now + the minimum timeout (a doubt);
  *  true if our state changed. */
@@ -424,7 +447,20 @@ void swim__probe_ping_done(swim__t* s, double now, const pending* pc, bool ok,
                            const swim__msg* resp);
 void swim__probe_ping_req_done(swim__t* s, double now, const pending* pc, bool ok,
                                const swim__msg* resp);
-void swim__relay_done(swim__t* s, const pending* pc, bool ok, const swim__msg* resp);
+void swim__relay_done(swim__t* s, const pending* pc, bool ok, bool refused,
+                      const swim__msg* resp);
+/** A crash hint about every view member at addr (swim__hint). */
+void swim__hint_addr(swim__t* s, double now, const char* addr);
+/** A crash hint about one member (refused call): probe it now. */
+void swim__hint_member(swim__t* s, double now, uint32_t idx);
+/** The direct ping of the probe with this seq was refused (before its
+ *  completion is handled). */
+void swim__probe_ping_refused(swim__t* s, uint64_t seq);
+/** Free the probe slots' addresses (swim__destroy); their heap bytes. */
+void   swim__probe_free(swim__t* s);
+size_t swim__probe_memory(const swim__t* s);
+/** true if the round's probe is in flight. */
+bool   swim__probe_busy(const swim__t* s);
 /** Answer a PING_REQ: at once into *rep (false), or by relaying a ping to
  *  the target and answering when it completes (true: no reply now). */
 bool swim__answer_ping_req(swim__t* s, uint64_t token, const swim__msg* req, uint64_t known,

@@ -42,6 +42,7 @@ void swim__config_default(swim__config* c)
     c->reconnect_interval_ms   = 10000.0;
     c->tombstone_timeout_ms    = 600000.0;
     c->anti_entropy            = true;
+    c->crash_hints             = true;
 }
 
 static double clampd(double v, double lo, double hi, double dflt)
@@ -122,7 +123,7 @@ void swim__destroy(swim__t* s)
     free(s->bq);
     for (uint32_t i = 0; i < s->ncalls; i++) free(s->calls[i].refs);
     free(s->calls);
-    free(s->probe.addr);
+    swim__probe_free(s);
     swim__meta_free(s);
     swim__outbox_free(&s->out);
     free(s);
@@ -183,7 +184,7 @@ double swim__next_deadline(const swim__t* s)
 {
     double d = INFINITY;
     if (!s->started || s->leaving) return d;
-    if (!s->probe.active) d = fmin(d, s->next_probe);
+    if (!swim__probe_busy(s)) d = fmin(d, s->next_probe);
     if (s->cfg.gossip_interval_ms > 0 && (s->nbq > 0 || s->nmeta_queued > 0))
         d = fmin(d, s->next_gossip);
     if (s->cfg.sync_interval_ms > 0) d = fmin(d, s->next_sync);
@@ -300,11 +301,16 @@ static void handle_request_ours(swim__t* s, double now, uint64_t token, const sw
     swim__emit_reply(s, token, &rep);
 }
 
-void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
-                           const swim__msg* resp)
+/* A completion; `refused`: the call could not even connect (then !ok). */
+static void handle_completion(swim__t* s, double now, uint64_t call_id, bool ok,
+                              const swim__msg* resp, bool refused, const char* addr,
+                              uint16_t pid)
 {
     pending pc;
     if (!swim__take_call(s, call_id, &pc)) return;
+    if (refused && pc.kind == CALL_PROBE_PING) swim__probe_ping_refused(s, pc.aux);
+    if (refused && pc.kind != CALL_PROBE_PING && pc.kind != CALL_RELAY && !s->leaving)
+        swim__hint_member(s, now, swim__find_member(s, addr, pid));
     if (ok && resp && !accept_response(s, now, &pc, resp)) ok = false;
     /* 1. feedback on the gossip the call carried */
     if (ok && resp && !s->leaving) swim__apply_feedback(s, &pc, resp->known_mask);
@@ -324,11 +330,28 @@ void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
     switch (pc.kind) {
     case CALL_PROBE_PING: swim__probe_ping_done(s, now, &pc, ok, resp); break;
     case CALL_PROBE_PING_REQ: swim__probe_ping_req_done(s, now, &pc, ok, resp); break;
-    case CALL_RELAY: swim__relay_done(s, &pc, ok, resp); break;
+    case CALL_RELAY: swim__relay_done(s, &pc, ok, refused, resp); break;
     case CALL_JOIN: swim__join_done(s, ok, resp); break;
     case CALL_REJOIN: swim__rejoin_done(s, ok); break;
     default: break; /* GOSSIP, LEAVE, SYNC, CHECK: nothing more */
     }
+}
+
+void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
+                           const swim__msg* resp)
+{
+    handle_completion(s, now, call_id, ok, resp, false, NULL, 0);
+}
+
+void swim__handle_refused(swim__t* s, double now, uint64_t call_id, const char* addr,
+                          uint16_t pid)
+{
+    handle_completion(s, now, call_id, false, NULL, s->cfg.crash_hints, addr, pid);
+}
+
+void swim__hint(swim__t* s, double now, const char* addr)
+{
+    if (s->started && !s->leaving) swim__hint_addr(s, now, addr);
 }
 
 void swim__leave(swim__t* s, double now)
@@ -372,7 +395,7 @@ size_t swim__memory_estimate(const swim__t* s)
     b += chunk((size_t)s->capsusps * sizeof(suspicion)) + chunk((size_t)s->capsusps * sizeof(uint32_t));
     for (uint32_t i = 0; i < s->ncalls; i++) b += chunk((size_t)s->calls[i].nrefs * sizeof(sent_ref));
     b += chunk((size_t)s->nlast_refs * sizeof(sent_ref));
-    if (s->probe.addr) b += chunk(strlen(s->probe.addr) + 1);
+    b += swim__probe_memory(s);
     b += chunk(s->out.capsends * sizeof(swim__send)) + chunk(s->out.capreplies * sizeof(swim__reply)) +
          chunk(s->out.capevents * sizeof(swim__event));
     b += swim__meta_memory(s);

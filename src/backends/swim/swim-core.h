@@ -88,6 +88,10 @@ typedef enum swim__msg_kind {
     SWIM_MSG_ANNOUNCE_ACK  /* response to ANNOUNCE */
 } swim__msg_kind;
 
+/* PING_REQ_ACK.responded: 0 not reached, 1 reached, 2 refused (the
+ * helper's relayed ping could not even connect: nobody listens there) */
+#define SWIM_PING_REQ_REFUSED 2
+
 /* announce types: JOIN/LEAVE as in the reference, SYNC = push-pull */
 #define SWIM_ANN_JOIN  3
 #define SWIM_ANN_LEAVE 4
@@ -103,6 +107,9 @@ typedef struct swim__msg {
     uint8_t      ann_type;  /* ANNOUNCE */
     uint8_t      responded; /* PING_REQ_ACK */
     uint64_t     group_id;  /* the sender's group (0 = not known yet) */
+    bool         sender_is_source; /* wire: the sender's address is the transport's
+                                      source address (left out; the driver fills
+                                      sender_addr in after decoding) */
     char*        sender_addr;
     uint16_t     sender_pid;
     uint64_t     sender_inc;
@@ -153,6 +160,9 @@ typedef struct swim__config {
     double  tombstone_timeout_ms;    /* 600000: how long DEAD/LEFT are remembered */
     bool    anti_entropy;            /* true: push-pull when a peer's view differs
                                         after ours was stable for a period */
+    bool    crash_hints;             /* true: probe a member at once when its
+                                        connection closes or a call to it is
+                                        refused (swim__hint, swim__handle_refused) */
 } swim__config;
 
 void swim__config_default(swim__config* c);
@@ -265,6 +275,21 @@ void swim__handle_request(swim__t* s, double now, uint64_t token, const swim__ms
 /** Completion of a call: ok=false for timeout/error (resp ignored). */
 void swim__handle_response(swim__t* s, double now, uint64_t call_id, bool ok,
                            const swim__msg* resp);
+
+/**
+ * Crash hints (crash_hints). swim__hint: a connection with addr was closed
+ * by the peer; every view member at addr is probed at once, direct and
+ * indirect, beside the probe round (at most once per period each; a live
+ * member answers and nothing happens). swim__handle_refused: the call
+ * could not even connect to (addr, pid) (refused at once): completed as a
+ * failed call; a probe's refused ping, with every answering helper's
+ * relayed ping refused too, makes the suspicion it starts hard (deadline
+ * swim__hard_suspicion_ms away); a refused relay is reported as such; any
+ * other refused call is a hint about its destination.
+ */
+void swim__hint(swim__t* s, double now, const char* addr);
+void swim__handle_refused(swim__t* s, double now, uint64_t call_id, const char* addr,
+                          uint16_t pid);
 
 /** Graceful leave: queue LEAVE(self) and announce it to up to
  *  retransmit_limit(n) random members. After this the machine stops

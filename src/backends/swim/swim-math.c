@@ -146,3 +146,11 @@ double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms)
 {
     return scaled_ping_timeout_ms < 0.5 * min_ms ? scaled_ping_timeout_ms : 0.5 * min_ms;
 }
+
+double swim__hard_suspicion_ms(double scaled_ping_timeout_ms, double scaled_period_ms,
+                               double min_ms)
+{
+    double t = 2.0 * scaled_ping_timeout_ms;
+    if (t < scaled_period_ms) t = scaled_period_ms;
+    return t < min_ms ? t : min_ms;
+}

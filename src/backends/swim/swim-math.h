@@ -138,6 +138,14 @@ double swim__sync_spacing_ms(double period_ms, uint32_t n);
  */
 double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms);
 
+/**
+ * Timeout of a hard suspicion (our probe found nobody listening: refused
+ * by us and by the helpers): max(2 x ping timeout, period), both scaled by
+ * local health, never above the minimum suspicion timeout.
+ */
+double swim__hard_suspicion_ms(double scaled_ping_timeout_ms, double scaled_period_ms,
+                               double min_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -130,6 +130,21 @@ void swim__start_suspicion(swim__t* s, uint32_t idx, uint64_t inc, uint64_t from
     swim__enqueue(s, idx, SWIM_E_SUSPECT, inc, from);
 }
 
+void swim__suspicion_harden(swim__t* s, double now, uint32_t idx)
+{
+    member*    m  = &s->members[idx];
+    suspicion* sp = swim__msusp(s, m);
+    if (m->status != ST_SUSPECT || !sp) return;
+    double hard = swim__hard_suspicion_ms(swim__scaled(s, s->cfg.ping_timeout_ms),
+                                          swim__scaled(s, s->cfg.protocol_period_ms),
+                                          sp->min_ms);
+    if (now + hard >= susp_deadline(sp)) return;
+    sp->n       = sp->k; /* deadline = start + min_ms = now + hard */
+    sp->start   = now + hard - sp->min_ms;
+    sp->checked = false;
+    s->next_susp = fmin(s->next_susp, swim__susp_wake(s, sp));
+}
+
 /** A DEAD verdict from another member about a member we hold ALIVE: a
  *  doubt, never a removal. It is suspected at inc; the suspicion's deadline becomes now +
  *  min(minimum timeout, 4 ping timeouts scaled by local health), only its

@@ -5,7 +5,7 @@
  * (push-pull: on a view mismatch -- anti-entropy --, periodically with a
  * random member, and with a DEAD member to heal partitions).
  *
- * Owns: s->next_sync, s->next_reconnect, s->next_mismatch_sync,
+ * Owns: s->next_sync, s->nsyncs, s->next_reconnect, s->next_mismatch_sync,
  * s->join_pending/join_ok/join_started.
  * May call: the member table (random picks), the merge (announced and
  * exchanged entries), the gossip queue, the outbox, pure math.
@@ -69,13 +69,27 @@ void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
     send_sync(s, idx);
 }
 
-/* Tick phase 5: push-pull with a random member every sync_interval_ms. */
+/* Tick phase 5: anti-entropy with a random member every sync_interval_ms.
+ * It costs what differs: a SYNC without state carries our digest (every
+ * message does); the peer answers with its whole state only if its digest
+ * differs (a pull; our own differences reach it the same way, through the
+ * digest of our next messages). Every SWIM_FULL_SYNC_EVERY-th one is a full
+ * push-pull, for what the digest does not cover (incarnations, tombstones). */
 void swim__sync_due(swim__t* s, double now)
 {
     if (!(s->cfg.sync_interval_ms > 0 && now >= s->next_sync)) return;
     s->next_sync = now + s->cfg.sync_interval_ms;
     uint32_t idx = swim__random_view_member(s, NONE);
-    if (idx != NONE) send_sync(s, idx);
+    if (idx == NONE) return;
+    if (++s->nsyncs % SWIM_FULL_SYNC_EVERY == 0) {
+        send_sync(s, idx);
+        return;
+    }
+    swim__msg msg;
+    if (!swim__init_self_announce(s, &msg, SWIM_ANN_SYNC)) return;
+    swim__attach_gossip(s, &msg, NULL);
+    const member* m = &s->members[idx];
+    swim__emit_send(s, CALL_SYNC, 0, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
 }
 
 /* Tick phase 6: partition healing: push-pull with a member we declared
@@ -190,7 +204,11 @@ void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
     /* the requester's metadata (gossip, or its table with a SYNC) was merged
      * with its gossip by the caller */
     if (!swim__init_msg(s, rep, SWIM_MSG_ANNOUNCE_ACK)) return;
-    if (req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_SYNC)
+    /* a SYNC without state is a digest exchange: our state only if we differ */
+    bool same = req->ann_type == SWIM_ANN_SYNC && req->nstate == 0 &&
+                req->sender_view_size == s->nview &&
+                req->sender_view_digest == swim__wire_digest(s);
+    if ((req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_SYNC) && !same)
         swim__attach_state(s, rep);
     swim__attach_gossip(s, rep, notice);
 }

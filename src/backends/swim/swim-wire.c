@@ -1,83 +1,255 @@
-/* swim-wire.c -- SWIM message codec (see swim-wire.h). */
+/* swim-wire.c -- SWIM message codec, the compact form (see swim-wire.h):
+ * varints, the sender's address left to the transport, addresses written
+ * once per message and referred to by index afterwards. */
 #include "swim-wire.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_ENTRY_BYTES 16u /* u8 + (u32 + >=1 byte) + u16 + u64 */
-#define MIN_META_BYTES  20u /* (u32 + >=1 byte) + u8 + u64 + u32 + u16 */
+#define MIN_ENTRY_BYTES 4u /* u8 type + addr ref (>= 1) + pid (>= 1) + inc (>= 1) */
+#define MIN_META_BYTES  5u /* key (>= 2) + u8 + version + origin (>= 1) + pid: >= 5 */
+#define ADDR_WINDOW     64u /* the encoder looks for a back-reference this far back */
 
-static void put_meta(frt_wbuf* b, const swim__meta_entry* e, uint32_t n)
+#define FLAG_SENDER_IS_SOURCE 0x01u
+#define FLAG_MASK             0x01u
+
+/* ------------------------------------------------------------------ */
+/* varints (LEB128, at most 10 bytes, no overflow)                     */
+/* ------------------------------------------------------------------ */
+
+static void put_uv(frt_wbuf* b, uint64_t v)
 {
-    frt_put_u32(b, n);
-    for (uint32_t i = 0; i < n; i++) {
-        frt_put_str(b, e[i].key);
-        frt_put_u8(b, e[i].value ? 1 : 0);
-        if (e[i].value) frt_put_str(b, e[i].value);
-        frt_put_u64(b, e[i].version);
-        frt_put_str(b, e[i].origin ? e[i].origin : "");
-        frt_put_u16(b, e[i].origin_pid);
+    uint8_t t[10];
+    size_t  n = 0;
+    while (v >= 0x80) {
+        t[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
     }
+    t[n++] = (uint8_t)v;
+    frt_put_bytes(b, t, n);
 }
 
-static void put_list(frt_wbuf* b, const swim__entry* e, uint32_t n)
+static uint64_t get_uv(frt_rbuf* r)
 {
-    frt_put_u32(b, n);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 10; i++) {
+        uint8_t c = frt_get_u8(r);
+        if (!frt_rbuf_ok(r)) return 0;
+        if (i == 9 && c > 1) break; /* more than 64 bits */
+        v |= (uint64_t)(c & 0x7F) << (7 * i);
+        if (!(c & 0x80)) return v;
+    }
+    r->failed = true;
+    r->left   = 0;
+    return 0;
+}
+
+/* a string: varint length, the bytes (no NUL); NULL on a bad one (sticky) */
+static void put_vstr(frt_wbuf* b, const char* s)
+{
+    size_t n = s ? strlen(s) : 0;
+    put_uv(b, n);
+    if (n) frt_put_bytes(b, s, n);
+}
+
+static char* get_vstr(frt_rbuf* r, size_t max)
+{
+    uint64_t n = get_uv(r);
+    if (!frt_rbuf_ok(r)) return NULL;
+    if (n > max || n > r->left || memchr(r->p, 0, (size_t)n)) {
+        r->failed = true;
+        r->left   = 0;
+        return NULL;
+    }
+    char* s = malloc((size_t)n + 1);
+    if (!s) {
+        r->failed = true;
+        r->left   = 0;
+        return NULL;
+    }
+    if (n) frt_get_bytes(r, s, (size_t)n);
+    s[n] = 0;
+    return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* addresses: the message's table (written once, then by index)        */
+/* ------------------------------------------------------------------ */
+
+typedef struct addr_table {
+    const char** v; /* encoder: borrowed; decoder: the decoded copies (borrowed too) */
+    uint32_t     n, cap;
+    bool         failed;
+} addr_table;
+
+static void tab_add(addr_table* t, const char* a)
+{
+    if (t->n == t->cap) {
+        uint32_t     nc = t->cap ? 2 * t->cap : 16;
+        const char** nv = realloc(t->v, nc * sizeof *nv);
+        if (!nv) {
+            t->failed = true;
+            return;
+        }
+        t->v   = nv;
+        t->cap = nc;
+    }
+    t->v[t->n++] = a;
+}
+
+/* tag 0 + index: an address written earlier in this message; tag L + 1: a
+ * new one of L bytes */
+static void put_addr(frt_wbuf* b, addr_table* t, const char* a)
+{
+    if (!a) a = "";
+    uint32_t lo = t->n > ADDR_WINDOW ? t->n - ADDR_WINDOW : 0;
+    for (uint32_t i = t->n; i > lo; i--) {
+        if (strcmp(t->v[i - 1], a) == 0) {
+            put_uv(b, 0);
+            put_uv(b, i - 1);
+            return;
+        }
+    }
+    size_t n = strlen(a);
+    put_uv(b, (uint64_t)n + 1);
+    frt_put_bytes(b, a, n);
+    if (n) tab_add(t, a); /* "" is never referred to */
+}
+
+/* a malloc'd copy of the address (max SWIM_MAX_ADDR_LEN); NULL on error */
+static char* get_addr(frt_rbuf* r, addr_table* t)
+{
+    uint64_t tag = get_uv(r);
+    if (!frt_rbuf_ok(r)) return NULL;
+    if (tag == 0) {
+        uint64_t i = get_uv(r);
+        if (!frt_rbuf_ok(r) || i >= t->n) {
+            r->failed = true;
+            r->left   = 0;
+            return NULL;
+        }
+        char* s = strdup(t->v[i]);
+        if (!s) r->failed = true;
+        return s;
+    }
+    uint64_t n = tag - 1;
+    if (n > SWIM_MAX_ADDR_LEN || n > r->left || memchr(r->p, 0, (size_t)n)) {
+        r->failed = true;
+        r->left   = 0;
+        return NULL;
+    }
+    char* s = malloc((size_t)n + 1);
+    if (!s) {
+        r->failed = true;
+        return NULL;
+    }
+    if (n) frt_get_bytes(r, s, (size_t)n);
+    s[n] = 0;
+    if (n) tab_add(t, s); /* "" is never referred to (it may be freed early) */
+    if (t->failed) r->failed = true;
+    return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* encoding                                                            */
+/* ------------------------------------------------------------------ */
+
+static void put_list(frt_wbuf* b, addr_table* t, const swim__entry* e, uint32_t n)
+{
+    put_uv(b, n);
     for (uint32_t i = 0; i < n; i++) {
         frt_put_u8(b, e[i].type);
-        frt_put_str(b, e[i].addr);
-        frt_put_u16(b, e[i].pid);
-        frt_put_u64(b, e[i].inc);
+        put_addr(b, t, e[i].addr);
+        put_uv(b, e[i].pid);
+        put_uv(b, e[i].inc);
         if (e[i].type == SWIM_E_SUSPECT) {
-            frt_put_str(b, e[i].from_addr ? e[i].from_addr : "");
-            frt_put_u16(b, e[i].from_pid);
+            put_addr(b, t, e[i].from_addr);
+            put_uv(b, e[i].from_pid);
         }
     }
 }
 
+static void put_meta(frt_wbuf* b, addr_table* t, const swim__meta_entry* e, uint32_t n)
+{
+    put_uv(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        put_vstr(b, e[i].key);
+        frt_put_u8(b, e[i].value ? 1 : 0);
+        if (e[i].value) put_vstr(b, e[i].value);
+        put_uv(b, e[i].version);
+        put_addr(b, t, e[i].origin);
+        put_uv(b, e[i].origin_pid);
+    }
+}
+
+static uint64_t timeout_ms_wire(double ms)
+{
+    if (!(ms >= 0)) return 0;
+    if (ms > 86400000.0) return 86400000u;
+    return (uint64_t)(ms + 0.5);
+}
+
 bool swim__encode(const swim__msg* m, frt_wbuf* b)
 {
+    addr_table t = {0};
     frt_put_u8(b, m->kind);
+    frt_put_u8(b, m->sender_is_source || !m->sender_addr ? FLAG_SENDER_IS_SOURCE : 0);
     frt_put_u64(b, m->group_id);
-    frt_put_str(b, m->sender_addr);
-    frt_put_u16(b, m->sender_pid);
-    frt_put_u64(b, m->sender_inc);
-    frt_put_u32(b, m->sender_view_size);
+    if (!(m->sender_is_source || !m->sender_addr)) put_addr(b, &t, m->sender_addr);
+    put_uv(b, m->sender_pid);
+    put_uv(b, m->sender_inc);
+    put_uv(b, m->sender_view_size);
     frt_put_u64(b, m->sender_view_digest);
-    if (m->kind >= SWIM_MSG_ACK) frt_put_u64(b, m->known_mask);
+    if (m->kind >= SWIM_MSG_ACK) put_uv(b, m->known_mask);
     switch (m->kind) {
     case SWIM_MSG_PING_REQ:
-        frt_put_str(b, m->target_addr);
-        frt_put_u16(b, m->target_pid);
-        frt_put_f64(b, m->timeout_ms);
+        put_addr(b, &t, m->target_addr);
+        put_uv(b, m->target_pid);
+        put_uv(b, timeout_ms_wire(m->timeout_ms));
         break;
     case SWIM_MSG_PING_REQ_ACK:
         frt_put_u8(b, m->responded);
-        frt_put_u64(b, m->target_inc);
+        put_uv(b, m->target_inc);
         break;
     case SWIM_MSG_ANNOUNCE:
         frt_put_u8(b, m->ann_type);
-        frt_put_str(b, m->target_addr);
-        frt_put_u16(b, m->target_pid);
-        frt_put_u64(b, m->target_inc);
-        put_list(b, m->state, m->nstate);
+        put_addr(b, &t, m->target_addr);
+        put_uv(b, m->target_pid);
+        put_uv(b, m->target_inc);
+        put_list(b, &t, m->state, m->nstate);
         break;
     case SWIM_MSG_ANNOUNCE_ACK:
-        put_list(b, m->state, m->nstate);
+        put_list(b, &t, m->state, m->nstate);
         break;
     default:
         break;
     }
-    put_list(b, m->gossip, m->ngossip);
-    put_meta(b, m->meta, m->nmeta);
+    put_list(b, &t, m->gossip, m->ngossip);
+    put_meta(b, &t, m->meta, m->nmeta);
+    if (t.failed) b->failed = true;
+    free(t.v);
     return !b->failed;
 }
 
-/** Decode a list of at most max entries. */
-static bool get_list(frt_rbuf* r, uint32_t max, swim__entry** out, uint32_t* nout,
-                     const char** why)
+/* ------------------------------------------------------------------ */
+/* decoding                                                            */
+/* ------------------------------------------------------------------ */
+
+static uint16_t get_pid(frt_rbuf* r)
 {
-    uint32_t n = frt_get_u32(r);
+    uint64_t v = get_uv(r);
+    if (v > UINT16_MAX) {
+        r->failed = true;
+        r->left   = 0;
+    }
+    return (uint16_t)v;
+}
+
+/** Decode a list of at most max entries. */
+static bool get_list(frt_rbuf* r, addr_table* t, uint32_t max, swim__entry** out,
+                     uint32_t* nout, const char** why)
+{
+    uint64_t n = get_uv(r);
     if (!frt_rbuf_ok(r)) {
         *why = "truncated entry count";
         return false;
@@ -86,33 +258,33 @@ static bool get_list(frt_rbuf* r, uint32_t max, swim__entry** out, uint32_t* nou
         *why = "too many entries";
         return false;
     }
-    if ((uint64_t)n * MIN_ENTRY_BYTES > r->left) {
+    if (n * MIN_ENTRY_BYTES > r->left) {
         *why = "entry count exceeds the message size";
         return false;
     }
     if (n == 0) return true;
-    swim__entry* e = calloc(n, sizeof *e);
+    swim__entry* e = calloc((size_t)n, sizeof *e);
     if (!e) {
         *why = "out of memory";
         return false;
     }
     *out  = e;
-    *nout = n; /* cleared by the caller on failure */
+    *nout = (uint32_t)n; /* cleared by the caller on failure */
     for (uint32_t i = 0; i < n; i++) {
         e[i].type = frt_get_u8(r);
-        e[i].addr = frt_get_str(r, SWIM_MAX_ADDR_LEN);
-        e[i].pid  = frt_get_u16(r);
-        e[i].inc  = frt_get_u64(r);
+        if (frt_rbuf_ok(r) && e[i].type > SWIM_E_MAX) {
+            *why = "unknown entry type";
+            return false;
+        }
+        e[i].addr = get_addr(r, t);
+        e[i].pid  = get_pid(r);
+        e[i].inc  = get_uv(r);
         if (frt_rbuf_ok(r) && e[i].type == SWIM_E_SUSPECT) {
-            e[i].from_addr = frt_get_str(r, SWIM_MAX_ADDR_LEN);
-            e[i].from_pid  = frt_get_u16(r);
+            e[i].from_addr = get_addr(r, t);
+            e[i].from_pid  = get_pid(r);
         }
         if (!frt_rbuf_ok(r)) {
             *why = "truncated or oversized entry";
-            return false;
-        }
-        if (e[i].type > SWIM_E_MAX) {
-            *why = "unknown entry type";
             return false;
         }
         if (!e[i].addr[0]) {
@@ -128,9 +300,10 @@ static bool get_list(frt_rbuf* r, uint32_t max, swim__entry** out, uint32_t* nou
 }
 
 /** Decode the metadata list (every string checked). */
-static bool get_meta(frt_rbuf* r, swim__meta_entry** out, uint32_t* nout, const char** why)
+static bool get_meta(frt_rbuf* r, addr_table* t, swim__meta_entry** out, uint32_t* nout,
+                     const char** why)
 {
-    uint32_t n = frt_get_u32(r);
+    uint64_t n = get_uv(r);
     if (!frt_rbuf_ok(r)) {
         *why = "truncated metadata count";
         return false;
@@ -139,29 +312,29 @@ static bool get_meta(frt_rbuf* r, swim__meta_entry** out, uint32_t* nout, const 
         *why = "too many metadata entries";
         return false;
     }
-    if ((uint64_t)n * MIN_META_BYTES > r->left) {
+    if (n * MIN_META_BYTES > r->left) {
         *why = "metadata count exceeds the message size";
         return false;
     }
     if (n == 0) return true;
-    swim__meta_entry* e = calloc(n, sizeof *e);
+    swim__meta_entry* e = calloc((size_t)n, sizeof *e);
     if (!e) {
         *why = "out of memory";
         return false;
     }
     *out  = e;
-    *nout = n; /* cleared by the caller on failure */
+    *nout = (uint32_t)n; /* cleared by the caller on failure */
     for (uint32_t i = 0; i < n; i++) {
-        e[i].key    = frt_get_str(r, SWIM_META_MAX_KEY);
+        e[i].key    = get_vstr(r, SWIM_META_MAX_KEY);
         uint8_t has = frt_get_u8(r);
         if (frt_rbuf_ok(r) && has > 1) {
             *why = "bad metadata value flag";
             return false;
         }
-        if (has) e[i].value = frt_get_str(r, SWIM_META_MAX_VALUE);
-        e[i].version    = frt_get_u64(r);
-        e[i].origin     = frt_get_str(r, SWIM_MAX_ADDR_LEN);
-        e[i].origin_pid = frt_get_u16(r);
+        if (has) e[i].value = get_vstr(r, SWIM_META_MAX_VALUE);
+        e[i].version    = get_uv(r);
+        e[i].origin     = get_addr(r, t);
+        e[i].origin_pid = get_pid(r);
         if (!frt_rbuf_ok(r)) {
             *why = "truncated or oversized metadata entry";
             return false;
@@ -174,10 +347,54 @@ static bool get_meta(frt_rbuf* r, swim__meta_entry** out, uint32_t* nout, const 
     return true;
 }
 
+/* the fields of one kind (after the header) */
+static bool get_body(frt_rbuf* r, addr_table* t, swim__msg* out, const char** w)
+{
+    switch (out->kind) {
+    case SWIM_MSG_PING_REQ:
+        out->target_addr = get_addr(r, t);
+        out->target_pid  = get_pid(r);
+        out->timeout_ms  = (double)get_uv(r);
+        break;
+    case SWIM_MSG_PING_REQ_ACK:
+        out->responded  = frt_get_u8(r);
+        out->target_inc = get_uv(r);
+        if (frt_rbuf_ok(r) && out->responded > SWIM_PING_REQ_REFUSED) {
+            *w = "unknown ping-req answer";
+            return false;
+        }
+        break;
+    case SWIM_MSG_ANNOUNCE:
+        out->ann_type = frt_get_u8(r);
+        if (frt_rbuf_ok(r) && out->ann_type != SWIM_ANN_JOIN && out->ann_type != SWIM_ANN_LEAVE &&
+            out->ann_type != SWIM_ANN_SYNC) {
+            *w = "unknown announce type";
+            return false;
+        }
+        out->target_addr = get_addr(r, t);
+        out->target_pid  = get_pid(r);
+        out->target_inc  = get_uv(r);
+        if (frt_rbuf_ok(r) && !get_list(r, t, SWIM_MAX_STATE_WIRE, &out->state, &out->nstate, w))
+            return false;
+        break;
+    case SWIM_MSG_ANNOUNCE_ACK:
+        if (!get_list(r, t, SWIM_MAX_STATE_WIRE, &out->state, &out->nstate, w)) return false;
+        break;
+    default:
+        break;
+    }
+    if (!frt_rbuf_ok(r)) {
+        *w = "truncated or oversized field";
+        return false;
+    }
+    return true;
+}
+
 bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out,
                   const char** why)
 {
     frt_rbuf    r;
+    addr_table  t  = {0};
     const char* w  = "malformed message";
     bool        ok = false;
     memset(out, 0, sizeof *out);
@@ -195,59 +412,34 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
         w = "unexpected message kind";
         goto finish;
     }
-    out->group_id    = frt_get_u64(&r);
-    out->sender_addr = frt_get_str(&r, SWIM_MAX_ADDR_LEN);
-    out->sender_pid  = frt_get_u16(&r);
-    out->sender_inc  = frt_get_u64(&r);
-    out->sender_view_size   = frt_get_u32(&r);
+    uint8_t flags = frt_get_u8(&r);
+    if (frt_rbuf_ok(&r) && (flags & ~FLAG_MASK)) {
+        w = "unknown flags";
+        goto finish;
+    }
+    out->group_id         = frt_get_u64(&r);
+    out->sender_is_source = (flags & FLAG_SENDER_IS_SOURCE) != 0;
+    if (!out->sender_is_source) out->sender_addr = get_addr(&r, &t);
+    out->sender_pid         = get_pid(&r);
+    out->sender_inc         = get_uv(&r);
+    uint64_t vs             = get_uv(&r);
+    out->sender_view_size   = vs > UINT32_MAX ? UINT32_MAX : (uint32_t)vs;
     out->sender_view_digest = frt_get_u64(&r);
     if (!frt_rbuf_ok(&r)) {
         w = "truncated header or oversized sender address";
         goto finish;
     }
-    if (out->kind >= SWIM_MSG_ACK) out->known_mask = frt_get_u64(&r);
-    switch (out->kind) {
-    case SWIM_MSG_PING_REQ:
-        out->target_addr = frt_get_str(&r, SWIM_MAX_ADDR_LEN);
-        out->target_pid  = frt_get_u16(&r);
-        out->timeout_ms  = frt_get_f64(&r);
-        break;
-    case SWIM_MSG_PING_REQ_ACK:
-        out->responded  = frt_get_u8(&r) ? 1 : 0;
-        out->target_inc = frt_get_u64(&r);
-        break;
-    case SWIM_MSG_ANNOUNCE:
-        out->ann_type    = frt_get_u8(&r);
-        out->target_addr = frt_get_str(&r, SWIM_MAX_ADDR_LEN);
-        out->target_pid  = frt_get_u16(&r);
-        out->target_inc  = frt_get_u64(&r);
-        if (frt_rbuf_ok(&r) && out->ann_type != SWIM_ANN_JOIN &&
-            out->ann_type != SWIM_ANN_LEAVE && out->ann_type != SWIM_ANN_SYNC) {
-            w = "unknown announce type";
-            goto finish;
-        }
-        if (frt_rbuf_ok(&r) &&
-            !get_list(&r, SWIM_MAX_STATE_WIRE, &out->state, &out->nstate, &w))
-            goto finish;
-        break;
-    case SWIM_MSG_ANNOUNCE_ACK:
-        if (!get_list(&r, SWIM_MAX_STATE_WIRE, &out->state, &out->nstate, &w)) goto finish;
-        break;
-    default:
-        break;
-    }
-    if (!frt_rbuf_ok(&r)) {
-        w = "truncated or oversized field";
-        goto finish;
-    }
-    if (!get_list(&r, SWIM_MAX_GOSSIP_WIRE, &out->gossip, &out->ngossip, &w)) goto finish;
-    if (!get_meta(&r, &out->meta, &out->nmeta, &w)) goto finish;
+    if (out->kind >= SWIM_MSG_ACK) out->known_mask = get_uv(&r);
+    if (!get_body(&r, &t, out, &w)) goto finish;
+    if (!get_list(&r, &t, SWIM_MAX_GOSSIP_WIRE, &out->gossip, &out->ngossip, &w)) goto finish;
+    if (!get_meta(&r, &t, &out->meta, &out->nmeta, &w)) goto finish;
     if (!frt_rbuf_done(&r)) {
         w = "trailing bytes";
         goto finish;
     }
     ok = true;
 finish:
+    free(t.v);
     if (!ok) {
         swim__msg_clear(out);
         if (why) *why = w;

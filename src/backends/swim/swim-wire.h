@@ -1,25 +1,33 @@
 /*
- * swim-wire.h -- byte encoding of SWIM messages (swim__msg) with the frt
- * codec. Every decoded count, length and enum is bounded (SWIM_MAX_*), a
- * count is also checked against the bytes left before anything is
+ * swim-wire.h -- byte encoding of SWIM messages (swim__msg), the compact
+ * form. Every decoded count, length, index and enum is bounded (SWIM_MAX_*),
+ * a count is also checked against the bytes left before anything is
  * allocated, and trailing bytes are an error.
  *
- * Layout (little-endian, strings = u32 length + bytes):
- *   u8 kind; u64 group_id (0 = unknown: a joiner whose file had no id);
- *   str sender_addr; u16 sender_pid; u64 sender_inc; u32 view_size;
- *   u64 view_digest; responses: u64 known_mask; then by kind
+ * Layout (uv = unsigned LEB128 varint, at most 10 bytes; u64 little-endian;
+ * vstr = uv length + bytes; addr = uv tag: 0 then uv index = an address
+ * written earlier in this message (in order of appearance, "" excluded),
+ * or L + 1 then L bytes = a new address (<= SWIM_MAX_ADDR_LEN):
+ *   u8 kind; u8 flags (bit 0: the sender's address is the transport's
+ *   source address and is left out; other bits 0); u64 group_id (0 =
+ *   unknown: a joiner whose file had no id); [addr sender, if not bit 0];
+ *   uv sender_pid; uv sender_inc; uv view_size; u64 view_digest;
+ *   responses: uv known_mask; then by kind
  *   PING / ACK:     gossip
- *   PING_REQ:       str target; u16 target_pid; f64 timeout_ms; gossip
- *   PING_REQ_ACK:   u8 responded; u64 target_inc; gossip
- *   ANNOUNCE:       u8 type; str subject; u16 pid; u64 inc; state; gossip
+ *   PING_REQ:       addr target; uv target_pid; uv timeout (ms); gossip
+ *   PING_REQ_ACK:   u8 responded (0 not reached, 1 reached, 2 refused);
+ *                   uv target_inc; gossip
+ *   ANNOUNCE:       u8 type; addr subject; uv pid; uv inc; state; gossip
  *   ANNOUNCE_ACK:   state; gossip
- *   gossip/state:   u32 count; count x { u8 type; str addr; u16 pid; u64 inc;
- *                   SUSPECT only: str from_addr; u16 from_pid }
- *   then, every kind: metadata: u32 count (<= SWIM_META_MAX_ENTRIES);
- *                   count x { str key; u8 has_value (0/1); has_value: str
- *                   value; u64 version; str origin; u16 origin_pid }
- *                   (keys and values: swim__meta_valid; origin: "" or an
- *                   address)
+ *   gossip/state:   uv count; count x { u8 type; addr; uv pid; uv inc;
+ *                   SUSPECT only: addr from; uv from_pid }
+ *   then, every kind: metadata: uv count (<= SWIM_META_MAX_ENTRIES);
+ *                   count x { vstr key; u8 has_value (0/1); has_value: vstr
+ *                   value; uv version; addr origin ("" or an address);
+ *                   uv origin_pid } (keys and values: swim__meta_valid)
+ * Provider ids are at most 65535. A message that leaves its sender's
+ * address out decodes with sender_addr NULL: the driver fills it in from
+ * the transport (the request's source, the called address).
  */
 #ifndef FLOCK_SWIM_WIRE_H
 #define FLOCK_SWIM_WIRE_H
