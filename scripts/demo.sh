@@ -5,11 +5,11 @@
 #   1. a first flockd starts a group (centralized backend, "self" bootstrap)
 #      and writes the group file;
 #   2. three more flockd join through the group file ("join" bootstrap);
-#   3. `flock watch` follows the group from the start, `flock show` prints
+#   3. `flockctl watch` follows the group from the start, `flockctl show` prints
 #      the view;
 #   4. one member is killed (SIGKILL): the group detects it (DIED);
 #   5. another is stopped (SIGTERM): it leaves gracefully (LEFT);
-#   6. `flock show` and `flock check` print the final group.
+#   6. `flockctl show` and `flockctl check` print the final group.
 #
 # Everything runs in a private temporary directory over na+sm (Unix sockets);
 # every process started here is stopped on exit, whatever happens.
@@ -18,7 +18,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 FLOCKD=$build/src/daemon/flockd
-FLOCK=$build/src/cli/flock
+FLOCK=$build/src/cli/flockctl
 for exe in "$FLOCKD" "$FLOCK"; do
   if [ ! -x "$exe" ]; then
     echo "demo: $exe not found; build first (scripts/run build)" >&2
@@ -116,11 +116,11 @@ echo "    $(cat "$group")"
 
 echo
 echo "Follow the group in the background (its output is shown below as events happen):"
-echo "${dim}\$ flock watch $group --interval 200${reset}"
+echo "${dim}\$ flockctl watch $group --interval 200${reset}"
 "$FLOCK" watch "$group" --interval 200 > "$work/watch.log" 2> "$work/watch.err" &
 pids+=($!)
 if ! wait_for "$work/watch.log" " MEMBER " 1 30; then
-  echo "demo: flock watch did not start:" >&2
+  echo "demo: flockctl watch did not start:" >&2
   cat "$work/watch.log" "$work/watch.err" >&2
   exit 1
 fi
@@ -132,7 +132,7 @@ for name in second third fourth; do
   start_daemon "$name" "$work/member.json"
 done
 if wait_for "$work/watch.log" " JOINED " 3 30; then
-  echo "  flock watch saw them join:"
+  echo "  flockctl watch saw them join:"
   grep " JOINED " "$work/watch.log" | sed 's/^/    /'
 else
   echo "demo: the joins were not seen within 30 s" >&2
@@ -175,7 +175,7 @@ run "$FLOCK" show "$group"
 echo
 run "$FLOCK" check "$group"
 
-step "Everything flock watch printed"
+step "Everything flockctl watch printed"
 sed 's/^/    /' "$work/watch.log"
 echo
 echo "demo: done (all processes are stopped and $work is removed on exit)"

@@ -4,7 +4,7 @@
 # (ping_interval_ms 200, ping_timeout_ms 100, ping_max_num_timeouts 2); at
 # each round the primary is SIGKILLed and a joiner is started at once with
 # the group file as it was (naming the dead primary). Measured from the kill:
-#   agree  every survivor answers `flock check` with one view (the same
+#   agree  every survivor answers `flockctl check` with one view (the same
 #          primary: it is in the view's __config__) naming a new primary
 #   join   the joiner printed "flockd: ready" (it got in, redirected)
 # The joiner keeps the group at 5; the next round kills the new primary. Prints each round, then p50 and max,

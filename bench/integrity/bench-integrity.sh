@@ -4,14 +4,14 @@
 #   restart_to_agreement_s  a member of 4 (flockd over tcp on loopback, bootstrap
 #                           ["join","self"]) is SIGKILLed and restarted at once;
 #                           from its start to one view of 4 at every member
-#                           (`flock check`)
+#                           (`flockctl check`)
 #   heal_to_one_view_s      swim: tests/reliability/test-partition.sh (2 | 2 in network
 #                           namespaces, nftables input drops, 20 s); centralized:
 #                           tests/integrity/test-centralized-partition.sh (2 | 3, the
 #                           primary on the minority side, ~10 s): from the heal to
 #                           one view at every member (needs root; skipped if not)
 # BACKEND: swim (centralized: same harness, its config below).
-# BUILD_DIR: a build tree with src/daemon/flockd, src/cli/flock and
+# BUILD_DIR: a build tree with src/daemon/flockd, src/cli/flockctl and
 # tests/reliability/rel-member (the "before" figures: a build of an older commit).
 set -u
 BACKEND=${1:?usage: bench-integrity.sh swim|centralized BUILD_DIR [RUNS]}
@@ -20,7 +20,7 @@ RUNS=${3:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 FLOCKD=$BUILD/src/daemon/flockd
-FLOCK=$BUILD/src/cli/flock
+FLOCK=$BUILD/src/cli/flockctl
 case "$BACKEND" in
 swim) GROUP_CONFIG='{"protocol_period_ms":200.0,"ping_timeout_ms":150.0,"ping_req_timeout_ms":200.0,"suspicion_timeout_ms":1000.0,"reconnect_interval_ms":1000.0}' ;;
 centralized) GROUP_CONFIG='{"ping_timeout_ms":600.0,"ping_interval_ms":200.0,"ping_max_num_timeouts":3}' ;;

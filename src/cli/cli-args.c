@@ -10,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-static const char* const flock_cli__names[] = {"", "show", "watch", "check", "help", "version"};
+static const char* const flock_cli__names[] = {"",      "show",        "watch",  "check",
+                                               "info",  "leave",       "force-leave",
+                                               "keygen", "meta",       "help",   "version"};
 
 const char* flock_cli__cmd_name(flock_cli_cmd cmd)
 {
@@ -27,11 +29,14 @@ static const char flock_cli__target_help[] =
     "  -p, --provider-id N      provider id of that member (required with --address)\n";
 
 static const char flock_cli__common_help[] =
+    "  -k, --key-file FILE      the group key, for a group that requires one\n"
+    "                           (also: FRT_AUTH_KEY_FILE; make one with flockctl keygen)\n"
     "  -t, --timeout MS         reachability probe timeout per member (default 2000)\n"
     "      --protocol PROTO     protocol of the client instance (default: the members' own,\n"
     "                           e.g. na+sm, ofi+tcp, tcp)\n"
-    "  -v, --verbose LEVEL      runtime log level: trace, debug, info, warning, error, critical\n"
-    "                           (default: only critical messages)\n"
+    "  -v, --verbose LEVEL      also print the library's log lines at LEVEL and above: trace,\n"
+    "                           debug, info, warning, error, critical (default: none, only\n"
+    "                           the tool's own one-line error)\n"
     "  -h, --help               this help\n";
 
 void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
@@ -39,24 +44,28 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
     switch (cmd) {
     case FLOCK_CLI_SHOW:
         fprintf(f,
-                "Usage: flock show <groupfile> [options]\n"
-                "       flock show --address ADDR --provider-id N [options]\n"
+                "Usage: flockctl show <groupfile> [options]\n"
+                "       flockctl show --address ADDR --provider-id N [options]\n"
                 "\n"
                 "Fetch the current view of a group from one of its members and print it: a table\n"
-                "of members (index, address, provider id), the group's metadata (keys starting\n"
+                "of members (index, address, provider id, and as that member sees them: status\n"
+                "alive/suspect/dead, role primary/secondary, incarnation), the metadata (keys starting\n"
                 "with \"__\" are internal and hidden unless --all) and the view's digest.\n"
                 "\n%s\nOptions:\n"
                 "      --json               print the view as one line of JSON instead:\n"
                 "                           {\"digest\":\"0x...\",\"members\":[{\"index\":0,\"address\":...,\n"
                 "                           \"provider_id\":...}],\"metadata\":{...}}\n"
                 "      --all                also show internal metadata (__config__, __type__)\n"
-                "%s\nExit status: 0 if the view was printed, 1 if no member answered, 2 on usage errors.\n",
+                "%s\nExit status: 0 if the view was printed and every member it lists is alive (as far\n"
+                "as the member that answered knows), 1 if no member answered, 2 on usage errors,\n"
+                "3 if the view was printed but a member is suspect or dead, or the first member\n"
+                "tried did not answer.\n",
                 flock_cli__target_help, flock_cli__common_help);
         break;
     case FLOCK_CLI_WATCH:
         fprintf(f,
-                "Usage: flock watch <groupfile> [options]\n"
-                "       flock watch --address ADDR --provider-id N [options]\n"
+                "Usage: flockctl watch <groupfile> [options]\n"
+                "       flockctl watch --address ADDR --provider-id N [options]\n"
                 "\n"
                 "Follow a group and print one line per membership change as it is seen:\n"
                 "  <time> MEMBER <address> <provider_id>    members present when watching starts\n"
@@ -84,8 +93,8 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
         break;
     case FLOCK_CLI_CHECK:
         fprintf(f,
-                "Usage: flock check <groupfile> [options]\n"
-                "       flock check --address ADDR --provider-id N [options]\n"
+                "Usage: flockctl check <groupfile> [options]\n"
+                "       flockctl check --address ADDR --provider-id N [options]\n"
                 "\n"
                 "Fetch the group's view, then contact every member's flock_get_view and print one\n"
                 "line per member: \"OK\" with the member's own digest and size, or \"FAIL\" with the\n"
@@ -97,17 +106,79 @@ void flock_cli__print_help(FILE* f, flock_cli_cmd cmd)
                 "fetched), 2 on usage errors.\n",
                 flock_cli__target_help, flock_cli__common_help);
         break;
+    case FLOCK_CLI_INFO:
+        fprintf(f,
+                "Usage: flockctl info --address ADDR --provider-id N [options]\n"
+                "       flockctl info <groupfile> [options]    (the first member that answers)\n"
+                "\n"
+                "Ask one member about itself: version, pid, uptime, backend, role, the effective\n"
+                "backend config, view size and digest, counters (joins, leaves and deaths seen,\n"
+                "backend counters) and the round trip of the query (flock_admin_info RPC).\n"
+                "\n%s\nOptions:\n"
+                "      --json               print the answer as one line of JSON\n"
+                "%s\nExit status: 0 if the member answered, 1 otherwise, 2 on usage errors.\n",
+                flock_cli__target_help, flock_cli__common_help);
+        break;
+    case FLOCK_CLI_LEAVE:
+        fprintf(f,
+                "Usage: flockctl leave --address ADDR --provider-id N [options]\n"
+                "\n"
+                "Ask a member to leave its group gracefully (as on SIGTERM), while its process\n"
+                "stays up and says so in its log. Refused on a static group; a centralized\n"
+                "primary hands over when its process stops instead.\n"
+                "\n%s\nOptions:\n%s\nExit status: 0 if it left, 1 otherwise, 2 on usage errors.\n",
+                flock_cli__target_help, flock_cli__common_help);
+        break;
+    case FLOCK_CLI_FORCE_LEAVE:
+        fprintf(f,
+                "Usage: flockctl force-leave <groupfile> MEMBER_ADDRESS [MEMBER_PROVIDER_ID]\n"
+                "       flockctl force-leave --address ADDR --provider-id N MEMBER_ADDRESS [ID]\n"
+                "\n"
+                "Remove from the group a member that no longer answers (its provider id defaults\n"
+                "to the one the view lists for that address). Refused while it answers, and on a\n"
+                "static group. On a centralized group the request goes to the primary.\n"
+                "\n%s\nOptions:\n%s\nExit status: 0 if it was removed, 1 otherwise, 2 on usage errors.\n",
+                flock_cli__target_help, flock_cli__common_help);
+        break;
+    case FLOCK_CLI_KEYGEN:
+        fprintf(f,
+                "Usage: flockctl keygen FILE\n"
+                "\n"
+                "Write a new random group key (32 bytes from the kernel's random source, as 64\n"
+                "hex digits) to FILE, created with mode 0600; an existing FILE is never\n"
+                "overwritten. Give it to every member (\"auth\": {\"key_file\": FILE} in the\n"
+                "provider config) and to flockctl (--key-file FILE).\n"
+                "\nExit status: 0 if written, 1 otherwise, 2 on usage errors.\n");
+        break;
+    case FLOCK_CLI_META:
+        fprintf(f,
+                "Usage: flockctl meta get <groupfile> KEY\n"
+                "       flockctl meta set <groupfile> KEY VALUE\n"
+                "       flockctl meta unset <groupfile> KEY\n"
+                "       (or --address ADDR --provider-id N instead of <groupfile>)\n"
+                "\n"
+                "get prints the value of KEY in the group's view (exit 1 if absent); set and unset\n"
+                "change it with flock_group_metadata_set (unset: value NULL) and print the error\n"
+                "by name if the group refuses.\n"
+                "\n%s\nOptions:\n%s\nExit status: 0 on success, 1 otherwise, 2 on usage errors.\n",
+                flock_cli__target_help, flock_cli__common_help);
+        break;
     default:
         fprintf(f,
-                "Usage: flock <command> [options]\n"
+                "Usage: flockctl <command> [options]\n"
                 "\n"
-                "Inspect running Flock groups.\n"
+                "Inspect and manage running Flock groups.\n"
                 "\n"
                 "Commands:\n"
                 "  show     print a group's members and metadata (table or --json)\n"
                 "  watch    print JOINED / LEFT / DIED events as they happen, with timestamps\n"
                 "  check    check that every member of a group answers (exit status 0 iff all do)\n"
-                "  help [command]   help of a command (also: flock <command> --help)\n"
+                "  info     ask one member about itself (version, uptime, role, counters)\n"
+                "  leave    ask a member to leave its group gracefully (it stays up)\n"
+                "  force-leave  remove a member that no longer answers\n"
+                "  keygen   write a new random group key file (mode 0600)\n"
+                "  meta     get, set or unset a metadata key of a group\n"
+                "  help [command]   help of a command (also: flockctl <command> --help)\n"
                 "\n"
                 "Every command takes a group file, or --address ADDR --provider-id N.\n"
                 "Start groups with flockd (flockd --help).\n"
@@ -171,7 +242,7 @@ static int flock_cli__parse_command(int argc, char* const argv[], flock_cli_args
         out->cmd = FLOCK_CLI_HELP;
         *done    = true;
         if (strcmp(c, "help") == 0 && argc >= 3) {
-            for (int k = FLOCK_CLI_SHOW; k <= FLOCK_CLI_CHECK; k++)
+            for (int k = FLOCK_CLI_FIRST_CMD; k <= FLOCK_CLI_LAST_CMD; k++)
                 if (strcmp(argv[2], flock_cli__cmd_name((flock_cli_cmd)k)) == 0)
                     out->help_for = (flock_cli_cmd)k;
             if (out->help_for == FLOCK_CLI_NONE)
@@ -188,10 +259,10 @@ static int flock_cli__parse_command(int argc, char* const argv[], flock_cli_args
         if (argc > 2) return flock_cli__usage(err, errsize, "unexpected argument \"%s\"", argv[2]);
         return 0;
     }
-    for (int k = FLOCK_CLI_SHOW; k <= FLOCK_CLI_CHECK; k++)
+    for (int k = FLOCK_CLI_FIRST_CMD; k <= FLOCK_CLI_LAST_CMD; k++)
         if (strcmp(c, flock_cli__cmd_name((flock_cli_cmd)k)) == 0) out->cmd = (flock_cli_cmd)k;
     if (out->cmd == FLOCK_CLI_NONE)
-        return flock_cli__usage(err, errsize, "unknown command \"%s\" (expected show, watch or check)", c);
+        return flock_cli__usage(err, errsize, "unknown command \"%s\" (expected show, watch, check, info, leave, force-leave, keygen or meta)", c);
     return 0;
 }
 
@@ -214,7 +285,7 @@ static int flock_cli__split_option(int argc, char* const argv[], int* i, char* n
         snprintf(name, 64, "%s", a);
     }
     bool takes_value = false;
-    static const char* const valued[] = {"-a", "--address", "-p", "--provider-id", "-i",
+    static const char* const valued[] = {"-a", "--address", "-p", "--provider-id", "-i", "-k", "--key-file",
                                          "--interval", "-n", "--count", "--duration", "-t",
                                          "--timeout", "--protocol", "-v", "--verbose", NULL};
     for (size_t k = 0; valued[k]; k++)
@@ -249,6 +320,9 @@ static int flock_cli__apply_option(flock_cli_args* out, const char* cmd, const c
                                     "--provider-id: expected an integer between 0 and 65535, got \"%s\"",
                                     value);
         out->provider_id = (int)v;
+    } else if (strcmp(name, "-k") == 0 || strcmp(name, "--key-file") == 0) {
+        if (!value[0]) return flock_cli__usage(err, errsize, "--key-file: empty path");
+        out->key_file = value;
     } else if (strcmp(name, "--json") == 0) {
         out->json = true;
     } else if (strcmp(name, "--all") == 0 && out->cmd == FLOCK_CLI_SHOW) {
@@ -282,21 +356,82 @@ static int flock_cli__apply_option(flock_cli_args* out, const char* cmd, const c
                                     "--verbose: unknown level \"%s\" (trace, debug, info, warning, error, critical)",
                                     value);
     } else if (a[0] == '-' && a[1] != 0) {
-        return flock_cli__usage(err, errsize, "unknown option \"%s\" for \"flock %s\"", name, cmd);
+        return flock_cli__usage(err, errsize, "unknown option \"%s\" for \"flockctl %s\"", name, cmd);
     } else {
-        if (out->group_file)
-            return flock_cli__usage(err, errsize, "unexpected argument \"%s\" (one group file only)", a);
-        out->group_file = a;
+        if (out->npos >= (int)(sizeof out->pos / sizeof out->pos[0]))
+            return flock_cli__usage(err, errsize, "unexpected argument \"%s\"", a);
+        out->pos[out->npos++] = a;
     }
     return 0;
 }
 
-/* Phase 3: exactly one target, a group file or --address with
+/* Phase 3a: the positional arguments of each command: [groupfile] first
+ * (unless --address), then the command's own (keygen FILE; meta
+ * get|set|unset ... KEY [VALUE]; force-leave ... MEMBER [PROVIDER_ID]).
+ * Contract: -1 with the message in err. */
+static int flock_cli__positionals(flock_cli_args* out, char* err, size_t errsize)
+{
+    int i = 0;
+    if (out->cmd == FLOCK_CLI_KEYGEN) {
+        if (out->npos != 1) return flock_cli__usage(err, errsize, "keygen needs exactly one FILE");
+        out->keygen_file = out->pos[0];
+        return 0;
+    }
+    if (out->cmd == FLOCK_CLI_META) {
+        if (out->npos < 1)
+            return flock_cli__usage(err, errsize, "meta needs get, set or unset");
+        const char* op = out->pos[i++];
+        if (strcmp(op, "get") == 0) out->meta_op = FLOCK_CLI_META_GET;
+        else if (strcmp(op, "set") == 0) out->meta_op = FLOCK_CLI_META_SET;
+        else if (strcmp(op, "unset") == 0) out->meta_op = FLOCK_CLI_META_UNSET;
+        else return flock_cli__usage(err, errsize, "meta: expected get, set or unset, got \"%s\"", op);
+    }
+    if (!out->address && i < out->npos) out->group_file = out->pos[i++];
+    if (out->address && out->npos > i && out->cmd != FLOCK_CLI_META && out->cmd != FLOCK_CLI_FORCE_LEAVE)
+        return flock_cli__usage(err, errsize, "give either a group file or --address, not both");
+    if (out->cmd == FLOCK_CLI_META) {
+        int need = out->meta_op == FLOCK_CLI_META_SET ? 2 : 1;
+        if (out->npos - i != need)
+            return flock_cli__usage(err, errsize, "meta %s: expected [groupfile] KEY%s",
+                                    out->pos[0], need == 2 ? " VALUE" : "");
+        out->meta_key   = out->pos[i++];
+        out->meta_value = need == 2 ? out->pos[i++] : NULL;
+        if (!out->meta_key[0]) return flock_cli__usage(err, errsize, "meta: empty KEY");
+    } else if (out->cmd == FLOCK_CLI_FORCE_LEAVE) {
+        if (i >= out->npos)
+            return flock_cli__usage(err, errsize,
+                                    "force-leave: missing the MEMBER address to remove");
+        out->member = out->pos[i++];
+        if (i < out->npos) {
+            long v = 0;
+            if (!flock_cli__parse_long(out->pos[i], 0, UINT16_MAX, &v))
+                return flock_cli__usage(err, errsize,
+                                        "force-leave: expected the member's provider id (0..65535), got \"%s\"",
+                                        out->pos[i]);
+            out->member_pid = (int)v;
+            i++;
+        }
+    }
+    if (i < out->npos)
+        return flock_cli__usage(err, errsize, "unexpected argument \"%s\"%s", out->pos[i],
+                                out->group_file ? " (one group file only)" : "");
+    return 0;
+}
+
+/* Phase 3b: exactly one target, a group file or --address with
  * --provider-id. Contract: -1 with the message in err. */
 static int flock_cli__check_target(const flock_cli_args* out, char* err, size_t errsize)
 {
+    if (out->cmd == FLOCK_CLI_KEYGEN) {
+        if (out->address || out->provider_id >= 0)
+            return flock_cli__usage(err, errsize, "keygen takes no --address / --provider-id");
+        return 0;
+    }
     if (out->group_file && out->address)
         return flock_cli__usage(err, errsize, "give either a group file or --address, not both");
+    if (out->cmd == FLOCK_CLI_LEAVE && !out->address)
+        return flock_cli__usage(err, errsize,
+                                "leave needs the member itself: --address ADDR --provider-id N");
     if (!out->group_file && !out->address) {
         if (out->provider_id >= 0)
             return flock_cli__usage(err, errsize, "--provider-id needs --address");
@@ -315,6 +450,7 @@ int flock_cli__parse_args(int argc, char* const argv[], flock_cli_args* out, cha
     bool done = false;
     memset(out, 0, sizeof *out);
     out->provider_id = -1;
+    out->member_pid  = -1;
     out->interval_ms = FLOCK_CLI_DEFAULT_INTERVAL_MS;
     out->timeout_ms  = FLOCK_CLI_DEFAULT_TIMEOUT_MS;
     if (err && errsize) err[0] = 0;
@@ -330,5 +466,6 @@ int flock_cli__parse_args(int argc, char* const argv[], flock_cli_args* out, cha
             return -1;
         if (done) return 0;
     }
+    if (flock_cli__positionals(out, err, errsize) != 0) return -1;
     return flock_cli__check_target(out, err, errsize);
 }

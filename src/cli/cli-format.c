@@ -1,6 +1,7 @@
 /*
- * cli-format.c -- output of the `flock` tool: tables, JSON, view diffs,
- * timestamps, protocol names. Pure functions.
+ * cli-format.c -- output of the `flockctl` tool: tables, JSON, view diffs,
+ * timestamps, protocol names, the members' status from an info answer.
+ * Pure functions.
  */
 #include "flock-cli.h"
 
@@ -56,7 +57,51 @@ static bool flock_cli__hidden(const char* key, bool all)
     return !all && strncmp(key, "__", 2) == 0;
 }
 
+struct json_object* flock_cli__member_info(const struct json_object* info, const char* address,
+                                           uint16_t provider_id)
+{
+    struct json_object* members = NULL;
+    if (!info || !json_object_object_get_ex(info, "members", &members)
+        || !json_object_is_type(members, json_type_array))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(members); i++) {
+        struct json_object *m = json_object_array_get_idx(members, i), *a = NULL, *p = NULL;
+        if (json_object_object_get_ex(m, "address", &a) && json_object_object_get_ex(m, "provider_id", &p)
+            && json_object_is_type(a, json_type_string) && json_object_get_int(p) == provider_id
+            && strcmp(json_object_get_string(a), address) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+/* A string field of a member's info, or NULL. */
+static const char* flock_cli__info_str(const struct json_object* m, const char* key)
+{
+    struct json_object* v = NULL;
+    if (!m || !json_object_object_get_ex(m, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+size_t flock_cli__count_unhealthy(const flock_group_view_t* view, const struct json_object* info)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < view->members.size; i++) {
+        const char* st = flock_cli__info_str(
+            flock_cli__member_info(info, view->members.data[i].address, view->members.data[i].provider_id),
+            "status");
+        if (st && (strcmp(st, "suspect") == 0 || strcmp(st, "dead") == 0)) n++;
+    }
+    return n;
+}
+
 void flock_cli__print_table(FILE* f, const flock_group_view_t* view, bool all)
+{
+    flock_cli__print_table_info(f, view, all, NULL);
+}
+
+void flock_cli__print_table_info(FILE* f, const flock_group_view_t* view, bool all,
+                                 const struct json_object* info)
 {
     size_t width = strlen("ADDRESS");
     size_t n     = view->members.size;
@@ -64,10 +109,27 @@ void flock_cli__print_table(FILE* f, const flock_group_view_t* view, bool all)
         size_t l = strlen(view->members.data[i].address);
         if (l > width) width = l;
     }
-    fprintf(f, "%-5s  %-*s  %s\n", "INDEX", (int)width, "ADDRESS", "PROVIDER_ID");
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%5zu  %-*s  %11u\n", i, (int)width, view->members.data[i].address,
-                (unsigned)view->members.data[i].provider_id);
+    if (info)
+        fprintf(f, "%-5s  %-*s  %11s  %-7s  %-9s  %s\n", "INDEX", (int)width, "ADDRESS",
+                "PROVIDER_ID", "STATUS", "ROLE", "INCARNATION");
+    else
+        fprintf(f, "%-5s  %-*s  %s\n", "INDEX", (int)width, "ADDRESS", "PROVIDER_ID");
+    for (size_t i = 0; i < n; i++) {
+        const flock_member_t* mb = &view->members.data[i];
+        if (!info) {
+            fprintf(f, "%5zu  %-*s  %11u\n", i, (int)width, mb->address, (unsigned)mb->provider_id);
+            continue;
+        }
+        struct json_object* m   = flock_cli__member_info(info, mb->address, mb->provider_id);
+        struct json_object* inc = NULL;
+        const char*         st  = flock_cli__info_str(m, "status");
+        const char*         rl  = flock_cli__info_str(m, "role");
+        char                incs[32] = "-";
+        if (m && json_object_object_get_ex(m, "incarnation", &inc))
+            snprintf(incs, sizeof incs, "%" PRId64, json_object_get_int64(inc));
+        fprintf(f, "%5zu  %-*s  %11u  %-7s  %-9s  %s\n", i, (int)width, mb->address,
+                (unsigned)mb->provider_id, st ? st : "unknown", rl ? rl : "-", incs);
+    }
     size_t shown = 0, hidden = 0;
     for (size_t i = 0; i < view->metadata.size; i++) {
         if (flock_cli__hidden(view->metadata.data[i].key, all))
@@ -94,6 +156,23 @@ void flock_cli__print_table(FILE* f, const flock_group_view_t* view, bool all)
 
 int flock_cli__print_json(FILE* f, const flock_group_view_t* view, bool all)
 {
+    return flock_cli__print_json_info(f, view, all, NULL);
+}
+
+/* The group's backend: the info answer's, else the view's __type__. */
+static const char* flock_cli__backend_of(const flock_group_view_t* view,
+                                         const struct json_object* info)
+{
+    const char* b = flock_cli__info_str(info, "backend");
+    if (b) return b;
+    for (size_t i = 0; i < view->metadata.size; i++)
+        if (strcmp(view->metadata.data[i].key, "__type__") == 0) return view->metadata.data[i].value;
+    return "unknown";
+}
+
+int flock_cli__print_json_info(FILE* f, const flock_group_view_t* view, bool all,
+                               const struct json_object* info)
+{
     struct json_object *root = json_object_new_object(), *members = json_object_new_array(),
                        *metadata = json_object_new_object();
     char digest[32];
@@ -110,7 +189,18 @@ int flock_cli__print_json(FILE* f, const flock_group_view_t* view, bool all)
         json_object_object_add(m, "index", json_object_new_int64((int64_t)i));
         json_object_object_add(m, "address", json_object_new_string(view->members.data[i].address));
         json_object_object_add(m, "provider_id", json_object_new_int(view->members.data[i].provider_id));
+        if (!info) continue;
+        struct json_object* mi = flock_cli__member_info(info, view->members.data[i].address,
+                                                        view->members.data[i].provider_id);
+        struct json_object* v  = NULL;
+        const char*         st = flock_cli__info_str(mi, "status");
+        json_object_object_add(m, "status", json_object_new_string(st ? st : "unknown"));
+        if (mi && json_object_object_get_ex(mi, "role", &v))
+            json_object_object_add(m, "role", json_object_get(v));
+        if (mi && json_object_object_get_ex(mi, "incarnation", &v))
+            json_object_object_add(m, "incarnation", json_object_get(v));
     }
+    json_object_object_add(root, "backend", json_object_new_string(flock_cli__backend_of(view, info)));
     for (size_t i = 0; i < view->metadata.size; i++) {
         const flock_metadata_t* m = &view->metadata.data[i];
         if (!flock_cli__hidden(m->key, all))

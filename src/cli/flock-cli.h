@@ -1,7 +1,7 @@
 /*
- * flock-cli.h -- internals of the `flock` command-line tool: argument
+ * flock-cli.h -- internals of the `flockctl` command-line tool: argument
  * parsing, help texts and output formatting. Everything here is pure (no
- * runtime, no network) so it can be unit-tested; src/cli/flock.c does the
+ * runtime, no network) so it can be unit-tested; src/cli/flockctl.c does the
  * talking.
  */
 #ifndef FLOCK_CLI_H
@@ -32,15 +32,38 @@ typedef enum flock_cli_cmd {
     FLOCK_CLI_SHOW,
     FLOCK_CLI_WATCH,
     FLOCK_CLI_CHECK,
-    FLOCK_CLI_HELP,    /* `flock help [cmd]`, `flock --help` */
-    FLOCK_CLI_VERSION, /* `flock --version` */
+    FLOCK_CLI_INFO,
+    FLOCK_CLI_LEAVE,
+    FLOCK_CLI_FORCE_LEAVE,
+    FLOCK_CLI_KEYGEN,
+    FLOCK_CLI_META,
+    FLOCK_CLI_HELP,    /* `flockctl help [cmd]`, `flockctl --help` */
+    FLOCK_CLI_VERSION, /* `flockctl --version` */
 } flock_cli_cmd;
+
+#define FLOCK_CLI_FIRST_CMD FLOCK_CLI_SHOW
+#define FLOCK_CLI_LAST_CMD  FLOCK_CLI_META
+
+/* Exit status of show when the view was printed but a member it lists is
+ * suspect or dead, or the first member tried did not answer. */
+#define FLOCK_CLI_EXIT_DEGRADED 3
+
+typedef enum flock_cli_meta_op { FLOCK_CLI_META_GET = 1, FLOCK_CLI_META_SET, FLOCK_CLI_META_UNSET } flock_cli_meta_op;
 
 /** Parsed command line. Strings point into argv. */
 typedef struct flock_cli_args {
     flock_cli_cmd cmd;
     flock_cli_cmd help_for;     /**< FLOCK_CLI_HELP: the subcommand, or NONE */
     const char*   group_file;   /**< positional <groupfile>, or NULL */
+    const char*   key_file;     /**< --key-file (the group key), or NULL */
+    const char*   keygen_file;  /**< keygen FILE */
+    const char*   member;       /**< force-leave: the member to remove */
+    int           member_pid;   /**< force-leave: its provider id, -1 if not given */
+    flock_cli_meta_op meta_op;  /**< meta get|set|unset */
+    const char*   meta_key;     /**< meta KEY */
+    const char*   meta_value;   /**< meta set VALUE */
+    const char*   pos[6];       /**< positional arguments, in order (internal) */
+    int           npos;
     const char*   address;      /**< --address, or NULL */
     int           provider_id;  /**< --provider-id, -1 if not given */
     bool          json;         /**< --json */
@@ -93,6 +116,26 @@ void flock_cli__print_table(FILE* f, const flock_group_view_t* view, bool all);
  * @return 0, or -1 on allocation failure.
  */
 int flock_cli__print_json(FILE* f, const flock_group_view_t* view, bool all);
+
+struct json_object;
+
+/**
+ * The table and JSON with what a member said about the group (`info`: the
+ * flock_admin_info answer, NULL if none): STATUS, ROLE, INCARNATION columns
+ * ("unknown" / "-" where it says nothing); the JSON always has "backend"
+ * (from info, else the view's __type__).
+ */
+void flock_cli__print_table_info(FILE* f, const flock_group_view_t* view, bool all,
+                                 const struct json_object* info);
+int  flock_cli__print_json_info(FILE* f, const flock_group_view_t* view, bool all,
+                                const struct json_object* info);
+
+/** The info answer's entry for a member (borrowed), or NULL. */
+struct json_object* flock_cli__member_info(const struct json_object* info, const char* address,
+                                           uint16_t provider_id);
+
+/** Members of view that info says are "suspect" or "dead". */
+size_t flock_cli__count_unhealthy(const flock_group_view_t* view, const struct json_object* info);
 
 /** Membership change found by flock_cli__view_diff. */
 typedef void (*flock_cli_diff_fn)(void* uargs, bool joined, const char* address,

@@ -64,7 +64,17 @@ static int flockd__check_centralized(flockd_parse* ps, const char* path, struct 
             rc = flockd__get_string(ps, kpath, val, true, &s);
         else if (strcmp(key, "primary_provider_id") == 0)
             rc = flockd__get_int(ps, kpath, val, 0, UINT16_MAX - 1, &iv);
-        else
+        else if (strcmp(key, "term") == 0) /* written by the group into __config__ */
+            rc = flockd__get_int(ps, kpath, val, 1, INT64_MAX, &iv);
+        else if (strcmp(key, "group_id") == 0) {
+            rc = flockd__get_string(ps, kpath, val, true, &s);
+            if (rc == 0 && (strlen(s) > 16 || strspn(s, "0123456789abcdefABCDEF") != strlen(s)
+                            || strspn(s, "0") == strlen(s)))
+                rc = flockd__fail(ps, kpath, "expected 1 to 16 hex digits, not 0, got \"%s\"", s);
+        } else if (strcmp(key, "failover") == 0) {
+            if (!json_object_is_type(val, json_type_boolean))
+                rc = flockd__fail(ps, kpath, "expected true or false, got %s", flockd__type_name(val));
+        } else
             flockd__warn(ps, kpath, "unknown key for the centralized backend, ignored");
         if (rc != 0) return -1;
     }

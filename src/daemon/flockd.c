@@ -16,14 +16,19 @@
  * providers in reverse order (graceful leave), finalizes the runtime and
  * exits 0. A signal during start-up, or a second signal during the stop,
  * exits at once with status 1 (a provider may be blocked joining or leaving
- * a group that does not answer).
+ * a group that does not answer) -- except SIGTERMs within a second of the
+ * first, which are the same stop (timeout(1) signals the child and its
+ * process group). SIGQUIT exits at once; SIGHUP reopens --log-file. Logs go
+ * to stderr (or --log-file), as text or JSON lines (--log-format).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <margo.h>
@@ -50,7 +55,13 @@ typedef struct flockd_args {
     const char* config;
     int         log_level; /* margo_log_level */
     bool        check;
+    bool        log_json;  /* --log-format json */
+    const char* log_file;  /* --log-file, reopened on SIGHUP */
 } flockd_args;
+
+/* SIGTERMs closer than this count as one stop (timeout(1) signals the child
+ * and its process group at once). */
+#define FLOCKD_SIGTERM_COALESCE_MS 1000.0
 
 typedef struct flockd_state {
     margo_instance_id mid;
@@ -63,6 +74,8 @@ typedef struct flockd_state {
     bool              started;
     int               stop_signal;
     bool              stopped; /* providers destroyed, runtime finalized */
+    double            stop_ms; /* monotonic time of the stop signal */
+    const char*       log_file;
     bool              quit;    /* the signal thread must return */
 } flockd_state;
 
@@ -81,6 +94,9 @@ static void flockd__usage(FILE* f)
             "  -c, --config FILE       the configuration (required)\n"
             "  -v, --verbose LEVEL     log level: trace, debug, info, warning, error, critical\n"
             "                          (default: info)\n"
+            "      --log-format FMT    text (default; \"[<ISO 8601 UTC time>Z] [level] [instance] msg\")\n"
+            "                          or json (one {\"time\",\"level\",\"instance\",\"msg\"} per line)\n"
+            "      --log-file PATH     append the log to PATH instead of stderr; SIGHUP reopens it\n"
             "      --check             validate the configuration and exit (0 if valid)\n"
             "  -h, --help              this help\n"
             "      --version           print the version\n"
@@ -104,6 +120,11 @@ static void flockd__usage(FILE* f)
             "A list moves on from join/file only when the group file does not exist; a file\n"
             "that cannot be read, is not a group view, is of another backend type, or whose\n"
             "group cannot be joined is an error, and nothing is written.\n"
+            "\n"
+            "Signals: SIGINT/SIGTERM leave the groups gracefully (SIGTERMs within a second\n"
+            "of each other count as one; another one after that exits at once), SIGQUIT\n"
+            "exits at once, SIGHUP reopens --log-file. Every key of the configuration is\n"
+            "in docs/config.md; relative paths resolve against the working directory.\n"
             "\n"
             "Output: \"flockd: listening on <address>\" once the runtime is up, then\n"
             "\"flockd: ready\" once every provider started (stdout, flushed); logs on stderr.\n"
@@ -133,6 +154,28 @@ static int flockd__parse_args(int argc, char** argv, flockd_args* a, bool* help,
                 return -1;
             }
             a->config = argv[++i];
+        } else if (strcmp(s, "--log-format") == 0 || strncmp(s, "--log-format=", 13) == 0
+                   || strcmp(s, "--log-file") == 0 || strncmp(s, "--log-file=", 11) == 0) {
+            bool        fmt = strncmp(s, "--log-format", 12) == 0;
+            const char* eq  = strchr(s, '=');
+            const char* v   = eq ? eq + 1 : NULL;
+            if (!v) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "flockd: option %s needs a value\n", s);
+                    return -1;
+                }
+                v = argv[++i];
+            }
+            if (fmt && strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+                fprintf(stderr, "flockd: --log-format: expected text or json, got \"%s\"\n", v);
+                return -1;
+            }
+            if (!fmt && !v[0]) {
+                fprintf(stderr, "flockd: --log-file: empty path\n");
+                return -1;
+            }
+            if (fmt) a->log_json = strcmp(v, "json") == 0;
+            else a->log_file = v;
         } else if (strncmp(s, "--config=", 9) == 0) {
             a->config = s + 9;
         } else if (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0
@@ -180,21 +223,62 @@ static int flockd__parse_args(int argc, char** argv, flockd_args* a, bool* help,
 /* signals                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Contract: waits for SIGINT/SIGTERM (blocked in every thread). During
- * start-up it exits the process; afterwards the first signal wakes the main
- * thread (graceful stop), a second one exits at once, and signals after
- * the stop (while waiting in MPI_Finalize) are ignored. Returns when main
- * sets quit and sends it a signal. */
+static double flockd__mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Contract: points stderr (the log) at path, appending (created 0640).
+ * -1 with errno set if it cannot be opened (stderr unchanged). */
+static int flockd__open_log(const char* path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    if (fd < 0) return -1;
+    int r = dup2(fd, STDERR_FILENO) < 0 ? -1 : 0;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+static void flockd__signal_set(sigset_t* set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGQUIT);
+    sigaddset(set, SIGHUP);
+}
+
+/* Contract: waits for SIGINT/SIGTERM/SIGQUIT/SIGHUP (blocked in every
+ * thread). SIGHUP reopens --log-file; SIGQUIT exits at once. During
+ * start-up SIGINT/SIGTERM exit the process; afterwards the first one wakes
+ * the main thread (graceful stop), SIGTERMs within FLOCKD_SIGTERM_COALESCE_MS
+ * of it count as the same stop, any later one exits at once, and signals
+ * after the stop (while waiting in MPI_Finalize) are ignored. Returns when
+ * main sets quit and sends it a signal. */
 static void* flockd__signal_thread(void* arg)
 {
     flockd_state* st = arg;
     sigset_t      set;
     int           sig = 0;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    flockd__signal_set(&set);
     for (;;) {
         if (sigwait(&set, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            if (st->log_file && flockd__open_log(st->log_file) != 0)
+                margo_error(MARGO_INSTANCE_NULL, "[flockd] SIGHUP: cannot reopen the log file %s: %s",
+                            st->log_file, strerror(errno));
+            else if (st->log_file)
+                margo_info(MARGO_INSTANCE_NULL, "[flockd] SIGHUP: log file %s reopened", st->log_file);
+            continue;
+        }
+        if (sig == SIGQUIT) {
+            fprintf(stderr, "flockd: %s, exiting at once without leaving the groups\n", strsignal(sig));
+            _exit(FLOCKD_EXIT_FAIL);
+        }
         pthread_mutex_lock(&st->mtx);
         if (st->quit) { /* main is exiting and woke us up */
             pthread_mutex_unlock(&st->mtx);
@@ -209,12 +293,18 @@ static void* flockd__signal_thread(void* arg)
             pthread_mutex_unlock(&st->mtx);
             continue;
         }
+        if (st->stop_signal == SIGTERM && sig == SIGTERM
+            && flockd__mono_ms() - st->stop_ms < FLOCKD_SIGTERM_COALESCE_MS) {
+            pthread_mutex_unlock(&st->mtx); /* the same stop, sent twice (timeout(1)) */
+            continue;
+        }
         if (st->stop_signal != 0) { /* a second signal: do not wait for the graceful stop */
             pthread_mutex_unlock(&st->mtx);
             fprintf(stderr, "flockd: %s again, exiting without leaving the groups\n", strsignal(sig));
             _exit(FLOCKD_EXIT_FAIL);
         }
         st->stop_signal = sig;
+        st->stop_ms     = flockd__mono_ms();
         pthread_cond_broadcast(&st->cv);
         pthread_mutex_unlock(&st->mtx);
     }
@@ -241,9 +331,7 @@ static int flockd__load_config(const flockd_args* args, const flockd_config_opti
 static int flockd__start_signal_thread(flockd_state* st, pthread_t* sigthread)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    flockd__signal_set(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (pthread_create(sigthread, NULL, flockd__signal_thread, st) != 0) {
@@ -365,6 +453,12 @@ int main(int argc, char** argv)
         printf("flockd %s\n", FLOCKD_VERSION);
         return FLOCKD_EXIT_OK;
     }
+    if (args.log_json) setenv("FRT_LOG_FORMAT", "json", 1); /* before the first log line */
+    if (args.log_file && flockd__open_log(args.log_file) != 0) {
+        fprintf(stderr, "flockd: cannot open the log file %s: %s\n", args.log_file, strerror(errno));
+        return FLOCKD_EXIT_FAIL;
+    }
+    st.log_file = args.log_file;
     margo_set_global_log_level((margo_log_level)args.log_level);
 
     if (flockd__load_config(&args, &opts, &cfg) != 0) goto finish;

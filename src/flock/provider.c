@@ -35,6 +35,7 @@
 #include "flock/provider-internal.h"
 #include "flock/view-codec.h"
 #include "flock/group-file.h"
+#include "flock/provider-admin.h"
 #include "flock/provider-subs.h"
 #include "flock/subscribe-wire.h"
 
@@ -69,6 +70,7 @@ struct flock_provider {
     bool identity_registered;
     bool finalize_pushed;
     bool ref_taken;
+    flock__admin* admin; /* the operators' RPCs (provider-admin.c), NULL if absent */
 };
 
 /* ------------------------------------------------------------------ */
@@ -96,6 +98,9 @@ static void dispatch_member_update(void* ctx, flock_update_t update, const char*
 {
     flock_provider_t p = (flock_provider_t)ctx;
     if (!p || atomic_load(&p->closing)) return;
+    margo_info(p->mid, "[flock] provider %u: %s %s (provider %u)", (unsigned)p->provider_id,
+               update == FLOCK_MEMBER_JOINED ? "JOINED" : update == FLOCK_MEMBER_LEFT ? "LEFT" : "DIED",
+               address, (unsigned)provider_id);
     pthread_rwlock_rdlock(&p->cb_lock);
     for (size_t i = 0; i < p->ncbs; i++)
         if (p->cbs[i].member_fn)
@@ -169,8 +174,8 @@ static void get_view_handler(frt_request_t req, const void* in, size_t in_len, v
         get_view_ctx c = {&out, digest, false};
         flock_return_t br = p->backend->get_view(state, get_view_cb, &c);
         if (br != FLOCK_SUCCESS || !c.called) {
-            margo_error(p->mid, "[flock] provider %u: backend get_view failed (%d)",
-                        (unsigned)p->provider_id, (int)br);
+            margo_error(p->mid, "[flock] provider %u: backend get_view failed (%s)",
+                        (unsigned)p->provider_id, flock__return_name(br));
             frt_wbuf_free(&out);
             ret = FLOCK_ERR_OTHER;
         }
@@ -244,6 +249,8 @@ finish:
 static void provider_teardown(flock_provider_t p)
 {
     atomic_store(&p->closing, true);
+    flock__admin_stop(p->admin); /* waits for its handlers; before the backend goes */
+    p->admin = NULL;
     flock__group_file_destroy(&p->gfile); /* no retry from now on */
     flock__subs_close(&p->subs);          /* subscribers move to another member */
     if (p->rpc_registered) frt_rpc_deregister(p->mid, FLOCK__GET_VIEW_RPC, p->provider_id);
@@ -523,8 +530,8 @@ static flock_return_t reg_start_gateway(reg_ctx* r)
     void*                     gs    = NULL;
     flock_return_t            ret   = r->gateway->init_gateway(&gargs, &gs);
     if (ret != FLOCK_SUCCESS) {
-        margo_error(r->mid, "[flock] gateway \"%s\" failed to initialize (%d)", r->gateway->name,
-                    (int)ret);
+        margo_error(r->mid, "[flock] gateway \"%s\" failed to initialize (%s)", r->gateway->name,
+                    flock__return_name(ret));
         return ret;
     }
     p->gateway_state = gs;
@@ -616,8 +623,8 @@ static flock_return_t reg_start_backend(reg_ctx* r)
     FLOCK_GROUP_VIEW_MOVE(&r->view, &ba->initial_view);
     flock_return_t ret = r->backend->init_group(ba, &state);
     if (ret != FLOCK_SUCCESS) {
-        margo_error(r->mid, "[flock] backend \"%s\" failed to initialize the group (%d)",
-                    r->backend->name, (int)ret);
+        margo_error(r->mid, "[flock] backend \"%s\" failed to initialize the group (%s)",
+                    r->backend->name, flock__return_name(ret));
         return ret;
     }
     atomic_store(&r->p->backend_state, state);
@@ -650,6 +657,7 @@ static flock_return_t reg_go_live(reg_ctx* r)
     }
     margo_instance_ref_incr(r->mid);
     p->ref_taken = true;
+    p->admin     = flock__admin_start(r->mid, r->provider_id, p); /* optional */
     return FLOCK_SUCCESS;
 }
 

@@ -108,6 +108,38 @@ static const char* frt__level_name(margo_log_level l)
     return "?";
 }
 
+/* FRT_LOG_FORMAT=json (read once; flockd --log-format json sets it): one
+ * JSON object per line instead of text. */
+static bool frt__log_json(void)
+{
+    static _Atomic int mode = -1;
+    int                m    = atomic_load(&mode);
+    if (m < 0) {
+        const char* e = getenv("FRT_LOG_FORMAT");
+        m             = e && strcmp(e, "json") == 0;
+        atomic_store(&mode, m);
+    }
+    return m == 1;
+}
+
+/* s as the inside of a JSON string (quotes, backslashes, control bytes escaped; cut to fit). */
+static void frt__json_escape(const char* s, char* out, size_t size)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, size - o, "\\u%04x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = 0;
+}
+
 void frt__vlog(const frt__log_ctx* lc, margo_log_level level, const char* fmt, va_list ap)
 {
     margo_log_level min = lc ? (margo_log_level)atomic_load(&lc->level) : frt__global_log_level();
@@ -118,11 +150,19 @@ void frt__vlog(const frt__log_ctx* lc, margo_log_level level, const char* fmt, v
     struct tm       tm;
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm); /* ISO 8601, UTC ("Z") */
     vsnprintf(msg, sizeof msg, fmt, ap);
     /* one fprintf call: lines from different threads do not interleave */
-    fprintf(stderr, "[%s.%03ld] [%s] [%s] %s\n", ts, now.tv_nsec / 1000000, frt__level_name(level),
-            lc ? lc->name : "-", msg);
+    if (frt__log_json()) {
+        char emsg[2 * sizeof msg], ename[2 * FRT_MAX_ADDR_LEN + 8];
+        frt__json_escape(msg, emsg, sizeof emsg);
+        frt__json_escape(lc ? lc->name : "-", ename, sizeof ename);
+        fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"instance\":\"%s\",\"msg\":\"%s\"}\n",
+                ts, now.tv_nsec / 1000000, frt__level_name(level), ename, emsg);
+    } else {
+        fprintf(stderr, "[%s.%03ldZ] [%s] [%s] %s\n", ts, now.tv_nsec / 1000000,
+                frt__level_name(level), lc ? lc->name : "-", msg);
+    }
 }
 
 void frt__log(const frt__log_ctx* lc, margo_log_level level, const char* fmt, ...)

@@ -6,6 +6,8 @@
 #include "flock-test.h"
 #include "cli/flock-cli.h"
 
+#include <json-c/json.h>
+
 typedef struct {
     const char* argv[12];
     int         ok;          /* 1: accepted */
@@ -28,6 +30,25 @@ static const args_case args_cases[] = {
     {{"flock", "show", "--help", NULL}, 1, FLOCK_CLI_HELP, NULL},
     {{"flock", "check", "-h", "--bogus", NULL}, 1, FLOCK_CLI_HELP, NULL},
     {{"flock", "--version", NULL}, 1, FLOCK_CLI_VERSION, NULL},
+    {{"flockctl", "info", "-a", "na+sm://1-0", "-p", "1", "--json", NULL}, 1, FLOCK_CLI_INFO, NULL},
+    {{"flockctl", "leave", "--address", "na+sm://1-0", "--provider-id", "1", NULL}, 1, FLOCK_CLI_LEAVE, NULL},
+    {{"flockctl", "force-leave", "g.flock", "na+sm://2-0", NULL}, 1, FLOCK_CLI_FORCE_LEAVE, NULL},
+    {{"flockctl", "force-leave", "-a", "na+sm://1-0", "-p", "1", "na+sm://2-0", "7", NULL}, 1, FLOCK_CLI_FORCE_LEAVE, NULL},
+    {{"flockctl", "keygen", "k.key", NULL}, 1, FLOCK_CLI_KEYGEN, NULL},
+    {{"flockctl", "meta", "get", "g.flock", "k", NULL}, 1, FLOCK_CLI_META, NULL},
+    {{"flockctl", "meta", "set", "g.flock", "k", "v", "--key-file", "x.key", NULL}, 1, FLOCK_CLI_META, NULL},
+    {{"flockctl", "meta", "unset", "-a", "na+sm://1-0", "-p", "1", "k", NULL}, 1, FLOCK_CLI_META, NULL},
+    {{"flockctl", "keygen", NULL}, 0, 0, "keygen needs exactly one FILE"},
+    {{"flockctl", "keygen", "a", "b", NULL}, 0, 0, "keygen needs exactly one FILE"},
+    {{"flockctl", "keygen", "a", "-a", "x://1", NULL}, 0, 0, "keygen takes no --address"},
+    {{"flockctl", "force-leave", "g.flock", NULL}, 0, 0, "missing the MEMBER address"},
+    {{"flockctl", "force-leave", "g.flock", "x://1", "99999", NULL}, 0, 0, "expected the member's provider id"},
+    {{"flockctl", "meta", "frob", "g.flock", "k", NULL}, 0, 0, "expected get, set or unset"},
+    {{"flockctl", "meta", "set", "g.flock", "k", NULL}, 0, 0, "expected [groupfile] KEY VALUE"},
+    {{"flockctl", "meta", "get", "g.flock", "k", "v", NULL}, 0, 0, "expected [groupfile] KEY"},
+    {{"flockctl", "info", "g.flock", "-a", "x://1", "-p", "1", NULL}, 0, 0, "either a group file or --address"},
+    {{"flockctl", "show", "g.flock", "--key-file=", NULL}, 0, 0, "--key-file: empty path"},
+    {{"flockctl", "leave", "g.flock", NULL}, 0, 0, "leave needs the member itself"},
 
     {{"flock", NULL}, 0, 0, "missing command"},
     {{"flock", "list", NULL}, 0, 0, "unknown command \"list\""},
@@ -42,7 +63,7 @@ static const args_case args_cases[] = {
     {{"flock", "show", "-a", "na+sm://1-0", "-p", "65536", NULL}, 0, 0, "--provider-id: expected an integer between 0 and 65535"},
     {{"flock", "show", "-a", "na+sm://1-0", "-p", "-1", NULL}, 0, 0, "--provider-id: expected an integer"},
     {{"flock", "show", "-a", NULL}, 0, 0, "option -a needs a value"},
-    {{"flock", "show", "g.flock", "--interval", "10", NULL}, 0, 0, "unknown option \"--interval\" for \"flock show\""},
+    {{"flock", "show", "g.flock", "--interval", "10", NULL}, 0, 0, "unknown option \"--interval\" for \"flockctl show\""},
     {{"flock", "check", "g.flock", "--all", NULL}, 0, 0, "unknown option \"--all\""},
     {{"flock", "watch", "g.flock", "--interval", "0", NULL}, 0, 0, "--interval: expected milliseconds"},
     {{"flock", "watch", "g.flock", "--interval", "fast", NULL}, 0, 0, "--interval: expected milliseconds"},
@@ -115,17 +136,17 @@ static char* capture(void (*fn)(FILE*, void*), void* arg)
 static void help_all(FILE* f, void* arg)
 {
     (void)arg;
-    for (int c = FLOCK_CLI_NONE; c <= FLOCK_CLI_CHECK; c++) flock_cli__print_help(f, (flock_cli_cmd)c);
+    for (int c = FLOCK_CLI_NONE; c <= FLOCK_CLI_LAST_CMD; c++) flock_cli__print_help(f, (flock_cli_cmd)c);
 }
 
 static void check_help(void)
 {
     char* h = capture(help_all, NULL);
-    CHECK(strstr(h, "Usage: flock <command>") != NULL);
-    CHECK(strstr(h, "Usage: flock show <groupfile>") != NULL);
-    CHECK(strstr(h, "Usage: flock watch <groupfile>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl <command>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl show <groupfile>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl watch <groupfile>") != NULL);
     CHECK(strstr(h, "-i, --interval MS        polling interval in milliseconds (default 500)") != NULL);
-    CHECK(strstr(h, "Usage: flock check <groupfile>") != NULL);
+    CHECK(strstr(h, "Usage: flockctl check <groupfile>") != NULL);
     CHECK(strstr(h, "Exit status: 0 if every member answered") != NULL);
     free(h);
 }
@@ -227,7 +248,7 @@ static void check_output(void)
     char* j = capture(print_json, &pa);
     char  expect[512];
     snprintf(expect, sizeof expect,
-             "{\"digest\":\"0x%016llx\",\"members\":[{\"index\":0,\"address\":\"na+sm://100-0\","
+             "{\"digest\":\"0x%016llx\",\"backend\":\"centralized\",\"members\":[{\"index\":0,\"address\":\"na+sm://100-0\","
              "\"provider_id\":7},{\"index\":1,\"address\":\"na+sm://100-0\",\"provider_id\":42},"
              "{\"index\":2,\"address\":\"na+sm://200-0\",\"provider_id\":42}],\"metadata\":{"
              "\"color\":\"blue\"}}\n",
@@ -244,6 +265,55 @@ static void check_output(void)
     CHECK(strstr(t, "1 member, ") != NULL);
     free(t);
     flock_group_view_clear(&e);
+    flock_group_view_clear(&v);
+}
+
+typedef struct {
+    flock_group_view_t* view;
+    struct json_object* info;
+} print_info_arg;
+
+static void print_table_info(FILE* f, void* arg)
+{
+    print_info_arg* p = arg;
+    flock_cli__print_table_info(f, p->view, false, p->info);
+}
+
+static void print_json_info(FILE* f, void* arg)
+{
+    print_info_arg* p = arg;
+    CHECK_EQ_INT(flock_cli__print_json_info(f, p->view, false, p->info), 0);
+}
+
+/* show with what a member said (the flock_admin_info answer): status, role, incarnation
+ * columns, "unknown" for a member it does not describe, the backend from the answer, and the
+ * count of members it says are suspect or dead. */
+static void check_output_info(void)
+{
+    flock_group_view_t v = FLOCK_GROUP_VIEW_INITIALIZER;
+    make_view(&v);
+    struct json_object* info = json_tokener_parse(
+        "{\"backend\":\"swim\",\"members\":["
+        "{\"address\":\"na+sm://100-0\",\"provider_id\":7,\"status\":\"alive\",\"incarnation\":3},"
+        "{\"address\":\"na+sm://200-0\",\"provider_id\":42,\"status\":\"suspect\",\"role\":\"primary\"}]}");
+    REQUIRE(info != NULL);
+    print_info_arg pa = {&v, info};
+    char*          t  = capture(print_table_info, &pa);
+    CHECK(strstr(t, "INDEX  ADDRESS        PROVIDER_ID  STATUS   ROLE       INCARNATION\n") == t);
+    CHECK(strstr(t, "    0  na+sm://100-0            7  alive    -          3\n") != NULL);
+    CHECK(strstr(t, "    1  na+sm://100-0           42  unknown  -          -\n") != NULL);
+    CHECK(strstr(t, "    2  na+sm://200-0           42  suspect  primary    -\n") != NULL);
+    free(t);
+    char* j = capture(print_json_info, &pa);
+    CHECK(strstr(j, "\"backend\":\"swim\"") != NULL);
+    CHECK(strstr(j, "{\"index\":0,\"address\":\"na+sm://100-0\",\"provider_id\":7,\"status\":\"alive\",\"incarnation\":3}") != NULL);
+    CHECK(strstr(j, "{\"index\":1,\"address\":\"na+sm://100-0\",\"provider_id\":42,\"status\":\"unknown\"}") != NULL);
+    CHECK(strstr(j, "\"status\":\"suspect\",\"role\":\"primary\"") != NULL);
+    free(j);
+    CHECK_EQ_INT((int)flock_cli__count_unhealthy(&v, info), 1);
+    CHECK_EQ_INT((int)flock_cli__count_unhealthy(&v, NULL), 0);
+    CHECK(flock_cli__member_info(info, "na+sm://100-0", 42) == NULL);
+    json_object_put(info);
     flock_group_view_clear(&v);
 }
 
@@ -305,6 +375,7 @@ int main(void)
     check_help();
     check_small_functions();
     check_output();
+    check_output_info();
     check_diff();
     return FT_DONE();
 }

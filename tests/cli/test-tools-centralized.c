@@ -3,14 +3,14 @@
  * group (or a swim group with argument "swim"), as a user runs them (this
  * is what scripts/demo.sh shows):
  * a group started with ["join", "self"], members joining through the group
- * file, a daemon with two providers in the same group, `flock watch`
- * reporting JOINED / DIED / LEFT, `flock show` and `flock check` before and
+ * file, a daemon with two providers in the same group, `flockctl watch`
+ * reporting JOINED / DIED / LEFT, `flockctl show` and `flockctl check` before and
  * after a SIGKILL and a SIGTERM.
  */
 #include "../daemon/tools-test.h"
 
 #define FLOCKD ft_bin("src/daemon/flockd")
-#define FLOCK  ft_bin("src/cli/flock")
+#define FLOCK  ft_bin("src/cli/flockctl")
 /* generous: detection takes ~2 s with the config below, the machine is loaded */
 #define EVENT_TIMEOUT_MS 60000.0
 

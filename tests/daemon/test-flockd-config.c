@@ -56,6 +56,10 @@ static const config_case cases[] = {
     {"tags", "{'providers':[{'type':'flock','name':'p','tags':['a','b'],'config':{'bootstrap':'self'," GROUP "}}]}", false, NULL},
     {"auth key file", PROV("{'bootstrap':'self'," GROUP ",'auth':{'key_file':'/etc/flock/key'}}"), false, NULL},
     {"centralized int timeouts", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'ping_timeout_ms':2000,'ping_interval_ms':1000,'primary_provider_id':3}}}"), false, NULL},
+    {"centralized identity keys", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'group_id':'2f7191b0cdf11388','term':3,'failover':false}}}"), false, NULL},
+    {"centralized bad group_id", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'group_id':'xyz'}}}"), false, "providers[0].config.group.config.group_id: expected 1 to 16 hex digits"},
+    {"centralized bad failover", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'failover':1}}}"), false, "providers[0].config.group.config.failover: expected true or false"},
+    {"centralized bad term", PROV("{'bootstrap':'self','group':{'type':'centralized','config':{'term':0}}}"), false, "providers[0].config.group.config.term: must be an integer between 1"},
 
     /* ---- bad JSON / top level ---- */
     {"empty text", "", false, "(config): invalid JSON"},

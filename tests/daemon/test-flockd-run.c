@@ -427,13 +427,13 @@ static void check_file_write_failures(void)
     REQUIRE(mkdir(dir, 0700) == 0); /* the directory is back: the retry writes */
     CHECK(tt_wait_contains(file, member, 1, 30000));
     CHECK(tt_wait_contains(err, "written again", 1, 20000));
-    /* flock check reports a group file that lags the group's view */
+    /* flockctl check reports a group file that lags the group's view */
     CHECK_EQ_INT(tt_run(tt_path("ck.out"), tt_path("ck.err"), "'%s' check '%s'",
-                        ft_bin("src/cli/flock"), file), 0);
+                        ft_bin("src/cli/flockctl"), file), 0);
     CHECK(!tt_file_contains(tt_path("ck.out"), "is stale"));
     REQUIRE(tt_run(tt_path("cp.out"), tt_path("cp.err"), "cp '%s' '%s'", old, file) == 0);
     CHECK_EQ_INT(tt_run(tt_path("ck.out"), tt_path("ck.err"), "'%s' check '%s'",
-                        ft_bin("src/cli/flock"), file), 0);
+                        ft_bin("src/cli/flockctl"), file), 0);
     CHECK(tt_file_contains(tt_path("ck.out"), "is stale: it lists 1 member"));
     kill(joiner, SIGTERM);
     CHECK_EQ_INT(tt_wait_exit(joiner, TT_EXIT_TIMEOUT_MS), 0);

@@ -59,7 +59,7 @@ EOC
     note "member $MPID at $ADDR (ulimit -n ${nofile/#0/unchanged})"
 }
 
-# check_ok [TIMEOUT_MS]: flock check of the group answers (exit 0).
+# check_ok [TIMEOUT_MS]: flockctl check of the group answers (exit 0).
 check_ok() {
     timeout 20 "$FLOCK_CLI" check "$GROUP" --timeout "${1:-2000}" > /dev/null 2>&1
 }

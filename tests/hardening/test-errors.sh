@@ -1,7 +1,7 @@
 #!/bin/bash
 # test-errors.sh TRANSPORT -- clear errors and one identity per endpoint
 # (issue #19 item 8), against a real keyed flockd member:
-#  - `flock check` / `flock show` with another key, or with none, fail with
+#  - `flockctl check` / `flockctl show` with another key, or with none, fail with
 #    "authentication failed", never "connection refused/lost" or "no Flock
 #    provider"; with the key they succeed;
 #  - a group file naming the member with another spelling of its address

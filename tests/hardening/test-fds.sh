@@ -3,7 +3,7 @@
 # A flockd member under `ulimit -n 64` faces 200 clients that connect and
 # hold their sockets for 8 s. Required: it does not spin (CPU under 40 %
 # of one core during the flood), its log stays under 1 MB, it answers
-# `flock check` during the flood (idle connections are shed) or at the
+# `flockctl check` during the flood (idle connections are shed) or at the
 # latest within 1 s (3 s with slack for a loaded machine) after the
 # clients leave, its fds return to their idle count, and one SIGTERM ends it.
 . "$(dirname "$0")/hard-lib.sh"
@@ -22,11 +22,11 @@ hz=$(getconf CLK_TCK)
 cpu=$(( (c1 - c0) * 100 / (3 * hz) ))
 during=fail
 check_ok 3000 && during=ok
-note "during the flood: cpu ${cpu}% of a core, flock check: $during, log $(log_bytes) B"
+note "during the flood: cpu ${cpu}% of a core, flockctl check: $during, log $(log_bytes) B"
 wait "$PEER"
 cat "$WORK/peer.out"
 ms=$(recover_ms 3000)
-note "after the flood: flock check answered in ${ms} ms"
+note "after the flood: flockctl check answered in ${ms} ms"
 for _ in $(seq 100); do
     [ "$(ls "/proc/$MPID/fd" | wc -l)" -le $((base_fds + 2)) ] && break
     sleep 0.1

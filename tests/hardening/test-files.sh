@@ -1,7 +1,7 @@
 #!/bin/bash
 # test-files.sh TRANSPORT -- non-regular files (issue #19 item 5): a FIFO
-# (or a directory) at the group file's path makes `flock show` and
-# `flock check` fail at once with "not a regular file", and a FIFO given
+# (or a directory) at the group file's path makes `flockctl show` and
+# `flockctl check` fail at once with "not a regular file", and a FIFO given
 # to flockd -c (start-up or --check) is refused the same way; nothing
 # waits for a writer. Each command runs under a 20 s timeout (124 = it
 # blocked).

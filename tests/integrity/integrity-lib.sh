@@ -67,7 +67,7 @@ stop_all() {
     wait 2>/dev/null
 }
 
-# `flock check` of the group file: every member answers, one view, n members
+# `flockctl check` of the group file: every member answers, one view, n members
 group_agrees() {
     local n=$1 out
     out=$("$FLOCK" check "$GROUP_FILE" --json -t 1000 2>/dev/null) || return 1

@@ -4,14 +4,14 @@
 # (bootstrap ["join","self"], one group file):
 #   1. kill -9 and restart a secondary, the primary (it opens a new term and
 #      finds its secondaries again), two secondaries at once, then all four:
-#      every member answers `flock check` with one view of all four, and no
+#      every member answers `flockctl check` with one view of all four, and no
 #      member ever founds a new group;
 #   2. a secondary restarted while the primary is dead starts without
 #      touching the group file; the primary's restart brings all back;
 #   3. a secondary killed and declared dead, then restarted: it rejoins;
 #   4. SIGSTOP a secondary past the detection window: the primary removes
 #      it, and after SIGCONT it notices and rejoins by itself; meanwhile
-#      `flock check` does not count it;
+#      `flockctl check` does not count it;
 #   5. a joiner whose group file names another group id is refused (exit 1,
 #      the file untouched).
 # Timeouts are generous (a loaded 2-core machine); speeds are measured by
@@ -74,7 +74,7 @@ log "restart of m2 after it was declared dead: one view of 4 after $(elapsed "$t
 # ---- 4. a paused secondary is removed, then rejoins by itself ----
 member_kill m3 STOP
 wait_until 30 eval '! listed_by $P0 $P3' || fail "m3 paused but not removed"
-group_agrees 4 && fail "flock check counts a removed member"
+group_agrees 4 && fail "flockctl check counts a removed member"
 member_kill m3 CONT
 wait_until 30 group_agrees 4 || fail "m3 did not rejoin after SIGCONT"
 grep -q 'is no longer in the group' "$WORK/m3.err" || fail "m3 did not say it was removed"

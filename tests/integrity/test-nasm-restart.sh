@@ -2,7 +2,7 @@
 # test-nasm-restart.sh FLOCKD FLOCK BACKEND -- on na+sm a restarted process has a new address
 # (issue #22 item 1): flockd members of one group (bootstrap ["join","self"], one group file),
 # a secondary SIGKILLed and restarted: the old entry is detected dead and the new process joins;
-# the primary (centralized: the first member) likewise. Every member then answers `flock check`
+# the primary (centralized: the first member) likewise. Every member then answers `flockctl check`
 # with one view of 3 that lists the new addresses, not the old ones, and nobody founded a new
 # group.
 set -u

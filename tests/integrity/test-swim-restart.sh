@@ -3,7 +3,7 @@
 # restarts, with real flockd processes over tcp on loopback (bootstrap
 # ["join","self"], one group file):
 #   1. kill -9 and restart one member, then two at once, then all four at
-#      once: every member answers `flock check` with one view of all four;
+#      once: every member answers `flockctl check` with one view of all four;
 #   2. SIGSTOP a member until the others drop it, SIGCONT: it comes back;
 #   3. a joiner whose group file names another group id gets an error that
 #      names both ids, does not start, and writes nothing;

@@ -1,7 +1,7 @@
 /*
  * test-mpi-flockd.c -- flockd's "mpi" bootstrap as a user runs it:
  * `mpiexec -n 4 flockd na+sm -c config.json`, checked with the flock CLI.
- *   1. all ranks form one group (group file with 4 members, `flock check`
+ *   1. all ranks form one group (group file with 4 members, `flockctl check`
  *      passes), and SIGTERM to mpiexec stops every daemon with status 0;
  *   2. "mpi_ranks": [0, 2] with ["mpi", "self"]: ranks 0 and 2 form a group
  *      of 2, ranks 1 and 3 fall back to groups of their own;
@@ -11,7 +11,7 @@
 #include "../daemon/tools-test.h"
 
 #define FLOCKD ft_bin("src/daemon/flockd")
-#define FLOCK  ft_bin("src/cli/flock")
+#define FLOCK  ft_bin("src/cli/flockctl")
 
 /* Addresses printed by the daemons of a job (up to 8). */
 static int job_addresses(const char* out, char addrs[][128], int max)
@@ -131,7 +131,7 @@ typedef struct {
     int         want;
 } count_arg;
 
-/* true once `cmd` (a flock show --json) reports `want` members */
+/* true once `cmd` (a flockctl show --json) reports `want` members */
 static bool pred_members(void* arg)
 {
     count_arg* c = arg;

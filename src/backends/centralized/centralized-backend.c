@@ -155,9 +155,16 @@ static flock_return_t cent__resolve_primary(cent_state_t* s,
     if (!s->config.primary_address) {
         const flock_member_t* first = &args->initial_view.members.data[0];
         if (args->join) {
-            margo_error(s->mid,
-                        CENT_LOG_PREFIX "joining requires \"primary_address\" (in the "
-                                        "view's __config__ or in the group config)");
+            const char* type = flock_group_view_find_metadata(&args->initial_view, "__type__");
+            if (type && strcmp(type, "centralized") != 0)
+                margo_error(s->mid, CENT_LOG_PREFIX "cannot join: the group is a \"%s\" group, "
+                                    "not a centralized one (its view's __type__)", type);
+            else
+                margo_error(s->mid,
+                            CENT_LOG_PREFIX "cannot join: the view does not come from a running "
+                                            "centralized group (no \"__config__\" naming its "
+                                            "primary); join through the group file its members "
+                                            "write, or set \"primary_address\" in the group config");
             return FLOCK_ERR_INVALID_CONFIG;
         }
         ret = flock__cent_config_set_primary(&s->config, first->address,

@@ -2,10 +2,13 @@
  * static-backend.c -- the "static" backend: the group is exactly the
  * initial view, forever. No RPCs, no timers, no notifications; joining is
  * forbidden; metadata cannot change. Its config is ignored (effective
- * config: {}).
+ * config: {}). Its operators' extension (backend-ext.h) describes the view
+ * and refuses leave / force-leave.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "flock/backend-ext.h"
 #include "flock/backend-util.h"
 #include "flock/builtin.h"
 
@@ -104,3 +107,45 @@ flock_return_t flock_register_static_backend(void)
 {
     return flock_register_backend(&static_backend);
 }
+
+/* ---- the operators' extension (src/flock/backend-ext.h) ---- */
+
+/* describe: every member of the fixed view; a static group has no failure
+ * detector, so every status is "unknown". */
+static flock_return_t static_describe(void* state, struct json_object* out)
+{
+    static_state*       s       = (static_state*)state;
+    struct json_object* members = json_object_new_array();
+    if (!s || !members) {
+        json_object_put(members);
+        return FLOCK_ERR_ALLOCATION;
+    }
+    json_object_object_add(out, "members", members);
+    json_object_object_add(out, "role", json_object_new_string("member"));
+    json_object_object_add(out, "counters", json_object_new_object());
+    for (size_t i = 0; i < s->view.members.size; i++)
+        if (!flock__ext_add_member(members, s->view.members.data[i].address,
+                                   s->view.members.data[i].provider_id, "unknown"))
+            return FLOCK_ERR_ALLOCATION;
+    return FLOCK_SUCCESS;
+}
+
+static flock_return_t static_leave(void* state, char* why, size_t whysize)
+{
+    (void)state;
+    snprintf(why, whysize, "a static group never changes: its members cannot leave");
+    return FLOCK_ERR_OP_FORBIDDEN; /* the group is its initial view forever */
+}
+
+static flock_return_t static_force_remove(void* state, const char* address, uint16_t pid,
+                                          char* why, size_t whysize)
+{
+    (void)state;
+    snprintf(why, whysize, "a static group never changes: its members cannot be removed");
+    (void)address;
+    (void)pid;
+    return FLOCK_ERR_OP_FORBIDDEN;
+}
+
+const flock__backend_ext flock__static_backend_ext = {static_describe, static_leave,
+                                                      static_force_remove};

@@ -81,4 +81,7 @@ flock_return_t swim__backend_get_view(void* state, void (*fn)(void*, const flock
 flock_return_t swim__backend_get_config(void* state,
                                         void (*fn)(void*, const struct json_object*), void* uargs);
 
+/** Leave the group on request and stay up (swim-backend.c; see there). */
+bool swim__backend_leave(swim_backend* b);
+
 #endif /* FLOCK_SWIM_BACKEND_STATE_H */

@@ -106,7 +106,7 @@ flock_return_t swim__backend_get_view(void* state, void (*fn)(void*, const flock
     memset(&c, 0, sizeof c);
     if (!b || !fn) return FLOCK_ERR_INVALID_ARGS;
     /* declared dead and not back yet: no view is current (FLOCK-SPEC's
-     * "not a member"; flock check reports this member out of the group) */
+     * "not a member"; flockctl check reports this member out of the group) */
     pthread_mutex_lock(&b->lock);
     bool removed = swim__removed(b->sm);
     pthread_mutex_unlock(&b->lock);

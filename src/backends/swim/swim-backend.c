@@ -736,6 +736,26 @@ fail:
     return ret;
 }
 
+/* Leave on request (swim-backend-admin.c, flockctl leave): the graceful
+ * leave of swim_destroy, but the backend stays up (the machine stops
+ * probing and never rejoins by itself); crash_mode then keeps swim_destroy
+ * from announcing a second LEAVE. false if it had left already. */
+bool swim__backend_leave(swim_backend* b)
+{
+    pthread_mutex_lock(&b->lock);
+    if (b->closed || b->crash_mode) {
+        pthread_mutex_unlock(&b->lock);
+        return false;
+    }
+    swim__leave(b->sm, frt_now_ms());
+    flush_locked(b);
+    pthread_mutex_lock(&b->lock);
+    wait_until(b, calls_done, frt_now_ms() + swim__get_config(b->sm)->announce_timeout_ms + 200.0);
+    b->crash_mode = true;
+    pthread_mutex_unlock(&b->lock);
+    return true;
+}
+
 static flock_return_t swim_destroy(void* state)
 {
     swim_backend* b = state;

@@ -1,10 +1,14 @@
 /*
- * flock.c -- the `flock` command-line tool: show, watch and check groups.
- * Argument parsing and output formatting are in cli-args.c / cli-format.c;
+ * flockctl.c -- the `flockctl` command-line tool: main, show and check, and
+ * the connection helpers the other commands share (flockctl-internal.h):
+ * probes, candidates, group handles. watch is in flockctl-watch.c; info,
+ * leave, force-leave, meta, keygen in flockctl-admin.c. Argument parsing
+ * and output formatting are in cli-args.c / cli-format.c;
  * this file talks to the group through a client-mode runtime instance whose
  * protocol matches the members' addresses.
  */
 #include "flock-cli.h"
+#include "flockctl-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +33,8 @@
  * which makes a cheap reachability probe with a timeout. */
 #define FLOCK_CLI_PROBE_RPC "flock_cli_probe"
 
-static volatile sig_atomic_t flock_cli__stop = 0;
+volatile sig_atomic_t flock_cli__stop = 0;
+static bool           flock_cli__have_key = false; /* the client has a group key */
 
 static void flock_cli__on_signal(int sig)
 {
@@ -36,26 +42,14 @@ static void flock_cli__on_signal(int sig)
     flock_cli__stop = 1;
 }
 
-typedef struct flock_cli_ctx {
-    const flock_cli_args* args;
-    margo_instance_id     mid;
-    flock_client_t        client;
-} flock_cli_ctx;
-
-/* A member to try as contact. */
-typedef struct flock_cli_member {
-    char*    address;
-    uint16_t provider_id;
-} flock_cli_member;
-
-static double flock_cli__realtime_ms(void)
+double flock_cli__realtime_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static double flock_cli__mono_ms(void)
+double flock_cli__mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -63,7 +57,7 @@ static double flock_cli__mono_ms(void)
 }
 
 /* Contract: sleeps ms milliseconds, returning early when a signal asked to stop. */
-static void flock_cli__sleep_ms(double ms)
+void flock_cli__sleep_ms(double ms)
 {
     double end = flock_cli__mono_ms() + ms;
     while (!flock_cli__stop) {
@@ -83,7 +77,7 @@ static int flock_cli__init(flock_cli_ctx* ctx, const char* address)
     if (ctx->args->protocol) {
         snprintf(proto, sizeof proto, "%s", ctx->args->protocol);
     } else if (flock_cli__protocol_of(address, proto, sizeof proto) != 0) {
-        fprintf(stderr, "flock: cannot tell the protocol of address \"%s\" (use --protocol)\n",
+        fprintf(stderr, "flockctl: cannot tell the protocol of address \"%s\" (use --protocol)\n",
                 address);
         return -1;
     }
@@ -91,13 +85,20 @@ static int flock_cli__init(flock_cli_ctx* ctx, const char* address)
                                                         : MARGO_LOG_CRITICAL);
     ctx->mid = margo_init(proto, MARGO_CLIENT_MODE, 0, 0);
     if (ctx->mid == MARGO_INSTANCE_NULL) {
-        fprintf(stderr, "flock: cannot initialize a client for protocol \"%s\"\n", proto);
+        fprintf(stderr, "flockctl: cannot initialize a client for protocol \"%s\"\n", proto);
         return -1;
     }
     if (ctx->args->log_level > 0) margo_set_log_level(ctx->mid, (margo_log_level)ctx->args->log_level);
+    if (ctx->args->key_file && frt_auth_set_key_file(ctx->mid, ctx->args->key_file) != HG_SUCCESS) {
+        fprintf(stderr, "flockctl: cannot use the key file \"%s\" (it must exist, be readable and "
+                        "hold 16 to 1024 bytes)\n",
+                ctx->args->key_file);
+        return -1;
+    }
+    flock_cli__have_key = frt_auth_enabled(ctx->mid);
     flock_return_t fr = flock_client_init(ctx->mid, ABT_POOL_NULL, &ctx->client);
     if (fr != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock: cannot create a Flock client: %s\n", flock_cli__strerror(fr));
+        fprintf(stderr, "flockctl: cannot create a Flock client: %s\n", flock_cli__strerror(fr));
         return -1;
     }
     return 0;
@@ -113,13 +114,17 @@ static void flock_cli__fini(flock_cli_ctx* ctx)
 
 /* Contract: true if an answer to the probe RPC shows the process is alive
  * (any answer counts, including "no such RPC"); otherwise writes the reason. */
-static bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
+bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
 {
     switch (hr) {
     case HG_CHECKSUM_ERROR: /* it answered, but we cannot talk to it */
         if (why)
-            snprintf(why, whysize, "authentication failed: wrong or missing group key "
-                                   "(FRT_AUTH_KEY_FILE)");
+            snprintf(why, whysize, "%s",
+                     flock_cli__have_key
+                         ? "authentication failed: wrong key (the group's key is not the "
+                           "one given with --key-file / FRT_AUTH_KEY_FILE)"
+                         : "authentication failed: the group requires a key (give it with "
+                           "--key-file FILE, or FRT_AUTH_KEY_FILE)");
         return false;
     case HG_AGAIN:
         if (why) snprintf(why, whysize, "no file descriptor left for a socket here");
@@ -141,7 +146,7 @@ static bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
 
 /* Contract: true if the process at address answers an RPC within
  * --timeout; otherwise false with the reason in why. */
-static bool flock_cli__probe(flock_cli_ctx* ctx, const char* address, uint16_t provider_id,
+bool flock_cli__probe(flock_cli_ctx* ctx, const char* address, uint16_t provider_id,
                              char* why, size_t whysize)
 {
     hg_addr_t   addr = HG_ADDR_NULL;
@@ -183,7 +188,7 @@ static void flock_cli__probe_done(void* uargs, hg_return_t ret, const void* out,
 
 /* Contract: probes every member of view at once (so a round costs one
  * --timeout, not one per member); alive[i] tells whether member i answered. */
-static void flock_cli__probe_view(flock_cli_ctx* ctx, const flock_group_view_t* view, bool* alive,
+void flock_cli__probe_view(flock_cli_ctx* ctx, const flock_group_view_t* view, bool* alive,
                                   hg_return_t* rets)
 {
     size_t                n     = view->members.size;
@@ -233,7 +238,7 @@ static void flock_cli__probe_view(flock_cli_ctx* ctx, const flock_group_view_t* 
 /* Contract: a group handle on (address, provider_id) with a fresh view
  * (identity check + flock_get_view), after a reachability probe so that a
  * stopped process costs at most --timeout. */
-static flock_return_t flock_cli__open(flock_cli_ctx* ctx, const char* address,
+flock_return_t flock_cli__open(flock_cli_ctx* ctx, const char* address,
                                       uint16_t provider_id, bool probe, flock_group_handle_t* h,
                                       char* why, size_t whysize)
 {
@@ -257,7 +262,7 @@ finish:
     return fr;
 }
 
-static void flock_cli__free_members(flock_cli_member* m, size_t n)
+void flock_cli__free_members(flock_cli_member* m, size_t n)
 {
     for (size_t i = 0; i < n; i++) free(m[i].address);
     free(m);
@@ -304,12 +309,12 @@ static int flock_cli__candidates(const flock_cli_args* args, flock_cli_member** 
     }
     char why[64];
     if (!flock_cli__regular_file(args->group_file, why, sizeof why)) {
-        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file, why);
+        fprintf(stderr, "flockctl: cannot read group file \"%s\": %s\n", args->group_file, why);
         goto finish;
     }
     flock_return_t fr = flock_group_view_from_file(args->group_file, &view);
     if (fr != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock: cannot read group file \"%s\": %s\n", args->group_file,
+        fprintf(stderr, "flockctl: cannot read group file \"%s\": %s\n", args->group_file,
                 fr == FLOCK_ERR_INVALID_CONFIG ? "not a valid group file (JSON view)"
                                                : flock_cli__strerror(fr));
         goto finish;
@@ -334,7 +339,7 @@ finish:
 
 /* Contract: opens a handle on the first candidate that answers (skipping
  * index `skip`, -1 for none); prints why each failed when verbose_fail. */
-static flock_return_t flock_cli__connect(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n,
+flock_return_t flock_cli__connect(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n,
                                          long skip, bool verbose_fail, flock_group_handle_t* h,
                                          size_t* which)
 {
@@ -348,7 +353,7 @@ static flock_return_t flock_cli__connect(flock_cli_ctx* ctx, const flock_cli_mem
             return fr;
         }
         if (verbose_fail)
-            fprintf(stderr, "flock: %s (provider %u): %s\n", c[i].address,
+            fprintf(stderr, "flockctl: %s (provider %u): %s\n", c[i].address,
                     (unsigned)c[i].provider_id, why);
     }
     return fr;
@@ -360,25 +365,41 @@ static flock_return_t flock_cli__connect(flock_cli_ctx* ctx, const flock_cli_mem
 
 static int flock_cli__show(flock_cli_ctx* ctx, const flock_cli_member* c, size_t n)
 {
-    flock_group_handle_t h    = FLOCK_GROUP_HANDLE_NULL;
-    flock_group_view_t   view = FLOCK_GROUP_VIEW_INITIALIZER;
-    int                  rc   = FLOCK_CLI_EXIT_FAIL;
-    if (flock_cli__connect(ctx, c, n, -1, true, &h, NULL) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock show: no member of the group answered\n");
+    flock_group_handle_t h     = FLOCK_GROUP_HANDLE_NULL;
+    flock_group_view_t   view  = FLOCK_GROUP_VIEW_INITIALIZER;
+    struct json_object*  info  = NULL;
+    size_t               which = 0;
+    int                  rc    = FLOCK_CLI_EXIT_FAIL;
+    if (flock_cli__connect(ctx, c, n, -1, true, &h, &which) != FLOCK_SUCCESS) {
+        if (n > 1) /* one member: its own line said why */
+            fprintf(stderr, "flockctl show: no member of the group answered\n");
         goto finish;
     }
     if (flock_group_get_view(h, &view) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock show: cannot copy the view\n");
+        fprintf(stderr, "flockctl show: cannot copy the view\n");
         goto finish;
     }
+    /* the members' status, role and incarnation as the member that answered sees them */
+    info = flock_cli__admin_info(ctx, c[which].address, c[which].provider_id);
     if (ctx->args->json) {
-        if (flock_cli__print_json(stdout, &view, ctx->args->all) != 0) goto finish;
+        if (flock_cli__print_json_info(stdout, &view, ctx->args->all, info) != 0) goto finish;
     } else {
-        flock_cli__print_table(stdout, &view, ctx->args->all);
+        flock_cli__print_table_info(stdout, &view, ctx->args->all, info);
     }
-    rc = FLOCK_CLI_EXIT_OK;
+    size_t bad = flock_cli__count_unhealthy(&view, info);
+    rc         = FLOCK_CLI_EXIT_OK;
+    if (which > 0 || bad > 0) {
+        rc = FLOCK_CLI_EXIT_DEGRADED;
+        if (which > 0)
+            fprintf(stderr, "flockctl show: %s (provider %u) did not answer; the view is %s's\n",
+                    c[0].address, (unsigned)c[0].provider_id, c[which].address);
+        if (bad > 0)
+            fprintf(stderr, "flockctl show: %zu member%s suspect or dead\n", bad,
+                    bad == 1 ? " is" : "s are");
+    }
 finish:
     fflush(stdout);
+    json_object_put(info);
     flock_group_view_clear(&view);
     if (h) flock_group_handle_release(h);
     return rc;
@@ -509,11 +530,11 @@ static int flock_cli__check(flock_cli_ctx* ctx, const flock_cli_member* c, size_
     int                  rc = FLOCK_CLI_EXIT_FAIL;
 
     if (flock_cli__connect(ctx, c, n, -1, true, &h, NULL) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock check: no member of the group answered\n");
+        fprintf(stderr, "flockctl check: no member of the group answered\n");
         goto finish;
     }
     if (flock_group_get_view(h, &view) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock check: cannot copy the view\n");
+        fprintf(stderr, "flockctl check: cannot copy the view\n");
         goto finish;
     }
     flock_group_handle_release(h);
@@ -548,205 +569,6 @@ finish:
     return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* watch                                                               */
-/* ------------------------------------------------------------------ */
-
-/* Members seen unreachable while still listed (the evidence for DIED). */
-typedef struct flock_cli_down {
-    flock_cli_member* items;
-    size_t            size, cap;
-} flock_cli_down;
-
-static bool flock_cli__down_has(const flock_cli_down* d, const char* a, uint16_t pid)
-{
-    for (size_t i = 0; i < d->size; i++)
-        if (d->items[i].provider_id == pid && strcmp(d->items[i].address, a) == 0) return true;
-    return false;
-}
-
-static void flock_cli__down_add(flock_cli_down* d, const char* a, uint16_t pid)
-{
-    if (flock_cli__down_has(d, a, pid)) return;
-    if (d->size == d->cap) {
-        size_t            ncap = d->cap ? d->cap * 2 : 8;
-        flock_cli_member* n    = realloc(d->items, ncap * sizeof *n);
-        if (!n) return; /* only weakens LEFT/DIED classification */
-        d->items = n;
-        d->cap   = ncap;
-    }
-    char* copy = strdup(a);
-    if (!copy) return;
-    d->items[d->size].address       = copy;
-    d->items[d->size++].provider_id = pid;
-}
-
-static void flock_cli__down_remove(flock_cli_down* d, const char* a, uint16_t pid)
-{
-    for (size_t i = 0; i < d->size; i++) {
-        if (d->items[i].provider_id == pid && strcmp(d->items[i].address, a) == 0) {
-            free(d->items[i].address);
-            d->items[i] = d->items[--d->size];
-            return;
-        }
-    }
-}
-
-typedef struct flock_cli_watch {
-    flock_cli_ctx* ctx;
-    flock_cli_down down;    /* seen unreachable in an earlier round */
-    long           events;
-} flock_cli_watch;
-
-static void flock_cli__event(const flock_cli_args* args, const char* what, const char* address,
-                             uint16_t provider_id)
-{
-    char ts[40];
-    flock_cli__format_time(flock_cli__realtime_ms(), ts, sizeof ts);
-    if (args->json) {
-        struct json_object* o = json_object_new_object();
-        if (!o) return;
-        json_object_object_add(o, "time", json_object_new_string(ts));
-        json_object_object_add(o, "event", json_object_new_string(what));
-        json_object_object_add(o, "address", json_object_new_string(address));
-        json_object_object_add(o, "provider_id", json_object_new_int(provider_id));
-        printf("%s\n", json_object_to_json_string_ext(o, FLOCK_CLI_JSON_FLAGS));
-        json_object_put(o);
-    } else {
-        printf("%s %-6s %s %u\n", ts, what, address, (unsigned)provider_id);
-    }
-    fflush(stdout);
-}
-
-static void flock_cli__on_diff(void* uargs, bool joined, const char* address, uint16_t pid)
-{
-    flock_cli_watch* w = uargs;
-    if (joined) {
-        flock_cli__event(w->ctx->args, "JOINED", address, pid);
-    } else {
-        bool died = flock_cli__down_has(&w->down, address, pid);
-        flock_cli__event(w->ctx->args, died ? "DIED" : "LEFT", address, pid);
-        flock_cli__down_remove(&w->down, address, pid);
-    }
-    w->events++;
-}
-
-/* Watch phase 1: probe the members listed in prev; the unreachable ones go
- * to pending (they count as evidence from the next round on). -1 when out
- * of memory. */
-static int flock_cli__watch_probe(flock_cli_ctx* ctx, const flock_group_view_t* prev,
-                                  flock_cli_down* pending)
-{
-    bool* alive = calloc(prev->members.size ? prev->members.size : 1, sizeof *alive);
-    if (!alive) return -1;
-    flock_cli__probe_view(ctx, prev, alive, NULL);
-    for (size_t i = 0; i < prev->members.size; i++)
-        if (!alive[i])
-            flock_cli__down_add(pending, prev->members.data[i].address,
-                                prev->members.data[i].provider_id);
-    free(alive);
-    return 0;
-}
-
-/* Watch phase 2: refresh the view through *h; if its member does not
- * answer, follow another member of prev (the contacts are kept in
- * *known). Contract: 0 refreshed, 1 interrupted (stop), -1 failed (no
- * member answers, message printed; or out of memory). */
-static int flock_cli__watch_refresh(flock_cli_ctx* ctx, flock_group_handle_t* h,
-                                    const flock_group_view_t* prev, flock_cli_member** known,
-                                    size_t* nknown, size_t* contact)
-{
-    if (flock_group_update_view(*h, NULL) == FLOCK_SUCCESS) return 0;
-    flock_cli__free_members(*known, *nknown);
-    *known  = calloc(prev->members.size ? prev->members.size : 1, sizeof **known);
-    *nknown = 0;
-    if (!*known) return -1;
-    for (size_t i = 0; i < prev->members.size; i++) {
-        if (!((*known)[*nknown].address = strdup(prev->members.data[i].address))) return -1;
-        (*known)[(*nknown)++].provider_id = prev->members.data[i].provider_id;
-    }
-    flock_group_handle_release(*h);
-    *h = FLOCK_GROUP_HANDLE_NULL;
-    if (flock_cli__connect(ctx, *known, *nknown, -1, false, h, contact) != FLOCK_SUCCESS) {
-        if (flock_cli__stop) return 1;
-        fprintf(stderr, "flock watch: no member of the group answers any more\n");
-        return -1;
-    }
-    if (ctx->args->log_level > 0)
-        fprintf(stderr, "flock watch: now following %s (provider %u)\n",
-                (*known)[*contact].address, (unsigned)(*known)[*contact].provider_id);
-    return 0;
-}
-
-/* Watch phase 4: this round's probe results become evidence for later
- * rounds (down), for the members cur still lists; pending is emptied. */
-static void flock_cli__watch_keep_evidence(flock_cli_down* pending, const flock_group_view_t* cur,
-                                           flock_cli_down* down)
-{
-    for (size_t i = 0; i < pending->size; i++) {
-        if (flock_group_view_members_binary_search(cur, pending->items[i].address,
-                                                   pending->items[i].provider_id)
-            >= 0)
-            flock_cli__down_add(down, pending->items[i].address, pending->items[i].provider_id);
-        free(pending->items[i].address);
-    }
-    pending->size = 0;
-}
-
-static int flock_cli__watch(flock_cli_ctx* ctx, flock_cli_member* c, size_t n)
-{
-    const flock_cli_args* args    = ctx->args;
-    flock_group_handle_t  h       = FLOCK_GROUP_HANDLE_NULL;
-    flock_group_view_t    prev    = FLOCK_GROUP_VIEW_INITIALIZER;
-    flock_group_view_t    cur     = FLOCK_GROUP_VIEW_INITIALIZER;
-    flock_cli_member*     known   = NULL; /* contacts: the last view's members */
-    size_t                nknown  = 0, contact = 0;
-    flock_cli_down        pending = {NULL, 0, 0};
-    flock_cli_watch       w       = {ctx, {NULL, 0, 0}, 0};
-    int                   rc      = FLOCK_CLI_EXIT_FAIL;
-    double                start   = flock_cli__mono_ms();
-
-    if (flock_cli__connect(ctx, c, n, -1, true, &h, &contact) != FLOCK_SUCCESS) {
-        fprintf(stderr, "flock watch: no member of the group answered\n");
-        goto finish;
-    }
-    if (flock_group_get_view(h, &prev) != FLOCK_SUCCESS) goto finish;
-    for (size_t i = 0; i < prev.members.size; i++)
-        flock_cli__event(args, "MEMBER", prev.members.data[i].address,
-                         prev.members.data[i].provider_id);
-
-    while (!flock_cli__stop) {
-        if (args->count > 0 && w.events >= args->count) break;
-        if (args->duration_s > 0 && flock_cli__mono_ms() - start >= args->duration_s * 1e3) break;
-        flock_cli__sleep_ms(args->interval_ms);
-        if (flock_cli__stop) break;
-
-        if (flock_cli__watch_probe(ctx, &prev, &pending) != 0) goto finish;
-        int r = flock_cli__watch_refresh(ctx, &h, &prev, &known, &nknown, &contact);
-        if (r > 0) break;
-        if (r < 0) goto finish;
-        /* 3. diff */
-        flock_group_view_clear(&cur);
-        if (flock_group_get_view(h, &cur) != FLOCK_SUCCESS) goto finish;
-        flock_cli__view_diff(&prev, &cur, flock_cli__on_diff, &w);
-        flock_cli__watch_keep_evidence(&pending, &cur, &w.down);
-        flock_group_view_clear(&prev);
-        FLOCK_GROUP_VIEW_MOVE(&cur, &prev);
-    }
-    rc = FLOCK_CLI_EXIT_OK;
-finish:
-    fflush(stdout);
-    for (size_t i = 0; i < pending.size; i++) free(pending.items[i].address);
-    free(pending.items);
-    for (size_t i = 0; i < w.down.size; i++) free(w.down.items[i].address);
-    free(w.down.items);
-    flock_cli__free_members(known, nknown);
-    flock_group_view_clear(&prev);
-    flock_group_view_clear(&cur);
-    if (h) flock_group_handle_release(h);
-    return rc;
-}
-
 int main(int argc, char** argv)
 {
     flock_cli_args    args;
@@ -757,11 +579,11 @@ int main(int argc, char** argv)
     int               rc = FLOCK_CLI_EXIT_FAIL;
 
     if (flock_cli__parse_args(argc, argv, &args, err, sizeof err) != 0) {
-        fprintf(stderr, "flock: %s\n", err);
-        if (args.cmd >= FLOCK_CLI_SHOW && args.cmd <= FLOCK_CLI_CHECK)
-            fprintf(stderr, "Try 'flock %s --help'.\n", flock_cli__cmd_name(args.cmd));
+        fprintf(stderr, "flockctl: %s\n", err);
+        if (args.cmd >= FLOCK_CLI_FIRST_CMD && args.cmd <= FLOCK_CLI_LAST_CMD)
+            fprintf(stderr, "Try 'flockctl %s --help'.\n", flock_cli__cmd_name(args.cmd));
         else
-            fprintf(stderr, "Try 'flock --help'.\n");
+            fprintf(stderr, "Try 'flockctl --help'.\n");
         return FLOCK_CLI_EXIT_USAGE;
     }
     if (args.cmd == FLOCK_CLI_HELP) {
@@ -769,7 +591,7 @@ int main(int argc, char** argv)
         return FLOCK_CLI_EXIT_OK;
     }
     if (args.cmd == FLOCK_CLI_VERSION) {
-        printf("flock %s\n", FLOCK_CLI_VERSION_STRING);
+        printf("flockctl %s\n", FLOCK_CLI_VERSION_STRING);
         return FLOCK_CLI_EXIT_OK;
     }
 
@@ -781,12 +603,20 @@ int main(int argc, char** argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* one error line of our own: the library logs only with -v (also while reading the file) */
+    margo_set_global_log_level(args.log_level > 0 ? (margo_log_level)args.log_level
+                                                  : MARGO_LOG_CRITICAL);
+    if (args.cmd == FLOCK_CLI_KEYGEN) return flock_cli__keygen(&args);
     if (flock_cli__candidates(&args, &cands, &ncand) != 0) goto finish;
     if (flock_cli__init(&ctx, cands[0].address) != 0) goto finish;
     switch (args.cmd) {
     case FLOCK_CLI_SHOW: rc = flock_cli__show(&ctx, cands, ncand); break;
     case FLOCK_CLI_CHECK: rc = flock_cli__check(&ctx, cands, ncand); break;
     case FLOCK_CLI_WATCH: rc = flock_cli__watch(&ctx, cands, ncand); break;
+    case FLOCK_CLI_INFO: rc = flock_cli__info(&ctx, cands, ncand); break;
+    case FLOCK_CLI_LEAVE: rc = flock_cli__leave(&ctx, cands, ncand); break;
+    case FLOCK_CLI_FORCE_LEAVE: rc = flock_cli__force_leave(&ctx, cands, ncand); break;
+    case FLOCK_CLI_META: rc = flock_cli__meta(&ctx, cands, ncand); break;
     default: break;
     }
 finish:

@@ -1,43 +1,44 @@
 /*
- * test-flock-cli-run.c -- the flock CLI run as a user runs it, against
+ * test-flockctl-run.c -- the flock CLI run as a user runs it, against
  * groups started with flockd (static backend here; joins, leaves and deaths
  * are in test-tools-centralized): help and usage errors, show (table,
  * --json, --all, --address), check (exit status), failover to another
  * member, watch (initial members, --duration, losing the group).
  */
 #include "../daemon/tools-test.h"
+#include "../../src/cli/flock-cli.h"
 
 #define FLOCKD ft_bin("src/daemon/flockd")
-#define FLOCK  ft_bin("src/cli/flock")
+#define FLOCK  ft_bin("src/cli/flockctl")
 
 static void check_help_and_usage(void)
 {
     const char* out = tt_path("h.out");
     const char* err = tt_path("h.err");
     CHECK_EQ_INT(tt_run(out, err, "'%s' --help", FLOCK), 0);
-    CHECK(tt_file_contains(out, "Usage: flock <command>"));
+    CHECK(tt_file_contains(out, "Usage: flockctl <command>"));
     static const char* const cmds[] = {"show", "watch", "check"};
     for (size_t i = 0; i < 3; i++) {
         char usage[64];
-        snprintf(usage, sizeof usage, "Usage: flock %s <groupfile>", cmds[i]);
+        snprintf(usage, sizeof usage, "Usage: flockctl %s <groupfile>", cmds[i]);
         CHECK_EQ_INT(tt_run(out, err, "'%s' %s --help", FLOCK, cmds[i]), 0);
         CHECK(tt_file_contains(out, usage));
         CHECK_EQ_INT(tt_run(out, err, "'%s' help %s", FLOCK, cmds[i]), 0);
         CHECK(tt_file_contains(out, usage));
     }
     CHECK_EQ_INT(tt_run(out, err, "'%s' --version", FLOCK), 0);
-    CHECK(tt_file_contains(out, "flock "));
+    CHECK(tt_file_contains(out, "flockctl "));
 
     static const struct {
         const char* args;
         const char* error;
     } usage[] = {
-        {"", "flock: missing command"},
+        {"", "flockctl: missing command"},
         {"frobnicate", "unknown command \"frobnicate\""},
         {"show", "missing target"},
         {"show --address na+sm://1-0", "--address needs --provider-id"},
         {"watch g.flock --interval 0", "--interval: expected milliseconds"},
-        {"check g.flock --nope", "unknown option \"--nope\" for \"flock check\""},
+        {"check g.flock --nope", "unknown option \"--nope\" for \"flockctl check\""},
     };
     for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
         int rc = tt_run(out, err, "'%s' %s", FLOCK, usage[i].args);
@@ -54,6 +55,11 @@ static void check_help_and_usage(void)
     tt_write_file(tt_path("bad.flock"), "{'members':[]}", true);
     CHECK_EQ_INT(tt_run(out, err, "'%s' check '%s'", FLOCK, tt_path("bad.flock")), 1);
     CHECK(tt_file_contains(err, "not a valid group file"));
+    CHECK_EQ_INT(tt_file_count(err, "\n"), 1); /* one line: no library log on top of it */
+    /* a directory: said so */
+    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, ft_tmpdir()), 1);
+    CHECK(tt_file_contains(err, "not a regular file (a directory)"));
+    CHECK_EQ_INT(tt_file_count(err, "\n"), 1);
     /* an address without a protocol */
     CHECK_EQ_INT(tt_run(out, err, "'%s' show -a 1234-0 -p 1", FLOCK), 1);
     CHECK(tt_file_contains(err, "cannot tell the protocol of address \"1234-0\""));
@@ -104,8 +110,9 @@ static void check_show_and_check(void)
     /* --json, by address */
     CHECK_EQ_INT(tt_run(out, err, "'%s' show --address %s --provider-id 42 --json", FLOCK, live), 0);
     snprintf(line, sizeof line,
-             "\"members\":[{\"index\":0,\"address\":\"%s\",\"provider_id\":42},{\"index\":1,"
-             "\"address\":\"%s\",\"provider_id\":42}],\"metadata\":{\"color\":\"blue\"}}",
+             "\"backend\":\"static\",\"members\":[{\"index\":0,\"address\":\"%s\",\"provider_id\":42,"
+             "\"status\":\"unknown\"},{\"index\":1,\"address\":\"%s\",\"provider_id\":42,"
+             "\"status\":\"unknown\"}],\"metadata\":{\"color\":\"blue\"}}",
              live, dead);
     CHECK(tt_file_contains(out, line));
     CHECK(tt_file_contains(out, "{\"digest\":\"0x"));
@@ -131,16 +138,18 @@ static void check_show_and_check(void)
              "'provider_id':42}],'metadata':{}}",
              live);
     tt_write_file(f2, line, true);
-    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, f2), 0);
+    /* the view is printed, exit 3: the first member tried did not answer */
+    CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, f2), FLOCK_CLI_EXIT_DEGRADED);
     CHECK(tt_file_contains(err, "tcp://127.0.0.1:1 (provider 42): unreachable"));
+    CHECK(tt_file_contains(err, "flockctl show: tcp://127.0.0.1:1 (provider 42) did not answer"));
     CHECK(tt_file_contains(out, "2 members"));
 
     /* a stopped (SIGSTOP) member: probes time out instead of hanging */
     kill(pid, SIGSTOP);
     CHECK_EQ_INT(tt_run(out, err, "'%s' check '%s' --timeout 300", FLOCK, file), 1);
-    snprintf(line, sizeof line, "flock: %s (provider 42): unreachable: operation reached timeout", live);
+    snprintf(line, sizeof line, "flockctl: %s (provider 42): unreachable: operation reached timeout", live);
     CHECK(tt_file_contains(err, line));
-    CHECK(tt_file_contains(err, "flock check: no member of the group answered"));
+    CHECK(tt_file_contains(err, "flockctl check: no member of the group answered"));
     kill(pid, SIGCONT);
     CHECK_EQ_INT(tt_run(out, err, "'%s' show '%s'", FLOCK, file), 0);
 
