@@ -7,7 +7,8 @@
 #   2. a subscriber SIGKILLed while subscribed is forgotten by its member;
 #   3. metadata (when the backend supports it): a set seen by the subscriber
 #      and written to the group file; two clients setting one key at once
-#      both succeed and every member ends with the same value; removal;
+#      both succeed and every member ends with the same value; removal (and
+#      removing it again succeeds);
 #   4. the subscriber's contact (the first member: for centralized, the
 #      primary) is SIGKILLed: the subscriber moves to another member, sees
 #      that death once, and then a new member's join once; the new member
@@ -141,6 +142,8 @@ if [ $META = 1 ]; then
     wait_until 30 "$PROBE" set "$GROUP_FILE" color 2>"$WORK/u.err" ||
         fail "unset failed: $(cat "$WORK/u.err")"
     expect A "META color (removed)"
+    "$PROBE" set "$GROUP_FILE" color 2>"$WORK/u2.err" ||
+        fail "removing an absent key failed: $(cat "$WORK/u2.err")"
 fi
 sleep 1
 dups=$(grep -v '^READY' "$WORK/A.events" | sort | uniq -d | grep -v '^META color' || true)

@@ -797,8 +797,9 @@ static flock_return_t swim_destroy(void* state)
 /* add_metadata / remove_metadata: a write at this member (value NULL:
  * removal), spread by gossip; the callback fires here too, once, when the
  * drainer delivers it. FLOCK_ERR_INVALID_ARGS (a limit of swim-core.h, a
- * generated key, bad UTF-8), FLOCK_ERR_NO_METADATA (removing an absent key),
- * FLOCK_ERR_ALLOCATION, FLOCK_ERR_NOT_A_MEMBER (the backend is closing). */
+ * generated key, bad UTF-8), FLOCK_ERR_ALLOCATION, FLOCK_ERR_NOT_A_MEMBER (the
+ * backend is closing). Removing an absent key succeeds and changes nothing,
+ * as with the other backends (flock-group.h). */
 static flock_return_t set_metadata(void* state, const char* key, const char* value)
 {
     swim_backend* b = state;
@@ -812,8 +813,8 @@ static flock_return_t set_metadata(void* state, const char* key, const char* val
     flush_locked(b);
     switch (r) {
     case SWIM_META_APPLIED:
-    case SWIM_META_UNCHANGED: return FLOCK_SUCCESS;
-    case SWIM_META_ABSENT: return FLOCK_ERR_NO_METADATA;
+    case SWIM_META_UNCHANGED:
+    case SWIM_META_ABSENT: return FLOCK_SUCCESS;
     case SWIM_META_INVALID: return FLOCK_ERR_INVALID_ARGS;
     default: return FLOCK_ERR_ALLOCATION;
     }
