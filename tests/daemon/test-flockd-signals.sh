@@ -61,7 +61,12 @@ wait_for grep -q "LEFT" A.err || fail "the primary did not log LEFT"
 printf '{"providers":[{"type":"flock","name":"s","provider_id":1,"config":{"bootstrap":["join","self"],"file":"s.flock","group":{"type":"swim","config":{"announce_timeout_ms":20000,"ping_timeout_ms":5000,"suspicion_timeout_ms":60000}}}}]}\n' >s.json
 CFG=s.json start D; CFG=s.json start E
 wait_for grep -q "JOINED" D.err || fail "swim pair did not form"
+# kill -STOP returns before the stop takes hold: until the thread the kernel picked runs,
+# the other threads of D go on (on a loaded machine, long enough to answer E's LEAVE)
+all_stopped() { local t; for t in /proc/"$1"/task/*/stat; do
+    [ "$(sed 's/.*) //' "$t" | cut -d' ' -f1)" = T ] || return 1; done; }
 kill -STOP "$pid_D"
+wait_for all_stopped "$pid_D" || fail "the swim member D did not stop"
 kill -TERM "$pid_E"; sleep 1.5; kill -TERM "$pid_E"
 exit_of "$pid_E"; [ "$rc" = 1 ] || fail "second SIGTERM during a hung stop: exit $rc, expected 1"
 grep -q "again, exiting without leaving" E.err || fail "second SIGTERM: no message"
