@@ -322,7 +322,9 @@ struct margo_instance {
     size_t               heap_len, heap_cap;
     frt__call*           calls[FRT__NBUCKETS];
     frt__conn*           conns;
-    frt__entry*          entries;
+    frt__entry**         entries;   /* hash buckets, chained by next (rpc.c) */
+    size_t               nbuckets;  /* 0 or a power of two */
+    size_t               nentries;
     frt__entry*          orphans; /* deregistered while their own handler runs (rpc.c) */
     frt__entry           identity_entry;
     frt__ident*          idents;

@@ -15,13 +15,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The registry is a hash table of chains keyed by (name, provider id): a
+ * process with many providers has hundreds of entries, and every request
+ * looks one up. The table doubles when it holds more entries than buckets. */
+static size_t entry_bucket(const margo_instance_id mid, const char* name, uint16_t provider_id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char* p = (const unsigned char*)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h ^= provider_id;
+    h ^= h >> 33; /* fmix64: every input bit reaches the low bits */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (size_t)h & (mid->nbuckets - 1);
+}
+
 /* Lookup of a handler; inst->lock held. */
 frt__entry* frt__entry_find(margo_instance_id mid, const char* name, uint16_t provider_id)
 {
     if (strcmp(name, FRT__IDENTITY_RPC) == 0) return &mid->identity_entry;
-    for (frt__entry* e = mid->entries; e; e = e->next)
+    if (!mid->nbuckets) return NULL;
+    for (frt__entry* e = mid->entries[entry_bucket(mid, name, provider_id)]; e; e = e->next)
         if (e->provider_id == provider_id && strcmp(e->name, name) == 0) return e;
     return NULL;
+}
+
+/* Make room for one more entry (inst->lock held); false when out of memory. */
+static bool entries_reserve(margo_instance_id mid)
+{
+    if (mid->nentries < mid->nbuckets) return true;
+    size_t       nb   = mid->nbuckets ? mid->nbuckets * 2 : 16;
+    frt__entry** nt   = calloc(nb, sizeof *nt);
+    frt__entry** old  = mid->entries;
+    size_t       oldn = mid->nbuckets;
+    if (!nt) return false;
+    mid->entries  = nt;
+    mid->nbuckets = nb;
+    for (size_t i = 0; i < oldn; i++)
+        while (old[i]) {
+            frt__entry* e = old[i];
+            old[i]        = e->next;
+            size_t b      = entry_bucket(mid, e->name, e->provider_id);
+            e->next       = nt[b];
+            nt[b]         = e;
+        }
+    free(old);
+    return true;
 }
 
 void frt__request_free(struct frt_request* r)
@@ -147,10 +186,14 @@ hg_return_t frt_rpc_register(margo_instance_id mid, const char* name, uint16_t p
     pthread_mutex_lock(&mid->lock);
     if (frt__entry_find(mid, name, provider_id)) {
         ret = HG_EXIST;
+    } else if (!entries_reserve(mid)) {
+        ret = HG_NOMEM;
     } else {
-        e->next      = mid->entries;
-        mid->entries = e;
-        e            = NULL;
+        size_t b        = entry_bucket(mid, name, provider_id);
+        e->next         = mid->entries[b];
+        mid->entries[b] = e;
+        mid->nentries++;
+        e               = NULL;
     }
     pthread_mutex_unlock(&mid->lock);
     free(e);
@@ -162,10 +205,12 @@ hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name, uint16_t
     if (!mid || !name) return HG_INVALID_ARG;
     frt__entry* e = NULL;
     pthread_mutex_lock(&mid->lock);
-    for (frt__entry** pp = &mid->entries; *pp; pp = &(*pp)->next)
+    frt__entry** pp = mid->nbuckets ? &mid->entries[entry_bucket(mid, name, provider_id)] : NULL;
+    for (; pp && *pp; pp = &(*pp)->next)
         if ((*pp)->provider_id == provider_id && strcmp((*pp)->name, name) == 0) {
             e   = *pp;
             *pp = e->next;
+            mid->nentries--;
             break;
         }
     if (!e) {
@@ -316,11 +361,15 @@ void frt__rpc_init(margo_instance_id mid)
 /* Teardown: free the registry and the identities (threads are gone). */
 void frt__rpc_free(margo_instance_id mid)
 {
-    while (mid->entries) {
-        frt__entry* e = mid->entries;
-        mid->entries  = e->next;
-        free(e);
-    }
+    for (size_t i = 0; i < mid->nbuckets; i++)
+        while (mid->entries[i]) {
+            frt__entry* e   = mid->entries[i];
+            mid->entries[i] = e->next;
+            free(e);
+        }
+    free(mid->entries);
+    mid->entries  = NULL;
+    mid->nbuckets = mid->nentries = 0;
     while (mid->orphans) {
         frt__entry* e = mid->orphans;
         mid->orphans  = e->next;

@@ -109,6 +109,62 @@ static void test_join_seed(void)
     sim_free(&S);
 }
 
+/* 2b. a JOIN that times out (a busy or stopped member) is announced again
+ *     with a doubled call timeout until join_timeout_ms; a refusal ends the
+ *     join at once */
+static void join_with_seed_paused(double pause_ms, double join_timeout_ms, bool* ok,
+                                  double* settled_at)
+{
+    sim S;
+    sim_init(&S, 31);
+    swim__config c    = test_cfg();
+    c.join_timeout_ms = join_timeout_ms;
+    sim_add(&S, &c);
+    int j = sim_add(&S, &c);
+    sim_start(&S, 0, false);
+    REQUIRE(swim__add_initial(S.nodes[j].s, S.nodes[0].addr, S.nodes[0].pid) == 0);
+    S.nodes[0].paused = true;
+    sim_start(&S, j, true);
+    *settled_at = -1;
+    while (S.now < 30000) {
+        if (S.now >= pause_ms) S.nodes[0].paused = false;
+        sim_run(&S, S.now + 50);
+        if (*settled_at < 0 && swim__join_settled(S.nodes[j].s)) *settled_at = S.now;
+    }
+    *ok = swim__join_succeeded(S.nodes[j].s);
+    if (*ok) CHECK_EQ_INT(swim__view_size(S.nodes[0].s), 2);
+    sim_free(&S);
+}
+
+static void test_join_retry(void)
+{
+    bool   ok;
+    double at;
+    /* rounds at 0 (1 s), 1 s (2 s), 3 s (4 s): the third is answered */
+    join_with_seed_paused(1500, 10000, &ok, &at);
+    CHECK(ok);
+    CHECK(at >= 2900 && at <= 3500);
+    /* a member stopped past the join timeout: the join fails, in time */
+    /* (rounds at 0 for 1 s and at 1 s for the 1.5 s left) */
+    join_with_seed_paused(60000, 2500, &ok, &at);
+    CHECK(!ok);
+    CHECK(at >= 2400 && at <= 2800);
+    /* nobody at the address: refused, no second round */
+    sim S;
+    sim_init(&S, 32);
+    swim__config c = test_cfg();
+    sim_add(&S, &c);
+    int j = sim_add(&S, &c);
+    REQUIRE(swim__add_initial(S.nodes[j].s, S.nodes[0].addr, S.nodes[0].pid) == 0);
+    S.nodes[0].up = false;
+    S.refuse_down = true;
+    sim_start(&S, j, true);
+    sim_run(&S, 100);
+    CHECK(swim__join_settled(S.nodes[j].s));
+    CHECK(!swim__join_succeeded(S.nodes[j].s));
+    sim_free(&S);
+}
+
 /* 3. a crash is detected by every survivor, and only the crashed member dies */
 static void test_crash(void)
 {
@@ -458,7 +514,16 @@ static void test_buddy(void)
         full_group(&S, 6, &c);
         sim_run(&S, 3000);
         S.nodes[1].paused = true;
-        sim_run(&S, S.now + 2500);
+        /* paused until a member suspects it (which member probes it first,
+         * and when, depends on the shuffled probe orders) */
+        double until = S.now + 10000;
+        bool   suspected = false;
+        while (!suspected && S.now < until) {
+            sim_run(&S, S.now + 100);
+            for (int i = 0; i < 6; i++)
+                if (i != 1 && sim_status(&S, i, 1) == 2) suspected = true;
+        }
+        CHECK(suspected);
         S.nodes[1].paused = false;
         sim_run(&S, S.now + 40000);
         CHECK_EQ_INT(total_died(&S), 0);
@@ -581,6 +646,7 @@ int main(void)
 {
     test_stable();
     test_join_seed();
+    test_join_retry();
     test_crash();
     test_pause_refute();
     test_dissemination();

@@ -646,7 +646,8 @@ static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
 
 /* init phase: start the protocol; a joiner or a returning member announces
  * JOIN to the first members of its view and waits (bounded by
- * announce_timeout_ms + 1 s) until one answered or every call failed.
+ * join_timeout_ms + 1 s) until one answered or every call failed (the
+ * machine announces again while its calls time out: swim__join_done).
  * FLOCK_ERR_INVALID_GROUP if only members of another group answered;
  * FLOCK_ERR_FROM_MERCURY if a joiner (not a returning member: the whole
  * group may be restarting) reached no member. Nothing is written then. */
@@ -659,7 +660,7 @@ static flock_return_t start_protocol(swim_backend* b, bool join, bool returning,
     flush_locked(b);
     if (!join && !returning) return FLOCK_SUCCESS;
     pthread_mutex_lock(&b->lock);
-    wait_until(b, join_settled, frt_now_ms() + cfg->announce_timeout_ms + 1000.0);
+    wait_until(b, join_settled, frt_now_ms() + fmax(cfg->join_timeout_ms, cfg->announce_timeout_ms) + 1000.0);
     char ours[17], theirs[17];
     flock__group_id_format(swim__group_id(b->sm), ours);
     flock__group_id_format(swim__join_foreign_id(b->sm), theirs);

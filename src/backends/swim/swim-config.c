@@ -48,6 +48,7 @@ void swim__config_from_json(const struct json_object* json, swim__config* c)
         get_int(json, "gossip_max_entries", &c->gossip_max_entries);
         get_int(json, "gossip_retransmit_mult", &c->gossip_retransmit_mult);
         get_number(json, "announce_timeout_ms", &c->announce_timeout_ms);
+        get_number(json, "join_timeout_ms", &c->join_timeout_ms);
         get_number(json, "sync_interval_ms", &c->sync_interval_ms);
         get_number(json, "reconnect_interval_ms", &c->reconnect_interval_ms);
         get_number(json, "tombstone_timeout_ms", &c->tombstone_timeout_ms);
@@ -80,6 +81,7 @@ struct json_object* swim__config_to_json(const swim__config* c)
     ADD("gossip_max_entries", json_object_new_int64(c->gossip_max_entries));
     ADD("gossip_retransmit_mult", json_object_new_int64(c->gossip_retransmit_mult));
     ADD("announce_timeout_ms", json_object_new_double(c->announce_timeout_ms));
+    ADD("join_timeout_ms", json_object_new_double(c->join_timeout_ms));
     ADD("sync_interval_ms", json_object_new_double(c->sync_interval_ms));
     ADD("reconnect_interval_ms", json_object_new_double(c->reconnect_interval_ms));
     ADD("tombstone_timeout_ms", json_object_new_double(c->tombstone_timeout_ms));

@@ -203,6 +203,11 @@ struct swim__t {
     bool   started, leaving;
     int    join_pending;
     bool   join_ok, join_started;
+    bool   join_unanswered;   /* a JOIN call of this round timed out */
+    double join_deadline;     /* no new JOIN round after this (join_timeout_ms) */
+    double join_call_timeout; /* the call timeout of a round (doubles per round) */
+    double join_round_timeout; /* this round's (join_call_timeout within the deadline) */
+    double join_round_at;     /* when this round was sent */
     uint64_t group_id;       /* 0 = unknown: adopted from the first JOIN answer */
     uint64_t join_foreign;   /* first other group id that answered a JOIN (0: none) */
     uint64_t foreign_drops;  /* messages of another group dropped since the last log */
@@ -253,8 +258,15 @@ static inline uint64_t swim__hash_member(const char* addr, uint16_t pid)
         h *= 1099511628211ULL;
     }
     h ^= pid;
-    h *= 1099511628211ULL;
-    h ^= h >> 29;
+    /* fmix64 (MurmurHash3's finalizer): FNV alone leaves the high bits, which
+     * choose the home slot, nearly blind to the last characters and to the
+     * provider id, so the providers of one process would share a home slot
+     * and probe chains would grow as long as a process has providers */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return h ? h : 1;
 }
 
@@ -477,10 +489,11 @@ void swim__maybe_sync(swim__t* s, double now, const swim__msg* m);
 /** Tick phases: periodic push-pull, push-pull with a DEAD member. */
 void swim__sync_due(swim__t* s, double now);
 void swim__reconnect_due(swim__t* s, double now);
-/** Announce JOIN to the first members of the view (swim__start). */
-void swim__announce_join(swim__t* s);
-/** Completion of a CALL_JOIN. */
-void swim__join_done(swim__t* s, bool ok, const swim__msg* resp);
+/** Announce JOIN to the first members of the view (swim__start; again,
+ *  with a doubled call timeout, while no member answered). */
+void swim__announce_join(swim__t* s, double now);
+/** Completion of a CALL_JOIN (`refused`: it could not even connect). */
+void swim__join_done(swim__t* s, double now, bool ok, bool refused, const swim__msg* resp);
 /** Tick phase 7: while removed, announce JOIN to a few members each period. */
 void swim__rejoin_due(swim__t* s, double now);
 /** Completion of a CALL_REJOIN (an answer from our group: back in it). */

@@ -38,6 +38,7 @@ void swim__config_default(swim__config* c)
     c->gossip_max_entries      = 64;
     c->gossip_retransmit_mult  = 3;
     c->announce_timeout_ms     = 1000.0;
+    c->join_timeout_ms         = 10000.0;
     c->sync_interval_ms        = 30000.0;
     c->reconnect_interval_ms   = 10000.0;
     c->tombstone_timeout_ms    = 600000.0;
@@ -75,6 +76,7 @@ void swim__config_sanitize(swim__config* c)
     c->gossip_max_entries      = clampi(c->gossip_max_entries, 1, SWIM_MAX_GOSSIP_WIRE);
     c->gossip_retransmit_mult  = clampi(c->gossip_retransmit_mult, 1, 100);
     c->announce_timeout_ms     = clampd(c->announce_timeout_ms, 1.0, day, 1000.0);
+    c->join_timeout_ms         = clampd(c->join_timeout_ms, 1.0, day, 10000.0);
     c->sync_interval_ms        = clampd(c->sync_interval_ms, 0.0, day, 30000.0);
     c->reconnect_interval_ms   = clampd(c->reconnect_interval_ms, 0.0, day, 10000.0);
     c->tombstone_timeout_ms    = clampd(c->tombstone_timeout_ms, 0.0, 30 * day, 600000.0);
@@ -151,7 +153,7 @@ void swim__start(swim__t* s, bool join, double now)
     s->next_sync      = now + s->cfg.sync_interval_ms + jitter(s, s->cfg.sync_interval_ms);
     s->next_reconnect = now + s->cfg.reconnect_interval_ms;
     s->next_purge     = now + 1000.0;
-    if (join) swim__announce_join(s);
+    if (join) swim__announce_join(s, now);
 }
 
 bool swim__join_settled(const swim__t* s) { return s->join_ok || s->join_pending == 0; }
@@ -331,7 +333,7 @@ static void handle_completion(swim__t* s, double now, uint64_t call_id, bool ok,
     case CALL_PROBE_PING: swim__probe_ping_done(s, now, &pc, ok, resp); break;
     case CALL_PROBE_PING_REQ: swim__probe_ping_req_done(s, now, &pc, ok, resp); break;
     case CALL_RELAY: swim__relay_done(s, &pc, ok, refused, resp); break;
-    case CALL_JOIN: swim__join_done(s, ok, resp); break;
+    case CALL_JOIN: swim__join_done(s, now, ok, refused, resp); break;
     case CALL_REJOIN: swim__rejoin_done(s, ok); break;
     default: break; /* GOSSIP, LEAVE, SYNC, CHECK: nothing more */
     }

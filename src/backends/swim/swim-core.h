@@ -155,6 +155,9 @@ typedef struct swim__config {
     int64_t gossip_max_entries;      /* 64 per message (<= SWIM_MAX_GOSSIP_WIRE) */
     int64_t gossip_retransmit_mult;  /* 3 */
     double  announce_timeout_ms;     /* 1000: JOIN/LEAVE/SYNC calls */
+    double  join_timeout_ms;         /* 10000: a joiner re-announces JOIN (each
+                                        call's timeout doubled) while no member
+                                        answered, until this much has passed */
     double  sync_interval_ms;        /* 30000: push-pull with a random member; 0 = off */
     double  reconnect_interval_ms;   /* 10000: push-pull with a random DEAD member */
     double  tombstone_timeout_ms;    /* 600000: how long DEAD/LEFT are remembered */

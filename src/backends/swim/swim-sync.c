@@ -6,12 +6,14 @@
  * random member, and with a DEAD member to heal partitions).
  *
  * Owns: s->next_sync, s->nsyncs, s->next_reconnect, s->next_mismatch_sync,
- * s->join_pending/join_ok/join_started.
+ * s->join_* (the JOIN rounds of a joiner).
  * May call: the member table (random picks), the merge (announced and
  * exchanged entries), the gossip queue, the outbox, pure math.
  * See swim-core-internal.h.
  */
 #include "swim-core-internal.h"
+
+#include <math.h>
 
 /** Full state (every member and tombstone, every metadata entry) for a
  *  state exchange. */
@@ -107,27 +109,49 @@ void swim__reconnect_due(swim__t* s, double now)
     if (pick != NONE) send_sync(s, pick);
 }
 
-void swim__announce_join(swim__t* s)
+void swim__announce_join(swim__t* s, double now)
 {
     member* me = &s->members[s->self];
     swim__enqueue(s, s->self, SWIM_E_JOIN, me->inc, NONE);
     unsigned k = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
-    s->join_started = true;
+    if (!s->join_started) {
+        s->join_deadline     = now + s->cfg.join_timeout_ms;
+        s->join_call_timeout = s->cfg.announce_timeout_ms;
+    }
+    s->join_started    = true;
+    s->join_unanswered = false;
+    s->join_round_at   = now;
+    double timeout     = fmax(1.0, fmin(s->join_call_timeout, s->join_deadline - now));
+    s->join_round_timeout = timeout;
     for (uint32_t i = 0; i < s->nmembers && (unsigned)s->join_pending < k; i++) {
         if (i == s->self || !swim__in_view(&s->members[i])) continue;
         swim__msg msg;
         if (!swim__init_self_announce(s, &msg, SWIM_ANN_JOIN)) continue;
         swim__attach_gossip(s, &msg, NULL);
-        if (swim__emit_send(s, CALL_JOIN, 0, s->members[i].addr, s->members[i].pid,
-                            s->cfg.announce_timeout_ms, &msg))
+        if (swim__emit_send(s, CALL_JOIN, 0, s->members[i].addr, s->members[i].pid, timeout,
+                            &msg))
             s->join_pending++;
     }
 }
 
-void swim__join_done(swim__t* s, bool ok, const swim__msg* resp)
+/* A round in which no member answered, but some call timed out (a busy
+ * member: 1024 joiners at once keep the first ones busy for seconds), is
+ * sent again with twice the call timeout while the join timeout allows.
+ * Refusals (nobody listens there) and answers of another group end the
+ * join at once: retrying would not change them. */
+void swim__join_done(swim__t* s, double now, bool ok, bool refused, const swim__msg* resp)
 {
     if (s->join_pending > 0) s->join_pending--;
     if (ok && resp && resp->kind == SWIM_MSG_ANNOUNCE_ACK) s->join_ok = true;
+    if (!ok && !refused && now - s->join_round_at >= 0.9 * s->join_round_timeout)
+        s->join_unanswered = true;
+    if (s->join_ok || s->join_pending > 0 || !s->join_unanswered || s->join_foreign ||
+        s->leaving || now + 1.0 >= s->join_deadline)
+        return;
+    s->join_call_timeout *= 2;
+    swim__logf(s, SWIM_LOG_INFO, "no answer to JOIN within %.0f ms; announcing again",
+               s->join_call_timeout / 2);
+    swim__announce_join(s, now);
 }
 
 /** Self was declared dead or departed (we refuted already): until a member
