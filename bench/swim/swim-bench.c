@@ -31,6 +31,8 @@
  *              [-kill 1]   the last member lives alone in one more worker process,
  *                          SIGKILLed before the in-process crash
  *              [-cfg JSON] extra swim config keys (merged over the LAN timing)
+ *              [-inst 1]   one runtime instance per member (one process, one
+ *                          provider: the common HPC case) instead of one per process
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,210 +59,11 @@
 #include "../src/backends/swim/swim-backend.h"
 #include "backends/swim/swim-backend-internal.h"
 #include "flock/provider-internal.h"
+#include "swim-bench.h"
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* ================================================================== */
-/* worker process                                                     */
-/* ================================================================== */
-
-typedef struct wprov {
-    flock_provider_t p;
-    int              idx; /* global member index */
-    bool             full;
-    bool             gone;
-} wprov;
-
-static pthread_mutex_t out_mtx = PTHREAD_MUTEX_INITIALIZER;
-
-static void emit(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-static void emit(const char* fmt, ...)
-{
-    char    line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n <= 0) return;
-    if ((size_t)n >= sizeof line) n = sizeof line - 1;
-    pthread_mutex_lock(&out_mtx);
-    ssize_t w = write(1, line, (size_t)n);
-    (void)w;
-    pthread_mutex_unlock(&out_mtx);
-}
-
-static void on_member(void* ctx, flock_update_t up, const char* addr, uint16_t pid)
-{
-    wprov* w = ctx;
-    if (up == FLOCK_MEMBER_JOINED) return;
-    emit("EV %c %d %s %u %.3f\n", up == FLOCK_MEMBER_LEFT ? 'L' : 'D', w->idx, addr,
-         (unsigned)pid, now_ms());
-}
-
-static void read_size(void* uargs, const flock_group_view_t* v)
-{
-    flock_group_view_t* view = (flock_group_view_t*)v;
-    FLOCK_GROUP_VIEW_LOCK(view);
-    *(size_t*)uargs = flock_group_view_member_count(view);
-    FLOCK_GROUP_VIEW_UNLOCK(view);
-}
-
-static size_t view_size(flock_provider_t p)
-{
-    flock_backend_impl* impl  = NULL;
-    void*               state = NULL;
-    size_t              n     = 0;
-    if (flock__provider_get_backend(p, &impl, &state) != FLOCK_SUCCESS) return 0;
-    /* the size of the view get_view gives, without building the view (this
-     * is polled every 20 ms for every provider during the bootstrap) */
-    if (impl->name && strcmp(impl->name, "swim") == 0) return flock__swim_view_size(state);
-    impl->get_view(state, read_size, &n);
-    return n;
-}
-
-#include "../../tests/common/heap-count.h"
-
-static const char* g_cfg;
-static int         g_verbose; /* -v 1: workers log protocol events (info) to stderr */
-
-typedef struct join_job {
-    margo_instance_id mid;
-    wprov*            P;
-    int               k, first_idx, t, nt;
-    const char*       seed;
-    uint16_t          seed_pid;
-    const char*       config;
-} join_job;
-
-static void* join_thread(void* arg)
-{
-    join_job* j = arg;
-    for (int i = j->t; i < j->k; i += j->nt) {
-        wprov* w = &j->P[i];
-        if (w->p) continue;
-        flock_group_view_t view = FLOCK_GROUP_VIEW_INITIALIZER;
-        flock_group_view_add_member(&view, j->seed, j->seed_pid);
-        struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
-        args.initial_view               = &view;
-        w->idx                          = j->first_idx + i;
-        flock_provider_t p              = NULL;
-        if (flock_provider_register(j->mid, (uint16_t)(i + 1), j->config, &args, &p) !=
-            FLOCK_SUCCESS) {
-            emit("ERROR join %d\n", w->idx);
-        } else {
-            flock_provider_add_update_callbacks(p, on_member, NULL, w);
-            w->p = p;
-        }
-        flock_group_view_clear(&view);
-    }
-    return NULL;
-}
-
-static int worker_main(int first_idx, int k, int n_total)
-{
-    margo_instance_id mid = margo_init("tcp://127.0.0.1:0", MARGO_SERVER_MODE, 0, 4);
-    if (!mid) return 1;
-    if (g_verbose) margo_set_log_level(mid, MARGO_LOG_INFO); /* -v: protocol events */
-    wprov* P = calloc((size_t)k, sizeof *P);
-    char   config[2048];
-    snprintf(config, sizeof config, "{\"group\":{\"type\":\"swim\",\"config\":%s}}", g_cfg);
-    size_t    heap0   = heap_bytes();
-    long long chunks0 = heap_chunks();
-    emit("READY %s\n", frt_self_addr_str(mid));
-    char   line[512];
-    size_t len = 0;
-    bool   polling = false;
-    for (;;) {
-        struct pollfd pf = {.fd = 0, .events = POLLIN};
-        int           pr = poll(&pf, 1, 20);
-        if (polling) {
-            bool all = true;
-            for (int i = 0; i < k; i++) {
-                if (!P[i].p || P[i].full) continue;
-                if (view_size(P[i].p) == (size_t)n_total) {
-                    P[i].full = true;
-                    emit("FULL %d %.3f\n", P[i].idx, now_ms());
-                } else {
-                    all = false;
-                }
-            }
-            if (all) polling = false;
-        }
-        if (pr <= 0) continue;
-        ssize_t r = read(0, line + len, sizeof line - 1 - len);
-        if (r <= 0) break;
-        len += (size_t)r;
-        line[len] = 0;
-        char* nl;
-        while ((nl = strchr(line, '\n'))) {
-            *nl = 0;
-            char cmd[32] = {0}, a[256] = {0};
-            int  x = 0;
-            sscanf(line, "%31s %255s %d", cmd, a, &x);
-            if (strcmp(cmd, "SEED") == 0) {
-                struct flock_provider_args args = FLOCK_PROVIDER_ARGS_INIT;
-                if (flock_provider_register(mid, 1, config, &args, &P[0].p) != FLOCK_SUCCESS)
-                    emit("ERROR seed\n");
-                P[0].idx = first_idx;
-                flock_provider_add_update_callbacks(P[0].p, on_member, NULL, &P[0]);
-                emit("SEEDADDR %s\n", frt_self_addr_str(mid));
-            } else if (strcmp(cmd, "JOIN") == 0) {
-                /* all providers join at once (like the reference's goroutines) */
-                int       nt = k < 8 ? k : 8;
-                join_job  jobs[8];
-                pthread_t th[8];
-                for (int t = 0; t < nt; t++) {
-                    jobs[t] = (join_job){mid, P, k, first_idx, t, nt, a, (uint16_t)x, config};
-                    pthread_create(&th[t], NULL, join_thread, &jobs[t]);
-                }
-                for (int t = 0; t < nt; t++) pthread_join(th[t], NULL);
-                polling = true;
-                emit("JOINED %d\n", k);
-            } else if (strcmp(cmd, "STATS") == 0) {
-                flock__swim_stats st;
-                flock__swim_get_stats(&st);
-                struct rusage ru;
-                getrusage(RUSAGE_SELF, &ru);
-                size_t heap1 = heap_bytes();
-                emit("STATS %llu %llu %zu %.3f %ld %llu %lld\n", (unsigned long long)st.msgs_sent,
-                     (unsigned long long)st.bytes_sent, heap1 > heap0 ? heap1 - heap0 : 0,
-                     ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
-                         ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3,
-                     ru.ru_maxrss, (unsigned long long)st.state_bytes,
-                     heap_chunks() - chunks0);
-            } else if (strcmp(cmd, "CRASH") == 0 || strcmp(cmd, "LEAVE") == 0) {
-                int i = atoi(a) - first_idx;
-                if (i >= 0 && i < k && P[i].p) {
-                    double t = now_ms();
-                    if (cmd[0] == 'C') flock_swim_set_crash_mode(P[i].p, true);
-                    emit("GONE %d %.3f %s %d\n", P[i].idx, t, frt_self_addr_str(mid), i + 1);
-                    flock_provider_destroy(P[i].p);
-                    P[i].p    = NULL;
-                    P[i].gone = true;
-                }
-            } else if (strcmp(cmd, "QUIT") == 0) {
-                goto quit;
-            }
-            len -= (size_t)(nl + 1 - line);
-            memmove(line, nl + 1, len + 1);
-        }
-    }
-quit:
-    for (int i = 0; i < k; i++)
-        if (P[i].p) {
-            flock_swim_set_crash_mode(P[i].p, true);
-            flock_provider_destroy(P[i].p);
-        }
-    free(P);
-    margo_finalize(mid);
-    emit("BYE\n");
-    return 0;
-}
+const char* g_cfg;
+int         g_verbose;
+int         g_inst;
 
 /* ================================================================== */
 /* orchestrator                                                       */
@@ -283,6 +86,8 @@ typedef struct run {
     int     false_dead;
     /* victim tracking */
     char    vaddr[256];
+    char (*maddr)[256]; /* per member, when its worker reported it (-inst 1) */
+    int*    mpid;
     int     vpid, vidx;
     char    vtype;
     double  vt0;
@@ -295,6 +100,7 @@ typedef struct run {
     long long chunks; /* live heap allocations (exact count only) */
     double  cpu_ms;
     long    maxrss_kb;
+    long    rss_kb, stacks_kb, heapmap_kb, anon_kb, threads; /* deltas (mem_take) */
     int     nstats;
     int     ready, errors;
     double  joined_at; /* when the last worker finished registering its providers */
@@ -322,6 +128,13 @@ static void handle_line(run* R, worker* w, char* line)
     } else if (strncmp(line, "SEEDADDR ", 9) == 0) {
         snprintf(R->seed, sizeof R->seed, "%s", line + 9);
         R->seedaddr = true;
+    } else if (strncmp(line, "ADDR ", 5) == 0) {
+        int  idx = -1, pid = 0;
+        char addr[256];
+        if (sscanf(line + 5, "%d %255s %d", &idx, addr, &pid) == 3 && idx >= 0 && idx < R->n) {
+            snprintf(R->maddr[idx], sizeof R->maddr[idx], "%s", addr);
+            R->mpid[idx] = pid;
+        }
     } else if (strncmp(line, "FULL ", 5) == 0) {
         int    idx = 0;
         double t   = 0;
@@ -350,8 +163,14 @@ static void handle_line(run* R, worker* w, char* line)
         long   rss = 0;
         unsigned long long sb = 0;
         long long          nchunks = 0;
-        if (sscanf(line + 6, "%llu %llu %zu %lf %ld %llu %lld", &m, &b, &heap, &cpu, &rss, &sb,
-                   &nchunks) == 7) {
+        long               drss = 0, dstk = 0, dheap = 0, danon = 0, dthr = 0;
+        if (sscanf(line + 6, "%llu %llu %zu %lf %ld %llu %lld %ld %ld %ld %ld %ld", &m, &b, &heap,
+                   &cpu, &rss, &sb, &nchunks, &drss, &dstk, &dheap, &danon, &dthr) == 12) {
+            R->rss_kb += drss;
+            R->stacks_kb += dstk;
+            R->heapmap_kb += dheap;
+            R->anon_kb += danon;
+            R->threads += dthr;
             R->state_bytes += sb;
             R->chunks += nchunks;
             R->msgs += m;
@@ -422,7 +241,7 @@ typedef struct result {
     bool   converged;
     double all_see_n, full_p50, full_p99;
     int    false_dead;
-    double pkt_s, bytes_s, heap_kib, cpu_pct, state_kib, pkt_s_settled, bytes_s_settled;
+    double pkt_s, bytes_s, heap_kib, cpu_pct, state_kib, rss_kib, pkt_s_settled, bytes_s_settled;
     bool   crash_all, kill_all;
     double crash_first, crash_p50, crash_p99, crash_max;
     double kill_first, kill_p50, kill_p99, kill_max;
@@ -439,6 +258,7 @@ static void collect_stats(run* R, unsigned long long* m, unsigned long long* b, 
     R->chunks          = 0;
     R->cpu_ms          = 0;
     R->maxrss_kb       = 0;
+    R->rss_kb = R->stacks_kb = R->heapmap_kb = R->anon_kb = R->threads = 0;
     R->nstats          = 0;
     for (int i = 0; i < R->nw; i++) wsend(&R->w[i], "STATS\n");
     double t0 = now_ms();
@@ -459,8 +279,8 @@ static bool victim_phase(run* R, int vidx, char type, double timeout_ms, int obs
         if (vidx >= R->w[i].first && vidx < R->w[i].first + R->w[i].k) vw = &R->w[i];
     memset(R->seen_at, 0, (size_t)R->n * sizeof *R->seen_at);
     R->nseen = 0;
-    snprintf(R->vaddr, sizeof R->vaddr, "%s", vw->addr);
-    R->vpid = vidx - vw->first + 1;
+    snprintf(R->vaddr, sizeof R->vaddr, "%s", R->maddr[vidx][0] ? R->maddr[vidx] : vw->addr);
+    R->vpid = R->maddr[vidx][0] ? R->mpid[vidx] : vidx - vw->first + 1;
     R->vidx = vidx;
     R->vt0  = 0;
     if (type == 'K') {
@@ -496,6 +316,8 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     R.w     = calloc((size_t)R.nw, sizeof *R.w);
     R.full_at = calloc((size_t)n, sizeof *R.full_at);
     R.seen_at = calloc((size_t)n, sizeof *R.seen_at);
+    R.maddr   = calloc((size_t)n, sizeof *R.maddr);
+    R.mpid    = calloc((size_t)n, sizeof *R.mpid);
     double* xs = calloc((size_t)n, sizeof *xs);
     int     nshared = R.nw - (g_kill ? 1 : 0);
     int     per = nmain / nshared, extra = nmain % nshared, idx = 0;
@@ -519,7 +341,7 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
                 close(R.w[j].in);
                 close(R.w[j].out);
             }
-            _exit(worker_main(w->first, w->k, n));
+            _exit(swim_bench_worker_main(w->first, w->k, n));
         }
         close(to[0]);
         close(from[1]);
@@ -577,9 +399,19 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     printf("memory: heap per member=%.1f KiB (live heap of the whole process incl. runtime, "
            "minus the heap before the providers; %s; total %.1f MiB over %d processes, "
            "%.0f allocations per member); swim backend state per member=%.1f KiB\n",
-           res->heap_kib, HEAP_METHOD, (double)h1 / 1048576.0, R.nw, (double)R.chunks / n,
+           res->heap_kib, g_heap_method, (double)h1 / 1048576.0, R.nw, (double)R.chunks / n,
            (double)R.state_bytes / 1024.0 / n);
     res->state_kib = (double)R.state_bytes / 1024.0 / n;
+    res->rss_kib   = (double)R.rss_kb / n;
+    printf("memory: resident per member=%.1f KiB (%s; RSS of the worker processes minus their "
+           "RSS before the first member: thread stacks %.1f, main heap %.1f, other anonymous "
+           "memory (malloc thread arenas, large blocks) %.1f, the rest %.1f; %.1f threads per "
+           "member)\n",
+           res->rss_kib, g_inst ? "one runtime instance per member" : "members share their "
+           "process's instance", (double)R.stacks_kb / n, (double)R.heapmap_kb / n,
+           (double)R.anon_kb / n,
+           (double)(R.rss_kb - R.stacks_kb - R.heapmap_kb - R.anon_kb) / n,
+           (double)R.threads / n);
     fflush(stdout);
     /* a second window once gossip has drained: the true steady state */
     ts0 = now_ms();
@@ -671,6 +503,8 @@ quit:
     }
     free(R.w);
     free(R.full_at);
+    free(R.maddr);
+    free(R.mpid);
     free(R.seen_at);
     free(xs);
     return 0;
@@ -798,6 +632,7 @@ int main(int argc, char** argv)
         else if (!strcmp(a, "-hold")) g_hold_s = atof(v);
         else if (!strcmp(a, "-hog")) hog = atoi(v);
         else if (!strcmp(a, "-v")) g_verbose = atoi(v);
+        else if (!strcmp(a, "-inst")) g_inst = atoi(v);
         else if (!strcmp(a, "-kill")) g_kill = atoi(v);
         else if (!strcmp(a, "-cfg")) extra_cfg = v;
         else {

@@ -355,13 +355,14 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
  * connection is dead (EOF, error or protocol violation: the caller closes
  * or shuts it down). */
 int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size,
-                               frt__work** inl, bool wait, bool hup)
+                               frt__work** inl, bool wait, bool hup, bool* filled)
 {
     for (int round = 0; round < 16; round++) {
         ssize_t n = recv(c->fd, buf, size, wait && round == 0 ? 0 : MSG_DONTWAIT);
         if (n > 0) {
             if (!frt__conn_feed(mid, c, buf, (size_t)n, inl)) return -1;
             if ((size_t)n < size && !hup) return 0;
+            if ((size_t)n == size && filled) *filled = true;
             continue;
         }
         if (n == 0) {

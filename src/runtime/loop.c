@@ -49,13 +49,26 @@ void frt__fd_short(margo_instance_id mid)
     if (!atomic_exchange(&mid->fd_short, true)) frt__maint_arm(mid, 1);
 }
 
+/* The leader's read filled the scratch: double it (up to FRT__READ_CHUNK);
+ * on failure keep the one we have. */
+static void frt__rbuf_grow(margo_instance_id mid)
+{
+    if (mid->rbuf_cap >= FRT__READ_CHUNK) return;
+    uint8_t* b = malloc(mid->rbuf_cap * 2);
+    if (!b) return;
+    free(mid->rbuf);
+    mid->rbuf = b;
+    mid->rbuf_cap *= 2;
+}
+
 /* Instance setup: the loop's scratch buffer, epoll set, wake-up eventfd
  * and read-debt timer, with the listen socket watched in server mode.
  * @return false on failure (frt__loop_close then releases what exists). */
 bool frt__loop_init(margo_instance_id mid)
 {
     mid->debt_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    mid->rbuf    = malloc(FRT__READ_CHUNK);
+    mid->rbuf_cap = FRT__READ_FIRST; /* an idle member keeps a small scratch */
+    mid->rbuf     = malloc(mid->rbuf_cap);
     mid->epfd    = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd    = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     mid->maint_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -279,7 +292,10 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
         uint32_t hup = ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
         if ((ev->events & EPOLLIN || hup) && frt__reader_acquire(c, false)) {
             c->since_ms = frt_now_ms(); /* reaping: last input */
-            int r = frt__conn_read_some(mid, c, mid->rbuf, FRT__READ_CHUNK, inl, false, hup != 0);
+            bool filled = false;
+            int  r = frt__conn_read_some(mid, c, mid->rbuf, mid->rbuf_cap, inl, false, hup != 0,
+                                         &filled);
+            if (filled) frt__rbuf_grow(mid); /* bursts: fewer, larger reads */
             if (r < 0) {
                 frt__conn_close_by_peer(mid, c); /* c may be gone now */
                 return;
