@@ -71,6 +71,9 @@ double   frt_get_f64(frt_rbuf* r);
 /** A malloc'd NUL-terminated copy of a frt_put_str string. Fails (NULL,
  *  sticky) if truncated, longer than max_len, or containing a NUL byte. */
 char*    frt_get_str(frt_rbuf* r, size_t max_len);
+/* the n bytes of a string whose length was already read (another length
+ * encoding): checked like frt_get_str (<= max_len, no NUL, present) */
+char*    frt_get_str_body(frt_rbuf* r, uint64_t n, size_t max_len);
 /** Copy n raw bytes into out. */
 bool     frt_get_bytes(frt_rbuf* r, void* out, size_t n);
 /** true if no read failed. */
@@ -128,6 +131,11 @@ hg_return_t frt_respond_error(frt_request_t req, hg_return_t code);
 const char*       frt_request_source(frt_request_t req);
 margo_instance_id frt_request_instance(frt_request_t req);
 uint16_t          frt_request_provider_id(frt_request_t req);
+
+/** Whether a call's outcome means the peer did not answer at all
+ *  (unreachable, refused, timed out, no descriptor left here, bad address),
+ *  as opposed to any answer, an error answer included. */
+bool frt_no_answer(hg_return_t ret);
 
 /**
  * @brief Blocking call, from any thread (handler threads included).

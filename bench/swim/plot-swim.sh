@@ -1,12 +1,15 @@
 #!/bin/sh
-# plot-swim.sh DATA OUT.png -- the two plots of docs/benchmarks.md "SWIM at scale"
-# (issue #17) from a whitespace table (lines starting with # are comments):
+# plot-swim.sh DATA OUT.png [ML_LABEL] -- the two plots of docs/benchmarks.md
+# "SWIM at scale" (issue #17) from a whitespace table (lines starting with #
+# are comments):
 #   N  base_Bps  ours_Bps  ml_Bps  crash_s  kill_s  ml_crash_s
 # (settled bytes per member per second; detection by all, in seconds; "-" =
-# not measured). Needs gnuplot; prints a message and exits 0 without it.
+# not measured). ML_LABEL names the memberlist run (default "memberlist").
+# Needs gnuplot; prints a message and exits 0 without it.
 set -e
 data=$1
 out=$2
+ml=${3:-memberlist}
 if [ -z "$data" ] || [ -z "$out" ]; then
   echo "usage: $0 DATA OUT.png" >&2
   exit 2
@@ -28,12 +31,12 @@ set title "settled bytes sent per member per second"
 set ylabel "B/s"
 plot "$data" using 1:2 with linespoints title "swim before #17", \
      "$data" using 1:3 with linespoints title "swim now (compact wire, digest anti-entropy)", \
-     "$data" using 1:4 with linespoints title "memberlist (2026-11-25 run)"
+     "$data" using 1:4 with linespoints title "$ml"
 set title "crash detected by every survivor"
 set ylabel "s"
 plot "$data" using 1:5 with linespoints title "swim, in-process crash (connections stay open)", \
      "$data" using 1:6 with linespoints title "swim, SIGKILL of the member's process", \
-     "$data" using 1:7 with linespoints title "memberlist (2026-11-25 run)"
+     "$data" using 1:7 with linespoints title "$ml"
 unset multiplot
 EOF
 echo "wrote $out"

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <frt.h>
 #include <margo.h>
 #include <flock/flock-client.h>
 #include <flock/flock-group.h>
@@ -129,18 +130,10 @@ bool flock_cli__probe_alive(hg_return_t hr, char* why, size_t whysize)
     case HG_AGAIN:
         if (why) snprintf(why, whysize, "no file descriptor left for a socket here");
         return false;
-    case HG_HOSTUNREACH:
-    case HG_TIMEOUT:
-    case HG_NA_ERROR:
-    case HG_CANCELED:
-    case HG_IO_ERROR:
-    case HG_INVALID_ARG:
-    case HG_PROTONOSUPPORT:
-    case HG_ADDRNOTAVAIL:
+    default:
+        if (!frt_no_answer(hr)) return true;
         if (why) snprintf(why, whysize, "unreachable: %s", HG_Error_to_string(hr));
         return false;
-    default:
-        return true;
     }
 }
 

@@ -328,29 +328,52 @@ static hg_return_t poll_send(flock__client_sub_t* sub)
     return hret;
 }
 
-/* Subscribe anew with one member: the other members of the cached view
- * first (the contact just failed), then the contact itself. On success the
- * answer (a snapshot) is in *rep and the member is the contact. */
+/* One SUBSCRIBE (a fresh snapshot) with some member: the contact, then the
+ * other members of the cached view (contact_first: the first poll), or the
+ * others first and the contact last (recovery: the contact just failed).
+ * The answer is in *out (free it). When nobody else could be asked, the
+ * first member's failure is the one returned. */
+static hg_return_t subscribe_with(flock__client_sub_t* sub, flock_group_handle_t h,
+                                  bool contact_first, void** out, size_t* len)
+{
+    frt_wbuf    in    = FRT_WBUF_INIT;
+    hg_return_t hret  = HG_OTHER_ERROR;
+    hg_return_t first = HG_OTHER_ERROR;
+    flock__sub_encode_poll(&in, 0, 0, sub->wait_ms);
+    if (in.failed) return HG_NOMEM;
+    for (int round = 0; round < 2; round++) {
+        bool contact = (round == 0) == contact_first;
+        if (contact) {
+            hg_addr_t addr = HG_ADDR_NULL;
+            uint16_t  pid  = 0;
+            hret           = flock__handle_contact(h, &addr, &pid);
+            if (hret == HG_SUCCESS) {
+                hret = frt_forward(sub->mid, addr, FLOCK__SUBSCRIBE_RPC, pid, in.data, in.len,
+                                   sub->timeout_ms, out, len);
+                margo_addr_free(sub->mid, addr);
+            }
+        } else {
+            hret = flock__handle_failover(h, FLOCK__SUBSCRIBE_RPC, in.data, in.len, 0, out, len);
+        }
+        if (round == 0) first = hret;
+        if (hret == HG_SUCCESS || (contact_first && !flock__worth_failover(hret))) break;
+    }
+    if (hret == HG_NOENTRY && first != HG_NOENTRY) hret = first;
+    frt_wbuf_free(&in);
+    return hret;
+}
+
+/* Subscribe anew with one member, the contact last (see subscribe_with).
+ * On success the answer (a snapshot) is in *rep and the member is the
+ * contact. */
 static hg_return_t subscribe_somewhere(flock__client_sub_t* sub, flock_group_handle_t h,
                                        flock__sub_reply_t* rep)
 {
-    frt_wbuf    in   = FRT_WBUF_INIT;
     void*       out  = NULL;
     size_t      len  = 0;
-    hg_addr_t   addr = HG_ADDR_NULL;
-    uint16_t    pid  = 0;
-    flock__sub_encode_poll(&in, 0, 0, sub->wait_ms);
-    if (in.failed) return HG_NOMEM;
-    hg_return_t hret = flock__handle_failover(h, FLOCK__SUBSCRIBE_RPC, in.data, in.len, 0, &out,
-                                              &len);
-    if (hret != HG_SUCCESS && flock__handle_contact(h, &addr, &pid) == HG_SUCCESS) {
-        hret = frt_forward(sub->mid, addr, FLOCK__SUBSCRIBE_RPC, pid, in.data, in.len,
-                           sub->timeout_ms, &out, &len);
-        margo_addr_free(sub->mid, addr);
-    }
+    hg_return_t hret = subscribe_with(sub, h, false, &out, &len);
     if (hret == HG_SUCCESS && !read_answer(sub, out, len, rep)) hret = HG_PROTOCOL_ERROR;
     free(out);
-    frt_wbuf_free(&in);
     return hret;
 }
 
@@ -476,23 +499,9 @@ flock_return_t flock_group_unsubscribe(flock_group_handle_t handle)
 static flock_return_t first_poll(flock__client_sub_t* sub, flock_group_handle_t h,
                                  flock__sub_reply_t* rep)
 {
-    frt_wbuf  in   = FRT_WBUF_INIT;
-    void*     out  = NULL;
-    size_t    len  = 0;
-    hg_addr_t addr = HG_ADDR_NULL;
-    uint16_t  pid  = 0;
-    flock__sub_encode_poll(&in, 0, 0, sub->wait_ms);
-    hg_return_t hret = in.failed ? HG_NOMEM : flock__handle_contact(h, &addr, &pid);
-    if (hret == HG_SUCCESS)
-        hret = frt_forward(sub->mid, addr, FLOCK__SUBSCRIBE_RPC, pid, in.data, in.len,
-                           sub->timeout_ms, &out, &len);
-    if (flock__worth_failover(hret)) {
-        hg_return_t first = hret;
-        hret = flock__handle_failover(h, FLOCK__SUBSCRIBE_RPC, in.data, in.len, 0, &out, &len);
-        if (hret == HG_NOENTRY && first != HG_NOENTRY) hret = first;
-    }
-    if (addr != HG_ADDR_NULL) margo_addr_free(sub->mid, addr);
-    frt_wbuf_free(&in);
+    void*       out  = NULL;
+    size_t      len  = 0;
+    hg_return_t hret = subscribe_with(sub, h, true, &out, &len);
     flock_return_t ret = FLOCK_SUCCESS;
     if (hret == HG_NOENTRY) {
         margo_error(sub->mid, "[flock] flock_group_subscribe: no member of the group serves "

@@ -212,18 +212,7 @@ static bool admin_answers(flock__admin* a, const char* address, uint16_t pid, do
     hg_return_t hr = frt_forward(a->mid, addr, FLOCK__ADMIN_PROBE_RPC, pid, NULL, 0, timeout_ms,
                                  NULL, NULL);
     margo_addr_free(a->mid, addr);
-    switch (hr) {
-    case HG_HOSTUNREACH:
-    case HG_TIMEOUT:
-    case HG_NA_ERROR:
-    case HG_CANCELED:
-    case HG_IO_ERROR:
-    case HG_INVALID_ARG:
-    case HG_PROTONOSUPPORT:
-    case HG_ADDRNOTAVAIL:
-    case HG_AGAIN: return false;
-    default: return true;
-    }
+    return !frt_no_answer(hr);
 }
 
 static void admin_force_leave_handler(frt_request_t req, const void* in, size_t in_len,

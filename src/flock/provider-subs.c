@@ -172,12 +172,12 @@ static void removal_append(flock__subs_t* s, flock_update_t update, const char* 
 /* ------------------------------------------------------------------ */
 
 /* The events reply from `from` (s->mtx held; from within the ring). */
-static void encode_events(flock__subs_t* s, frt_wbuf* b, uint64_t sub_id, uint64_t from)
+/* The part of an events answer after the subscriber's id: the same for
+ * every subscriber waiting at `from`. */
+static void encode_events_body(flock__subs_t* s, frt_wbuf* b, uint64_t from)
 {
     uint64_t n = s->next_seq - from;
     if (n > FLOCK__SUB_MAX_EVENTS) n = FLOCK__SUB_MAX_EVENTS;
-    flock__sub_encode_status(b, FLOCK_SUCCESS);
-    frt_put_u64(b, sub_id);
     frt_put_u8(b, FLOCK__SUB_KIND_EVENTS);
     frt_put_u64(b, from);
     size_t count_at = b->len;
@@ -193,6 +193,13 @@ static void encode_events(flock__subs_t* s, frt_wbuf* b, uint64_t sub_id, uint64
     }
 }
 
+static void encode_events(flock__subs_t* s, frt_wbuf* b, uint64_t sub_id, uint64_t from)
+{
+    flock__sub_encode_status(b, FLOCK_SUCCESS);
+    frt_put_u64(b, sub_id);
+    encode_events_body(s, b, from);
+}
+
 /* Whether a poll for `seq` can be answered from the ring (else: snapshot). */
 static bool seq_in_ring(const flock__subs_t* s, uint64_t seq)
 {
@@ -200,8 +207,16 @@ static bool seq_in_ring(const flock__subs_t* s, uint64_t seq)
 }
 
 /* Answer p->req for sub with what it asked for (s->mtx held): events now,
- * or a snapshot marked for later. */
-static void prepare_reply(flock__subs_t* s, pending_reply* p, uint64_t sub_id, uint64_t seq)
+ * or a snapshot marked for later. A body already encoded for `seq` (the
+ * subscribers that publish() wakes wait at the same place) is copied. */
+typedef struct {
+    frt_wbuf buf;
+    uint64_t seq;
+    bool     valid;
+} body_cache;
+
+static void prepare_reply_cached(flock__subs_t* s, pending_reply* p, uint64_t sub_id,
+                                 uint64_t seq, body_cache* bc)
 {
     p->sub_id = sub_id;
     if (!seq_in_ring(s, seq)) {
@@ -209,7 +224,26 @@ static void prepare_reply(flock__subs_t* s, pending_reply* p, uint64_t sub_id, u
         p->cursor   = s->next_seq;
         return;
     }
-    encode_events(s, &p->buf, sub_id, seq);
+    if (!bc) {
+        encode_events(s, &p->buf, sub_id, seq);
+        return;
+    }
+    if (!bc->valid || bc->seq != seq) {
+        frt_wbuf_free(&bc->buf);
+        bc->buf = (frt_wbuf)FRT_WBUF_INIT;
+        encode_events_body(s, &bc->buf, seq);
+        bc->seq   = seq;
+        bc->valid = true;
+    }
+    flock__sub_encode_status(&p->buf, FLOCK_SUCCESS);
+    frt_put_u64(&p->buf, sub_id);
+    frt_put_bytes(&p->buf, bc->buf.data, bc->buf.len);
+    if (bc->buf.failed) p->buf.failed = true;
+}
+
+static void prepare_reply(flock__subs_t* s, pending_reply* p, uint64_t sub_id, uint64_t seq)
+{
+    prepare_reply_cached(s, p, sub_id, seq, NULL);
 }
 
 typedef struct {
@@ -492,7 +526,8 @@ static void unsubscribe_handler(frt_request_t req, const void* in, size_t in_len
 /* Record e and answer the parked polls (no lock held on entry). */
 static void publish(flock__subs_t* s, const flock__sub_event_t* e)
 {
-    pending_list l = {0};
+    pending_list l  = {0};
+    body_cache   bc = {FRT_WBUF_INIT, 0, false};
     if (!s->initialized) return;
     pthread_mutex_lock(&s->mtx);
     if (s->closing) {
@@ -507,12 +542,13 @@ static void publish(flock__subs_t* s, const flock__sub_event_t* e)
         if (!sub->parked) continue;
         pending_reply* p = pending_add(&l, sub->parked);
         if (!p) break; /* the rest are answered by the timer */
-        prepare_reply(s, p, sub->id, sub->parked_seq);
+        prepare_reply_cached(s, p, sub->id, sub->parked_seq, &bc);
         sub->parked     = NULL;
         sub->expires_ms = now + sub->lease_ms;
         arm_timer(s, sub->expires_ms);
     }
     pthread_mutex_unlock(&s->mtx);
+    frt_wbuf_free(&bc.buf);
     send_all(s, &l);
 }
 

@@ -254,6 +254,22 @@ static hg_return_t frt__call_start(margo_instance_id mid, hg_addr_t addr, const 
 #define FRT__CALLER_READ_MS 20.0 /* a caller reads its own response for this long at most */
 #define FRT__CALLER_BUF     16384 /* ... in blocking reads of FRT__CALLER_SLICE_MS (transport.h) */
 
+bool frt_no_answer(hg_return_t ret)
+{
+    switch (ret) {
+    case HG_HOSTUNREACH:
+    case HG_TIMEOUT:
+    case HG_NA_ERROR:
+    case HG_CANCELED:
+    case HG_IO_ERROR:
+    case HG_INVALID_ARG:
+    case HG_PROTONOSUPPORT:
+    case HG_ADDRNOTAVAIL:
+    case HG_AGAIN: return true;
+    default: return false;
+    }
+}
+
 /*
  * Leader/follower on the client side: a synchronous caller whose request
  * went out on conn takes the connection's reader token if nobody holds it

@@ -141,8 +141,13 @@ char* frt_get_str(frt_rbuf* r, size_t max_len)
 {
     if (!r || r->failed) return NULL;
     uint32_t n = frt_get_u32(r);
-    if (r->failed) return NULL;
-    if (n > max_len || n > r->left || memchr(r->p, 0, n) != NULL) {
+    return frt_get_str_body(r, n, max_len);
+}
+
+char* frt_get_str_body(frt_rbuf* r, uint64_t n, size_t max_len)
+{
+    if (!r || r->failed) return NULL;
+    if (n > max_len || n > r->left || (n && memchr(r->p, 0, (size_t)n) != NULL)) {
         r->failed = true;
         r->left   = 0;
         return NULL;
@@ -153,7 +158,7 @@ char* frt_get_str(frt_rbuf* r, size_t max_len)
         r->left   = 0;
         return NULL;
     }
-    memcpy(s, r->p, n);
+    if (n) memcpy(s, r->p, (size_t)n);
     s[n] = 0;
     r->p += n;
     r->left -= n;

@@ -55,21 +55,7 @@ static void put_vstr(frt_wbuf* b, const char* s)
 static char* get_vstr(frt_rbuf* r, size_t max)
 {
     uint64_t n = get_uv(r);
-    if (!frt_rbuf_ok(r)) return NULL;
-    if (n > max || n > r->left || memchr(r->p, 0, (size_t)n)) {
-        r->failed = true;
-        r->left   = 0;
-        return NULL;
-    }
-    char* s = malloc((size_t)n + 1);
-    if (!s) {
-        r->failed = true;
-        r->left   = 0;
-        return NULL;
-    }
-    if (n) frt_get_bytes(r, s, (size_t)n);
-    s[n] = 0;
-    return s;
+    return frt_get_str_body(r, n, max);
 }
 
 /* ------------------------------------------------------------------ */
