@@ -360,9 +360,12 @@ static void cent__adopt_from_view(cent_state_t* s, flock_group_view_t* v)
 }
 
 /* Contract: sync_mtx held by the caller; RPCs registered. Join through the
- * primary (waiting at most timeout_ms) and install the view it returns. */
+ * primary (waiting at most timeout_ms) and install the view it returns.
+ * *no_primary: the member asked is not the primary and named none we
+ * could follow (an election under way, or it took over as we asked): the
+ * caller may try again (FLOCK_ERR_OP_FORBIDDEN then). */
 static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
-                                 hg_return_t* transport)
+                                 hg_return_t* transport, bool* no_primary)
 {
     flock_return_t ret = FLOCK_SUCCESS;
     frt_wbuf b = FRT_WBUF_INIT;
@@ -374,6 +377,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
     hg_return_t hret;
     flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
 
+    *no_primary = false;
     cent__put_envelope(s, &b);
     flock__cent_encode_u16(&b, s->provider_id);
     if (b.failed) {
@@ -402,12 +406,21 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
             !cent__follow_redirect(s, &r))
             break;
     }
+    if (status == FLOCK_ERR_OP_FORBIDDEN) {
+        char paddr[FRT_MAX_ADDR_LEN + 1];
+        uint16_t ppid;
+        cent__primary_name(s, paddr, sizeof paddr, &ppid);
+        margo_info(s->mid, CENT_LOG_PREFIX "%s (%u) is not the primary and names none to "
+                   "follow (an election under way?)", paddr, ppid);
+        *no_primary = true;
+        ret = FLOCK_ERR_OP_FORBIDDEN;
+        goto finish;
+    }
     if (status != FLOCK_SUCCESS) {
         ret = flock__cent_status_to_return(status);
         margo_error(s->mid, CENT_LOG_PREFIX "the primary refused the join of %s (%u): %s",
                     s->self_addr, s->provider_id,
                     status == FLOCK_ERR_INVALID_GROUP ? "it is the primary of another group"
-                    : status == FLOCK_ERR_OP_FORBIDDEN ? "it is not the primary and knows none"
                     : status == FLOCK_ERR_OTHER ? "it cannot reach a majority of its group now"
                                                 : "error");
         goto finish;
@@ -441,7 +454,8 @@ finish:
 flock_return_t cent__secondary_rejoin_locked(cent_state_t* s)
 {
     hg_return_t transport = HG_SUCCESS;
-    return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport);
+    bool no_primary = false;
+    return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport, &no_primary);
 }
 
 /* Contract: sync_mtx held (joining). Make the member after *next (in the
@@ -471,10 +485,12 @@ static bool cent__try_next_member(cent_state_t* s, size_t* next)
 
 /* A primary that cannot be reached (connection refused or lost: a
  * restarting link, a primary still starting; then "no such provider" while
- * that primary finishes registering) is retried every 200 ms for
- * CENT_JOIN_RETRY_MS, trying the other members of the file's view (which
- * redirect). If a lost connection hid a join the primary did apply, the
- * retry is a rejoin, answered with the view like the first join. */
+ * that primary finishes registering), or a member that knows no primary
+ * to redirect to (an election under way: the file's primary just died),
+ * is retried every 200 ms for CENT_JOIN_RETRY_MS, trying the other members
+ * of the file's view (which redirect). If a lost connection hid a join the
+ * primary did apply, the retry is a rejoin, answered with the view like the
+ * first join. */
 flock_return_t cent__secondary_join(cent_state_t* s)
 {
     double deadline = frt_now_ms() + CENT_JOIN_RETRY_MS;
@@ -483,26 +499,33 @@ flock_return_t cent__secondary_join(cent_state_t* s)
     flock_return_t ret;
     for (;;) {
         hg_return_t transport = HG_SUCCESS;
-        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport);
+        bool no_primary = false;
+        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport, &no_primary);
         if (ret == FLOCK_SUCCESS) break;
         /* HG_NOENTRY after a refused connection: the primary's process is
          * now listening but has not registered its provider yet (it is
          * still starting); keep retrying. HG_NOENTRY on the first attempt
          * (a wrong provider id, say) fails at once. */
         bool starting = retried && transport == HG_NOENTRY;
-        if ((transport != HG_HOSTUNREACH && !starting) || frt_now_ms() >= deadline) break;
+        if ((transport != HG_HOSTUNREACH && !starting && !no_primary) ||
+            frt_now_ms() >= deadline)
+            break;
         retried = true;
         /* the primary named by the file may be gone (a takeover since):
          * any other member of the file's view redirects to the current one */
-        if (transport == HG_HOSTUNREACH && cent__try_next_member(s, &next)) continue;
+        if ((transport == HG_HOSTUNREACH || no_primary) && cent__try_next_member(s, &next))
+            continue;
         margo_thread_sleep(s->mid, 200);
     }
     if (ret != FLOCK_SUCCESS) {
         char paddr[FRT_MAX_ADDR_LEN + 1];
         uint16_t ppid;
         cent__primary_name(s, paddr, sizeof paddr, &ppid);
-        margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)", paddr,
-                    ppid);
+        margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)%s", paddr,
+                    ppid, ret == FLOCK_ERR_OP_FORBIDDEN
+                              ? ": no member named a primary (it is not the primary and "
+                                "knows none)"
+                              : "");
     }
     return ret;
 }
