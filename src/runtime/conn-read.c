@@ -296,7 +296,7 @@ static bool frt__frame_admit(margo_instance_id mid, frt__conn* c)
         frt__protocol_warning(mid, c, why);
         return false;
     }
-    c->body = c->body_len ? malloc(c->body_len) : NULL;
+    c->body = c->body_len ? malloc(frt__size_class(c->body_len)) : NULL;
     if (c->body_len && !c->body) {
         frt__protocol_warning(mid, c, "out of memory for a frame");
         return false;

@@ -275,6 +275,7 @@ typedef struct frt__pool {
     int             boost;    /* granted by the monitor when work stalls */
     uint64_t        nstarted; /* work items started (progress, for the monitor) */
     bool            mon_started, mon_stop, mon_idle;
+    bool            mon_exited; /* it left on idle, to be joined */
     pthread_t       mon_tid;
     pthread_cond_t  mon_cv;
 } frt__pool;
@@ -380,6 +381,19 @@ static inline void frt__conn_ctl_locked(frt__conn* c)
     if (c->in_armed) ev.events |= EPOLLIN | EPOLLRDHUP;
     if (c->want_out) ev.events |= EPOLLOUT;
     epoll_ctl(c->inst->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* The size to malloc for a buffer of n bytes whose size varies from one
+ * message to the next (a frame's body): small sizes round up to a power of
+ * two (64 B to 1 KiB). glibc's per-thread caches keep up to 7 freed chunks
+ * per 16-byte size step; exact sizes would fill dozens of steps on every
+ * pool thread (measured: a third of a SWIM member's resident memory). */
+static inline size_t frt__size_class(size_t n)
+{
+    if (n > 1024) return n;
+    size_t c = 64;
+    while (c < n) c <<= 1;
+    return c;
 }
 
 /* ---------------- instance.c ---------------- */

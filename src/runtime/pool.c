@@ -125,6 +125,11 @@ static bool frt__pool_room(const frt__pool* p)
 static void frt__pool_watch(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
+    if (p->mon_started && p->mon_exited) {
+        /* it left on idle and holds no lock any more: join it, start anew */
+        pthread_join(p->mon_tid, NULL);
+        p->mon_started = p->mon_exited = false;
+    }
     if (!p->mon_started && !p->stop) {
         if (pthread_create(&p->mon_tid, NULL, frt__pool_monitor_main, mid) == 0)
             p->mon_started = true;
@@ -162,11 +167,20 @@ static void* frt__pool_monitor_main(void* arg)
     uint64_t seen = p->nstarted;
     while (!p->mon_stop) {
         if (p->nqueued == 0) {
-            /* woken by frt__pool_kick when work is queued */
+            /* woken by frt__pool_kick when work is queued; idle for
+             * FRT__POOL_IDLE_S: exit (the next watch joins this thread
+             * and starts another), an idle instance keeps no monitor */
             p->boost    = 0; /* the backlog is gone: back to the CPU bound */
             p->mon_idle = true;
-            pthread_cond_wait(&p->mon_cv, &p->m);
+            struct timespec idle;
+            clock_gettime(CLOCK_REALTIME, &idle);
+            idle.tv_sec += FRT__POOL_IDLE_S;
+            int rc      = pthread_cond_timedwait(&p->mon_cv, &p->m, &idle);
             p->mon_idle = false;
+            if (rc == ETIMEDOUT && p->nqueued == 0 && !p->mon_stop) {
+                p->mon_exited = true;
+                break;
+            }
             seen = p->nstarted;
             continue;
         }
@@ -632,8 +646,9 @@ bool frt__pool_init(frt__pool* p, int rpc_thread_count)
     pthread_cond_init(&p->cv, NULL);
     pthread_cond_init(&p->mon_cv, NULL);
     p->standby_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    /* the leader, the standby and one worker */
-    p->min  = rpc_thread_count > 2 ? rpc_thread_count : 3;
+    /* the leader and the standby; workers come on demand and leave
+     * after FRT__POOL_IDLE_S idle (an idle instance keeps two threads) */
+    p->min  = rpc_thread_count > 2 ? rpc_thread_count : 2;
     p->max  = FRT__POOL_MAX > p->min ? FRT__POOL_MAX : p->min;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     p->target = ncpu < 2 ? 2 : ncpu > 256 ? 256 : (int)ncpu;
