@@ -14,8 +14,10 @@
  *   timer.c      timer heap and margo_timer_*: owns frt__hnode, margo_timer
  *   loop.c       the leader's progress loop (wait, accept, debts, reads,
  *                expiry)
- *   pool.c       handler pool, leader/standby roles, monitor, frt_wait_*:
- *                owns frt__pool, frt__worker, frt__tls
+ *   pool.c       handler pool, leader/worker roles, hand-off, stall check,
+ *                frt_wait_*: owns frt__pool, frt__worker, frt__tls
+ *   supervisor.c the process's one thread that fires every pool's standby
+ *                timer and stall check (pool.c's neighbour)
  *   conn.c       connection state, refs, the instance's list, connecting
  *   conn-read.c  reader token, read-debt, frame parsing and processing
  *   conn-write.c sends, output queue, write coalescing (cork)
@@ -29,13 +31,14 @@
  *  - One pool thread at a time (the leader) runs the epoll loop: accept(),
  *    reads (unless a caller holds a connection's reader token), expiry of
  *    the timer heap. It runs no user code while it leads; after a batch it
- *    leaves the loop lazily and runs the batch's work itself (the standby
+ *    leaves the loop lazily and runs the batch's work itself (another
  *    takes the loop over if that blocks or lasts; see pool.c).
  *  - Other pool threads run queued handlers, async completions and timer
  *    callbacks. Callers of frt_forward write requests themselves and a
  *    synchronous caller reads its own response.
  *  - Lock order: inst->lock -> conn->wlock -> pool.m -> call->m. The loop
  *    takes inst->lock and conn->wlock but never both in the other order.
+ *    The supervisor's lock comes before every pool.m (supervisor.c).
  */
 #ifndef FLOCK_FRT_CORE_H
 #define FLOCK_FRT_CORE_H
@@ -257,11 +260,11 @@ typedef struct frt__pool {
     bool            stop;
     bool            leader;  /* a thread runs the progress loop */
     bool            vacant;  /* the leader left lazily to run a handler inline */
-    bool            standby; /* a thread waits on standby_fd */
     bool            tick_armed;  /* standby_fd is armed (or fired and not yet handled) */
     bool            handoff_now; /* the inline handler blocks: take the loop over now */
     uint64_t        inline_seq;  /* counts inline runs */
-    uint64_t        tick_seq;    /* inline_seq at the standby's last wake-up */
+    uint64_t        tick_seq;    /* inline_seq when the standby timer last fired */
+    bool            takeover;    /* a thread was asked to take the vacant loop over */
     double          inline_start; /* when the leader left the loop (ms) */
     int             standby_fd;
     frt__worker*    workers;
@@ -274,10 +277,12 @@ typedef struct frt__pool {
     int             target;   /* runnable threads wanted: online CPUs, >= 2 */
     int             boost;    /* granted by the monitor when work stalls */
     uint64_t        nstarted; /* work items started (progress, for the monitor) */
-    bool            mon_started, mon_stop, mon_idle;
-    bool            mon_exited; /* it left on idle, to be joined */
-    pthread_t       mon_tid;
-    pthread_cond_t  mon_cv;
+    uint64_t        stall_seen; /* nstarted at the last stall check */
+    _Atomic bool    sup_watch;  /* the supervisor checks the queue for stalls */
+    /* supervisor.c (its lock) */
+    bool                   sup_on;   /* on its list */
+    uint64_t               sup_id;   /* epoll data of standby_fd in its set */
+    struct margo_instance* sup_next;
 } frt__pool;
 
 /** An instance. Owned by instance.c (lifetime, refs, callbacks); each
@@ -426,6 +431,21 @@ bool frt__pool_start(margo_instance_id mid);
 void frt__pool_stop(margo_instance_id mid);
 void frt__pool_close(frt__pool* p);
 void frt__pool_destroy(frt__pool* p);
+
+/** The supervisor: the standby timer fired (p->m held). */
+void frt__pool_standby_fire(margo_instance_id mid);
+/** The supervisor's stall check (p->m held). @return go on watching. */
+bool frt__pool_stall_check(margo_instance_id mid);
+
+/* ---------------- supervisor.c ---------------- */
+#define FRT__STALL_MS 10 /* a watched queue is checked this often */
+/** Watch a starting pool (its standby timer, its queue); starts the
+ *  process's supervisor thread with the first pool. No lock held. */
+bool frt__sup_add(margo_instance_id mid);
+/** Stop watching it (no lock held); the last pool joins the thread. */
+void frt__sup_remove(margo_instance_id mid);
+/** A pool has queued work to watch (any thread, any lock held). */
+void frt__sup_wake(void);
 
 /* ---------------- timer.c (inst->lock held) ---------------- */
 /** Queue n at deadline. @return -1 ENOMEM, 1 the loop must be woken, 0. */

@@ -133,7 +133,7 @@ margo_instance_id margo_init(const char* addr_str, int mode, int use_progress_th
     if (!frt__inst_open_endpoint(mid, addr_str)) goto fail;
     if (!frt__inst_reliability(mid)) goto fail;
     if (!ok || !frt__loop_init(mid)) goto fail;
-    if (!frt__pool_start(mid)) goto fail; /* the first threads: leader and standby */
+    if (!frt__pool_start(mid)) goto fail; /* the supervisor watches it; the leader */
     frt__log(&mid->log, MARGO_LOG_INFO, "instance started (%s mode)",
              mid->server ? "server" : "client");
     return mid;

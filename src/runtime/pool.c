@@ -1,14 +1,17 @@
 /*
- * pool.c -- the elastic handler pool: worker threads and their three roles
- * (leader of the progress loop, standby, worker), the lazy hand-off of a
- * batch, bounded concurrency and its monitor thread, frt_wait_begin/end.
+ * pool.c -- the elastic handler pool: worker threads and their two roles
+ * (leader of the progress loop, worker), the lazy hand-off of a batch and
+ * its standby timer, bounded concurrency and its stall check,
+ * frt_wait_begin/end.
  *
  * Owns: frt__pool (but its cork list: conn-write.c), frt__worker, the
  * per-thread context frt__tls.
  * Calls: loop.c (frt__lead, frt__wake_loop), conn-write.c
  * (frt__uncork_all), instance.c (frt__inst_unref, for a thread that
- * finalized its instance). Called by everything that queues work
- * (frt__pool_submit) or blocks (frt__about_to_block, frt_wait_*).
+ * finalized its instance), supervisor.c (its neighbour: the process's one
+ * thread that fires the standby timers and the stall checks of every
+ * pool). Called by everything that queues work (frt__pool_submit) or
+ * blocks (frt__about_to_block, frt_wait_*).
  */
 #define _GNU_SOURCE
 #include "frt-core.h"
@@ -30,6 +33,7 @@ static frt__work* frt__pool_pop(frt__pool* p, bool lazy_only);
 static bool frt__pool_spawn(margo_instance_id mid);
 static void frt__pool_unlazy(margo_instance_id mid);
 static void frt__pool_watch(margo_instance_id mid);
+static void frt__pool_takeover(margo_instance_id mid);
 
 /* Arm the standby timer to fire after ns nanoseconds (0: disarm). */
 static void frt__standby_arm(frt__pool* p, long ns)
@@ -39,7 +43,7 @@ static void frt__standby_arm(frt__pool* p, long ns)
 }
 
 /* A thread running an inline handler is about to block in the runtime:
- * let the standby take the loop over now instead of after
+ * have another thread take the loop over now instead of after
  * FRT__HANDOFF_NS, and give the rest of its batch threads at once (what
  * it waits for may be there). */
 void frt__about_to_block(void)
@@ -50,8 +54,7 @@ void frt__about_to_block(void)
     pthread_mutex_lock(&p->m);
     if (p->vacant && !p->leader && p->inline_seq == frt__tls.vacated_seq) {
         p->handoff_now = true;
-        p->tick_armed  = true;
-        frt__standby_arm(p, 1);
+        frt__pool_takeover(mid);
         frt__pool_unlazy(mid);
     }
     frt__tls.vacated = NULL;
@@ -72,12 +75,11 @@ void frt__about_to_block(void)
  * running work items, not counting those blocked in a runtime wait
  * (frt_forward, margo_thread_sleep, margo_wait_for_finalize, or any code
  * between frt_wait_begin/frt_wait_end). A handler that blocks elsewhere
- * (a user lock or condition) is covered by the monitor thread: if queued
- * work makes no progress for FRT__STALL_MS and a busy worker is asleep
- * outside the runtime, it allows one more thread.
+ * (a user lock or condition) is covered by the stall check, which the
+ * supervisor thread runs every FRT__STALL_MS while work is queued: if
+ * queued work made no progress since the last check and a busy worker is
+ * asleep outside the runtime, it allows one more thread.
  */
-#define FRT__STALL_MS 10
-static void* frt__pool_monitor_main(void* arg);
 
 /* Is this thread of ours asleep (blocked, not runnable)? From its
  * /proc state; unknown counts as asleep so that progress never stops. */
@@ -121,24 +123,14 @@ static bool frt__pool_room(const frt__pool* p)
     return p->stop || p->nrunning - p->nblocked < p->target + p->boost;
 }
 
-/* p->m held: have the monitor watch the (non-empty) queue. */
+/* p->m held: have the supervisor check the (non-empty) queue for stalls. */
 static void frt__pool_watch(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
-    if (p->mon_started && p->mon_exited) {
-        /* it left on idle and holds no lock any more: join it, start anew */
-        pthread_join(p->mon_tid, NULL);
-        p->mon_started = p->mon_exited = false;
-    }
-    if (!p->mon_started && !p->stop) {
-        if (pthread_create(&p->mon_tid, NULL, frt__pool_monitor_main, mid) == 0)
-            p->mon_started = true;
-        else
-            p->boost++; /* no monitor: never risk a stall */
-    } else if (p->mon_idle) {
-        p->mon_idle = false;
-        pthread_cond_signal(&p->mon_cv);
-    }
+    if (atomic_load(&p->sup_watch) || p->stop) return;
+    atomic_store(&p->sup_watch, true);
+    p->stall_seen = p->nstarted;
+    frt__sup_wake();
 }
 
 /* p->m held: get a thread to run queued work, if there is room for it. */
@@ -146,8 +138,8 @@ static void frt__pool_kick(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
     if (p->nqueued == 0) return;
-    /* the monitor watches every non-empty queue: work queued while there
-     * was room may be stranded when the room is gone */
+    /* the supervisor watches every non-empty queue: work queued while
+     * there was room may be stranded when the room is gone */
     frt__pool_watch(mid);
     if (!frt__pool_room(p)) return;
     if (p->nidle > 0 || p->nthreads >= p->max) {
@@ -159,63 +151,37 @@ static void frt__pool_kick(margo_instance_id mid)
     }
 }
 
-static void* frt__pool_monitor_main(void* arg)
+/* The supervisor's stall check (p->m held), every FRT__STALL_MS while
+ * the queue is watched. @return whether to go on watching it. */
+bool frt__pool_stall_check(margo_instance_id mid)
 {
-    margo_instance_id mid  = arg;
-    frt__pool*        p    = &mid->pool;
-    pthread_mutex_lock(&p->m);
-    uint64_t seen = p->nstarted;
-    while (!p->mon_stop) {
-        if (p->nqueued == 0) {
-            /* woken by frt__pool_kick when work is queued; idle for
-             * FRT__POOL_IDLE_S: exit (the next watch joins this thread
-             * and starts another), an idle instance keeps no monitor */
-            p->boost    = 0; /* the backlog is gone: back to the CPU bound */
-            p->mon_idle = true;
-            struct timespec idle;
-            clock_gettime(CLOCK_REALTIME, &idle);
-            idle.tv_sec += FRT__POOL_IDLE_S;
-            int rc      = pthread_cond_timedwait(&p->mon_cv, &p->m, &idle);
-            p->mon_idle = false;
-            if (rc == ETIMEDOUT && p->nqueued == 0 && !p->mon_stop) {
-                p->mon_exited = true;
-                break;
-            }
-            seen = p->nstarted;
-            continue;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += FRT__STALL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        (void)pthread_cond_timedwait(&p->mon_cv, &p->m, &ts);
-        if (p->mon_stop) break;
-        if (p->nqueued > 0 && p->nstarted == seen) {
-            /* no queued work started for FRT__STALL_MS: allow as many
-             * more threads as there are busy workers asleep outside the
-             * runtime (a user lock, a sleep); workers computing keep
-             * their slot, so CPU-bound handlers do not grow the pool */
-            int stuck = 0;
-            for (frt__worker* x = p->workers; x; x = x->next) {
-                if (!x->busy || x->waiting || x->exited) continue;
-                /* asleep at two checks in a row: not a passing lock wait */
-                if (!frt__thread_sleeping(x->os_tid))
-                    x->asleep = 0;
-                else if (x->asleep < 2 && ++x->asleep == 2)
-                    stuck++;
-                else if (x->asleep >= 2)
-                    stuck++;
-            }
-            if (stuck > p->boost) p->boost++; /* one per stall: gentle growth */
-            frt__pool_kick(mid);
-        }
-        seen = p->nstarted;
+    frt__pool* p = &mid->pool;
+    if (p->nqueued == 0 || p->stop) {
+        p->boost = 0; /* the backlog is gone: back to the CPU bound */
+        atomic_store(&p->sup_watch, false);
+        return false;
     }
-    pthread_mutex_unlock(&p->m);
-    return NULL;
+    if (p->nstarted == p->stall_seen) {
+        /* no queued work started since the last check: allow as many
+         * more threads as there are busy workers asleep outside the
+         * runtime (a user lock, a sleep); workers computing keep
+         * their slot, so CPU-bound handlers do not grow the pool */
+        int stuck = 0;
+        for (frt__worker* x = p->workers; x; x = x->next) {
+            if (!x->busy || x->waiting || x->exited) continue;
+            /* asleep at two checks in a row: not a passing lock wait */
+            if (!frt__thread_sleeping(x->os_tid))
+                x->asleep = 0;
+            else if (x->asleep < 2 && ++x->asleep == 2)
+                stuck++;
+            else if (x->asleep >= 2)
+                stuck++;
+        }
+        if (stuck > p->boost) p->boost++; /* one per stall: gentle growth */
+        frt__pool_kick(mid);
+    }
+    p->stall_seen = p->nstarted;
+    return true;
 }
 
 void frt_wait_begin(void)
@@ -242,7 +208,8 @@ void frt_wait_end(void)
 }
 
 /*
- * Pool threads play three roles (pool.m):
+ * Pool threads play two roles (pool.m), and the supervisor thread
+ * (supervisor.c) watches over them:
  *  - the leader runs the progress loop (frt__lead). When a batch yields a
  *    request, it leaves the loop *lazily*: it records the start of this
  *    inline run and runs the handler itself, then takes the loop back if
@@ -250,15 +217,17 @@ void frt_wait_end(void)
  *    (frt__about_to_block); one that runs long or blocks elsewhere loses
  *    the loop FRT__HANDOFF_NS after it started. No wake-up and no system
  *    call are needed on the fast path: the standby timer is armed only
- *    when it is not armed already, and the standby keeps it armed while
- *    inline runs keep coming (one standby wake-up per FRT__HANDOFF_NS
- *    while busy; a request after an idle period pays one timerfd_settime).
- *  - the standby sleeps on the timer fd. When it fires, it takes the loop
- *    over if the current inline run is FRT__HANDOFF_NS old (or blocks);
- *    if a younger run holds it, it re-arms the timer for that run's due
- *    time; if the leader is back, it re-arms it for a full period if any
- *    inline run happened since its last wake-up, else lets it lapse.
- *  - the others run queued work (handlers, completions, timer callbacks).
+ *    when it is not armed already, and stays armed while inline runs
+ *    keep coming (one supervisor wake-up per FRT__HANDOFF_NS while busy;
+ *    a request after an idle period pays one timerfd_settime).
+ *  - the others run queued work (handlers, completions, timer callbacks),
+ *    and any of them that finds the loop without a leader takes it.
+ *  - when the standby timer fires, the supervisor has a thread take the
+ *    loop over (an idle worker, or a new one) if the current inline run is
+ *    FRT__HANDOFF_NS old; if a younger run holds it, it re-arms the timer
+ *    for that run's due time; if the leader is back, it re-arms it for a
+ *    full period if any inline run happened since, else lets it lapse.
+ *    An inline run about to block asks for the take-over itself.
  * frt__worker_main shows the roles in order; each phase below runs with
  * p->m held on entry and on return unless it says otherwise.
  */
@@ -287,6 +256,7 @@ static frt__work* frt__worker_lead(margo_instance_id mid)
     frt__pool_unlazy(mid);
     p->vacant      = false; /* the standby timer lapses by itself */
     p->handoff_now = false;
+    p->takeover    = false;
     pthread_mutex_unlock(&p->m);
     frt__work* w = frt__lead(mid);
     pthread_mutex_lock(&p->m);
@@ -301,15 +271,15 @@ static frt__work* frt__worker_lead(margo_instance_id mid)
          * queue and this thread goes on leading */
         frt__queue_push(p, w, false);
         frt__pool_unlazy(mid);
-        frt__pool_kick(mid); /* the monitor watches for a stall */
+        frt__pool_kick(mid); /* the supervisor watches for a stall */
         return NULL;
     }
     return w;
 }
 
 /* Vacate: leave the loop lazily for an inline run: date it, arm the
- * standby timer if it is not armed, make sure a standby exists, count this
- * thread as running. @return the inline run's sequence number. */
+ * standby timer if it is not armed, count this thread as running.
+ * @return the inline run's sequence number. */
 static uint64_t frt__worker_vacate(margo_instance_id mid, frt__worker* self)
 {
     frt__pool* p    = &mid->pool;
@@ -319,10 +289,6 @@ static uint64_t frt__worker_vacate(margo_instance_id mid, frt__worker* self)
     if (!p->tick_armed) {
         p->tick_armed = true;
         frt__standby_arm(p, FRT__HANDOFF_NS);
-    }
-    if (!p->standby) {
-        if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
-            pthread_cond_signal(&p->cv);
     }
     uint64_t seq = p->inline_seq;
     p->nrunning++;
@@ -392,40 +358,50 @@ static bool frt__worker_run_queued(margo_instance_id mid, frt__worker* self)
     return true;
 }
 
-/* Standby: sleep on the standby timer until the loop must be taken over
- * (the inline run is FRT__HANDOFF_NS old or blocks) or stops. */
-static void frt__worker_standby(margo_instance_id mid)
+/* p->m held: get a thread to take the vacant loop over: an idle worker,
+ * else a new one (once per vacancy: the new leader clears the flag). */
+static void frt__pool_takeover(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
-    p->standby   = true;
-    for (;;) {
-        pthread_mutex_unlock(&p->m);
-        struct pollfd pf = {.fd = p->standby_fd, .events = POLLIN};
-        (void)poll(&pf, 1, -1);
-        uint64_t ticks;
-        (void)!read(p->standby_fd, &ticks, sizeof ticks);
-        pthread_mutex_lock(&p->m);
-        if (atomic_load(&mid->loop_stop) || (!p->leader && !p->vacant)) break;
-        bool busy   = p->inline_seq != p->tick_seq;
-        p->tick_seq = p->inline_seq;
-        if (p->leader) {
-            if (busy) /* requests keep coming: stay armed (off their path) */
-                frt__standby_arm(p, FRT__HANDOFF_NS);
-            else /* idle: let the timer lapse */
-                p->tick_armed = false;
-            continue;
-        }
-        double left = p->inline_start + FRT__HANDOFF_NS / 1e6 - frt_now_ms();
-        if (p->handoff_now || left <= 0) break; /* take the loop over */
-        frt__standby_arm(p, (long)(left * 1e6) + 1); /* a younger run: its due time */
+    if (p->takeover || p->leader || atomic_load(&mid->loop_stop)) return;
+    p->takeover = true;
+    if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
+        pthread_cond_signal(&p->cv);
+}
+
+/* The supervisor: mid's standby timer fired (p->m held). Take the loop
+ * over if the inline run is FRT__HANDOFF_NS old (or blocks), else re-arm
+ * for a younger run's due time, or keep the timer armed while inline runs
+ * keep coming, or let it lapse. */
+void frt__pool_standby_fire(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    uint64_t   ticks;
+    if (read(p->standby_fd, &ticks, sizeof ticks) < 0 && !p->handoff_now) return; /* spurious */
+    if (atomic_load(&mid->loop_stop)) {
+        p->tick_armed = false;
+        return;
     }
-    p->tick_armed = false;
-    p->standby    = false;
-    pthread_cond_broadcast(&p->cv);
+    bool busy   = p->inline_seq != p->tick_seq;
+    p->tick_seq = p->inline_seq;
+    if (p->leader) {
+        if (busy) /* requests keep coming: stay armed (off their path) */
+            frt__standby_arm(p, FRT__HANDOFF_NS);
+        else /* idle: let the timer lapse */
+            p->tick_armed = false;
+        return;
+    }
+    double left = p->inline_start + FRT__HANDOFF_NS / 1e6 - frt_now_ms();
+    if (!p->vacant || p->handoff_now || left <= 0) {
+        p->tick_armed = false;
+        frt__pool_takeover(mid);
+        return;
+    }
+    frt__standby_arm(p, (long)(left * 1e6) + 1); /* a younger run: its due time */
 }
 
 /* Idle: wait for work. @return true if this thread should exit (idle for
- * FRT__POOL_IDLE_S with a leader and a standby and more than min threads). */
+ * FRT__POOL_IDLE_S with a leader and more than min threads). */
 static bool frt__worker_idle(frt__pool* p)
 {
     struct timespec ts;
@@ -434,8 +410,7 @@ static bool frt__worker_idle(frt__pool* p)
     p->nidle++;
     int rc = pthread_cond_timedwait(&p->cv, &p->m, &ts);
     p->nidle--;
-    return rc == ETIMEDOUT && !p->head && !p->stop && p->leader && p->standby
-           && p->nthreads > p->min;
+    return rc == ETIMEDOUT && !p->head && !p->stop && p->leader && p->nthreads > p->min;
 }
 
 /* This thread finalized the instance from user code; every other thread
@@ -470,10 +445,6 @@ static void* frt__worker_main(void* arg)
         }
         if (p->head && frt__pool_room(p)) {
             if (!frt__worker_run_queued(mid, self)) return frt__worker_finalized(mid);
-            continue;
-        }
-        if (!p->standby && !stopping) {
-            frt__worker_standby(mid);
             continue;
         }
         if (p->stop || frt__worker_idle(p)) break;
@@ -512,7 +483,7 @@ static frt__work* frt__pool_pop(frt__pool* p, bool lazy)
 
 /* The inline thread lost the loop: move the rest of its batch (at most
  * FRT__LAZY_MAX items) to the pool queue, get threads for as many as
- * there is room for, and have the monitor watch the rest (p->m held). */
+ * there is room for, and have the supervisor watch the rest (p->m held). */
 static void frt__pool_unlazy(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
@@ -608,14 +579,6 @@ static void frt__pool_stop_join(margo_instance_id mid)
     pthread_mutex_lock(&p->m);
     p->stop = true;
     pthread_cond_broadcast(&p->cv);
-    if (p->mon_started) {
-        p->mon_stop = true;
-        pthread_cond_signal(&p->mon_cv);
-        pthread_mutex_unlock(&p->m);
-        pthread_join(p->mon_tid, NULL);
-        pthread_mutex_lock(&p->m);
-        p->mon_started = false;
-    }
     for (;;) {
         frt__worker* target = NULL;
         for (frt__worker* w = p->workers; w; w = w->next)
@@ -644,40 +607,47 @@ bool frt__pool_init(frt__pool* p, int rpc_thread_count)
 {
     pthread_mutex_init(&p->m, NULL);
     pthread_cond_init(&p->cv, NULL);
-    pthread_cond_init(&p->mon_cv, NULL);
     p->standby_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    /* the leader and the standby; workers come on demand and leave
-     * after FRT__POOL_IDLE_S idle (an idle instance keeps two threads) */
-    p->min  = rpc_thread_count > 2 ? rpc_thread_count : 2;
+    /* the leader; workers come on demand and leave after
+     * FRT__POOL_IDLE_S idle (an idle instance keeps one thread) */
+    p->min  = rpc_thread_count > 1 ? rpc_thread_count : 1;
     p->max  = FRT__POOL_MAX > p->min ? FRT__POOL_MAX : p->min;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     p->target = ncpu < 2 ? 2 : ncpu > 256 ? 256 : (int)ncpu;
     return p->standby_fd >= 0;
 }
 
-/* Start the first two threads: they become the loop's leader and standby.
- * @return false if not even one could start. */
+/* Start: have the supervisor watch the pool, start the first thread (the
+ * loop's leader). @return false if either fails (frt__pool_stop is still
+ * safe to call). */
 bool frt__pool_start(margo_instance_id mid)
 {
+    if (!frt__sup_add(mid)) {
+        frt__log(&mid->log, MARGO_LOG_ERROR, "cannot start the runtime's supervisor thread");
+        return false;
+    }
     pthread_mutex_lock(&mid->pool.m);
     bool started = frt__pool_spawn(mid);
-    if (started) (void)frt__pool_spawn(mid);
     pthread_mutex_unlock(&mid->pool.m);
+    if (!started) {
+        frt__log(&mid->log, MARGO_LOG_ERROR, "cannot start the instance's first thread");
+        frt__sup_remove(mid);
+    }
     return started;
 }
 
-/* Finalize: stop the loop, wait for the leader and the standby to leave,
- * queue the batch of an inline thread, then drain the queue and join every
- * worker but the caller. */
+/* Finalize: stop the loop, wait for the leader to leave, take the pool
+ * out of the supervisor's watch, queue the batch of an inline thread, then
+ * drain the queue and join every worker but the caller. */
 void frt__pool_stop(margo_instance_id mid)
 {
     pthread_mutex_lock(&mid->pool.m);
     atomic_store(&mid->loop_stop, true);
     frt__wake_loop(mid);
-    mid->pool.tick_armed = true;
-    frt__standby_arm(&mid->pool, 1); /* wake the standby: it sees loop_stop */
-    while (mid->pool.leader || mid->pool.standby)
-        pthread_cond_wait(&mid->pool.cv, &mid->pool.m);
+    while (mid->pool.leader) pthread_cond_wait(&mid->pool.cv, &mid->pool.m);
+    pthread_mutex_unlock(&mid->pool.m);
+    frt__sup_remove(mid); /* before the join: it may start threads */
+    pthread_mutex_lock(&mid->pool.m);
     frt__pool_unlazy(mid); /* the batch of an inline thread that finalized (a quit handler) */
     pthread_mutex_unlock(&mid->pool.m);
     frt__pool_stop_join(mid);
@@ -695,5 +665,4 @@ void frt__pool_destroy(frt__pool* p)
 {
     pthread_mutex_destroy(&p->m);
     pthread_cond_destroy(&p->cv);
-    pthread_cond_destroy(&p->mon_cv);
 }
