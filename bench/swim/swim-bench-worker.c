@@ -26,6 +26,7 @@
 #include "backends/swim/swim-backend-internal.h"
 #include "flock/provider-internal.h"
 #include "swim-bench.h"
+#include "../../tests/common/view-size.h"
 
 typedef struct wprov {
     flock_provider_t  p;
@@ -110,25 +111,15 @@ static void on_member(void* ctx, flock_update_t up, const char* addr, uint16_t p
          (unsigned)pid, now_ms());
 }
 
-static void read_size(void* uargs, const flock_group_view_t* v)
-{
-    flock_group_view_t* view = (flock_group_view_t*)v;
-    FLOCK_GROUP_VIEW_LOCK(view);
-    *(size_t*)uargs = flock_group_view_member_count(view);
-    FLOCK_GROUP_VIEW_UNLOCK(view);
-}
-
 static size_t view_size(flock_provider_t p)
 {
     flock_backend_impl* impl  = NULL;
     void*               state = NULL;
-    size_t              n     = 0;
     if (flock__provider_get_backend(p, &impl, &state) != FLOCK_SUCCESS) return 0;
     /* the size of the view get_view gives, without building the view (this
      * is polled every 20 ms for every provider during the bootstrap) */
     if (impl->name && strcmp(impl->name, "swim") == 0) return flock__swim_view_size(state);
-    impl->get_view(state, read_size, &n);
-    return n;
+    return provider_view_size(p);
 }
 
 #include "../../tests/common/heap-count.h"

@@ -435,6 +435,7 @@ int main(int argc, char** argv)
 
     memset(&cfg, 0, sizeof cfg);
     memset(&st, 0, sizeof st);
+    memset(&sigthread, 0, sizeof sigthread); /* handed to flockd__stop even if never started */
     pthread_mutex_init(&st.mtx, NULL);
     pthread_cond_init(&st.cv, NULL);
 #ifdef FLOCK_HAVE_MPI

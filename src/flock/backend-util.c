@@ -59,7 +59,9 @@ void flock__notify_metadata(const flock_backend_init_args_t* args, const char* k
         args->metadata_update_callback(args->callback_context, key, value);
 }
 
-/* splitmix64 finalizer: spreads the bits of a hash. */
+/* splitmix64 finalizer: spreads the bits of a hash. Not frt_hash_str's
+ * (fmix64) on purpose: every member of a group derives the same group id
+ * from the members with this one, across versions, so it never changes. */
 static uint64_t mix64(uint64_t x)
 {
     x ^= x >> 30;

@@ -20,14 +20,7 @@
  * looks one up. The table doubles when it holds more entries than buckets. */
 static size_t entry_bucket(const margo_instance_id mid, const char* name, uint16_t provider_id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char* p = (const unsigned char*)name; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    h ^= provider_id;
-    h ^= h >> 33; /* fmix64: every input bit reaches the low bits */
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return (size_t)h & (mid->nbuckets - 1);
+    return (size_t)frt_hash_str(name, provider_id) & (mid->nbuckets - 1);
 }
 
 /* Lookup of a handler; inst->lock held. */

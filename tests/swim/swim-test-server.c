@@ -25,6 +25,7 @@
 #include <flock/flock-group-view.h>
 #include "../src/backends/swim/swim-backend.h"
 #include "flock/provider-internal.h"
+#include "../common/view-size.h"
 
 static volatile sig_atomic_t g_stop = 0; /* 1 leave, 2 crash */
 static volatile sig_atomic_t g_meta = 0; /* 1 set, 2 remove */
@@ -66,24 +67,6 @@ static void on_member(void* ctx, flock_update_t up, const char* addr, uint16_t p
     char c = up == FLOCK_MEMBER_JOINED ? 'J' : up == FLOCK_MEMBER_LEFT ? 'L' : 'D';
     printf("EV %c %s %u\n", c, addr, (unsigned)pid);
     fflush(stdout);
-}
-
-static void read_size(void* uargs, const flock_group_view_t* v)
-{
-    flock_group_view_t* view = (flock_group_view_t*)v;
-    FLOCK_GROUP_VIEW_LOCK(view);
-    *(size_t*)uargs = flock_group_view_member_count(view);
-    FLOCK_GROUP_VIEW_UNLOCK(view);
-}
-
-static size_t view_size(flock_provider_t p)
-{
-    flock_backend_impl* impl  = NULL;
-    void*               state = NULL;
-    size_t              n     = 0;
-    if (flock__provider_get_backend(p, &impl, &state) == FLOCK_SUCCESS)
-        impl->get_view(state, read_size, &n);
-    return n;
 }
 
 int main(int argc, char** argv)
@@ -139,7 +122,7 @@ int main(int argc, char** argv)
             fflush(stdout);
             snprintf(last_k, sizeof last_k, "%s", k);
         }
-        size_t n = view_size(provider);
+        size_t n = provider_view_size(provider);
         if (n != last) {
             printf("VIEW %zu\n", n);
             fflush(stdout);

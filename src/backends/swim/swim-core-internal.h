@@ -54,6 +54,8 @@
 #include "swim-intern.h"
 #include "swim-math.h"
 
+#include <frt.h> /* frt_hash_str only: a pure inline, no runtime call */
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,23 +252,11 @@ static inline uint64_t swim__rng_next(swim__t* s)
 
 static inline uint32_t swim__rng_below(swim__t* s, uint32_t n) { return n ? (uint32_t)(swim__rng_next(s) % n) : 0; }
 
+/* the providers of one process differ only in the last characters or the
+ * provider id: frt_hash_str spreads those over every bit (home slots) */
 static inline uint64_t swim__hash_member(const char* addr, uint16_t pid)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char* p = (const unsigned char*)addr; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    h ^= pid;
-    /* fmix64 (MurmurHash3's finalizer): FNV alone leaves the high bits, which
-     * choose the home slot, nearly blind to the last characters and to the
-     * provider id, so the providers of one process would share a home slot
-     * and probe chains would grow as long as a process has providers */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
+    uint64_t h = frt_hash_str(addr, pid);
     return h ? h : 1;
 }
 
