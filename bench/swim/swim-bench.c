@@ -28,6 +28,7 @@
  *              [-hold S]   keep the group S more seconds before the crash (false positives)
  *              [-hog K]    run K busy-looping processes during the whole run
  *              [-v 1]      workers log protocol events (suspicions, deaths, refutations)
+ *              [-why K]    print the first K false declarations (observer, member, when)
  *              [-kill 1]   the last member lives alone in one more worker process,
  *                          SIGKILLed before the in-process crash
  *              [-cfg JSON] extra swim config keys (merged over the LAN timing)
@@ -63,6 +64,7 @@
 
 const char* g_cfg;
 int         g_verbose;
+int         g_why; /* -why K: print the first K false declarations */
 int         g_inst;
 
 /* ================================================================== */
@@ -84,6 +86,8 @@ typedef struct run {
     double* full_at;   /* per member */
     int     nfull;
     int     false_dead;
+    int     why_printed; /* -why: false declarations printed */
+    double  start;       /* the JOINs were sent (ms) */
     /* victim tracking */
     char    vaddr[256];
     char (*maddr)[256]; /* per member, when its worker reported it (-inst 1) */
@@ -155,6 +159,12 @@ static void handle_line(run* R, worker* w, char* line)
             R->nseen++;
         } else if (!about_victim && type == 'D') {
             R->false_dead++;
+            if (g_why && R->why_printed++ < g_why) /* -why K: the first K, for a diagnosis */
+                fprintf(stderr, "false-dead: observer %d (all seen at %.1f s) declared %s/%u dead "
+                        "at %.2f s\n", obs,
+                        obs >= 0 && obs < R->n && R->full_at[obs] > 0
+                            ? (R->full_at[obs] - R->start) / 1000.0 : -1.0,
+                        addr, pid, (t - R->start) / 1000.0);
         }
     } else if (strncmp(line, "STATS ", 6) == 0) {
         unsigned long long m = 0, b = 0;
@@ -360,6 +370,7 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     R.full_at[0] = 0;
     /* go */
     double start = now_ms();
+    R.start      = start;
     for (int i = 0; i < R.nw; i++) wsend(&R.w[i], "JOIN %s 1\n", R.seed);
     while (R.nfull < n && now_ms() - start < conv_s * 1000) pump(&R, 10);
     double conv = now_ms() - start;
@@ -632,6 +643,7 @@ int main(int argc, char** argv)
         else if (!strcmp(a, "-hold")) g_hold_s = atof(v);
         else if (!strcmp(a, "-hog")) hog = atoi(v);
         else if (!strcmp(a, "-v")) g_verbose = atoi(v);
+        else if (!strcmp(a, "-why")) g_why = atoi(v);
         else if (!strcmp(a, "-inst")) g_inst = atoi(v);
         else if (!strcmp(a, "-kill")) g_kill = atoi(v);
         else if (!strcmp(a, "-cfg")) extra_cfg = v;
