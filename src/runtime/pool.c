@@ -261,10 +261,11 @@ static frt__work* frt__worker_lead(margo_instance_id mid)
     frt__work* w = frt__lead(mid);
     pthread_mutex_lock(&p->m);
     p->leader = false;
-    if (!w) {
-        pthread_cond_broadcast(&p->cv); /* finalize waits for this */
-        return NULL;
-    }
+    /* finalize waits for the leader to leave (frt__pool_stop): tell it,
+     * whether the loop stopped or a batch came first (not on every batch:
+     * idle workers wait on the same condition) */
+    if (!w || atomic_load(&mid->loop_stop)) pthread_cond_broadcast(&p->cv);
+    if (!w) return NULL;
     if (w == &frt__lazy_marker && !(w = frt__pool_pop(p, true))) return NULL; /* moved */
     if (!frt__pool_room(p)) {
         /* every CPU is busy: the batch waits its turn in the

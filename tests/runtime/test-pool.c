@@ -232,6 +232,26 @@ int main(int argc, char** argv)
     else
         printf("fork: skipped (%s)\n", tsan ? "ThreadSanitizer" : "valgrind");
 
+    /* 6. finalize while requests keep arriving: the leader may leave the
+     *    loop with a batch rather than because the loop stopped, and
+     *    finalize, waiting for it to leave, must hear of it (it once
+     *    slept for ever: flockctl watch hung on SIGTERM in 1 of 40 runs) */
+    int rounds = native ? 200 : 10;
+    reset();
+    for (int i = 0; i < rounds; i++) {
+        margo_instance_id busy = rt_server(transport);
+        REQUIRE(busy);
+        CHECK_EQ_INT(frt_rpc_register(busy, "echo", 0, rt_echo, NULL, ABT_POOL_NULL), HG_SUCCESS);
+        hg_addr_t b = rt_lookup(cli, frt_self_addr_str(busy));
+        for (int k = 0; k < 20; k++)
+            (void)frt_forward_async(cli, b, "echo", 0, "x", 1, 5000, done_cb, NULL);
+        margo_finalize(busy); /* with requests in flight */
+        margo_addr_free(cli, b);
+    }
+    /* the calls that the finalized servers never answered fail */
+    CHECK(ft_wait_until(all_done, (void*)(intptr_t)(20 * rounds), 60000));
+    printf("finalize under load: %d rounds\n", rounds);
+
     margo_addr_free(cli, a);
     margo_finalize(cli);
     margo_finalize(srv);
