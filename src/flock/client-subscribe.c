@@ -34,6 +34,12 @@
 #define SUB_RETRY_FIRST_MS 200.0
 #define SUB_RETRY_MAX_MS   5000.0
 
+typedef struct {
+    flock__sub_event_t* v;
+    size_t              n, cap;
+    bool                failed;
+} event_list;
+
 typedef struct flock__client_sub {
     pthread_mutex_t            mtx;
     pthread_cond_t             cv;
@@ -50,7 +56,11 @@ typedef struct flock__client_sub {
     bool                       delivering;
     pthread_t                  deliverer;
     unsigned                   refs; /* the handle's link + the poll loop */
+    event_list                 unsure; /* poll loop only: removals a snapshot showed
+                                        * without saying how (see apply_reply) */
 } flock__client_sub_t;
+
+static void list_free(event_list* l);
 
 static void sub_unref(flock__client_sub_t* sub)
 {
@@ -58,6 +68,7 @@ static void sub_unref(flock__client_sub_t* sub)
     bool last = --sub->refs == 0;
     pthread_mutex_unlock(&sub->mtx);
     if (!last) return;
+    list_free(&sub->unsure);
     pthread_mutex_destroy(&sub->mtx);
     pthread_cond_destroy(&sub->cv);
     free(sub);
@@ -166,12 +177,6 @@ static void deliver(flock__client_sub_t* sub, const flock__sub_event_t* evs, siz
 /* Snapshots: what differs between the cached view and the member's     */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-    flock__sub_event_t* v;
-    size_t              n, cap;
-    bool                failed;
-} event_list;
-
 static void list_push(event_list* l, const flock__sub_event_t* e)
 {
     if (l->failed) return;
@@ -191,26 +196,63 @@ static void list_push(event_list* l, const flock__sub_event_t* e)
         l->failed = true;
 }
 
+static void list_clear(event_list* l)
+{
+    for (size_t i = 0; i < l->n; i++) flock__sub_event_clear(&l->v[i]);
+    l->n = 0;
+}
+
 static void list_free(event_list* l)
 {
     for (size_t i = 0; i < l->n; i++) flock__sub_event_clear(&l->v[i]);
     free(l->v);
 }
 
-/* How the member saw (address, pid) go: its recent removals, else DIED. */
+/* How the member saw (address, pid) go: its recent removals (*named
+ * true), else DIED. */
 static flock_update_t removal_kind(const flock__sub_reply_t* rep, const char* address,
-                                   uint16_t pid)
+                                   uint16_t pid, bool* named)
 {
     flock_update_t kind = FLOCK_MEMBER_DIED;
     for (size_t i = 0; i < rep->nremovals; i++) /* the latest wins */
-        if (rep->removals[i].provider_id == pid && strcmp(rep->removals[i].address, address) == 0)
-            kind = rep->removals[i].update;
+        if (rep->removals[i].provider_id == pid && strcmp(rep->removals[i].address, address) == 0) {
+            kind   = rep->removals[i].update;
+            *named = true;
+        }
     return kind;
 }
 
+/* Is (address, pid) removed by one of these events? */
+static bool events_remove(const flock__sub_event_t* evs, size_t n, const char* address,
+                          uint16_t pid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (evs[i].tag == FLOCK__SUB_TAG_MEMBER && evs[i].update != FLOCK_MEMBER_JOINED &&
+            evs[i].provider_id == pid && strcmp(evs[i].address, address) == 0)
+            return true;
+    return false;
+}
+
+/* The held-back removals that these events do not explain: deliver them
+ * as DIED (the events, delivered next, bring the others with their kind). */
+static void settle_unsure(flock__client_sub_t* sub, const flock__sub_event_t* evs, size_t n)
+{
+    if (!sub->unsure.n) return;
+    event_list left = {0};
+    for (size_t i = 0; i < sub->unsure.n; i++) {
+        flock__sub_event_t* u = &sub->unsure.v[i];
+        if (!events_remove(evs, n, u->address, u->provider_id)) list_push(&left, u);
+    }
+    list_clear(&sub->unsure);
+    deliver(sub, left.v, left.n);
+    list_free(&left);
+}
+
 /* The changes that turn the cached view into the snapshot: members gone,
- * members new, metadata changed or removed. */
-static void snapshot_diff(flock_group_handle_t h, flock__sub_reply_t* rep, event_list* l)
+ * members new, metadata changed or removed. A member gone that the
+ * snapshot's removals do not name goes to *unsure instead (as DIED). */
+static void snapshot_diff(flock_group_handle_t h, flock__sub_reply_t* rep, event_list* l,
+                          event_list* unsure)
 {
     flock_group_view_t* cur  = &h->view;
     flock_group_view_t* snap = &rep->view;
@@ -219,10 +261,11 @@ static void snapshot_diff(flock_group_handle_t h, flock__sub_reply_t* rep, event
     for (uint64_t i = 0; i < cur->members.size; i++) {
         flock_member_t* m = &cur->members.data[i];
         if (flock_group_view_find_member(snap, m->address, m->provider_id)) continue;
-        e = (flock__sub_event_t){FLOCK__SUB_TAG_MEMBER,
-                                 removal_kind(rep, m->address, m->provider_id), m->address,
-                                 m->provider_id, NULL, NULL};
-        list_push(l, &e);
+        bool           named = false;
+        flock_update_t kind  = removal_kind(rep, m->address, m->provider_id, &named);
+        e = (flock__sub_event_t){FLOCK__SUB_TAG_MEMBER, kind, m->address, m->provider_id,
+                                 NULL, NULL};
+        list_push(named ? l : unsure, &e);
     }
     for (uint64_t i = 0; i < snap->members.size; i++) {
         flock_member_t* m = &snap->members.data[i];
@@ -247,19 +290,35 @@ static void snapshot_diff(flock_group_handle_t h, flock__sub_reply_t* rep, event
     FLOCK_GROUP_VIEW_UNLOCK(cur);
 }
 
-/* Apply a decoded, successful reply: the snapshot's differences, then the
- * events; remember where the next poll starts. */
+/*
+ * Apply a decoded, successful reply: the snapshot's differences, then the
+ * events; remember where the next poll starts.
+ *
+ * A member missing from a snapshot that the snapshot's removals do not
+ * name may have left a moment ago: the member changes its view before its
+ * provider records the event, so the snapshot can miss the member and the
+ * removal both, and the event comes in the next answer (from the
+ * snapshot's cursor on). Such removals are held back until the next
+ * answer: the event then tells LEFT from DIED; without one they are
+ * delivered as DIED. (Delivered at once as DIED, a leave was reported as
+ * a death, and the LEFT after it found no member to remove.)
+ */
 static void apply_reply(flock__client_sub_t* sub, flock__sub_reply_t* rep)
 {
+    if (rep->kind == FLOCK__SUB_KIND_SNAPSHOT)
+        list_clear(&sub->unsure); /* still in the cached view: this diff sees them again */
+    else
+        settle_unsure(sub, rep->events, rep->nevents);
     if (rep->kind == FLOCK__SUB_KIND_SNAPSHOT) {
         event_list           l = {0};
         flock_group_handle_t h = NULL;
         if (delivery_begin(sub, &h)) { /* the handle stays alive while diffing */
-            snapshot_diff(h, rep, &l);
+            snapshot_diff(h, rep, &l, &sub->unsure);
             delivery_end(sub, h);
         }
-        if (l.failed)
+        if (l.failed || sub->unsure.failed)
             margo_error(sub->mid, "[flock] subscription: out of memory comparing views");
+        sub->unsure.failed = false;
         deliver(sub, l.v, l.n);
         list_free(&l);
     }
