@@ -38,7 +38,7 @@ static void frt__iov_advance(struct iovec** iov, int* cnt, size_t n)
  * then are held back in the connection's outq (up to FRT__CORK_MAX bytes)
  * and go out together, in one sendmsg, with the next frame sent without
  * cork_ok -- typically the batch's last response -- or when the batch
- * ends, its thread is about to block, or the standby takes the loop over
+ * ends, its thread is about to block, or another thread takes the loop over
  * (frt__uncork_all). So 16 responses cost one system call, not 16, and a
  * frame is held back at most until the batch's thread finishes the next
  * item or loses the loop (FRT__HANDOFF_NS).

@@ -239,7 +239,7 @@ typedef struct frt__ident {
 /** A handler-pool thread (pool.c). */
 typedef struct frt__worker {
     pthread_t              tid;
-    pid_t                  os_tid; /* for the monitor's look at its state */
+    pid_t                  os_tid; /* for the stall check's look at its state */
     struct margo_instance* inst;
     bool                   exited, joined;
     bool                   busy;    /* pool.m: inside a work item */
@@ -275,8 +275,8 @@ typedef struct frt__pool {
     int             nrunning; /* threads inside a work item */
     int             nblocked; /* of those, waiting in the runtime (frt_wait_begin) */
     int             target;   /* runnable threads wanted: online CPUs, >= 2 */
-    int             boost;    /* granted by the monitor when work stalls */
-    uint64_t        nstarted; /* work items started (progress, for the monitor) */
+    int             boost;    /* granted by the stall check when work stalls */
+    uint64_t        nstarted; /* work items started (progress, for the stall check) */
     uint64_t        stall_seen; /* nstarted at the last stall check */
     _Atomic bool    sup_watch;  /* the supervisor checks the queue for stalls */
     /* supervisor.c (its lock) */

@@ -185,12 +185,12 @@ int main(int argc, char** argv)
     CHECK(atomic_load(&peak) >= 1);
     /* valgrind runs one thread at a time and parks the others in a
      * blocking wait, so every spinning handler looks asleep and the
-     * monitor lets more start: the bound is only checked natively */
+     * stall check lets more start: the bound is only checked natively */
     /* The bound is the pool's target, not a hard cap: when queued work
      * makes no progress for 10 ms while a busy worker sleeps (here: a
      * handler descheduled inside frt_respond while another thread holds
      * the connection's lock, which happens when other processes load the
-     * machine), the monitor allows one more thread per stall. So the
+     * machine), the stall check allows one more thread per stall. So the
      * check is that 24 CPU-bound handlers stay near the bound instead of
      * taking 24 threads, with room for such a stall or two. */
     bool native = getenv("FLOCK_UNDER_VALGRIND") == NULL;
