@@ -204,7 +204,7 @@ static void list_clear(event_list* l)
 
 static void list_free(event_list* l)
 {
-    for (size_t i = 0; i < l->n; i++) flock__sub_event_clear(&l->v[i]);
+    list_clear(l);
     free(l->v);
 }
 

@@ -378,7 +378,7 @@ void frt__pool_standby_fire(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
     uint64_t   ticks;
-    if (read(p->standby_fd, &ticks, sizeof ticks) < 0 && !p->handoff_now) return; /* spurious */
+    if (read(p->standby_fd, &ticks, sizeof ticks) < 0) return; /* spurious */
     if (atomic_load(&mid->loop_stop)) {
         p->tick_armed = false;
         return;

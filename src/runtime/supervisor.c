@@ -11,7 +11,7 @@
  * a pool queue to watch.
  *
  * Lock order: sup.m -> pool.m. Nobody holding a pool's lock takes sup.m
- * (frt__sup_watch only writes the eventfd). The thread starts with the
+ * (frt__sup_wake only writes the eventfd). The thread starts with the
  * first pool and leaves with the last one (joined by the thread that
  * stopped that pool), so a process with no instance has no thread here.
  * Its two fds stay open for the life of the process (a late wake-up must
