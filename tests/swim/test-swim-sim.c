@@ -291,12 +291,11 @@ static void test_tombstones(void)
     swim__entry* e = calloc(2, sizeof *e);
     REQUIRE(e);
     e[0].type    = SWIM_E_ALIVE;
-    e[0].addr    = strdup(S.nodes[7].addr);
+    e[0].addr    = swim__msg_keep(&m, S.nodes[7].addr);
     e[0].pid     = S.nodes[7].pid;
     e[0].inc     = inc;
     e[1]         = e[0];
     e[1].type    = SWIM_E_JOIN;
-    e[1].addr    = strdup(S.nodes[7].addr);
     m.kind        = SWIM_MSG_PING;
     m.sender_addr = strdup(S.nodes[1].addr);
     m.sender_pid  = S.nodes[1].pid;
@@ -431,10 +430,10 @@ static void suspect_from(swim__t* s, const sim_node* about, const sim_node* from
     swim__entry* e = calloc(1, sizeof *e);
     REQUIRE(e);
     e->type       = SWIM_E_SUSPECT;
-    e->addr       = strdup(about->addr);
+    e->addr       = swim__msg_keep(&m, about->addr);
     e->pid        = about->pid;
     e->inc        = 1;
-    e->from_addr  = strdup(from->addr);
+    e->from_addr  = swim__msg_keep(&m, from->addr);
     e->from_pid   = from->pid;
     m.kind        = SWIM_MSG_PING;
     m.sender_addr = strdup(from->addr);
@@ -621,14 +620,14 @@ static void test_hostile_values(void)
     swim__entry* e = calloc(4, sizeof *e);
     REQUIRE(e);
     e[0].type = 99; /* unknown type */
-    e[0].addr = strdup("sim://x");
+    e[0].addr = swim__msg_keep(&m, "sim://x");
     e[1].type = SWIM_E_ALIVE; /* no address */
     e[2].type = SWIM_E_SUSPECT;
-    e[2].addr = strdup(S.nodes[1].addr);
+    e[2].addr = swim__msg_keep(&m, S.nodes[1].addr);
     e[2].pid  = S.nodes[1].pid;
     e[2].inc  = 1; /* from_addr missing: still a valid suspicion */
     e[3].type = SWIM_E_ALIVE;
-    e[3].addr = strdup(""); /* empty */
+    e[3].addr = ""; /* empty */
     m.kind    = SWIM_MSG_PING_REQ; /* no target */
     m.gossip  = e;
     m.ngossip = 4;

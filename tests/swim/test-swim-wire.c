@@ -7,19 +7,22 @@
 #include "flock-test.h"
 #include "backends/swim/swim-wire.h"
 
-static swim__entry mk(uint8_t type, const char* addr, uint16_t pid, uint64_t inc)
+/* an entry of m (its strings kept by m) */
+static swim__entry mk_in(swim__msg* m, uint8_t type, const char* addr, uint16_t pid,
+                         uint64_t inc)
 {
     swim__entry e = {0};
     e.type        = type;
-    e.addr        = strdup(addr);
+    e.addr        = swim__msg_keep(m, addr);
     e.pid         = pid;
     e.inc         = inc;
     if (type == SWIM_E_SUSPECT) {
-        e.from_addr = strdup("tcp://10.0.0.9:7");
+        e.from_addr = swim__msg_keep(m, "tcp://10.0.0.9:7");
         e.from_pid  = 77;
     }
     return e;
 }
+#define mk(...) mk_in(m, __VA_ARGS__)
 
 static void fill(swim__msg* m, uint8_t kind)
 {
@@ -375,7 +378,7 @@ static void test_compact(void)
     m.state          = calloc(64, sizeof *m.state);
     char a[4][32];
     for (int i = 0; i < 4; i++) snprintf(a[i], sizeof a[i], "tcp://10.0.0.%d:4000", i + 1);
-    for (int i = 0; i < 64; i++) m.state[i] = mk(SWIM_E_ALIVE, a[i % 4], (uint16_t)(1 + i / 4), 1);
+    for (int i = 0; i < 64; i++) m.state[i] = mk_in(&m, SWIM_E_ALIVE, a[i % 4], (uint16_t)(1 + i / 4), 1);
     REQUIRE(swim__encode(&m, &w));
     printf("state of 64 members in 4 processes: %zu bytes\n", w.len);
     CHECK(w.len < 64 * 6 + 4 * 20 + 40);

@@ -384,9 +384,10 @@ uint32_t swim__pick_members(swim__t* s, uint32_t k, uint32_t exclude, uint32_t* 
 
 /** Queue news about member idx (replacing older news about it). */
 void swim__enqueue(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc, uint32_t from);
-/** Fill e with news about member idx (strings copied); false on OOM. */
-bool swim__fill_entry(swim__t* s, swim__entry* e, uint8_t type, uint32_t idx, uint64_t inc,
-                      uint32_t from);
+/** Fill e, an entry of m, with news about member idx (its strings kept by
+ *  m); false on OOM. */
+bool swim__fill_entry(swim__t* s, swim__msg* m, swim__entry* e, uint8_t type, uint32_t idx,
+                      uint64_t inc, uint32_t from);
 /** Piggyback gossip onto msg (an optional first entry, then the queue). */
 void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first);
 /** Feedback from a response: entries the peer already knew. */

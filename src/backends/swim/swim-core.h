@@ -60,9 +60,9 @@ typedef struct swim__entry {
     uint8_t  type;
     uint16_t pid;
     uint16_t from_pid; /* SUSPECT only: who suspects */
-    uint64_t inc;
-    char*    addr;
-    char*    from_addr; /* SUSPECT only, may be NULL */
+    uint64_t    inc;
+    const char* addr;      /* borrowed: in a message, one of its strs */
+    const char* from_addr; /* SUSPECT only, may be NULL */
 } swim__entry;
 
 /**
@@ -100,7 +100,9 @@ typedef enum swim__msg_kind {
 /**
  * A message (request or response). One struct for every kind; each kind
  * uses the fields listed in swim-wire.c. Everything pointed to is owned by
- * the message (swim__msg_clear frees it).
+ * the message (swim__msg_clear frees it); the entries' addresses are
+ * strings of its strs (a gossip message of 64 entries names a handful of
+ * addresses: one copy each, not two allocations per entry).
  */
 typedef struct swim__msg {
     uint8_t      kind;
@@ -128,9 +130,15 @@ typedef struct swim__msg {
     swim__entry* state;
     uint32_t          nmeta; /* metadata: queued news, or every entry with a state */
     swim__meta_entry* meta;
+    char**            strs; /* owned: the strings the entries' addresses point to */
+    uint32_t          nstrs, capstrs;
 } swim__msg;
 
-void swim__entry_clear(swim__entry* e);
+/** A copy of s owned by m (one of m->strs; an equal string kept among the
+ *  last few is shared), for an entry's address. NULL if out of memory. */
+const char* swim__msg_keep(swim__msg* m, const char* s);
+/** Take ownership of a malloc'd string (freed on failure). */
+bool swim__msg_own(swim__msg* m, char* s);
 void swim__meta_entry_clear(swim__meta_entry* e);
 void swim__msg_clear(swim__msg* m);
 

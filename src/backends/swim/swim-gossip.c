@@ -43,23 +43,20 @@ void swim__enqueue(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc, uint32_
     s->bq[i].seq       = ++s->bq_seq;
 }
 
-bool swim__fill_entry(swim__t* s, swim__entry* e, uint8_t type, uint32_t idx, uint64_t inc,
-                       uint32_t from)
+bool swim__fill_entry(swim__t* s, swim__msg* m, swim__entry* e, uint8_t type, uint32_t idx,
+                      uint64_t inc, uint32_t from)
 {
     memset(e, 0, sizeof *e);
     e->type = type;
     e->pid  = s->members[idx].pid;
     e->inc  = inc;
-    e->addr = strdup(s->members[idx].addr);
+    e->addr = swim__msg_keep(m, s->members[idx].addr);
     if (!e->addr) return false;
     if (type == SWIM_E_SUSPECT) {
         uint32_t f   = from == NONE ? s->self : from;
         e->from_pid  = s->members[f].pid;
-        e->from_addr = strdup(s->members[f].addr);
-        if (!e->from_addr) {
-            swim__entry_clear(e);
-            return false;
-        }
+        e->from_addr = swim__msg_keep(m, s->members[f].addr);
+        if (!e->from_addr) return false;
     }
     return true;
 }
@@ -164,18 +161,15 @@ void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
     if (first) {
         swim__entry* e = &msg->gossip[n];
         *e             = *first;
-        e->addr        = strdup(first->addr);
-        e->from_addr   = first->from_addr ? strdup(first->from_addr) : NULL;
-        if (e->addr && (!first->from_addr || e->from_addr))
-            n++;
-        else
-            swim__entry_clear(e);
+        e->addr        = swim__msg_keep(msg, first->addr);
+        e->from_addr   = first->from_addr ? swim__msg_keep(msg, first->from_addr) : NULL;
+        if (e->addr && (!first->from_addr || e->from_addr)) n++;
     }
     s->last_refs       = nsel ? malloc(nsel * sizeof *s->last_refs) : NULL;
     s->last_refs_valid = s->last_refs != NULL;
     for (uint32_t j = 0; j < nsel; j++) {
         bcast* b = &s->bq[sel[j]];
-        if (swim__fill_entry(s, &msg->gossip[n], b->type, b->member, b->inc, b->from)) {
+        if (swim__fill_entry(s, msg, &msg->gossip[n], b->type, b->member, b->inc, b->from)) {
             if (s->last_refs) {
                 sent_ref* r = &s->last_refs[s->nlast_refs++];
                 r->addr     = s->members[b->member].addr;

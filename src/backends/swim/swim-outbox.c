@@ -25,12 +25,33 @@ void swim__logf(swim__t* s, int level, const char* fmt, ...)
     s->log(s->log_ctx, level, buf);
 }
 
-void swim__entry_clear(swim__entry* e)
+bool swim__msg_own(swim__msg* m, char* str)
 {
-    if (!e) return;
-    free(e->addr);
-    free(e->from_addr);
-    memset(e, 0, sizeof *e);
+    if (m->nstrs == m->capstrs) {
+        uint32_t nc = m->capstrs ? 2 * m->capstrs : 8;
+        char**   nv = realloc(m->strs, nc * sizeof *nv);
+        if (!nv) {
+            free(str);
+            return false;
+        }
+        m->strs    = nv;
+        m->capstrs = nc;
+    }
+    m->strs[m->nstrs++] = str;
+    return true;
+}
+
+/* entries name few distinct addresses (the providers of a process share
+ * one): the last KEEP_WINDOW kept are shared, not copied again */
+#define KEEP_WINDOW 16u
+
+const char* swim__msg_keep(swim__msg* m, const char* str)
+{
+    uint32_t lo = m->nstrs > KEEP_WINDOW ? m->nstrs - KEEP_WINDOW : 0;
+    for (uint32_t i = m->nstrs; i > lo; i--)
+        if (strcmp(m->strs[i - 1], str) == 0) return m->strs[i - 1];
+    char* c = strdup(str);
+    return c && swim__msg_own(m, c) ? c : NULL;
 }
 
 void swim__meta_entry_clear(swim__meta_entry* e)
@@ -49,10 +70,10 @@ void swim__msg_clear(swim__msg* m)
     free(m->meta);
     free(m->sender_addr);
     free(m->target_addr);
-    for (uint32_t i = 0; i < m->ngossip; i++) swim__entry_clear(&m->gossip[i]);
     free(m->gossip);
-    for (uint32_t i = 0; i < m->nstate; i++) swim__entry_clear(&m->state[i]);
     free(m->state);
+    for (uint32_t i = 0; i < m->nstrs; i++) free(m->strs[i]);
+    free(m->strs);
     memset(m, 0, sizeof *m);
 }
 

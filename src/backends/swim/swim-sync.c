@@ -29,7 +29,7 @@ void swim__attach_state(swim__t* s, swim__msg* m)
                            : mb->status == ST_SUSPECT ? SWIM_E_SUSPECT
                            : mb->status == ST_LEFT    ? SWIM_E_LEAVE
                                                       : SWIM_E_CONFIRM;
-        if (swim__fill_entry(s, &m->state[k], t, i, mb->inc, NONE)) k++;
+        if (swim__fill_entry(s, m, &m->state[k], t, i, mb->inc, NONE)) k++;
     }
     m->nstate = k;
     swim__meta_attach(s, m, true); /* the whole metadata table, tombstones included */

@@ -63,9 +63,10 @@ static char* get_vstr(frt_rbuf* r, size_t max)
 /* ------------------------------------------------------------------ */
 
 typedef struct addr_table {
-    const char** v; /* encoder: borrowed; decoder: the decoded copies (borrowed too) */
+    const char** v; /* encoder: borrowed; decoder: the message's strs */
     uint32_t     n, cap;
     bool         failed;
+    swim__msg*   owner; /* decoder: the message that owns the copies */
 } addr_table;
 
 static void tab_add(addr_table* t, const char* a)
@@ -102,8 +103,10 @@ static void put_addr(frt_wbuf* b, addr_table* t, const char* a)
     if (n) tab_add(t, a); /* "" is never referred to */
 }
 
-/* a malloc'd copy of the address (max SWIM_MAX_ADDR_LEN); NULL on error */
-static char* get_addr(frt_rbuf* r, addr_table* t)
+/* the address (max SWIM_MAX_ADDR_LEN), owned by the message being decoded
+ * (a back-reference shares the earlier copy; "" is a constant); NULL on
+ * error */
+static const char* get_addr(frt_rbuf* r, addr_table* t)
 {
     uint64_t tag = get_uv(r);
     if (!frt_rbuf_ok(r)) return NULL;
@@ -114,9 +117,7 @@ static char* get_addr(frt_rbuf* r, addr_table* t)
             r->left   = 0;
             return NULL;
         }
-        char* s = strdup(t->v[i]);
-        if (!s) r->failed = true;
-        return s;
+        return t->v[i];
     }
     uint64_t n = tag - 1;
     if (n > SWIM_MAX_ADDR_LEN || n > r->left || memchr(r->p, 0, (size_t)n)) {
@@ -124,16 +125,27 @@ static char* get_addr(frt_rbuf* r, addr_table* t)
         r->left   = 0;
         return NULL;
     }
+    if (n == 0) return ""; /* never referred to */
     char* s = malloc((size_t)n + 1);
-    if (!s) {
+    if (!s || !swim__msg_own(t->owner, s)) { /* the message frees it from now on */
         r->failed = true;
         return NULL;
     }
-    if (n) frt_get_bytes(r, s, (size_t)n);
+    frt_get_bytes(r, s, (size_t)n);
     s[n] = 0;
-    if (n) tab_add(t, s); /* "" is never referred to (it may be freed early) */
+    tab_add(t, s);
     if (t->failed) r->failed = true;
     return s;
+}
+
+/* an owned copy of an address (sender, target, metadata origin) */
+static char* get_addr_copy(frt_rbuf* r, addr_table* t)
+{
+    const char* a = get_addr(r, t);
+    if (!a) return NULL;
+    char* c = strdup(a);
+    if (!c) r->failed = true;
+    return c;
 }
 
 /* ------------------------------------------------------------------ */
@@ -277,10 +289,7 @@ static bool get_list(frt_rbuf* r, addr_table* t, uint32_t max, swim__entry** out
             *why = "empty address in entry";
             return false;
         }
-        if (e[i].from_addr && !e[i].from_addr[0]) {
-            free(e[i].from_addr);
-            e[i].from_addr = NULL;
-        }
+        if (e[i].from_addr && !e[i].from_addr[0]) e[i].from_addr = NULL;
     }
     return true;
 }
@@ -319,7 +328,7 @@ static bool get_meta(frt_rbuf* r, addr_table* t, swim__meta_entry** out, uint32_
         }
         if (has) e[i].value = get_vstr(r, SWIM_META_MAX_VALUE);
         e[i].version    = get_uv(r);
-        e[i].origin     = get_addr(r, t);
+        e[i].origin     = get_addr_copy(r, t);
         e[i].origin_pid = get_pid(r);
         if (!frt_rbuf_ok(r)) {
             *why = "truncated or oversized metadata entry";
@@ -338,7 +347,7 @@ static bool get_body(frt_rbuf* r, addr_table* t, swim__msg* out, const char** w)
 {
     switch (out->kind) {
     case SWIM_MSG_PING_REQ:
-        out->target_addr = get_addr(r, t);
+        out->target_addr = get_addr_copy(r, t);
         out->target_pid  = get_pid(r);
         out->timeout_ms  = (double)get_uv(r);
         break;
@@ -357,7 +366,7 @@ static bool get_body(frt_rbuf* r, addr_table* t, swim__msg* out, const char** w)
             *w = "unknown announce type";
             return false;
         }
-        out->target_addr = get_addr(r, t);
+        out->target_addr = get_addr_copy(r, t);
         out->target_pid  = get_pid(r);
         out->target_inc  = get_uv(r);
         if (frt_rbuf_ok(r) && !get_list(r, t, SWIM_MAX_STATE_WIRE, &out->state, &out->nstate, w))
@@ -380,7 +389,7 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
                   const char** why)
 {
     frt_rbuf    r;
-    addr_table  t  = {0};
+    addr_table  t  = {.owner = out};
     const char* w  = "malformed message";
     bool        ok = false;
     memset(out, 0, sizeof *out);
@@ -405,7 +414,7 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
     }
     out->group_id         = frt_get_u64(&r);
     out->sender_is_source = (flags & FLAG_SENDER_IS_SOURCE) != 0;
-    if (!out->sender_is_source) out->sender_addr = get_addr(&r, &t);
+    if (!out->sender_is_source) out->sender_addr = get_addr_copy(&r, &t);
     out->sender_pid         = get_pid(&r);
     out->sender_inc         = get_uv(&r);
     uint64_t vs             = get_uv(&r);
