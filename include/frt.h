@@ -137,15 +137,17 @@ uint16_t          frt_request_provider_id(frt_request_t req);
  *  as opposed to any answer, an error answer included. */
 bool frt_no_answer(hg_return_t ret);
 
-/** The runtime's string hash, for hash tables keyed by a name or an
- *  address: FNV-1a over s, then seed mixed in and MurmurHash3's fmix64
- *  finalizer, so that every input bit reaches every output bit (FNV alone
- *  leaves the high bits nearly blind to the last characters). Not for
- *  anything stored or sent: the function may change between versions. */
-static inline uint64_t frt_hash_str(const char* s, uint64_t seed)
+/** frt_hash_str in two steps, for a caller that hashes one string with
+ *  many seeds: the FNV-1a state of s, then the seed and the finalizer. */
+static inline uint64_t frt_hash_str_state(const char* s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (const unsigned char* p = (const unsigned char*)s; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+static inline uint64_t frt_hash_finish(uint64_t h, uint64_t seed)
+{
     h ^= seed;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
@@ -153,6 +155,16 @@ static inline uint64_t frt_hash_str(const char* s, uint64_t seed)
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
+}
+
+/** The runtime's string hash, for hash tables keyed by a name or an
+ *  address: FNV-1a over s, then seed mixed in and MurmurHash3's fmix64
+ *  finalizer, so that every input bit reaches every output bit (FNV alone
+ *  leaves the high bits nearly blind to the last characters). Not for
+ *  anything stored or sent: the function may change between versions. */
+static inline uint64_t frt_hash_str(const char* s, uint64_t seed)
+{
+    return frt_hash_finish(frt_hash_str_state(s), seed);
 }
 
 /**

@@ -161,6 +161,18 @@ typedef struct pending {
     uint8_t   kind;
 } pending;
 
+/* The entries of one message name few distinct addresses (the providers of
+ * a process share one): while swim__apply_list runs, each string's hash
+ * state and the member table's interned copy are remembered, so a lookup
+ * costs a pointer search instead of hashing and comparing the string. */
+#define SWIM_MEMO 8u
+typedef struct swim__memo {
+    const char* str[SWIM_MEMO];   /* a string of the message */
+    const char* canon[SWIM_MEMO]; /* its interned copy in the table (NULL: not met yet) */
+    uint64_t    fnv[SWIM_MEMO];   /* frt_hash_str_state(str) */
+    uint32_t    n, next;
+} swim__memo;
+
 struct swim__t {
     swim__config cfg;
     swim__outbox out;
@@ -233,6 +245,9 @@ struct swim__t {
         double   at;
     } hint_recent[SWIM_HINT_RECENT];
     uint32_t hint_recent_pos;
+
+    swim__memo memo;   /* swim__apply_list: the lookups of one message */
+    bool       memo_on;
 };
 
 /* ------------------------------------------------------------------ */
@@ -315,6 +330,36 @@ static inline uint32_t swim__find_member(const swim__t* s, const char* addr, uin
         if (!v) return NONE;
         const member* m = &s->members[v - 1];
         if (m->pid == pid && (m->addr == addr || strcmp(m->addr, addr) == 0)) return v - 1;
+    }
+}
+
+/** swim__find_member through s->memo (swim__apply_list): the same answer.
+ *  An interned copy is unique, so once met, pointer equality decides. */
+static inline uint32_t swim__find_member_memo(swim__t* s, const char* addr, uint16_t pid)
+{
+    swim__memo* mo = &s->memo;
+    if (!s->memo_on || !s->capslots || !addr) return swim__find_member(s, addr, pid);
+    uint32_t j = 0;
+    while (j < mo->n && mo->str[j] != addr) j++;
+    if (j == mo->n) {
+        if (mo->n < SWIM_MEMO) mo->n++;
+        else j = mo->next++ % SWIM_MEMO;
+        mo->str[j]   = addr;
+        mo->canon[j] = NULL;
+        mo->fnv[j]   = frt_hash_str_state(addr);
+    }
+    uint64_t h = frt_hash_finish(mo->fnv[j], pid);
+    if (!h) h = 1; /* as swim__hash_member */
+    const char* canon = mo->canon[j];
+    for (uint32_t i = swim__slot_home(s, h);; i = swim__slot_next(s, i)) {
+        uint32_t v = s->slots[i];
+        if (!v) return NONE;
+        const member* m = &s->members[v - 1];
+        if (m->pid != pid) continue;
+        if (canon ? m->addr == canon : (m->addr == addr || strcmp(m->addr, addr) == 0)) {
+            mo->canon[j] = m->addr;
+            return v - 1;
+        }
     }
 }
 

@@ -105,7 +105,7 @@ static bool apply_suspect(swim__t* s, double now, uint32_t idx, const swim__entr
     uint64_t fkey = e->from_addr && swim__valid_addr(e->from_addr)
                         ? swim__hash_member(e->from_addr, e->from_pid)
                         : 0;
-    uint32_t from = e->from_addr ? swim__find_member(s, e->from_addr, e->from_pid) : NONE;
+    uint32_t from = e->from_addr ? swim__find_member_memo(s, e->from_addr, e->from_pid) : NONE;
     if (fresh) {
         /* queued even in a state merge: the suspect must hear it to refute */
         swim__start_suspicion(s, idx, e->inc, fkey, from, now);
@@ -134,7 +134,7 @@ static bool apply_suspect(swim__t* s, double now, uint32_t idx, const swim__entr
 bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeue)
 {
     if (!swim__valid_addr(e->addr) || e->type > SWIM_E_MAX) return false;
-    uint32_t idx = swim__find_member(s, e->addr, e->pid);
+    uint32_t idx = swim__find_member_memo(s, e->addr, e->pid);
     if (idx == s->self) return apply_about_self(s, now, e);
     if (idx == NONE) return apply_about_unknown(s, now, e, requeue);
 
@@ -176,8 +176,14 @@ uint64_t swim__apply_list(swim__t* s, double now, const swim__entry* list, uint3
 {
     uint64_t mask = 0;
     uint32_t lim  = n < SWIM_MAX_STATE_WIRE ? n : SWIM_MAX_STATE_WIRE;
+    bool     outer = s->memo_on; /* (not nested today; kept correct if it were) */
+    if (!outer) {
+        s->memo.n = s->memo.next = 0;
+        s->memo_on = true;
+    }
     for (uint32_t i = 0; i < lim; i++)
         if (!swim__apply_entry(s, now, &list[i], requeue) && i < 64) mask |= 1ULL << i;
+    s->memo_on = outer;
     return mask;
 }
 
