@@ -102,12 +102,14 @@ static void test_sync_rules(void)
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         CHECK_EQ_INT(swim__sync_far_behind(t[i].peer, t[i].ours), t[i].want);
-    struct { double period; uint32_t n; double want; } sp[] = {
-        {1000, 1, 1000}, {1000, 64, 1000}, {1000, 65, 1015.625}, {1000, 1024, 16000},
-        {200, 128, 400},
+    struct { double period; uint32_t n; uint64_t gap; double want; } sp[] = {
+        {1000, 1, 1, 1000}, {1000, 64, 1, 1000}, {1000, 65, 1, 1015.625},
+        {1000, 1024, 1, 16000}, {1000, 1024, 0, 16000}, /* same size, other members */
+        {1000, 1024, 4, 4000}, {1000, 1024, 16, 1000}, {1000, 1024, 900, 1000},
+        {200, 128, 1, 400}, {200, 128, 2, 200},
     };
     for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) {
-        double got = swim__sync_spacing_ms(sp[i].period, sp[i].n);
+        double got = swim__sync_spacing_ms(sp[i].period, sp[i].n, sp[i].gap);
         if (fabs(got - sp[i].want) > 1e-9) FT_FAIL("spacing row %zu: %f != %f", i, got, sp[i].want);
     }
 }

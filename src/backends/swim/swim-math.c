@@ -137,9 +137,10 @@ int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n)
     return peer_n >= (uint64_t)our_n + gap;
 }
 
-double swim__sync_spacing_ms(double period_ms, uint32_t n)
+double swim__sync_spacing_ms(double period_ms, uint32_t n, uint64_t gap)
 {
-    return period_ms * (n > 64 ? n / 64.0 : 1.0);
+    double per = 64.0 * (double)(gap > 1 ? gap : 1);
+    return period_ms * (n > per ? n / per : 1.0);
 }
 
 double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms)

@@ -129,8 +129,13 @@ uint32_t swim__feedback_transmits(uint32_t transmits, unsigned limit);
  */
 int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n);
 
-/** Minimum spacing of mismatch push-pulls: period x max(1, n / 64). */
-double swim__sync_spacing_ms(double period_ms, uint32_t n);
+/** Minimum spacing of mismatch push-pulls after one made for a view size
+ *  difference of `gap` (0 counts as 1): period x max(1, n / (64 gap)). A
+ *  push-pull costs O(n), so one member difference (ordinary churn, mostly
+ *  repaired by gossip) allows one per n/64 periods, while a straggler
+ *  missing many members (a bootstrap) repairs once a period: the bytes
+ *  spent grow with what differs, not with n. */
+double swim__sync_spacing_ms(double period_ms, uint32_t n, uint64_t gap);
 
 /**
  * Lead of the last-chance check before a suspicion deadline: the (health

@@ -49,8 +49,9 @@ static void send_sync(swim__t* s, uint32_t idx)
  * Anti-entropy: a peer reports a view different from ours while ours has
  * not changed for half a protocol period (so gossip is not simply still in
  * flight), or a view larger than ours by two or more members: push-pull
- * with it (at most once per period). A settled member thus repairs a
- * straggler whose own view is still changing.
+ * with it (at most once per period, less often in large groups when few
+ * members differ). A settled member thus repairs a straggler whose own
+ * view is still changing.
  */
 void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
 {
@@ -65,9 +66,12 @@ void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
     if (now < s->next_mismatch_sync) return;
     uint32_t idx = swim__find_member(s, m->sender_addr, m->sender_pid);
     if (idx == NONE || idx == s->self || !swim__in_view(&s->members[idx])) return;
-    /* a state exchange costs O(n): in large groups space them out so that
-     * the whole group spends about as much on them as on probes */
-    s->next_mismatch_sync = now + swim__sync_spacing_ms(s->cfg.protocol_period_ms, s->nview);
+    /* a state exchange costs O(n): in large groups space them out, the
+     * more the fewer members differ (see swim__sync_spacing_ms) */
+    uint64_t gap = m->sender_view_size > s->nview ? m->sender_view_size - s->nview
+                                                  : s->nview - m->sender_view_size;
+    s->next_mismatch_sync =
+        now + swim__sync_spacing_ms(s->cfg.protocol_period_ms, s->nview, gap);
     send_sync(s, idx);
 }
 
