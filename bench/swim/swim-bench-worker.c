@@ -230,9 +230,9 @@ int swim_bench_worker_main(int first_idx, int k, int n_total)
                 emit("SEEDADDR %s\n", frt_self_addr_str(smid));
             } else if (strcmp(cmd, "JOIN") == 0) {
                 /* all providers join at once (like the reference's goroutines) */
-                int       nt = k < 8 ? k : 8;
-                join_job  jobs[8];
-                pthread_t th[8];
+                int       nt = k < g_join_threads ? k : g_join_threads;
+                join_job  jobs[MAX_JOIN_THREADS];
+                pthread_t th[MAX_JOIN_THREADS];
                 for (int t = 0; t < nt; t++) {
                     jobs[t] = (join_job){mid, P, k, first_idx, t, nt, a, (uint16_t)x, config};
                     pthread_create(&th[t], NULL, join_thread, &jobs[t]);

@@ -32,6 +32,8 @@
  *              [-kill 1]   the last member lives alone in one more worker process,
  *                          SIGKILLed before the in-process crash
  *              [-cfg JSON] extra swim config keys (merged over the LAN timing)
+ *              [-join-threads T]  registrations at once per worker process (8; all
+ *                          of them with T >= its members, like the reference)
  *              [-inst 1]   one runtime instance per member (one process, one
  *                          provider: the common HPC case) instead of one per process
  */
@@ -66,6 +68,7 @@ const char* g_cfg;
 int         g_verbose;
 int         g_why; /* -why K: print the first K false declarations */
 int         g_inst;
+int         g_join_threads = 8;
 
 /* ================================================================== */
 /* orchestrator                                                       */
@@ -645,6 +648,7 @@ int main(int argc, char** argv)
         else if (!strcmp(a, "-v")) g_verbose = atoi(v);
         else if (!strcmp(a, "-why")) g_why = atoi(v);
         else if (!strcmp(a, "-inst")) g_inst = atoi(v);
+        else if (!strcmp(a, "-join-threads")) g_join_threads = atoi(v);
         else if (!strcmp(a, "-kill")) g_kill = atoi(v);
         else if (!strcmp(a, "-cfg")) extra_cfg = v;
         else {
@@ -653,6 +657,8 @@ int main(int argc, char** argv)
         }
         i++;
     }
+    if (g_join_threads < 1) g_join_threads = 1;
+    if (g_join_threads > MAX_JOIN_THREADS) g_join_threads = MAX_JOIN_THREADS;
     signal(SIGPIPE, SIG_IGN);
     static const char cfg[] =
         "{\"protocol_period_ms\":1000.0,\"ping_timeout_ms\":500.0,\"ping_req_timeout_ms\":"
