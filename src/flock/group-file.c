@@ -2,9 +2,10 @@
  * group-file.c -- the group file a provider keeps current: which member
  * writes it (the primary when the view names one, else member 0 or the
  * member that created it), the guard that keeps one group from overwriting
- * another's file, the mode of a new file (0600 for a keyed group), and the
+ * another's file, the mode of a new file (0600 for a keyed group), the
  * retries after a failed write (read-only directory, full disk), so that a
- * file is never left stale until the next membership change.
+ * file is never left stale until the next membership change, and the
+ * coalescing of bursts of changes into one write.
  *
  * Owns: flock__group_file_t. May call: view.c (JSON text, atomic write,
  * reading a file), backend-util (group ids), the runtime (timers, auth
@@ -26,6 +27,7 @@ typedef struct {
     flock__group_file_t* f;
     char*                text;     /* the view to write, when this provider writes it */
     bool                 oom;
+    bool                 writer;   /* this provider writes the file */
     uint64_t             group_id; /* of that view */
 } write_ctx;
 
@@ -62,6 +64,7 @@ static void view_cb(void* uargs, const flock_group_view_t* cv)
                   && strcmp(first->address, c->f->self_addr) == 0)
               || c->f->owner;
     }
+    c->writer = writer;
     if (writer) {
         c->text     = flock__view_to_json(v);
         c->oom      = (c->text == NULL);
@@ -88,6 +91,41 @@ static bool file_is_ours(flock__group_file_t* f, uint64_t group_id)
                 (unsigned)f->provider_id, f->filename, (unsigned long long)theirs,
                 (unsigned long long)group_id);
     return false;
+}
+
+/* the coalesced write is due (FLOCK__GROUP_FILE_COALESCE_MS) */
+static void later_cb(void* uargs)
+{
+    flock__group_file_t* f = (flock__group_file_t*)uargs;
+    pthread_mutex_lock(&f->mtx);
+    f->later_armed = false;
+    bool closing   = f->closing;
+    pthread_mutex_unlock(&f->mtx);
+    if (!closing) (void)flock__group_file_write(f, false);
+}
+
+/* Contract: f->mtx held; not a registration. true if this change is left to
+ * the coalesced write (armed now, or already). A token bucket: bursts of
+ * up to FLOCK__GROUP_FILE_BURST changes are written at once, then one
+ * write per FLOCK__GROUP_FILE_COALESCE_MS (FLOCK__GROUP_FILE_RECHECK_MS for
+ * a provider that found it does not write the file). */
+static bool coalesce_locked(flock__group_file_t* f, double now)
+{
+    if (f->later == MARGO_TIMER_NULL || f->closing) return false;
+    if (f->later_armed) return true;
+    double period = f->writer ? FLOCK__GROUP_FILE_COALESCE_MS : FLOCK__GROUP_FILE_RECHECK_MS;
+    double tokens = f->tokens_at > 0 ? f->tokens + (now - f->tokens_at) / period
+                                     : FLOCK__GROUP_FILE_BURST;
+    f->tokens     = tokens < FLOCK__GROUP_FILE_BURST ? tokens : FLOCK__GROUP_FILE_BURST;
+    f->tokens_at  = now;
+    if (f->tokens >= 1.0) {
+        f->tokens -= 1.0;
+        return false; /* write now */
+    }
+    double wait = (1.0 - f->tokens) * period;
+    if (margo_timer_start(f->later, wait < 1.0 ? 1.0 : wait) != HG_SUCCESS) return false;
+    f->later_armed = true;
+    return true;
 }
 
 static void retry_cb(void* uargs)
@@ -137,23 +175,32 @@ flock_return_t flock__group_file_init(flock__group_file_t* f, margo_instance_id 
     f->source      = source;
     f->source_ctx  = source_ctx;
     f->retry       = MARGO_TIMER_NULL;
+    f->later       = MARGO_TIMER_NULL;
     f->retry_ms    = FLOCK__GROUP_FILE_RETRY_FIRST_MS;
     if (!filename) return FLOCK_SUCCESS;
     f->filename = strdup(filename);
     if (!f->filename) return FLOCK_ERR_ALLOCATION;
     if (margo_timer_create(mid, retry_cb, f, &f->retry) != HG_SUCCESS)
         f->retry = MARGO_TIMER_NULL; /* no retries; writes still happen on changes */
+    if (margo_timer_create(mid, later_cb, f, &f->later) != HG_SUCCESS)
+        f->later = MARGO_TIMER_NULL; /* every change written at once */
     return FLOCK_SUCCESS;
 }
 
 flock_return_t flock__group_file_write(flock__group_file_t* f, bool registering)
 {
     flock_return_t ret = FLOCK_SUCCESS;
-    write_ctx      c   = {f, NULL, false, 0};
+    write_ctx      c   = {f, NULL, false, false, 0};
 
     if (!f->filename) return FLOCK_SUCCESS;
     pthread_mutex_lock(&f->mtx);
-    ret = f->source(f->source_ctx, view_cb, &c);
+    double now = frt_now_ms();
+    if (!registering && coalesce_locked(f, now)) {
+        pthread_mutex_unlock(&f->mtx);
+        return FLOCK_SUCCESS;
+    }
+    ret        = f->source(f->source_ctx, view_cb, &c);
+    f->writer  = c.writer;
     if (ret != FLOCK_SUCCESS) {
         /* no view to write now (e.g. a member that knows it was removed) */
         margo_debug(f->mid, "[flock] provider %u: no view to write to \"%s\" (%d)",
@@ -186,6 +233,11 @@ void flock__group_file_destroy(flock__group_file_t* f)
         margo_timer_cancel(f->retry); /* waits for a running retry */
         margo_timer_destroy(f->retry);
         f->retry = MARGO_TIMER_NULL;
+    }
+    if (f->later != MARGO_TIMER_NULL) {
+        margo_timer_cancel(f->later); /* waits for a running write */
+        margo_timer_destroy(f->later);
+        f->later = MARGO_TIMER_NULL;
     }
     free(f->filename);
     f->filename = NULL;

@@ -24,6 +24,19 @@ typedef flock_return_t (*flock__view_source_fn)(void* ctx,
 #define FLOCK__GROUP_FILE_RETRY_FIRST_MS 100.0
 #define FLOCK__GROUP_FILE_RETRY_MAX_MS   10000.0
 
+/** Changes are written at once while they come in bursts of up to
+ *  FLOCK__GROUP_FILE_BURST; a longer stream is written once per
+ *  FLOCK__GROUP_FILE_COALESCE_MS, each write covering the changes since the
+ *  last one (a 1024-member bootstrap is 1023 changes in a few seconds, and
+ *  each write reads the whole view: O(N^2) per member, the group did not
+ *  form at N = 512). */
+#define FLOCK__GROUP_FILE_BURST       16.0
+#define FLOCK__GROUP_FILE_COALESCE_MS 250.0
+/** The same for a provider that found it does not write the file (it reads
+ *  the view to find out): it looks again at most this often, so a new
+ *  writer (member 0 gone) takes over within this delay. */
+#define FLOCK__GROUP_FILE_RECHECK_MS 2000.0
+
 /** One provider's group file. Zero it, then flock__group_file_init. */
 typedef struct flock__group_file {
     margo_instance_id     mid;
@@ -39,6 +52,11 @@ typedef struct flock__group_file {
     bool                  retry_armed;
     bool                  failing;   /* the last write failed (logged once) */
     bool                  closing;
+    margo_timer_t         later;     /* a coalesced write (FLOCK__GROUP_FILE_COALESCE_MS) */
+    bool                  later_armed;
+    double                tokens;    /* writes allowed at once (coalesce_locked) */
+    double                tokens_at; /* when tokens was computed (0: never) */
+    bool                  writer;    /* the last write found this provider the writer */
 } flock__group_file_t;
 
 /** Set up f (filename copied, may be NULL). FLOCK_ERR_ALLOCATION. */
@@ -55,6 +73,8 @@ flock_return_t flock__group_file_init(flock__group_file_t* f, margo_instance_id 
  * id is never overwritten (logged). A failed write is logged once and
  * retried with backoff (FLOCK__GROUP_FILE_RETRY_*) until one succeeds; the
  * error is returned so that a failure at registration can stop the start.
+ * A change beyond a burst is written later, with the changes after it, in
+ * one write (FLOCK_SUCCESS now; see FLOCK__GROUP_FILE_BURST).
  * Must not be called with the view locked.
  */
 flock_return_t flock__group_file_write(flock__group_file_t* f, bool registering);
