@@ -180,7 +180,12 @@ int swim_bench_worker_main(int first_idx, int k, int n_total)
     if (g_verbose) margo_set_log_level(mid, MARGO_LOG_INFO); /* -v: protocol events */
     wprov* P = calloc((size_t)k, sizeof *P);
     char   config[2048];
-    snprintf(config, sizeof config, "{\"group\":{\"type\":\"swim\",\"config\":%s}}", g_cfg);
+    if (g_gfile[0]) /* -gfile 1: every member keeps the group file (one writes it) */
+        snprintf(config, sizeof config, "{\"file\":\"%s\",\"group\":{\"type\":\"swim\","
+                 "\"config\":%s}}", g_gfile, g_cfg);
+    else
+        snprintf(config, sizeof config, "{\"group\":{\"type\":\"swim\",\"config\":%s}}",
+                 g_cfg);
     size_t       heap0   = heap_bytes();
     long long    chunks0 = heap_chunks();
     mem_snapshot mem0;

@@ -32,6 +32,8 @@
  *              [-kill 1]   the last member lives alone in one more worker process,
  *                          SIGKILLed before the in-process crash
  *              [-cfg JSON] extra swim config keys (merged over the LAN timing)
+ *              [-gfile 1]  every member keeps a group file (private temp dir; the
+ *                          seed's join path with a file, as a user deploys it)
  *              [-join-threads T]  registrations at once per worker process (8; all
  *                          of them with T >= its members, like the reference)
  *              [-inst 1]   one runtime instance per member (one process, one
@@ -69,6 +71,7 @@ int         g_verbose;
 int         g_why; /* -why K: print the first K false declarations */
 int         g_inst;
 int         g_join_threads = 8;
+char        g_gfile[256];
 
 /* ================================================================== */
 /* orchestrator                                                       */
@@ -619,7 +622,7 @@ int main(int argc, char** argv)
 {
     int         ns[16] = {16, 64, 128, 256, 1024}, nn = 5;
     int         mls[16] = {16, 64, 128}, nml = 3;
-    int         procs = 0, hog = 0;
+    int         procs = 0, hog = 0, use_gfile = 0;
     pid_t       hogs[8];
     double      steady = 10, conv = 90, det = 120;
     const char* script = NULL;
@@ -649,6 +652,7 @@ int main(int argc, char** argv)
         else if (!strcmp(a, "-why")) g_why = atoi(v);
         else if (!strcmp(a, "-inst")) g_inst = atoi(v);
         else if (!strcmp(a, "-join-threads")) g_join_threads = atoi(v);
+        else if (!strcmp(a, "-gfile")) use_gfile = atoi(v);
         else if (!strcmp(a, "-kill")) g_kill = atoi(v);
         else if (!strcmp(a, "-cfg")) extra_cfg = v;
         else {
@@ -656,6 +660,14 @@ int main(int argc, char** argv)
             return 2;
         }
         i++;
+    }
+    char gdir[] = "/tmp/swim-bench-XXXXXX";
+    if (use_gfile) {
+        if (!mkdtemp(gdir)) {
+            perror("mkdtemp");
+            return 1;
+        }
+        snprintf(g_gfile, sizeof g_gfile, "%s/group.flock", gdir);
     }
     if (g_join_threads < 1) g_join_threads = 1;
     if (g_join_threads > MAX_JOIN_THREADS) g_join_threads = MAX_JOIN_THREADS;
@@ -690,6 +702,10 @@ int main(int argc, char** argv)
         printf("=== swim N=%d\n", ns[i]);
         fflush(stdout);
         bench_one(ns[i], p, steady, conv, det, &res[i]);
+    }
+    if (use_gfile) {
+        unlink(g_gfile);
+        rmdir(gdir);
     }
     for (int i = 0; i < hog; i++) {
         kill(hogs[i], SIGKILL);

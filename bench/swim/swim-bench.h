@@ -13,6 +13,7 @@ extern int         g_verbose; /* -v 1: workers log protocol events (info) to std
 extern int         g_inst;    /* -inst 1: one runtime instance per member */
 #define MAX_JOIN_THREADS 128
 extern int         g_join_threads; /* -join-threads: registrations at once per worker */
+extern char        g_gfile[256];   /* -gfile 1: the group file every member keeps ("": none) */
 extern const char* g_heap_method; /* how the workers count their heap */
 
 /** A worker: members first_idx .. first_idx+k-1 of a group of n_total;
