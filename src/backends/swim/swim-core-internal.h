@@ -165,7 +165,7 @@ typedef struct pending {
  * a process share one): while swim__apply_list runs, each string's hash
  * state and the member table's interned copy are remembered, so a lookup
  * costs a pointer search instead of hashing and comparing the string. */
-#define SWIM_MEMO 8u
+#define SWIM_MEMO 32u /* more than the processes of a 2048-member bench group */
 typedef struct swim__memo {
     const char* str[SWIM_MEMO];   /* a string of the message */
     const char* canon[SWIM_MEMO]; /* its interned copy in the table (NULL: not met yet) */

@@ -131,11 +131,13 @@ typedef struct swim__msg {
     uint32_t          nmeta; /* metadata: queued news, or every entry with a state */
     swim__meta_entry* meta;
     char**            strs; /* owned: the strings the entries' addresses point to */
+    const char**      srcs; /* srcs[i]: what strs[i] copies (swim__msg_keep), or NULL */
     uint32_t          nstrs, capstrs;
 } swim__msg;
 
-/** A copy of s owned by m (one of m->strs; an equal string kept among the
- *  last few is shared), for an entry's address. NULL if out of memory. */
+/** A copy of s owned by m (one of m->strs), for an entry's address; the
+ *  copy of the same pointer s kept among the last SWIM_KEEP_WINDOW is
+ *  shared (callers pass interned member addresses). NULL if out of memory. */
 const char* swim__msg_keep(swim__msg* m, const char* s);
 /** Take ownership of a malloc'd string (freed on failure). */
 bool swim__msg_own(swim__msg* m, char* s);

@@ -25,33 +25,40 @@ void swim__logf(swim__t* s, int level, const char* fmt, ...)
     s->log(s->log_ctx, level, buf);
 }
 
-bool swim__msg_own(swim__msg* m, char* str)
+/* keep str, a copy of src (NULL: decoded), in m; frees str on failure */
+static bool msg_own_src(swim__msg* m, char* str, const char* src)
 {
     if (m->nstrs == m->capstrs) {
-        uint32_t nc = m->capstrs ? 2 * m->capstrs : 8;
-        char**   nv = realloc(m->strs, nc * sizeof *nv);
-        if (!nv) {
+        uint32_t     nc = m->capstrs ? 2 * m->capstrs : 8;
+        char**       nv = realloc(m->strs, nc * sizeof *nv);
+        if (nv) m->strs = nv;
+        const char** ns = nv ? realloc(m->srcs, nc * sizeof *ns) : NULL;
+        if (ns) m->srcs = ns;
+        if (!nv || !ns) {
             free(str);
             return false;
         }
-        m->strs    = nv;
         m->capstrs = nc;
     }
-    m->strs[m->nstrs++] = str;
+    m->strs[m->nstrs]   = str;
+    m->srcs[m->nstrs++] = src;
     return true;
 }
 
+bool swim__msg_own(swim__msg* m, char* str) { return msg_own_src(m, str, NULL); }
+
 /* entries name few distinct addresses (the providers of a process share
- * one): the last KEEP_WINDOW kept are shared, not copied again */
-#define KEEP_WINDOW 16u
+ * one; a state names one per process): the copies of the last
+ * SWIM_KEEP_WINDOW sources are shared, found by pointer */
+#define SWIM_KEEP_WINDOW 64u
 
 const char* swim__msg_keep(swim__msg* m, const char* str)
 {
-    uint32_t lo = m->nstrs > KEEP_WINDOW ? m->nstrs - KEEP_WINDOW : 0;
+    uint32_t lo = m->nstrs > SWIM_KEEP_WINDOW ? m->nstrs - SWIM_KEEP_WINDOW : 0;
     for (uint32_t i = m->nstrs; i > lo; i--)
-        if (strcmp(m->strs[i - 1], str) == 0) return m->strs[i - 1];
+        if (m->srcs[i - 1] == str) return m->strs[i - 1];
     char* c = strdup(str);
-    return c && swim__msg_own(m, c) ? c : NULL;
+    return c && msg_own_src(m, c, str) ? c : NULL;
 }
 
 void swim__meta_entry_clear(swim__meta_entry* e)
@@ -74,6 +81,7 @@ void swim__msg_clear(swim__msg* m)
     free(m->state);
     for (uint32_t i = 0; i < m->nstrs; i++) free(m->strs[i]);
     free(m->strs);
+    free(m->srcs);
     memset(m, 0, sizeof *m);
 }
 
