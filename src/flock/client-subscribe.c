@@ -371,6 +371,8 @@ static hg_return_t poll_send(flock__client_sub_t* sub)
     hg_addr_t            addr = HG_ADDR_NULL;
     uint16_t             pid  = 0;
     frt_wbuf             in   = FRT_WBUF_INIT;
+    margo_instance_id    mid  = sub->mid; /* sub may be gone once the poll is sent: its
+                                              completion can end the chain at once */
     flock_group_handle_t h    = sub_handle_get(sub);
     if (!h) return HG_CANCELED;
     pthread_mutex_lock(&sub->mtx);
@@ -379,9 +381,9 @@ static hg_return_t poll_send(flock__client_sub_t* sub)
     pthread_mutex_unlock(&sub->mtx);
     hg_return_t hret = in.failed ? HG_NOMEM : flock__handle_contact(h, &addr, &pid);
     if (hret == HG_SUCCESS)
-        hret = frt_forward_async(sub->mid, addr, FLOCK__SUBSCRIBE_RPC, pid, in.data, in.len,
+        hret = frt_forward_async(mid, addr, FLOCK__SUBSCRIBE_RPC, pid, in.data, in.len,
                                  timeout, poll_complete, sub);
-    if (addr != HG_ADDR_NULL) margo_addr_free(sub->mid, addr);
+    if (addr != HG_ADDR_NULL) margo_addr_free(mid, addr);
     frt_wbuf_free(&in);
     flock_group_handle_release(h);
     return hret;
