@@ -93,15 +93,22 @@ static bool file_is_ours(flock__group_file_t* f, uint64_t group_id)
     return false;
 }
 
+/* One of f's timers fired (its armed flag is *armed, under f->mtx): write
+ * the file unless f is closing. */
+static void timer_fired(flock__group_file_t* f, bool* armed)
+{
+    pthread_mutex_lock(&f->mtx);
+    *armed       = false;
+    bool closing = f->closing;
+    pthread_mutex_unlock(&f->mtx);
+    if (!closing) (void)flock__group_file_write(f, false);
+}
+
 /* the coalesced write is due (FLOCK__GROUP_FILE_COALESCE_MS) */
 static void later_cb(void* uargs)
 {
     flock__group_file_t* f = (flock__group_file_t*)uargs;
-    pthread_mutex_lock(&f->mtx);
-    f->later_armed = false;
-    bool closing   = f->closing;
-    pthread_mutex_unlock(&f->mtx);
-    if (!closing) (void)flock__group_file_write(f, false);
+    timer_fired(f, &f->later_armed);
 }
 
 /* Contract: f->mtx held; not a registration. true if this change is left to
@@ -128,14 +135,11 @@ static bool coalesce_locked(flock__group_file_t* f, double now)
     return true;
 }
 
+/* the next retry of a failed write is due */
 static void retry_cb(void* uargs)
 {
     flock__group_file_t* f = (flock__group_file_t*)uargs;
-    pthread_mutex_lock(&f->mtx);
-    f->retry_armed = false;
-    bool closing   = f->closing;
-    pthread_mutex_unlock(&f->mtx);
-    if (!closing) (void)flock__group_file_write(f, false);
+    timer_fired(f, &f->retry_armed);
 }
 
 /* Contract: f->mtx held; the write just failed (ret) or succeeded. Log the
@@ -224,21 +228,22 @@ finish:
     return ret;
 }
 
+/* Cancel and destroy *t (the cancel waits for a run in progress). */
+static void drop_timer(margo_timer_t* t)
+{
+    if (*t == MARGO_TIMER_NULL) return;
+    margo_timer_cancel(*t);
+    margo_timer_destroy(*t);
+    *t = MARGO_TIMER_NULL;
+}
+
 void flock__group_file_destroy(flock__group_file_t* f)
 {
     pthread_mutex_lock(&f->mtx);
     f->closing = true;
     pthread_mutex_unlock(&f->mtx);
-    if (f->retry != MARGO_TIMER_NULL) {
-        margo_timer_cancel(f->retry); /* waits for a running retry */
-        margo_timer_destroy(f->retry);
-        f->retry = MARGO_TIMER_NULL;
-    }
-    if (f->later != MARGO_TIMER_NULL) {
-        margo_timer_cancel(f->later); /* waits for a running write */
-        margo_timer_destroy(f->later);
-        f->later = MARGO_TIMER_NULL;
-    }
+    drop_timer(&f->retry);
+    drop_timer(&f->later);
     free(f->filename);
     f->filename = NULL;
     pthread_mutex_destroy(&f->mtx);
