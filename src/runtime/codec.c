@@ -230,6 +230,10 @@ const char* frt__hdr_decode(const uint8_t in[FRT__HDR_LEN], frt__hdr* h)
         if (h->status == HG_SUCCESS || h->status >= (uint32_t)HG_RETURN_MAX)
             return "error frame with a bad status";
         return NULL;
+    case FRT__T_BYE:
+        if (h->name_len || h->payload_len || h->status || h->provider_id || h->id)
+            return "bye with extra fields";
+        return NULL;
     default: return "unknown frame type";
     }
 }

@@ -2,7 +2,7 @@
  * conn-read.c -- the read side of a connection: the reader token (who reads:
  * the loop or a synchronous caller), the read debt (EPOLLIN re-armed late
  * by the loop), the frame parser and the processing of each frame
- * (hello, request, response/error).
+ * (hello, request, response/error, bye).
  *
  * Owns: the read-side fields of frt__conn (reader_active, in_armed,
  * loop_missed, in_debt, hdr_*, body*, got_hello), the instance's debt list
@@ -208,6 +208,19 @@ static bool frt__on_hello(margo_instance_id mid, frt__conn* c, const frt__hdr* h
     return true;
 }
 
+/* Bye: the dialer closes this idle connection (conn.c "Idle connections"):
+ * no new call of ours goes on it, and the loop closes it once nothing of
+ * ours is on it. Consumes body (an authentication trailer at most). */
+static bool frt__on_bye(margo_instance_id mid, frt__conn* c, uint8_t* body)
+{
+    free(body);
+    pthread_mutex_lock(&mid->lock);
+    c->in_table = false;
+    pthread_mutex_unlock(&mid->lock);
+    atomic_store(&c->bye_recv, true);
+    return true;
+}
+
 /* Response or error: complete the call it answers (a late or unknown
  * response is dropped; an error with id 0 closes c). Consumes body.
  * false: close c. */
@@ -259,6 +272,7 @@ static bool frt__process_frame(margo_instance_id mid, frt__conn* c, frt__work** 
     case FRT__T_REQUEST: return frt__rpc_dispatch(mid, c, h, body, inl);
     case FRT__T_RESPONSE:
     case FRT__T_ERROR: return frt__on_response(mid, c, h, body);
+    case FRT__T_BYE: return frt__on_bye(mid, c, body);
     default: free(body); return false; /* unreachable: validated by decode */
     }
 }

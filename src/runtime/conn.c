@@ -5,10 +5,12 @@
  * the teardown of every connection of an instance.
  *
  * Owns: frt__conn (refs, fd, state, in_table, key, peer, next, dialer,
- * hello_seen), the instance's conns list (inst->lock), the peer-closed
- * watchers (frt_peer_watch; inst->peer_lock, a leaf lock).
+ * hello_seen, used_ms, bye_sent, bye_recv), the instance's conns list
+ * (inst->lock), the peer-closed watchers (frt_peer_watch; inst->peer_lock,
+ * a leaf lock), reaping and the closing of idle connections (the bye).
  * Calls: transport.h (dial), conn-write.c (frt__send_hello), conn-read.c
- * (frt__debt_take), call.c (frt__calls_take_locked, frt__calls_fail).
+ * (frt__debt_take), call.c (frt__calls_take_locked, frt__calls_fail),
+ * conn-write.c (frt__send_frame: the bye).
  * Called by loop.c (accept, close), call.c (frt__get_conn), instance.c.
  */
 #define _GNU_SOURCE
@@ -47,6 +49,15 @@ void frt__conn_unref(frt__conn* c)
 }
 
 unsigned long frt__stat_sends(margo_instance_id mid) { return atomic_load(&mid->nsends); }
+
+size_t frt__stat_conns(margo_instance_id mid)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__conn* c = mid->conns; c; c = c->next) n++;
+    pthread_mutex_unlock(&mid->lock);
+    return n;
+}
 
 size_t frt__stat_outq_bytes(margo_instance_id mid)
 {
@@ -176,7 +187,9 @@ void frt__conn_close_by_peer(margo_instance_id mid, frt__conn* c)
 {
     char peer[sizeof c->peer];
     pthread_mutex_lock(&mid->lock);
-    bool tell = c->state == FRT__CS_OPEN && c->peer[0];
+    /* after a bye (either way) its end is expected: no news */
+    bool tell = c->state == FRT__CS_OPEN && c->peer[0] && !c->bye_sent
+                && !atomic_load(&c->bye_recv);
     if (tell) memcpy(peer, c->peer, sizeof peer);
     pthread_mutex_unlock(&mid->lock);
     frt__conn_close(mid, c); /* c may be gone now */
@@ -218,6 +231,7 @@ static hg_return_t frt__conn_find_or_claim(margo_instance_id mid, hg_addr_t addr
         if (!found) break;
         if (found->state == FRT__CS_OPEN) {
             atomic_fetch_add(&found->refs, 1);
+            atomic_store_explicit(&found->used_ms, frt_now_ms(), memory_order_relaxed);
             pthread_mutex_unlock(&mid->lock);
             *out   = found;
             *fresh = false;
@@ -330,6 +344,7 @@ hg_return_t frt__get_conn(margo_instance_id mid, hg_addr_t addr, double timeout_
     if (ok && frt__auth_active(mid->auth)) frt__conn_wait_hello_locked(mid, c, ms);
     if (ok && c->state == FRT__CS_CONNECTING) {
         c->state = FRT__CS_OPEN;
+        atomic_store_explicit(&c->used_ms, frt_now_ms(), memory_order_relaxed);
         pthread_cond_broadcast(&mid->cv);
         pthread_mutex_unlock(&mid->lock);
         *out = c;
@@ -388,18 +403,24 @@ void frt__conns_release(margo_instance_id mid)
 /* Reaping (hardening: file-descriptor exhaustion, silent peers)      */
 /* ------------------------------------------------------------------ */
 
-/* Can c be closed without losing anything of ours: an accepted
- * connection with no call pending, no output held, nobody reading it and
- * no user but the list (and the debt list)? (inst->lock held.) */
+/* Can c be closed without losing anything of ours: an open connection
+ * with no call pending, no output held, nobody reading it and no user but
+ * the list (and the debt list)? (inst->lock held.) */
+static bool frt__conn_quiet_locked(frt__conn* c)
+{
+    if (c->state != FRT__CS_OPEN || atomic_load(&c->ncalls) > 0) return false;
+    pthread_mutex_lock(&c->wlock);
+    bool quiet = !c->wclosed && !c->reader_active && !c->want_out && !c->corked
+                 && c->outq_off == c->outq_len && !c->cork_listed
+                 && atomic_load(&c->refs) <= 1 + (c->in_debt ? 1 : 0);
+    pthread_mutex_unlock(&c->wlock);
+    return quiet;
+}
+
+/* An accepted connection that can be reaped (inst->lock held). */
 static bool frt__conn_idle_locked(frt__conn* c)
 {
-    if (c->dialer || c->state != FRT__CS_OPEN || atomic_load(&c->ncalls) > 0) return false;
-    pthread_mutex_lock(&c->wlock);
-    bool idle = !c->wclosed && !c->reader_active && !c->want_out && !c->corked
-                && c->outq_off == c->outq_len && !c->cork_listed
-                && atomic_load(&c->refs) <= 1 + (c->in_debt ? 1 : 0);
-    pthread_mutex_unlock(&c->wlock);
-    return idle;
+    return !c->dialer && frt__conn_quiet_locked(c);
 }
 
 /* Shedding order: peers that never said hello first, then the longest idle. */
@@ -451,4 +472,90 @@ int frt__conns_reap(margo_instance_id mid, bool shed)
     }
     free(v);
     return (int)n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Idle connections (the bye)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A connection costs both sides memory (the connection, its socket) for
+ * as long as it is open. A server instance's dialer closes one that
+ * carried nothing for idle_close_ms (FRT_IDLE_CLOSE_MS), politely:
+ *  1. the dialer, with nothing of its own on it (frt__conn_quiet_locked),
+ *     takes it out of the key table (its next call to the peer dials
+ *     afresh) and sends a bye frame; it keeps reading and answering;
+ *  2. the peer takes it out of its table too, and closes it as soon as
+ *     nothing of its own is on it (a call of its own that crossed the bye
+ *     is answered first);
+ *  3. the dialer sees the end and closes its side.
+ * Neither side tells its peer watchers (frt_peer_watch): an end after a
+ * bye is no news, while an end without one still is (a crash hint). Only
+ * the dialer says bye, so byes never cross. A peer that does not close
+ * within FRT__BYE_LINGER_MS of quiet is closed by the dialer.
+ */
+
+static double frt__conn_last_ms(const frt__conn* c)
+{
+    double used = atomic_load_explicit(&c->used_ms, memory_order_relaxed);
+    return used > c->since_ms ? used : c->since_ms;
+}
+
+/* What the loop does with c now (inst->lock held): 0 nothing, 1 say bye,
+ * 2 close it. */
+static int frt__idle_action_locked(margo_instance_id mid, frt__conn* c, double now)
+{
+    if (atomic_load(&c->bye_recv)) return frt__conn_quiet_locked(c) ? 2 : 0;
+    if (!c->dialer || mid->idle_close_ms <= 0) return 0;
+    double idle = now - frt__conn_last_ms(c);
+    if (c->bye_sent) return idle >= FRT__BYE_LINGER_MS && frt__conn_quiet_locked(c) ? 2 : 0;
+    return idle >= mid->idle_close_ms && frt__conn_quiet_locked(c) ? 1 : 0;
+}
+
+void frt__conns_idle(margo_instance_id mid)
+{
+    double      now = frt_now_ms();
+    size_t      cap = 0, got = 0;
+    frt__conn** v   = NULL;
+    int*        act = NULL;
+    pthread_mutex_lock(&mid->lock);
+    for (frt__conn* c = mid->conns; c; c = c->next) cap++;
+    v   = cap ? malloc(cap * sizeof *v) : NULL;
+    act = cap ? malloc(cap * sizeof *act) : NULL;
+    for (frt__conn* c = mid->conns; v && act && c; c = c->next) {
+        int a = frt__idle_action_locked(mid, c, now);
+        if (!a) continue;
+        if (a == 1) { /* no new call finds it; what is on its way is answered */
+            c->in_table = false;
+            c->bye_sent = true;
+        }
+        atomic_fetch_add(&c->refs, 1);
+        v[got]     = c;
+        act[got++] = a;
+    }
+    pthread_mutex_unlock(&mid->lock);
+    for (size_t i = 0; i < got; i++) {
+        if (act[i] == 1) {
+            frt__hdr h = {.type = FRT__T_BYE};
+            frt__log(&mid->log, MARGO_LOG_DEBUG, "closing the idle connection to %s",
+                     v[i]->peer);
+            (void)frt__send_frame(v[i], &h, NULL, NULL); /* a failure ends it anyway */
+        } else {
+            frt__conn_close(mid, v[i]);
+        }
+        frt__conn_unref(v[i]);
+    }
+    free(v);
+    free(act);
+}
+
+void frt__conn_bye_check(margo_instance_id mid, frt__conn* c)
+{
+    pthread_mutex_lock(&mid->lock);
+    bool close_now = frt__conn_quiet_locked(c);
+    if (close_now) atomic_fetch_add(&c->refs, 1);
+    pthread_mutex_unlock(&mid->lock);
+    if (!close_now) return;
+    frt__conn_close(mid, c);
+    frt__conn_unref(c);
 }

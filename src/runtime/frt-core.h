@@ -69,6 +69,10 @@
 #define FRT__HELLO_TIMEOUT_MS 10000.0 /* conn.c: an accepted peer must say hello by then */
 #define FRT__IDLE_SHED_MS    1000.0 /* conn.c: idle this long: shed when out of fds */
 #define FRT__SHED_MAX        32     /* conn.c: connections shed per EMFILE */
+#define FRT__IDLE_CLOSE_MS   10000.0 /* conn.c: a dialer says bye after this long idle
+                                        (FRT_IDLE_CLOSE_MS; 0: never) */
+#define FRT__BYE_LINGER_MS   30000.0 /* conn.c: a peer that does not close after our bye:
+                                        we close it ourselves after this long quiet */
 #define FRT__FD_REPORT_MS    10000.0 /* loop.c: one fd-exhaustion log line per period */
 #define FRT__BUDGET_DEFAULT  ((size_t)64 << 20) /* instance.c: input / output budget */
 #define FRT__REQUEST_COST    (sizeof(struct frt_request) + 64) /* rpc.c: charged per request */
@@ -147,6 +151,10 @@ typedef struct frt__conn {
     bool                   hello_seen; /* inst->lock: the peer's hello was processed */
     /* hardening (conn.c reaper; loop thread only) */
     double since_ms; /* accepted at, then the last input the loop read */
+    /* idle connections (conn.c "Idle connections") */
+    _Atomic double used_ms;  /* a caller last took it for a call (frt__get_conn) */
+    bool           bye_sent; /* inst->lock: we said bye: its end is no news */
+    _Atomic bool   bye_recv; /* the peer said bye: we close it once quiet */
     int    dial_errno; /* why the dial failed (frt__get_conn's thread) */
     size_t in_charged; /* reader token: bytes of body charged to inst->in_bytes */
     bool   cut;        /* wlock: over the output budget, shut down, logged once */
@@ -311,6 +319,7 @@ struct margo_instance {
     _Atomic bool    fd_short;       /* a dial found no fd: the loop sheds idle connections */
     /* memory budgets (instance.c reads them; conn-read.c / conn-write.c charge) */
     size_t          in_max, out_max;   /* FRT_INPUT_BUDGET, FRT_OUTPUT_BUDGET (bytes) */
+    double          idle_close_ms;     /* FRT_IDLE_CLOSE_MS (conn.c; 0: never) */
     _Atomic size_t  in_bytes;          /* bodies of frames being received */
     _Atomic size_t  out_bytes;         /* output buffers of every connection */
     _Atomic bool    loop_stop;
@@ -508,6 +517,13 @@ void frt__conns_release(margo_instance_id mid);
  *  accepted ones idle for FRT__IDLE_SHED_MS (silent ones first, then the
  *  oldest). @return how many were closed. */
 int frt__conns_reap(margo_instance_id mid, bool shed);
+/** Loop: say bye on the connections we dialed that were idle for
+ *  inst->idle_close_ms, and close those the peer said bye on once nothing
+ *  of ours is on them (conn.c "Idle connections"). */
+void frt__conns_idle(margo_instance_id mid);
+/** Loop: the peer said bye on c: close it now if nothing of ours is on it
+ *  (else frt__conns_idle does, later). */
+void frt__conn_bye_check(margo_instance_id mid, frt__conn* c);
 
 /* ---------------- conn-read.c ---------------- */
 /** Take c's reader token (a caller: disarm EPOLLIN). false: held. */

@@ -27,6 +27,8 @@ enum {
     FRT__T_REQUEST  = 2, /* name = RPC name, payload = input */
     FRT__T_RESPONSE = 3, /* no name, payload = output */
     FRT__T_ERROR    = 4, /* no name, no payload, status = hg_return_t != 0 */
+    FRT__T_BYE      = 5, /* nothing but the type: the dialer closes this idle
+                            connection (conn.c "Idle connections") */
 };
 
 /** A decoded frame header (all fields host order). */
@@ -102,6 +104,9 @@ margo_log_level frt__global_log_level(void);
 /** A byte count from the environment variable name ("64M", "1048576",
  *  "512KiB"; at least 64 KiB), dflt when unset or malformed (warned). */
 size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt);
+/** A duration from the environment: whole milliseconds, 0 to one day
+ *  (unset: dflt; malformed: dflt, with a warning). */
+double frt__env_ms(const frt__log_ctx* lc, const char* name, double dflt);
 
 /* ------------------------------------------------------------------ */
 /* Test hooks                                                          */
@@ -118,5 +123,7 @@ unsigned long frt__stat_sends(margo_instance_id mid);
 
 /** Bytes of output buffers held by mid's connections (0 when idle). */
 size_t frt__stat_outq_bytes(margo_instance_id mid);
+/** Connections of mid (open, connecting, or closing after a bye). */
+size_t frt__stat_conns(margo_instance_id mid);
 
 #endif /* FLOCK_FRT_INTERNAL_H */

@@ -106,7 +106,8 @@ static bool frt__inst_open_endpoint(margo_instance_id mid, const char* addr_str)
 }
 
 /* init phase 3 (reliability): the fault seam (NULL: no seam), the memory
- * budgets (FRT_INPUT_BUDGET, FRT_OUTPUT_BUDGET) and the group key state,
+ * budgets (FRT_INPUT_BUDGET, FRT_OUTPUT_BUDGET), when idle connections
+ * close (FRT_IDLE_CLOSE_MS) and the group key state,
  * with the key file of FRT_AUTH_KEY_FILE if set. */
 static bool frt__inst_reliability(margo_instance_id mid)
 {
@@ -115,6 +116,7 @@ static bool frt__inst_reliability(margo_instance_id mid)
     if (!mid->auth) return false;
     mid->in_max  = frt__env_bytes(&mid->log, "FRT_INPUT_BUDGET", FRT__BUDGET_DEFAULT);
     mid->out_max = frt__env_bytes(&mid->log, "FRT_OUTPUT_BUDGET", FRT__BUDGET_DEFAULT);
+    mid->idle_close_ms = frt__env_ms(&mid->log, "FRT_IDLE_CLOSE_MS", FRT__IDLE_CLOSE_MS);
     const char* kf = getenv("FRT_AUTH_KEY_FILE");
     return !(kf && *kf && frt__auth_set_key_file(mid->auth, &mid->log, kf) != HG_SUCCESS);
 }

@@ -194,13 +194,15 @@ static void frt__accept_all(margo_instance_id mid)
 }
 
 /* Loop: the housekeeping timer fired: resume accepting after a pause,
- * reap silent connections, shed idle ones if a dial found no fd. */
+ * reap silent connections, shed idle ones if a dial found no fd, say bye
+ * on idle ones we dialed and close those the peer said bye on. */
 static void frt__maint(margo_instance_id mid)
 {
     uint64_t ticks;
     (void)!read(mid->maint_fd, &ticks, sizeof ticks);
     bool short_fd = atomic_exchange(&mid->fd_short, false);
     mid->fd_shed += (unsigned long)frt__conns_reap(mid, short_fd);
+    frt__conns_idle(mid);
     if (mid->accept_paused && mid->server)
         frt__accept_pause(mid, false); /* level-triggered: pending ones show up at once */
     else if (mid->server)
@@ -274,7 +276,8 @@ static int frt__loop_timeout(margo_instance_id mid)
 /* One epoll event: accept, pay the debts, drain the wake-up, or a
  * connection's output (flush) and input (read unless a caller holds its
  * reader token; closed on EOF, error or bad input). */
-static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev, frt__work** inl)
+static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev, frt__work** inl,
+                            bool* maint)
 {
     void* tag = ev->data.ptr;
     if (tag == &frt__tag_listen) {
@@ -282,7 +285,7 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
     } else if (tag == &frt__tag_debt) {
         frt__pay_debts(mid);
     } else if (tag == &frt__tag_maint) {
-        frt__maint(mid);
+        *maint = true; /* after the batch: it closes connections the batch may name */
     } else if (tag == &frt__tag_event) {
         uint64_t v;
         while (read(mid->evfd, &v, sizeof v) < 0 && errno == EINTR) {}
@@ -301,6 +304,7 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
                 return;
             }
             frt__reader_release(c, false, r > 0);
+            if (atomic_load(&c->bye_recv)) frt__conn_bye_check(mid, c); /* c may be gone */
         }
     }
 }
@@ -326,7 +330,9 @@ frt__work* frt__lead(margo_instance_id mid)
         }
         frt__tls.lazy  = mid; /* work the batch produces: the lazy list */
         frt__tls.nlazy = 0;
-        for (int i = 0; i < n; i++) frt__loop_event(mid, &evs[i], &inl);
+        bool maint = false;
+        for (int i = 0; i < n; i++) frt__loop_event(mid, &evs[i], &inl, &maint);
+        if (maint) frt__maint(mid);
         frt__expire(mid);
         frt__tls.lazy = NULL;
         if (inl) return inl;

@@ -337,3 +337,22 @@ size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt)
     }
     return (size_t)(n << sh);
 }
+
+/* A duration in milliseconds from the environment: a whole number, 0
+ * included (it means "never" to the callers). Unset: dflt; malformed or
+ * over a day: dflt with a warning. */
+double frt__env_ms(const frt__log_ctx* lc, const char* name, double dflt)
+{
+    const char* v = getenv(name);
+    if (!v || !*v) return dflt;
+    char*              end = NULL;
+    errno                  = 0;
+    unsigned long long n   = strtoull(v, &end, 10);
+    if (end == v || *end || errno || n > 86400000ull || v[0] == '-') {
+        frt__log(lc, MARGO_LOG_WARNING,
+                 "%s=\"%s\" is not a number of milliseconds (0 to 86400000); using %.0f", name, v,
+                 dflt);
+        return dflt;
+    }
+    return (double)n;
+}
