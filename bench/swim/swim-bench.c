@@ -448,8 +448,9 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
            "%.1f B/s cpu=%.1f%% of one core\n", steady_s, res->pkt_s_settled,
            res->bytes_s_settled, (c2 - c0) / (secs * 1000.0) * 100.0);
     printf("memory: settled (end of that window): heap per member=%.1f KiB; swim backend "
-           "state per member=%.1f KiB\n", (double)h2 / 1024.0 / n,
-           (double)R.state_bytes / 1024.0 / n);
+           "state per member=%.1f KiB; resident per member=%.1f KiB (arenas %.1f)\n",
+           (double)h2 / 1024.0 / n, (double)R.state_bytes / 1024.0 / n,
+           (double)R.rss_kb / n, (double)R.anon_kb / n);
     if (g_hold_s > 0) {
         double th = now_ms();
         while (now_ms() - th < g_hold_s * 1000) pump(&R, 50);
