@@ -253,14 +253,16 @@ int swim_bench_worker_main(int first_idx, int k, int n_total)
                 size_t       heap1 = heap_bytes();
                 mem_snapshot m1;
                 mem_take(&m1);
-                emit("STATS %llu %llu %zu %.3f %ld %llu %lld %ld %ld %ld %ld %ld\n",
+                size_t peak = heap_peak();
+                emit("STATS %llu %llu %zu %.3f %ld %llu %lld %ld %ld %ld %ld %ld %zu\n",
                      (unsigned long long)st.msgs_sent, (unsigned long long)st.bytes_sent,
                      heap1 > heap0 ? heap1 - heap0 : 0,
                      ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
                          ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3,
                      ru.ru_maxrss, (unsigned long long)st.state_bytes, heap_chunks() - chunks0,
                      m1.rss - mem0.rss, m1.stacks - mem0.stacks, m1.heap - mem0.heap,
-                     m1.anon - mem0.anon, m1.threads - mem0.threads);
+                     m1.anon - mem0.anon, m1.threads - mem0.threads,
+                     peak > heap0 ? peak - heap0 : 0);
             } else if (strcmp(cmd, "CRASH") == 0 || strcmp(cmd, "LEAVE") == 0) {
                 int i = atoi(a) - first_idx;
                 if (i >= 0 && i < k && P[i].p) {

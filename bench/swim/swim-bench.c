@@ -111,6 +111,7 @@ typedef struct run {
     double  cpu_ms;
     long    maxrss_kb;
     long    rss_kb, stacks_kb, heapmap_kb, anon_kb, threads; /* deltas (mem_take) */
+    size_t  heap_peak; /* the live heap's high-water marks above the start (bytes) */
     int     nstats;
     int     ready, errors;
     double  joined_at; /* when the last worker finished registering its providers */
@@ -180,8 +181,11 @@ static void handle_line(run* R, worker* w, char* line)
         unsigned long long sb = 0;
         long long          nchunks = 0;
         long               drss = 0, dstk = 0, dheap = 0, danon = 0, dthr = 0;
-        if (sscanf(line + 6, "%llu %llu %zu %lf %ld %llu %lld %ld %ld %ld %ld %ld", &m, &b, &heap,
-                   &cpu, &rss, &sb, &nchunks, &drss, &dstk, &dheap, &danon, &dthr) == 12) {
+        size_t             peak = 0;
+        if (sscanf(line + 6, "%llu %llu %zu %lf %ld %llu %lld %ld %ld %ld %ld %ld %zu", &m, &b,
+                   &heap, &cpu, &rss, &sb, &nchunks, &drss, &dstk, &dheap, &danon, &dthr, &peak)
+            == 13) {
+            R->heap_peak += peak;
             R->rss_kb += drss;
             R->stacks_kb += dstk;
             R->heapmap_kb += dheap;
@@ -275,6 +279,7 @@ static void collect_stats(run* R, unsigned long long* m, unsigned long long* b, 
     R->cpu_ms          = 0;
     R->maxrss_kb       = 0;
     R->rss_kb = R->stacks_kb = R->heapmap_kb = R->anon_kb = R->threads = 0;
+    R->heap_peak = 0;
     R->nstats          = 0;
     for (int i = 0; i < R->nw; i++) wsend(&R->w[i], "STATS\n");
     double t0 = now_ms();
@@ -415,9 +420,10 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
            res->pkt_s, res->bytes_s, secs, res->cpu_pct);
     printf("memory: heap per member=%.1f KiB (live heap of the whole process incl. runtime, "
            "minus the heap before the providers; %s; total %.1f MiB over %d processes, "
-           "%.0f allocations per member); swim backend state per member=%.1f KiB\n",
+           "%.0f allocations per member); swim backend state per member=%.1f KiB; peak live "
+           "heap per member so far=%.1f KiB\n",
            res->heap_kib, g_heap_method, (double)h1 / 1048576.0, R.nw, (double)R.chunks / n,
-           (double)R.state_bytes / 1024.0 / n);
+           (double)R.state_bytes / 1024.0 / n, (double)R.heap_peak / 1024.0 / n);
     res->state_kib = (double)R.state_bytes / 1024.0 / n;
     res->rss_kib   = (double)R.rss_kb / n;
     printf("memory: resident per member=%.1f KiB (%s; RSS of the worker processes minus their "

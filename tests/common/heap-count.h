@@ -6,6 +6,7 @@
  *
  *   heap_bytes()   bytes of live malloc chunks (usable size + 8-byte header)
  *   heap_chunks()  live allocations (0 when not exact)
+ *   heap_peak()    the live heap's high-water mark (0 when not exact)
  *   HEAP_EXACT     1 when counted exactly, 0 under AddressSanitizer
  *                  (mallinfo2 fallback); under valgrind the tool replaces
  *                  these functions and heap_bytes() stays 0.
@@ -49,15 +50,24 @@ extern void* __libc_realloc(void*, size_t);
 extern void  __libc_free(void*);
 extern void* __libc_memalign(size_t, size_t);
 
-static _Atomic long long g_live_bytes, g_live_chunks;
+static _Atomic long long g_live_bytes, g_live_chunks, g_peak_bytes;
 
 static size_t chunk_bytes(void* p) { return malloc_usable_size(p) + sizeof(size_t); }
+
+/* the live heap grew to now: keep its high-water mark */
+static void peak_note(long long now)
+{
+    long long was = atomic_load_explicit(&g_peak_bytes, memory_order_relaxed);
+    while (now > was && !atomic_compare_exchange_weak_explicit(&g_peak_bytes, &was, now,
+                                                               memory_order_relaxed,
+                                                               memory_order_relaxed)) {}
+}
 
 static void* counted(void* p)
 {
     if (p) {
-        atomic_fetch_add_explicit(&g_live_bytes, (long long)chunk_bytes(p),
-                                  memory_order_relaxed);
+        long long n = (long long)chunk_bytes(p);
+        peak_note(atomic_fetch_add_explicit(&g_live_bytes, n, memory_order_relaxed) + n);
         atomic_fetch_add_explicit(&g_live_chunks, 1, memory_order_relaxed);
     }
     return p;
@@ -77,8 +87,8 @@ void* realloc(void* p, size_t n)
     long long old = p ? (long long)chunk_bytes(p) : 0;
     void*     q   = __libc_realloc(p, n);
     if (q) {
-        atomic_fetch_add_explicit(&g_live_bytes, (long long)chunk_bytes(q) - old,
-                                  memory_order_relaxed);
+        long long d = (long long)chunk_bytes(q) - old;
+        peak_note(atomic_fetch_add_explicit(&g_live_bytes, d, memory_order_relaxed) + d);
         if (!p) atomic_fetch_add_explicit(&g_live_chunks, 1, memory_order_relaxed);
     } else if (p && n == 0) { /* glibc: realloc(p, 0) frees p */
         atomic_fetch_sub_explicit(&g_live_bytes, old, memory_order_relaxed);
@@ -112,6 +122,12 @@ __attribute__((unused)) static long long heap_chunks(void)
 {
     return atomic_load_explicit(&g_live_chunks, memory_order_relaxed);
 }
+/* the live heap's high-water mark since the process started (0: unknown) */
+__attribute__((unused)) static size_t heap_peak(void)
+{
+    long long v = atomic_load_explicit(&g_peak_bytes, memory_order_relaxed);
+    return v > 0 ? (size_t)v : 0;
+}
 #define HEAP_METHOD "live malloc chunks, counted exactly"
 #else
 static size_t heap_bytes(void)
@@ -120,6 +136,7 @@ static size_t heap_bytes(void)
     return mi.uordblks + mi.hblkhd;
 }
 __attribute__((unused)) static long long heap_chunks(void) { return 0; }
+__attribute__((unused)) static size_t heap_peak(void) { return 0; }
 #define HEAP_METHOD "mallinfo2, approximate (sanitizer build)"
 #endif
 
