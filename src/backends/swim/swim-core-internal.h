@@ -321,16 +321,26 @@ static inline uint32_t swim__slot_home(const swim__t* s, uint64_t h)
 
 static inline uint32_t swim__slot_next(const swim__t* s, uint32_t i) { return i + 1 == s->capslots ? 0 : i + 1; }
 
-static inline uint32_t swim__find_member(const swim__t* s, const char* addr, uint16_t pid)
+/* The probe loop of both lookups: the member (addr, pid) whose hash is h;
+ * with canon (its interned copy, once known) the address test is a
+ * pointer test. */
+static inline uint32_t swim__probe_member(const swim__t* s, uint64_t h, const char* addr,
+                                          uint16_t pid, const char* canon)
 {
-    if (!s->capslots || !addr) return NONE;
-    uint64_t h = swim__hash_member(addr, pid);
     for (uint32_t i = swim__slot_home(s, h);; i = swim__slot_next(s, i)) {
         uint32_t v = s->slots[i];
         if (!v) return NONE;
         const member* m = &s->members[v - 1];
-        if (m->pid == pid && (m->addr == addr || strcmp(m->addr, addr) == 0)) return v - 1;
+        if (m->pid != pid) continue;
+        if (canon ? m->addr == canon : (m->addr == addr || strcmp(m->addr, addr) == 0))
+            return v - 1;
     }
+}
+
+static inline uint32_t swim__find_member(const swim__t* s, const char* addr, uint16_t pid)
+{
+    if (!s->capslots || !addr) return NONE;
+    return swim__probe_member(s, swim__hash_member(addr, pid), addr, pid, NULL);
 }
 
 /** swim__find_member through s->memo (swim__apply_list): the same answer.
@@ -350,17 +360,9 @@ static inline uint32_t swim__find_member_memo(swim__t* s, const char* addr, uint
     }
     uint64_t h = frt_hash_finish(mo->fnv[j], pid);
     if (!h) h = 1; /* as swim__hash_member */
-    const char* canon = mo->canon[j];
-    for (uint32_t i = swim__slot_home(s, h);; i = swim__slot_next(s, i)) {
-        uint32_t v = s->slots[i];
-        if (!v) return NONE;
-        const member* m = &s->members[v - 1];
-        if (m->pid != pid) continue;
-        if (canon ? m->addr == canon : (m->addr == addr || strcmp(m->addr, addr) == 0)) {
-            mo->canon[j] = m->addr;
-            return v - 1;
-        }
-    }
+    uint32_t k = swim__probe_member(s, h, addr, pid, mo->canon[j]);
+    if (k != NONE) mo->canon[j] = s->members[k].addr;
+    return k;
 }
 
 /** The member's suspicion, or NULL (valid until the next susp_alloc). */

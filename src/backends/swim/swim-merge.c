@@ -176,14 +176,12 @@ uint64_t swim__apply_list(swim__t* s, double now, const swim__entry* list, uint3
 {
     uint64_t mask = 0;
     uint32_t lim  = n < SWIM_MAX_STATE_WIRE ? n : SWIM_MAX_STATE_WIRE;
-    bool     outer = s->memo_on; /* (not nested today; kept correct if it were) */
-    if (!outer) {
-        s->memo.n = s->memo.next = 0;
-        s->memo_on = true;
-    }
+    /* the memo names this list's addresses: valid for this call only */
+    s->memo.n = s->memo.next = 0;
+    s->memo_on = true;
     for (uint32_t i = 0; i < lim; i++)
         if (!swim__apply_entry(s, now, &list[i], requeue) && i < 64) mask |= 1ULL << i;
-    s->memo_on = outer;
+    s->memo_on = false;
     return mask;
 }
 
