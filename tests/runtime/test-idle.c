@@ -9,6 +9,7 @@
  *    call never meets a connection being closed under it);
  *  - a peer that ends a connection without a bye (its process is gone) is
  *    still reported to the watchers, after idle cycles;
+ *  - the same with a group key (the bye is authenticated like any frame);
  *  - over a raw socket, as the dialer: a bye that crosses the server's own
  *    call does not cut it (the server waits for its answer, then closes),
  *    and a bye with extra fields is a protocol error.
@@ -246,5 +247,15 @@ int main(int argc, char** argv)
     setenv("FRT_IDLE_CLOSE_MS", IDLE_MS, 1);
     test_idle_close();
     test_bye_crosses_call();
+    /* the same with a group key: the bye is an authenticated frame too */
+    char key[] = "/tmp/frt-idle-key-XXXXXX";
+    int  kfd   = mkstemp(key);
+    REQUIRE(kfd >= 0);
+    REQUIRE(write(kfd, "an idle-test group key, 32 bytes", 32) == 32);
+    close(kfd);
+    setenv("FRT_AUTH_KEY_FILE", key, 1);
+    test_idle_close();
+    unsetenv("FRT_AUTH_KEY_FILE");
+    unlink(key);
     return FT_DONE();
 }
