@@ -44,7 +44,7 @@ static bool named_primary_locked(flock_group_view_t* v, const flock__group_file_
               && json_object_is_type(a, json_type_string)
               && json_object_object_get_ex(o, "primary_provider_id", &id)
               && json_object_is_type(id, json_type_int);
-    *is_self = named && strcmp(json_object_get_string(a), f->self_addr) == 0
+    *is_self = named && f->self_addr && strcmp(json_object_get_string(a), f->self_addr) == 0
             && json_object_get_int64(id) == (int64_t)f->provider_id;
     json_object_put(o);
     return named;
@@ -60,7 +60,7 @@ static void view_cb(void* uargs, const flock_group_view_t* cv)
         writer = is_primary;
     } else {
         flock_member_t* first = flock_group_view_member_at(v, 0);
-        writer = (first && first->provider_id == c->f->provider_id
+        writer = (first && first->provider_id == c->f->provider_id && c->f->self_addr
                   && strcmp(first->address, c->f->self_addr) == 0)
               || c->f->owner;
     }

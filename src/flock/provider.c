@@ -543,6 +543,9 @@ static flock_return_t reg_start_gateway(reg_ctx* r)
     }
     p->self_addr  = strdup(pub);
     p->local_addr = strdup(loc);
+    /* before the backend starts: its first membership change may write the
+     * group file, which needs to know who we are */
+    p->gfile.self_addr = p->self_addr;
     return p->self_addr && p->local_addr ? FLOCK_SUCCESS : FLOCK_ERR_ALLOCATION;
 }
 
@@ -647,7 +650,6 @@ static flock_return_t reg_go_live(reg_ctx* r)
         return hret == HG_EXIST ? FLOCK_ERR_INVALID_PROVIDER : FLOCK_ERR_FROM_MERCURY;
     }
     p->identity_registered = true;
-    p->gfile.self_addr     = p->self_addr;
     flock_return_t wret    = flock__group_file_write(&p->gfile, true);
     if (wret != FLOCK_SUCCESS) {
         /* a group nobody can find: stop now rather than report success */

@@ -22,12 +22,36 @@ GROUP_FILE="$WORK/group.json"
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b - a}'; }
 
+# N ports that bind now, below the kernel's ephemeral range (so that no
+# outgoing connection of any process takes one before its member binds it;
+# a port from bind(0) was taken that way under load), picked at random
 free_ports() {
     python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+import random, socket, sys
+n = int(sys.argv[1])
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+lo, hi = (10000, low - 1) if low > 12000 else (low // 2, low - 1)
+socks, ports = [], set()
+for _ in range(100 * n):
+    if len(socks) == n:
+        break
+    p = random.randint(lo, hi)
+    if p in ports:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    socks.append(s)
+    ports.add(p)
+if len(socks) < n:  # a crowded range: the kernel's choice, as before
+    while len(socks) < n:
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
