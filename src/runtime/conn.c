@@ -468,7 +468,7 @@ int frt__conns_reap(margo_instance_id mid, bool shed)
                  v[i]->hello_seen ? "an idle" : "a silent",
                  v[i]->peer[0] ? v[i]->peer : "(no hello)");
         frt__conn_close(mid, v[i]);
-        frt__conn_unref(v[i]);
+        frt__loop_hold(mid, v[i]); /* shed inside a batch (accept): see frt__loop_hold */
     }
     free(v);
     return (int)n;

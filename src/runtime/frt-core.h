@@ -352,6 +352,8 @@ struct margo_instance {
     _Atomic int  warn_count;
     uint8_t* rbuf;     /* loop.c: loop scratch (leader only) */
     size_t   rbuf_cap; /* its size: FRT__READ_FIRST .. FRT__READ_CHUNK */
+    frt__conn** held;  /* loop.c: closed during this epoll batch, a ref each (leader only) */
+    size_t      nheld, capheld;
     frt__pool pool; /* pool.c */
     frt__fault* fault; /* reliability: fault-injection seam (fault.c), NULL-safe */
     frt__auth*  auth;  /* reliability: group key (auth.c), NULL-safe */
@@ -524,6 +526,10 @@ void frt__conns_idle(margo_instance_id mid);
 /** Loop: the peer said bye on c: close it now if nothing of ours is on it
  *  (else frt__conns_idle does, later). */
 void frt__conn_bye_check(margo_instance_id mid, frt__conn* c);
+
+/** Loop: keep c's ref (given) until the current epoll batch ends: a later
+ *  event of the batch may still name c (loop.c). */
+void frt__loop_hold(margo_instance_id mid, frt__conn* c);
 
 /* ---------------- conn-read.c ---------------- */
 /** Take c's reader token (a caller: disarm EPOLLIN). false: held. */

@@ -5,7 +5,8 @@
  * and input), then expire due calls and timers. Also the loop's fds.
  *
  * Owns: the instance's epfd, evfd, debt_fd, listen_fd (closing), spare_fd,
- * rbuf, loop_stop, and the event tags.
+ * rbuf, held (connections closed during a batch), loop_stop, and the event
+ * tags.
  * Calls: conn.c (accept, close), conn-read.c (reads, reader token, debts),
  * conn-write.c (flush, hello), call.c and timer.c (expiry), transport.h
  * (accepted sockets). Called by pool.c (frt__lead), instance.c (init,
@@ -88,10 +89,38 @@ bool frt__loop_init(margo_instance_id mid)
     return true;
 }
 
+/* A connection closed in the middle of an epoll batch (shed when accept
+ * found no fd) may be named by a later event of the same batch: its last
+ * ref waits for the batch's end (leader only). */
+void frt__loop_hold(margo_instance_id mid, frt__conn* c)
+{
+    if (mid->nheld == mid->capheld) {
+        size_t      nc = mid->capheld ? 2 * mid->capheld : 8;
+        frt__conn** nv = realloc(mid->held, nc * sizeof *nv);
+        if (!nv) { /* no memory: the batch's later events may not name it */
+            frt__conn_unref(c);
+            return;
+        }
+        mid->held    = nv;
+        mid->capheld = nc;
+    }
+    mid->held[mid->nheld++] = c;
+}
+
+static void frt__loop_release_held(margo_instance_id mid)
+{
+    for (size_t i = 0; i < mid->nheld; i++) frt__conn_unref(mid->held[i]);
+    mid->nheld = 0;
+}
+
 /* Teardown (threads are gone): close the loop's fds and the endpoint, free
  * the scratch buffer. Safe after a failed or partial init. */
 void frt__loop_close(margo_instance_id mid)
 {
+    frt__loop_release_held(mid);
+    free(mid->held);
+    mid->held    = NULL;
+    mid->capheld = 0;
     if (mid->debt_fd >= 0) close(mid->debt_fd);
     if (mid->maint_fd >= 0) close(mid->maint_fd);
     mid->maint_fd = -1;
@@ -333,6 +362,7 @@ frt__work* frt__lead(margo_instance_id mid)
         bool maint = false;
         for (int i = 0; i < n; i++) frt__loop_event(mid, &evs[i], &inl, &maint);
         if (maint) frt__maint(mid);
+        frt__loop_release_held(mid); /* no event of the batch is left to name them */
         frt__expire(mid);
         frt__tls.lazy = NULL;
         if (inl) return inl;
