@@ -168,10 +168,10 @@ void frt__hmac_sha256(const void* key, size_t key_len, const void* data, size_t 
 struct frt__auth {
     pthread_mutex_t m;
     _Atomic bool    active;
-    uint8_t         key[FRT__AUTH_MAX_KEY];
+    uint8_t*        key; /* key_len bytes (malloc'd when set: most instances have none) */
     size_t          key_len;
-    char*           logged[FRT__AUTH_LOGGED_MAX]; /* peers whose rejection was logged */
-    size_t          nlogged;
+    char**          logged; /* peers whose rejection was logged (grows to FRT__AUTH_LOGGED_MAX) */
+    size_t          nlogged, caplogged;
     uint64_t        unlogged;
 };
 
@@ -196,7 +196,9 @@ void frt__auth_free(frt__auth* a)
 {
     if (!a) return;
     for (size_t i = 0; i < a->nlogged; i++) free(a->logged[i]);
-    memset(a->key, 0, sizeof a->key);
+    free(a->logged);
+    if (a->key) memset(a->key, 0, a->key_len);
+    free(a->key);
     pthread_mutex_destroy(&a->m);
     free(a);
 }
@@ -399,7 +401,15 @@ void frt__auth_reject(const frt__log_ctx* log, frt__auth* a, const char* peer, c
     for (size_t i = 0; i < a->nlogged; i++)
         if (strcmp(a->logged[i], peer) == 0) say = false;
     if (say) {
-        if (a->nlogged < FRT__AUTH_LOGGED_MAX) {
+        if (a->nlogged == a->caplogged && a->caplogged < FRT__AUTH_LOGGED_MAX) {
+            size_t nc = a->caplogged ? 2 * a->caplogged : 8;
+            char** nv = realloc(a->logged, nc * sizeof *nv);
+            if (nv) {
+                a->logged    = nv;
+                a->caplogged = nc;
+            }
+        }
+        if (a->nlogged < a->caplogged) {
             a->logged[a->nlogged] = strdup(peer);
             if (a->logged[a->nlogged]) a->nlogged++;
         } else {
@@ -422,11 +432,18 @@ hg_return_t frt__auth_set_key(frt__auth* a, const void* key, size_t key_len)
 {
     if (!a) return HG_NOMEM;
     if (!key || key_len < 16 || key_len > FRT__AUTH_MAX_KEY) return HG_INVALID_ARG;
+    uint8_t* k = malloc(key_len);
+    if (!k) return HG_NOMEM;
+    memcpy(k, key, key_len);
     pthread_mutex_lock(&a->m);
-    memcpy(a->key, key, key_len);
-    a->key_len = key_len;
+    uint8_t* old     = a->key; /* readers copy it into their HMAC state under m */
+    size_t   old_len = a->key_len;
+    a->key           = k;
+    a->key_len       = key_len;
     atomic_store(&a->active, true);
     pthread_mutex_unlock(&a->m);
+    if (old) memset(old, 0, old_len);
+    free(old);
     return HG_SUCCESS;
 }
 
