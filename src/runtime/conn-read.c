@@ -141,7 +141,7 @@ void frt__protocol_warning(margo_instance_id mid, frt__conn* c, const char* why)
         atomic_store(&mid->warn_count, 0);
     if (atomic_fetch_add(&mid->warn_count, 1) < 10)
         frt__log(&mid->log, MARGO_LOG_WARNING, "closing connection from %s: %s",
-                 c->peer[0] ? c->peer : "(no hello yet)", why);
+                 c->peer ? c->peer : "(no hello yet)", why);
 }
 
 /* A frame arrived: with a group key (or when the frame claims one) it must
@@ -155,8 +155,8 @@ static bool frt__frame_authentic(margo_instance_id mid, frt__conn* c, const frt_
     const char* why = frt__auth_check(mid->auth, &c->auth, c->dialer, c->hdr_buf, h, body);
     if (!why) return true;
     char who[FRT_MAX_ADDR_LEN + 16];
-    if (c->peer[0] || h->type != FRT__T_HELLO || !body)
-        snprintf(who, sizeof who, "%s", c->peer);
+    if (c->peer || h->type != FRT__T_HELLO || !body)
+        snprintf(who, sizeof who, "%s", frt__conn_peer(c));
     else
         snprintf(who, sizeof who, "%.*s", (int)strnlen((const char*)body, h->name_len),
                  (const char*)body);
@@ -194,15 +194,21 @@ static bool frt__on_hello(margo_instance_id mid, frt__conn* c, const frt__hdr* h
     c->hello_seen = true;              /* reliability: a keyed dialer waits for it */
     pthread_cond_broadcast(&mid->cv);
     /* hardening: one name per endpoint (the source of its requests) */
-    if (frt_addr_canonical(addr, NULL, c->peer, sizeof c->peer) != HG_SUCCESS)
-        strcpy(c->peer, addr);
-    if (!c->in_table) {
-        char key[sizeof c->key];
-        frt__addr_key(&spec, key, sizeof key);
-        if (!frt__conn_find_locked(mid, key)) {
-            strcpy(c->key, key);
-            c->in_table = true;
+    char canon[FRT_MAX_ADDR_LEN + 1];
+    if (frt_addr_canonical(addr, NULL, canon, sizeof canon) != HG_SUCCESS)
+        snprintf(canon, sizeof canon, "%s", addr);
+    if (!c->peer || strcmp(c->peer, canon) != 0) {
+        char* named = strdup(canon);
+        if (named) { /* else it keeps the dialed name */
+            c->peer_prev = c->peer; /* hello comes once: peer_prev was NULL */
+            c->peer      = named;
         }
+    }
+    if (!c->in_table && c->peer) {
+        char key[FRT_MAX_ADDR_LEN + 32];
+        frt__addr_key(&spec, key, sizeof key);
+        if (!frt__conn_find_locked(mid, key) && (c->key = strdup(key)) != NULL)
+            c->in_table = true;
     }
     pthread_mutex_unlock(&mid->lock);
     return true;
@@ -232,7 +238,7 @@ static bool frt__on_response(margo_instance_id mid, frt__conn* c, const frt__hdr
          * (an authenticated frame: it holds the key) and hangs up */
         free(body);
         frt__log(&mid->log, MARGO_LOG_WARNING, "%s rejected our frames on this connection: %s",
-                 c->peer, HG_Error_to_string((hg_return_t)h->status));
+                 frt__conn_peer(c), HG_Error_to_string((hg_return_t)h->status));
         atomic_store(&c->fail_ret, h->status == HG_CHECKSUM_ERROR ? (int)HG_CHECKSUM_ERROR
                                                                   : (int)HG_PROTOCOL_ERROR);
         return false;
@@ -243,7 +249,7 @@ static bool frt__on_response(margo_instance_id mid, frt__conn* c, const frt__hdr
     if (!k) {
         free(body);
         frt__log(&mid->log, MARGO_LOG_DEBUG, "late or unknown response %llu from %s",
-                 (unsigned long long)h->id, c->peer);
+                 (unsigned long long)h->id, frt__conn_peer(c));
         return true;
     }
     if (h->type == FRT__T_ERROR)
@@ -382,12 +388,12 @@ int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_
         if (n == 0) {
             if (c->hdr_got || c->body)
                 frt__protocol_warning(mid, c, "peer closed in the middle of a frame");
-            frt__log(&mid->log, MARGO_LOG_DEBUG, "connection to %s closed by peer", c->peer);
+            frt__log(&mid->log, MARGO_LOG_DEBUG, "connection to %s closed by peer", frt__conn_peer(c));
             return -1;
         }
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        frt__log(&mid->log, MARGO_LOG_DEBUG, "connection to %s: %s", c->peer, strerror(errno));
+        frt__log(&mid->log, MARGO_LOG_DEBUG, "connection to %s: %s", frt__conn_peer(c), strerror(errno));
         return -1;
     }
     return 1;

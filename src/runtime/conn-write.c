@@ -88,7 +88,7 @@ static void frt__conn_cut_locked(frt__conn* c, const char* why)
 {
     if (!c->cut)
         frt__log(&c->inst->log, MARGO_LOG_WARNING, "closing connection to %s: %s",
-                 c->peer[0] ? c->peer : "(no hello yet)", why);
+                 c->peer ? c->peer : "(no hello yet)", why);
     c->cut    = true;
     c->corked = false;
     frt__outq_free_locked(c);
@@ -321,7 +321,7 @@ static hg_return_t frt__send_iov(void* conn, uint8_t type, struct iovec* iov, in
     frt__conn* c = conn;
     /* reliability: fault injection (off unless frt_fault_set / FRT_FAULTS) */
     if (type != FRT__T_HELLO && frt__fault_enabled(c->inst->fault))
-        return frt__fault_send(c->inst->fault, c, c->key[0] ? c->key : c->peer, iov, cnt);
+        return frt__fault_send(c->inst->fault, c, c->key ? c->key : frt__conn_peer(c), iov, cnt);
     return frt__conn_send(c, iov, cnt);
 }
 

@@ -42,6 +42,9 @@ void frt__conn_unref(frt__conn* c)
     if (c->fd >= 0) close(c->fd);
     frt__auth_conn_free(c->auth); /* reliability */
     pthread_mutex_destroy(&c->wlock);
+    free(c->key);
+    free(c->peer);
+    free(c->peer_prev);
     frt__outq_free_locked(c);
     frt__conn_input_release(c);
     free(c->body);
@@ -77,7 +80,7 @@ size_t frt__stat_outq_bytes(margo_instance_id mid)
 frt__conn* frt__conn_find_locked(margo_instance_id mid, const char* key)
 {
     for (frt__conn* k = mid->conns; k; k = k->next)
-        if (k->in_table && strcmp(k->key, key) == 0) return k;
+        if (k->in_table && k->key && strcmp(k->key, key) == 0) return k;
     return NULL;
 }
 
@@ -185,15 +188,15 @@ hg_return_t frt_peer_unwatch(margo_instance_id mid, frt_peer_closed_fn fn, void*
 
 void frt__conn_close_by_peer(margo_instance_id mid, frt__conn* c)
 {
-    char peer[sizeof c->peer];
+    char* peer = NULL;
     pthread_mutex_lock(&mid->lock);
     /* after a bye (either way) its end is expected: no news */
-    bool tell = c->state == FRT__CS_OPEN && c->peer[0] && !c->bye_sent
+    bool tell = c->state == FRT__CS_OPEN && c->peer && !c->bye_sent
                 && !atomic_load(&c->bye_recv);
-    if (tell) memcpy(peer, c->peer, sizeof peer);
+    if (tell) peer = strdup(c->peer);
     pthread_mutex_unlock(&mid->lock);
     frt__conn_close(mid, c); /* c may be gone now */
-    if (!tell) return;
+    if (!peer) return;
     pthread_mutex_lock(&mid->peer_lock);
     size_t                  n = mid->npeer_watch;
     struct frt__peer_watch* v = n ? malloc(n * sizeof *v) : NULL;
@@ -202,9 +205,13 @@ void frt__conn_close_by_peer(margo_instance_id mid, frt__conn* c)
         mid->peer_busy++;
     }
     pthread_mutex_unlock(&mid->peer_lock);
-    if (!v) return;
+    if (!v) {
+        free(peer);
+        return;
+    }
     for (size_t i = 0; i < n; i++) v[i].fn(v[i].uargs, peer);
     free(v);
+    free(peer);
     pthread_mutex_lock(&mid->peer_lock);
     if (--mid->peer_busy == 0) pthread_cond_broadcast(&mid->peer_cv);
     pthread_mutex_unlock(&mid->peer_lock);
@@ -240,14 +247,17 @@ static hg_return_t frt__conn_find_or_claim(margo_instance_id mid, hg_addr_t addr
         pthread_cond_wait(&mid->cv, &mid->lock); /* CONNECTING: wait */
     }
     frt__conn* c = frt__conn_new(mid, -1);
-    if (!c) {
+    if (c) {
+        c->key  = strdup(addr->key);
+        c->peer = strdup(addr->str);
+    }
+    if (!c || !c->key || !c->peer) {
         pthread_mutex_unlock(&mid->lock);
+        frt__conn_unref(c);
         return HG_NOMEM;
     }
     atomic_fetch_add(&c->refs, 1); /* caller's ref */
     c->dialer = true; /* reliability: auth role */
-    strcpy(c->key, addr->key);
-    strcpy(c->peer, addr->str);
     c->in_table = true;
     c->next     = mid->conns;
     mid->conns  = c;
@@ -466,7 +476,7 @@ int frt__conns_reap(margo_instance_id mid, bool shed)
     for (size_t i = 0; i < n; i++) {
         frt__log(&mid->log, MARGO_LOG_DEBUG, "closing %s connection from %s",
                  v[i]->hello_seen ? "an idle" : "a silent",
-                 v[i]->peer[0] ? v[i]->peer : "(no hello)");
+                 v[i]->peer ? v[i]->peer : "(no hello)");
         frt__conn_close(mid, v[i]);
         frt__loop_hold(mid, v[i]); /* shed inside a batch (accept): see frt__loop_hold */
     }
@@ -538,7 +548,7 @@ void frt__conns_idle(margo_instance_id mid)
         if (act[i] == 1) {
             frt__hdr h = {.type = FRT__T_BYE};
             frt__log(&mid->log, MARGO_LOG_DEBUG, "closing the idle connection to %s",
-                     v[i]->peer);
+                     frt__conn_peer(v[i]));
             (void)frt__send_frame(v[i], &h, NULL, NULL); /* a failure ends it anyway */
         } else {
             frt__conn_close(mid, v[i]);

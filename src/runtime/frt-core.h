@@ -118,8 +118,11 @@ typedef struct frt__conn {
     struct margo_instance* inst;
     int               state;    /* inst->lock */
     bool              in_table; /* inst->lock: reachable by key */
-    char              key[FRT_MAX_ADDR_LEN + 32];
-    char              peer[FRT_MAX_ADDR_LEN + 1]; /* peer's self address (hello) */
+    char*             key;  /* inst->lock; set once: its key in the table (NULL: none) */
+    char*             peer; /* the peer's self address: the dialed one, then its hello's
+                               (NULL until known; frt__conn_peer) */
+    char*             peer_prev; /* the dialed address its hello replaced (freed with c:
+                                    a thread may still be printing it) */
     struct frt__conn* next;                       /* inst->conns, inst->lock */
     /* write side: wlock */
     pthread_mutex_t wlock;
@@ -530,6 +533,9 @@ void frt__conn_bye_check(margo_instance_id mid, frt__conn* c);
 /** Loop: keep c's ref (given) until the current epoll batch ends: a later
  *  event of the batch may still name c (loop.c). */
 void frt__loop_hold(margo_instance_id mid, frt__conn* c);
+
+/** c's peer address for logs and request sources ("" until known). */
+static inline const char* frt__conn_peer(const frt__conn* c) { return c->peer ? c->peer : ""; }
 
 /* ---------------- conn-read.c ---------------- */
 /** Take c's reader token (a caller: disarm EPOLLIN). false: held. */

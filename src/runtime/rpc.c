@@ -132,7 +132,7 @@ bool frt__rpc_dispatch(margo_instance_id mid, frt__conn* c, const frt__hdr* h, u
     if (!e) {
         free(body);
         frt__log(&mid->log, MARGO_LOG_DEBUG, "request for unknown RPC %s (provider %u) from %s",
-                 name, h->provider_id, c->peer);
+                 name, h->provider_id, frt__conn_peer(c));
         frt__send_error(c, h->id, HG_NOENTRY);
         return true;
     }
@@ -148,7 +148,7 @@ bool frt__rpc_dispatch(margo_instance_id mid, frt__conn* c, const frt__hdr* h, u
     }
     atomic_fetch_add(&c->refs, 1);
     frt__request_init(r, mid, c, e, h->id, h->provider_id, body,
-                      h->payload_len ? body + h->name_len : NULL, h->payload_len, c->peer);
+                      h->payload_len ? body + h->name_len : NULL, h->payload_len, frt__conn_peer(c));
     /* its input, and the request itself, stay on the input budget until it
      * is freed: requests queued faster than handlers run are bounded too */
     r->charged    = c->in_charged + FRT__REQUEST_COST;
