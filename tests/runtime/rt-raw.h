@@ -8,6 +8,7 @@
 #include "rt-test.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -84,6 +85,20 @@ static inline bool rt_raw_recv_all(int fd, void* p, size_t n)
         n -= (size_t)r;
     }
     return true;
+}
+
+/** Read and drop until EOF; true if the peer closed the connection (EOF
+ *  or a reset) within 20 s. */
+static inline bool rt_raw_sees_end(int fd)
+{
+    char   buf[4096];
+    double end = ft_now_ms() + 20000;
+    while (ft_now_ms() < end) {
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r == 0) return true;
+        if (r < 0 && errno != EINTR && errno != EAGAIN) return errno == ECONNRESET;
+    }
+    return false;
 }
 
 #endif /* FLOCK_RT_RAW_H */

@@ -153,19 +153,6 @@ static bool read_until(int fd, uint8_t type, frt__hdr* h)
     }
 }
 
-/* EOF (or a reset) within 20 s. */
-static bool sees_end(int fd)
-{
-    char   buf[256];
-    double end = ft_now_ms() + 20000;
-    while (ft_now_ms() < end) {
-        ssize_t r = recv(fd, buf, sizeof buf, 0);
-        if (r == 0) return true;
-        if (r < 0 && errno != EINTR && errno != EAGAIN) return errno == ECONNRESET;
-    }
-    return false;
-}
-
 typedef struct {
     margo_instance_id from;
     hg_addr_t         to;
@@ -217,7 +204,7 @@ static void test_bye_crosses_call(void)
     pthread_join(t, NULL);
     CHECK_EQ_INT(c.ret, HG_SUCCESS);
     CHECK(c.olen == 2 && memcmp(c.out, "ok", 2) == 0);
-    CHECK(sees_end(fd));
+    CHECK(rt_raw_sees_end(fd));
     close(fd);
     usleep(200000);
     CHECK_EQ_INT(peer_count_get(&ps), 0);
@@ -232,7 +219,7 @@ static void test_bye_crosses_call(void)
     send_hdr(fd, (frt__hdr){.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(claim)});
     rt_raw_send(fd, claim, strlen(claim));
     send_hdr(fd, (frt__hdr){.type = FRT__T_BYE, .id = 7});
-    CHECK(sees_end(fd));
+    CHECK(rt_raw_sees_end(fd));
     close(fd);
 
     CHECK_EQ_INT(frt_peer_unwatch(srv, on_peer_closed, &ps), HG_SUCCESS);
