@@ -94,14 +94,13 @@ static bool file_is_ours(flock__group_file_t* f, uint64_t group_id)
 }
 
 /* One of f's timers fired (its armed flag is *armed, under f->mtx): write
- * the file unless f is closing. */
+ * the file (nothing once f is closing). */
 static void timer_fired(flock__group_file_t* f, bool* armed)
 {
     pthread_mutex_lock(&f->mtx);
-    *armed       = false;
-    bool closing = f->closing;
+    *armed = false;
     pthread_mutex_unlock(&f->mtx);
-    if (!closing) (void)flock__group_file_write(f, false);
+    (void)flock__group_file_write(f, false);
 }
 
 /* the coalesced write is due (FLOCK__GROUP_FILE_COALESCE_MS) */
@@ -118,7 +117,7 @@ static void later_cb(void* uargs)
  * a provider that found it does not write the file). */
 static bool coalesce_locked(flock__group_file_t* f, double now)
 {
-    if (f->later == MARGO_TIMER_NULL || f->closing) return false;
+    if (f->later == MARGO_TIMER_NULL) return false;
     if (f->later_armed) return true;
     double period = f->writer ? FLOCK__GROUP_FILE_COALESCE_MS : FLOCK__GROUP_FILE_RECHECK_MS;
     double tokens = f->tokens_at > 0 ? f->tokens + (now - f->tokens_at) / period
@@ -160,7 +159,7 @@ static void note_outcome_locked(flock__group_file_t* f, flock_return_t ret)
                     "retrying until it can",
                     (unsigned)f->provider_id, f->filename);
     f->failing = true;
-    if (f->closing || f->retry_armed || f->retry == MARGO_TIMER_NULL) return;
+    if (f->retry_armed || f->retry == MARGO_TIMER_NULL) return;
     if (margo_timer_start(f->retry, f->retry_ms) == HG_SUCCESS) f->retry_armed = true;
     f->retry_ms *= 2;
     if (f->retry_ms > FLOCK__GROUP_FILE_RETRY_MAX_MS) f->retry_ms = FLOCK__GROUP_FILE_RETRY_MAX_MS;
@@ -199,7 +198,7 @@ flock_return_t flock__group_file_write(flock__group_file_t* f, bool registering)
     if (!f->filename) return FLOCK_SUCCESS;
     pthread_mutex_lock(&f->mtx);
     double now = frt_now_ms();
-    if (!registering && coalesce_locked(f, now)) {
+    if (f->closing || (!registering && coalesce_locked(f, now))) {
         pthread_mutex_unlock(&f->mtx);
         return FLOCK_SUCCESS;
     }
@@ -237,13 +236,18 @@ static void drop_timer(margo_timer_t* t)
     *t = MARGO_TIMER_NULL;
 }
 
-void flock__group_file_destroy(flock__group_file_t* f)
+void flock__group_file_close(flock__group_file_t* f)
 {
     pthread_mutex_lock(&f->mtx);
     f->closing = true;
     pthread_mutex_unlock(&f->mtx);
     drop_timer(&f->retry);
     drop_timer(&f->later);
+}
+
+void flock__group_file_destroy(flock__group_file_t* f)
+{
+    flock__group_file_close(f);
     free(f->filename);
     f->filename = NULL;
     pthread_mutex_destroy(&f->mtx);

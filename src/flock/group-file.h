@@ -79,7 +79,13 @@ flock_return_t flock__group_file_init(flock__group_file_t* f, margo_instance_id 
  */
 flock_return_t flock__group_file_write(flock__group_file_t* f, bool registering);
 
-/** Stop retrying (waits for a running retry) and free f. Safe on a zeroed f. */
+/** No write from now on: waits for a write in progress, cancels the timers
+ * (waiting for a running one). A write that starts later (a membership
+ * change still being delivered) does nothing. Idempotent; safe on a zeroed f. */
+void flock__group_file_close(flock__group_file_t* f);
+
+/** Close f (if not yet) and free it. Contract: nothing can call
+ * flock__group_file_write(f) any more. Safe on a zeroed f. */
 void flock__group_file_destroy(flock__group_file_t* f);
 
 #ifdef __cplusplus

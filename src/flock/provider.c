@@ -251,7 +251,7 @@ static void provider_teardown(flock_provider_t p)
     atomic_store(&p->closing, true);
     flock__admin_stop(p->admin); /* waits for its handlers; before the backend goes */
     p->admin = NULL;
-    flock__group_file_destroy(&p->gfile); /* no retry from now on */
+    flock__group_file_close(&p->gfile); /* no write from now on (a dispatch may still run) */
     flock__subs_close(&p->subs);          /* subscribers move to another member */
     if (p->rpc_registered) frt_rpc_deregister(p->mid, FLOCK__GET_VIEW_RPC, p->provider_id);
     if (p->meta_rpc_registered)

@@ -221,8 +221,12 @@ int main(int argc, char** argv)
 
     kill(d[0], SIGTERM);
     kill(d[3], SIGTERM);
-    CHECK_EQ_INT(tt_wait_exit(d[3], TT_EXIT_TIMEOUT_MS), 0);
-    CHECK_EQ_INT(tt_wait_exit(d[0], TT_EXIT_TIMEOUT_MS), 0);
+    int st3 = tt_wait_exit(d[3], TT_EXIT_TIMEOUT_MS);
+    int st0 = tt_wait_exit(d[0], TT_EXIT_TIMEOUT_MS);
+    CHECK_EQ_INT(st3, 0);
+    CHECK_EQ_INT(st0, 0);
+    if (st3 != 0) tt_dump("fourth flockd", tt_path("d3.err"));
+    if (st0 != 0) tt_dump("first flockd", tt_path("d0.err"));
 
     if (!swim) check_join_by_view();
     return FT_DONE();
