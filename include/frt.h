@@ -109,6 +109,22 @@ hg_return_t frt_rpc_register(margo_instance_id mid, const char* name,
                              void* uargs, ABT_pool pool);
 
 /**
+ * @brief Mark (urgent = true) or unmark an RPC registered with
+ * frt_rpc_register: its requests are queued ahead of the other queued work
+ * of the instance's handler pool, in their order of arrival (the other work
+ * keeps its order behind them), and so are the completions of the
+ * asynchronous calls this instance makes to an RPC of that name (any
+ * provider, any peer) while one of its own is urgent. For short handlers
+ * that callers wait on while the pool is busy with bulk traffic (a
+ * membership JOIN answered by a member that also serves thousands of
+ * probes). A handler that is neither short nor rare must not be urgent: it
+ * would delay every other request. Deregistering an RPC drops its mark.
+ * @return HG_NOENTRY if not registered; HG_INVALID_ARG for a NULL name.
+ */
+hg_return_t frt_rpc_set_urgent(margo_instance_id mid, const char* name, uint16_t provider_id,
+                               bool urgent);
+
+/**
  * @brief Deregister. After it returns no new invocation of the handler
  * starts, and invocations that were running have returned (except the
  * calling one, when called from the handler itself). Requests that arrive

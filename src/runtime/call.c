@@ -175,6 +175,7 @@ static hg_return_t frt__call_start_local(margo_instance_id mid, const char* name
     pthread_mutex_lock(&mid->lock);
     frt__entry* e = mid->stopping ? NULL : frt__entry_find(mid, name, provider_id);
     ret           = mid->stopping ? HG_CANCELED : e ? frt__call_arm(mid, k, timeout_ms) : HG_NOENTRY;
+    k->work.urgent = frt__rpc_urgent_name_locked(mid, name);
     if (ret == HG_SUCCESS) e->active++;
     pthread_mutex_unlock(&mid->lock);
     if (ret != HG_SUCCESS) {
@@ -203,8 +204,9 @@ static hg_return_t frt__call_start_remote(margo_instance_id mid, hg_addr_t addr,
     hg_return_t ret  = frt__get_conn(mid, addr, timeout_ms, &conn);
     if (ret != HG_SUCCESS) return ret;
     pthread_mutex_lock(&mid->lock);
-    k->conn = conn;
-    ret     = conn->state == FRT__CS_CLOSED ? HG_HOSTUNREACH : frt__call_arm(mid, k, timeout_ms);
+    k->conn        = conn;
+    k->work.urgent = frt__rpc_urgent_name_locked(mid, name);
+    ret = conn->state == FRT__CS_CLOSED ? HG_HOSTUNREACH : frt__call_arm(mid, k, timeout_ms);
     if (ret == HG_SUCCESS) atomic_fetch_add(&conn->ncalls, 1);
     pthread_mutex_unlock(&mid->lock);
     if (ret == HG_SUCCESS) {

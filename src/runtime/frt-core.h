@@ -84,6 +84,7 @@
 typedef struct frt__work {
     void (*fn)(struct frt__work*);
     struct frt__work* next;
+    bool              urgent; /* queued ahead of the rest (frt_rpc_set_urgent) */
 } frt__work;
 
 #define FRT__NO_IDX SIZE_MAX
@@ -186,6 +187,12 @@ typedef struct frt__call {
 } frt__call;
 
 /** A registered handler (rpc.c). `active` counts running invocations. */
+/** An RPC name with urgent entries, and how many (rpc.c; inst->lock). */
+typedef struct frt__uname {
+    char name[FRT_MAX_RPC_NAME_LEN + 1];
+    int  count;
+} frt__uname;
+
 typedef struct frt__entry {
     char               name[FRT_MAX_RPC_NAME_LEN + 1];
     uint16_t           provider_id;
@@ -194,6 +201,7 @@ typedef struct frt__entry {
     int                active;   /* inst->lock */
     bool               orphaned; /* deregistered by its own handler */
     bool               builtin;
+    _Atomic bool       urgent;   /* frt_rpc_set_urgent */
     struct frt__entry* next;
 } frt__entry;
 
@@ -210,6 +218,7 @@ struct frt_request {
     size_t                 in_len;
     char                   source[FRT_MAX_ADDR_LEN + 1];
     size_t                 charged; /* bytes of inst->in_bytes it holds (input budget) */
+    double                 tq; /* TEMP */
 };
 
 /** A timer (timer.c). */
@@ -264,6 +273,7 @@ typedef struct frt__pool {
     pthread_mutex_t m;
     pthread_cond_t  cv;
     frt__work *     head, *tail;   /* queued with a wake-up (frt__pool_submit) */
+    frt__work*      utail;         /* the last urgent item of the queue's urgent prefix */
     frt__work *     lhead, *ltail; /* queued lazily by the leader (its batch) */
     int             nqueued, nidle, nthreads, min, max; /* nqueued: head list only */
     int             nlazy;   /* lhead list length */
@@ -346,6 +356,8 @@ struct margo_instance {
     size_t               nbuckets;  /* 0 or a power of two */
     size_t               nentries;
     frt__entry*          orphans; /* deregistered while their own handler runs (rpc.c) */
+    struct frt__uname*   unames;  /* RPC names with urgent entries (rpc.c) */
+    size_t               nunames;
     frt__entry           identity_entry;
     frt__ident*          idents;
     frt__fcb *           prefin, *fin;
@@ -486,6 +498,9 @@ void frt__calls_fail(margo_instance_id mid, frt__call* list, hg_return_t ret);
 /* ---------------- rpc.c ---------------- */
 /** The handler of (name, provider_id) or the builtin (inst->lock held). */
 frt__entry* frt__entry_find(margo_instance_id mid, const char* name, uint16_t provider_id);
+/** Whether some provider's `name` is urgent here (inst->lock held): the
+ *  completions of this instance's calls to `name` are urgent too. */
+bool frt__rpc_urgent_name_locked(margo_instance_id mid, const char* name);
 void frt__request_init(struct frt_request* r, margo_instance_id mid, frt__conn* conn,
                        frt__entry* e, uint64_t id, uint16_t provider_id, void* body,
                        const void* in, size_t in_len, const char* source);

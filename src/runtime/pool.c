@@ -99,13 +99,21 @@ static bool frt__thread_sleeping(pid_t tid)
     return r[2] != 'R';
 }
 
-/* p->m held: put w in the pool queue (at its head if front). */
+/* p->m held: put w in the pool queue: at its head if front, else an
+ * urgent item after the urgent ones at the head (p->utail: the last of
+ * them), else at the tail. */
 static void frt__queue_push(frt__pool* p, frt__work* w, bool front)
 {
-    if (front) {
+    if (front || (w->urgent && !p->utail)) {
         w->next = p->head;
         p->head = w;
         if (!p->tail) p->tail = w;
+        if (w->urgent && !p->utail) p->utail = w;
+    } else if (w->urgent) {
+        w->next        = p->utail->next;
+        p->utail->next = w;
+        if (p->tail == p->utail) p->tail = w;
+        p->utail = w;
     } else {
         w->next = NULL;
         if (p->tail)
@@ -466,6 +474,7 @@ static frt__work* frt__pool_pop(frt__pool* p, bool lazy)
     if (!lazy && p->head) {
         w       = p->head;
         p->head = w->next;
+        if (w == p->utail) p->utail = NULL;
         if (!p->head) {
             p->tail  = NULL;
             p->boost = 0;
@@ -555,7 +564,9 @@ void frt__pool_enqueue(margo_instance_id mid, frt__work* w, bool front)
     frt__pool* p = &mid->pool;
     w->next      = NULL;
     pthread_mutex_lock(&p->m);
-    if (frt__tls.lazy == mid && frt__tls.nlazy < FRT__LAZY_MAX) {
+    /* an urgent item skips the leader's batch: another thread may run it
+     * while the batch is still running */
+    if (frt__tls.lazy == mid && frt__tls.nlazy < FRT__LAZY_MAX && !w->urgent) {
         if (p->ltail)
             p->ltail->next = w;
         else

@@ -10,6 +10,8 @@
  * call.c (frt_forward, frt_respond*). Called by conn-read.c (dispatch),
  * call.c (in-process calls), instance.c (init, teardown).
  */
+#include <stdio.h>
+#include <unistd.h>
 #include "frt-core.h"
 
 #include <stdlib.h>
@@ -72,6 +74,7 @@ void frt__handler_run(frt__work* w)
     frt__entry*         e     = r->entry;
     frt__entry*         saved = frt__tls.entry;
     frt__tls.entry            = e;
+    if (getenv("SWIM_T") && r->tq > 0) fprintf(stderr, "QDELAY %d %s %.1f %.1f %d\n", getpid(), e->name, r->tq, frt_now_ms() - r->tq, (int)mid->pool.nqueued);
     e->fn(r, r->in, r->in_len, e->uargs); /* r may be gone after this */
     frt__tls.entry = saved;
     if (frt__tls.finalized == mid) return;
@@ -99,6 +102,7 @@ void frt__request_init(struct frt_request* r, margo_instance_id mid, frt__conn* 
                        const void* in, size_t in_len, const char* source)
 {
     r->work.fn     = frt__handler_run;
+    r->work.urgent = atomic_load(&e->urgent);
     r->inst        = mid;
     r->conn        = conn;
     r->entry       = e;
@@ -151,6 +155,7 @@ bool frt__rpc_dispatch(margo_instance_id mid, frt__conn* c, const frt__hdr* h, u
                       h->payload_len ? body + h->name_len : NULL, h->payload_len, frt__conn_peer(c));
     /* its input, and the request itself, stay on the input budget until it
      * is freed: requests queued faster than handlers run are bounded too */
+    r->tq = frt_now_ms();
     r->charged    = c->in_charged + FRT__REQUEST_COST;
     c->in_charged = 0;
     atomic_fetch_add(&mid->in_bytes, FRT__REQUEST_COST);
@@ -193,6 +198,48 @@ hg_return_t frt_rpc_register(margo_instance_id mid, const char* name, uint16_t p
     return ret;
 }
 
+bool frt__rpc_urgent_name_locked(margo_instance_id mid, const char* name)
+{
+    for (size_t i = 0; i < mid->nunames; i++)
+        if (strcmp(mid->unames[i].name, name) == 0) return true;
+    return false;
+}
+
+/* inst->lock held: e becomes urgent or not; count its name. false: out of
+ * memory (nothing changed). */
+static bool entry_set_urgent_locked(margo_instance_id mid, frt__entry* e, bool urgent)
+{
+    if (atomic_load(&e->urgent) == urgent) return true;
+    size_t i = 0;
+    while (i < mid->nunames && strcmp(mid->unames[i].name, e->name) != 0) i++;
+    if (urgent && i == mid->nunames) {
+        frt__uname* n = realloc(mid->unames, (mid->nunames + 1) * sizeof *n);
+        if (!n) return false;
+        mid->unames = n;
+        memcpy(n[i].name, e->name, sizeof n[i].name);
+        n[i].count = 0;
+        mid->nunames++;
+    }
+    if (i < mid->nunames) {
+        mid->unames[i].count += urgent ? 1 : -1;
+        if (mid->unames[i].count == 0) mid->unames[i] = mid->unames[--mid->nunames];
+    }
+    atomic_store(&e->urgent, urgent);
+    return true;
+}
+
+hg_return_t frt_rpc_set_urgent(margo_instance_id mid, const char* name, uint16_t provider_id,
+                               bool urgent)
+{
+    if (!mid || !name) return HG_INVALID_ARG;
+    pthread_mutex_lock(&mid->lock);
+    frt__entry* e   = frt__entry_find(mid, name, provider_id);
+    hg_return_t ret = !e || e->builtin ? HG_NOENTRY
+                    : entry_set_urgent_locked(mid, e, urgent) ? HG_SUCCESS : HG_NOMEM;
+    pthread_mutex_unlock(&mid->lock);
+    return ret;
+}
+
 hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name, uint16_t provider_id)
 {
     if (!mid || !name) return HG_INVALID_ARG;
@@ -204,6 +251,7 @@ hg_return_t frt_rpc_deregister(margo_instance_id mid, const char* name, uint16_t
             e   = *pp;
             *pp = e->next;
             mid->nentries--;
+            (void)entry_set_urgent_locked(mid, e, false); /* never allocates */
             break;
         }
     if (!e) {
@@ -363,6 +411,9 @@ void frt__rpc_free(margo_instance_id mid)
     free(mid->entries);
     mid->entries  = NULL;
     mid->nbuckets = mid->nentries = 0;
+    free(mid->unames);
+    mid->unames  = NULL;
+    mid->nunames = 0;
     while (mid->orphans) {
         frt__entry* e = mid->orphans;
         mid->orphans  = e->next;
