@@ -48,6 +48,14 @@
 #define RPC_PING     "flock_swim_ping"
 #define RPC_PING_REQ "flock_swim_ping_req"
 #define RPC_ANNOUNCE "flock_swim_announce"
+/* A joiner's first JOIN: the same message as on RPC_ANNOUNCE, on an urgent
+ * RPC (frt_rpc_set_urgent) so that a seed busy with probes answers it
+ * first. Only that: a SYNC or a REJOIN carries a whole state, and urgent
+ * ones would starve the probes of an overloaded member (N = 2048 on two
+ * cores collapsed with every announcement urgent). A member without it
+ * (an older version) answers HG_NOENTRY: the JOIN is sent again on
+ * RPC_ANNOUNCE. */
+#define RPC_JOIN "flock_swim_join"
 
 /* Shared by the sender and the completion (which may run on another thread
  * before frt_forward_async has returned): the last of the two frees it. */
@@ -57,6 +65,9 @@ typedef struct call_ctx {
     swim_backend*     b;
     uint64_t      call_id;
     uint8_t       expect;
+    bool          via_join; /* sent on RPC_JOIN (RPC_ANNOUNCE if it is unknown there) */
+    uint16_t      pid;
+    double        timeout_ms;
     hg_addr_t     addr;
     char*         dest; /* the called address (the response's sender) */
     frt_wbuf      buf;
@@ -266,8 +277,11 @@ static failed_call* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfaile
             atomic_init(&cc->refs, 2);
             cc->mid     = b->mid;
             cc->b       = b;
-            cc->call_id = sd->call_id;
-            cc->expect  = reply_kind_for(sd->msg.kind);
+            cc->call_id    = sd->call_id;
+            cc->expect     = reply_kind_for(sd->msg.kind);
+            cc->via_join   = sd->first_join;
+            cc->pid        = sd->pid;
+            cc->timeout_ms = sd->timeout_ms;
             cc->dest    = strdup(sd->addr);
             sd->msg.sender_is_source = b->addr_is_source;
             if (cc->dest && swim__encode(&sd->msg, &cc->buf) &&
@@ -275,9 +289,9 @@ static failed_call* send_calls(swim_backend* b, swim__outbox* ob, size_t* nfaile
                 atomic_fetch_add(&swim__g_msgs, 1);
                 atomic_fetch_add(&swim__g_bytes, cc->buf.len);
                 double      t0 = frt_now_ms();
-                hg_return_t r  = frt_forward_async(b->mid, cc->addr, rpc_for(sd->msg.kind),
-                                                   sd->pid, cc->buf.data, cc->buf.len,
-                                                   sd->timeout_ms, on_complete, cc);
+                hg_return_t r  = frt_forward_async(
+                    b->mid, cc->addr, cc->via_join ? RPC_JOIN : rpc_for(sd->msg.kind), sd->pid,
+                    cc->buf.data, cc->buf.len, sd->timeout_ms, on_complete, cc);
                 ok      = r == HG_SUCCESS;
                 refused = r == HG_HOSTUNREACH && frt_now_ms() - t0 < 0.5 * sd->timeout_ms;
             }
@@ -389,6 +403,12 @@ static void on_complete(void* uargs, hg_return_t ret, const void* out, size_t ou
     swim__msg     msg;
     const char*   why = NULL;
     bool          ok  = false;
+    if (ret == HG_NOENTRY && cc->via_join) { /* an older member: the JOIN again, as before */
+        cc->via_join = false;
+        ret = frt_forward_async(cc->mid, cc->addr, RPC_ANNOUNCE, cc->pid, cc->buf.data,
+                                cc->buf.len, cc->timeout_ms, on_complete, cc);
+        if (ret == HG_SUCCESS) return; /* its completion goes on with cc's references */
+    }
     memset(&msg, 0, sizeof msg);
     if (ret == HG_SUCCESS) {
         ok = swim__decode(out, out_len, cc->expect, &msg, &why);
@@ -517,6 +537,7 @@ static void deregister_rpcs(swim_backend* b)
     frt_rpc_deregister(b->mid, RPC_PING, b->pid);
     frt_rpc_deregister(b->mid, RPC_PING_REQ, b->pid);
     frt_rpc_deregister(b->mid, RPC_ANNOUNCE, b->pid);
+    frt_rpc_deregister(b->mid, RPC_JOIN, b->pid);
     b->rpcs_registered = false;
 }
 
@@ -619,9 +640,9 @@ static void choose_identity(swim_backend* b, const flock_backend_init_args_t* ar
     }
 }
 
-/* init phase: the three RPCs (all or none) and the timer.
+/* init phase: the four RPCs (all or none; RPC_JOIN urgent if urgent_join) and the timer.
  * FLOCK_ERR_FROM_MERCURY. */
-static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
+static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool, bool urgent_join)
 {
     if (frt_rpc_register(b->mid, RPC_PING, b->pid, h_ping, b, pool) != HG_SUCCESS)
         return FLOCK_ERR_FROM_MERCURY;
@@ -632,6 +653,14 @@ static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool)
     if (frt_rpc_register(b->mid, RPC_ANNOUNCE, b->pid, h_announce, b, pool) != HG_SUCCESS) {
         frt_rpc_deregister(b->mid, RPC_PING, b->pid);
         frt_rpc_deregister(b->mid, RPC_PING_REQ, b->pid);
+        return FLOCK_ERR_FROM_MERCURY;
+    }
+    if (frt_rpc_register(b->mid, RPC_JOIN, b->pid, h_announce, b, pool) != HG_SUCCESS ||
+        (urgent_join && frt_rpc_set_urgent(b->mid, RPC_JOIN, b->pid, true) != HG_SUCCESS)) {
+        frt_rpc_deregister(b->mid, RPC_PING, b->pid);
+        frt_rpc_deregister(b->mid, RPC_PING_REQ, b->pid);
+        frt_rpc_deregister(b->mid, RPC_ANNOUNCE, b->pid);
+        frt_rpc_deregister(b->mid, RPC_JOIN, b->pid);
         return FLOCK_ERR_FROM_MERCURY;
     }
     /* announcements (JOIN, LEAVE, SYNC) are rare and short, and a joiner
@@ -718,7 +747,7 @@ static flock_return_t swim_init(flock_backend_init_args_t* args, void** state)
     if (ret == FLOCK_SUCCESS) ret = keep_metadata(b, &init);
     if (ret == FLOCK_SUCCESS) choose_identity(b, args, &init, &returning);
     flock_group_view_clear(&init);
-    if (ret == FLOCK_SUCCESS) ret = register_rpcs(b, args->pool);
+    if (ret == FLOCK_SUCCESS) ret = register_rpcs(b, args->pool, cfg.urgent_join);
     if (ret != FLOCK_SUCCESS) goto fail;
     ret = start_protocol(b, args->join, returning, &cfg);
     if (ret != FLOCK_SUCCESS) {

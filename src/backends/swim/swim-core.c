@@ -44,6 +44,7 @@ void swim__config_default(swim__config* c)
     c->tombstone_timeout_ms    = 600000.0;
     c->anti_entropy            = true;
     c->crash_hints             = true;
+    c->urgent_join             = false;
 }
 
 static double clampd(double v, double lo, double hi, double dflt)

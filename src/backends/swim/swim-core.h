@@ -176,6 +176,8 @@ typedef struct swim__config {
     bool    crash_hints;             /* true: probe a member at once when its
                                         connection closes or a call to it is
                                         refused (swim__hint, swim__handle_refused) */
+    bool    urgent_join;             /* false: the seed answers JOINs ahead of its
+                                        queued probes (frt_rpc_set_urgent) */
 } swim__config;
 
 void swim__config_default(swim__config* c);
@@ -196,6 +198,7 @@ typedef struct swim__send {
     char*     addr;    /* destination (owned) */
     uint16_t  pid;
     double    timeout_ms;
+    bool      first_join; /* a joiner's JOIN: its registration waits for the answer */
     swim__msg msg;
 } swim__send;
 

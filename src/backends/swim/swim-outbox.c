@@ -189,6 +189,7 @@ bool swim__emit_send(swim__t* s, uint8_t kind, uint64_t aux, const char* addr,
     sd->addr       = a;
     sd->pid        = pid;
     sd->timeout_ms = timeout_ms;
+    sd->first_join = kind == CALL_JOIN;
     sd->msg        = *msg;
     memset(msg, 0, sizeof *msg);
     a  = NULL;
