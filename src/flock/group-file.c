@@ -73,14 +73,24 @@ static void view_cb(void* uargs, const flock_group_view_t* cv)
     FLOCK_GROUP_VIEW_UNLOCK(v);
 }
 
+/* the same file, unchanged (an atomic write makes a new inode) */
+static bool same_file(const struct stat* a, const struct stat* b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size
+        && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 /* Contract: f->mtx held. false (logged) if the file now describes another
  * group than group_id. A missing, unreadable or id-less file (Mochi Flock,
- * older versions) does not stop the write. */
+ * older versions) does not stop the write. The file this provider last
+ * wrote, unchanged since, is not read again. */
 static bool file_is_ours(flock__group_file_t* f, uint64_t group_id)
 {
     flock_group_view_t old    = FLOCK_GROUP_VIEW_INITIALIZER;
     uint64_t           theirs = 0;
-    if (!group_id || access(f->filename, F_OK) != 0) return true;
+    struct stat        now;
+    if (!group_id || stat(f->filename, &now) != 0) return true;
+    if (f->wrote && same_file(&now, &f->written)) return true;
     if (flock_group_view_from_file(f->filename, &old) == FLOCK_SUCCESS)
         theirs = flock__view_group_id(&old);
     flock_group_view_clear(&old);
@@ -219,6 +229,7 @@ flock_return_t flock__group_file_write(flock__group_file_t* f, bool registering)
         ret = flock__write_file_atomic_mode(f->filename, c.text,
                                             frt_auth_enabled(f->mid) ? 0600 : 0644);
         if (ret == FLOCK_SUCCESS && registering) f->owner = true;
+        f->wrote = ret == FLOCK_SUCCESS && stat(f->filename, &f->written) == 0;
     }
     note_outcome_locked(f, ret);
 finish:

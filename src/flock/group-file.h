@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <margo.h>
 #include <flock/flock-group-view.h>
 
@@ -57,6 +58,8 @@ typedef struct flock__group_file {
     double                tokens;    /* writes allowed at once (coalesce_locked) */
     double                tokens_at; /* when tokens was computed (0: never) */
     bool                  writer;    /* the last write found this provider the writer */
+    bool                  wrote;     /* `written` is the file this provider last wrote */
+    struct stat           written;   /* (file_is_ours need not parse it again) */
 } flock__group_file_t;
 
 /** Set up f (filename copied, may be NULL). FLOCK_ERR_ALLOCATION. */

@@ -312,25 +312,42 @@ void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size)
         snprintf(key, key_size, spec->v6 ? "tcp:[%s]:%d" : "tcp:%s:%d", spec->host, spec->port);
 }
 
+/* The environment variable `name` as an unsigned decimal number, for the
+ * two readers below: false if unset or empty. Otherwise *n is the number,
+ * *rest what follows its digits, and *ok whether there were digits,
+ * without a sign (strtoull would take "-1" for the largest number) and
+ * without overflow. */
+static bool frt__env_number(const char* name, const char** text, unsigned long long* n,
+                            const char** rest, bool* ok)
+{
+    const char* v = getenv(name);
+    if (!v || !*v) return false;
+    char* end = NULL;
+    errno     = 0;
+    *n        = strtoull(v, &end, 10);
+    *text     = v;
+    *rest     = end;
+    *ok       = end != v && !errno && v[strspn(v, " \t")] != '-' && v[strspn(v, " \t")] != '+';
+    return true;
+}
+
 /* A byte count from the environment: digits with an optional K, M or G
  * suffix (powers of 1024; "KiB"/"MiB"/"GiB" too), at least 64 KiB. Unset:
  * dflt; malformed or too small: dflt with a warning. */
 size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt)
 {
-    const char* v = getenv(name);
-    if (!v || !*v) return dflt;
-    char*              end = NULL;
-    errno                  = 0;
-    unsigned long long n   = strtoull(v, &end, 10);
-    unsigned           sh  = 0;
-    if (end != v && *end) {
+    const char*        v = NULL, *end = NULL;
+    unsigned long long n  = 0;
+    bool               ok = false;
+    if (!frt__env_number(name, &v, &n, &end, &ok)) return dflt;
+    unsigned sh = 0;
+    if (ok && *end) {
         sh = (*end == 'k' || *end == 'K') ? 10 : (*end == 'm' || *end == 'M') ? 20
              : (*end == 'g' || *end == 'G') ? 30 : 99;
         end++;
         if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0) end += strlen(end);
     }
-    if (end == v || *end || errno || sh == 99 || n > (SIZE_MAX >> sh)
-        || (n << sh) < ((size_t)64 << 10)) {
+    if (!ok || *end || sh == 99 || n > (SIZE_MAX >> sh) || (n << sh) < ((size_t)64 << 10)) {
         frt__log(lc, MARGO_LOG_WARNING, "%s=\"%s\" is not a byte count of at least 64K; using %zu",
                  name, v, dflt);
         return dflt;
@@ -343,12 +360,11 @@ size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt)
  * over a day: dflt with a warning. */
 double frt__env_ms(const frt__log_ctx* lc, const char* name, double dflt)
 {
-    const char* v = getenv(name);
-    if (!v || !*v) return dflt;
-    char*              end = NULL;
-    errno                  = 0;
-    unsigned long long n   = strtoull(v, &end, 10);
-    if (end == v || *end || errno || n > 86400000ull || v[0] == '-') {
+    const char*        v = NULL, *end = NULL;
+    unsigned long long n  = 0;
+    bool               ok = false;
+    if (!frt__env_number(name, &v, &n, &end, &ok)) return dflt;
+    if (!ok || *end || n > 86400000ull) {
         frt__log(lc, MARGO_LOG_WARNING,
                  "%s=\"%s\" is not a number of milliseconds (0 to 86400000); using %.0f", name, v,
                  dflt);

@@ -4,7 +4,10 @@
  * membership changes are still being delivered (a provider destroyed while
  * its backend reports a peer that left at the same moment) neither crashes
  * nor writes. The last one is the defect that made flockd exit 1 under
- * UBSan when two members of a group were stopped at once.
+ * UBSan when two members of a group were stopped at once. And a file that
+ * another group wrote over this member's own (same name) is left as it is,
+ * although this member wrote that name just before (it remembers what it
+ * wrote, to skip reading its own file again).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,6 +15,7 @@
 #include "flock-test.h"
 #include <flock/flock-group-view.h>
 #include "flock/group-file.h"
+#include "flock/view-file.h"
 
 typedef struct {
     flock_group_view_t view;
@@ -101,6 +105,55 @@ static void test_close_during_writes(margo_instance_id mid, source_ctx* src, con
     }
 }
 
+static bool file_has(const char* file, const char* text)
+{
+    char*  buf = NULL;
+    size_t len = 0;
+    FILE*  fp  = fopen(file, "r");
+    if (!fp) return false;
+    char chunk[4096];
+    size_t n;
+    bool   found = false;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+        char* nb = realloc(buf, len + n + 1);
+        if (!nb) break;
+        buf = nb;
+        memcpy(buf + len, chunk, n);
+        len += n;
+        buf[len] = 0;
+    }
+    fclose(fp);
+    found = buf && strstr(buf, text);
+    free(buf);
+    return found;
+}
+
+/* this member's group id aa; another group (id bb) takes the file over */
+static void test_foreign_file(margo_instance_id mid, const char* self)
+{
+    source_ctx src = {FLOCK_GROUP_VIEW_INITIALIZER};
+    REQUIRE(flock_group_view_add_member(&src.view, self, 7));
+    REQUIRE(flock_group_view_add_metadata(&src.view, "__config__",
+                                          "{\"group_id\":\"00000000000000aa\"}"));
+    flock__group_file_t f;
+    char                file[512];
+    snprintf(file, sizeof file, "%s", path("c.flock"));
+    REQUIRE(flock__group_file_init(&f, mid, 7, file, self, view_source, &src) == FLOCK_SUCCESS);
+    CHECK(flock__group_file_write(&f, true) == FLOCK_SUCCESS);
+    CHECK(file_has(file, "00000000000000aa"));
+    CHECK(flock__group_file_write(&f, true) == FLOCK_SUCCESS); /* its own file: rewritten */
+    CHECK(file_has(file, "00000000000000aa"));
+    const char* foreign =
+        "{\"members\":[{\"address\":\"na+sm://1-0\",\"provider_id\":7}],\"metadata\":"
+        "{\"__config__\":\"{\\\"group_id\\\":\\\"00000000000000bb\\\"}\"}}";
+    REQUIRE(flock__write_file_atomic_mode(file, foreign, 0644) == FLOCK_SUCCESS);
+    CHECK(flock__group_file_write(&f, true) == FLOCK_SUCCESS);
+    CHECK(file_has(file, "00000000000000bb")); /* left as it is */
+    CHECK(!file_has(file, "00000000000000aa"));
+    flock__group_file_destroy(&f);
+    flock_group_view_clear(&src.view);
+}
+
 int main(void)
 {
     margo_instance_id mid = margo_init("na+sm", MARGO_SERVER_MODE, 0, 0);
@@ -117,6 +170,7 @@ int main(void)
 
     test_write_then_close(mid, &src, self);
     test_close_during_writes(mid, &src, self);
+    test_foreign_file(mid, self);
 
     flock_group_view_clear(&src.view);
     margo_finalize(mid);

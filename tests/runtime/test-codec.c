@@ -1,6 +1,7 @@
 /*
- * test-codec.c -- the checked codec (<frt.h>), the frame header codec and
- * the address grammar (pure functions, frt-internal).
+ * test-codec.c -- the checked codec (<frt.h>), the frame header codec,
+ * the address grammar and the numbers read from the environment (pure
+ * functions, frt-internal).
  */
 #include "rt-test.h"
 #include "frt-internal.h"
@@ -370,8 +371,51 @@ static void test_mutex(void)
     CHECK_EQ_INT(mtx.state, 0);
 }
 
+/* frt__env_bytes / frt__env_ms: what they take, and the default (with a
+ * warning) for what they do not */
+static void test_env_numbers(void)
+{
+    frt__log_ctx lc = {MARGO_LOG_CRITICAL, "test"}; /* the warnings are not printed */
+    static const struct { const char* text; size_t bytes; double ms; } cases[] = {
+        {NULL, 7, 9},                 /* unset */
+        {"", 7, 9},                   /* empty: unset */
+        {"65536", 65536, 65536},
+        {"64K", 65536, 9},
+        {"64KiB", 65536, 9},
+        {"2M", 2u << 20, 9},
+        {"1G", 1u << 30, 9},
+        {"1000", 7, 1000},            /* under 64 KiB */
+        {"0", 7, 0},                  /* 0 ms: "never" */
+        {"86400000", 86400000, 86400000},
+        {"86400001", 86400001, 9},
+        {"-1", 7, 9},                 /* strtoull would read the largest number */
+        {"-0", 7, 9},
+        {"+5", 7, 9},
+        {" -3", 7, 9},
+        {"12x", 7, 9},
+        {"64KB", 65536, 9},
+        {"64Kx", 7, 9},
+        {"99999999999999999999999", 7, 9}, /* overflows */
+        {"17179869184G", 7, 9},       /* 2^34 G: more than size_t */
+        {"k", 7, 9},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].text)
+            setenv("FRT_TEST_NUMBER", cases[i].text, 1);
+        else
+            unsetenv("FRT_TEST_NUMBER");
+        size_t b = frt__env_bytes(&lc, "FRT_TEST_NUMBER", 7);
+        double m = frt__env_ms(&lc, "FRT_TEST_NUMBER", 9);
+        if (b != cases[i].bytes || m != cases[i].ms)
+            FT_FAIL("\"%s\": %zu bytes (want %zu), %.0f ms (want %.0f)",
+                    cases[i].text ? cases[i].text : "(unset)", b, cases[i].bytes, m, cases[i].ms);
+    }
+    unsetenv("FRT_TEST_NUMBER");
+}
+
 int main(void)
 {
+    test_env_numbers();
     test_codec();
     test_header();
     test_addr_grammar();
