@@ -173,9 +173,12 @@ static hg_return_t frt__call_start_local(margo_instance_id mid, const char* name
     }
     if (in_len) memcpy(b, in, in_len);
     pthread_mutex_lock(&mid->lock);
-    frt__entry* e = mid->stopping ? NULL : frt__entry_find(mid, name, provider_id);
-    ret           = mid->stopping ? HG_CANCELED : e ? frt__call_arm(mid, k, timeout_ms) : HG_NOENTRY;
     k->work.urgent = frt__rpc_urgent_name_locked(mid, name);
+    frt__entry* e  = mid->stopping ? NULL : frt__entry_find(mid, name, provider_id);
+    ret = mid->stopping ? HG_CANCELED : e ? frt__call_arm(mid, k, timeout_ms) : HG_NOENTRY;
+    /* once the lock is released an async k may expire, complete and be
+     * freed on another thread: what is needed of it is read now */
+    uint64_t id = k->id;
     if (ret == HG_SUCCESS) e->active++;
     pthread_mutex_unlock(&mid->lock);
     if (ret != HG_SUCCESS) {
@@ -183,7 +186,7 @@ static hg_return_t frt__call_start_local(margo_instance_id mid, const char* name
         free(b);
         return ret;
     }
-    frt__request_init(r, mid, NULL, e, k->id, provider_id, b, b, in_len, mid->self);
+    frt__request_init(r, mid, NULL, e, id, provider_id, b, b, in_len, mid->self);
     /* a handler of this instance calling itself synchronously waits
      * for this request: it runs first (depth first), so a storm of
      * nested self-calls keeps few handlers -- and threads -- blocked */
@@ -208,11 +211,15 @@ static hg_return_t frt__call_start_remote(margo_instance_id mid, hg_addr_t addr,
     k->work.urgent = frt__rpc_urgent_name_locked(mid, name);
     ret = conn->state == FRT__CS_CLOSED ? HG_HOSTUNREACH : frt__call_arm(mid, k, timeout_ms);
     if (ret == HG_SUCCESS) atomic_fetch_add(&conn->ncalls, 1);
+    /* once the lock is released an async k may fail (its connection
+     * closes, it expires), complete and be freed on another thread: only
+     * a synchronous caller's k (keep) may be touched after this */
+    uint64_t id = k->id;
     pthread_mutex_unlock(&mid->lock);
     if (ret == HG_SUCCESS) {
         frt__hdr h    = {0};
         h.type        = FRT__T_REQUEST;
-        h.id          = k->id;
+        h.id          = id;
         h.provider_id = provider_id;
         h.name_len    = (uint16_t)strlen(name);
         h.payload_len = (uint32_t)in_len;
