@@ -33,7 +33,7 @@ log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
 [ -x "$MEMBER" ] || fail "no member binary $MEMBER"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flock-chaos-XXXXXX")
-declare -A PID STATE ADDR TOUCHED KILLED_AT KILLED_ADDR STATUS SEEN RESUME LONG
+declare -A PID STATE ADDR TOUCHED KILLED_AT KILLED_ADDR STATUS SEEN RESUME LONG ERRF
 ALLPIDS=""
 cleanup() {
     for p in $ALLPIDS; do
@@ -73,6 +73,7 @@ start() { # start NAME [join]
             >"$WORK/$name.$GEN.out" 2>"$WORK/$name.$GEN.err" &
     fi
     PID[$name]=$!
+    ERRF[$name]="$WORK/$name.$GEN.err"
     ALLPIDS="$ALLPIDS $!"
     STATE[$name]=alive
     TOUCHED[$name]=0
@@ -152,6 +153,11 @@ while [ "$EPOCHSECONDS" -lt "$chaos_end" ]; do
         restarts=$((restarts + 1))
         log "restart $n" ;;
     alive)
+        if ! kill -0 "${PID[$n]}" 2>/dev/null; then # nobody killed it: it exited by itself
+            echo "---- the end of ${ERRF[$n]}"
+            tail -n 30 "${ERRF[$n]}" 2>/dev/null
+            fail "$n (pid ${PID[$n]}) exited by itself"
+        fi
         learn_addr "$n"
         r=$((RANDOM % 10))
         if [ $r -lt 3 ] && [ -n "${ADDR[$n]}" ]; then
@@ -229,7 +235,14 @@ converged() {
 end=$((EPOCHSECONDS + BOUND_S + SLACK_S + 20))
 until converged; do
     check_invariants
-    [ "$EPOCHSECONDS" -gt "$end" ] && fail "no convergence on the live members ($LIVE): $(for m in $LIVE; do echo "$m=$(field $m members)/$(field $m digest)"; done)"
+    if [ "$EPOCHSECONDS" -gt "$end" ]; then
+        for m in $LIVE; do # what each live member said, and whether it is still running
+            kill -0 "${PID[$m]}" 2>/dev/null || echo "---- $m (pid ${PID[$m]}) is not running"
+            echo "---- $m: the end of ${ERRF[$m]}"
+            tail -n 15 "${ERRF[$m]}" 2>/dev/null
+        done
+        fail "no convergence on the live members ($LIVE): $(for m in $LIVE; do echo "$m=$(field $m members)/$(field $m digest)"; done)"
+    fi
     sleep 0.2
 done
 log "converged: $nlive live members share digest $(field m0 digest)"
