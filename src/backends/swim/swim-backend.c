@@ -663,10 +663,6 @@ static flock_return_t register_rpcs(swim_backend* b, ABT_pool pool, bool urgent_
         frt_rpc_deregister(b->mid, RPC_JOIN, b->pid);
         return FLOCK_ERR_FROM_MERCURY;
     }
-    /* announcements (JOIN, LEAVE, SYNC) are rare and short, and a joiner
-     * waits for its answer: they go ahead of the bulk of probes and gossip
-     * (a seed of a 1024-member bootstrap has thousands queued) */
-    (void)frt_rpc_set_urgent(b->mid, RPC_ANNOUNCE, b->pid, true);
     b->rpcs_registered = true;
     if (margo_timer_create(b->mid, on_timer, b, &b->timer) != HG_SUCCESS) {
         b->timer = NULL;
