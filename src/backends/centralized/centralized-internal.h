@@ -86,6 +86,7 @@
 #define CENT_MAX_REDIRECTS       4      /* hops a request follows to the primary */ /* a listed secondary's first look at the primary */
 #define CENT_JOIN_TIMEOUT_MS     60000.0
 #define CENT_JOIN_RETRY_MS       10000.0 /* retry window for unreachable primaries */
+#define CENT_JOIN_QUORUM_WAIT_MS 30000.0 /* and for a primary without a majority */
 #define CENT_EVENT_LOG_CAPACITY  4096
 #define CENT_META_TIMEOUT_MS     10000.0 /* a metadata change, to the primary */
 #define CENT_NUM_RPCS            8

@@ -365,7 +365,7 @@ static void cent__adopt_from_view(cent_state_t* s, flock_group_view_t* v)
  * could follow (an election under way, or it took over as we asked): the
  * caller may try again (FLOCK_ERR_OP_FORBIDDEN then). */
 static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
-                                 hg_return_t* transport, bool* no_primary)
+                                 hg_return_t* transport, bool* no_primary, bool* no_quorum)
 {
     flock_return_t ret = FLOCK_SUCCESS;
     frt_wbuf b = FRT_WBUF_INIT;
@@ -378,6 +378,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
     flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
 
     *no_primary = false;
+    *no_quorum  = false;
     cent__put_envelope(s, &b);
     flock__cent_encode_u16(&b, s->provider_id);
     if (b.failed) {
@@ -416,12 +417,24 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
         ret = FLOCK_ERR_OP_FORBIDDEN;
         goto finish;
     }
+    if (status == FLOCK_ERR_OTHER) {
+        /* the primary reaches fewer than half of its group (see the quorum
+         * rule) or is stopping: the caller may try again */
+        char paddr[FRT_MAX_ADDR_LEN + 1];
+        uint16_t ppid;
+        cent__primary_name(s, paddr, sizeof paddr, &ppid);
+        margo_info(s->mid, CENT_LOG_PREFIX "the primary %s (%u) cannot admit %s (%u) now: it "
+                   "reaches fewer than half of its group, or it is stopping",
+                   paddr, ppid, s->self_addr, s->provider_id);
+        *no_quorum = true;
+        ret = FLOCK_ERR_OTHER;
+        goto finish;
+    }
     if (status != FLOCK_SUCCESS) {
         ret = flock__cent_status_to_return(status);
         margo_error(s->mid, CENT_LOG_PREFIX "the primary refused the join of %s (%u): %s",
                     s->self_addr, s->provider_id,
                     status == FLOCK_ERR_INVALID_GROUP ? "it is the primary of another group"
-                    : status == FLOCK_ERR_OTHER ? "it cannot reach a majority of its group now"
                                                 : "error");
         goto finish;
     }
@@ -454,8 +467,8 @@ finish:
 flock_return_t cent__secondary_rejoin_locked(cent_state_t* s)
 {
     hg_return_t transport = HG_SUCCESS;
-    bool no_primary = false;
-    return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport, &no_primary);
+    bool no_primary = false, no_quorum = false;
+    return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport, &no_primary, &no_quorum);
 }
 
 /* Contract: sync_mtx held (joining). Make the member after *next (in the
@@ -488,34 +501,40 @@ static bool cent__try_next_member(cent_state_t* s, size_t* next)
  * that primary finishes registering), or a member that knows no primary
  * to redirect to (an election under way: the file's primary just died),
  * is retried every 200 ms for CENT_JOIN_RETRY_MS, trying the other members
- * of the file's view (which redirect). If a lost connection hid a join the
- * primary did apply, the retry is a rejoin, answered with the view like the
- * first join. */
+ * of the file's view (which redirect). A primary that refuses the join
+ * because it reaches fewer than half of its group (members paused, or
+ * killed and not yet declared: it declares nobody while it lacks a
+ * majority) is asked again every 200 ms for CENT_JOIN_QUORUM_WAIT_MS: a
+ * restarted member comes back once the group can decide again. If a lost
+ * connection hid a join the primary did apply, the retry is a rejoin,
+ * answered with the view like the first join. */
 flock_return_t cent__secondary_join(cent_state_t* s)
 {
-    double deadline = frt_now_ms() + CENT_JOIN_RETRY_MS;
+    double start = frt_now_ms();
     bool retried = false;
     size_t next = 0;
     flock_return_t ret;
     for (;;) {
         hg_return_t transport = HG_SUCCESS;
-        bool no_primary = false;
-        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport, &no_primary);
+        bool no_primary = false, no_quorum = false;
+        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport, &no_primary, &no_quorum);
         if (ret == FLOCK_SUCCESS) break;
         /* HG_NOENTRY after a refused connection: the primary's process is
          * now listening but has not registered its provider yet (it is
          * still starting); keep retrying. HG_NOENTRY on the first attempt
          * (a wrong provider id, say) fails at once. */
         bool starting = retried && transport == HG_NOENTRY;
-        if ((transport != HG_HOSTUNREACH && !starting && !no_primary) ||
-            frt_now_ms() >= deadline)
+        double waited = frt_now_ms() - start;
+        if (no_quorum ? waited >= CENT_JOIN_QUORUM_WAIT_MS
+                      : (transport != HG_HOSTUNREACH && !starting && !no_primary) ||
+                            waited >= CENT_JOIN_RETRY_MS)
             break;
         retried = true;
         /* the primary named by the file may be gone (a takeover since):
          * any other member of the file's view redirects to the current one */
         if ((transport == HG_HOSTUNREACH || no_primary) && cent__try_next_member(s, &next))
             continue;
-        margo_thread_sleep(s->mid, 200);
+        margo_thread_sleep(s->mid, no_quorum ? 500 : 200);
     }
     if (ret != FLOCK_SUCCESS) {
         char paddr[FRT_MAX_ADDR_LEN + 1];
@@ -525,6 +544,9 @@ flock_return_t cent__secondary_join(cent_state_t* s)
                     ppid, ret == FLOCK_ERR_OP_FORBIDDEN
                               ? ": no member named a primary (it is not the primary and "
                                 "knows none)"
+                          : ret == FLOCK_ERR_OTHER
+                              ? ": the primary reached fewer than half of its group (or was "
+                                "stopping) for as long as this member waited"
                               : "");
     }
     return ret;
