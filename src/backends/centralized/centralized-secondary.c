@@ -423,8 +423,8 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
         char paddr[FRT_MAX_ADDR_LEN + 1];
         uint16_t ppid;
         cent__primary_name(s, paddr, sizeof paddr, &ppid);
-        margo_info(s->mid, CENT_LOG_PREFIX "the primary %s (%u) cannot admit %s (%u) now: it "
-                   "reaches fewer than half of its group, or it is stopping",
+        margo_info(s->mid, CENT_LOG_PREFIX "the primary %s (%u) cannot reach a majority of "
+                   "its group (or it is stopping): the join of %s (%u) is refused for now",
                    paddr, ppid, s->self_addr, s->provider_id);
         *no_quorum = true;
         ret = FLOCK_ERR_OTHER;
@@ -504,7 +504,7 @@ static bool cent__try_next_member(cent_state_t* s, size_t* next)
  * of the file's view (which redirect). A primary that refuses the join
  * because it reaches fewer than half of its group (members paused, or
  * killed and not yet declared: it declares nobody while it lacks a
- * majority) is asked again every 200 ms for CENT_JOIN_QUORUM_WAIT_MS: a
+ * majority) is asked again every 500 ms for CENT_JOIN_QUORUM_WAIT_MS: a
  * restarted member comes back once the group can decide again. If a lost
  * connection hid a join the primary did apply, the retry is a rejoin,
  * answered with the view like the first join. */
@@ -540,14 +540,17 @@ flock_return_t cent__secondary_join(cent_state_t* s)
         char paddr[FRT_MAX_ADDR_LEN + 1];
         uint16_t ppid;
         cent__primary_name(s, paddr, sizeof paddr, &ppid);
-        margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)%s", paddr,
-                    ppid, ret == FLOCK_ERR_OP_FORBIDDEN
-                              ? ": no member named a primary (it is not the primary and "
-                                "knows none)"
-                          : ret == FLOCK_ERR_OTHER
-                              ? ": the primary reached fewer than half of its group (or was "
-                                "stopping) for as long as this member waited"
-                              : "");
+        if (ret == FLOCK_ERR_OTHER)
+            margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u): the "
+                        "primary cannot reach a majority of its group (or it is stopping); it "
+                        "refused this join for %.0f s", paddr, ppid,
+                        CENT_JOIN_QUORUM_WAIT_MS / 1000.0);
+        else
+            margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u)%s",
+                        paddr, ppid, ret == FLOCK_ERR_OP_FORBIDDEN
+                                         ? ": no member named a primary (it is not the primary "
+                                           "and knows none)"
+                                         : "");
     }
     return ret;
 }
