@@ -511,12 +511,12 @@ static bool cent__try_next_member(cent_state_t* s, size_t* next)
 flock_return_t cent__secondary_join(cent_state_t* s)
 {
     double start = frt_now_ms();
-    bool retried = false;
+    bool retried = false, no_quorum = false;
     size_t next = 0;
     flock_return_t ret;
     for (;;) {
         hg_return_t transport = HG_SUCCESS;
-        bool no_primary = false, no_quorum = false;
+        bool no_primary = false;
         ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport, &no_primary, &no_quorum);
         if (ret == FLOCK_SUCCESS) break;
         /* HG_NOENTRY after a refused connection: the primary's process is
@@ -540,7 +540,7 @@ flock_return_t cent__secondary_join(cent_state_t* s)
         char paddr[FRT_MAX_ADDR_LEN + 1];
         uint16_t ppid;
         cent__primary_name(s, paddr, sizeof paddr, &ppid);
-        if (ret == FLOCK_ERR_OTHER)
+        if (no_quorum)
             margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u): the "
                         "primary cannot reach a majority of its group (or it is stopping); it "
                         "refused this join for %.0f s", paddr, ppid,
