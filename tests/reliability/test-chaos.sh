@@ -252,7 +252,11 @@ for m in $LIVE; do kill -TERM "${PID[$m]}"; done
 for m in $LIVE; do
     wait "${PID[$m]}"
     rc=$?
-    [ $rc = 0 ] || fail "$m exited with status $rc"
+    if [ $rc != 0 ]; then
+        echo "---- $m: the end of ${ERRF[$m]}"
+        tail -n 60 "${ERRF[$m]}" 2>/dev/null
+        fail "$m exited with status $rc"
+    fi
 done
 if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$WORK"/*.err 2>/dev/null; then
     fail "sanitizer report in a member's stderr"
