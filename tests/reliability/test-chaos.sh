@@ -7,7 +7,9 @@
 # more members join at once; then for SECONDS (default 20) a random action
 # hits a random other member every 0.3-1.2 s: SIGKILL (restarted later as
 # a new process that joins), a short pause (0.1-0.4 s), or a long pause
-# (longer than the detection bound). Invariants:
+# (longer than the detection bound); centralized: no SIGKILL that would
+# leave more than half of the primary's view dead (see kill_would_halt).
+# Invariants:
 #   - centralized: a member that was never paused or killed, once in the
 #     primary's view, is never removed from it (sampled every 100 ms);
 #   - every SIGKILLed member leaves m0's view within the backend's bound
@@ -140,6 +142,23 @@ check_invariants() {
 }
 
 chaos_end=$((EPOCHSECONDS + DURATION))
+# centralized: would killing $1 leave more than half of m0's view dead? The
+# primary then declares nobody, ever (the quorum rule: it cannot tell the
+# dead from a majority that elected another primary) and admits nobody:
+# the group halts by design until an operator removes the dead (flockctl
+# force-leave). Losing a majority for good is no ordinary failure, so the
+# chaos does not do it (it pauses the member instead).
+kill_would_halt() {
+    [ "$BACKEND" = centralized ] || return 1
+    load m0 || return 1
+    local dead=0 k
+    [[ "$V_list" == *" ${ADDR[$1]} "* ]] && dead=1
+    for k in "${!KILLED_AT[@]}"; do
+        [[ "$V_list" == *" ${KILLED_ADDR[$k]} "* ]] && dead=$((dead + 1))
+    done
+    [ $((2 * dead)) -gt "${V_members:-0}" ]
+}
+
 kills=0 pauses=0 restarts=0
 while [ "$EPOCHSECONDS" -lt "$chaos_end" ]; do
     # a random member, a random action
@@ -160,6 +179,9 @@ while [ "$EPOCHSECONDS" -lt "$chaos_end" ]; do
         fi
         learn_addr "$n"
         r=$((RANDOM % 10))
+        if [ $r -lt 3 ] && [ -n "${ADDR[$n]}" ] && kill_would_halt "$n"; then
+            r=3 # a short pause instead
+        fi
         if [ $r -lt 3 ] && [ -n "${ADDR[$n]}" ]; then
             kill -KILL "${PID[$n]}"
             wait "${PID[$n]}" 2>/dev/null
