@@ -204,10 +204,11 @@ static bool frt__on_hello(margo_instance_id mid, frt__conn* c, const frt__hdr* h
             c->peer      = named;
         }
     }
-    /* an accepted connection (no key yet) enters the table; a dialer's
-     * connection has its key from the dial, and one that left the table
-     * since (it said bye, or it was closed) stays out */
-    if (!c->in_table && !c->key && c->peer) {
+    /* an accepted connection (no key yet: a key comes only with a place
+     * in the table) enters the table; a dialer's connection has its key
+     * from the dial and keeps it after it left the table (it said bye, or
+     * it was closed), so it stays out */
+    if (!c->key && c->peer) {
         char key[FRT_MAX_ADDR_LEN + 32];
         frt__addr_key(&spec, key, sizeof key);
         if (!frt__conn_find_locked(mid, key) && (c->key = strdup(key)) != NULL)

@@ -312,22 +312,28 @@ void frt__addr_key(const frt__addr_spec* spec, char* key, size_t key_size)
         snprintf(key, key_size, spec->v6 ? "tcp:[%s]:%d" : "tcp:%s:%d", spec->host, spec->port);
 }
 
-/* The environment variable `name` as an unsigned decimal number, for the
- * two readers below: false if unset or empty. Otherwise *n is the number,
- * *rest what follows its digits, and *ok whether there were digits,
- * without a sign (strtoull would take "-1" for the largest number) and
- * without overflow. */
-static bool frt__env_number(const char* name, const char** text, unsigned long long* n,
-                            const char** rest, bool* ok)
+/* The environment variable `name` read as an unsigned decimal number (for
+ * the two readers below). */
+typedef struct frt__env_num {
+    const char*        text; /* the variable's value */
+    unsigned long long n;    /* the number its digits make */
+    const char*        rest; /* what follows the digits */
+    bool               ok;   /* digits, without a sign (strtoull would take
+                                "-1" for the largest number), no overflow */
+} frt__env_num;
+
+/* false if `name` is unset or empty. */
+static bool frt__env_number(const char* name, frt__env_num* out)
 {
     const char* v = getenv(name);
     if (!v || !*v) return false;
-    char* end = NULL;
-    errno     = 0;
-    *n        = strtoull(v, &end, 10);
-    *text     = v;
-    *rest     = end;
-    *ok       = end != v && !errno && v[strspn(v, " \t")] != '-' && v[strspn(v, " \t")] != '+';
+    const char* first = v + strspn(v, " \t");
+    char*       end   = NULL;
+    errno             = 0;
+    out->n            = strtoull(v, &end, 10);
+    out->text         = v;
+    out->rest         = end;
+    out->ok           = end != v && !errno && *first != '-' && *first != '+';
     return true;
 }
 
@@ -336,20 +342,20 @@ static bool frt__env_number(const char* name, const char** text, unsigned long l
  * dflt; malformed or too small: dflt with a warning. */
 size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt)
 {
-    const char*        v = NULL, *end = NULL;
-    unsigned long long n  = 0;
-    bool               ok = false;
-    if (!frt__env_number(name, &v, &n, &end, &ok)) return dflt;
-    unsigned sh = 0;
-    if (ok && *end) {
+    frt__env_num e;
+    if (!frt__env_number(name, &e)) return dflt;
+    const char*        end = e.rest;
+    unsigned long long n   = e.n;
+    unsigned           sh  = 0;
+    if (e.ok && *end) {
         sh = (*end == 'k' || *end == 'K') ? 10 : (*end == 'm' || *end == 'M') ? 20
              : (*end == 'g' || *end == 'G') ? 30 : 99;
         end++;
         if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0) end += strlen(end);
     }
-    if (!ok || *end || sh == 99 || n > (SIZE_MAX >> sh) || (n << sh) < ((size_t)64 << 10)) {
+    if (!e.ok || *end || sh == 99 || n > (SIZE_MAX >> sh) || (n << sh) < ((size_t)64 << 10)) {
         frt__log(lc, MARGO_LOG_WARNING, "%s=\"%s\" is not a byte count of at least 64K; using %zu",
-                 name, v, dflt);
+                 name, e.text, dflt);
         return dflt;
     }
     return (size_t)(n << sh);
@@ -360,15 +366,13 @@ size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt)
  * over a day: dflt with a warning. */
 double frt__env_ms(const frt__log_ctx* lc, const char* name, double dflt)
 {
-    const char*        v = NULL, *end = NULL;
-    unsigned long long n  = 0;
-    bool               ok = false;
-    if (!frt__env_number(name, &v, &n, &end, &ok)) return dflt;
-    if (!ok || *end || n > 86400000ull) {
+    frt__env_num e;
+    if (!frt__env_number(name, &e)) return dflt;
+    if (!e.ok || *e.rest || e.n > 86400000ull) {
         frt__log(lc, MARGO_LOG_WARNING,
-                 "%s=\"%s\" is not a number of milliseconds (0 to 86400000); using %.0f", name, v,
-                 dflt);
+                 "%s=\"%s\" is not a number of milliseconds (0 to 86400000); using %.0f", name,
+                 e.text, dflt);
         return dflt;
     }
-    return (double)n;
+    return (double)e.n;
 }

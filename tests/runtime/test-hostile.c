@@ -16,21 +16,6 @@ static char        srv_addr[128];
 static int  raw_connect(void) { return rt_raw_connect(srv_addr); }
 static void raw_send(int fd, const void* p, size_t n) { rt_raw_send(fd, p, n); }
 
-static void send_hdr(int fd, frt__hdr h)
-{
-    uint8_t b[FRT__HDR_LEN];
-    frt__hdr_encode(&h, b);
-    raw_send(fd, b, sizeof b);
-}
-
-static void send_hello(int fd, const char* addr)
-{
-    frt__hdr h = {.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(addr)};
-    send_hdr(fd, h);
-    raw_send(fd, addr, strlen(addr));
-}
-
-
 static margo_instance_id cli;
 static hg_addr_t         srv_a;
 
@@ -80,7 +65,7 @@ int main(int argc, char** argv)
     expect_close(fd, "truncated header");
 
     fd = raw_connect();
-    send_hello(fd, peer);
+    rt_raw_send_hello(fd, peer);
     uint8_t b[FRT__HDR_LEN];
     frt__hdr h = {.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 100};
     frt__hdr_encode(&h, b);
@@ -96,33 +81,33 @@ int main(int argc, char** argv)
     expect_close(fd, "bad version");
 
     fd = raw_connect();
-    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4});
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4});
     raw_send(fd, "echo", 4);
     expect_close(fd, "request before hello");
 
     fd = raw_connect();
-    send_hello(fd, "na+sm://not-an-address");
+    rt_raw_send_hello(fd, "na+sm://not-an-address");
     expect_close(fd, "malformed hello");
 
     fd = raw_connect();
-    send_hello(fd, peer);
-    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4});
+    rt_raw_send_hello(fd, peer);
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4});
     raw_send(fd, "ec\0o", 4);
     expect_close(fd, "NUL in RPC name");
 
     fd = raw_connect();
-    send_hello(fd, peer);
-    send_hello(fd, peer);
+    rt_raw_send_hello(fd, peer);
+    rt_raw_send_hello(fd, peer);
     expect_close(fd, "second hello");
 
     fd = raw_connect();
-    send_hello(fd, peer);
-    send_hdr(fd, (frt__hdr){.type = FRT__T_ERROR, .id = 5, .status = 0});
+    rt_raw_send_hello(fd, peer);
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_ERROR, .id = 5, .status = 0});
     expect_close(fd, "error frame with status 0");
 
     fd = raw_connect();
-    send_hello(fd, peer);
-    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 1000});
+    rt_raw_send_hello(fd, peer);
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 1000});
     raw_send(fd, "echo", 4);
     raw_send(fd, "partial", 7);
     shutdown(fd, SHUT_WR);
@@ -132,7 +117,7 @@ int main(int argc, char** argv)
     srand(1234);
     for (int i = 0; i < 50; i++) {
         fd = raw_connect();
-        send_hello(fd, peer);
+        rt_raw_send_hello(fd, peer);
         uint8_t junk[256];
         for (size_t k = 0; k < sizeof junk; k++) junk[k] = (uint8_t)rand();
         if (i % 2) memcpy(junk, "FRT1\x01", 5); /* valid magic and version */
@@ -146,13 +131,13 @@ int main(int argc, char** argv)
     /* a well-formed request over the raw socket gets a well-formed answer,
      * and a stalled peer (half a frame) does not block anybody */
     int stalled = raw_connect();
-    send_hello(stalled, peer);
+    rt_raw_send_hello(stalled, peer);
     raw_send(stalled, "FRT1\x01\x02", 6);
     fd = raw_connect();
-    send_hello(fd, peer);
-    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 77, .name_len = 4, .payload_len = 3});
+    rt_raw_send_hello(fd, peer);
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 77, .name_len = 4, .payload_len = 3});
     raw_send(fd, "echoabc", 7);
-    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 78, .provider_id = 5, .name_len = 4});
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 78, .provider_id = 5, .name_len = 4});
     raw_send(fd, "echo", 4);
     /* expect: the server's hello, then RESPONSE 77 "abc", then ERROR 78 NOENTRY */
     uint8_t  in[512];
@@ -184,8 +169,8 @@ int main(int argc, char** argv)
     }
     CHECK_EQ_INT(seen, 3);
     /* responses to unknown ids are ignored, the connection stays usable */
-    send_hdr(fd, (frt__hdr){.type = FRT__T_RESPONSE, .id = 999999});
-    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 79, .name_len = 4});
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_RESPONSE, .id = 999999});
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 79, .name_len = 4});
     raw_send(fd, "echo", 4);
     got = 0;
     while (got < FRT__HDR_LEN) {

@@ -24,7 +24,6 @@
 #include "rt-raw.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 
 static const char* transport;
@@ -137,12 +136,6 @@ static void test_idle_close(void)
 
 /* ---- a raw dialer's bye crosses the server's call ---- */
 
-static void send_hdr(int fd, frt__hdr h)
-{
-    uint8_t buf[FRT__HDR_LEN];
-    frt__hdr_encode(&h, buf);
-    rt_raw_send(fd, buf, sizeof buf);
-}
 
 /* Read frames until one of type `type` (its header in *h, its body
  * skipped); false on EOF or timeout. */
@@ -187,12 +180,11 @@ static void test_bye_crosses_call(void)
     /* we dial srv and say we are `other`: srv's calls to other come to us */
     const char* claim = frt_self_addr_str(other);
     int         fd    = rt_raw_connect(frt_self_addr_str(srv));
-    send_hdr(fd, (frt__hdr){.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(claim)});
-    rt_raw_send(fd, claim, strlen(claim));
+    rt_raw_send_hello(fd, claim);
     frt__hdr h;
     CHECK(read_until(fd, FRT__T_HELLO, &h));
     /* a call of ours answered: srv has taken our hello (frames in order) */
-    send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 1});
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 1});
     rt_raw_send(fd, "echoh", 5);
     CHECK(read_until(fd, FRT__T_RESPONSE, &h) && h.id == 1);
     call_arg c = {.from = srv, .to = rt_lookup(srv, claim)};
@@ -200,12 +192,12 @@ static void test_bye_crosses_call(void)
     pthread_create(&t, NULL, call_thread, &c);
     CHECK(read_until(fd, FRT__T_REQUEST, &h));
     /* bye while srv's call is pending: srv keeps the connection ... */
-    send_hdr(fd, (frt__hdr){.type = FRT__T_BYE});
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_BYE});
     usleep(300000);
     char probe;
     CHECK(recv(fd, &probe, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN);
     /* ... until its call is answered; then it closes, and tells nobody */
-    send_hdr(fd, (frt__hdr){.type = FRT__T_RESPONSE, .id = h.id, .payload_len = 2});
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_RESPONSE, .id = h.id, .payload_len = 2});
     rt_raw_send(fd, "ok", 2);
     pthread_join(t, NULL);
     CHECK_EQ_INT(c.ret, HG_SUCCESS);
@@ -222,9 +214,8 @@ static void test_bye_crosses_call(void)
 
     /* a bye with extra fields is a protocol error: srv hangs up */
     fd = rt_raw_connect(frt_self_addr_str(srv));
-    send_hdr(fd, (frt__hdr){.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(claim)});
-    rt_raw_send(fd, claim, strlen(claim));
-    send_hdr(fd, (frt__hdr){.type = FRT__T_BYE, .id = 7});
+    rt_raw_send_hello(fd, claim);
+    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_BYE, .id = 7});
     CHECK(rt_raw_sees_end(fd));
     close(fd);
 
@@ -236,96 +227,38 @@ static void test_bye_crosses_call(void)
 
 /* ---- a hello that comes after the dialer's bye ---- */
 
-/* A listening socket at a peer address of the transport under test (the
- * instance dials it like any peer); its address in addr. */
-static int raw_listen(char* addr, size_t len)
-{
-    int fd;
-    if (strcmp(transport, "na+sm") == 0) {
-        struct sockaddr_un sa = {0};
-        sa.sun_family         = AF_UNIX;
-        int n = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "frt-na+sm-%d-%d",
-                         (int)getpid(), 4242);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd >= 0);
-        REQUIRE(bind(fd, (struct sockaddr*)&sa,
-                     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) == 0);
-        snprintf(addr, len, "na+sm://%d-%d", (int)getpid(), 4242);
-    } else if (rt_v6) {
-        struct sockaddr_in6 sa = {0};
-        socklen_t           sl = sizeof sa;
-        sa.sin6_family         = AF_INET6;
-        sa.sin6_addr           = in6addr_loopback;
-        fd                     = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd >= 0);
-        REQUIRE(bind(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
-        REQUIRE(getsockname(fd, (struct sockaddr*)&sa, &sl) == 0);
-        snprintf(addr, len, "%s://[::1]:%d", transport, ntohs(sa.sin6_port));
-    } else {
-        struct sockaddr_in sa = {0};
-        socklen_t          sl = sizeof sa;
-        sa.sin_family         = AF_INET;
-        sa.sin_addr.s_addr    = htonl(INADDR_LOOPBACK);
-        fd                    = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd >= 0);
-        REQUIRE(bind(fd, (struct sockaddr*)&sa, sizeof sa) == 0);
-        REQUIRE(getsockname(fd, (struct sockaddr*)&sa, &sl) == 0);
-        snprintf(addr, len, "%s://127.0.0.1:%d", transport, ntohs(sa.sin_port));
-    }
-    REQUIRE(listen(fd, 8) == 0);
-    return fd;
-}
-
-/* The next connection on lfd within ms (10 s receive timeout), or -1. */
-static int raw_accept(int lfd, int ms)
-{
-    struct pollfd p = {.fd = lfd, .events = POLLIN};
-    if (poll(&p, 1, ms) != 1) return -1;
-    int fd = accept(lfd, NULL, NULL);
-    if (fd < 0) return -1;
-    struct timeval tv = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-static void send_hello(int fd, const char* self)
-{
-    send_hdr(fd, (frt__hdr){.type = FRT__T_HELLO, .name_len = (uint16_t)strlen(self)});
-    rt_raw_send(fd, self, strlen(self));
-}
-
 static void test_late_hello(void)
 {
     margo_instance_id srv = rt_server(transport);
     char              addr[128];
-    int               lfd = raw_listen(addr, sizeof addr);
+    int               lfd = rt_raw_listen(transport, addr, sizeof addr);
     hg_addr_t         to  = rt_lookup(srv, addr);
     /* 1. srv dials us; we take its hello and its request and say nothing */
     void*  out  = NULL;
     size_t olen = 0;
     CHECK_EQ_INT(frt_forward(srv, to, "echo", 0, "q", 1, 200, &out, &olen), HG_TIMEOUT);
     free(out);
-    int fd = raw_accept(lfd, 10000);
+    int fd = rt_raw_accept(lfd, 10000);
     REQUIRE(fd >= 0);
     /* 2. quiet for IDLE_MS: srv says bye (its connection leaves the table) */
     frt__hdr h;
     CHECK(read_until(fd, FRT__T_BYE, &h));
     /* 3. our hello, late (a peer that was paused) */
-    send_hello(fd, addr);
+    rt_raw_send_hello(fd, addr);
     usleep(200000);
     /* 4. srv's next call to us dials afresh: the old connection carries
      *    nothing more */
     call_arg c = {.from = srv, .to = to};
     pthread_t t;
     pthread_create(&t, NULL, call_thread, &c);
-    int fd2 = raw_accept(lfd, 10000);
+    int fd2 = rt_raw_accept(lfd, 10000);
     CHECK(fd2 >= 0);
     char probe;
     CHECK(recv(fd, &probe, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN);
     if (fd2 >= 0) {
-        send_hello(fd2, addr);
+        rt_raw_send_hello(fd2, addr);
         if (read_until(fd2, FRT__T_REQUEST, &h)) {
-            send_hdr(fd2, (frt__hdr){.type = FRT__T_RESPONSE, .id = h.id, .payload_len = 2});
+            rt_raw_send_hdr(fd2, (frt__hdr){.type = FRT__T_RESPONSE, .id = h.id, .payload_len = 2});
             rt_raw_send(fd2, "ok", 2);
         }
     } else {

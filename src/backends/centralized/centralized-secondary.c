@@ -359,13 +359,23 @@ static void cent__adopt_from_view(cent_state_t* s, flock_group_view_t* v)
     }
 }
 
+/* Why a join the primary answered was refused for now (cent__join): the
+ * caller may ask again. */
+typedef enum {
+    CENT_REFUSED_NOT  = 0, /* not refused for now: joined, or failed for good */
+    CENT_NO_PRIMARY   = 1, /* the member asked is not the primary and named none
+                              we could follow (an election under way, or it took
+                              over as we asked): FLOCK_ERR_OP_FORBIDDEN */
+    CENT_NO_QUORUM    = 2, /* the primary reaches fewer than half of its group
+                              (the quorum rule) or is stopping: FLOCK_ERR_OTHER */
+} cent_refusal;
+
 /* Contract: sync_mtx held by the caller; RPCs registered. Join through the
  * primary (waiting at most timeout_ms) and install the view it returns.
- * *no_primary: the member asked is not the primary and named none we
- * could follow (an election under way, or it took over as we asked): the
- * caller may try again (FLOCK_ERR_OP_FORBIDDEN then). */
+ * *transport: how the last call went; *refusal: whether the primary (or
+ * the member asked) refused the join for now. */
 static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
-                                 hg_return_t* transport, bool* no_primary, bool* no_quorum)
+                                 hg_return_t* transport, cent_refusal* refusal)
 {
     flock_return_t ret = FLOCK_SUCCESS;
     frt_wbuf b = FRT_WBUF_INIT;
@@ -377,8 +387,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
     hg_return_t hret;
     flock_group_view_t tmp = FLOCK_GROUP_VIEW_INITIALIZER;
 
-    *no_primary = false;
-    *no_quorum  = false;
+    *refusal = CENT_REFUSED_NOT;
     cent__put_envelope(s, &b);
     flock__cent_encode_u16(&b, s->provider_id);
     if (b.failed) {
@@ -413,7 +422,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
         cent__primary_name(s, paddr, sizeof paddr, &ppid);
         margo_info(s->mid, CENT_LOG_PREFIX "%s (%u) is not the primary and names none to "
                    "follow (an election under way?)", paddr, ppid);
-        *no_primary = true;
+        *refusal = CENT_NO_PRIMARY;
         ret = FLOCK_ERR_OP_FORBIDDEN;
         goto finish;
     }
@@ -426,7 +435,7 @@ static flock_return_t cent__join(cent_state_t* s, double timeout_ms,
         margo_info(s->mid, CENT_LOG_PREFIX "the primary %s (%u) cannot reach a majority of "
                    "its group (or it is stopping): the join of %s (%u) is refused for now",
                    paddr, ppid, s->self_addr, s->provider_id);
-        *no_quorum = true;
+        *refusal = CENT_NO_QUORUM;
         ret = FLOCK_ERR_OTHER;
         goto finish;
     }
@@ -466,9 +475,9 @@ finish:
 
 flock_return_t cent__secondary_rejoin_locked(cent_state_t* s)
 {
-    hg_return_t transport = HG_SUCCESS;
-    bool no_primary = false, no_quorum = false;
-    return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport, &no_primary, &no_quorum);
+    hg_return_t  transport = HG_SUCCESS;
+    cent_refusal refusal   = CENT_REFUSED_NOT;
+    return cent__join(s, CENT_CATCH_UP_TIMEOUT_MS, &transport, &refusal);
 }
 
 /* Contract: sync_mtx held (joining). Make the member after *next (in the
@@ -511,13 +520,13 @@ static bool cent__try_next_member(cent_state_t* s, size_t* next)
 flock_return_t cent__secondary_join(cent_state_t* s)
 {
     double start = frt_now_ms();
-    bool retried = false, no_quorum = false;
+    bool retried = false;
     size_t next = 0;
+    cent_refusal refusal = CENT_REFUSED_NOT; /* the last attempt's */
     flock_return_t ret;
     for (;;) {
         hg_return_t transport = HG_SUCCESS;
-        bool no_primary = false;
-        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport, &no_primary, &no_quorum);
+        ret = cent__join(s, CENT_JOIN_TIMEOUT_MS, &transport, &refusal);
         if (ret == FLOCK_SUCCESS) break;
         /* HG_NOENTRY after a refused connection: the primary's process is
          * now listening but has not registered its provider yet (it is
@@ -525,22 +534,23 @@ flock_return_t cent__secondary_join(cent_state_t* s)
          * (a wrong provider id, say) fails at once. */
         bool starting = retried && transport == HG_NOENTRY;
         double waited = frt_now_ms() - start;
-        if (no_quorum ? waited >= CENT_JOIN_QUORUM_WAIT_MS
-                      : (transport != HG_HOSTUNREACH && !starting && !no_primary) ||
-                            waited >= CENT_JOIN_RETRY_MS)
+        bool no_primary = refusal == CENT_NO_PRIMARY;
+        if (refusal == CENT_NO_QUORUM ? waited >= CENT_JOIN_QUORUM_WAIT_MS
+                                      : (transport != HG_HOSTUNREACH && !starting && !no_primary) ||
+                                            waited >= CENT_JOIN_RETRY_MS)
             break;
         retried = true;
         /* the primary named by the file may be gone (a takeover since):
          * any other member of the file's view redirects to the current one */
         if ((transport == HG_HOSTUNREACH || no_primary) && cent__try_next_member(s, &next))
             continue;
-        margo_thread_sleep(s->mid, no_quorum ? 500 : 200);
+        margo_thread_sleep(s->mid, refusal == CENT_NO_QUORUM ? 500 : 200);
     }
     if (ret != FLOCK_SUCCESS) {
         char paddr[FRT_MAX_ADDR_LEN + 1];
         uint16_t ppid;
         cent__primary_name(s, paddr, sizeof paddr, &ppid);
-        if (no_quorum)
+        if (refusal == CENT_NO_QUORUM)
             margo_error(s->mid, CENT_LOG_PREFIX "could not join the group through %s (%u): the "
                         "primary cannot reach a majority of its group (or it is stopping); it "
                         "refused this join for %.0f s", paddr, ppid,
