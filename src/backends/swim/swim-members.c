@@ -26,19 +26,16 @@ static void slot_insert(swim__t* s, uint32_t idx)
     s->slots[i] = idx + 1;
 }
 
-/** true if n members exceed the hash's load limit (1/2: a probe reads a
- *  member entry per slot it passes, a cache miss in a large group; linear
- *  probing at 4/5 passed 3 slots per hit and 13 per miss, at 1/2 1.5 and
- *  2.5) */
+/** true if n members exceed the hash's load limit (4/5) */
 static bool slots_full(const swim__t* s, uint32_t n)
 {
-    return (uint64_t)n * 2 > (uint64_t)s->capslots;
+    return (uint64_t)n * 5 > (uint64_t)s->capslots * 4;
 }
 
-/** Rebuild the hash for `need` members at load 2/5 (grows by 1.25x steps). */
+/** Rebuild the hash for `need` members at load 2/3 (grows by 1.2x steps). */
 static bool rehash(swim__t* s, uint32_t need)
 {
-    uint32_t cap = need * 2 + need / 2 + 8;
+    uint32_t cap = need + need / 2 + 8;
     uint32_t* ns = calloc(cap, sizeof *ns);
     if (!ns) return false;
     free(s->slots);
