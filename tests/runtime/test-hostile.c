@@ -107,7 +107,10 @@ int main(int argc, char** argv)
 
     fd = raw_connect();
     rt_raw_send_hello(fd, peer);
-    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 1000});
+    rt_raw_send_hdr(fd, (frt__hdr){.type        = FRT__T_REQUEST,
+                                   .id          = 1,
+                                   .name_len    = 4,
+                                   .payload_len = 1000});
     raw_send(fd, "echo", 4);
     raw_send(fd, "partial", 7);
     shutdown(fd, SHUT_WR);
@@ -135,9 +138,15 @@ int main(int argc, char** argv)
     raw_send(stalled, "FRT1\x01\x02", 6);
     fd = raw_connect();
     rt_raw_send_hello(fd, peer);
-    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 77, .name_len = 4, .payload_len = 3});
+    rt_raw_send_hdr(fd, (frt__hdr){.type        = FRT__T_REQUEST,
+                                   .id          = 77,
+                                   .name_len    = 4,
+                                   .payload_len = 3});
     raw_send(fd, "echoabc", 7);
-    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 78, .provider_id = 5, .name_len = 4});
+    rt_raw_send_hdr(fd, (frt__hdr){.type        = FRT__T_REQUEST,
+                                   .id          = 78,
+                                   .provider_id = 5,
+                                   .name_len    = 4});
     raw_send(fd, "echo", 4);
     /* expect: the server's hello, then RESPONSE 77 "abc", then ERROR 78 NOENTRY */
     uint8_t  in[512];

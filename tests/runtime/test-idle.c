@@ -136,7 +136,6 @@ static void test_idle_close(void)
 
 /* ---- a raw dialer's bye crosses the server's call ---- */
 
-
 /* Read frames until one of type `type` (its header in *h, its body
  * skipped); false on EOF or timeout. */
 static bool read_until(int fd, uint8_t type, frt__hdr* h)
@@ -184,7 +183,10 @@ static void test_bye_crosses_call(void)
     frt__hdr h;
     CHECK(read_until(fd, FRT__T_HELLO, &h));
     /* a call of ours answered: srv has taken our hello (frames in order) */
-    rt_raw_send_hdr(fd, (frt__hdr){.type = FRT__T_REQUEST, .id = 1, .name_len = 4, .payload_len = 1});
+    rt_raw_send_hdr(fd, (frt__hdr){.type        = FRT__T_REQUEST,
+                                   .id          = 1,
+                                   .name_len    = 4,
+                                   .payload_len = 1});
     rt_raw_send(fd, "echoh", 5);
     CHECK(read_until(fd, FRT__T_RESPONSE, &h) && h.id == 1);
     call_arg c = {.from = srv, .to = rt_lookup(srv, claim)};

@@ -362,12 +362,12 @@ static void cent__adopt_from_view(cent_state_t* s, flock_group_view_t* v)
 /* Why a join the primary answered was refused for now (cent__join): the
  * caller may ask again. */
 typedef enum {
-    CENT_REFUSED_NOT  = 0, /* not refused for now: joined, or failed for good */
-    CENT_NO_PRIMARY   = 1, /* the member asked is not the primary and named none
-                              we could follow (an election under way, or it took
-                              over as we asked): FLOCK_ERR_OP_FORBIDDEN */
-    CENT_NO_QUORUM    = 2, /* the primary reaches fewer than half of its group
-                              (the quorum rule) or is stopping: FLOCK_ERR_OTHER */
+    CENT_REFUSED_NOT = 0, /* not refused for now: joined, or failed for good */
+    CENT_NO_PRIMARY  = 1, /* the member asked is not the primary and named none
+                             we could follow (an election under way, or it took
+                             over as we asked): FLOCK_ERR_OP_FORBIDDEN */
+    CENT_NO_QUORUM   = 2, /* the primary reaches fewer than half of its group
+                             (the quorum rule) or is stopping: FLOCK_ERR_OTHER */
 } cent_refusal;
 
 /* Contract: sync_mtx held by the caller; RPCs registered. Join through the
