@@ -73,6 +73,8 @@
                                         (FRT_IDLE_CLOSE_MS; 0: never) */
 #define FRT__BYE_LINGER_MS   30000.0 /* conn.c: a peer that does not close after our bye:
                                         we close it ourselves after this long quiet */
+#define FRT__PARK_MS         0      /* pool.c: an idle loop parks after this long (FRT_PARK_MS;
+                                        0: at once, "never": never), beside other instances */
 #define FRT__FD_REPORT_MS    10000.0 /* loop.c: one fd-exhaustion log line per period */
 #define FRT__BUDGET_DEFAULT  ((size_t)64 << 20) /* instance.c: input / output budget */
 #define FRT__REQUEST_COST    (sizeof(struct frt_request) + 64) /* rpc.c: charged per request */
@@ -258,13 +260,12 @@ typedef struct frt__ident {
 
 /** A handler-pool thread (pool.c). */
 typedef struct frt__worker {
-    pthread_t              tid;
     pid_t                  os_tid; /* for the stall check's look at its state */
     struct margo_instance* inst;
-    bool                   exited, joined;
     bool                   busy;    /* pool.m: inside a work item */
     uint8_t                asleep;  /* pool.m: stall checks that found it asleep in a row */
     bool                   waiting; /* pool.m: in frt_wait_begin/end */
+    struct frt__worker*    hub_next; /* hub.m: on the hub's queue of jobs waiting for a thread */
     struct frt__worker*    next;
 } frt__worker;
 
@@ -276,10 +277,11 @@ typedef struct frt__pool {
     frt__work*      utail;         /* the last urgent item of the queue's urgent prefix */
     frt__work *     lhead, *ltail; /* queued lazily by the leader (its batch) */
     int             nqueued, nidle, nthreads, min, max; /* nqueued: head list only */
+    int             nstarting; /* workers the hub gave, not yet running (frt__pool_serve) */
     int             nlazy;   /* lhead list length */
-    int             nexited; /* workers that exited on idle, not yet joined */
     bool            stop;
     bool            leader;  /* a thread runs the progress loop */
+    bool            parked;  /* the idle loop waits in the supervisor's set */
     bool            vacant;  /* the leader left lazily to run a handler inline */
     bool            tick_armed;  /* standby_fd is armed (or fired and not yet handled) */
     bool            handoff_now; /* the inline handler blocks: take the loop over now */
@@ -303,6 +305,8 @@ typedef struct frt__pool {
     /* supervisor.c (its lock) */
     bool                   sup_on;   /* on its list */
     uint64_t               sup_id;   /* epoll data of standby_fd in its set */
+    int                    sup_epfd; /* its epoll set (frt__sup_park: set before any park) */
+    bool                   park_added; /* pool.m: the loop's epfd is in that set */
     struct margo_instance* sup_next;
 } frt__pool;
 
@@ -326,6 +330,8 @@ struct margo_instance {
     struct frt__conn* debt;       /* conn-read.c: connections owing an EPOLLIN re-arm (frt__reader_release) */
     int             spare_fd; /* /dev/null, given up to shed a connection on EMFILE */
     int             maint_fd; /* timerfd: housekeeping (reaping), accept back-off */
+    int             park_fd;  /* timerfd: the next deadline of a parked loop */
+    int             park_ms;  /* FRT_PARK_MS: idle this long, the loop parks (-1: never) */
     bool            accept_paused;  /* loop thread: listen_fd out of the set (EMFILE) */
     double          fd_report_at;   /* loop thread: last fd-exhaustion log line (ms) */
     unsigned long   fd_refused, fd_shed; /* loop thread: since that line */
@@ -433,6 +439,7 @@ void frt__inst_unref(margo_instance_id mid);
 
 /* ---------------- loop.c ---------------- */
 extern frt__work frt__lazy_marker; /* frt__lead's "run the lazy list" */
+extern frt__work frt__park_marker; /* frt__lead's "idle: park the loop" */
 /** A dial found no free fd: the loop sheds idle connections (any thread). */
 void frt__fd_short(margo_instance_id mid);
 /** Wake the leader out of epoll_wait (any thread, no lock needed). */
@@ -441,8 +448,9 @@ void frt__wake_loop(margo_instance_id mid);
 bool frt__loop_init(margo_instance_id mid);
 /** Close the loop's fds and the endpoint (threads gone; -1 safe). */
 void frt__loop_close(margo_instance_id mid);
-/** Run the loop until it stops (NULL) or a batch left work for the leader. */
-frt__work* frt__lead(margo_instance_id mid);
+/** Run the loop until it stops (NULL), a batch left work for the leader,
+ *  or (park_ms >= 0) it was idle for park_ms (&frt__park_marker). */
+frt__work* frt__lead(margo_instance_id mid, int park_ms);
 
 /* ---------------- pool.c ---------------- */
 /** Queue w for the pool (lazily while leading a batch). Takes pool.m. */
@@ -462,6 +470,25 @@ void frt__pool_destroy(frt__pool* p);
 void frt__pool_standby_fire(margo_instance_id mid);
 /** The supervisor's stall check (p->m held). @return go on watching. */
 bool frt__pool_stall_check(margo_instance_id mid);
+/** The supervisor: a parked loop has an event (p->m held): lead it again. */
+void frt__pool_unpark(margo_instance_id mid);
+/** A hub thread: serve as worker w of its pool until the pool lets go. */
+void frt__pool_serve(frt__worker* w);
+
+/* ---------------- hub.c ---------------- */
+/** A thread for worker w of a started pool (its p->m held). */
+bool frt__hub_give(frt__worker* w);
+/** A pool starts / stopped (no lock held); the last one joins the threads. */
+void frt__hub_enter(void);
+void frt__hub_leave(void);
+/** Whether more than one pool shares the hub. */
+bool frt__hub_shared(void);
+/** A hub thread enters (true) / leaves (false) a runtime wait: its slot
+ *  may serve another pool meanwhile (no lock held). */
+void frt__hub_block(bool on);
+/** The supervisor's check of the jobs waiting for a thread (sup.m held).
+ *  @return whether any is still waiting. */
+bool frt__hub_stall_check(void);
 
 /* ---------------- supervisor.c ---------------- */
 #define FRT__STALL_MS 10 /* a watched queue is checked this often */
@@ -472,6 +499,9 @@ bool frt__sup_add(margo_instance_id mid);
 void frt__sup_remove(margo_instance_id mid);
 /** A pool has queued work to watch (any thread, any lock held). */
 void frt__sup_wake(void);
+/** Watch mid's idle loop (its epfd, one-shot) for frt__pool_unpark
+ *  (p->m held). false: it could not (the loop stays led). */
+bool frt__sup_park(margo_instance_id mid);
 
 /* ---------------- timer.c (inst->lock held) ---------------- */
 /** Queue n at deadline. @return -1 ENOMEM, 1 the loop must be woken, 0. */

@@ -75,7 +75,7 @@ static margo_instance_id frt__inst_alloc(int mode, int rpc_thread_count, bool* o
     mid->log.name = mid->self;
     atomic_init(&mid->loop_stop, false);
     mid->loop_wake_at = HUGE_VAL;
-    mid->listen_fd = mid->epfd = mid->evfd = mid->debt_fd = mid->maint_fd = -1;
+    mid->listen_fd = mid->epfd = mid->evfd = mid->debt_fd = mid->maint_fd = mid->park_fd = -1;
     mid->spare_fd   = open("/dev/null", O_RDONLY | O_CLOEXEC);
     *ok             = frt__pool_init(&mid->pool, rpc_thread_count);
     mid->margo_refs = 1;
@@ -107,7 +107,8 @@ static bool frt__inst_open_endpoint(margo_instance_id mid, const char* addr_str)
 
 /* init phase 3 (reliability): the fault seam (NULL: no seam), the memory
  * budgets (FRT_INPUT_BUDGET, FRT_OUTPUT_BUDGET), when idle connections
- * close (FRT_IDLE_CLOSE_MS) and the group key state,
+ * close (FRT_IDLE_CLOSE_MS), when an idle loop parks (FRT_PARK_MS) and the
+ * group key state,
  * with the key file of FRT_AUTH_KEY_FILE if set. */
 static bool frt__inst_reliability(margo_instance_id mid)
 {
@@ -117,6 +118,10 @@ static bool frt__inst_reliability(margo_instance_id mid)
     mid->in_max  = frt__env_bytes(&mid->log, "FRT_INPUT_BUDGET", FRT__BUDGET_DEFAULT);
     mid->out_max = frt__env_bytes(&mid->log, "FRT_OUTPUT_BUDGET", FRT__BUDGET_DEFAULT);
     mid->idle_close_ms = frt__env_ms(&mid->log, "FRT_IDLE_CLOSE_MS", FRT__IDLE_CLOSE_MS);
+    const char* park = getenv("FRT_PARK_MS"); /* "never", or ms idle before parking */
+    mid->park_ms     = park && strcmp(park, "never") == 0
+                           ? -1
+                           : (int)frt__env_ms(&mid->log, "FRT_PARK_MS", FRT__PARK_MS);
     const char* kf = getenv("FRT_AUTH_KEY_FILE");
     return !(kf && *kf && frt__auth_set_key_file(mid->auth, &mid->log, kf) != HG_SUCCESS);
 }

@@ -4,7 +4,7 @@
  * each event (accept, pay the read debts, wake-ups, a connection's output
  * and input), then expire due calls and timers. Also the loop's fds.
  *
- * Owns: the instance's epfd, evfd, debt_fd, listen_fd (closing), spare_fd,
+ * Owns: the instance's epfd, evfd, debt_fd, park_fd, listen_fd (closing), spare_fd,
  * rbuf, held (connections closed during a batch), loop_stop, and the event
  * tags.
  * Calls: conn.c (accept, close), conn-read.c (reads, reader token, debts),
@@ -25,8 +25,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-static char frt__tag_listen, frt__tag_event, frt__tag_debt, frt__tag_maint;
+static char frt__tag_listen, frt__tag_event, frt__tag_debt, frt__tag_maint, frt__tag_park;
 frt__work   frt__lazy_marker; /* frt__lead: "run the queue inline" */
+frt__work   frt__park_marker; /* frt__lead: "idle: park the loop" */
 
 void frt__wake_loop(margo_instance_id mid)
 {
@@ -73,8 +74,12 @@ bool frt__loop_init(margo_instance_id mid)
     mid->epfd    = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd    = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     mid->maint_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->debt_fd < 0 || mid->maint_fd < 0)
+    mid->park_fd  = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->debt_fd < 0 || mid->maint_fd < 0 ||
+        mid->park_fd < 0)
         return false;
+    struct epoll_event pev = {.events = EPOLLIN, .data.ptr = &frt__tag_park};
+    if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->park_fd, &pev) != 0) return false;
     struct epoll_event mev = {.events = EPOLLIN, .data.ptr = &frt__tag_maint};
     if (epoll_ctl(mid->epfd, EPOLL_CTL_ADD, mid->maint_fd, &mev) != 0) return false;
     if (mid->server) frt__maint_arm(mid, FRT__MAINT_MS); /* clients: on demand (fd_short) */
@@ -123,7 +128,8 @@ void frt__loop_close(margo_instance_id mid)
     mid->capheld = 0;
     if (mid->debt_fd >= 0) close(mid->debt_fd);
     if (mid->maint_fd >= 0) close(mid->maint_fd);
-    mid->maint_fd = -1;
+    if (mid->park_fd >= 0) close(mid->park_fd);
+    mid->maint_fd = mid->park_fd = -1;
     if (mid->tp) mid->tp->close(mid->listen_fd);
     if (mid->epfd >= 0) close(mid->epfd);
     if (mid->evfd >= 0) close(mid->evfd);
@@ -318,6 +324,9 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
     } else if (tag == &frt__tag_event) {
         uint64_t v;
         while (read(mid->evfd, &v, sizeof v) < 0 && errno == EINTR) {}
+    } else if (tag == &frt__tag_park) {
+        uint64_t v; /* the parked loop's deadline came: frt__expire runs it */
+        while (read(mid->park_fd, &v, sizeof v) < 0 && errno == EINTR) {}
     } else {
         frt__conn* c = tag;
         if (ev->events & EPOLLOUT) frt__conn_flush(c);
@@ -338,24 +347,50 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
     }
 }
 
+/* The loop parks (idle): arm park_fd for the deadline the leader would
+ * have woken at (loop_wake_at, kept by frt__loop_timeout: a timer queued
+ * earlier wakes the loop through evfd), or disarm it if there is none. */
+static void frt__park_arm(margo_instance_id mid)
+{
+    pthread_mutex_lock(&mid->lock);
+    double at = mid->loop_wake_at;
+    pthread_mutex_unlock(&mid->lock);
+    struct itimerspec its = {{0, 0}, {0, 0}};
+    if (at != HUGE_VAL) {
+        double ms = at > 1 ? at : 1; /* 0 would disarm */
+        its.it_value.tv_sec  = (time_t)(ms / 1e3);
+        its.it_value.tv_nsec = (long)((ms - (double)its.it_value.tv_sec * 1e3) * 1e6);
+    }
+    timerfd_settime(mid->park_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
 /*
  * The progress loop, run by the current leader (one pool thread at a time,
  * see pool.c). Returns when the loop stops (NULL) or after a batch that
  * produced work: the leader then hands leadership to another thread and
  * runs that work itself (the request, or &frt__lazy_marker: the lazy
  * list), so a request costs no thread hop before its handler starts.
+ * With park_ms >= 0 it also returns &frt__park_marker once nothing happened
+ * for park_ms and nothing is due sooner: the loop's fds wait in the
+ * supervisor's set (park_fd armed for the next deadline) and this thread
+ * is free for other instances (pool.c "Parking").
  */
-frt__work* frt__lead(margo_instance_id mid)
+frt__work* frt__lead(margo_instance_id mid, int park_ms)
 {
     struct epoll_event evs[64];
     frt__work*         inl = NULL;
     while (!atomic_load(&mid->loop_stop)) {
-        int timeout = frt__loop_timeout(mid);
-        int n       = epoll_wait(mid->epfd, evs, 64, timeout);
+        int  timeout = frt__loop_timeout(mid);
+        bool may_park = park_ms >= 0 && (timeout < 0 || timeout > park_ms);
+        int  n        = epoll_wait(mid->epfd, evs, 64, may_park ? park_ms : timeout);
         if (n < 0) {
             if (errno == EINTR) continue;
             frt__log(&mid->log, MARGO_LOG_CRITICAL, "epoll_wait: %s", strerror(errno));
             break;
+        }
+        if (n == 0 && may_park) {
+            frt__park_arm(mid);
+            return &frt__park_marker;
         }
         frt__tls.lazy  = mid; /* work the batch produces: the lazy list */
         frt__tls.nlazy = 0;

@@ -34,6 +34,7 @@ static bool frt__pool_spawn(margo_instance_id mid);
 static void frt__pool_unlazy(margo_instance_id mid);
 static void frt__pool_watch(margo_instance_id mid);
 static void frt__pool_takeover(margo_instance_id mid);
+static void frt__pool_park(margo_instance_id mid);
 
 /* Arm the standby timer to fire after ns nanoseconds (0: disarm). */
 static void frt__standby_arm(frt__pool* p, long ns)
@@ -152,6 +153,8 @@ static void frt__pool_kick(margo_instance_id mid)
     if (!frt__pool_room(p)) return;
     if (p->nidle > 0 || p->nthreads >= p->max) {
         pthread_cond_signal(&p->cv);
+    } else if (p->nstarting > 0) {
+        return; /* a thread is on its way from the hub: it runs the queue */
     } else if (!frt__pool_spawn(mid)) {
         if (p->nthreads == 0)
             frt__log(&mid->log, MARGO_LOG_CRITICAL, "cannot start any handler thread");
@@ -176,7 +179,7 @@ bool frt__pool_stall_check(margo_instance_id mid)
          * their slot, so CPU-bound handlers do not grow the pool */
         int stuck = 0;
         for (frt__worker* x = p->workers; x; x = x->next) {
-            if (!x->busy || x->waiting || x->exited) continue;
+            if (!x->busy || x->waiting) continue;
             /* asleep at two checks in a row: not a passing lock wait */
             if (!frt__thread_sleeping(x->os_tid))
                 x->asleep = 0;
@@ -202,6 +205,7 @@ void frt_wait_begin(void)
     if (frt__tls.worker) frt__tls.worker->waiting = true;
     frt__pool_kick(mid);
     pthread_mutex_unlock(&p->m);
+    if (frt__tls.worker) frt__hub_block(true); /* its slot may serve another pool */
 }
 
 void frt_wait_end(void)
@@ -213,6 +217,7 @@ void frt_wait_end(void)
     p->nblocked--;
     if (frt__tls.worker) frt__tls.worker->waiting = false;
     pthread_mutex_unlock(&p->m);
+    if (frt__tls.worker) frt__hub_block(false);
 }
 
 /*
@@ -265,14 +270,20 @@ static frt__work* frt__worker_lead(margo_instance_id mid)
     p->vacant      = false; /* the standby timer lapses by itself */
     p->handoff_now = false;
     p->takeover    = false;
+    int park_ms = p->min == 1 && frt__hub_shared() ? mid->park_ms : -1;
     pthread_mutex_unlock(&p->m);
-    frt__work* w = frt__lead(mid);
+    frt__work* w = frt__lead(mid, park_ms);
     pthread_mutex_lock(&p->m);
     p->leader = false;
     /* finalize waits for the leader to leave (frt__pool_stop): tell it,
      * whether the loop stopped or a batch came first (not on every batch:
      * idle workers wait on the same condition) */
-    if (!w || atomic_load(&mid->loop_stop)) pthread_cond_broadcast(&p->cv);
+    if (!w || w == &frt__park_marker || atomic_load(&mid->loop_stop))
+        pthread_cond_broadcast(&p->cv);
+    if (w == &frt__park_marker) {
+        frt__pool_park(mid);
+        return NULL;
+    }
     if (!w) return NULL;
     if (w == &frt__lazy_marker && !(w = frt__pool_pop(p, true))) return NULL; /* moved */
     if (!frt__pool_room(p)) {
@@ -284,6 +295,35 @@ static frt__work* frt__worker_lead(margo_instance_id mid)
         return NULL;
     }
     return w;
+}
+
+/*
+ * Parking. A loop idle for park_ms (FRT_PARK_MS) in a process whose hub
+ * serves other pools too is parked: its epoll set waits in the
+ * supervisor's (one-shot), with park_fd armed for its next deadline, and
+ * its thread goes back to the hub. The first event there (input, a
+ * wake-up, a deadline) unparks it: a thread from the hub takes the loop
+ * over. A pool with rpc_thread_count > 1 keeps its threads: it never
+ * parks.
+ */
+
+/* p->m held: the leader found the loop idle: park it (or lead on if the
+ * supervisor cannot watch it). */
+static void frt__pool_park(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (atomic_load(&mid->loop_stop)) return;
+    p->parked = frt__sup_park(mid);
+}
+
+/* The supervisor: mid's parked loop has an event (p->m held): get a
+ * thread to lead it. */
+void frt__pool_unpark(margo_instance_id mid)
+{
+    frt__pool* p = &mid->pool;
+    if (!p->parked) return;
+    p->parked = false;
+    frt__pool_takeover(mid);
 }
 
 /* Vacate: leave the loop lazily for an inline run: date it, arm the
@@ -372,8 +412,9 @@ static bool frt__worker_run_queued(margo_instance_id mid, frt__worker* self)
 static void frt__pool_takeover(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
-    if (p->takeover || p->leader || atomic_load(&mid->loop_stop)) return;
+    if (p->takeover || p->leader || p->parked || atomic_load(&mid->loop_stop)) return;
     p->takeover = true;
+    if (p->nstarting > 0) return; /* on its way: it leads first */
     if (p->nidle > 0 || p->nthreads >= p->max || !frt__pool_spawn(mid))
         pthread_cond_signal(&p->cv);
 }
@@ -393,6 +434,10 @@ void frt__pool_standby_fire(margo_instance_id mid)
     }
     bool busy   = p->inline_seq != p->tick_seq;
     p->tick_seq = p->inline_seq;
+    if (p->parked) { /* idle since: nothing to take over */
+        p->tick_armed = false;
+        return;
+    }
     if (p->leader) {
         if (busy) /* requests keep coming: stay armed (off their path) */
             frt__standby_arm(p, FRT__HANDOFF_NS);
@@ -409,10 +454,14 @@ void frt__pool_standby_fire(margo_instance_id mid)
     frt__standby_arm(p, (long)(left * 1e6) + 1); /* a younger run: its due time */
 }
 
-/* Idle: wait for work. @return true if this thread should exit (idle for
- * FRT__POOL_IDLE_S with a leader and more than min threads). */
+/* Idle: wait for work. @return true if this thread should leave the pool:
+ * at once when the pool has more than its min threads or its loop is
+ * parked (the hub keeps the thread for whichever pool needs one next: a
+ * thread from there costs a pool about what waking its own idle one
+ * did); else after FRT__POOL_IDLE_S with a leader and more than min. */
 static bool frt__worker_idle(frt__pool* p)
 {
+    if (p->parked || p->nthreads > p->min) return true;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += FRT__POOL_IDLE_S;
@@ -422,48 +471,67 @@ static bool frt__worker_idle(frt__pool* p)
     return rc == ETIMEDOUT && !p->head && !p->stop && p->leader && p->nthreads > p->min;
 }
 
-/* This thread finalized the instance from user code; every other thread
- * is joined and the pool is gone (p->m not held). */
-static void* frt__worker_finalized(margo_instance_id mid)
+/* This thread finalized the instance from user code; every other worker
+ * left and the pool is gone (p->m not held; self is freed). */
+static void frt__worker_finalized(margo_instance_id mid)
 {
     frt__tls.finalized = NULL;
     frt__tls.pool_inst = NULL;
-    pthread_detach(pthread_self());
-    frt__inst_unref(mid);
-    return NULL;
+    frt__tls.worker    = NULL;
+    frt__inst_unref(mid); /* finalize's ref (frt__inst_bury) */
+    frt__inst_unref(mid); /* this worker's (frt__pool_spawn) */
 }
 
-static void* frt__worker_main(void* arg)
+/*
+ * A hub thread serves one pool as worker self until the pool lets it go
+ * (hub.c). The roles, in order: lead the loop if nobody does and it is
+ * not parked, else run queued work if there is room, else idle (or
+ * leave). The worker holds a memory ref on the instance from
+ * frt__pool_spawn to its last touch of p->m.
+ */
+void frt__pool_serve(frt__worker* self)
 {
-    frt__worker*      self = arg;
-    margo_instance_id mid  = self->inst;
-    frt__pool*        p    = &mid->pool;
-    frt__tls.pool_inst     = mid;
-    frt__tls.worker        = self;
+    margo_instance_id mid = self->inst;
+    frt__pool*        p   = &mid->pool;
+    frt__tls.pool_inst    = mid;
+    frt__tls.worker       = self;
     pthread_mutex_lock(&p->m);
     self->os_tid = (pid_t)syscall(SYS_gettid);
+    p->nstarting--;
     for (;;) {
         bool stopping = atomic_load(&mid->loop_stop);
-        if (!p->leader && !stopping) {
+        if (!p->leader && !p->parked && !stopping) {
             frt__work* w = frt__worker_lead(mid);
             if (!w) continue;
             uint64_t seq = frt__worker_vacate(mid, self);
             pthread_mutex_unlock(&p->m);
-            if (!frt__worker_run_inline(mid, self, w, seq)) return frt__worker_finalized(mid);
+            if (!frt__worker_run_inline(mid, self, w, seq)) {
+                frt__worker_finalized(mid);
+                return;
+            }
             continue;
         }
         if (p->head && frt__pool_room(p)) {
-            if (!frt__worker_run_queued(mid, self)) return frt__worker_finalized(mid);
+            if (!frt__worker_run_queued(mid, self)) {
+                frt__worker_finalized(mid);
+                return;
+            }
             continue;
         }
         if (p->stop || frt__worker_idle(p)) break;
     }
     p->nthreads--;
-    p->nexited++;
-    self->exited = true;
-    pthread_cond_broadcast(&p->cv);
+    for (frt__worker** pp = &p->workers; *pp; pp = &(*pp)->next)
+        if (*pp == self) {
+            *pp = self->next;
+            break;
+        }
+    free(self);
+    pthread_cond_broadcast(&p->cv); /* frt__pool_stop_join waits for the list to empty */
     pthread_mutex_unlock(&p->m);
-    return NULL;
+    frt__tls.pool_inst = NULL;
+    frt__tls.worker    = NULL;
+    frt__inst_unref(mid);
 }
 
 /* Take the next item (p->m held), NULL if none: from the lazy list (the
@@ -506,50 +574,24 @@ static void frt__pool_unlazy(margo_instance_id mid)
     frt__pool_watch(mid);
 }
 
-/* Join workers that exited on idle (called without p->m). */
-static void frt__pool_reap(frt__pool* p)
-{
-    frt__worker* dead = NULL;
-    pthread_mutex_lock(&p->m);
-    for (frt__worker** pp = &p->workers; *pp;) {
-        frt__worker* w = *pp;
-        if (w->exited && !p->stop) {
-            p->nexited--;
-            *pp     = w->next;
-            w->next = dead;
-            dead    = w;
-        } else {
-            pp = &w->next;
-        }
-    }
-    pthread_mutex_unlock(&p->m);
-    while (dead) {
-        frt__worker* n = dead->next;
-        pthread_join(dead->tid, NULL);
-        free(dead);
-        dead = n;
-    }
-}
-
-/* Start one worker; p->m held. */
+/* Start one worker (p->m held): a hub thread, holding a memory ref on
+ * the instance while it serves. */
 static bool frt__pool_spawn(margo_instance_id mid)
 {
     frt__pool*   p = &mid->pool;
     frt__worker* w = calloc(1, sizeof *w);
     if (!w) return false;
     w->inst = mid;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 4u << 20);
-    int rc = pthread_create(&w->tid, &attr, frt__worker_main, w);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
+    atomic_fetch_add(&mid->memrefs, 1);
+    if (!frt__hub_give(w)) {
+        atomic_fetch_sub(&mid->memrefs, 1); /* not the last: the caller holds one */
         free(w);
         return false;
     }
     w->next    = p->workers;
     p->workers = w;
     p->nthreads++;
+    p->nstarting++;
     return true;
 }
 
@@ -579,31 +621,20 @@ void frt__pool_enqueue(margo_instance_id mid, frt__work* w, bool front)
     }
     frt__queue_push(p, w, front);
     frt__pool_kick(mid);
-    bool any_exited = p->nexited > 0;
     pthread_mutex_unlock(&p->m);
-    if (any_exited) frt__pool_reap(p);
 }
 
-/* Stop the pool: queued work still runs; join every worker but the caller. */
+/* Stop the pool: queued work still runs; wait until every worker but the
+ * caller's left (each unlists and frees its entry), then free the
+ * caller's, if it is one of them. */
 static void frt__pool_stop_join(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
     pthread_mutex_lock(&p->m);
     p->stop = true;
     pthread_cond_broadcast(&p->cv);
-    for (;;) {
-        frt__worker* target = NULL;
-        for (frt__worker* w = p->workers; w; w = w->next)
-            if (!w->joined && !pthread_equal(w->tid, pthread_self())) {
-                target = w;
-                break;
-            }
-        if (!target) break;
-        target->joined = true;
-        pthread_mutex_unlock(&p->m);
-        pthread_join(target->tid, NULL);
-        pthread_mutex_lock(&p->m);
-    }
+    while (p->workers && (p->workers != frt__tls.worker || p->workers->next))
+        pthread_cond_wait(&p->cv, &p->m);
     while (p->workers) {
         frt__worker* n = p->workers->next;
         free(p->workers);
@@ -620,8 +651,8 @@ bool frt__pool_init(frt__pool* p, int rpc_thread_count)
     pthread_mutex_init(&p->m, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->standby_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    /* the leader; workers come on demand and leave after
-     * FRT__POOL_IDLE_S idle (an idle instance keeps one thread) */
+    /* the leader; workers come from the hub on demand and go back
+     * when idle (frt__worker_idle) */
     p->min  = rpc_thread_count > 1 ? rpc_thread_count : 1;
     p->max  = FRT__POOL_MAX > p->min ? FRT__POOL_MAX : p->min;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -629,13 +660,14 @@ bool frt__pool_init(frt__pool* p, int rpc_thread_count)
     return p->standby_fd >= 0;
 }
 
-/* Start: have the supervisor watch the pool, start the first thread (the
- * loop's leader). @return false if either fails (frt__pool_stop is still
- * safe to call). */
+/* Start: join the hub, have the supervisor watch the pool, get the first
+ * thread (the loop's leader). @return false if any fails (undone). */
 bool frt__pool_start(margo_instance_id mid)
 {
+    frt__hub_enter();
     if (!frt__sup_add(mid)) {
         frt__log(&mid->log, MARGO_LOG_ERROR, "cannot start the runtime's supervisor thread");
+        frt__hub_leave();
         return false;
     }
     pthread_mutex_lock(&mid->pool.m);
@@ -644,13 +676,15 @@ bool frt__pool_start(margo_instance_id mid)
     if (!started) {
         frt__log(&mid->log, MARGO_LOG_ERROR, "cannot start the instance's first thread");
         frt__sup_remove(mid);
+        frt__hub_leave();
     }
     return started;
 }
 
 /* Finalize: stop the loop, wait for the leader to leave, take the pool
- * out of the supervisor's watch, queue the batch of an inline thread, then
- * drain the queue and join every worker but the caller. */
+ * out of the supervisor's watch (and its parked loop out of its set),
+ * queue the batch of an inline thread, drain the queue and wait for every
+ * worker but the caller to leave, then leave the hub. */
 void frt__pool_stop(margo_instance_id mid)
 {
     pthread_mutex_lock(&mid->pool.m);
@@ -663,6 +697,7 @@ void frt__pool_stop(margo_instance_id mid)
     frt__pool_unlazy(mid); /* the batch of an inline thread that finalized (a quit handler) */
     pthread_mutex_unlock(&mid->pool.m);
     frt__pool_stop_join(mid);
+    frt__hub_leave();
 }
 
 /* Teardown: close the standby timer (threads are gone; -1 safe). */

@@ -6,9 +6,11 @@
  *
  * Owns: the process-wide supervisor state (the list of started pools, an
  * epoll set over their standby timerfds, a wake-up eventfd, the thread).
- * Calls: pool.c (frt__pool_standby_fire, frt__pool_stall_check, with the
- * pool's lock held), nothing else. Called by pool.c: start / stop of a pool,
- * a pool queue to watch.
+ * Calls: pool.c (frt__pool_standby_fire, frt__pool_stall_check,
+ * frt__pool_unpark, with the pool's lock held), hub.c
+ * (frt__hub_stall_check), nothing else. Called by
+ * pool.c: start / stop of a pool, a pool queue to watch, a loop to park
+ * (its epoll set joins this one until its first event).
  *
  * Lock order: sup.m -> pool.m. Nobody holding a pool's lock takes sup.m
  * (frt__sup_wake only writes the eventfd). The thread starts with the
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #define FRT__SUP_WAKE_ID 0u /* epoll data of the eventfd; pools get ids from 1 */
+#define FRT__SUP_PARK    ((uint64_t)1 << 63) /* | a pool's id: its parked loop's epfd */
 #define FRT__SUP_EVENTS  64
 
 static struct {
@@ -71,11 +74,12 @@ static margo_instance_id frt__sup_find(uint64_t id)
     return NULL;
 }
 
-/* sup.m held: run the stall check of every pool whose queue is watched.
- * @return whether any pool is still watched. */
+/* sup.m held: run the stall check of every pool whose queue is watched,
+ * and of the hub's queue of jobs waiting for a thread.
+ * @return whether any queue is still watched. */
 static bool frt__sup_check_stalls(void)
 {
-    bool any = false;
+    bool any = frt__hub_stall_check();
     for (margo_instance_id mid = sup.pools; mid; mid = mid->pool.sup_next) {
         frt__pool* p = &mid->pool;
         pthread_mutex_lock(&p->m);
@@ -108,10 +112,14 @@ static void* frt__sup_main(void* arg)
                 watching = true; /* a pool has queued work to watch */
                 continue;
             }
-            margo_instance_id mid = frt__sup_find(evs[i].data.u64);
+            uint64_t          id  = evs[i].data.u64;
+            margo_instance_id mid = frt__sup_find(id & ~FRT__SUP_PARK);
             if (!mid) continue; /* stopped since the event */
             pthread_mutex_lock(&mid->pool.m);
-            frt__pool_standby_fire(mid);
+            if (id & FRT__SUP_PARK)
+                frt__pool_unpark(mid);
+            else
+                frt__pool_standby_fire(mid);
             pthread_mutex_unlock(&mid->pool.m);
         }
         if (watching && frt_now_ms() >= next_check) {
@@ -168,6 +176,7 @@ bool frt__sup_add(margo_instance_id mid)
     bool ok = frt__sup_start_locked();
     if (ok) {
         p->sup_id             = sup.next_id++;
+        p->sup_epfd           = sup.epfd;
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = p->sup_id};
         ok = epoll_ctl(sup.epfd, EPOLL_CTL_ADD, p->standby_fd, &ev) == 0;
     }
@@ -195,7 +204,22 @@ void frt__sup_remove(margo_instance_id mid)
         }
     p->sup_on = false;
     (void)epoll_ctl(sup.epfd, EPOLL_CTL_DEL, p->standby_fd, NULL);
+    (void)epoll_ctl(sup.epfd, EPOLL_CTL_DEL, mid->epfd, NULL); /* parked once: ENOENT else */
     frt__sup_unlock_or_stop();
+}
+
+/* Park mid's idle loop (p->m held; no sup.m: the set is thread-safe and
+ * p->sup_epfd stays open while the pool is listed): its epfd joins the
+ * set, one-shot, so that its first event unparks it (frt__pool_unpark).
+ * An event already pending fires at once. */
+bool frt__sup_park(margo_instance_id mid)
+{
+    frt__pool*         p  = &mid->pool;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = p->sup_id | FRT__SUP_PARK};
+    int                op = p->park_added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(p->sup_epfd, op, mid->epfd, &ev) != 0) return false;
+    p->park_added = true;
+    return true;
 }
 
 void frt__sup_wake(void)
