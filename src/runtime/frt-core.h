@@ -17,7 +17,10 @@
  *   pool.c       handler pool, leader/worker roles, hand-off, stall check,
  *                frt_wait_*: owns frt__pool, frt__worker, frt__tls
  *   supervisor.c the process's one thread that fires every pool's standby
- *                timer and stall check (pool.c's neighbour)
+ *                timer and stall check, unparks idle loops and watches the
+ *                hub's queue (pool.c's neighbour)
+ *   hub.c        the process's pool threads, shared by the instances
+ *                (pool.c's neighbour: frt__hub_give, frt__pool_serve)
  *   conn.c       connection state, refs, the instance's list, connecting
  *   conn-read.c  reader token, read-debt, frame parsing and processing
  *   conn-write.c sends, output queue, write coalescing (cork)
@@ -38,7 +41,11 @@
  *    synchronous caller reads its own response.
  *  - Lock order: inst->lock -> conn->wlock -> pool.m -> call->m. The loop
  *    takes inst->lock and conn->wlock but never both in the other order.
- *    The supervisor's lock comes before every pool.m (supervisor.c).
+ *    The supervisor's lock comes before every pool.m (supervisor.c), the
+ *    hub's after (hub.c).
+ *  - Pool threads belong to the process (hub.c): a thread serves one pool
+ *    at a time and goes back to the hub when that pool lets it go; an
+ *    idle loop parks in the supervisor's epoll set (pool.c "Parking").
  */
 #ifndef FLOCK_FRT_CORE_H
 #define FLOCK_FRT_CORE_H
