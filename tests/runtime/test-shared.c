@@ -50,7 +50,8 @@ static bool all_done(void* n) { return atomic_load(&done_all) >= (int)(intptr_t)
 static void chain_handler(frt_request_t req, const void* in, size_t len, void* u)
 {
     intptr_t i    = (intptr_t)u;
-    int      hops = len == sizeof(int) ? *(const int*)in : 0;
+    int      hops = 0;
+    if (len == sizeof hops) memcpy(&hops, in, sizeof hops); /* a frame body: no alignment */
     if (hops > 0) {
         int    left = hops - 1;
         void*  out  = NULL;
