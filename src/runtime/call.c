@@ -296,7 +296,7 @@ static void frt__forward_wait_reading(margo_instance_id mid, frt__conn* conn, fr
     int r      = 0;
     while (!atomic_load(&k->done) && frt_now_ms() < end) {
         /* blocks for a slice when nothing is there (r == 0 last time) */
-        r = frt__conn_read_some(mid, conn, buf, sizeof buf, NULL, r == 0, false, NULL);
+        r = frt__conn_read_some(mid, conn, buf, sizeof buf, NULL, r == 0, false);
         if (r < 0) {
             shutdown(conn->fd, SHUT_RDWR); /* the loop sees the hang-up and closes it */
             break;

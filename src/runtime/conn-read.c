@@ -374,19 +374,18 @@ static bool frt__conn_feed(margo_instance_id mid, frt__conn* c, const uint8_t* p
  * MSG_DONTWAIT): one system call where poll + recv would take two.
  * A short read means the socket was drained: edge-triggered epoll reports
  * data that comes later. Not so for a hang-up that came with the data
- * (it is a state, not data): with hup, read on until EOF. 
+ * (it is a state, not data): with hup, read on until EOF.
  * @return 1 more may come, 0 nothing more now (or the slice passed), -1 the
  * connection is dead (EOF, error or protocol violation: the caller closes
  * or shuts it down). */
 int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size,
-                               frt__work** inl, bool wait, bool hup, bool* filled)
+                        frt__work** inl, bool wait, bool hup)
 {
     for (int round = 0; round < 16; round++) {
         ssize_t n = recv(c->fd, buf, size, wait && round == 0 ? 0 : MSG_DONTWAIT);
         if (n > 0) {
             if (!frt__conn_feed(mid, c, buf, (size_t)n, inl)) return -1;
             if ((size_t)n < size && !hup) return 0;
-            if ((size_t)n == size && filled) *filled = true;
             continue;
         }
         if (n == 0) {

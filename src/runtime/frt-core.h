@@ -66,9 +66,8 @@
 #define FRT__POOL_IDLE_S     10      /* pool.c */
 #define FRT__HANDOFF_NS      500000L /* pool.c: an inline handler keeps the loop this long */
 #define FRT__LAZY_MAX        16 /* pool.c: items of one batch the leader keeps for itself */
-#define FRT__READ_CHUNK      (64u * 1024u) /* loop.c: most bytes per loop read */
-#define FRT__READ_FIRST      (4u * 1024u)  /* loop.c: the scratch's first size; doubles
-                                              (to FRT__READ_CHUNK) when a read fills it */
+#define FRT__READ_CHUNK      (64u * 1024u) /* loop.c: most bytes per loop read (a scratch
+                                              on the leader's stack) */
 #define FRT__OUTQ_MAX        ((size_t)4 * FRT_MAX_PAYLOAD) /* conn-write.c: unsent bytes per connection */
 #define FRT__CONNECT_DEFAULT_MS 10000.0 /* conn.c */
 #define FRT__MAINT_MS        1000   /* loop.c: housekeeping period (reaping) */
@@ -378,8 +377,6 @@ struct margo_instance {
     /* conn-read.c: rate limit of protocol warnings (loop thread only) */
     _Atomic long warn_window; /* ms */
     _Atomic int  warn_count;
-    uint8_t* rbuf;     /* loop.c: loop scratch (leader only) */
-    size_t   rbuf_cap; /* its size: FRT__READ_FIRST .. FRT__READ_CHUNK */
     frt__conn** held;  /* loop.c: closed during this epoll batch, a ref each (leader only) */
     size_t      nheld, capheld;
     frt__pool pool; /* pool.c */
@@ -598,10 +595,9 @@ void frt__conn_arm_unread_locked(frt__conn* c);
 void frt__conn_need_reader(frt__conn* c);
 /** Detach the debt list (each entry holds a ref). */
 frt__conn* frt__debt_take(margo_instance_id mid);
-/** Read and process what c has (reader token held): 1 more, 0 none, -1 dead.
- *  *filled (if not NULL) becomes true when a read filled buf. */
+/** Read and process what c has (reader token held): 1 more, 0 none, -1 dead. */
 int frt__conn_read_some(margo_instance_id mid, frt__conn* c, uint8_t* buf, size_t size,
-                        frt__work** inl, bool wait, bool hup, bool* filled);
+                        frt__work** inl, bool wait, bool hup);
 /** Give back what c's partial frame holds of the input budget. */
 void frt__conn_input_release(frt__conn* c);
 /** Rate-limited warning about a peer's bad input. */

@@ -5,7 +5,7 @@
  * and input), then expire due calls and timers. Also the loop's fds.
  *
  * Owns: the instance's epfd, evfd, debt_fd, park_fd, listen_fd (closing), spare_fd,
- * rbuf, held (connections closed during a batch), loop_stop, and the event
+ * the read scratch (on the leader's stack), held (connections closed during a batch), loop_stop, and the event
  * tags.
  * Calls: conn.c (accept, close), conn-read.c (reads, reader token, debts),
  * conn-write.c (flush, hello), call.c and timer.c (expiry), transport.h
@@ -51,31 +51,18 @@ void frt__fd_short(margo_instance_id mid)
     if (!atomic_exchange(&mid->fd_short, true)) frt__maint_arm(mid, 1);
 }
 
-/* The leader's read filled the scratch: double it (up to FRT__READ_CHUNK);
- * on failure keep the one we have. */
-static void frt__rbuf_grow(margo_instance_id mid)
-{
-    if (mid->rbuf_cap >= FRT__READ_CHUNK) return;
-    uint8_t* b = malloc(mid->rbuf_cap * 2);
-    if (!b) return;
-    free(mid->rbuf);
-    mid->rbuf = b;
-    mid->rbuf_cap *= 2;
-}
-
-/* Instance setup: the loop's scratch buffer, epoll set, wake-up eventfd
- * and read-debt timer, with the listen socket watched in server mode.
+/* Instance setup: the loop's epoll set, wake-up eventfd, read-debt,
+ * housekeeping and park timers, with the listen socket watched in server
+ * mode.
  * @return false on failure (frt__loop_close then releases what exists). */
 bool frt__loop_init(margo_instance_id mid)
 {
     mid->debt_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    mid->rbuf_cap = FRT__READ_FIRST; /* an idle member keeps a small scratch */
-    mid->rbuf     = malloc(mid->rbuf_cap);
     mid->epfd    = epoll_create1(EPOLL_CLOEXEC);
     mid->evfd    = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     mid->maint_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     mid->park_fd  = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (!mid->rbuf || mid->epfd < 0 || mid->evfd < 0 || mid->debt_fd < 0 || mid->maint_fd < 0 ||
+    if (mid->epfd < 0 || mid->evfd < 0 || mid->debt_fd < 0 || mid->maint_fd < 0 ||
         mid->park_fd < 0)
         return false;
     struct epoll_event pev = {.events = EPOLLIN, .data.ptr = &frt__tag_park};
@@ -118,8 +105,8 @@ static void frt__loop_release_held(margo_instance_id mid)
     mid->nheld = 0;
 }
 
-/* Teardown (threads are gone): close the loop's fds and the endpoint, free
- * the scratch buffer. Safe after a failed or partial init. */
+/* Teardown (threads are gone): close the loop's fds and the endpoint.
+ * Safe after a failed or partial init. */
 void frt__loop_close(margo_instance_id mid)
 {
     frt__loop_release_held(mid);
@@ -135,8 +122,6 @@ void frt__loop_close(margo_instance_id mid)
     if (mid->evfd >= 0) close(mid->evfd);
     if (mid->spare_fd >= 0) close(mid->spare_fd);
     mid->debt_fd = mid->listen_fd = mid->epfd = mid->evfd = mid->spare_fd = -1;
-    free(mid->rbuf);
-    mid->rbuf = NULL;
 }
 
 /* Loop: an accepted socket becomes an open connection that sends its
@@ -309,10 +294,10 @@ static int frt__loop_timeout(margo_instance_id mid)
 }
 
 /* One epoll event: accept, pay the debts, drain the wake-up, or a
- * connection's output (flush) and input (read unless a caller holds its
- * reader token; closed on EOF, error or bad input). */
-static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev, frt__work** inl,
-                            bool* maint)
+ * connection's output (flush) and input (read into rbuf unless a caller
+ * holds its reader token; closed on EOF, error or bad input). */
+static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev, uint8_t* rbuf,
+                            frt__work** inl, bool* maint)
 {
     void* tag = ev->data.ptr;
     if (tag == &frt__tag_listen) {
@@ -333,10 +318,7 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
         uint32_t hup = ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
         if ((ev->events & EPOLLIN || hup) && frt__reader_acquire(c, false)) {
             c->since_ms = frt_now_ms(); /* reaping: last input */
-            bool filled = false;
-            int  r = frt__conn_read_some(mid, c, mid->rbuf, mid->rbuf_cap, inl, false, hup != 0,
-                                         &filled);
-            if (filled) frt__rbuf_grow(mid); /* bursts: fewer, larger reads */
+            int r = frt__conn_read_some(mid, c, rbuf, FRT__READ_CHUNK, inl, false, hup != 0);
             if (r < 0) {
                 frt__conn_close_by_peer(mid, c); /* c may be gone now */
                 return;
@@ -377,6 +359,9 @@ static void frt__park_arm(margo_instance_id mid)
  */
 frt__work* frt__lead(margo_instance_id mid, int park_ms)
 {
+    /* the read scratch lives on the leader's stack: instances that share
+     * threads share it, and only the pages a read fills become resident */
+    uint8_t            rbuf[FRT__READ_CHUNK];
     struct epoll_event evs[64];
     frt__work*         inl = NULL;
     while (!atomic_load(&mid->loop_stop)) {
@@ -395,7 +380,7 @@ frt__work* frt__lead(margo_instance_id mid, int park_ms)
         frt__tls.lazy  = mid; /* work the batch produces: the lazy list */
         frt__tls.nlazy = 0;
         bool maint = false;
-        for (int i = 0; i < n; i++) frt__loop_event(mid, &evs[i], &inl, &maint);
+        for (int i = 0; i < n; i++) frt__loop_event(mid, &evs[i], rbuf, &inl, &maint);
         if (maint) frt__maint(mid);
         frt__loop_release_held(mid); /* no event of the batch is left to name them */
         frt__expire(mid);
