@@ -65,6 +65,7 @@ static struct {
     _Atomic int     nblocked;      /* of those, in a runtime wait */
     int             cap;           /* most threads serving and not blocked */
     uint64_t        nstarted, stall_seen; /* jobs started; at the last stall check */
+    frt__worker*    stall_head;    /* the queue's head at the last stall check */
     _Atomic int     npools;        /* started pools */
 } hub = {.m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -84,7 +85,7 @@ static void frt__hub_fork_child(void)
         }
     frt__hub_self = NULL; /* the forking thread's entry: its pool is the parent's */
     hub.idle      = NULL;
-    hub.qhead = hub.qtail = NULL;
+    hub.qhead = hub.qtail = hub.stall_head = NULL;
     atomic_store(&hub.nqueued, 0);
     atomic_store(&hub.nblocked, 0);
     hub.nactive = 0;
@@ -224,12 +225,13 @@ static bool frt__hub_start(frt__worker* w)
 }
 
 /* hub.m held: start queued jobs while there is room (force: one even
- * without room); self (if not NULL and free) takes the first itself. */
+ * without room); self (if not NULL, free and not quitting: the last
+ * pool's finalize waits for it) takes the first itself. */
 static void frt__hub_run_queue(frt__hthread* self, bool force)
 {
     while (hub.qhead && (force || frt__hub_room())) {
         frt__worker* w = hub.qhead;
-        if (self && !self->job) {
+        if (self && !self->job && !self->quit) { /* a quitting one takes none */
             self->job = w;
             hub.nactive++;
             hub.nstarted++;
@@ -284,9 +286,11 @@ bool frt__hub_stall_check(void)
 {
     if (atomic_load(&hub.nqueued) == 0) return false;
     pthread_mutex_lock(&hub.m);
-    bool stalled   = hub.nstarted == hub.stall_seen;
+    /* stalled: the same job at the head a whole period, none started */
+    bool stalled   = hub.qhead == hub.stall_head && hub.nstarted == hub.stall_seen;
     frt__hub_run_queue(NULL, stalled);
     hub.stall_seen = hub.nstarted;
+    hub.stall_head = hub.qhead;
     bool more      = hub.qhead != NULL;
     pthread_mutex_unlock(&hub.m);
     return more;

@@ -307,13 +307,20 @@ static frt__work* frt__worker_lead(margo_instance_id mid)
  * parks.
  */
 
-/* p->m held: the leader found the loop idle: park it (or lead on if the
- * supervisor cannot watch it). */
+/* p->m held: the leader found the loop idle: park it. If the supervisor
+ * cannot watch it, the loop stays led and never parks again (no retry on
+ * every idle moment). */
 static void frt__pool_park(margo_instance_id mid)
 {
     frt__pool* p = &mid->pool;
     if (atomic_load(&mid->loop_stop)) return;
     p->parked = frt__sup_park(mid);
+    if (!p->parked) {
+        mid->park_ms = -1; /* read under p->m (frt__worker_lead) */
+        frt__log(&mid->log, MARGO_LOG_WARNING,
+                 "cannot park the idle loop (epoll_ctl: %s): it keeps its thread",
+                 strerror(errno));
+    }
 }
 
 /* The supervisor: mid's parked loop has an event (p->m held): get a
