@@ -7,6 +7,7 @@
 
 #include "flock-test.h"
 
+#include <dirent.h>
 #include <margo.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -69,6 +70,18 @@ static inline hg_addr_t rt_lookup(margo_instance_id mid, const char* s)
     hg_addr_t a = HG_ADDR_NULL;
     REQUIRE(margo_addr_lookup(mid, s, &a) == HG_SUCCESS);
     return a;
+}
+
+/** Threads of this process (/proc/self/task entries; -1 if unreadable). */
+static inline int rt_nthreads(void)
+{
+    DIR* d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent* e; (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
 }
 
 /* An echo handler: responds with its input. */

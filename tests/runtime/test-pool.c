@@ -4,14 +4,15 @@
  * CPUs (so an overloaded process does not grow hundreds of threads), while
  * handlers that block -- outside the runtime, or inside frt_wait_begin/end
  * -- still let every queued handler start (no deadlock, no starvation).
- * And the threads an instance costs: an idle instance keeps one thread of
- * its own, the process one supervisor thread for all of them, and a child
+ * And the threads an instance costs: one more thread for a new instance
+ * (its leader, which goes back to the process's hub when the loop parks;
+ * test-shared.c covers the sharing), the process one supervisor thread for
+ * all of them, and a child
  * of fork() runs its own instances (its own supervisor) while the parent's
  * go on and finalize.
  */
 #include "rt-test.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -99,29 +100,17 @@ static void burst(margo_instance_id cli, hg_addr_t a, const char* rpc, int n)
     CHECK_EQ_INT(atomic_load(&done_ok), n);
 }
 
-/* threads of this process (/proc/self/task entries) */
-static int nthreads(void)
-{
-    DIR* d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent* e; (e = readdir(d));)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
-}
-
 /* The child of fork(): instances of its own, from a process whose parent
  * has live ones. @return the exit code (0: all good). */
 static int child_run(void)
 {
-    int               t0  = nthreads();
+    int               t0  = rt_nthreads();
     margo_instance_id srv = rt_server(transport);
     if (!srv) return 2;
-    int t1 = nthreads(); /* + its leader + the supervisor */
+    int t1 = rt_nthreads(); /* + its leader + the supervisor */
     margo_instance_id cli = margo_init(transport, MARGO_CLIENT_MODE, 0, 0);
     if (!cli) return 3;
-    int t2 = nthreads(); /* + its leader only */
+    int t2 = rt_nthreads(); /* + one: its leader (idle in the hub once it parks) */
     printf("child: threads %d -> %d (first instance) -> %d (second)\n", t0, t1, t2);
     if (t1 - t0 != 2 || t2 - t1 != 1) return 4;
     if (frt_rpc_register(srv, "echo", 0, rt_echo, NULL, ABT_POOL_NULL) != HG_SUCCESS) return 5;
@@ -138,8 +127,8 @@ static int child_run(void)
     /* the supervisor and the hub's threads left with the last one (a
      * joined thread's /proc entry can outlive the join by a moment) */
     double deadline = ft_now_ms() + 5000;
-    while (nthreads() != t0 && ft_now_ms() < deadline) usleep(1000);
-    return nthreads() == t0 ? 0 : 7;
+    while (rt_nthreads() != t0 && ft_now_ms() < deadline) usleep(1000);
+    return rt_nthreads() == t0 ? 0 : 7;
 }
 
 /* Fork while this process has live instances; the child must run and

@@ -10,7 +10,6 @@
  */
 #include "rt-test.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 #define NINST 32
@@ -22,18 +21,6 @@ static _Atomic int       ticks[NINST];
 static margo_timer_t     timers[NINST];
 static _Atomic int       done_ok, done_all;
 
-/* threads of this process (/proc/self/task entries) */
-static int nthreads(void)
-{
-    DIR* d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent* e; (e = readdir(d));)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
-}
-
 /* Back to the baseline? A joined thread's /proc entry can outlive the
  * join by a moment (the kernel wakes the joiner before it releases the
  * task), so the checks below wait for it. */
@@ -41,7 +28,7 @@ static int baseline;
 static bool at_baseline(void* u)
 {
     (void)u;
-    return nthreads() == baseline;
+    return rt_nthreads() == baseline;
 }
 
 static void on_tick(void* u) { atomic_fetch_add(&ticks[(intptr_t)u], 1); }
@@ -145,7 +132,7 @@ int main(int argc, char** argv)
     /* the baseline once an instance has come and gone (a sanitizer's own
      * thread starts with the first thread created) */
     margo_finalize(rt_server(transport));
-    int t0   = nthreads();
+    int t0   = rt_nthreads();
     baseline = t0;
 
     /* 1. 32 instances with a 20 ms timer each, idle: every timer runs
@@ -155,7 +142,7 @@ int main(int argc, char** argv)
     int min_ticks = 1 << 30;
     for (int i = 0; i < NINST; i++)
         if (atomic_load(&ticks[i]) < min_ticks) min_ticks = atomic_load(&ticks[i]);
-    int t1 = nthreads() - t0;
+    int t1 = rt_nthreads() - t0;
     printf("idle: %d instances on %d threads (bound %d); fewest timer runs %d\n", NINST, t1,
            bound, min_ticks);
     CHECK(min_ticks >= 3);
@@ -166,7 +153,7 @@ int main(int argc, char** argv)
 
     /* 2. calls between the instances, parked in between: all answered */
     ring_rounds(native ? 20 : 3);
-    printf("ring: %d calls answered on %d threads\n", atomic_load(&done_ok), nthreads() - t0);
+    printf("ring: %d calls answered on %d threads\n", atomic_load(&done_ok), rt_nthreads() - t0);
 
     /* 3. a chain of synchronous calls through 24 instances: each handler
      *    waits in the runtime, so 24 nested handlers need no more than the
@@ -196,7 +183,7 @@ int main(int argc, char** argv)
     stop_instances();
     /* the last pool joined the hub's threads and the supervisor */
     bool none = ft_wait_until(at_baseline, NULL, 5000);
-    printf("after finalize: %d thread(s) left\n", nthreads() - t0);
+    printf("after finalize: %d thread(s) left\n", rt_nthreads() - t0);
     CHECK(none);
 
     /* 5. FRT_PARK_MS=never: every instance keeps its loop's thread */
@@ -204,7 +191,7 @@ int main(int argc, char** argv)
     margo_instance_id keep[8];
     for (int i = 0; i < 8; i++) keep[i] = rt_server(transport);
     usleep(200000);
-    int t3 = nthreads() - t0;
+    int t3 = rt_nthreads() - t0;
     printf("FRT_PARK_MS=never: 8 instances on %d threads\n", t3);
     CHECK(t3 >= 8);
     for (int i = 0; i < 8; i++) margo_finalize(keep[i]);
