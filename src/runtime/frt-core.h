@@ -79,8 +79,8 @@
                                         (FRT_IDLE_CLOSE_MS; 0: never) */
 #define FRT__BYE_LINGER_MS   30000.0 /* conn.c: a peer that does not close after our bye:
                                         we close it ourselves after this long quiet */
-#define FRT__PARK_MS         0      /* pool.c: an idle loop parks after this long (FRT_PARK_MS;
-                                        0: at once, "never": never), beside other instances */
+#define FRT__PARK_MS         0 /* pool.c: an idle loop parks after this long beside other
+                                   instances (FRT_PARK_MS; 0: at once, "never": never) */
 #define FRT__FD_REPORT_MS    10000.0 /* loop.c: one fd-exhaustion log line per period */
 #define FRT__BUDGET_DEFAULT  ((size_t)64 << 20) /* instance.c: input / output budget */
 #define FRT__REQUEST_COST    (sizeof(struct frt_request) + 64) /* rpc.c: charged per request */
@@ -271,7 +271,7 @@ typedef struct frt__worker {
     bool                   busy;    /* pool.m: inside a work item */
     uint8_t                asleep;  /* pool.m: stall checks that found it asleep in a row */
     bool                   waiting; /* pool.m: in frt_wait_begin/end */
-    struct frt__worker*    hub_next; /* hub.m: on the hub's queue of jobs waiting for a thread */
+    struct frt__worker*    hub_next; /* hub.m: on the hub's queue (no thread yet) */
     struct frt__worker*    next;
 } frt__worker;
 
@@ -283,7 +283,7 @@ typedef struct frt__pool {
     frt__work*      utail;         /* the last urgent item of the queue's urgent prefix */
     frt__work *     lhead, *ltail; /* queued lazily by the leader (its batch) */
     int             nqueued, nidle, nthreads, min, max; /* nqueued: head list only */
-    int             nstarting; /* workers the hub gave, not yet running (frt__pool_serve) */
+    int             nstarting; /* workers the hub gave, not yet in frt__pool_serve */
     int             nlazy;   /* lhead list length */
     bool            stop;
     bool            leader;  /* a thread runs the progress loop */
@@ -311,7 +311,7 @@ typedef struct frt__pool {
     /* supervisor.c (its lock) */
     bool                   sup_on;   /* on its list */
     uint64_t               sup_id;   /* epoll data of standby_fd in its set */
-    int                    sup_epfd; /* its epoll set (frt__sup_park: set before any park) */
+    int                    sup_epfd; /* its epoll set (set before any frt__sup_park) */
     bool                   park_added; /* pool.m: the loop's epfd is in that set */
     struct margo_instance* sup_next;
 } frt__pool;
@@ -337,7 +337,7 @@ struct margo_instance {
     int             spare_fd; /* /dev/null, given up to shed a connection on EMFILE */
     int             maint_fd; /* timerfd: housekeeping (reaping), accept back-off */
     int             park_fd;  /* timerfd: the next deadline of a parked loop */
-    int             park_ms;  /* FRT_PARK_MS: idle this long, the loop parks (-1: never) */
+    int             park_ms;  /* FRT_PARK_MS: idle that long, it parks (-1: never) */
     bool            accept_paused;  /* loop thread: listen_fd out of the set (EMFILE) */
     double          fd_report_at;   /* loop thread: last fd-exhaustion log line (ms) */
     unsigned long   fd_refused, fd_shed; /* loop thread: since that line */

@@ -77,12 +77,14 @@ static void frt__hub_fork_prepare(void) { pthread_mutex_lock(&hub.m); }
 static void frt__hub_fork_parent(void) { pthread_mutex_unlock(&hub.m); }
 static void frt__hub_fork_child(void)
 {
-    for (frt__hthread** list = &hub.threads; list; list = list == &hub.threads ? &hub.dead : NULL)
-        while (*list) {
-            frt__hthread* t = *list;
-            *list           = t->next;
+    frt__hthread* lists[2] = {hub.threads, hub.dead};
+    for (int i = 0; i < 2; i++)
+        while (lists[i]) {
+            frt__hthread* t = lists[i];
+            lists[i]        = t->next;
             if (t != frt__hub_self) free(t);
         }
+    hub.threads = hub.dead = NULL;
     frt__hub_self = NULL; /* the forking thread's entry: its pool is the parent's */
     hub.idle      = NULL;
     hub.qhead = hub.qtail = hub.stall_head = NULL;
@@ -95,7 +97,8 @@ static void frt__hub_fork_child(void)
 static pthread_once_t frt__hub_once = PTHREAD_ONCE_INIT;
 static void           frt__hub_atfork(void)
 {
-    (void)pthread_atfork(frt__hub_fork_prepare, frt__hub_fork_parent, frt__hub_fork_child);
+    (void)pthread_atfork(frt__hub_fork_prepare, frt__hub_fork_parent,
+                         frt__hub_fork_child);
 }
 
 /* hub.m held: unlink t from the list at *pp. */
@@ -137,7 +140,8 @@ static bool frt__hub_wait(frt__hthread* t)
     t->inext = hub.idle;
     hub.idle = t;
     int rc   = 0;
-    while (t->idle && !t->quit && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&t->cv, &hub.m, &ts);
+    while (t->idle && !t->quit && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&t->cv, &hub.m, &ts);
     if (t->idle) { /* not taken: timed out or told to quit */
         frt__hub_unlink(&hub.idle, t, true);
         t->idle = false;

@@ -75,7 +75,8 @@ static margo_instance_id frt__inst_alloc(int mode, int rpc_thread_count, bool* o
     mid->log.name = mid->self;
     atomic_init(&mid->loop_stop, false);
     mid->loop_wake_at = HUGE_VAL;
-    mid->listen_fd = mid->epfd = mid->evfd = mid->debt_fd = mid->maint_fd = mid->park_fd = -1;
+    mid->listen_fd = mid->epfd = mid->evfd = mid->debt_fd = -1;
+    mid->maint_fd = mid->park_fd = -1;
     mid->spare_fd   = open("/dev/null", O_RDONLY | O_CLOEXEC);
     *ok             = frt__pool_init(&mid->pool, rpc_thread_count);
     mid->margo_refs = 1;

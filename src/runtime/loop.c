@@ -4,8 +4,9 @@
  * each event (accept, pay the read debts, wake-ups, a connection's output
  * and input), then expire due calls and timers. Also the loop's fds.
  *
- * Owns: the instance's epfd, evfd, debt_fd, park_fd, listen_fd (closing), spare_fd,
- * the read scratch (on the leader's stack), held (connections closed during a batch), loop_stop, and the event
+ * Owns: the instance's epfd, evfd, debt_fd, park_fd, listen_fd (closing),
+ * spare_fd, the read scratch (on the leader's stack), held (connections
+ * closed during a batch), loop_stop, and the event
  * tags.
  * Calls: conn.c (accept, close), conn-read.c (reads, reader token, debts),
  * conn-write.c (flush, hello), call.c and timer.c (expiry), transport.h
@@ -296,8 +297,8 @@ static int frt__loop_timeout(margo_instance_id mid)
 /* One epoll event: accept, pay the debts, drain the wake-up, or a
  * connection's output (flush) and input (read into rbuf unless a caller
  * holds its reader token; closed on EOF, error or bad input). */
-static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev, uint8_t* rbuf,
-                            frt__work** inl, bool* maint)
+static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
+                            uint8_t* rbuf, frt__work** inl, bool* maint)
 {
     void* tag = ev->data.ptr;
     if (tag == &frt__tag_listen) {
@@ -318,7 +319,8 @@ static void frt__loop_event(margo_instance_id mid, const struct epoll_event* ev,
         uint32_t hup = ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
         if ((ev->events & EPOLLIN || hup) && frt__reader_acquire(c, false)) {
             c->since_ms = frt_now_ms(); /* reaping: last input */
-            int r = frt__conn_read_some(mid, c, rbuf, FRT__READ_CHUNK, inl, false, hup != 0);
+            int r = frt__conn_read_some(mid, c, rbuf, FRT__READ_CHUNK, inl, false,
+                                        hup != 0);
             if (r < 0) {
                 frt__conn_close_by_peer(mid, c); /* c may be gone now */
                 return;

@@ -204,7 +204,7 @@ void frt__sup_remove(margo_instance_id mid)
         }
     p->sup_on = false;
     (void)epoll_ctl(sup.epfd, EPOLL_CTL_DEL, p->standby_fd, NULL);
-    (void)epoll_ctl(sup.epfd, EPOLL_CTL_DEL, mid->epfd, NULL); /* parked once: ENOENT else */
+    (void)epoll_ctl(sup.epfd, EPOLL_CTL_DEL, mid->epfd, NULL); /* ENOENT: never parked */
     frt__sup_unlock_or_stop();
 }
 
@@ -215,7 +215,8 @@ void frt__sup_remove(margo_instance_id mid)
 bool frt__sup_park(margo_instance_id mid)
 {
     frt__pool*         p  = &mid->pool;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = p->sup_id | FRT__SUP_PARK};
+    struct epoll_event ev = {.events   = EPOLLIN | EPOLLONESHOT,
+                             .data.u64 = p->sup_id | FRT__SUP_PARK};
     int                op = p->park_added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(p->sup_epfd, op, mid->epfd, &ev) != 0) return false;
     p->park_added = true;
