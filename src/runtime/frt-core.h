@@ -226,7 +226,6 @@ struct frt_request {
     size_t                 in_len;
     char                   source[FRT_MAX_ADDR_LEN + 1];
     size_t                 charged; /* bytes of inst->in_bytes it holds (input budget) */
-    double                 tq; /* TEMP */
 };
 
 /** A timer (timer.c). */

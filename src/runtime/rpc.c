@@ -74,7 +74,6 @@ void frt__handler_run(frt__work* w)
     frt__entry*         e     = r->entry;
     frt__entry*         saved = frt__tls.entry;
     frt__tls.entry            = e;
-    if (getenv("SWIM_T") && r->tq > 0) fprintf(stderr, "QDELAY %d %s %.1f %.1f %d\n", getpid(), e->name, r->tq, frt_now_ms() - r->tq, (int)mid->pool.nqueued);
     e->fn(r, r->in, r->in_len, e->uargs); /* r may be gone after this */
     frt__tls.entry = saved;
     if (frt__tls.finalized == mid) return;
@@ -155,7 +154,6 @@ bool frt__rpc_dispatch(margo_instance_id mid, frt__conn* c, const frt__hdr* h, u
                       h->payload_len ? body + h->name_len : NULL, h->payload_len, frt__conn_peer(c));
     /* its input, and the request itself, stay on the input budget until it
      * is freed: requests queued faster than handlers run are bounded too */
-    r->tq = frt_now_ms();
     r->charged    = c->in_charged + FRT__REQUEST_COST;
     c->in_charged = 0;
     atomic_fetch_add(&mid->in_bytes, FRT__REQUEST_COST);
