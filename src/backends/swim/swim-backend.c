@@ -21,6 +21,9 @@
  *     machine (swim__hint). A call that cannot even connect (frt_forward_async
  *     fails with HG_HOSTUNREACH well before its timeout) is fed back as
  *     refused (swim__handle_refused).
+ *   - The timer fires on the config's tick grid (tick_grid_ms, a twentieth
+ *     of the period by default; swim__grid_deadline), so the members of a
+ *     process tick together and their messages share system calls.
  *   - Lifetime: b is reference-counted: the provider holds one reference
  *     until destroy_group, every in-flight call holds one. The peer watch is
  *     removed (frt_peer_unwatch waits for a running callback) before the
@@ -32,6 +35,7 @@
 #include "swim-config.h"
 #include "swim-core.h"
 #include "swim-intern.h"
+#include "swim-math.h"
 #include "swim-wire.h"
 
 #include "flock/backend-util.h"
@@ -242,13 +246,16 @@ static frt_request_t* take_requests(swim_backend* b, const swim__outbox* ob)
     return rq;
 }
 
-/* b->lock held: re-arm the timer if the machine's next deadline is earlier
- * than the armed one. */
+/* b->lock held: re-arm the timer if the machine's next deadline (a future
+ * one on the config's tick grid: timer coalescing, the members of a process
+ * tick together) is earlier than the armed one. */
 static void arm_timer(swim_backend* b)
 {
     double d = b->closed ? INFINITY : swim__next_deadline(b->sm);
+    double now = frt_now_ms();
+    d          = swim__grid_deadline(d, now, swim__get_config(b->sm)->tick_grid_ms);
     if (d < b->timer_at - 0.5 && b->timer) {
-        double delay = d - frt_now_ms();
+        double delay = d - now;
         if (delay < 0) delay = 0;
         if (margo_timer_start(b->timer, delay) == HG_SUCCESS) b->timer_at = d;
     }

@@ -55,6 +55,7 @@ void swim__config_from_json(const struct json_object* json, swim__config* c)
         get_bool(json, "anti_entropy", &c->anti_entropy);
         get_bool(json, "crash_hints", &c->crash_hints);
         get_bool(json, "urgent_join", &c->urgent_join);
+        get_number(json, "tick_grid_ms", &c->tick_grid_ms);
     }
     swim__config_sanitize(c);
 }
@@ -89,6 +90,7 @@ struct json_object* swim__config_to_json(const swim__config* c)
     ADD("anti_entropy", json_object_new_boolean(c->anti_entropy));
     ADD("crash_hints", json_object_new_boolean(c->crash_hints));
     ADD("urgent_join", json_object_new_boolean(c->urgent_join));
+    ADD("tick_grid_ms", json_object_new_double(c->tick_grid_ms));
 #undef ADD
     if (rc != 0) {
         json_object_put(o);

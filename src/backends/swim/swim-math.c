@@ -143,6 +143,12 @@ double swim__sync_spacing_ms(double period_ms, uint32_t n, uint64_t gap)
     return period_ms * (n > per ? n / per : 1.0);
 }
 
+double swim__grid_deadline(double t, double now, double grid_ms)
+{
+    if (!(grid_ms > 0) || !isfinite(t) || t <= now) return t;
+    return ceil(t / grid_ms) * grid_ms;
+}
+
 double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms)
 {
     return scaled_ping_timeout_ms < 0.5 * min_ms ? scaled_ping_timeout_ms : 0.5 * min_ms;

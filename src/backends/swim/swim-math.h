@@ -137,6 +137,15 @@ int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n);
  *  spent grow with what differs, not with n. */
 double swim__sync_spacing_ms(double period_ms, uint32_t n, uint64_t gap);
 
+/** Timer coalescing: a future deadline t (ms, monotonic clock) rounded up
+ *  to the next multiple of grid_ms; t itself if it is due (t <= now), not
+ *  finite, or grid_ms <= 0. The periodic work of the members of a process,
+ *  and of the processes of a machine, then runs together, so the messages
+ *  they send one another share system calls and wake-ups; each such
+ *  deadline is late by less than grid_ms. What is due at once (news an
+ *  idle member forwards at once) stays at once. */
+double swim__grid_deadline(double t, double now, double grid_ms);
+
 /**
  * Lead of the last-chance check before a suspicion deadline: the (health
  * scaled) ping timeout, at most half the minimum suspicion timeout.
