@@ -108,6 +108,10 @@ size_t frt__env_bytes(const frt__log_ctx* lc, const char* name, size_t dflt);
  *  (unset: dflt; malformed: dflt, with a warning). */
 double frt__env_ms(const frt__log_ctx* lc, const char* name, double dflt);
 
+/** How many work items a pool runs at once: the online CPUs, 2 to 256
+ *  (pool.c's bound; the hub lets twice that many threads serve). */
+int frt__cpu_target(void);
+
 /* ------------------------------------------------------------------ */
 /* Test hooks                                                          */
 /* ------------------------------------------------------------------ */

@@ -305,10 +305,7 @@ void frt__hub_enter(void)
 {
     pthread_once(&frt__hub_once, frt__hub_atfork);
     pthread_mutex_lock(&hub.m);
-    if (hub.cap == 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        hub.cap   = ncpu < 2 ? 4 : ncpu > 256 ? 512 : 2 * (int)ncpu;
-    }
+    if (hub.cap == 0) hub.cap = 2 * frt__cpu_target();
     pthread_mutex_unlock(&hub.m);
     atomic_fetch_add(&hub.npools, 1);
 }

@@ -662,8 +662,7 @@ bool frt__pool_init(frt__pool* p, int rpc_thread_count)
      * when idle (frt__worker_idle) */
     p->min  = rpc_thread_count > 1 ? rpc_thread_count : 1;
     p->max  = FRT__POOL_MAX > p->min ? FRT__POOL_MAX : p->min;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    p->target = ncpu < 2 ? 2 : ncpu > 256 ? 256 : (int)ncpu;
+    p->target = frt__cpu_target();
     return p->standby_fd >= 0;
 }
 

@@ -40,6 +40,12 @@ double frt_now_ms(void)
 
 double margo_get_wtime(void) { return frt_now_ms() / 1e3; }
 
+int frt__cpu_target(void)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return ncpu < 2 ? 2 : ncpu > 256 ? 256 : (int)ncpu;
+}
+
 /* ---------------- futex mutex (ABT_mutex) ---------------- */
 /* state: 0 unlocked, 1 locked, 2 locked with (possible) waiters. */
 
