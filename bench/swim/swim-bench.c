@@ -411,8 +411,8 @@ static int bench_one(int n, int procs, double steady_s, double conv_s, double de
     size_t             h0, h1;
     double             c0, c1;
     collect_stats(&R, &m0, &b0, &h0, &c0);
-    printf("bootstrap: cost until converged: cpu=%.2fs (all processes) msgs=%llu bytes=%llu\n",
-           (c0 - bc0) / 1000.0, m0 - bm0, b0 - bb0);
+    printf("bootstrap: cost until converged: cpu=%.2fs (all processes) msgs=%llu "
+           "bytes=%llu\n", (c0 - bc0) / 1000.0, m0 - bm0, b0 - bb0);
     fflush(stdout);
     double ts0 = now_ms();
     while (now_ms() - ts0 < steady_s * 1000) pump(&R, 50);

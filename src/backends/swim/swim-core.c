@@ -84,7 +84,8 @@ void swim__config_sanitize(swim__config* c)
     c->tombstone_timeout_ms    = clampd(c->tombstone_timeout_ms, 0.0, 30 * day, 600000.0);
     /* unset (negative) or NaN: a twentieth of the period; at most a quarter */
     if (!(c->tick_grid_ms >= 0.0)) c->tick_grid_ms = c->protocol_period_ms / 20.0;
-    if (c->tick_grid_ms > c->protocol_period_ms / 4.0) c->tick_grid_ms = c->protocol_period_ms / 4.0;
+    if (c->tick_grid_ms > c->protocol_period_ms / 4.0)
+        c->tick_grid_ms = c->protocol_period_ms / 4.0;
 }
 
 swim__t* swim__create(const swim__config* cfg, const char* self_addr, uint16_t self_pid,
