@@ -92,7 +92,7 @@ static void test_ping_req_count(void)
 }
 
 /* Timer coalescing: deadlines round up to the grid, never down; the grid
- * defaults to a twentieth of the period and is at most a quarter of it. */
+ * is off by default and at most a quarter of the period. */
 static void test_tick_grid(void)
 {
     struct { double t, now, grid, want; } t[] = {
@@ -113,10 +113,10 @@ static void test_tick_grid(void)
     swim__config c;
     swim__config_default(&c);
     swim__config_sanitize(&c);
-    CHECK(c.tick_grid_ms == c.protocol_period_ms / 20.0);
+    CHECK(c.tick_grid_ms == 0.0);
     struct { double period, grid, want; } g[] = {
-        {1000.0, -1.0, 50.0},   {100.0, -1.0, 5.0},  {1000.0, 0.0, 0.0},
-        {1000.0, 10.0, 10.0},   {1000.0, 400.0, 250.0}, {1000.0, NAN, 50.0},
+        {1000.0, -1.0, 0.0},  {100.0, 5.0, 5.0},      {1000.0, 0.0, 0.0},
+        {1000.0, 50.0, 50.0}, {1000.0, 400.0, 250.0}, {1000.0, NAN, 0.0},
     };
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
         swim__config_default(&c);

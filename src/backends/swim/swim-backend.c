@@ -21,9 +21,9 @@
  *     machine (swim__hint). A call that cannot even connect (frt_forward_async
  *     fails with HG_HOSTUNREACH well before its timeout) is fed back as
  *     refused (swim__handle_refused).
- *   - The timer fires on the config's tick grid (tick_grid_ms, a twentieth
- *     of the period by default; swim__grid_deadline), so the members of a
- *     process tick together and their messages share system calls.
+ *   - With tick_grid_ms set, the timer fires on that grid (swim__grid_deadline),
+ *     so the members of a process tick together and their messages share
+ *     system calls.
  *   - Lifetime: b is reference-counted: the provider holds one reference
  *     until destroy_group, every in-flight call holds one. The peer watch is
  *     removed (frt_peer_unwatch waits for a running callback) before the

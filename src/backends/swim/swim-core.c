@@ -45,7 +45,7 @@ void swim__config_default(swim__config* c)
     c->anti_entropy            = true;
     c->crash_hints             = true;
     c->urgent_join             = false;
-    c->tick_grid_ms            = -1.0; /* protocol_period_ms / 20 (sanitize) */
+    c->tick_grid_ms            = 0.0; /* off (docs/config.md: when to set it) */
 }
 
 static double clampd(double v, double lo, double hi, double dflt)
@@ -82,8 +82,8 @@ void swim__config_sanitize(swim__config* c)
     c->sync_interval_ms        = clampd(c->sync_interval_ms, 0.0, day, 30000.0);
     c->reconnect_interval_ms   = clampd(c->reconnect_interval_ms, 0.0, day, 10000.0);
     c->tombstone_timeout_ms    = clampd(c->tombstone_timeout_ms, 0.0, 30 * day, 600000.0);
-    /* unset (negative) or NaN: a twentieth of the period; at most a quarter */
-    if (!(c->tick_grid_ms >= 0.0)) c->tick_grid_ms = c->protocol_period_ms / 20.0;
+    /* negative or NaN: off; at most a quarter of the period */
+    if (!(c->tick_grid_ms >= 0.0)) c->tick_grid_ms = 0.0;
     if (c->tick_grid_ms > c->protocol_period_ms / 4.0)
         c->tick_grid_ms = c->protocol_period_ms / 4.0;
 }

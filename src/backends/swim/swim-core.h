@@ -178,9 +178,9 @@ typedef struct swim__config {
                                         refused (swim__hint, swim__handle_refused) */
     bool    urgent_join;             /* false: the seed answers JOINs ahead of its
                                         queued probes (frt_rpc_set_urgent) */
-    double  tick_grid_ms;            /* protocol_period_ms / 20: the driver's timer
-                                        fires on multiples of this (timer
-                                        coalescing, swim__grid_deadline); 0 = off */
+    double  tick_grid_ms;            /* 0 = off: else the driver's timer fires on
+                                        multiples of this (timer coalescing,
+                                        swim__grid_deadline), <= period / 4 */
 } swim__config;
 
 void swim__config_default(swim__config* c);
