@@ -188,7 +188,8 @@ struct swim__t {
     suspicion* susps; /* pool: free entries chained through susp_free */
     uint32_t*  susp_next;
     uint32_t   capsusps, susp_free;
-    uint32_t* slots; /* hash: member index + 1, 0 = empty */
+    uint32_t* slots; /* hash: SWIM_SLOT_FP bits of the member's key over its index + 1
+                        (0 = empty): a probe reads a member only if they match */
     uint32_t  capslots;
     uint32_t  self;
     uint32_t  nview; /* ALIVE + SUSPECT, self included */
@@ -324,16 +325,31 @@ static inline uint32_t swim__slot_next(const swim__t* s, uint32_t i) { return i 
 /* The probe loop of both lookups: the member (addr, pid) whose hash is h;
  * with canon (its interned copy, once known) the address test is a
  * pointer test. */
+/* A slot: the low SWIM_SLOT_FP bits of the key (a fingerprint, independent
+ * of the home slot, which uses the high bits) over the member's index + 1:
+ * the probe skips 255 of 256 other keys without reading their member (a
+ * cache miss each). So the table holds at most SWIM_MAX_MEMBERS. */
+#define SWIM_SLOT_FP      8u
+#define SWIM_SLOT_IDX     (32u - SWIM_SLOT_FP)
+#define SWIM_MAX_MEMBERS  ((1u << SWIM_SLOT_IDX) - 2u)
+static inline uint32_t swim__slot_val(uint64_t h, uint32_t idx)
+{
+    return ((uint32_t)h << SWIM_SLOT_IDX) | (idx + 1);
+}
+
 static inline uint32_t swim__probe_member(const swim__t* s, uint64_t h, const char* addr,
                                           uint16_t pid, const char* canon)
 {
+    uint32_t want = swim__slot_val(h, 0);
     for (uint32_t i = swim__slot_home(s, h);; i = swim__slot_next(s, i)) {
         uint32_t v = s->slots[i];
         if (!v) return NONE;
-        const member* m = &s->members[v - 1];
+        if ((v ^ want) >> SWIM_SLOT_IDX) continue; /* another key: no member read */
+        uint32_t      idx = (v & ((1u << SWIM_SLOT_IDX) - 1)) - 1;
+        const member* m   = &s->members[idx];
         if (m->pid != pid) continue;
         if (canon ? m->addr == canon : (m->addr == addr || strcmp(m->addr, addr) == 0))
-            return v - 1;
+            return idx;
     }
 }
 

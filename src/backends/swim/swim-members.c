@@ -21,9 +21,10 @@
 
 static void slot_insert(swim__t* s, uint32_t idx)
 {
-    uint32_t i = swim__slot_home(s, swim__member_key(&s->members[idx]));
+    uint64_t h = swim__member_key(&s->members[idx]);
+    uint32_t i = swim__slot_home(s, h);
     while (s->slots[i]) i = swim__slot_next(s, i);
-    s->slots[i] = idx + 1;
+    s->slots[i] = swim__slot_val(h, idx);
 }
 
 /** true if n members exceed the hash's load limit (4/5) */
@@ -32,11 +33,18 @@ static bool slots_full(const swim__t* s, uint32_t n)
     return (uint64_t)n * 5 > (uint64_t)s->capslots * 4;
 }
 
-/** Rebuild the hash for `need` members at load 2/3 (grows by 1.2x steps). */
+/** Rebuild the hash for `need` members at load 2/3 (grows by 1.2x steps).
+ *  Compaction (need <= the table's size) rebuilds in place when memory is
+ *  short: the old slots hold indices that no longer exist. */
 static bool rehash(swim__t* s, uint32_t need)
 {
-    uint32_t cap = need + need / 2 + 8;
-    uint32_t* ns = calloc(cap, sizeof *ns);
+    uint32_t  cap = need + need / 2 + 8;
+    uint32_t* ns  = calloc(cap, sizeof *ns);
+    if (!ns && s->slots && need <= s->capslots) {
+        memset(s->slots, 0, (size_t)s->capslots * sizeof *s->slots);
+        for (uint32_t i = 0; i < s->nmembers; i++) slot_insert(s, i);
+        return true;
+    }
     if (!ns) return false;
     free(s->slots);
     s->slots    = ns;
@@ -85,7 +93,7 @@ uint32_t swim__add_member(swim__t* s, double now, const char* addr, uint16_t pid
                            uint64_t inc, uint8_t status)
 {
     const char* copy = NULL;
-    if (!swim__valid_addr(addr)) return NONE;
+    if (!swim__valid_addr(addr) || s->nmembers >= SWIM_MAX_MEMBERS) return NONE;
     if (!swim__grow((void**)&s->members, &s->capmembers, s->nmembers + 1, sizeof *s->members))
         return NONE;
     if (slots_full(s, s->nmembers + 1) && !rehash(s, s->nmembers + 1)) return NONE;

@@ -117,12 +117,16 @@ static void put_addr(frt_wbuf* b, addr_table* t, const char* a)
 {
     if (!a) a = "";
     uint32_t lo = t->n > ADDR_WINDOW ? t->n - ADDR_WINDOW : 0;
-    for (uint32_t i = t->n; i > lo; i--) {
-        if (t->v[i - 1] == a || strcmp(t->v[i - 1], a) == 0) { /* entries share strings */
-            put_uv(b, 0);
-            put_uv(b, i - 1);
-            return;
-        }
+    /* entries share strings (swim__msg_keep): the pointer finds them; the
+     * strings are compared only when no pointer matched */
+    uint32_t i = t->n;
+    while (i > lo && t->v[i - 1] != a) i--;
+    if (i == lo)
+        for (i = t->n; i > lo && strcmp(t->v[i - 1], a) != 0; i--) continue;
+    if (i > lo) {
+        put_uv(b, 0);
+        put_uv(b, i - 1);
+        return;
     }
     size_t n = strlen(a);
     put_uv(b, (uint64_t)n + 1);
