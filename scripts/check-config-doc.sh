@@ -9,7 +9,7 @@
 #   gateway              src/daemon/flockd-config-group.c    keys[] {"type", "config"}
 #   centralized          src/backends/centralized/centralized-config.c (the parser table) and
 #                        src/daemon/flockd-config-group.c (flockd's checks): both
-#   swim                 src/backends/swim/swim-config.c     get_number/get_int/get_bool(json, ...)
+#   swim                 src/backends/swim/swim-config.c     get_number[_or_auto]/get_int/get_bool(json, ...)
 # Fails naming each key found on one side only. Prints "config-doc: OK".
 set -uo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -58,7 +58,7 @@ compare "centralized" "src/daemon/flockd-config-group.c (flockd's centralized ch
   "$(awk '/^static int flockd__check_centralized/ {on=1} on && /^}/ {exit} on' "$d/flockd-config-group.c" \
      | grep -o 'strcmp(key, "[a-z_]*")' | grep -o '"[a-z_]*"' | tr -d '"' | sort -u)"
 compare "swim" "src/backends/swim/swim-config.c" \
-  "$(grep -oE 'get_(number|int|bool)\(json, "[a-z_]+"' "$root/src/backends/swim/swim-config.c" \
+  "$(grep -oE 'get_(number|number_or_auto|int|bool)\(json, "[a-z_]+"' "$root/src/backends/swim/swim-config.c" \
      | grep -o '"[a-z_]*"' | tr -d '"' | sort -u)"
 
 [ $bad = 0 ] && echo "config-doc: OK"

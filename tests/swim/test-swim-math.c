@@ -1,7 +1,7 @@
 /* test-swim-math.c -- table tests of the SWIM protocol math (swim-math.h). */
 #include "flock-test.h"
 #include "backends/swim/swim-math.h"
-#include "backends/swim/swim-core.h" /* swim__config_sanitize: tick_grid_ms */
+#include "backends/swim/swim-core.h" /* SWIM_TICK_GRID_AUTO */
 
 #include <math.h>
 
@@ -91,8 +91,10 @@ static void test_ping_req_count(void)
     CHECK_EQ_INT(swim__bit_length(UINT64_MAX), 64);
 }
 
-/* Timer coalescing: deadlines round up to the grid, never down; the grid
- * is off by default and at most a quarter of the period. */
+/* Timer coalescing: deadlines round up to the grid, never down; with
+ * tick_grid_ms auto the grid is a twentieth of the period from
+ * SWIM_TICK_GRID_AUTO_VIEW members on (the config's parsing and clamps:
+ * test-swim-config.c). */
 static void test_tick_grid(void)
 {
     struct { double t, now, grid, want; } t[] = {
@@ -110,21 +112,17 @@ static void test_tick_grid(void)
         bool   late = t[i].grid > 0 && !isinf(got) && got - t[i].t >= t[i].grid;
         CHECK(got >= t[i].t && !late);
     }
-    swim__config c;
-    swim__config_default(&c);
-    swim__config_sanitize(&c);
-    CHECK(c.tick_grid_ms == 0.0);
-    struct { double period, grid, want; } g[] = {
-        {1000.0, -1.0, 0.0},  {100.0, 5.0, 5.0},      {1000.0, 0.0, 0.0},
-        {1000.0, 50.0, 50.0}, {1000.0, 400.0, 250.0}, {1000.0, NAN, 0.0},
+    const uint32_t big = SWIM_TICK_GRID_AUTO_VIEW;
+    struct { double grid, period; uint32_t nview; double want; } g[] = {
+        /* auto: off below the threshold, period / 20 from it on */
+        {SWIM_TICK_GRID_AUTO, 1000.0, 1, 0.0},      {SWIM_TICK_GRID_AUTO, 1000.0, 128, 0.0},
+        {SWIM_TICK_GRID_AUTO, 1000.0, big - 1, 0.0}, {SWIM_TICK_GRID_AUTO, 1000.0, big, 50.0},
+        {SWIM_TICK_GRID_AUTO, 200.0, 4096, 10.0},    {SWIM_TICK_GRID_AUTO, 0.0, 4096, 0.0},
+        /* set: as set, whatever the view */
+        {0.0, 1000.0, 4096, 0.0}, {25.0, 1000.0, 1, 25.0}, {25.0, 1000.0, 4096, 25.0},
     };
-    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
-        swim__config_default(&c);
-        c.protocol_period_ms = g[i].period;
-        c.tick_grid_ms       = g[i].grid;
-        swim__config_sanitize(&c);
-        CHECK(c.tick_grid_ms == g[i].want);
-    }
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        CHECK(swim__tick_grid_for(g[i].grid, g[i].period, g[i].nview) == g[i].want);
 }
 
 int main(void)

@@ -112,6 +112,15 @@ static void test_sync_rules(void)
         double got = swim__sync_spacing_ms(sp[i].period, sp[i].n, sp[i].gap);
         if (fabs(got - sp[i].want) > 1e-9) FT_FAIL("spacing row %zu: %f != %f", i, got, sp[i].want);
     }
+    /* a view stable for one gossip interval, at most half a period */
+    struct { double period, gossip, want; } st[] = {
+        {1000, 200, 200}, {1000, 0, 500}, {1000, 500, 500}, {1000, 900, 500},
+        {200, 200, 100},  {1000, -1, 500},
+    };
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        double got = swim__sync_stable_ms(st[i].period, st[i].gossip);
+        if (fabs(got - st[i].want) > 1e-9) FT_FAIL("stable row %zu: %f != %f", i, got, st[i].want);
+    }
 }
 
 static void test_check_lead(void)

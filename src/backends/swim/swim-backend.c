@@ -21,7 +21,8 @@
  *     machine (swim__hint). A call that cannot even connect (frt_forward_async
  *     fails with HG_HOSTUNREACH well before its timeout) is fed back as
  *     refused (swim__handle_refused).
- *   - With tick_grid_ms set, the timer fires on that grid (swim__grid_deadline),
+ *   - On a tick grid (tick_grid_ms, or auto in a large group:
+ *     swim__tick_grid_for), the timer fires on that grid (swim__grid_deadline),
  *     so the members of a process tick together and their messages share
  *     system calls.
  *   - Lifetime: b is reference-counted: the provider holds one reference
@@ -247,14 +248,23 @@ static frt_request_t* take_requests(swim_backend* b, const swim__outbox* ob)
 }
 
 /* b->lock held: re-arm the timer if the machine's next deadline (a future
- * one on the config's tick grid: timer coalescing, the members of a process
- * tick together) is earlier than the armed one. */
+ * one on the tick grid: timer coalescing, the members of a process tick
+ * together) is earlier than the armed one. The clock is read only when the
+ * grid is on or the timer moves. */
 static void arm_timer(swim_backend* b)
 {
+    if (!b->timer) return;
     double d = b->closed ? INFINITY : swim__next_deadline(b->sm);
-    double now = frt_now_ms();
-    d          = swim__grid_deadline(d, now, swim__get_config(b->sm)->tick_grid_ms);
-    if (d < b->timer_at - 0.5 && b->timer) {
+    const swim__config* cfg  = swim__get_config(b->sm);
+    double              grid = swim__tick_grid_for(cfg->tick_grid_ms, cfg->protocol_period_ms,
+                                                   (uint32_t)swim__view_size(b->sm));
+    double              now  = -INFINITY;
+    if (grid > 0) {
+        now = frt_now_ms();
+        d   = swim__grid_deadline(d, now, grid);
+    }
+    if (d < b->timer_at - 0.5) {
+        if (now == -INFINITY) now = frt_now_ms();
         double delay = d - now;
         if (delay < 0) delay = 0;
         if (margo_timer_start(b->timer, delay) == HG_SUCCESS) b->timer_at = d;

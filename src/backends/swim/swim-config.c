@@ -25,6 +25,19 @@ static void get_bool(const struct json_object* o, const char* key, bool* out)
     if (json_object_is_type(v, json_type_boolean)) *out = json_object_get_boolean(v);
 }
 
+/* a number, or "auto" (stored as `autov`) */
+static void get_number_or_auto(const struct json_object* o, const char* key, double* out,
+                               double autov)
+{
+    struct json_object* v = NULL;
+    if (!json_object_object_get_ex(o, key, &v)) return;
+    if (json_object_is_type(v, json_type_string) &&
+        strcmp(json_object_get_string(v), "auto") == 0)
+        *out = autov;
+    else
+        get_number(o, key, out);
+}
+
 void swim__config_from_json(const struct json_object* json, swim__config* c)
 {
     swim__config_default(c);
@@ -55,7 +68,7 @@ void swim__config_from_json(const struct json_object* json, swim__config* c)
         get_bool(json, "anti_entropy", &c->anti_entropy);
         get_bool(json, "crash_hints", &c->crash_hints);
         get_bool(json, "urgent_join", &c->urgent_join);
-        get_number(json, "tick_grid_ms", &c->tick_grid_ms);
+        get_number_or_auto(json, "tick_grid_ms", &c->tick_grid_ms, SWIM_TICK_GRID_AUTO);
     }
     swim__config_sanitize(c);
 }
@@ -90,7 +103,8 @@ struct json_object* swim__config_to_json(const swim__config* c)
     ADD("anti_entropy", json_object_new_boolean(c->anti_entropy));
     ADD("crash_hints", json_object_new_boolean(c->crash_hints));
     ADD("urgent_join", json_object_new_boolean(c->urgent_join));
-    ADD("tick_grid_ms", json_object_new_double(c->tick_grid_ms));
+    ADD("tick_grid_ms", c->tick_grid_ms < 0 ? json_object_new_string("auto")
+                                            : json_object_new_double(c->tick_grid_ms));
 #undef ADD
     if (rc != 0) {
         json_object_put(o);

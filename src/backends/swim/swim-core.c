@@ -45,7 +45,7 @@ void swim__config_default(swim__config* c)
     c->anti_entropy            = true;
     c->crash_hints             = true;
     c->urgent_join             = false;
-    c->tick_grid_ms            = 0.0; /* off (docs/config.md: when to set it) */
+    c->tick_grid_ms            = SWIM_TICK_GRID_AUTO; /* docs/config.md */
 }
 
 static double clampd(double v, double lo, double hi, double dflt)
@@ -82,8 +82,8 @@ void swim__config_sanitize(swim__config* c)
     c->sync_interval_ms        = clampd(c->sync_interval_ms, 0.0, day, 30000.0);
     c->reconnect_interval_ms   = clampd(c->reconnect_interval_ms, 0.0, day, 10000.0);
     c->tombstone_timeout_ms    = clampd(c->tombstone_timeout_ms, 0.0, 30 * day, 600000.0);
-    /* negative or NaN: off; at most a quarter of the period */
-    if (!(c->tick_grid_ms >= 0.0)) c->tick_grid_ms = 0.0;
+    /* negative or NaN: auto; at most a quarter of the period */
+    if (!(c->tick_grid_ms >= 0.0)) c->tick_grid_ms = SWIM_TICK_GRID_AUTO;
     if (c->tick_grid_ms > c->protocol_period_ms / 4.0)
         c->tick_grid_ms = c->protocol_period_ms / 4.0;
 }

@@ -45,6 +45,10 @@ extern "C" {
 #define SWIM_META_MAX_ENTRIES 1024u  /* entries (live + tombstones) a member keeps and
                                         a message carries */
 
+/* ---- timer coalescing (swim__config.tick_grid_ms) ---- */
+#define SWIM_TICK_GRID_AUTO      (-1.0) /* the grid follows the view's size */
+#define SWIM_TICK_GRID_AUTO_VIEW 256u   /* auto: on from this many members */
+
 /* ---- gossip entry types (wire values; reference numbering + extensions) ---- */
 typedef enum swim__etype {
     SWIM_E_ALIVE   = 0,
@@ -178,9 +182,14 @@ typedef struct swim__config {
                                         refused (swim__hint, swim__handle_refused) */
     bool    urgent_join;             /* false: the seed answers JOINs ahead of its
                                         queued probes (frt_rpc_set_urgent) */
-    double  tick_grid_ms;            /* 0 = off: else the driver's timer fires on
-                                        multiples of this (timer coalescing,
-                                        swim__grid_deadline), <= period / 4 */
+    double  tick_grid_ms;            /* SWIM_TICK_GRID_AUTO (the default): the
+                                        grid of swim__tick_grid_for (a twentieth
+                                        of the period once the view has
+                                        SWIM_TICK_GRID_AUTO_VIEW members, off
+                                        below); 0 = off; else the driver's timer
+                                        fires on multiples of this (timer
+                                        coalescing, swim__grid_deadline),
+                                        <= period / 4 */
 } swim__config;
 
 void swim__config_default(swim__config* c);

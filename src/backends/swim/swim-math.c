@@ -137,6 +137,12 @@ int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n)
     return peer_n >= (uint64_t)our_n + gap;
 }
 
+double swim__sync_stable_ms(double period_ms, double gossip_interval_ms)
+{
+    double half = 0.5 * period_ms;
+    return gossip_interval_ms > 0 && gossip_interval_ms < half ? gossip_interval_ms : half;
+}
+
 double swim__sync_spacing_ms(double period_ms, uint32_t n, uint64_t gap)
 {
     double per = 64.0 * (double)(gap > 1 ? gap : 1);
@@ -147,6 +153,12 @@ double swim__grid_deadline(double t, double now, double grid_ms)
 {
     if (!(grid_ms > 0) || !isfinite(t) || t <= now) return t;
     return ceil(t / grid_ms) * grid_ms;
+}
+
+double swim__tick_grid_for(double tick_grid_ms, double period_ms, uint32_t nview)
+{
+    if (tick_grid_ms >= 0) return tick_grid_ms;
+    return nview >= SWIM_TICK_GRID_AUTO_VIEW && period_ms > 0 ? period_ms / 20.0 : 0.0;
 }
 
 double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms)

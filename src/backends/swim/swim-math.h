@@ -129,6 +129,15 @@ uint32_t swim__feedback_transmits(uint32_t transmits, unsigned limit);
  */
 int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n);
 
+/** How long a member's view must have been unchanged before a peer's
+ *  different view makes it push-pull with that peer (unless it is far
+ *  behind): one dedicated gossip interval, the time in which a member that
+ *  still receives news hears some (at most half a period; half a period
+ *  without dedicated gossip). Gossip in flight is left to itself; a
+ *  straggler missing a few members of a bootstrap repairs soon after the
+ *  news stopped coming. */
+double swim__sync_stable_ms(double period_ms, double gossip_interval_ms);
+
 /** Minimum spacing of mismatch push-pulls after one made for a view size
  *  difference of `gap` (0 counts as 1): period x max(1, n / (64 gap)). A
  *  push-pull costs O(n), so one member difference (ordinary churn, mostly
@@ -145,6 +154,14 @@ double swim__sync_spacing_ms(double period_ms, uint32_t n, uint64_t gap);
  *  deadline is late by less than grid_ms. What is due at once (news an
  *  idle member forwards at once) stays at once. */
 double swim__grid_deadline(double t, double now, double grid_ms);
+
+/** The grid a member uses (ms, 0 = none): the configured one, or with
+ *  tick_grid_ms auto (negative) a twentieth of the period once the view
+ *  has SWIM_TICK_GRID_AUTO_VIEW members (many members per process send
+ *  many small messages: coalescing their ticks saves CPU time), none
+ *  below (a small group gains little, and a process of many small
+ *  members woken together grows its malloc arenas). */
+double swim__tick_grid_for(double tick_grid_ms, double period_ms, uint32_t nview);
 
 /**
  * Lead of the last-chance check before a suspicion deadline: the (health

@@ -47,8 +47,9 @@ static void send_sync(swim__t* s, uint32_t idx)
 
 /**
  * Anti-entropy: a peer reports a view different from ours while ours has
- * not changed for half a protocol period (so gossip is not simply still in
- * flight), or a view larger than ours by two or more members: push-pull
+ * not changed for a gossip interval (swim__sync_stable_ms: gossip is not
+ * simply still in flight), or a view larger than ours by two or more
+ * members: push-pull
  * with it (at most once per period, less often in large groups when few
  * members differ). A settled member thus repairs a straggler whose own
  * view is still changing.
@@ -62,7 +63,10 @@ void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
      * while our view is still changing (e.g. an early joiner during a
      * bootstrap); a join or leave in flight is left to gossip */
     bool far_behind = swim__sync_far_behind(m->sender_view_size, s->nview);
-    if (!far_behind && now - s->last_view_change < 0.5 * s->cfg.protocol_period_ms) return;
+    if (!far_behind && now - s->last_view_change <
+                           swim__sync_stable_ms(s->cfg.protocol_period_ms,
+                                                s->cfg.gossip_interval_ms))
+        return;
     if (now < s->next_mismatch_sync) return;
     uint32_t idx = swim__find_member(s, m->sender_addr, m->sender_pid);
     if (idx == NONE || idx == s->self || !swim__in_view(&s->members[idx])) return;
