@@ -322,9 +322,6 @@ static inline uint32_t swim__slot_home(const swim__t* s, uint64_t h)
 
 static inline uint32_t swim__slot_next(const swim__t* s, uint32_t i) { return i + 1 == s->capslots ? 0 : i + 1; }
 
-/* The probe loop of both lookups: the member (addr, pid) whose hash is h;
- * with canon (its interned copy, once known) the address test is a
- * pointer test. */
 /* A slot: the low SWIM_SLOT_FP bits of the key (a fingerprint, independent
  * of the home slot, which uses the high bits) over the member's index + 1:
  * the probe skips 255 of 256 other keys without reading their member (a
@@ -337,6 +334,9 @@ static inline uint32_t swim__slot_val(uint64_t h, uint32_t idx)
     return ((uint32_t)h << SWIM_SLOT_IDX) | (idx + 1);
 }
 
+/* The probe loop of both lookups: the member (addr, pid) whose hash is h;
+ * with canon (its interned copy, once known) the address test is a
+ * pointer test. */
 static inline uint32_t swim__probe_member(const swim__t* s, uint64_t h, const char* addr,
                                           uint16_t pid, const char* canon)
 {

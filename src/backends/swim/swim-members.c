@@ -34,13 +34,15 @@ static bool slots_full(const swim__t* s, uint32_t n)
 }
 
 /** Rebuild the hash for `need` members at load 2/3 (grows by 1.2x steps).
- *  Compaction (need <= the table's size) rebuilds in place when memory is
- *  short: the old slots hold indices that no longer exist. */
+ *  Compaction (need = the members left, fewer than before) rebuilds in
+ *  place when memory is short: the old slots hold indices that no longer
+ *  exist, and the table stays below its load limit. Growth fails instead
+ *  (the member is not added), so the table never fills up. */
 static bool rehash(swim__t* s, uint32_t need)
 {
     uint32_t  cap = need + need / 2 + 8;
     uint32_t* ns  = calloc(cap, sizeof *ns);
-    if (!ns && s->slots && need <= s->capslots) {
+    if (!ns && s->slots && need <= s->nmembers && !slots_full(s, need)) {
         memset(s->slots, 0, (size_t)s->capslots * sizeof *s->slots);
         for (uint32_t i = 0; i < s->nmembers; i++) slot_insert(s, i);
         return true;

@@ -49,10 +49,9 @@ static void send_sync(swim__t* s, uint32_t idx)
  * Anti-entropy: a peer reports a view different from ours while ours has
  * not changed for a gossip interval (swim__sync_stable_ms: gossip is not
  * simply still in flight), or a view larger than ours by two or more
- * members: push-pull
- * with it (at most once per period, less often in large groups when few
- * members differ). A settled member thus repairs a straggler whose own
- * view is still changing.
+ * members: push-pull with it (at most once per period, less often in large
+ * groups when few members differ). A settled member thus repairs a
+ * straggler whose own view is still changing.
  */
 void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
 {
