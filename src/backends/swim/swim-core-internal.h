@@ -306,7 +306,13 @@ static inline bool swim__growz(void** p, size_t* cap, size_t need, size_t elem)
     return true;
 }
 
-static inline uint64_t swim__member_key(const member* m) { return swim__hash_member(m->addr, m->pid); }
+/** swim__hash_member of a member, from its interned address's stored hash
+ *  state (no string walk). */
+static inline uint64_t swim__member_key(const member* m)
+{
+    uint64_t h = frt_hash_finish(swim__intern_fnv(m->addr), m->pid);
+    return h ? h : 1; /* as swim__hash_member */
+}
 
 static inline float swim__rel_time(const swim__t* s, double now) { return (float)(now - s->t0); }
 

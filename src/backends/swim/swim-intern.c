@@ -3,11 +3,13 @@
  *
  * A chained hash table under one mutex. Each string lives in one malloc'd
  * node (header + characters); the caller gets a pointer to the characters
- * and the node is found back with offsetof. The bucket array doubles when
- * the table holds as many strings as buckets and is freed when the table
- * becomes empty.
+ * and the node is found back with offsetof. The header also keeps the
+ * string's frt_hash_str_state, so a member's key costs no string walk.
+ * The bucket array doubles when the table holds as many strings as
+ * buckets and is freed when the table becomes empty.
  */
 #include "swim-intern.h"
+#include <frt.h> /* frt_hash_str_state (a header inline) */
 
 #include <pthread.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 typedef struct inode {
     struct inode* next;
     uint64_t      hash;
+    uint64_t      fnv; /* frt_hash_str_state(s): immutable, read without the mutex */
     size_t        refs;
     char          s[];
 } inode;
@@ -90,6 +93,7 @@ const char* swim__intern(const char* s)
         return NULL;
     }
     n->hash = h;
+    n->fnv  = frt_hash_str_state(s);
     n->refs = 1;
     memcpy(n->s, s, len + 1);
     n->next = *head;
@@ -121,6 +125,8 @@ void swim__unintern(const char* p)
     }
     pthread_mutex_unlock(&g_mtx);
 }
+
+uint64_t swim__intern_fnv(const char* p) { return node_of(p)->fnv; }
 
 size_t swim__intern_bytes(void)
 {

@@ -14,6 +14,7 @@
 #define FLOCK_SWIM_INTERN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +24,9 @@ extern "C" {
 const char* swim__intern(const char* s);
 /** Drop one reference to an interned string (from swim__intern). */
 void swim__unintern(const char* p);
+/** frt_hash_str_state of an interned string (p from swim__intern, still
+ *  referenced): kept with it, so no lock and no string walk. */
+uint64_t swim__intern_fnv(const char* p);
 /** Heap bytes held by the table (strings + buckets), for benchmarks. */
 size_t swim__intern_bytes(void);
 /** Distinct strings in the table. */
