@@ -270,10 +270,15 @@ static inline uint32_t swim__rng_below(swim__t* s, uint32_t n) { return n ? (uin
 
 /* the providers of one process differ only in the last characters or the
  * provider id: frt_hash_str spreads those over every bit (home slots) */
+static inline uint64_t swim__key_of(uint64_t fnv_state, uint16_t pid)
+{
+    uint64_t h = frt_hash_finish(fnv_state, pid);
+    return h ? h : 1; /* 0 is never a key */
+}
+
 static inline uint64_t swim__hash_member(const char* addr, uint16_t pid)
 {
-    uint64_t h = frt_hash_str(addr, pid);
-    return h ? h : 1;
+    return swim__key_of(frt_hash_str_state(addr), pid);
 }
 
 static inline bool swim__valid_addr(const char* a)
@@ -310,8 +315,7 @@ static inline bool swim__growz(void** p, size_t* cap, size_t need, size_t elem)
  *  state (no string walk). */
 static inline uint64_t swim__member_key(const member* m)
 {
-    uint64_t h = frt_hash_finish(swim__intern_fnv(m->addr), m->pid);
-    return h ? h : 1; /* as swim__hash_member */
+    return swim__key_of(swim__intern_fnv(m->addr), m->pid);
 }
 
 static inline float swim__rel_time(const swim__t* s, double now) { return (float)(now - s->t0); }
@@ -380,8 +384,7 @@ static inline uint32_t swim__find_member_memo(swim__t* s, const char* addr, uint
         mo->canon[j] = NULL;
         mo->fnv[j]   = frt_hash_str_state(addr);
     }
-    uint64_t h = frt_hash_finish(mo->fnv[j], pid);
-    if (!h) h = 1; /* as swim__hash_member */
+    uint64_t h = swim__key_of(mo->fnv[j], pid);
     uint32_t k = swim__probe_member(s, h, addr, pid, mo->canon[j]);
     if (k != NONE) mo->canon[j] = s->members[k].addr;
     return k;

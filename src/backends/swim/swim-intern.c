@@ -3,8 +3,9 @@
  *
  * A chained hash table under one mutex. Each string lives in one malloc'd
  * node (header + characters); the caller gets a pointer to the characters
- * and the node is found back with offsetof. The header also keeps the
- * string's frt_hash_str_state, so a member's key costs no string walk.
+ * and the node is found back with offsetof. The header keeps the string's
+ * frt_hash_str_state: the table's buckets derive from it, and a member's
+ * key costs no string walk.
  * The bucket array doubles when the table holds as many strings as
  * buckets and is freed when the table becomes empty.
  */
@@ -19,7 +20,6 @@
 
 typedef struct inode {
     struct inode* next;
-    uint64_t      hash;
     uint64_t      fnv; /* frt_hash_str_state(s): immutable, read without the mutex */
     size_t        refs;
     char          s[];
@@ -36,15 +36,8 @@ static size_t chunk(size_t n)
     return c < 32 ? 32 : c;
 }
 
-static uint64_t str_hash(const char* s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char* p = (const unsigned char*)s; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 31);
-}
+/* the bucket hash of a string's FNV-1a state (high bits folded in) */
+static uint64_t fold(uint64_t fnv) { return fnv ^ (fnv >> 31); }
 
 static inode* node_of(const char* p) { return (inode*)(void*)((char*)p - offsetof(inode, s)); }
 
@@ -56,8 +49,9 @@ static void grow_buckets(void)
     for (size_t i = 0; i < g_nbuckets; i++) {
         for (inode* n = g_buckets[i]; n;) {
             inode* next = n->next;
-            n->next     = b[n->hash & (nb - 1)];
-            b[n->hash & (nb - 1)] = n;
+            size_t k    = fold(n->fnv) & (nb - 1);
+            n->next     = b[k];
+            b[k]        = n;
             n = next;
         }
     }
@@ -71,7 +65,8 @@ static void grow_buckets(void)
 const char* swim__intern(const char* s)
 {
     if (!s) return NULL;
-    uint64_t h   = str_hash(s);
+    uint64_t fnv = frt_hash_str_state(s);
+    uint64_t h   = fold(fnv);
     size_t   len = strlen(s);
     pthread_mutex_lock(&g_mtx);
     if (g_count >= g_nbuckets) grow_buckets();
@@ -81,7 +76,7 @@ const char* swim__intern(const char* s)
     }
     inode** head = &g_buckets[h & (g_nbuckets - 1)];
     for (inode* n = *head; n; n = n->next) {
-        if (n->hash == h && strcmp(n->s, s) == 0) {
+        if (n->fnv == fnv && strcmp(n->s, s) == 0) {
             n->refs++;
             pthread_mutex_unlock(&g_mtx);
             return n->s;
@@ -92,8 +87,7 @@ const char* swim__intern(const char* s)
         pthread_mutex_unlock(&g_mtx);
         return NULL;
     }
-    n->hash = h;
-    n->fnv  = frt_hash_str_state(s);
+    n->fnv  = fnv;
     n->refs = 1;
     memcpy(n->s, s, len + 1);
     n->next = *head;
@@ -110,7 +104,7 @@ void swim__unintern(const char* p)
     inode* n = node_of(p);
     pthread_mutex_lock(&g_mtx);
     if (--n->refs == 0) {
-        inode** pp = &g_buckets[n->hash & (g_nbuckets - 1)];
+        inode** pp = &g_buckets[fold(n->fnv) & (g_nbuckets - 1)];
         while (*pp != n) pp = &(*pp)->next;
         *pp = n->next;
         g_count--;
