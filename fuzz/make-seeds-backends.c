@@ -110,6 +110,26 @@ int main(int argc, char** argv)
             rc |= save(d, "swim-wire", name, 0, &b);
             frt_wbuf_free(&b);
         }
+        /* the bucketed push-pull: a DIFF (16 digests) and its ACK (a bitmap) */
+        uint32_t digests[16], map[1] = {0x10005u};
+        for (uint32_t i = 0; i < 16; i++) digests[i] = 0x9e3779b9u * (i + 1);
+        for (int ack = 0; ack <= 1; ack++) {
+            swim__msg m;
+            memset(&m, 0, sizeof m);
+            m.kind        = ack ? SWIM_MSG_ANNOUNCE_ACK : SWIM_MSG_ANNOUNCE;
+            m.ann_type    = SWIM_ANN_DIFF;
+            m.sender_addr = (char*)"na+sm://1-0";
+            m.sender_pid  = 3;
+            m.target_addr = (char*)"na+sm://1-0";
+            m.target_pid  = 3;
+            m.nstate      = ack ? 2 : 0;
+            m.state       = g;
+            m.nbuckets    = 16;
+            m.buckets     = ack ? map : digests;
+            if (!swim__encode(&m, &b)) rc = 1;
+            rc |= save(d, "swim-wire", ack ? "diff-ack" : "diff", 0, &b);
+            frt_wbuf_free(&b);
+        }
     }
     return rc ? 1 : 0;
 }

@@ -64,6 +64,8 @@ typedef struct sim {
     uint64_t  msgs;  /* requests + responses delivered */
     uint64_t  syncs; /* push-pull state exchanges started */
     uint64_t  state_entries; /* member entries carried by states (requests + answers) */
+    uint64_t  diffs, pushes; /* bucketed push-pulls started, and their PUSHes */
+    uint64_t  bucket_entries; /* member entries carried by DIFF answers and PUSHes */
     bool      partitioned;
     bool      refuse_down; /* a call to a crashed node is refused at once (its
                               process is gone: nobody listens) instead of timing out */
@@ -167,6 +169,11 @@ static inline void sim_drain(sim* S, int i)
         cl->call_id = sd->call_id;
         cl->dest    = sim_find(S, sd->addr, sd->pid);
         if (sd->msg.kind == SWIM_MSG_ANNOUNCE && sd->msg.ann_type == SWIM_ANN_SYNC) S->syncs++;
+        if (sd->msg.kind == SWIM_MSG_ANNOUNCE && sd->msg.ann_type == SWIM_ANN_DIFF) S->diffs++;
+        if (sd->msg.kind == SWIM_MSG_ANNOUNCE && sd->msg.ann_type == SWIM_ANN_PUSH) {
+            S->pushes++;
+            S->bucket_entries += sd->msg.nstate;
+        }
         S->state_entries += sd->msg.nstate;
         cl->req     = sd->msg; /* moved */
         memset(&sd->msg, 0, sizeof sd->msg);
@@ -186,6 +193,7 @@ static inline void sim_drain(sim* S, int i)
         swim__reply* rp = &o->replies[k];
         int          c  = (int)rp->token;
         S->state_entries += rp->msg.nstate;
+        if (rp->msg.nbuckets) S->bucket_entries += rp->msg.nstate;
         sim_call*    cl = &S->calls[c];
         if (sim_reachable(S, i, cl->caller)) {
             sim_ev ev = {.t = S->now + S->latency_ms, .type = EV_RESP, .call = c,

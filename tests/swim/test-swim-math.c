@@ -125,8 +125,46 @@ static void test_tick_grid(void)
         CHECK(swim__tick_grid_for(g[i].grid, g[i].period, g[i].nview) == g[i].want);
 }
 
+/* the bucketed push-pull: bucket counts, the fold, a key's bucket */
+static void test_buckets(void)
+{
+    struct { uint64_t nb; int want; } v[] = {{0, 0}, {1, 1}, {2, 1}, {3, 0}, {16, 1}, {96, 0},
+                                             {128, 1}, {256, 1}, {257, 0}, {512, 0},
+                                             {UINT64_MAX, 0}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (swim__valid_nbuckets(v[i].nb) != v[i].want)
+            FT_FAIL("valid_nbuckets(%llu) != %d", (unsigned long long)v[i].nb, v[i].want);
+    struct { uint32_t n, want; } f[] = {{0, 16}, {1, 16}, {128, 16}, {129, 32}, {256, 32},
+                                        {1024, 128}, {1025, 256}, {2048, 256}, {1u << 24, 256}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        uint32_t nb = swim__diff_buckets_for(f[i].n);
+        if (nb != f[i].want) FT_FAIL("diff_buckets_for(%u) = %u, want %u", f[i].n, nb, f[i].want);
+        CHECK(swim__valid_nbuckets(nb));
+    }
+    CHECK_EQ_INT(swim__fine_bucket(0xab00000000000001ULL), 0xab);
+    CHECK_EQ_INT(swim__bucket_of(0xab, 256), 0xab);
+    CHECK_EQ_INT(swim__bucket_of(0xab, 16), 0xa);
+    CHECK_EQ_INT(swim__bucket_of(255, 1), 0);
+    /* folding keeps the XOR of all buckets, and nb = 256 is the identity */
+    uint32_t fine[SWIM_FINE_BUCKETS], out[SWIM_FINE_BUCKETS], all = 0;
+    for (uint32_t i = 0; i < SWIM_FINE_BUCKETS; i++) all ^= fine[i] = 0x9e3779b9u * (i + 7);
+    for (uint32_t nb = 1; nb <= SWIM_FINE_BUCKETS; nb *= 2) {
+        swim__fold_buckets(fine, nb, out);
+        uint32_t x = 0;
+        for (uint32_t b = 0; b < nb; b++) x ^= out[b];
+        CHECK(x == all);
+    }
+    swim__fold_buckets(fine, SWIM_FINE_BUCKETS, out);
+    CHECK(memcmp(out, fine, sizeof fine) == 0);
+    swim__fold_buckets(fine, 2, out);
+    uint32_t lo = 0;
+    for (uint32_t i = 0; i < 128; i++) lo ^= fine[i];
+    CHECK(out[0] == lo && out[1] == (all ^ lo));
+}
+
 int main(void)
 {
+    test_buckets();
     test_tick_grid();
     test_retransmit();
     test_suspicion_min();

@@ -641,6 +641,58 @@ static void test_hostile_values(void)
     sim_free(&S);
 }
 
+/* 17. the bucketed push-pull (views of SWIM_DIFF_MIN_VIEW members or more):
+ *     after a partition in which one side learned three joiners and a
+ *     metadata write and its gossip ran out, the bucketed exchanges alone
+ *     (no full push-pull: the periodic one is off) bring every member the
+ *     joiners and the write, moving a fraction of the view per exchange */
+static void test_bucketed_sync(void)
+{
+    static sim S; /* large: SIM_MAX_NODES nodes */
+    sim_init(&S, 17);
+    swim__config c         = test_cfg();
+    c.sync_interval_ms     = 0;
+    c.suspicion_timeout_ms = 600000; /* nobody is declared dead meanwhile */
+    c.suspicion_max_mult   = 1;
+    const int N            = (int)SWIM_DIFF_MIN_VIEW + 44;
+    full_group(&S, N, &c);
+    sim_run(&S, 3000);
+    for (int i = 0; i < N; i++) S.nodes[i].group = i < N / 2 ? 0 : 1;
+    S.partitioned = true;
+    for (int k = 0; k < 3; k++) { /* three joiners on side 0 */
+        int j = sim_add(&S, &c);
+        S.nodes[j].group = 0;
+        REQUIRE(swim__add_initial(S.nodes[j].s, S.nodes[0].addr, S.nodes[0].pid) == 0);
+        sim_start(&S, j, true);
+    }
+    CHECK_EQ_INT(swim__meta_set(S.nodes[1].s, S.now, "rack", "r7"), SWIM_META_APPLIED);
+    sim_drain(&S, 1);
+    sim_run(&S, S.now + 30000); /* the gossip runs out on side 0 */
+    CHECK_EQ_INT(sim_count_view(&S, N + 3), N / 2 + 3);
+    uint64_t syncs0 = S.syncs, diffs0 = S.diffs, pushes0 = S.pushes;
+    uint64_t entries0 = S.bucket_entries;
+    S.partitioned     = false;
+    double t          = S.now;
+    while (sim_count_view(&S, N + 3) < N + 3 && S.now < t + 60000) sim_run(&S, S.now + 500);
+    CHECK_EQ_INT(sim_count_view(&S, N + 3), N + 3);
+    sim_run(&S, S.now + 10000);
+    int have = 0;
+    for (int i = 0; i < S.n; i++) {
+        const char* v = swim__meta_get(S.nodes[i].s, "rack");
+        have += v && strcmp(v, "r7") == 0;
+    }
+    CHECK_EQ_INT(have, N + 3);
+    uint64_t diffs = S.diffs - diffs0, entries = S.bucket_entries - entries0;
+    printf("bucketed sync: all %d see %d after %.1f s; %llu DIFFs, %llu PUSHes, "
+           "%.1f entries each\n", N + 3, N + 3, (S.now - t) / 1000, (unsigned long long)diffs,
+           (unsigned long long)(S.pushes - pushes0), diffs ? (double)entries / diffs : 0.0);
+    CHECK_EQ_INT(S.syncs - syncs0, 0); /* no full push-pull */
+    CHECK(diffs > 0 && S.pushes > pushes0);
+    CHECK(entries < diffs * (uint64_t)N / 4); /* a full push-pull moves 2 N */
+    CHECK_EQ_INT(total_died(&S), 0);
+    sim_free(&S);
+}
+
 int main(void)
 {
     test_stable();
@@ -658,5 +710,6 @@ int main(void)
     test_last_chance();
     test_probe_suspect_first();
     test_hostile_values();
+    test_bucketed_sync();
     return FT_DONE();
 }

@@ -26,11 +26,12 @@
  *                        feedback, the dedicated gossip round
  *   swim-sync.c          s->next_sync, next_reconnect,              members, merge,
  *                        next_mismatch_sync, join_*: state          gossip, outbox, math
- *                        exchange (push-pull), JOIN/LEAVE/SYNC
+ *                        exchange (push-pull, bucketed from a view
+ *                        of SWIM_DIFF_MIN_VIEW), JOIN/LEAVE/SYNC
  *                        announcements and their answers
  *   swim-members.c       s->members, slots, order, nview,           suspicion (free_susp),
- *                        view_digest, ntomb, npublished: lookup,    intern, math
- *                        insert, view enter/exit, compaction, trim,
+ *                        view_digest, vbuckets, ntomb, npublished:  intern, math
+ *                        lookup, insert, view enter/exit, compaction, trim,
  *                        random picks, the published flags
  *   swim-meta.c          s->meta table, meta_clock, meta_digest,    outbox, math, intern
  *                        meta_bytes: run-time metadata (writes,
@@ -73,7 +74,8 @@ enum call_kind {
     CALL_LEAVE,
     CALL_SYNC,
     CALL_CHECK, /* last-chance ping of a suspect before its deadline */
-    CALL_REJOIN /* JOIN after learning we were declared dead/departed */
+    CALL_REJOIN, /* JOIN after learning we were declared dead/departed */
+    CALL_DIFF    /* a bucketed push-pull's DIFF (aux: its bucket count) */
 };
 
 #define MAX_CONFIRMERS 16
@@ -194,6 +196,8 @@ struct swim__t {
     uint32_t  self;
     uint32_t  nview; /* ALIVE + SUSPECT, self included */
     uint64_t  view_digest;      /* XOR of the keys of the members in the view */
+    uint32_t* vbuckets; /* SWIM_FINE_BUCKETS digests of the view (swim__view_buckets):
+                           NULL until a bucketed push-pull first needs them */
     double    last_view_change; /* time nview/view_digest last changed */
     double    next_mismatch_sync;
     uint32_t  nsuspect, ntomb;
@@ -437,6 +441,9 @@ uint32_t swim__add_member(swim__t* s, double now, const char* addr, uint16_t pid
                           uint8_t status);
 /** A tombstone (or unknown) member re-enters the view and the probe order. */
 void swim__view_enter(swim__t* s, uint32_t idx, double now);
+/** The view's fine bucket digests (swim-math.h), kept from their first
+ *  use on; NULL if they cannot be allocated. */
+const uint32_t* swim__view_buckets(swim__t* s);
 /** ALIVE/SUSPECT -> status (DEAD or LEFT); frees its suspicion. */
 void swim__leave_view(swim__t* s, member* m, uint8_t status, double now);
 void swim__order_add(swim__t* s, uint32_t idx);
@@ -545,8 +552,12 @@ bool swim__answer_ping_req(swim__t* s, uint64_t token, const swim__msg* req, uin
 /* swim-sync.c: state exchange and announcements                       */
 /* ------------------------------------------------------------------ */
 
-/** Full state (every member and tombstone) for a state exchange. */
+/** Full state (every member and tombstone, the metadata table) for a state
+ *  exchange. */
 void swim__attach_state(swim__t* s, swim__msg* m);
+/** Completion of a CALL_DIFF: push our entries of the buckets that differ
+ *  to the responder. */
+void swim__diff_done(swim__t* s, const pending* pc, bool ok, const swim__msg* resp);
 /** Push-pull with a peer whose view differs from ours (anti-entropy). */
 void swim__maybe_sync(swim__t* s, double now, const swim__msg* m);
 /** Tick phases: periodic push-pull, push-pull with a DEAD member. */

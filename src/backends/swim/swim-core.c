@@ -127,6 +127,7 @@ void swim__destroy(swim__t* s)
     free(s->susp_next);
     free(s->last_refs);
     free(s->slots);
+    free(s->vbuckets);
     free(s->order);
     free(s->bq);
     for (uint32_t i = 0; i < s->ncalls; i++) free(s->calls[i].refs);
@@ -288,7 +289,10 @@ static void handle_request_ours(swim__t* s, double now, uint64_t token, const sw
         have_notice = swim__note_sender(s, now, req->sender_addr, req->sender_pid,
                                         req->sender_inc, &notice);
     if (!s->leaving) known = swim__apply_list(s, now, req->gossip, req->ngossip, true);
-    if (!s->leaving) swim__meta_apply_list(s, now, req->meta, req->nmeta, req->nstate == 0);
+    if (!s->leaving) /* news are gossiped on; a table (a state's, a PUSH's) is not */
+        swim__meta_apply_list(s, now, req->meta, req->nmeta,
+                              req->nstate == 0 && !(req->kind == SWIM_MSG_ANNOUNCE &&
+                                                    req->ann_type == SWIM_ANN_PUSH));
     /* 2. the answer, by kind (a relayed PING_REQ is answered later) */
     const swim__entry* first = have_notice ? &notice : NULL;
     switch (req->kind) {
@@ -329,9 +333,11 @@ static void handle_completion(swim__t* s, double now, uint64_t call_id, bool ok,
         swim__note_sender(s, now, resp->sender_addr, resp->sender_pid, resp->sender_inc, NULL);
         swim__apply_list(s, now, resp->gossip, resp->ngossip, true);
         if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC ||
-                             pc.kind == CALL_REJOIN))
+                             pc.kind == CALL_REJOIN || pc.kind == CALL_DIFF))
             swim__apply_list(s, now, resp->state, resp->nstate, false);
-        swim__meta_apply_list(s, now, resp->meta, resp->nmeta, resp->nstate == 0);
+        /* news are gossiped on; a table (with a state, or a DIFF's) is not */
+        swim__meta_apply_list(s, now, resp->meta, resp->nmeta,
+                              resp->nstate == 0 && pc.kind != CALL_DIFF);
         if (resp->kind == SWIM_MSG_ACK) swim__maybe_sync(s, now, resp);
     }
     /* 3. the call's own continuation */
@@ -341,6 +347,7 @@ static void handle_completion(swim__t* s, double now, uint64_t call_id, bool ok,
     case CALL_RELAY: swim__relay_done(s, &pc, ok, refused, resp); break;
     case CALL_JOIN: swim__join_done(s, now, ok, refused, resp); break;
     case CALL_REJOIN: swim__rejoin_done(s, ok); break;
+    case CALL_DIFF: swim__diff_done(s, &pc, ok, resp); break;
     default: break; /* GOSSIP, LEAVE, SYNC, CHECK: nothing more */
     }
 }
@@ -407,6 +414,7 @@ size_t swim__memory_estimate(const swim__t* s)
     b += chunk(s->out.capsends * sizeof(swim__send)) + chunk(s->out.capreplies * sizeof(swim__reply)) +
          chunk(s->out.capevents * sizeof(swim__event));
     b += swim__meta_memory(s);
+    if (s->vbuckets) b += chunk(SWIM_FINE_BUCKETS * sizeof(uint32_t));
     /* member addresses are interned: swim__intern_bytes() counts them once per process */
     return b;
 }

@@ -36,6 +36,7 @@ extern "C" {
 #define SWIM_MAX_ADDR_LEN     127u   /* address strings */
 #define SWIM_MAX_GOSSIP_WIRE  64u    /* gossip entries in one message */
 #define SWIM_MAX_STATE_WIRE   65536u /* members in one state exchange */
+#define SWIM_MAX_BUCKETS      256u   /* buckets of a bucketed push-pull (a power of two) */
 
 /* ---- run-time metadata (swim-meta.c) ---- */
 #define SWIM_META_MAX_KEY     256u   /* bytes of a key */
@@ -48,6 +49,11 @@ extern "C" {
 /* ---- timer coalescing (swim__config.tick_grid_ms) ---- */
 #define SWIM_TICK_GRID_AUTO      (-1.0) /* the grid follows the view's size */
 #define SWIM_TICK_GRID_AUTO_VIEW 256u   /* auto: on from this many members */
+
+/* ---- anti-entropy (swim-sync.c) ---- */
+#ifndef SWIM_DIFF_MIN_VIEW
+#define SWIM_DIFF_MIN_VIEW 256u /* a mismatch push-pull is bucketed from this view size */
+#endif
 
 /* ---- gossip entry types (wire values; reference numbering + extensions) ---- */
 typedef enum swim__etype {
@@ -100,6 +106,12 @@ typedef enum swim__msg_kind {
 #define SWIM_ANN_JOIN  3
 #define SWIM_ANN_LEAVE 4
 #define SWIM_ANN_SYNC  5
+/* the bucketed push-pull (swim-sync.c): DIFF carries the requester's
+ * bucket digests, its ACK the responder's entries of the buckets that
+ * differ and which they are; PUSH then carries the requester's entries
+ * of those buckets (its ACK carries no state) */
+#define SWIM_ANN_DIFF  6
+#define SWIM_ANN_PUSH  7
 
 /**
  * A message (request or response). One struct for every kind; each kind
@@ -130,8 +142,12 @@ typedef struct swim__msg {
                                 was not news to the responder (feedback) */
     uint32_t     ngossip;
     swim__entry* gossip;
-    uint32_t     nstate; /* ANNOUNCE JOIN/SYNC (push) and its ACK (pull) */
+    uint32_t     nstate; /* ANNOUNCE JOIN/SYNC/PUSH (push) and its ACK (pull) */
     swim__entry* state;
+    uint32_t     nbuckets; /* DIFF and its ACK: a power of two <= SWIM_MAX_BUCKETS, or 0 */
+    uint32_t*    buckets;  /* DIFF: nbuckets digests (swim__bucket_digests); its ACK:
+                              a bitmap of nbuckets + 1 bits (bit b: bucket b differs;
+                              bit nbuckets: the metadata differs) */
     uint32_t          nmeta; /* metadata: queued news, or every entry with a state */
     swim__meta_entry* meta;
     char**            strs; /* owned: the strings the entries' addresses point to */

@@ -173,3 +173,21 @@ double swim__hard_suspicion_ms(double scaled_ping_timeout_ms, double scaled_peri
     if (t < scaled_period_ms) t = scaled_period_ms;
     return t < min_ms ? t : min_ms;
 }
+
+int swim__valid_nbuckets(uint64_t nb)
+{
+    return nb >= 1 && nb <= SWIM_FINE_BUCKETS && (nb & (nb - 1)) == 0;
+}
+
+void swim__fold_buckets(const uint32_t* fine, uint32_t nb, uint32_t* out)
+{
+    for (uint32_t b = 0; b < nb; b++) out[b] = 0;
+    for (uint32_t f = 0; f < SWIM_FINE_BUCKETS; f++) out[swim__bucket_of(f, nb)] ^= fine[f];
+}
+
+uint32_t swim__diff_buckets_for(uint32_t n)
+{
+    uint32_t nb = 16;
+    while (nb < SWIM_FINE_BUCKETS && nb * 8 < n) nb *= 2;
+    return nb;
+}

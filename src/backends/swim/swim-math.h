@@ -177,6 +177,37 @@ double swim__check_lead_ms(double scaled_ping_timeout_ms, double min_ms);
 double swim__hard_suspicion_ms(double scaled_ping_timeout_ms, double scaled_period_ms,
                                double min_ms);
 
+/* ---- the bucketed push-pull (swim-sync.c) ----
+ * A member's key (swim__key_of) falls in one of SWIM_FINE_BUCKETS fine
+ * buckets by its top 8 bits; a bucket's digest is the XOR of the low 32
+ * bits of the keys of the view's members in it. A push-pull over nb
+ * buckets (a power of two, at most SWIM_FINE_BUCKETS) folds 256 / nb
+ * consecutive fine buckets into one. */
+#define SWIM_FINE_BUCKETS 256u
+
+/** The fine bucket of a key (its top 8 bits). */
+static inline uint32_t swim__fine_bucket(uint64_t key) { return (uint32_t)(key >> 56); }
+
+/** The bucket of a fine bucket among nb (a power of two <= 256). */
+static inline uint32_t swim__bucket_of(uint32_t fine, uint32_t nb)
+{
+    return (uint32_t)(((uint64_t)fine * nb) / SWIM_FINE_BUCKETS);
+}
+
+/** nb is a valid bucket count: a power of two in [1, SWIM_FINE_BUCKETS]. */
+int swim__valid_nbuckets(uint64_t nb);
+
+/** Fold fine[SWIM_FINE_BUCKETS] into out[nb] (nb valid). */
+void swim__fold_buckets(const uint32_t* fine, uint32_t nb, uint32_t* out);
+
+/**
+ * Buckets of a bucketed push-pull for a view of n members: the power of two
+ * nearest above n / 8 (about eight members a bucket), within [16, 256].
+ * A difference of g members then moves about 8 min(g, nb) entries each way
+ * and 4 nb bytes of digests, instead of n entries each way.
+ */
+uint32_t swim__diff_buckets_for(uint32_t n);
+
 #ifdef __cplusplus
 }
 #endif

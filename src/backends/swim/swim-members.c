@@ -2,8 +2,9 @@
  * swim-members.c -- the member table: every known member (self included,
  * tombstones too) in one array of 32-byte entries, found through an
  * open-addressing hash on (address, provider id); the shuffled probe
- * order; the view summary (size and digest) anti-entropy compares; the
- * published flags of the driver; compaction of expired tombstones.
+ * order; the view summary (size, digest, bucket digests) anti-entropy
+ * compares; the published flags of the driver; compaction of expired
+ * tombstones.
  *
  * Entries never move except in swim__compact, which drops expired
  * tombstones and remaps every index held elsewhere (probe order, gossip
@@ -12,6 +13,7 @@
  *
  * Owns: s->members/nmembers/capmembers, s->slots/capslots, s->order/
  * norder/caporder/probe_pos (reset on compaction), s->nview, s->view_digest,
+ * s->vbuckets (the view's bucket digests, once first asked for),
  * s->last_view_change, s->ntomb, s->npublished.
  * May call: swim__free_susp (a member leaving the view or the table drops
  * its suspicion), swim__gossip_remap (compaction), the interned-address
@@ -76,18 +78,39 @@ void swim__order_shuffle(swim__t* s)
     }
 }
 
+/* a member enters or leaves the view's digest and its bucket's */
+static void view_flip(swim__t* s, uint32_t idx)
+{
+    uint64_t k = swim__member_key(&s->members[idx]);
+    s->view_digest ^= k;
+    if (s->vbuckets) s->vbuckets[swim__fine_bucket(k)] ^= (uint32_t)k;
+}
+
 void swim__view_enter(swim__t* s, uint32_t idx, double now)
 {
     s->nview++;
-    s->view_digest ^= swim__member_key(&s->members[idx]);
+    view_flip(s, idx);
     s->last_view_change = now;
 }
 
 static void view_exit(swim__t* s, uint32_t idx, double now)
 {
     s->nview--;
-    s->view_digest ^= swim__member_key(&s->members[idx]);
+    view_flip(s, idx);
     s->last_view_change = now;
+}
+
+const uint32_t* swim__view_buckets(swim__t* s)
+{
+    if (s->vbuckets) return s->vbuckets;
+    s->vbuckets = calloc(SWIM_FINE_BUCKETS, sizeof *s->vbuckets);
+    if (!s->vbuckets) return NULL;
+    for (uint32_t i = 0; i < s->nmembers; i++) {
+        if (!swim__in_view(&s->members[i])) continue;
+        uint64_t k = swim__member_key(&s->members[i]);
+        s->vbuckets[swim__fine_bucket(k)] ^= (uint32_t)k;
+    }
+    return s->vbuckets;
 }
 
 /** Add a member (no event, no gossip). Returns its index or NONE. */

@@ -79,6 +79,7 @@ void swim__msg_clear(swim__msg* m)
     free(m->target_addr);
     free(m->gossip);
     free(m->state);
+    free(m->buckets);
     for (uint32_t i = 0; i < m->nstrs; i++) free(m->strs[i]);
     free(m->strs);
     free(m->srcs);

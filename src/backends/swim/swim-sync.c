@@ -3,7 +3,9 @@
  * joiner announces itself to the first members of its view; each answers
  * with its whole membership), LEAVE (announced to random members), SYNC
  * (push-pull: on a view mismatch -- anti-entropy --, periodically with a
- * random member, and with a DEAD member to heal partitions).
+ * random member, and with a DEAD member to heal partitions), and the
+ * bucketed push-pull (DIFF, then PUSH) that replaces the mismatch SYNC
+ * once the view has SWIM_DIFF_MIN_VIEW members.
  *
  * Owns: s->next_sync, s->nsyncs, s->next_reconnect, s->next_mismatch_sync,
  * s->join_* (the JOIN rounds of a joiner).
@@ -15,9 +17,12 @@
 
 #include <math.h>
 
-/** Full state (every member and tombstone, every metadata entry) for a
- *  state exchange. */
-void swim__attach_state(swim__t* s, swim__msg* m)
+/* bit b of a bitmap of 32-bit words */
+static inline bool bit_set(const uint32_t* map, uint32_t b) { return map[b / 32] >> (b % 32) & 1u; }
+
+/* Every member and tombstone, or (map != NULL) those whose key falls in a
+ * bucket (of nb) whose bit map sets. */
+static void attach_members(swim__t* s, swim__msg* m, uint32_t nb, const uint32_t* map)
 {
     uint32_t n = s->nmembers < SWIM_MAX_STATE_WIRE ? s->nmembers : SWIM_MAX_STATE_WIRE;
     m->state   = calloc(n ? n : 1, sizeof *m->state);
@@ -25,13 +30,22 @@ void swim__attach_state(swim__t* s, swim__msg* m)
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
         const member* mb = &s->members[i];
-        uint8_t       t  = mb->status == ST_ALIVE     ? SWIM_E_ALIVE
-                           : mb->status == ST_SUSPECT ? SWIM_E_SUSPECT
-                           : mb->status == ST_LEFT    ? SWIM_E_LEAVE
-                                                      : SWIM_E_CONFIRM;
+        if (map && !bit_set(map, swim__bucket_of(swim__fine_bucket(swim__member_key(mb)), nb)))
+            continue;
+        uint8_t t = mb->status == ST_ALIVE     ? SWIM_E_ALIVE
+                    : mb->status == ST_SUSPECT ? SWIM_E_SUSPECT
+                    : mb->status == ST_LEFT    ? SWIM_E_LEAVE
+                                               : SWIM_E_CONFIRM;
         if (swim__fill_entry(s, m, &m->state[k], t, i, mb->inc, NONE)) k++;
     }
     m->nstate = k;
+}
+
+/** Full state (every member and tombstone, every metadata entry) for a state
+ *  exchange. */
+void swim__attach_state(swim__t* s, swim__msg* m)
+{
+    attach_members(s, m, 0, NULL);
     swim__meta_attach(s, m, true); /* the whole metadata table, tombstones included */
 }
 
@@ -43,6 +57,84 @@ static void send_sync(swim__t* s, uint32_t idx)
     swim__attach_gossip(s, &msg, NULL);
     const member* m = &s->members[idx];
     swim__emit_send(s, CALL_SYNC, 0, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
+}
+
+/*
+ * The bucketed push-pull (a view of SWIM_DIFF_MIN_VIEW members or more):
+ * three messages whose size follows what differs, not the view's size.
+ *   DIFF   our bucket digests (nb of them, swim__diff_buckets_for);
+ *   ACK    the peer's entries of the buckets whose digest differs from
+ *          its own, and which buckets those are (plus one bit: the
+ *          metadata differs, then its whole metadata table);
+ *   PUSH   our entries of those buckets (and our metadata table): the
+ *          peer merges them; its ACK carries no state.
+ * A bucket's digest covers the view's members only; a tombstone goes with
+ * its bucket. What the digests miss (incarnations, statuses within the
+ * view) the periodic full push-pull repairs (swim__sync_due).
+ */
+static bool send_diff(swim__t* s, uint32_t idx)
+{
+    const uint32_t* fine = swim__view_buckets(s);
+    uint32_t        nb   = swim__diff_buckets_for(s->nview);
+    swim__msg       msg;
+    if (!fine || !swim__init_self_announce(s, &msg, SWIM_ANN_DIFF)) return false;
+    msg.buckets = malloc(nb * sizeof *msg.buckets);
+    if (!msg.buckets) {
+        swim__msg_clear(&msg);
+        return false;
+    }
+    msg.nbuckets = nb;
+    swim__fold_buckets(fine, nb, msg.buckets);
+    swim__attach_gossip(s, &msg, NULL);
+    const member* m = &s->members[idx];
+    return swim__emit_send(s, CALL_DIFF, nb, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
+}
+
+/* The ACK of a DIFF: our entries of the buckets that differ, and the bitmap.
+ * Without memory for the buckets: our whole state (the requester then
+ * pushes nothing; the digests of later messages repair the rest). */
+static void answer_diff(swim__t* s, const swim__msg* req, swim__msg* rep)
+{
+    uint32_t nb = req->nbuckets, ours[SWIM_MAX_BUCKETS];
+    if (!req->buckets || !swim__valid_nbuckets(nb)) return; /* the decoder let none through */
+    const uint32_t* fine = swim__view_buckets(s);
+    if (fine) rep->buckets = calloc((nb + 1 + 31) / 32, sizeof *rep->buckets);
+    if (!rep->buckets) {
+        swim__attach_state(s, rep);
+        return;
+    }
+    rep->nbuckets = nb;
+    swim__fold_buckets(fine, nb, ours);
+    uint32_t theirs_view = 0; /* the low 32 bits of the requester's view digest */
+    for (uint32_t b = 0; b < nb; b++) {
+        theirs_view ^= req->buckets[b];
+        if (ours[b] != req->buckets[b]) rep->buckets[b / 32] |= 1u << (b % 32);
+    }
+    attach_members(s, rep, nb, rep->buckets);
+    uint32_t theirs_meta = (uint32_t)req->sender_view_digest ^ theirs_view;
+    if (theirs_meta != (uint32_t)s->meta_digest) {
+        rep->buckets[nb / 32] |= 1u << (nb % 32);
+        swim__meta_attach(s, rep, true);
+    }
+}
+
+void swim__diff_done(swim__t* s, const pending* pc, bool ok, const swim__msg* resp)
+{
+    if (!ok || !resp || !resp->buckets || resp->nbuckets != pc->aux ||
+        !swim__valid_addr(resp->sender_addr))
+        return;
+    uint32_t  nb = resp->nbuckets;
+    swim__msg msg;
+    if (!swim__init_self_announce(s, &msg, SWIM_ANN_PUSH)) return;
+    attach_members(s, &msg, nb, resp->buckets);
+    if (bit_set(resp->buckets, nb)) swim__meta_attach(s, &msg, true);
+    if (msg.nstate == 0 && msg.nmeta == 0) { /* nothing of ours in those buckets */
+        swim__msg_clear(&msg);
+        return;
+    }
+    swim__attach_gossip(s, &msg, NULL);
+    swim__emit_send(s, CALL_SYNC, 0, resp->sender_addr, resp->sender_pid,
+                    s->cfg.announce_timeout_ms, &msg);
 }
 
 /**
@@ -75,7 +167,7 @@ void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
                                                   : s->nview - m->sender_view_size;
     s->next_mismatch_sync =
         now + swim__sync_spacing_ms(s->cfg.protocol_period_ms, s->nview, gap);
-    send_sync(s, idx);
+    if (s->nview < SWIM_DIFF_MIN_VIEW || !send_diff(s, idx)) send_sync(s, idx);
 }
 
 /* Tick phase 5: anti-entropy with a random member every sync_interval_ms.
@@ -229,7 +321,7 @@ void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
                              .addr = req->target_addr};
             swim__apply_entry(s, now, &e, true);
         }
-        if (req->ann_type == SWIM_ANN_SYNC)
+        if (req->ann_type == SWIM_ANN_SYNC || req->ann_type == SWIM_ANN_PUSH)
             swim__apply_list(s, now, req->state, req->nstate, false);
     }
     /* the requester's metadata (gossip, or its table with a SYNC) was merged
@@ -241,5 +333,6 @@ void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
                 req->sender_view_digest == swim__wire_digest(s);
     if ((req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_SYNC) && !same)
         swim__attach_state(s, rep);
+    if (req->ann_type == SWIM_ANN_DIFF && !s->leaving) answer_diff(s, req, rep);
     swim__attach_gossip(s, rep, notice);
 }

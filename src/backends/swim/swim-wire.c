@@ -2,6 +2,7 @@
  * varints, the sender's address left to the transport, addresses written
  * once per message and referred to by index afterwards. */
 #include "swim-wire.h"
+#include "swim-math.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 #define ADDR_WINDOW     64u /* the encoder looks for a back-reference this far back */
 
 #define FLAG_SENDER_IS_SOURCE 0x01u
-#define FLAG_MASK             0x01u
+#define FLAG_BUCKETS          0x02u /* a bucket section (ANNOUNCE DIFF, ANNOUNCE_ACK) */
+#define FLAG_MASK             0x03u
 
 /* one byte, as frt_get_u8 (0 and sticky failure past the end), inline:
  * varints are read a byte at a time, and a call into the runtime per byte
@@ -211,6 +213,31 @@ static void put_meta(frt_wbuf* b, addr_table* t, const swim__meta_entry* e, uint
     }
 }
 
+/* the bucket section's bytes after its count: digests (DIFF), or a bitmap of
+ * nb + 1 bits (its ACK) */
+static size_t bucket_bytes(uint8_t kind, uint32_t nb)
+{
+    return kind == SWIM_MSG_ANNOUNCE ? (size_t)nb * 4 : ((size_t)nb + 1 + 7) / 8;
+}
+
+static bool has_buckets(const swim__msg* m)
+{
+    return m->nbuckets && m->buckets &&
+           ((m->kind == SWIM_MSG_ANNOUNCE && m->ann_type == SWIM_ANN_DIFF) ||
+            m->kind == SWIM_MSG_ANNOUNCE_ACK);
+}
+
+static void put_buckets(frt_wbuf* b, const swim__msg* m)
+{
+    put_uv(b, m->nbuckets);
+    if (m->kind == SWIM_MSG_ANNOUNCE) {
+        for (uint32_t i = 0; i < m->nbuckets; i++) frt_put_u32(b, m->buckets[i]);
+        return;
+    }
+    size_t n = bucket_bytes(m->kind, m->nbuckets);
+    for (size_t i = 0; i < n; i++) put_u8(b, (uint8_t)(m->buckets[i / 4] >> (8 * (i % 4))));
+}
+
 static uint64_t timeout_ms_wire(double ms)
 {
     if (!(ms >= 0)) return 0;
@@ -222,7 +249,8 @@ bool swim__encode(const swim__msg* m, frt_wbuf* b)
 {
     addr_table t = {0};
     put_u8(b, m->kind);
-    put_u8(b, m->sender_is_source || !m->sender_addr ? FLAG_SENDER_IS_SOURCE : 0);
+    put_u8(b, (uint8_t)((m->sender_is_source || !m->sender_addr ? FLAG_SENDER_IS_SOURCE : 0) |
+                        (has_buckets(m) ? FLAG_BUCKETS : 0)));
     frt_put_u64(b, m->group_id);
     if (!(m->sender_is_source || !m->sender_addr)) put_addr(b, &t, m->sender_addr);
     put_uv(b, m->sender_pid);
@@ -253,6 +281,7 @@ bool swim__encode(const swim__msg* m, frt_wbuf* b)
     default:
         break;
     }
+    if (has_buckets(m)) put_buckets(b, m);
     put_list(b, &t, m->gossip, m->ngossip);
     put_meta(b, &t, m->meta, m->nmeta);
     if (t.failed) b->failed = true;
@@ -392,8 +421,7 @@ static bool get_body(frt_rbuf* r, addr_table* t, swim__msg* out, const char** w)
         break;
     case SWIM_MSG_ANNOUNCE:
         out->ann_type = get_u8(r);
-        if (frt_rbuf_ok(r) && out->ann_type != SWIM_ANN_JOIN && out->ann_type != SWIM_ANN_LEAVE &&
-            out->ann_type != SWIM_ANN_SYNC) {
+        if (frt_rbuf_ok(r) && (out->ann_type < SWIM_ANN_JOIN || out->ann_type > SWIM_ANN_PUSH)) {
             *w = "unknown announce type";
             return false;
         }
@@ -413,6 +441,52 @@ static bool get_body(frt_rbuf* r, addr_table* t, swim__msg* out, const char** w)
         *w = "truncated or oversized field";
         return false;
     }
+    return true;
+}
+
+/* the bucket section (FLAG_BUCKETS): only a DIFF and an ANNOUNCE_ACK have
+ * one, and a DIFF always does; the count is a valid bucket count and the
+ * bytes are there before anything is allocated; a bitmap sets no bit
+ * beyond its nb + 1 */
+static bool get_buckets(frt_rbuf* r, swim__msg* out, bool present, const char** w)
+{
+    bool diff = out->kind == SWIM_MSG_ANNOUNCE && out->ann_type == SWIM_ANN_DIFF;
+    if (!present) {
+        if (diff) *w = "bucketed push-pull without bucket digests";
+        return !diff;
+    }
+    if (!diff && out->kind != SWIM_MSG_ANNOUNCE_ACK) {
+        *w = "bucket section on a message that has none";
+        return false;
+    }
+    uint64_t nb = get_uv(r);
+    if (!frt_rbuf_ok(r) || !swim__valid_nbuckets(nb)) {
+        *w = "bucket count not a power of two within 1..256";
+        return false;
+    }
+    size_t bytes = bucket_bytes(out->kind, (uint32_t)nb);
+    if (bytes > r->left) {
+        *w = "truncated bucket section";
+        return false;
+    }
+    size_t words = diff ? (size_t)nb : ((size_t)nb + 1 + 31) / 32;
+    out->buckets = calloc(words, sizeof *out->buckets);
+    if (!out->buckets) {
+        *w = "out of memory";
+        return false;
+    }
+    out->nbuckets = (uint32_t)nb;
+    if (diff) {
+        for (uint32_t i = 0; i < nb; i++) out->buckets[i] = frt_get_u32(r);
+        return true;
+    }
+    for (size_t i = 0; i < bytes; i++) out->buckets[i / 4] |= (uint32_t)get_u8(r) << (8 * (i % 4));
+    uint32_t top = (uint32_t)nb + 1; /* bits 0..nb are meaningful */
+    for (uint32_t bit = top; bit < bytes * 8; bit++)
+        if (out->buckets[bit / 32] >> (bit % 32) & 1u) {
+            *w = "bucket bitmap names a bucket beyond its count";
+            return false;
+        }
     return true;
 }
 
@@ -457,6 +531,7 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
     }
     if (out->kind >= SWIM_MSG_ACK) out->known_mask = get_uv(&r);
     if (!get_body(&r, &t, out, &w)) goto finish;
+    if (!get_buckets(&r, out, (flags & FLAG_BUCKETS) != 0, &w)) goto finish;
     if (!get_list(&r, &t, SWIM_MAX_GOSSIP_WIRE, &out->gossip, &out->ngossip, &w)) goto finish;
     if (!get_meta(&r, &t, &out->meta, &out->nmeta, &w)) goto finish;
     if (!frt_rbuf_done(&r)) {

@@ -9,7 +9,8 @@
  * written earlier in this message (in order of appearance, "" excluded),
  * or L + 1 then L bytes = a new address (<= SWIM_MAX_ADDR_LEN):
  *   u8 kind; u8 flags (bit 0: the sender's address is the transport's
- *   source address and is left out; other bits 0); u64 group_id (0 =
+ *   source address and is left out; bit 1: a bucket section follows the
+ *   kind's fields; other bits 0); u64 group_id (0 =
  *   unknown: a joiner whose file had no id); [addr sender, if not bit 0];
  *   uv sender_pid; uv sender_inc; uv view_size; u64 view_digest;
  *   responses: uv known_mask; then by kind
@@ -17,8 +18,14 @@
  *   PING_REQ:       addr target; uv target_pid; uv timeout (ms); gossip
  *   PING_REQ_ACK:   u8 responded (0 not reached, 1 reached, 2 refused);
  *                   uv target_inc; gossip
- *   ANNOUNCE:       u8 type; addr subject; uv pid; uv inc; state; gossip
- *   ANNOUNCE_ACK:   state; gossip
+ *   ANNOUNCE:       u8 type (JOIN, LEAVE, SYNC, DIFF, PUSH); addr subject;
+ *                   uv pid; uv inc; state; [buckets]; gossip
+ *   ANNOUNCE_ACK:   state; [buckets]; gossip
+ *   buckets:        (flag bit 1; a DIFF always has them, an ANNOUNCE_ACK
+ *                   may, no other message) uv nb (a power of two, 1..256); DIFF:
+ *                   nb x u32 bucket digests; ANNOUNCE_ACK: ceil((nb + 1) / 8)
+ *                   bytes, a bitmap of nb + 1 bits, lowest first (no bit
+ *                   beyond them set)
  *   gossip/state:   uv count; count x { u8 type; addr; uv pid; uv inc;
  *                   SUSPECT only: addr from; uv from_pid }
  *   then, every kind: metadata: uv count (<= SWIM_META_MAX_ENTRIES);
