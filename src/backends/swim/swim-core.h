@@ -51,9 +51,7 @@ extern "C" {
 #define SWIM_TICK_GRID_AUTO_VIEW 256u   /* auto: on from this many members */
 
 /* ---- anti-entropy (swim-sync.c) ---- */
-#ifndef SWIM_DIFF_MIN_VIEW
 #define SWIM_DIFF_MIN_VIEW 256u /* a mismatch push-pull is bucketed from this view size */
-#endif
 
 /* ---- gossip entry types (wire values; reference numbering + extensions) ---- */
 typedef enum swim__etype {
@@ -145,7 +143,7 @@ typedef struct swim__msg {
     uint32_t     nstate; /* ANNOUNCE JOIN/SYNC/PUSH (push) and its ACK (pull) */
     swim__entry* state;
     uint32_t     nbuckets; /* DIFF and its ACK: a power of two <= SWIM_MAX_BUCKETS, or 0 */
-    uint32_t*    buckets;  /* DIFF: nbuckets digests (swim__bucket_digests); its ACK:
+    uint32_t*    buckets;  /* DIFF: nbuckets digests (the view's, swim__fold_buckets); its ACK:
                               a bitmap of nbuckets + 1 bits (bit b: bucket b differs;
                               bit nbuckets: the metadata differs) */
     uint32_t          nmeta; /* metadata: queued news, or every entry with a state */

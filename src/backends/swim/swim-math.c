@@ -174,6 +174,8 @@ double swim__hard_suspicion_ms(double scaled_ping_timeout_ms, double scaled_peri
     return t < min_ms ? t : min_ms;
 }
 
+_Static_assert(SWIM_MAX_BUCKETS == SWIM_FINE_BUCKETS, "the wire's bound is the fine buckets' count");
+
 int swim__valid_nbuckets(uint64_t nb)
 {
     return nb >= 1 && nb <= SWIM_FINE_BUCKETS && (nb & (nb - 1)) == 0;

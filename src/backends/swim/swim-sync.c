@@ -142,8 +142,9 @@ void swim__diff_done(swim__t* s, const pending* pc, bool ok, const swim__msg* re
  * not changed for a gossip interval (swim__sync_stable_ms: gossip is not
  * simply still in flight), or a view larger than ours by two or more
  * members: push-pull with it (at most once per period, less often in large
- * groups when few members differ). A settled member thus repairs a
- * straggler whose own view is still changing.
+ * groups when few members differ; bucketed once our view has
+ * SWIM_DIFF_MIN_VIEW members). A settled member thus repairs a straggler
+ * whose own view is still changing.
  */
 void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
 {
