@@ -20,18 +20,27 @@
 /* bit b of a bitmap of 32-bit words */
 static inline bool bit_set(const uint32_t* map, uint32_t b) { return map[b / 32] >> (b % 32) & 1u; }
 
+/* member i falls in a bucket (of nb) whose bit map sets (every member if !map) */
+static inline bool selected(const swim__t* s, uint32_t i, uint32_t nb, const uint32_t* map)
+{
+    return !map ||
+           bit_set(map, swim__bucket_of(swim__fine_bucket(swim__member_key(&s->members[i])), nb));
+}
+
 /* Every member and tombstone, or (map != NULL) those whose key falls in a
- * bucket (of nb) whose bit map sets. */
+ * bucket (of nb) whose bit map sets: counted first, so that a few buckets
+ * do not cost an array of the whole table. */
 static void attach_members(swim__t* s, swim__msg* m, uint32_t nb, const uint32_t* map)
 {
     uint32_t n = s->nmembers < SWIM_MAX_STATE_WIRE ? s->nmembers : SWIM_MAX_STATE_WIRE;
-    m->state   = calloc(n ? n : 1, sizeof *m->state);
+    uint32_t want = map ? 0 : n;
+    for (uint32_t i = 0; map && i < n; i++) want += selected(s, i, nb, map);
+    m->state = calloc(want ? want : 1, sizeof *m->state);
     if (!m->state) return;
     uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n && k < want; i++) {
         const member* mb = &s->members[i];
-        if (map && !bit_set(map, swim__bucket_of(swim__fine_bucket(swim__member_key(mb)), nb)))
-            continue;
+        if (!selected(s, i, nb, map)) continue;
         uint8_t t = mb->status == ST_ALIVE     ? SWIM_E_ALIVE
                     : mb->status == ST_SUSPECT ? SWIM_E_SUSPECT
                     : mb->status == ST_LEFT    ? SWIM_E_LEAVE
