@@ -162,8 +162,22 @@ static void test_buckets(void)
     CHECK(out[0] == lo && out[1] == (all ^ lo));
 }
 
+/* a view summary tells views apart by size and by digest */
+static void test_view_summary(void)
+{
+    const uint64_t d = 0x0123456789abcdefULL;
+    CHECK(swim__view_summary(64, d) == swim__view_summary(64, d));
+    CHECK(swim__view_summary(64, d) != swim__view_summary(65, d));
+    CHECK(swim__view_summary(64, d) != swim__view_summary(64, d ^ 1));
+    CHECK(swim__view_summary(64, d) != swim__view_summary(64, d ^ (1ULL << 40)));
+    /* sizes alone (equal digests) map to distinct summaries */
+    for (uint64_t n = 1; n < 4096; n++)
+        CHECK(swim__view_summary(n, 0) != swim__view_summary(n + 1, 0));
+}
+
 int main(void)
 {
+    test_view_summary();
     test_buckets();
     test_tick_grid();
     test_retransmit();

@@ -693,6 +693,75 @@ static void test_bucketed_sync(void)
     sim_free(&S);
 }
 
+/* does the answer to a PING that says (size, digest) carry news of addr? */
+static bool ack_carries(sim* S, int to, int from, uint64_t size, uint64_t digest,
+                        const char* addr)
+{
+    swim__msg p = {0};
+    p.kind               = SWIM_MSG_PING;
+    p.sender_addr        = strdup(S->nodes[from].addr);
+    p.sender_pid         = S->nodes[from].pid;
+    p.sender_inc         = 1;
+    p.sender_view_size   = (uint32_t)size;
+    p.sender_view_digest = digest;
+    swim__handle_request(S->nodes[to].s, S->now, 4242, &p);
+    swim__msg_clear(&p);
+    swim__outbox* o     = swim__get_outbox(S->nodes[to].s);
+    bool          found = false;
+    REQUIRE(o->nreplies == 1);
+    for (uint32_t k = 0; k < o->replies[0].msg.ngossip; k++)
+        found |= strcmp(o->replies[0].msg.gossip[k].addr, addr) == 0;
+    swim__outbox_clear(o);
+    return found;
+}
+
+/* 18. the news that a member entered the view is not sent to a peer whose
+ *     view (as it reports it) equals ours; it is to any other, and it
+ *     stops after the same number of transmissions either way */
+static void test_peer_has_view(void)
+{
+    sim S;
+    sim_init(&S, 18);
+    swim__config c = test_cfg();
+    quiet(&c);
+    full_group(&S, 4, &c);
+    sim_run(&S, 3000);
+    swim__t* s0 = S.nodes[0].s;
+    /* member 1 tells member 0 of a newcomer */
+    swim__msg    m = {0};
+    swim__entry* e = calloc(1, sizeof *e);
+    REQUIRE(e);
+    e->type       = SWIM_E_ALIVE;
+    e->addr       = swim__msg_keep(&m, "sim://newcomer");
+    e->pid        = 1;
+    e->inc        = 1;
+    m.kind        = SWIM_MSG_PING;
+    m.sender_addr = strdup(S.nodes[1].addr);
+    m.sender_pid  = S.nodes[1].pid;
+    m.sender_inc  = 1;
+    m.gossip      = e;
+    m.ngossip     = 1;
+    swim__handle_request(s0, S.now, 4241, &m);
+    swim__outbox_clear(swim__get_outbox(s0));
+    swim__msg_clear(&m);
+    CHECK_EQ_INT(swim__view_size(s0), 5);
+    /* a peer with our view: not told; a peer with another view: told */
+    CHECK(!ack_carries(&S, 0, 2, 5, swim__view_digest(s0), "sim://newcomer"));
+    CHECK(ack_carries(&S, 0, 3, 4, swim__view_digest(s0), "sim://newcomer"));
+    CHECK(ack_carries(&S, 0, 3, 5, swim__view_digest(s0) ^ 1, "sim://newcomer"));
+    /* the skipped answers count: the news runs out as if each were sent */
+    unsigned limit = swim__retransmit_limit(c.gossip_retransmit_mult, 5);
+    int      told  = 0;
+    for (unsigned k = 0; k < 2 * limit; k++) {
+        bool same = k % 2 == 0;
+        told += ack_carries(&S, 0, same ? 2 : 3, 5, swim__view_digest(s0) ^ (same ? 0 : 1),
+                            "sim://newcomer");
+    }
+    CHECK(told > 0 && told < (int)limit);
+    CHECK(!ack_carries(&S, 0, 3, 4, swim__view_digest(s0), "sim://newcomer"));
+    sim_free(&S);
+}
+
 int main(void)
 {
     test_stable();
@@ -711,5 +780,6 @@ int main(void)
     test_probe_suspect_first();
     test_hostile_values();
     test_bucketed_sync();
+    test_peer_has_view();
     return FT_DONE();
 }

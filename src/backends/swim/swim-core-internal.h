@@ -21,9 +21,10 @@
  *   swim-suspicion.c     s->susps pool, s->nsuspect, s->next_susp:  members, gossip, probe
  *                        suspicion timers, confirmations, the       (send_ping), outbox,
  *                        last-chance check, expiry                  math
- *   swim-gossip.c        s->bq queue, bq_seq, s->last_refs:         outbox, math
- *                        piggyback selection, retransmit counts,
- *                        feedback, the dedicated gossip round
+ *   swim-gossip.c        s->bq queue, bq_seq, s->last_refs,         outbox, math
+ *                        s->peer_views: piggyback selection,
+ *                        retransmit counts, feedback, what peers
+ *                        already know, the dedicated gossip round
  *   swim-sync.c          s->next_sync, next_reconnect,              members, merge,
  *                        next_mismatch_sync, join_*: state          gossip, outbox, math
  *                        exchange (push-pull, bucketed from a view
@@ -114,7 +115,19 @@ typedef struct bcast {
     uint32_t from; /* SUSPECT: suspector index, or NONE */
     uint32_t transmits;
     uint8_t  type;
+    bool     entered; /* news that the member entered the view (a join, a return):
+                         a peer whose view equals ours has it (swim__attach_gossip) */
 } bcast;
+
+/* The view summary a peer last reported (swim__view_summary of its view size
+ * and digest), in a small direct-mapped cache by member index + 1 (0 =
+ * empty slot): a peer whose summary equals ours needs no news of members
+ * entering the view. A miss only costs the bytes it would have saved. */
+#define SWIM_PEER_VIEW_SLOTS 64
+typedef struct peer_view {
+    uint32_t member1; /* member index + 1, 0 = empty */
+    uint32_t summary;
+} peer_view;
 
 /* identity of a gossip entry sent in a request, for the feedback in its
  * response (rumor mongering with feedback, Demers et al. 1987) */
@@ -210,6 +223,7 @@ struct swim__t {
     bcast*   bq;
     uint32_t nbq, capbq;
     uint64_t bq_seq;
+    peer_view peer_views[SWIM_PEER_VIEW_SLOTS]; /* what peers last reported (swim-gossip.c) */
 
     pending* calls;
     uint32_t ncalls, capcalls;
@@ -463,12 +477,25 @@ uint32_t swim__pick_members(swim__t* s, uint32_t k, uint32_t exclude, uint32_t* 
 
 /** Queue news about member idx (replacing older news about it). */
 void swim__enqueue(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc, uint32_t from);
+/** Queue the news that member idx entered the view (a JOIN or an ALIVE:
+ *  a join, a return from a tombstone). */
+void swim__enqueue_entered(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc);
 /** Fill e, an entry of m, with news about member idx (its strings kept by
  *  m); false on OOM. */
 bool swim__fill_entry(swim__t* s, swim__msg* m, swim__entry* e, uint8_t type, uint32_t idx,
                       uint64_t inc, uint32_t from);
-/** Piggyback gossip onto msg (an optional first entry, then the queue). */
-void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first);
+/** Piggyback gossip onto msg (an optional first entry, then the queue).
+ *  peer_has_view: the peer's view equals ours (swim__peer_has_view,
+ *  swim__msg_has_view): news of members entering the view is counted as
+ *  sent but left out. */
+void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first,
+                         bool peer_has_view);
+/** Remember the view summary that m's sender reported. */
+void swim__note_peer_view(swim__t* s, const swim__msg* m);
+/** Member idx last reported a view equal to ours. */
+bool swim__peer_has_view(const swim__t* s, uint32_t idx);
+/** m's sender reported a view equal to ours (now). */
+bool swim__msg_has_view(const swim__t* s, const swim__msg* m);
 /** Feedback from a response: entries the peer already knew. */
 void swim__apply_feedback(swim__t* s, const pending* pc, uint64_t mask);
 /** Remap member indices after compaction (map[old] = new or NONE). */

@@ -209,7 +209,7 @@ static void answer_ping(swim__t* s, double now, const swim__msg* req, const swim
 {
     swim__maybe_sync(s, now, req);
     if (!swim__init_msg(s, rep, SWIM_MSG_ACK)) return;
-    swim__attach_gossip(s, rep, notice);
+    swim__attach_gossip(s, rep, notice, swim__msg_has_view(s, req));
 }
 
 static void handle_request_ours(swim__t* s, double now, uint64_t token, const swim__msg* req);
@@ -289,6 +289,7 @@ static void handle_request_ours(swim__t* s, double now, uint64_t token, const sw
         have_notice = swim__note_sender(s, now, req->sender_addr, req->sender_pid,
                                         req->sender_inc, &notice);
     if (!s->leaving) known = swim__apply_list(s, now, req->gossip, req->ngossip, true);
+    if (!s->leaving) swim__note_peer_view(s, req);
     if (!s->leaving) /* news are gossiped on; a table (a state's, a PUSH's) is not */
         swim__meta_apply_list(s, now, req->meta, req->nmeta,
                               req->nstate == 0 && !(req->kind == SWIM_MSG_ANNOUNCE &&
@@ -332,6 +333,7 @@ static void handle_completion(swim__t* s, double now, uint64_t call_id, bool ok,
     if (ok && resp && !s->leaving) {
         swim__note_sender(s, now, resp->sender_addr, resp->sender_pid, resp->sender_inc, NULL);
         swim__apply_list(s, now, resp->gossip, resp->ngossip, true);
+        swim__note_peer_view(s, resp);
         if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC ||
                              pc.kind == CALL_REJOIN || pc.kind == CALL_DIFF))
             swim__apply_list(s, now, resp->state, resp->nstate, false);
@@ -389,6 +391,7 @@ void swim__set_incarnation(swim__t* s, uint64_t inc)
 }
 swim__outbox* swim__get_outbox(swim__t* s) { return &s->out; }
 size_t swim__view_size(const swim__t* s) { return s->nview; }
+uint64_t swim__view_digest(const swim__t* s) { return swim__wire_digest(s); }
 uint64_t swim__self_incarnation(const swim__t* s) { return s->members[s->self].inc; }
 int swim__local_health(const swim__t* s) { return s->awareness; }
 const swim__config* swim__get_config(const swim__t* s) { return &s->cfg; }

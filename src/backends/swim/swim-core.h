@@ -349,6 +349,8 @@ swim__outbox* swim__get_outbox(swim__t* s);
 /* ---- introspection ---- */
 /** Members currently in the view (ALIVE + SUSPECT, self included). */
 size_t   swim__view_size(const swim__t* s);
+/** The view digest every message carries (the view's and the metadata's). */
+uint64_t swim__view_digest(const swim__t* s);
 uint64_t swim__self_incarnation(const swim__t* s);
 int      swim__local_health(const swim__t* s);
 /** Status of a member: 0 unknown, 1 alive, 2 suspect, 3 dead, 4 left. */

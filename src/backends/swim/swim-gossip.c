@@ -5,9 +5,11 @@
  * limit (swim__retransmit_limit), the feedback of responses (rumor mongering
  * with feedback, Demers et al. 1987) and the dedicated gossip round.
  *
- * Owns: s->bq/nbq/capbq, s->bq_seq, member.bq (the back index), and
+ * Owns: s->bq/nbq/capbq, s->bq_seq, member.bq (the back index),
  * s->last_refs/nlast_refs/last_refs_valid (the entries of the last message,
- * taken by swim-outbox.c's call table).
+ * taken by swim-outbox.c's call table), and s->peer_views (the view
+ * summaries peers last reported: news of members entering the view is not
+ * sent to a peer whose view equals ours, it is only counted).
  * May call: the outbox (drop_last_refs), pure math, swim__pick_members and
  * swim__send_ping for the dedicated round. See swim-core-internal.h.
  */
@@ -41,6 +43,45 @@ void swim__enqueue(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc, uint32_
     s->bq[i].from      = from;
     s->bq[i].transmits = 0;
     s->bq[i].seq       = ++s->bq_seq;
+    s->bq[i].entered   = false;
+}
+
+void swim__enqueue_entered(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc)
+{
+    swim__enqueue(s, idx, type, inc, NONE);
+    uint32_t i = s->members[idx].bq;
+    if (i != NONE) s->bq[i].entered = true;
+}
+
+static peer_view* peer_slot(swim__t* s, uint32_t idx)
+{
+    return &s->peer_views[idx % SWIM_PEER_VIEW_SLOTS];
+}
+
+static uint32_t our_summary(const swim__t* s)
+{
+    return swim__view_summary(s->nview, swim__wire_digest(s));
+}
+
+void swim__note_peer_view(swim__t* s, const swim__msg* m)
+{
+    if (m->sender_view_size == 0 || !swim__valid_addr(m->sender_addr)) return;
+    uint32_t idx = swim__find_member(s, m->sender_addr, m->sender_pid);
+    if (idx == NONE || idx == s->self) return;
+    peer_view* pv = peer_slot(s, idx);
+    pv->member1   = idx + 1;
+    pv->summary   = swim__view_summary(m->sender_view_size, m->sender_view_digest);
+}
+
+bool swim__peer_has_view(const swim__t* s, uint32_t idx)
+{
+    const peer_view* pv = &s->peer_views[idx % SWIM_PEER_VIEW_SLOTS];
+    return pv->member1 == idx + 1 && pv->summary == our_summary(s);
+}
+
+bool swim__msg_has_view(const swim__t* s, const swim__msg* m)
+{
+    return m->sender_view_size == s->nview && m->sender_view_digest == swim__wire_digest(s);
 }
 
 bool swim__fill_entry(swim__t* s, swim__msg* m, swim__entry* e, uint8_t type, uint32_t idx,
@@ -124,13 +165,29 @@ static uint32_t* bq_select(swim__t* s, uint32_t room)
     return tmp;
 }
 
+/* A chosen entry left out because the peer's view equals ours: that view
+ * has the member, so the entry counts as delivered to a peer that knew it
+ * (a transmission, and for a request the feedback its answer would give). */
+static bool peer_knows(swim__t* s, const swim__msg* msg, bcast* b, bool peer_has_view)
+{
+    if (!peer_has_view || !b->entered || !swim__in_view(&s->members[b->member])) return false;
+    b->transmits++;
+    if (msg->kind == SWIM_MSG_PING || msg->kind == SWIM_MSG_PING_REQ ||
+        msg->kind == SWIM_MSG_ANNOUNCE)
+        b->transmits = swim__feedback_transmits(
+            b->transmits, swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview));
+    return true;
+}
+
 /**
  * Piggyback gossip onto msg: an optional first entry (buddy system / "you
  * are dead" notice), then up to gossip_max_entries queued entries with the
- * fewest transmissions (newest first among equals). Exhausted entries leave
- * the queue.
+ * fewest transmissions (newest first among equals), less those a peer
+ * whose view equals ours has (peer_knows). Exhausted entries leave the
+ * queue.
  */
-void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
+void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first,
+                         bool peer_has_view)
 {
     uint32_t lim  = (uint32_t)s->cfg.gossip_max_entries;
     uint32_t room = lim - (first ? 1 : 0);
@@ -169,6 +226,7 @@ void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first)
     s->last_refs_valid = s->last_refs != NULL;
     for (uint32_t j = 0; j < nsel; j++) {
         bcast* b = &s->bq[sel[j]];
+        if (peer_knows(s, msg, b, peer_has_view)) continue;
         if (swim__fill_entry(s, msg, &msg->gossip[n], b->type, b->member, b->inc, b->from)) {
             if (s->last_refs) {
                 sent_ref* r = &s->last_refs[s->nlast_refs++];
@@ -208,7 +266,8 @@ static void bq_purge(swim__t* s)
 }
 
 /** After compaction: map[old] = new member index or NONE (dropped). News
- *  about dropped members leaves the queue; the back indices are rebuilt. */
+ *  about dropped members leaves the queue; the back indices are rebuilt;
+ *  the peers' view summaries are forgotten. */
 void swim__gossip_remap(swim__t* s, const uint32_t* map)
 {
     for (uint32_t i = 0; i < s->nbq;) {
@@ -223,6 +282,8 @@ void swim__gossip_remap(swim__t* s, const uint32_t* map)
     }
     for (uint32_t i = 0; i < s->nmembers; i++) s->members[i].bq = NONE;
     for (uint32_t i = 0; i < s->nbq; i++) s->members[s->bq[i].member].bq = i;
+    /* the cache is by index: start it afresh (compaction is rare) */
+    memset(s->peer_views, 0, sizeof s->peer_views);
 }
 
 /* Tick phase 4: dedicated gossip (only when there is news). Local health

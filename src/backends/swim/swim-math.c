@@ -131,6 +131,12 @@ uint32_t swim__feedback_transmits(uint32_t transmits, unsigned limit)
     return transmits >= limit / 3 ? transmits + penalty : transmits;
 }
 
+uint32_t swim__view_summary(uint64_t size, uint64_t digest)
+{
+    uint64_t x = digest ^ (size * 0x9E3779B97F4A7C15ULL);
+    return (uint32_t)(x ^ (x >> 32));
+}
+
 int swim__sync_far_behind(uint64_t peer_n, uint32_t our_n)
 {
     uint64_t gap = our_n / 32 > 2 ? our_n / 32 : 2;

@@ -124,6 +124,14 @@ int swim__probe_fail_delta(int expected_nacks, int nacks);
 uint32_t swim__feedback_transmits(uint32_t transmits, unsigned limit);
 
 /**
+ * A view summary in 32 bits (a view size and a 64-bit digest folded),
+ * for remembering what peers last reported: equal summaries mean equal
+ * views but for a collision, which costs only a skipped piece of news
+ * (anti-entropy repairs it).
+ */
+uint32_t swim__view_summary(uint64_t size, uint64_t digest);
+
+/**
  * Anti-entropy: a peer's view of peer_n members is "far behind"-worthy of
  * an immediate push-pull when it exceeds ours (our_n) by max(2, our_n / 32).
  */

@@ -64,7 +64,7 @@ static bool apply_about_unknown(swim__t* s, double now, const swim__entry* e, bo
         idx = swim__add_member(s, now, e->addr, e->pid, e->inc, ST_ALIVE);
         if (idx == NONE) return false;
         swim__emit_event(s, SWIM_EV_JOINED, &s->members[idx]);
-        if (requeue) swim__enqueue(s, idx, SWIM_E_ALIVE, e->inc, NONE);
+        if (requeue) swim__enqueue_entered(s, idx, SWIM_E_ALIVE, e->inc);
         return true;
     case SWIM_V_TOMBSTONE:
         idx = swim__add_member(s, now, e->addr, e->pid, e->inc,
@@ -94,7 +94,8 @@ static void become_alive(swim__t* s, double now, uint32_t idx, const swim__entry
     m->inc    = e->inc;
     m->since  = swim__rel_time(s, now);
     if (was_out) swim__emit_event(s, SWIM_EV_JOINED, m);
-    if (requeue || was_out) swim__enqueue(s, idx, SWIM_E_ALIVE, e->inc, NONE);
+    if (was_out) swim__enqueue_entered(s, idx, SWIM_E_ALIVE, e->inc);
+    else if (requeue) swim__enqueue(s, idx, SWIM_E_ALIVE, e->inc, NONE);
 }
 
 /** SUSPECT: a new suspicion, or a possible confirmation of the current one.

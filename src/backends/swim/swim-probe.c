@@ -41,7 +41,14 @@ void swim__send_ping(swim__t* s, uint8_t kind, uint64_t aux, uint32_t idx, doubl
         buddy.from_pid  = s->members[s->self].pid;
         have_buddy      = true;
     }
-    swim__attach_gossip(s, &msg, have_buddy ? &buddy : NULL);
+    swim__attach_gossip(s, &msg, have_buddy ? &buddy : NULL, swim__peer_has_view(s, idx));
+    if (kind == CALL_GOSSIP && msg.ngossip == 0 && msg.nmeta == 0) {
+        /* the peer already has every piece of news: a dedicated gossip
+         * message would carry nothing */
+        swim__drop_last_refs(s);
+        swim__msg_clear(&msg);
+        return;
+    }
     m = &s->members[idx];
     swim__emit_send(s, kind, aux, m->addr, m->pid, timeout, &msg);
 }
@@ -165,7 +172,7 @@ static void probe_indirect(swim__t* s, double now, probe_slot* p)
             swim__msg_clear(&msg);
             continue;
         }
-        swim__attach_gossip(s, &msg, NULL);
+        swim__attach_gossip(s, &msg, NULL, swim__peer_has_view(s, helpers[i]));
         const member* h = &s->members[helpers[i]];
         if (swim__emit_send(s, CALL_PROBE_PING_REQ, p->seq, h->addr, h->pid, t, &msg)) {
             p->outstanding++;
@@ -275,7 +282,7 @@ void swim__relay_done(swim__t* s, const pending* pc, bool ok, bool refused,
                                                               : 0;
     rep.target_inc = rep.responded == 1 ? resp->sender_inc : 0;
     rep.known_mask = pc->mask;
-    swim__attach_gossip(s, &rep, NULL);
+    swim__attach_gossip(s, &rep, NULL, false);
     swim__emit_reply(s, pc->aux, &rep);
 }
 
@@ -306,7 +313,7 @@ bool swim__answer_ping_req(swim__t* s, uint64_t token, const swim__msg* req, uin
     if (!swim__valid_addr(req->target_addr)) {
         if (!swim__init_msg(s, rep, SWIM_MSG_PING_REQ_ACK)) return false;
         rep->responded = 0;
-        swim__attach_gossip(s, rep, notice);
+        swim__attach_gossip(s, rep, notice, swim__msg_has_view(s, req));
         return false;
     }
     uint32_t t = swim__find_member(s, req->target_addr, req->target_pid);
@@ -314,13 +321,13 @@ bool swim__answer_ping_req(swim__t* s, uint64_t token, const swim__msg* req, uin
         if (!swim__init_msg(s, rep, SWIM_MSG_PING_REQ_ACK)) return false;
         rep->responded  = 1;
         rep->target_inc = s->members[s->self].inc;
-        swim__attach_gossip(s, rep, NULL);
+        swim__attach_gossip(s, rep, NULL, swim__msg_has_view(s, req));
         return false;
     }
     /* relay: ping the target, answer when that completes */
     swim__msg ping;
     if (!swim__init_msg(s, &ping, SWIM_MSG_PING)) return false;
-    swim__attach_gossip(s, &ping, NULL);
+    swim__attach_gossip(s, &ping, NULL, t != NONE && swim__peer_has_view(s, t));
     double to = req->timeout_ms;
     if (!(to >= 1.0)) to = s->cfg.ping_timeout_ms;
     if (to > 60000.0) to = 60000.0;

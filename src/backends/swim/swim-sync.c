@@ -63,7 +63,7 @@ static void send_sync(swim__t* s, uint32_t idx)
     swim__msg msg;
     if (!swim__init_self_announce(s, &msg, SWIM_ANN_SYNC)) return;
     swim__attach_state(s, &msg);
-    swim__attach_gossip(s, &msg, NULL);
+    swim__attach_gossip(s, &msg, NULL, false);
     const member* m = &s->members[idx];
     swim__emit_send(s, CALL_SYNC, 0, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
 }
@@ -94,7 +94,7 @@ static bool send_diff(swim__t* s, uint32_t idx)
     }
     msg.nbuckets = nb;
     swim__fold_buckets(fine, nb, msg.buckets);
-    swim__attach_gossip(s, &msg, NULL);
+    swim__attach_gossip(s, &msg, NULL, false);
     const member* m = &s->members[idx];
     return swim__emit_send(s, CALL_DIFF, nb, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
 }
@@ -141,7 +141,7 @@ void swim__diff_done(swim__t* s, const pending* pc, bool ok, const swim__msg* re
         swim__msg_clear(&msg);
         return;
     }
-    swim__attach_gossip(s, &msg, NULL);
+    swim__attach_gossip(s, &msg, NULL, false);
     swim__emit_send(s, CALL_SYNC, 0, resp->sender_addr, resp->sender_pid,
                     s->cfg.announce_timeout_ms, &msg);
 }
@@ -198,7 +198,7 @@ void swim__sync_due(swim__t* s, double now)
     }
     swim__msg msg;
     if (!swim__init_self_announce(s, &msg, SWIM_ANN_SYNC)) return;
-    swim__attach_gossip(s, &msg, NULL);
+    swim__attach_gossip(s, &msg, NULL, false);
     const member* m = &s->members[idx];
     swim__emit_send(s, CALL_SYNC, 0, m->addr, m->pid, s->cfg.announce_timeout_ms, &msg);
 }
@@ -221,7 +221,7 @@ void swim__reconnect_due(swim__t* s, double now)
 void swim__announce_join(swim__t* s, double now)
 {
     member* me = &s->members[s->self];
-    swim__enqueue(s, s->self, SWIM_E_JOIN, me->inc, NONE);
+    swim__enqueue_entered(s, s->self, SWIM_E_JOIN, me->inc);
     unsigned k = swim__retransmit_limit((int)s->cfg.gossip_retransmit_mult, s->nview);
     if (!s->join_started) {
         s->join_deadline     = now + s->cfg.join_timeout_ms;
@@ -236,7 +236,7 @@ void swim__announce_join(swim__t* s, double now)
         if (i == s->self || !swim__in_view(&s->members[i])) continue;
         swim__msg msg;
         if (!swim__init_self_announce(s, &msg, SWIM_ANN_JOIN)) continue;
-        swim__attach_gossip(s, &msg, NULL);
+        swim__attach_gossip(s, &msg, NULL, false);
         if (swim__emit_send(s, CALL_JOIN, 0, s->members[i].addr, s->members[i].pid, timeout,
                             &msg))
             s->join_pending++;
@@ -290,7 +290,7 @@ void swim__rejoin_due(swim__t* s, double now)
     for (uint32_t i = 0; i < n; i++) {
         swim__msg msg;
         if (!swim__init_self_announce(s, &msg, SWIM_ANN_JOIN)) continue;
-        swim__attach_gossip(s, &msg, NULL);
+        swim__attach_gossip(s, &msg, NULL, false);
         const member* d = &s->members[dest[i]];
         swim__emit_send(s, CALL_REJOIN, 0, d->addr, d->pid, s->cfg.announce_timeout_ms, &msg);
     }
@@ -314,7 +314,7 @@ void swim__announce_leave(swim__t* s)
     for (uint32_t i = 0; i < n; i++) {
         swim__msg msg;
         if (!swim__init_self_announce(s, &msg, SWIM_ANN_LEAVE)) continue;
-        swim__attach_gossip(s, &msg, NULL);
+        swim__attach_gossip(s, &msg, NULL, false);
         const member* d = &s->members[dest[i]];
         swim__emit_send(s, CALL_LEAVE, 0, d->addr, d->pid, s->cfg.announce_timeout_ms, &msg);
     }
@@ -344,5 +344,5 @@ void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
     if ((req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_SYNC) && !same)
         swim__attach_state(s, rep);
     if (req->ann_type == SWIM_ANN_DIFF && !s->leaving) answer_diff(s, req, rep);
-    swim__attach_gossip(s, rep, notice);
+    swim__attach_gossip(s, rep, notice, swim__msg_has_view(s, req));
 }
