@@ -703,7 +703,7 @@ static bool ack_carries(sim* S, int to, int from, uint64_t size, uint64_t digest
     p.sender_pid         = S->nodes[from].pid;
     p.sender_inc         = 1;
     p.sender_view_size   = (uint32_t)size;
-    p.sender_view_digest = digest;
+    p.sender_view_digest = (uint32_t)digest;
     swim__handle_request(S->nodes[to].s, S->now, 4242, &p);
     swim__msg_clear(&p);
     swim__outbox* o     = swim__get_outbox(S->nodes[to].s);

@@ -145,23 +145,32 @@ static void put_vstr(frt_wbuf* w, const char* s)
     frt_put_bytes(w, s, strlen(s));
 }
 
-/* a new address in the message's table */
+/* a new address in the message's table, written out (tag 2L + 1) */
 static void put_addr(frt_wbuf* w, const char* s)
 {
-    put_uv(w, strlen(s) + 1);
+    put_uv(w, 2 * strlen(s) + 1);
+    frt_put_bytes(w, s, strlen(s));
+}
+
+/* a new address: the first p bytes of the last one, then s (tag 2S + 2) */
+static void put_addr_shared(frt_wbuf* w, uint64_t p, const char* s)
+{
+    put_uv(w, 2 * strlen(s) + 2);
+    put_uv(w, p);
     frt_put_bytes(w, s, strlen(s));
 }
 
 static void put_header_flags(frt_wbuf* w, uint8_t kind, const char* addr, uint8_t flags)
 {
     frt_put_u8(w, kind);
-    frt_put_u8(w, flags);  /* bit 0 clear: the sender's address follows */
+    frt_put_u8(w, flags | 0x04); /* bit 0 clear: the sender's address follows;
+                                    bit 2: this form */
     frt_put_u64(w, 0x1234); /* group id */
     put_addr(w, addr);
     put_uv(w, 1);          /* pid */
     put_uv(w, 1);          /* incarnation */
     put_uv(w, 3);          /* view size */
-    frt_put_u64(w, 0xabc); /* view digest */
+    frt_put_u32(w, 0xabc); /* view digest */
     if (kind >= SWIM_MSG_ACK) put_uv(w, 0); /* feedback mask */
 }
 
@@ -215,6 +224,65 @@ static void test_hostile(void)
     uint8_t bad_flags[] = {SWIM_MSG_PING, 0x80};
     CHECK(!swim__decode(bad_flags, sizeof bad_flags, 0, &x, &why));
     CHECK_EQ_STR(why, "unknown flags");
+    /* a message of the older form (no bit 2) is named as such */
+    uint8_t old_form[] = {SWIM_MSG_PING, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    CHECK(!swim__decode(old_form, sizeof old_form, 0, &x, &why));
+    CHECK(strstr(why, "older wire form") != NULL);
+    /* a shared prefix: with no earlier address; longer than the earlier
+     * address; making an address longer than SWIM_MAX_ADDR_LEN */
+    char tail[SWIM_MAX_ADDR_LEN];
+    memset(tail, 'a', sizeof tail - 1);
+    tail[sizeof tail - 1] = 0; /* with 9 shared bytes: one too many */
+    struct {
+        bool        sender; /* "tcp://x:1" (9 bytes) is in the table first */
+        uint64_t    p;
+        const char* tail;
+    } bad_shared[] = {{false, 3, "1"}, {true, 10, "1"}, {true, 9, tail + 8}, {true, 9, tail}};
+    for (size_t i = 0; i < sizeof bad_shared / sizeof bad_shared[0]; i++) {
+        if (bad_shared[i].sender) {
+            put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
+        } else { /* the sender's address left to the transport: an empty table */
+            frt_put_u8(&w, SWIM_MSG_ACK);
+            frt_put_u8(&w, 0x05);
+            frt_put_u64(&w, 0x1234);
+            put_uv(&w, 1);
+            put_uv(&w, 1);
+            put_uv(&w, 3);
+            frt_put_u32(&w, 0xabc);
+            put_uv(&w, 0);
+        }
+        put_uv(&w, 1);
+        frt_put_u8(&w, SWIM_E_ALIVE);
+        put_addr_shared(&w, bad_shared[i].p, bad_shared[i].tail);
+        put_uv(&w, 1);
+        put_uv(&w, 0);
+        put_uv(&w, 0);
+        frt_put_u8(&w, 0);
+        why = NULL;
+        bool ok = swim__decode(w.data, w.len, 0, &x, &why);
+        if (i == 2) { /* 9 + SWIM_MAX_ADDR_LEN - 9 bytes: the longest address */
+            CHECK(!ok);
+            CHECK_EQ_STR(why, "trailing bytes"); /* the byte after the list */
+        } else {
+            CHECK(!ok);
+            CHECK_EQ_STR(why, "truncated or oversized entry");
+        }
+        if (ok) swim__msg_clear(&x);
+        frt_wbuf_free(&w);
+    }
+    /* a valid one */
+    put_header(&w, SWIM_MSG_ACK, "tcp://x:1");
+    put_uv(&w, 1);
+    frt_put_u8(&w, SWIM_E_ALIVE);
+    put_addr_shared(&w, 8, "23");
+    put_uv(&w, 1);
+    put_uv(&w, 0);
+    put_uv(&w, 0);
+    why = NULL;
+    CHECK(swim__decode(w.data, w.len, 0, &x, &why));
+    if (x.ngossip == 1) CHECK_EQ_STR(x.gossip[0].addr, "tcp://x:23");
+    swim__msg_clear(&x);
+    frt_wbuf_free(&w);
     put_header(&w, SWIM_MSG_PING, "tcp://x:1");
     put_uv(&w, 1);
     frt_put_u8(&w, 17);
@@ -350,6 +418,7 @@ static void test_hostile(void)
             buf[i] = (uint8_t)s;
         }
         if (n > 0) buf[0] = (uint8_t)(1 + it % 6);
+        if (n > 1 && it % 2) buf[1] = (uint8_t)((buf[1] & 0x07) | 0x04); /* this form */
         if (swim__decode(buf, n, 0, &x, &why)) swim__msg_clear(&x);
     }
 }
@@ -366,12 +435,12 @@ static void test_compact(void)
     m.sender_pid         = 7;
     m.sender_inc         = 1764979200123ULL; /* a clock incarnation */
     m.sender_view_size   = 128;
-    m.sender_view_digest = 0xdeadbeefcafef00dULL;
+    m.sender_view_digest = 0xcafef00du;
     m.sender_is_source   = true;
     frt_wbuf w = FRT_WBUF_INIT;
     REQUIRE(swim__encode(&m, &w));
     printf("settled ping: %zu bytes\n", w.len);
-    CHECK(w.len <= 32);
+    CHECK(w.len <= 28);
     const char* why = NULL;
     REQUIRE(swim__decode(w.data, w.len, 0, &d, &why));
     CHECK(d.sender_addr == NULL && d.sender_is_source);
@@ -391,6 +460,35 @@ static void test_compact(void)
     REQUIRE(swim__decode(w.data, w.len, 0, &d, &why));
     CHECK_EQ_INT(d.nstate, 64);
     for (uint32_t i = 0; i < d.nstate && i < 64; i++) CHECK(same_entry(&m.state[i], &d.state[i]));
+    swim__msg_clear(&d);
+    frt_wbuf_free(&w);
+    swim__msg_clear(&m);
+    /* 64 members in 64 processes of one host, started within a second: a
+     * new address shares its prefix with the one before, an incarnation is
+     * a small difference from the one before */
+    memset(&m, 0, sizeof m);
+    m.kind       = SWIM_MSG_ACK;
+    m.sender_inc = 1764979200123ULL;
+    m.ngossip    = 64;
+    m.gossip     = calloc(64, sizeof *m.gossip);
+    REQUIRE(m.gossip);
+    size_t plain = 0;
+    for (int i = 0; i < 64; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "tcp://127.0.0.1:%d", 40000 + 17 * i);
+        m.gossip[i] = mk_in(&m, SWIM_E_ALIVE, addr, 1, m.sender_inc + (uint64_t)(i * 37 % 900));
+        plain += 1 + 1 + strlen(addr) + 1 + 6; /* type, tag, address, pid, incarnation */
+    }
+    m.gossip[5].inc  = 0; /* any value round-trips */
+    m.gossip[6].inc  = UINT64_MAX;
+    m.gossip[7].inc  = 1;
+    REQUIRE(swim__encode(&m, &w));
+    printf("gossip of 64 joins on one host: %zu bytes (%zu with whole addresses and "
+           "incarnations)\n", w.len, plain);
+    CHECK(w.len < plain / 2);
+    REQUIRE(swim__decode(w.data, w.len, 0, &d, &why));
+    CHECK_EQ_INT(d.ngossip, 64);
+    for (uint32_t i = 0; i < d.ngossip && i < 64; i++) CHECK(same_entry(&m.gossip[i], &d.gossip[i]));
     swim__msg_clear(&d);
     frt_wbuf_free(&w);
     swim__msg_clear(&m);

@@ -416,7 +416,12 @@ static inline suspicion* swim__msusp(const swim__t* s, const member* m)
 
 /** The digest a message carries: the view's and the metadata's (a peer
  *  whose metadata differs from ours triggers anti-entropy too). */
-static inline uint64_t swim__wire_digest(const swim__t* s) { return s->view_digest ^ s->meta_digest; }
+/* the digest messages carry: 32 bits (a DIFF's bucket digests are the low
+ * 32 bits of the view's, so the requester's metadata digest follows) */
+static inline uint32_t swim__wire_digest(const swim__t* s)
+{
+    return (uint32_t)(s->view_digest ^ s->meta_digest);
+}
 
 static inline double swim__scaled(const swim__t* s, double ms)
 {

@@ -391,7 +391,7 @@ void swim__set_incarnation(swim__t* s, uint64_t inc)
 }
 swim__outbox* swim__get_outbox(swim__t* s) { return &s->out; }
 size_t swim__view_size(const swim__t* s) { return s->nview; }
-uint64_t swim__view_digest(const swim__t* s) { return swim__wire_digest(s); }
+uint32_t swim__view_digest(const swim__t* s) { return swim__wire_digest(s); }
 uint64_t swim__self_incarnation(const swim__t* s) { return s->members[s->self].inc; }
 int swim__local_health(const swim__t* s) { return s->awareness; }
 const swim__config* swim__get_config(const swim__t* s) { return &s->cfg; }

@@ -130,8 +130,9 @@ typedef struct swim__msg {
     uint16_t     sender_pid;
     uint64_t     sender_inc;
     uint32_t     sender_view_size;   /* anti-entropy: the sender's view size */
-    uint64_t     sender_view_digest; /* and the XOR of its members' hashes
-                                            and of its live metadata entries' */
+    uint32_t     sender_view_digest; /* and the low 32 bits of the XOR of its
+                                        members' keys and of its live metadata
+                                        entries' hashes */
     char*        target_addr; /* PING_REQ target, ANNOUNCE subject */
     uint16_t     target_pid;
     uint64_t     target_inc;
@@ -350,7 +351,7 @@ swim__outbox* swim__get_outbox(swim__t* s);
 /** Members currently in the view (ALIVE + SUSPECT, self included). */
 size_t   swim__view_size(const swim__t* s);
 /** The view digest every message carries (the view's and the metadata's). */
-uint64_t swim__view_digest(const swim__t* s);
+uint32_t swim__view_digest(const swim__t* s);
 uint64_t swim__self_incarnation(const swim__t* s);
 int      swim__local_health(const swim__t* s);
 /** Status of a member: 0 unknown, 1 alive, 2 suspect, 3 dead, 4 left. */

@@ -120,7 +120,7 @@ static void answer_diff(swim__t* s, const swim__msg* req, swim__msg* rep)
         if (ours[b] != req->buckets[b]) rep->buckets[b / 32] |= 1u << (b % 32);
     }
     attach_members(s, rep, nb, rep->buckets);
-    uint32_t theirs_meta = (uint32_t)req->sender_view_digest ^ theirs_view;
+    uint32_t theirs_meta = req->sender_view_digest ^ theirs_view;
     if (theirs_meta != (uint32_t)s->meta_digest) {
         rep->buckets[nb / 32] |= 1u << (nb % 32);
         swim__meta_attach(s, rep, true);

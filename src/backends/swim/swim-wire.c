@@ -1,6 +1,8 @@
 /* swim-wire.c -- SWIM message codec, the compact form (see swim-wire.h):
  * varints, the sender's address left to the transport, addresses written
- * once per message and referred to by index afterwards. */
+ * once per message and referred to by index afterwards (a new one shares
+ * its prefix with the one written before it), incarnations written as
+ * differences from the one written before them. */
 #include "swim-wire.h"
 #include "swim-math.h"
 
@@ -13,7 +15,10 @@
 
 #define FLAG_SENDER_IS_SOURCE 0x01u
 #define FLAG_BUCKETS          0x02u /* a bucket section (ANNOUNCE DIFF, ANNOUNCE_ACK) */
-#define FLAG_MASK             0x03u
+#define FLAG_FORM2            0x04u /* this form (shared prefixes, incarnation deltas,
+                                       a 32-bit digest): set in every message */
+#define FLAG_MASK             0x07u
+#define MIN_SHARED_PREFIX     2u /* a shorter common prefix is written out */
 
 /* one byte, as frt_get_u8 (0 and sticky failure past the end), inline:
  * varints are read a byte at a time, and a call into the runtime per byte
@@ -91,12 +96,38 @@ static char* get_vstr(frt_rbuf* r, size_t max)
 /* addresses: the message's table (written once, then by index)        */
 /* ------------------------------------------------------------------ */
 
+/* What a message's fields are written against: its address table and the
+ * last incarnation written (or read). */
 typedef struct addr_table {
     const char** v; /* encoder: borrowed; decoder: the message's strs */
     uint32_t     n, cap;
     bool         failed;
     swim__msg*   owner; /* decoder: the message that owns the copies */
+    uint64_t     inc;   /* the incarnation written (read) last */
 } addr_table;
+
+/* an incarnation after the sender's: the zigzag difference from the last
+ * one (modulo 2^64, so every value has one) */
+static void put_inc(frt_wbuf* b, addr_table* t, uint64_t inc)
+{
+    uint64_t d = inc - t->inc;
+    put_uv(b, (d << 1) ^ (uint64_t)-(int64_t)(d >> 63));
+    t->inc = inc;
+}
+
+static uint64_t get_inc(frt_rbuf* r, addr_table* t)
+{
+    uint64_t z = get_uv(r);
+    t->inc += (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
+    return t->inc;
+}
+
+static size_t common_prefix(const char* a, const char* b)
+{
+    size_t n = 0;
+    while (a[n] && a[n] == b[n]) n++;
+    return n;
+}
 
 static void tab_add(addr_table* t, const char* a)
 {
@@ -113,8 +144,9 @@ static void tab_add(addr_table* t, const char* a)
     t->v[t->n++] = a;
 }
 
-/* tag 0 + index: an address written earlier in this message; tag L + 1: a
- * new one of L bytes */
+/* tag 0 + index: an address written earlier in this message; tag 2L + 1:
+ * a new one of L bytes; tag 2S + 2, then P: a new one made of the first P
+ * bytes of the address added to the table last and S more bytes */
 static void put_addr(frt_wbuf* b, addr_table* t, const char* a)
 {
     if (!a) a = "";
@@ -131,8 +163,15 @@ static void put_addr(frt_wbuf* b, addr_table* t, const char* a)
         return;
     }
     size_t n = strlen(a);
-    put_uv(b, (uint64_t)n + 1);
-    frt_put_bytes(b, a, n);
+    size_t p = t->n ? common_prefix(t->v[t->n - 1], a) : 0;
+    if (p >= MIN_SHARED_PREFIX) {
+        put_uv(b, 2 * (uint64_t)(n - p) + 2);
+        put_uv(b, p);
+        frt_put_bytes(b, a + p, n - p);
+    } else {
+        put_uv(b, 2 * (uint64_t)n + 1);
+        frt_put_bytes(b, a, n);
+    }
     if (n) tab_add(t, a); /* "" is never referred to */
 }
 
@@ -152,20 +191,33 @@ static const char* get_addr(frt_rbuf* r, addr_table* t)
         }
         return t->v[i];
     }
-    uint64_t n = tag - 1;
-    if (n > SWIM_MAX_ADDR_LEN || n > r->left || memchr(r->p, 0, (size_t)n)) {
+    /* a literal (odd tag), or a suffix to the last table entry's prefix */
+    uint64_t    n      = (tag - 1) / 2;
+    uint64_t    p      = 0;
+    const char* prefix = NULL;
+    if (!(tag & 1)) {
+        p = get_uv(r);
+        if (!frt_rbuf_ok(r) || t->n == 0 || p > strlen(t->v[t->n - 1])) {
+            r->failed = true;
+            r->left   = 0;
+            return NULL;
+        }
+        prefix = t->v[t->n - 1];
+    }
+    if (n > SWIM_MAX_ADDR_LEN - p || n > r->left || memchr(r->p, 0, (size_t)n)) {
         r->failed = true;
         r->left   = 0;
         return NULL;
     }
-    if (n == 0) return ""; /* never referred to */
-    char* s = malloc((size_t)n + 1);
+    if (n + p == 0) return ""; /* never referred to */
+    char* s = malloc((size_t)(p + n) + 1);
     if (!s || !swim__msg_own(t->owner, s)) { /* the message frees it from now on */
         r->failed = true;
         return NULL;
     }
-    frt_get_bytes(r, s, (size_t)n);
-    s[n] = 0;
+    if (p) memcpy(s, prefix, (size_t)p);
+    frt_get_bytes(r, s + p, (size_t)n);
+    s[p + n] = 0;
     tab_add(t, s);
     if (t->failed) r->failed = true;
     return s;
@@ -192,7 +244,7 @@ static void put_list(frt_wbuf* b, addr_table* t, const swim__entry* e, uint32_t 
         put_u8(b, e[i].type);
         put_addr(b, t, e[i].addr);
         put_uv(b, e[i].pid);
-        put_uv(b, e[i].inc);
+        put_inc(b, t, e[i].inc);
         if (e[i].type == SWIM_E_SUSPECT) {
             put_addr(b, t, e[i].from_addr);
             put_uv(b, e[i].from_pid);
@@ -250,13 +302,14 @@ bool swim__encode(const swim__msg* m, frt_wbuf* b)
     addr_table t = {0};
     put_u8(b, m->kind);
     put_u8(b, (uint8_t)((m->sender_is_source || !m->sender_addr ? FLAG_SENDER_IS_SOURCE : 0) |
-                        (has_buckets(m) ? FLAG_BUCKETS : 0)));
+                        (has_buckets(m) ? FLAG_BUCKETS : 0) | FLAG_FORM2));
     frt_put_u64(b, m->group_id);
     if (!(m->sender_is_source || !m->sender_addr)) put_addr(b, &t, m->sender_addr);
     put_uv(b, m->sender_pid);
     put_uv(b, m->sender_inc);
+    t.inc = m->sender_inc;
     put_uv(b, m->sender_view_size);
-    frt_put_u64(b, m->sender_view_digest);
+    frt_put_u32(b, m->sender_view_digest);
     if (m->kind >= SWIM_MSG_ACK) put_uv(b, m->known_mask);
     switch (m->kind) {
     case SWIM_MSG_PING_REQ:
@@ -266,13 +319,13 @@ bool swim__encode(const swim__msg* m, frt_wbuf* b)
         break;
     case SWIM_MSG_PING_REQ_ACK:
         put_u8(b, m->responded);
-        put_uv(b, m->target_inc);
+        put_inc(b, &t, m->target_inc);
         break;
     case SWIM_MSG_ANNOUNCE:
         put_u8(b, m->ann_type);
         put_addr(b, &t, m->target_addr);
         put_uv(b, m->target_pid);
-        put_uv(b, m->target_inc);
+        put_inc(b, &t, m->target_inc);
         put_list(b, &t, m->state, m->nstate);
         break;
     case SWIM_MSG_ANNOUNCE_ACK:
@@ -336,7 +389,7 @@ static bool get_list(frt_rbuf* r, addr_table* t, uint32_t max, swim__entry** out
         }
         e[i].addr = get_addr(r, t);
         e[i].pid  = get_pid(r);
-        e[i].inc  = get_uv(r);
+        e[i].inc  = get_inc(r, t);
         if (frt_rbuf_ok(r) && e[i].type == SWIM_E_SUSPECT) {
             e[i].from_addr = get_addr(r, t);
             e[i].from_pid  = get_pid(r);
@@ -413,7 +466,7 @@ static bool get_body(frt_rbuf* r, addr_table* t, swim__msg* out, const char** w)
         break;
     case SWIM_MSG_PING_REQ_ACK:
         out->responded  = get_u8(r);
-        out->target_inc = get_uv(r);
+        out->target_inc = get_inc(r, t);
         if (frt_rbuf_ok(r) && out->responded > SWIM_PING_REQ_REFUSED) {
             *w = "unknown ping-req answer";
             return false;
@@ -427,7 +480,7 @@ static bool get_body(frt_rbuf* r, addr_table* t, swim__msg* out, const char** w)
         }
         out->target_addr = get_addr_copy(r, t);
         out->target_pid  = get_pid(r);
-        out->target_inc  = get_uv(r);
+        out->target_inc  = get_inc(r, t);
         if (frt_rbuf_ok(r) && !get_list(r, t, SWIM_MAX_STATE_WIRE, &out->state, &out->nstate, w))
             return false;
         break;
@@ -517,14 +570,20 @@ bool swim__decode(const void* data, size_t len, uint8_t expected, swim__msg* out
         w = "unknown flags";
         goto finish;
     }
+    if (frt_rbuf_ok(&r) && !(flags & FLAG_FORM2)) {
+        w = "a message of an older wire form (full prefixes, absolute incarnations, a "
+            "64-bit digest): the sender runs an older version";
+        goto finish;
+    }
     out->group_id         = frt_get_u64(&r);
     out->sender_is_source = (flags & FLAG_SENDER_IS_SOURCE) != 0;
     if (!out->sender_is_source) out->sender_addr = get_addr_copy(&r, &t);
     out->sender_pid         = get_pid(&r);
     out->sender_inc         = get_uv(&r);
+    t.inc                   = out->sender_inc;
     uint64_t vs             = get_uv(&r);
     out->sender_view_size   = vs > UINT32_MAX ? UINT32_MAX : (uint32_t)vs;
-    out->sender_view_digest = frt_get_u64(&r);
+    out->sender_view_digest = frt_get_u32(&r);
     if (!frt_rbuf_ok(&r)) {
         w = "truncated header or oversized sender address";
         goto finish;
