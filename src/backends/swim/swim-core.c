@@ -214,6 +214,14 @@ static void answer_ping(swim__t* s, double now, const swim__msg* req, const swim
 
 static void handle_request_ours(swim__t* s, double now, uint64_t token, const swim__msg* req);
 
+/* The metadata a message carries is a whole table (a state's, a PUSH's, a
+ * DIFF answer's), not news: merged, but not gossiped on. */
+static bool meta_is_table(const swim__msg* m, bool answers_diff)
+{
+    return m->nstate > 0 || answers_diff ||
+           (m->kind == SWIM_MSG_ANNOUNCE && m->ann_type == SWIM_ANN_PUSH);
+}
+
 /* Group identity: a message belongs to our group if it carries our id, or
  * if either side does not know its id yet (a joiner whose group file had
  * none, before the first answer). */
@@ -290,10 +298,8 @@ static void handle_request_ours(swim__t* s, double now, uint64_t token, const sw
                                         req->sender_inc, &notice);
     if (!s->leaving) known = swim__apply_list(s, now, req->gossip, req->ngossip, true);
     if (!s->leaving) swim__note_peer_view(s, req);
-    if (!s->leaving) /* news are gossiped on; a table (a state's, a PUSH's) is not */
-        swim__meta_apply_list(s, now, req->meta, req->nmeta,
-                              req->nstate == 0 && !(req->kind == SWIM_MSG_ANNOUNCE &&
-                                                    req->ann_type == SWIM_ANN_PUSH));
+    if (!s->leaving)
+        swim__meta_apply_list(s, now, req->meta, req->nmeta, !meta_is_table(req, false));
     /* 2. the answer, by kind (a relayed PING_REQ is answered later) */
     const swim__entry* first = have_notice ? &notice : NULL;
     switch (req->kind) {
@@ -337,9 +343,8 @@ static void handle_completion(swim__t* s, double now, uint64_t call_id, bool ok,
         if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC ||
                              pc.kind == CALL_REJOIN || pc.kind == CALL_DIFF))
             swim__apply_list(s, now, resp->state, resp->nstate, false);
-        /* news are gossiped on; a table (with a state, or a DIFF's) is not */
         swim__meta_apply_list(s, now, resp->meta, resp->nmeta,
-                              resp->nstate == 0 && pc.kind != CALL_DIFF);
+                              !meta_is_table(resp, pc.kind == CALL_DIFF));
         if (resp->kind == SWIM_MSG_ACK) swim__maybe_sync(s, now, resp);
     }
     /* 3. the call's own continuation */

@@ -124,7 +124,7 @@ int swim__probe_fail_delta(int expected_nacks, int nacks);
 uint32_t swim__feedback_transmits(uint32_t transmits, unsigned limit);
 
 /**
- * A view summary in 32 bits (a view size and a 64-bit digest folded),
+ * A view summary in 32 bits (a view size and a digest folded),
  * for remembering what peers last reported: equal summaries mean equal
  * views but for a collision, which costs only a skipped piece of news
  * (anti-entropy repairs it).
