@@ -42,6 +42,19 @@ static int total_died(sim* S)
     return d;
 }
 
+/* make m a PING from `from` (incarnation 1) carrying the n entries e (m
+ * takes them; their strings may already be kept by m) */
+static void as_ping_from(swim__msg* m, const sim_node* from, swim__entry* e, uint32_t n)
+{
+    m->kind        = SWIM_MSG_PING;
+    m->sender_addr = strdup(from->addr);
+    REQUIRE(m->sender_addr);
+    m->sender_pid = from->pid;
+    m->sender_inc = 1;
+    m->gossip     = e;
+    m->ngossip    = n;
+}
+
 /* 1. a stable group stays stable: no suspicion ends in a death */
 static void test_stable(void)
 {
@@ -296,12 +309,7 @@ static void test_tombstones(void)
     e[0].inc     = inc;
     e[1]         = e[0];
     e[1].type    = SWIM_E_JOIN;
-    m.kind        = SWIM_MSG_PING;
-    m.sender_addr = strdup(S.nodes[1].addr);
-    m.sender_pid  = S.nodes[1].pid;
-    m.sender_inc  = 1;
-    m.gossip      = e;
-    m.ngossip     = 2;
+    as_ping_from(&m, &S.nodes[1], e, 2);
     int joined0   = S.nodes[0].joined_events;
     swim__handle_request(S.nodes[0].s, S.now, 999999, &m);
     swim__outbox_clear(swim__get_outbox(S.nodes[0].s));
@@ -435,12 +443,7 @@ static void suspect_from(swim__t* s, const sim_node* about, const sim_node* from
     e->inc        = 1;
     e->from_addr  = swim__msg_keep(&m, from->addr);
     e->from_pid   = from->pid;
-    m.kind        = SWIM_MSG_PING;
-    m.sender_addr = strdup(from->addr);
-    m.sender_pid  = from->pid;
-    m.sender_inc  = 1;
-    m.gossip      = e;
-    m.ngossip     = 1;
+    as_ping_from(&m, from, e, 1);
     swim__handle_request(s, now, 1, &m);
     swim__outbox_clear(swim__get_outbox(s));
     swim__msg_clear(&m);
@@ -698,10 +701,7 @@ static bool ack_carries(sim* S, int to, int from, uint64_t size, uint64_t digest
                         const char* addr)
 {
     swim__msg p = {0};
-    p.kind               = SWIM_MSG_PING;
-    p.sender_addr        = strdup(S->nodes[from].addr);
-    p.sender_pid         = S->nodes[from].pid;
-    p.sender_inc         = 1;
+    as_ping_from(&p, &S->nodes[from], NULL, 0);
     p.sender_view_size   = (uint32_t)size;
     p.sender_view_digest = (uint32_t)digest;
     swim__handle_request(S->nodes[to].s, S->now, 4242, &p);
@@ -735,12 +735,7 @@ static void test_peer_has_view(void)
     e->addr       = swim__msg_keep(&m, "sim://newcomer");
     e->pid        = 1;
     e->inc        = 1;
-    m.kind        = SWIM_MSG_PING;
-    m.sender_addr = strdup(S.nodes[1].addr);
-    m.sender_pid  = S.nodes[1].pid;
-    m.sender_inc  = 1;
-    m.gossip      = e;
-    m.ngossip     = 1;
+    as_ping_from(&m, &S.nodes[1], e, 1);
     swim__handle_request(s0, S.now, 4241, &m);
     swim__outbox_clear(swim__get_outbox(s0));
     swim__msg_clear(&m);

@@ -495,8 +495,8 @@ bool swim__fill_entry(swim__t* s, swim__msg* m, swim__entry* e, uint8_t type, ui
  *  sent but left out. */
 void swim__attach_gossip(swim__t* s, swim__msg* msg, const swim__entry* first,
                          bool peer_has_view);
-/** Remember the view summary that m's sender reported. */
-void swim__note_peer_view(swim__t* s, const swim__msg* m);
+/** Remember the view summary that m's sender (member idx, or NONE) reported. */
+void swim__note_peer_view(swim__t* s, uint32_t idx, const swim__msg* m);
 /** Member idx last reported a view equal to ours. */
 bool swim__peer_has_view(const swim__t* s, uint32_t idx);
 /** m's sender reported a view equal to ours (now). */
@@ -544,9 +544,10 @@ bool swim__apply_entry(swim__t* s, double now, const swim__entry* e, bool requeu
 uint64_t swim__apply_list(swim__t* s, double now, const swim__entry* list, uint32_t n,
                           bool requeue);
 /** The sender of a message is alive at its incarnation; *notice (if not NULL)
- *  gets the tombstone we hold for it, if any (true then). */
+ *  gets the tombstone we hold for it, if any (true then); *sender its member
+ *  index (NONE if none). */
 bool swim__note_sender(swim__t* s, double now, const char* addr, uint16_t pid, uint64_t inc,
-                       swim__entry* notice);
+                       swim__entry* notice, uint32_t* sender);
 
 /* ------------------------------------------------------------------ */
 /* swim-probe.c: probe rounds                                          */

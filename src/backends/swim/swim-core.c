@@ -291,13 +291,14 @@ static void handle_request_ours(swim__t* s, double now, uint64_t token, const sw
     swim__entry notice;
     bool        have_notice = false;
     uint64_t    known       = 0;
+    uint32_t    sender      = NONE;
     memset(&rep, 0, sizeof rep);
     /* 1. what the message tells about its sender and the group */
     if (!s->leaving)
         have_notice = swim__note_sender(s, now, req->sender_addr, req->sender_pid,
-                                        req->sender_inc, &notice);
+                                        req->sender_inc, &notice, &sender);
     if (!s->leaving) known = swim__apply_list(s, now, req->gossip, req->ngossip, true);
-    if (!s->leaving) swim__note_peer_view(s, req);
+    if (!s->leaving) swim__note_peer_view(s, sender, req);
     if (!s->leaving)
         swim__meta_apply_list(s, now, req->meta, req->nmeta, !meta_is_table(req, false));
     /* 2. the answer, by kind (a relayed PING_REQ is answered later) */
@@ -337,9 +338,11 @@ static void handle_completion(swim__t* s, double now, uint64_t call_id, bool ok,
     pc.refs = NULL;
     /* 2. what the response tells about its sender and the group */
     if (ok && resp && !s->leaving) {
-        swim__note_sender(s, now, resp->sender_addr, resp->sender_pid, resp->sender_inc, NULL);
+        uint32_t sender;
+        swim__note_sender(s, now, resp->sender_addr, resp->sender_pid, resp->sender_inc, NULL,
+                          &sender);
         swim__apply_list(s, now, resp->gossip, resp->ngossip, true);
-        swim__note_peer_view(s, resp);
+        swim__note_peer_view(s, sender, resp);
         if (resp->nstate && (pc.kind == CALL_JOIN || pc.kind == CALL_SYNC ||
                              pc.kind == CALL_REJOIN || pc.kind == CALL_DIFF))
             swim__apply_list(s, now, resp->state, resp->nstate, false);

@@ -53,29 +53,24 @@ void swim__enqueue_entered(swim__t* s, uint32_t idx, uint8_t type, uint64_t inc)
     if (i != NONE) s->bq[i].entered = true;
 }
 
-static peer_view* peer_slot(swim__t* s, uint32_t idx)
-{
-    return &s->peer_views[idx % SWIM_PEER_VIEW_SLOTS];
-}
+static inline uint32_t peer_slot(uint32_t idx) { return idx % SWIM_PEER_VIEW_SLOTS; }
 
 static uint32_t our_summary(const swim__t* s)
 {
     return swim__view_summary(s->nview, swim__wire_digest(s));
 }
 
-void swim__note_peer_view(swim__t* s, const swim__msg* m)
+void swim__note_peer_view(swim__t* s, uint32_t idx, const swim__msg* m)
 {
-    if (m->sender_view_size == 0 || !swim__valid_addr(m->sender_addr)) return;
-    uint32_t idx = swim__find_member(s, m->sender_addr, m->sender_pid);
-    if (idx == NONE || idx == s->self) return;
-    peer_view* pv = peer_slot(s, idx);
+    if (m->sender_view_size == 0 || idx == NONE || idx == s->self) return;
+    peer_view* pv = &s->peer_views[peer_slot(idx)];
     pv->member1   = idx + 1;
     pv->summary   = swim__view_summary(m->sender_view_size, m->sender_view_digest);
 }
 
 bool swim__peer_has_view(const swim__t* s, uint32_t idx)
 {
-    const peer_view* pv = &s->peer_views[idx % SWIM_PEER_VIEW_SLOTS];
+    const peer_view* pv = &s->peer_views[peer_slot(idx)];
     return pv->member1 == idx + 1 && pv->summary == our_summary(s);
 }
 

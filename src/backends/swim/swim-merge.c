@@ -190,14 +190,17 @@ uint64_t swim__apply_list(swim__t* s, double now, const swim__entry* list, uint3
  * Note the sender of a message: it is evidently alive at its incarnation.
  * If we hold a tombstone that the sender's incarnation does not beat, fill
  * *notice with the tombstone so the reply tells the sender it is dead.
+ * *sender gets the sender's member index (NONE if it has none).
  */
 bool swim__note_sender(swim__t* s, double now, const char* addr, uint16_t pid, uint64_t inc,
-                        swim__entry* notice)
+                        swim__entry* notice, uint32_t* sender)
 {
+    *sender = NONE;
     if (!swim__valid_addr(addr)) return false;
     swim__entry e = {.type = SWIM_E_ALIVE, .pid = pid, .inc = inc, .addr = (char*)addr};
     swim__apply_entry(s, now, &e, true);
     uint32_t idx = swim__find_member(s, addr, pid);
+    *sender      = idx;
     if (notice && idx != NONE && idx != s->self && !swim__in_view(&s->members[idx])) {
         const member* m = &s->members[idx];
         memset(notice, 0, sizeof *notice);

@@ -159,7 +159,7 @@ void swim__maybe_sync(swim__t* s, double now, const swim__msg* m)
 {
     if (!s->cfg.anti_entropy || s->leaving || !m || !swim__valid_addr(m->sender_addr)) return;
     if (m->sender_view_size == 0) return; /* peer did not say */
-    if (m->sender_view_size == s->nview && m->sender_view_digest == swim__wire_digest(s)) return;
+    if (swim__msg_has_view(s, m)) return;
     /* behind by several members (two, or n/32 in large groups): sync even
      * while our view is still changing (e.g. an early joiner during a
      * bootstrap); a join or leave in flight is left to gossip */
@@ -338,9 +338,7 @@ void swim__answer_announce(swim__t* s, double now, const swim__msg* req,
      * with its gossip by the caller */
     if (!swim__init_msg(s, rep, SWIM_MSG_ANNOUNCE_ACK)) return;
     /* a SYNC without state is a digest exchange: our state only if we differ */
-    bool same = req->ann_type == SWIM_ANN_SYNC && req->nstate == 0 &&
-                req->sender_view_size == s->nview &&
-                req->sender_view_digest == swim__wire_digest(s);
+    bool same = req->ann_type == SWIM_ANN_SYNC && req->nstate == 0 && swim__msg_has_view(s, req);
     if ((req->ann_type == SWIM_ANN_JOIN || req->ann_type == SWIM_ANN_SYNC) && !same)
         swim__attach_state(s, rep);
     if (req->ann_type == SWIM_ANN_DIFF && !s->leaving) answer_diff(s, req, rep);
